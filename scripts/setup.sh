@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every Debian package mutua needs to build, test, fuzz and benchmark.
+# Safe to run again; needs root (or sudo) on Debian 12.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  clang-14 libclang-rt-14-dev
+  libexpected-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
+  libsqlite3-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  python3
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all packages present"
+fi

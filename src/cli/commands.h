@@ -1,0 +1,12 @@
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace mutua::cli {
+
+void add_validate(CLI::App& app);
+void add_show(CLI::App& app);
+void add_gen(CLI::App& app);
+// Exit code the chosen subcommand set.
+int& exit_code();
+
+}  // namespace mutua::cli

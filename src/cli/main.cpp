@@ -1,0 +1,25 @@
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+namespace mutua::cli {
+int& exit_code() {
+  static int code = 0;
+  return code;
+}
+}  // namespace mutua::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"mutua: open third-party-payer billing engine (eFact billing files: generate, validate, show)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "mutua 0.1.0");
+  mutua::cli::add_validate(app);
+  mutua::cli::add_show(app);
+  mutua::cli::add_gen(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return mutua::cli::exit_code();
+}

@@ -1,0 +1,12 @@
+// Reference data compiled into the binary (see cmake/embed.cmake and data/).
+#pragma once
+#include <string_view>
+
+namespace mutua::embedded {
+std::string_view efact_error_codes();
+std::string_view project_codes();
+std::string_view code_hints();
+std::string_view record_layouts();
+std::string_view nomenclature_codes();
+std::string_view zone_links();
+}  // namespace mutua::embedded

@@ -1,0 +1,22 @@
+// A small reader for the tab- and comma-separated reference files mutua ships and imports.
+// Handles CSV-style quoting ("" inside quotes), CRLF line ends and '#' comment lines.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mutua::format {
+
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<size_t> line_numbers;  // 1-based source line of each row
+
+  // Index of a column by name, or -1.
+  int column(std::string_view name) const;
+};
+
+// Parses text into a table. The first non-comment line is the header.
+Table parse_table(std::string_view text, char separator);
+
+}  // namespace mutua::format

@@ -1,0 +1,169 @@
+#include "mutua/writer.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "mutua/check_digits.h"
+
+namespace mutua {
+
+Result<FileWriter> FileWriter::create(const std::string& path) {
+  FileWriter w;
+  w.path_ = path;
+  w.file_ = std::fopen(path.c_str(), "wb");
+  if (!w.file_)
+    return fail({.code = "", .message = fmt::format("cannot create: {}", std::strerror(errno)), .file = path});
+  std::setvbuf(w.file_, nullptr, _IOFBF, 1 << 20);
+  return w;
+}
+
+FileWriter::FileWriter(FileWriter&& o) noexcept
+    : path_(std::move(o.path_)), file_(o.file_), written_(o.written_), failed_(o.failed_) {
+  o.file_ = nullptr;
+}
+
+FileWriter::~FileWriter() {
+  if (file_) std::fclose(file_);
+}
+
+void FileWriter::write(std::string_view bytes) {
+  if (!file_ || bytes.empty()) return;
+  if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) failed_ = true;
+  written_ += bytes.size();
+}
+
+Result<void> FileWriter::close() {
+  if (!file_) return {};
+  bool ok = std::fflush(file_) == 0 && !failed_;
+  int err = errno;
+  ok = (std::fclose(file_) == 0) && ok;
+  file_ = nullptr;
+  if (!ok) return fail({.code = "", .message = fmt::format("write failed: {}", std::strerror(err)), .file = path_});
+  return {};
+}
+
+Result<std::vector<Error>> copy_file(Reader& reader, FileWriter& out) {
+  std::vector<Error> problems;
+  out.write(reader.header_bytes());
+  RecordView rec;
+  while (reader.next(rec, problems)) {
+    out.write(rec.bytes);
+    out.write(rec.separator);
+  }
+  return problems;
+}
+
+namespace {
+
+char empty_char(ZoneType t) {
+  switch (t) {
+    case ZoneType::Numeric:
+    case ZoneType::Date:
+    case ZoneType::ReservedZero:
+    case ZoneType::Signed: return '0';
+    case ZoneType::SignChar: return '+';
+    default: return ' ';
+  }
+}
+
+}  // namespace
+
+void put_zone(std::string& record, const Zone& z, std::string_view value) {
+  char* dst = record.data() + z.pos - 1;
+  if (value.size() > z.len) value = z.type == ZoneType::Alpha || z.type == ZoneType::ReservedFree
+                                        ? value.substr(0, z.len)
+                                        : value.substr(value.size() - z.len);
+  if (z.type == ZoneType::Alpha || z.type == ZoneType::ReservedFree) {
+    std::memcpy(dst, value.data(), value.size());
+    std::memset(dst + value.size(), ' ', z.len - value.size());
+  } else {
+    std::memset(dst, '0', z.len - value.size());
+    std::memcpy(dst + z.len - value.size(), value.data(), value.size());
+  }
+}
+
+void seal_record(std::string& record) {
+  int cd = check::record_check_digits(std::string_view(record).substr(0, 348));
+  record[348] = static_cast<char>('0' + cd / 10);
+  record[349] = static_cast<char>('0' + cd % 10);
+}
+
+RecordBuilder::RecordBuilder(RecordKind kind, bool with_response, const Layout& layout)
+    : layout_(layout), kind_(kind), with_response_(with_response) {
+  size_t len = layout.length(kind);
+  if (with_response) len = layout.length(RecordKind::ResponseBlock);
+  bytes_.assign(len, ' ');
+  auto init = [&](std::span<const Zone> zones) {
+    for (const auto& z : zones) {
+      std::memset(bytes_.data() + z.pos - 1, empty_char(z.type), z.len);
+      if (z.type == ZoneType::Signed) bytes_[z.pos - 1] = '+';
+    }
+  };
+  init(layout.zones(kind));
+  if (with_response) init(layout.zones(RecordKind::ResponseBlock));
+  auto type = record_kind_name(kind);
+  if (type.size() == 2 && type[0] >= '0' && type[0] <= '9') bytes_.replace(0, 2, type);
+  if (with_response) {
+    // No rejection: letters blank, codes 000000.
+    for (const char* id : {"111b", "112b", "113b"}) put_zone(bytes_, layout.at(RecordKind::ResponseBlock, id), "000000");
+  }
+}
+
+const Zone& RecordBuilder::zone(std::string_view id) const {
+  if (const Zone* z = layout_.find(kind_, id)) return *z;
+  return layout_.at(RecordKind::ResponseBlock, id);
+}
+
+RecordBuilder& RecordBuilder::text(const Zone& z, std::string_view v) {
+  std::string_view value = v.substr(0, std::min<size_t>(v.size(), z.len));
+  std::memcpy(bytes_.data() + z.pos - 1, value.data(), value.size());
+  std::memset(bytes_.data() + z.pos - 1 + value.size(), ' ', z.len - value.size());
+  return *this;
+}
+RecordBuilder& RecordBuilder::text(std::string_view id, std::string_view v) { return text(zone(id), v); }
+
+RecordBuilder& RecordBuilder::number(const Zone& z, uint64_t value) {
+  char* dst = bytes_.data() + z.pos - 1;
+  for (int i = z.len - 1; i >= 0; --i) {
+    dst[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return *this;
+}
+RecordBuilder& RecordBuilder::number(std::string_view id, uint64_t v) { return number(zone(id), v); }
+
+RecordBuilder& RecordBuilder::digits(const Zone& z, std::string_view v) {
+  put_zone(bytes_, z, v);
+  return *this;
+}
+RecordBuilder& RecordBuilder::digits(std::string_view id, std::string_view v) { return digits(zone(id), v); }
+
+RecordBuilder& RecordBuilder::amount(const Zone& z, int64_t value) {
+  char* dst = bytes_.data() + z.pos - 1;
+  dst[0] = value < 0 ? '-' : '+';
+  uint64_t magnitude = value < 0 ? static_cast<uint64_t>(-value) : static_cast<uint64_t>(value);
+  for (int i = z.len - 1; i >= 1; --i) {
+    dst[i] = static_cast<char>('0' + magnitude % 10);
+    magnitude /= 10;
+  }
+  return *this;
+}
+RecordBuilder& RecordBuilder::amount(std::string_view id, int64_t v) { return amount(zone(id), v); }
+
+RecordBuilder& RecordBuilder::raw(std::string_view id, std::string_view v) {
+  const Zone& z = zone(id);
+  std::memcpy(bytes_.data() + z.pos - 1, v.data(), std::min<size_t>(v.size(), z.len));
+  return *this;
+}
+
+const std::string& RecordBuilder::finish(uint32_t sequence) {
+  if (const Zone* seq = layout_.find(kind_, "2"); seq && kind_ >= RecordKind::Et10 && kind_ <= RecordKind::Et90) {
+    number(*seq, sequence);
+    seal_record(bytes_);
+  }
+  return bytes_;
+}
+
+}  // namespace mutua

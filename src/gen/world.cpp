@@ -1,0 +1,1 @@
+namespace mutua::gen { int placeholder_ = 0; }

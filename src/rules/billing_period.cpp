@@ -1,0 +1,101 @@
+#include "rules/billing_period.h"
+
+#include <fmt/format.h>
+
+namespace mutua::rules {
+
+namespace {
+using K = RecordKind;
+}
+
+Finding BillingPeriodRule::header_finding(K segment, const char* zone_id, std::string code, std::string expected,
+                                          std::string message) const {
+  const Zone& z = ctx_->layout->at(segment, zone_id);
+  const std::string& bytes = segment == K::Segment200 ? ctx_->segment200 : ctx_->segment300;
+  Finding f;
+  f.code = std::move(code);
+  f.type = type_of(f.code);
+  f.file = ctx_->file;
+  f.record_type = segment == K::Segment200 ? "200" : "300";
+  f.zone = zone_id;
+  size_t offset = segment == K::Segment200 ? 0 : (ctx_->framing == Framing::Flat ? 67 : 67 + framing_separator(ctx_->framing).size());
+  f.position = offset + z.pos;
+  if (z.pos - 1 + z.len <= bytes.size()) f.value = printable(z.in(bytes));
+  f.expected = std::move(expected);
+  f.message = std::move(message);
+  return f;
+}
+
+void BillingPeriodRule::begin(const FileContext& ctx, Findings& out) {
+  FileRule::begin(ctx, out);
+  const Layout& L = *ctx.layout;
+  // Segment zones: numeric content.
+  auto check_numeric = [&](K seg, const std::string& bytes, const char* fallback) {
+    for (const Zone& z : L.zones(seg)) {
+      if (z.pos - 1 + z.len > bytes.size()) continue;
+      std::string_view v = z.in(bytes);
+      bool bad = (z.type == ZoneType::Numeric && !is_digits(v)) ||
+                 (z.type == ZoneType::Date && (!is_digits(v) || (v != "00000000" && !is_valid_date(v))));
+      if (bad) out.add(header_finding(seg, z.id.c_str(), fallback, z.type == ZoneType::Date ? "a date YYYYMMDD" : "digits"));
+    }
+  };
+  check_numeric(K::Segment200, ctx.segment200, "Z20001");
+  if (ctx.message == MessageType::Billing920000 || ctx.message == MessageType::Refusal920999)
+    check_numeric(K::Segment300, ctx.segment300, "Z30001");
+  std::string_view type = L.at(K::Segment200, "202").in(ctx.segment200);
+  if (type != "12" && type != "92") out.add(header_finding(K::Segment200, "202", "Z20002", "12 or 92"));
+  if (ctx.message == MessageType::Billing920000) {
+    std::string_view version = L.at(K::Segment300, "304").in(ctx.segment300);
+    if ((type == "12" && version != "0001999") || (type == "92" && version != "9991999"))
+      out.add(header_finding(K::Segment300, "304", "Z30003", type == "92" ? "9991999" : "0001999",
+                             fmt::format("segment 200 zone 202 is {}", type)));
+  }
+}
+
+void BillingPeriodRule::record(const RecordView& rec, Findings& out) {
+  if (ctx_->message != MessageType::Billing920000) return;
+  const Layout& L = *ctx_->layout;
+  if (rec.kind == K::Et10) {
+    auto z = [&](const char* id) -> const Zone& { return L.at(K::Et10, id); };
+    std::string_view year = z("22").in(rec.bytes), month = z("23").in(rec.bytes), created = z("25").in(rec.bytes);
+    std::string_view version = z("4").in(rec.bytes), sending = z("7").in(rec.bytes);
+    if (is_digits(version) && version != "0001999" && version != "9991999")
+      out.add(at(rec, z("4"), "100403", "0001999 (production) or 9991999 (test)"));
+    if (is_digits(sending) && digits_value(sending) == 0) out.add(at(rec, z("7"), "100703", "001 to 999"));
+    bool month_ok = is_digits(month) && digits_value(month) >= 1 && digits_value(month) <= 12;
+    if (is_digits(month) && !month_ok) out.add(at(rec, z("23"), "102303", "01 to 12"));
+
+    // Segment 300 repeats ET 10.
+    const std::string& s300 = ctx_->segment300;
+    auto seg = [&](const char* id) { return L.at(K::Segment300, id).in(s300); };
+    if (s300.size() >= 160) {
+      std::string billed = fmt::format("{}{}", year.substr(1), month);
+      if (seg("300") != billed)
+        out.add(header_finding(K::Segment300, "300", "Z30002", billed, "ET 10 zones 22-23 say otherwise"));
+      if (seg("301") != sending)
+        out.add(header_finding(K::Segment300, "301", "Z30002", std::string(sending), "ET 10 zone 7 says otherwise"));
+      if (seg("302") != created)
+        out.add(header_finding(K::Segment300, "302", "Z30002", std::string(created), "ET 10 zone 25 says otherwise"));
+      if (seg("304") != version)
+        out.add(header_finding(K::Segment300, "304", "Z30002", std::string(version), "ET 10 zone 4 says otherwise"));
+    }
+
+    if (is_digits(year) && month_ok) {
+      uint64_t billed = digits_value(year) * 100 + digits_value(month);
+      if (is_valid_date(created) && billed > digits_value(created) / 100)
+        out.add(at(rec, z("23"), "102311", fmt::format("at most {}", digits_value(created) / 100),
+                   fmt::format("billed month {:04d}-{:02d} is after the creation date {}", billed / 100, billed % 100,
+                               created)));
+      if (ctx_->today && billed > ctx_->today / 100)
+        out.add(at(rec, z("23"), "102310", fmt::format("at most {}", ctx_->today / 100),
+                   fmt::format("billed month {:04d}-{:02d} is after today {}", billed / 100, billed % 100, ctx_->today)));
+    }
+  } else if (rec.kind == K::Et20) {
+    const Zone& z = L.at(K::Et20, "47");
+    std::string_view d = z.in(rec.bytes);
+    if (ctx_->today && is_valid_date(d) && digits_value(d) > ctx_->today)
+      out.add(at(rec, z, "204710", fmt::format("at most {}", ctx_->today), "billing date in the future"));
+  }
+}
+
+}  // namespace mutua::rules

@@ -1,0 +1,122 @@
+#include "rules/invoices.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "format/embedded.h"
+#include "format/tsv.h"
+
+namespace mutua::rules {
+
+namespace {
+using K = RecordKind;
+
+K kind_of(std::string_view name) {
+  for (int k = 0; k < kRecordKindCount; ++k)
+    if (record_kind_name(static_cast<K>(k)) == name) return static_cast<K>(k);
+  return K::Unknown;
+}
+}  // namespace
+
+InvoiceRule::InvoiceRule() {
+  const Layout& L = Layout::builtin();
+  auto table = format::parse_table(embedded::zone_links(), '\t');
+  int c_code = table.column("code"), c_rec = table.column("record"), c_zone = table.column("zone"),
+      c_orec = table.column("other_record"), c_ozone = table.column("other_zone");
+  for (auto& row : table.rows) {
+    K k = kind_of(row[c_rec]), o = kind_of(row[c_orec]);
+    const Zone* z = L.find(k, row[c_zone]);
+    const Zone* oz = L.find(o, row[c_ozone]);
+    if (!z || !oz) throw std::logic_error("zone-links.tsv names an unknown zone: " + row[c_code]);
+    links_[static_cast<int>(k)].push_back({row[c_code], z, o, oz});
+  }
+}
+
+void InvoiceRule::record(const RecordView& rec, Findings& out) {
+  if (ctx_->message != MessageType::Billing920000 || rec.kind == K::Unknown) return;
+  const Layout& L = *ctx_->layout;
+  const K k = rec.kind;
+
+  for (const Link& link : links_[static_cast<int>(k)]) {
+    const std::string* other = link.other_kind == K::Et10   ? &last_et10_
+                               : link.other_kind == K::Et20 ? &last_et20_
+                               : link.other_kind == K::Et50 ? &last_et50_
+                                                            : nullptr;
+    if (!other || other->empty()) continue;
+    std::string_view mine = link.zone->in(rec.bytes);
+    std::string_view theirs = link.other->in(*other);
+    // Zones of different lengths (ET 30 Z 47 vs ET 20 Z 20) compare by value.
+    bool same = mine.size() == theirs.size() ? mine == theirs
+                                             : (is_digits(mine) && is_digits(theirs) && digits_value(mine) == digits_value(theirs));
+    if (!same)
+      out.add(at(rec, *link.zone, link.code, printable(theirs),
+                 fmt::format("must repeat ET {} zone {}", record_kind_name(link.other_kind), link.other->id)));
+  }
+
+  switch (k) {
+    case K::Et10:
+      last_et10_.assign(rec.bytes);
+      break;
+    case K::Et20: {
+      last_et20_.assign(rec.bytes);
+      last_et50_.clear();
+      const Zone& dest = L.at(k, "18");
+      std::string d(dest.in(rec.bytes));
+      if (!last_destination_.empty() && is_digits(d) && is_digits(last_destination_) && d < last_destination_)
+        out.add(at(rec, dest, "201812", fmt::format(">= {} (the previous invoice's)", last_destination_)));
+      if (is_digits(d)) last_destination_ = d;
+      const Zone& number = L.at(k, "24");
+      std::string_view n = number.in(rec.bytes);
+      if (is_digits(n)) invoice_numbers_.push_back({digits_value(n), rec.number, rec.offset + number.pos});
+      const Zone& type = L.at(k, "11");
+      credit_note_ = type.in(rec.bytes) == "3";
+      credit_reported_ = false;
+      if (credit_note_) credit_template_ = at(rec, type, "201140", "every amount negative");
+      break;
+    }
+    case K::Et30:
+    case K::Et40:
+    case K::Et50: {
+      if (k == K::Et50) last_et50_.assign(rec.bytes);
+      if (credit_note_ && !credit_reported_) {
+        std::string_view amount = L.at(k, "19").in(rec.bytes);
+        if (amount[0] != '-' && amount.substr(1).find_first_not_of('0') != std::string_view::npos) {
+          Finding f = credit_template_;
+          f.message = fmt::format("credit note: record {} (ET {}) has amount {}", rec.number, record_kind_name(k),
+                                  printable(amount));
+          out.add(std::move(f));
+          credit_reported_ = true;
+        }
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void InvoiceRule::end(Findings& out) {
+  auto& v = invoice_numbers_;
+  std::stable_sort(v.begin(), v.end(), [](const Number& a, const Number& b) { return a.value < b.value; });
+  for (size_t i = 1; i < v.size(); ++i) {
+    if (v[i].value != v[i - 1].value) continue;
+    Finding f;
+    f.code = "202420";
+    f.type = type_of(f.code);
+    f.file = ctx_->file;
+    f.record = v[i].record;
+    f.record_type = "20";
+    f.zone = "24";
+    f.position = v[i].position;
+    f.value = fmt::format("{:012d}", v[i].value);
+    f.expected = "a number no other invoice of the envoi has";
+    f.message = fmt::format("record {} has the same invoice number", v[i - 1].record);
+    out.add(std::move(f));
+  }
+  v.clear();
+  v.shrink_to_fit();
+}
+
+}  // namespace mutua::rules

@@ -1,0 +1,106 @@
+#include "rules/zone_format.h"
+
+#include <fmt/format.h>
+
+#include "mutua/catalog.h"
+
+namespace mutua::rules {
+
+namespace {
+
+using K = RecordKind;
+
+// "Premier chiffre de la zone différent de zéro" -> 1, "Deux premiers chiffres" -> 2...
+int leading_zeros_from_label(std::string_view label) {
+  if (label.find("Premier chiffre") != std::string_view::npos) return 1;
+  if (label.find("Deux premiers") != std::string_view::npos) return 2;
+  if (label.find("Trois premiers") != std::string_view::npos) return 3;
+  if (label.find("Quatre premiers") != std::string_view::npos) return 4;
+  return 0;
+}
+
+std::string fallback_code(K k) {
+  switch (k) {
+    case K::Segment200: return "Z20001";
+    case K::Segment300: case K::Segment300Response: return "Z30001";
+    case K::Et95: return "Z95001";
+    case K::Et96: return "Z96001";
+    default: return "Z00014";
+  }
+}
+
+}  // namespace
+
+ZoneFormatRule::ZoneFormatRule() {
+  const Layout& layout = Layout::builtin();
+  const Catalog& catalog = Catalog::builtin();
+  for (int ki = 0; ki < kRecordKindCount; ++ki) {
+    auto k = static_cast<K>(ki);
+    if (k == K::ResponseBlock || k == K::Et91 || k == K::Et92 || k == K::Segment300Ack) continue;
+    for (const Zone& z : layout.zones(k)) {
+      if (z.type == ZoneType::Alpha || z.type == ZoneType::ReservedFree) continue;
+      Check c{&z, {}, {}, {}, {}, 0};
+      if (!z.code_zone.empty()) {
+        std::string base = std::string(record_kind_name(k)) + z.code_zone;
+        if (catalog.find(base + "01")) c.not_numeric = base + "01";
+        if (catalog.find(base + "05")) c.bad_sign = base + "05";
+        if (catalog.find(base + "06")) c.inner_sign = base + "06";
+        if (const CodeInfo* lead = catalog.find(base + "04")) {
+          c.leading_zeros = leading_zeros_from_label(lead->label_fr);
+          if (c.leading_zeros) c.leading = base + "04";
+        }
+      }
+      if (c.not_numeric.empty()) {
+        // Reserved zones are only checked where the official list has a code for them.
+        if (z.type == ZoneType::ReservedZero) continue;
+        c.not_numeric = fallback_code(k);
+      }
+      if (c.bad_sign.empty()) c.bad_sign = c.not_numeric;
+      if (c.inner_sign.empty()) c.inner_sign = c.not_numeric;
+      // The record type zone itself is checked by the structure rule.
+      if (z.id == "1" || z.id == "400" || z.id == "500") continue;
+      checks_[ki].push_back(std::move(c));
+    }
+  }
+}
+
+void ZoneFormatRule::record(const RecordView& rec, Findings& out) {
+  if (rec.kind == K::Unknown) return;
+  for (const Check& c : checks_[static_cast<int>(rec.kind)]) {
+    const Zone& z = *c.zone;
+    if (z.pos - 1 + z.len > rec.bytes.size()) continue;
+    std::string_view v = z.in(rec.bytes);
+    switch (z.type) {
+      case ZoneType::Numeric:
+        if (!is_digits(v)) out.add(at(rec, z, c.not_numeric, "digits only, zero-padded"));
+        else if (c.leading_zeros && v.substr(0, c.leading_zeros).find_first_not_of('0') != std::string_view::npos)
+          out.add(at(rec, z, c.leading, std::string(c.leading_zeros, '0') + " in the first positions"));
+        break;
+      case ZoneType::Date:
+        if (!is_digits(v)) out.add(at(rec, z, c.not_numeric, "a date YYYYMMDD, or zeros"));
+        else if (v != "00000000" && !is_valid_date(v))
+          out.add(at(rec, z, c.not_numeric, "a real date YYYYMMDD", "no such calendar date"));
+        break;
+      case ZoneType::Signed: {
+        if (v[0] != '+' && v[0] != '-') {
+          out.add(at(rec, z, c.bad_sign, "+ or - then digits"));
+          break;
+        }
+        std::string_view rest = v.substr(1);
+        if (rest.find_first_of("+-") != std::string_view::npos) out.add(at(rec, z, c.inner_sign, "digits after the sign"));
+        else if (!is_digits(rest)) out.add(at(rec, z, c.not_numeric, "digits after the sign"));
+        break;
+      }
+      case ZoneType::SignChar:
+        if (v != "+" && v != "-") out.add(at(rec, z, c.not_numeric, "+ or -"));
+        break;
+      case ZoneType::ReservedZero:
+        if (v.find_first_not_of('0') != std::string_view::npos) out.add(at(rec, z, c.not_numeric, "zeros"));
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace mutua::rules

@@ -1,0 +1,29 @@
+#pragma once
+#include <array>
+#include <vector>
+
+#include "rules/file_rule.h"
+
+namespace mutua::rules {
+
+// Zone content by zone type: numeric (xxzz01), signed amounts (xxzz05 / xxzz06 / xxzz01),
+// dates (xxzz01), reserved zones (xxzz01 "content different from zero"), leading zeros
+// (xxzz04). The codes come from the record type and zone number; the type from the layout.
+class ZoneFormatRule : public FileRule {
+ public:
+  ZoneFormatRule();
+  void record(const RecordView& rec, Findings& out) override;
+
+ private:
+  struct Check {
+    const Zone* zone;
+    std::string not_numeric;  // xxzz01 (or the project fallback)
+    std::string bad_sign;     // xxzz05
+    std::string inner_sign;   // xxzz06
+    std::string leading;      // xxzz04
+    int leading_zeros = 0;    // how many leading characters must be '0'
+  };
+  std::array<std::vector<Check>, kRecordKindCount> checks_;
+};
+
+}  // namespace mutua::rules
