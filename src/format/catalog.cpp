@@ -56,10 +56,16 @@ const Catalog& Catalog::builtin() {
     Catalog c;
     load(c.codes_, embedded::efact_error_codes(), false);
     load(c.codes_, embedded::project_codes(), true);
-    for (size_t i = 0; i < c.codes_.size(); ++i) {
-      if (!c.index_.emplace(c.codes_[i].code, i).second)
-        throw std::logic_error("code listed twice: " + c.codes_[i].code);
+    // The official list holds 203210 twice (S before the 2006-07 billing month, F after): the
+    // later row wins, as it is the one in force for current files (docs/codes.md).
+    std::vector<CodeInfo> unique;
+    for (auto& info : c.codes_) {
+      auto [it, fresh] = c.index_.emplace(info.code, unique.size());
+      if (fresh) unique.push_back(std::move(info));
+      else if (info.project) throw std::logic_error("code listed twice: " + info.code);
+      else unique[it->second] = std::move(info);
     }
+    c.codes_ = std::move(unique);
     auto hints = format::parse_table(embedded::code_hints(), '\t');
     for (auto& row : hints.rows)
       if (row.size() >= 2) c.hints_.emplace_back(row[0], row[1]);

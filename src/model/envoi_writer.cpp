@@ -72,6 +72,13 @@ EnvoiWriter::EnvoiWriter(FileWriter& out, const EnvoiHeader& header, Framing fra
 }
 
 void EnvoiWriter::emit(const std::string& record) {
+  if (tamper_) {
+    std::string copy = record;
+    tamper_(record_kind_from_type(std::string_view(copy).substr(0, 2)), sequence_, copy);
+    out_.write(copy);
+    out_.write(framing_separator(framing_));
+    return;
+  }
   out_.write(record);
   out_.write(framing_separator(framing_));
 }

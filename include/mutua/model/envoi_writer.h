@@ -2,6 +2,7 @@
 // destination-mutuality order, then ET 90, one ET 95 per mutuality and ET 96, with every
 // total, control number and check digit computed as FORMAT.md §1.4-1.5 says.
 #pragma once
+#include <functional>
 #include <map>
 #include <string>
 
@@ -13,6 +14,10 @@ namespace mutua::model {
 class EnvoiWriter {
  public:
   EnvoiWriter(FileWriter& out, const EnvoiHeader& header, Framing framing = Framing::Flat);
+  // Called with each sealed record before it is written, with its 1-based record number:
+  // lets test and data generators break a record on purpose (see mutua gen --error-rate).
+  using Tamper = std::function<void(RecordKind kind, uint64_t record_number, std::string& record)>;
+  void set_tamper(Tamper tamper) { tamper_ = std::move(tamper); }
   // Invoices must come in ascending destination mutuality (201812); the writer writes them as given.
   void add(const Invoice& invoice);
   // Writes ET 90, ET 95s and ET 96.
@@ -35,6 +40,7 @@ class EnvoiWriter {
   Totals file_;
   std::map<std::string, Totals> by_mutuality_;
   bool finished_ = false;
+  Tamper tamper_;
 };
 
 // Writes a whole envoi to a file.

@@ -1,0 +1,572 @@
+// The synthetic world generator behind `mutua gen`. Deterministic: one splitmix64 stream per
+// seed, no std distributions (their output differs between standard libraries).
+#include "mutua/gen/generator.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_set>
+#include <vector>
+
+#include "format/embedded.h"
+#include "format/tsv.h"
+#include "mutua/check_digits.h"
+#include "mutua/model/envoi_writer.h"
+
+namespace mutua::gen {
+
+namespace {
+
+struct Rng {
+  uint64_t s;
+  uint64_t next() {
+    uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  uint64_t below(uint64_t n) { return n ? next() % n : 0; }
+  int range(int lo, int hi) { return lo + static_cast<int>(below(static_cast<uint64_t>(hi - lo + 1))); }
+  bool chance(double p) { return static_cast<double>(next() >> 11) * 0x1.0p-53 < p; }
+};
+
+int days_in_month(int y, int m) {
+  static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return d[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 1 : 0);
+}
+
+model::Date ymd(int y, int m, int d) { return static_cast<model::Date>(y * 10000 + m * 100 + d); }
+std::string iso(model::Date d) {
+  if (!d) return "";
+  return fmt::format("{:04d}-{:02d}-{:02d}", d / 10000, d / 100 % 100, d % 100);
+}
+model::Date add_days(model::Date date, int days) {
+  int y = static_cast<int>(date / 10000), m = static_cast<int>(date / 100 % 100), d = static_cast<int>(date % 100);
+  d += days;
+  while (d > days_in_month(y, m)) {
+    d -= days_in_month(y, m);
+    if (++m > 12) { m = 1; ++y; }
+  }
+  while (d < 1) {
+    if (--m < 1) { m = 12; --y; }
+    d += days_in_month(y, m);
+  }
+  return ymd(y, m, d);
+}
+
+std::string make_inami(Rng& rng, char profession, const char* qualification) {
+  auto base = static_cast<uint32_t>((profession - '0') * 100000 + rng.below(100000));
+  return fmt::format("{:06d}{:02d}{}", base, check::inami_check(base), qualification);
+}
+
+std::string make_iban(Rng& rng) {
+  uint64_t first10 = 1000000000ULL + rng.below(8999999999ULL);
+  int national = static_cast<int>(first10 % 97);
+  if (national == 0) national = 97;
+  std::string bban = fmt::format("{:010d}{:02d}", first10, national);
+  return fmt::format("BE{:02d}{}", check::iban_check("BE", bban), bban);
+}
+
+std::string make_bce(Rng& rng) {
+  uint64_t body = 20000000ULL + rng.below(79999999ULL);
+  return fmt::format("0{:08d}{:02d}", body % 100000000ULL, 97 - body % 97).substr(1);
+}
+
+std::string base36(uint64_t v) {
+  const char* digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  std::string s;
+  do {
+    s.insert(s.begin(), digits[v % 36]);
+    v /= 36;
+  } while (v);
+  return s;
+}
+
+const char* kFederations[] = {"100", "200", "300", "400", "500"};
+const int kFederationWeights[] = {40, 10, 25, 5, 20};
+
+struct Member {
+  std::string niss;
+  int sex;
+  model::Date birth;
+  int federation;  // index into kFederations
+  std::string mutuality;
+  int ct1, ct2;
+  bool holder;
+};
+
+enum class Kind { Nurse, Gp, Specialist, Grouping };
+
+struct Provider {
+  std::string inami;
+  Kind kind;
+  std::string iban_a, bic_a, iban_b, bic_b, bce;
+  std::vector<size_t> nurses;  // for a grouping: its members (indexes into providers)
+  std::string puc[5];          // destination mutuality per union
+  std::string second_destination[5];
+  int next_sending[3000]{};    // sending number per year offset (2000..)
+  std::unordered_set<model::Date> created_days;  // eFact: one file a day (100724)
+};
+
+struct Code {
+  std::string code;
+  bool prescriber;
+  int64_t fee;
+};
+
+uint64_t code_hash(std::string_view code) {
+  uint64_t h = 1469598103934665603ULL;
+  for (char c : code) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ULL;
+  return h;
+}
+
+int64_t fee_of(std::string_view code) { return 400 + static_cast<int64_t>(code_hash(code) % 4600); }
+
+bool make_dir(const std::string& path) { return ::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST; }
+
+class Csv {
+ public:
+  Csv(const std::string& path, const char* header) : out_(FileWriter::create(path)) {
+    if (out_) out_->write(header), out_->write("\n");
+  }
+  bool ok() const { return out_.has_value(); }
+  void row(const std::string& line) {
+    out_->write(line);
+    out_->write("\n");
+  }
+  Result<void> close() { return out_ ? out_->close() : fail(out_.error()); }
+  Error error() const { return out_.error(); }
+
+ private:
+  Result<FileWriter> out_;
+};
+
+}  // namespace
+
+Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
+  Summary summary;
+  if (o.out.empty()) return fail({.code = "", .message = "no output directory given"});
+  if (!make_dir(o.out) || !make_dir(o.out + "/refdata") || !make_dir(o.out + "/envois"))
+    return fail({.code = "", .message = fmt::format("cannot create directories under {}: {}", o.out, std::strerror(errno)),
+                 .file = o.out});
+  if (o.members == 0 || o.providers == 0)
+    return fail({.code = "", .message = "--members and --providers must be at least 1"});
+  if (o.envoi_lines == 0 || o.envoi_lines > 200000)
+    return fail({.code = "", .message = "--envoi-lines must be between 1 and 200000 (the 6-digit record number caps a file)"});
+  Rng rng{o.seed * 0x2545F4914F6CDD1DULL + 1};
+  const int today_y = static_cast<int>(o.today / 10000), today_m = static_cast<int>(o.today / 100 % 100);
+
+  // --- Nomenclature: the real codes, with fees derived from the code (sample values).
+  std::vector<Code> codes;
+  {
+    auto table = format::parse_table(embedded::nomenclature_codes(), ',');
+    codes.reserve(table.rows.size());
+    for (auto& row : table.rows) codes.push_back({row[0], row[1] == "1", fee_of(row[0])});
+  }
+  auto code_index = [&](std::string_view c) -> const Code* {
+    auto it = std::lower_bound(codes.begin(), codes.end(), c, [](const Code& a, std::string_view b) { return a.code < b; });
+    return it != codes.end() && it->code == c ? &*it : nullptr;
+  };
+  std::vector<const Code*> gp_extra, specialist_codes;
+  for (const auto& c : codes) {
+    if (c.code[0] == '4' && c.code[1] == '7') gp_extra.push_back(&c);
+    if (c.code[0] == '2' || c.code[0] == '3' || c.code[0] == '5') specialist_codes.push_back(&c);
+  }
+  {
+    Csv nom(o.out + "/refdata/nomenclature.csv",
+            "code,fee_cents,personal_share_pct,personal_share_pct_preferential,prescriber,valid_from,valid_to");
+    if (!nom.ok()) return fail(nom.error());
+    for (const auto& c : codes) nom.row(fmt::format("{},{},25,10,{},2019-01-01,", c.code, c.fee, c.prescriber ? 1 : 0));
+    if (auto r = nom.close(); !r) return fail(r.error());
+  }
+
+  // --- Members and their insurability.
+  std::vector<Member> members;
+  members.reserve(o.members);
+  std::vector<std::vector<uint32_t>> by_federation(5);
+  {
+    Csv mem(o.out + "/refdata/members.csv", "niss,birth_date,sex,mutuality,holder");
+    Csv ins(o.out + "/refdata/insurability.csv", "niss,start,end,ct1,ct2");
+    if (!mem.ok()) return fail(mem.error());
+    if (!ins.ok()) return fail(ins.error());
+    std::unordered_set<std::string> seen;
+    seen.reserve(o.members * 2);
+    for (uint64_t i = 0; i < o.members; ++i) {
+      Member m;
+      std::string niss;
+      int y, mo, d;
+      do {
+        y = rng.range(1930, 2024);
+        mo = rng.range(1, 12);
+        d = rng.range(1, days_in_month(y, mo));
+        int serial = rng.range(1, 997);
+        uint64_t body = static_cast<uint64_t>((y % 100) * 10000 + mo * 100 + d) * 1000 + static_cast<uint64_t>(serial);
+        m.sex = serial % 2 ? 1 : 2;
+        niss = fmt::format("{:09d}{:02d}", body, check::niss_check(body, y >= 2000));
+      } while (!seen.insert(niss).second);
+      m.niss = niss;
+      m.birth = ymd(y, mo, d);
+      int w = rng.range(1, 100), f = 0;
+      for (int acc = 0; f < 5; ++f) {
+        acc += kFederationWeights[f];
+        if (w <= acc) break;
+      }
+      m.federation = std::min(f, 4);
+      m.mutuality = fmt::format("{}{:02d}", kFederations[m.federation][0], rng.range(1, 30));
+      int kind = rng.range(1, 100);
+      m.ct1 = kind <= 70 ? 110 : kind <= 92 ? 111 : kind <= 99 ? 130 : 0;
+      m.ct2 = m.ct1 == 130 ? 131 : m.ct1;
+      m.holder = y < 2006 ? rng.chance(0.8) : false;
+      mem.row(fmt::format("{},{},{},{},{}", m.niss, iso(m.birth), m.sex, m.mutuality, m.holder ? "TIT" : "PAC"));
+      ins.row(fmt::format("{},2019-01-01,,{:03d},{:03d}", m.niss, m.ct1, m.ct2));
+      by_federation[static_cast<size_t>(m.federation)].push_back(static_cast<uint32_t>(i));
+      members.push_back(std::move(m));
+    }
+    if (auto r = mem.close(); !r) return fail(r.error());
+    if (auto r = ins.close(); !r) return fail(r.error());
+  }
+
+  // --- Providers: nurses, GPs, specialists, groupings (fictitious 9... numbers).
+  std::vector<Provider> providers(o.providers);
+  std::vector<size_t> gps;
+  const char* bics[] = {"GEBABEBB", "KREDBEBB", "BBRUBEBB", "GKCCBEBB", "AXABBE22", "NICABEBB"};
+  {
+    Csv prov(o.out + "/refdata/providers.csv", "inami,kind,qualification,bce,iban_a,bic_a,iban_b,bic_b,grouping");
+    Csv dest(o.out + "/refdata/provider_destinations.csv", "inami,union,destination,puc");
+    if (!prov.ok()) return fail(prov.error());
+    if (!dest.ok()) return fail(dest.error());
+    std::unordered_set<std::string> seen;
+    std::vector<std::string> grouping_of(o.providers);
+    for (size_t i = 0; i < providers.size(); ++i) {
+      Provider& p = providers[i];
+      int k = rng.range(1, 100);
+      p.kind = k <= 55 ? Kind::Nurse : k <= 88 ? Kind::Gp : k <= 95 ? Kind::Specialist : Kind::Grouping;
+      if (i == 0) p.kind = Kind::Gp;  // there is always a prescriber
+      do {
+        switch (p.kind) {
+          case Kind::Nurse: p.inami = make_inami(rng, '4', rng.chance(0.7) ? "401" : "408"); break;
+          case Kind::Gp: p.inami = make_inami(rng, '1', rng.chance(0.6) ? "003" : "004"); break;
+          case Kind::Specialist: p.inami = make_inami(rng, '1', "580"); break;
+          case Kind::Grouping: p.inami = fmt::format("9{:010d}", rng.below(10000000000ULL)); break;
+        }
+      } while (!seen.insert(p.inami).second);
+      p.iban_a = make_iban(rng);
+      p.bic_a = bics[rng.below(6)];
+      if (p.kind == Kind::Grouping) {
+        p.bce = make_bce(rng);
+        if (rng.chance(0.3)) {
+          p.iban_b = make_iban(rng);
+          p.bic_b = bics[rng.below(6)];
+        }
+      }
+      if (p.kind == Kind::Gp) gps.push_back(i);
+      for (int u = 0; u < 5; ++u) {
+        p.puc[u] = fmt::format("{}{:02d}", kFederations[u][0], rng.range(1, 30));
+        dest.row(fmt::format("{},{},{},1", p.inami, kFederations[u], p.puc[u]));
+        if (rng.chance(0.2)) {
+          p.second_destination[u] = fmt::format("{}{:02d}", kFederations[u][0], 31 + static_cast<int>(rng.below(20)));
+          dest.row(fmt::format("{},{},{},0", p.inami, kFederations[u], p.second_destination[u]));
+        }
+      }
+    }
+    // Groupings bill for some nurses.
+    std::vector<size_t> nurses;
+    for (size_t i = 0; i < providers.size(); ++i)
+      if (providers[i].kind == Kind::Nurse) nurses.push_back(i);
+    for (auto& p : providers) {
+      if (p.kind != Kind::Grouping || nurses.empty()) continue;
+      int n = rng.range(2, 6);
+      for (int j = 0; j < n; ++j) {
+        size_t nurse = nurses[rng.below(nurses.size())];
+        p.nurses.push_back(nurse);
+        grouping_of[nurse] = p.inami;
+      }
+    }
+    for (size_t i = 0; i < providers.size(); ++i) {
+      const Provider& p = providers[i];
+      const char* kind = p.kind == Kind::Nurse ? "nurse" : p.kind == Kind::Gp ? "gp" : p.kind == Kind::Specialist ? "specialist" : "grouping";
+      prov.row(fmt::format("{},{},{},{},{},{},{},{},{}", p.inami, kind, p.inami.substr(8), p.bce, p.iban_a, p.bic_a, p.iban_b,
+                           p.bic_b, grouping_of[i]));
+    }
+    if (auto r = prov.close(); !r) return fail(r.error());
+    if (auto r = dest.close(); !r) return fail(r.error());
+  }
+
+  // --- Episodes: hospital stays, care pathways, medical houses, agreements, palliative care.
+  {
+    Csv hosp(o.out + "/refdata/hospitalisations.csv", "niss,establishment,service,admission,discharge");
+    Csv path(o.out + "/refdata/care_pathways.csv", "niss,type,start,end");
+    Csv mh(o.out + "/refdata/medical_houses.csv", "niss,medical_house,start,end");
+    Csv agr(o.out + "/refdata/agreements.csv", "niss,code,decision,request_date,decision_date,valid_from,valid_to");
+    Csv pal(o.out + "/refdata/palliative.csv", "niss,doctor_notification,nurse_notification");
+    for (Csv* c : {&hosp, &path, &mh, &agr, &pal})
+      if (!c->ok()) return fail(c->error());
+    auto recent = [&](int months_back) {
+      int y = today_y, m = today_m - rng.range(1, months_back);
+      while (m < 1) { m += 12; --y; }
+      return ymd(y, m, rng.range(1, days_in_month(y, m)));
+    };
+    for (const auto& m : members) {
+      if (rng.chance(0.02)) {
+        model::Date adm = recent(14);
+        std::string est = make_inami(rng, '7', "000");
+        model::Date dis = rng.chance(0.1) ? 0 : add_days(adm, rng.range(1, 20));
+        hosp.row(fmt::format("{},{},{:03d},{},{}", m.niss, est, rng.range(100, 990), iso(adm), iso(dis)));
+      }
+      if (rng.chance(0.05)) {
+        model::Date start = recent(36);
+        path.row(fmt::format("{},{},{},{}", m.niss, rng.chance(0.7) ? "diabetes" : "renal", iso(start),
+                             rng.chance(0.2) ? iso(add_days(start, 365)) : ""));
+      }
+      if (rng.chance(0.03)) {
+        model::Date start = recent(36);
+        mh.row(fmt::format("{},{},{},{}", m.niss, make_inami(rng, '8', "000"), iso(start),
+                           rng.chance(0.3) ? iso(add_days(start, rng.range(30, 400))) : ""));
+      }
+      if (rng.chance(0.01)) {
+        const char decisions[] = {'A', 'A', 'A', 'N', 'D', 'O', 'R'};
+        model::Date req = recent(12);
+        char dec = decisions[rng.below(7)];
+        agr.row(fmt::format("{},{},{},{},{},{},{}", m.niss, codes[rng.below(codes.size())].code, dec, iso(req),
+                            dec == 'D' || dec == 'O' ? "" : iso(add_days(req, rng.range(1, 30))), iso(req),
+                            iso(add_days(req, 365))));
+      }
+      if (rng.chance(0.005)) {
+        model::Date doctor = recent(6);
+        pal.row(fmt::format("{},{},{}", m.niss, iso(doctor), rng.chance(0.9) ? iso(add_days(doctor, rng.range(0, 12))) : ""));
+      }
+    }
+    for (Csv* c : {&hosp, &path, &mh, &agr, &pal})
+      if (auto r = c->close(); !r) return fail(r.error());
+  }
+
+  // --- Envois.
+  Csv index(o.out + "/envois.csv", "file,third_party,sending_number,year,month,union,invoices,lines,test");
+  Csv truth(o.out + "/ground-truth.csv", "file,record,record_type,zone,kind,code");
+  if (!index.ok()) return fail(index.error());
+  if (!truth.ok()) return fail(truth.error());
+
+  const char* nursing_extra[] = {"424336", "424351", "423076", "424874", "418913", "427534"};
+  const char* gp_codes[] = {"101032", "101076", "101010", "103132", "104215", "109955", "475075"};
+  uint64_t lines_left = o.lines;
+  uint64_t line_id = 0, invoice_number = 1;
+  size_t provider_cursor = 0;
+  uint64_t envoi_count = 0;
+  const uint64_t avg_per_provider = std::max<uint64_t>(1, o.lines / o.providers);
+
+  while (lines_left > 0) {
+    size_t pi = provider_cursor++ % providers.size();
+    Provider& prov = providers[pi];
+    int u = static_cast<int>(rng.below(5));
+    if (by_federation[static_cast<size_t>(u)].empty()) continue;
+    int back = rng.range(1, 12);
+    int year = today_y, month = today_m - back;
+    while (month < 1) { month += 12; --year; }
+    uint64_t target = std::min<uint64_t>({lines_left, o.envoi_lines,
+                                          std::max<uint64_t>(20, avg_per_provider / 2 + rng.below(avg_per_provider + 1))});
+    if (o.lines >= o.envoi_lines * 4 && o.providers <= 20) target = std::min(lines_left, o.envoi_lines);
+    int& seq = prov.next_sending[year - 2000];
+    if (seq >= 999) continue;
+    model::EnvoiHeader h;
+    h.sending_number = ++seq;
+    h.third_party = prov.inami;
+    h.year = year;
+    h.month = month;
+    h.created = add_days(ymd(year, month, days_in_month(year, month)), rng.range(1, 20));
+    if (h.created > o.today) h.created = o.today;
+    while (!prov.created_days.insert(h.created).second) h.created = add_days(h.created, -1);
+    h.bce = prov.bce;
+    h.iban_a = prov.iban_a;
+    h.bic_a = prov.bic_a;
+    h.iban_b = prov.iban_b;
+    h.bic_b = prov.bic_b;
+    h.federation = kFederations[u];
+    h.test = rng.chance(o.test_files);
+    h.reference = fmt::format("MUTUA-{}", envoi_count + 1);
+    std::string name = fmt::format("envois/{}-{}{:02d}-{:03d}-{}.efact", prov.inami, year, month, h.sending_number, h.federation);
+    std::string path = o.out + "/" + name;
+
+    // Build the invoices in memory (one envoi at a time), sorted by destination.
+    std::vector<model::Invoice> invoices;
+    uint64_t envoi_lines = 0;
+    const auto& pool = by_federation[static_cast<size_t>(u)];
+    while (envoi_lines < target) {
+      const Member& m = members[pool[rng.below(pool.size())]];
+      model::Invoice inv;
+      inv.affiliation = m.mutuality;
+      inv.niss = m.niss;
+      inv.sex = m.sex;
+      inv.provider = prov.inami;
+      inv.destination = !prov.second_destination[u].empty() && rng.chance(0.3) ? prov.second_destination[u] : prov.puc[u];
+      inv.number = invoice_number++;
+      inv.ct1 = m.ct1 ? m.ct1 : 110;
+      inv.ct2 = m.ct2 ? m.ct2 : 110;
+      inv.billing_type = rng.chance(o.credit_notes) ? 3 : 0;
+      inv.billing_date = h.created;
+      inv.reference = base36(inv.number);
+      const bool bim = m.ct1 % 10 == 1;
+      auto add_line = [&](std::string code, model::Date date, const std::string& performer, int units = 1) {
+        const Code* c = code_index(code);
+        int64_t fee = c ? c->fee : fee_of(code);
+        model::Prestation p;
+        p.nomenclature = std::move(code);
+        p.first_date = p.last_date = date;
+        p.provider = performer;
+        p.units = units;
+        p.amount = fee * units;
+        p.personal_share = bim ? fee * units / 10 : fee * units / 4;
+        p.reference = base36(++line_id);
+        if (c && c->prescriber) {
+          p.prescriber = providers[gps.empty() ? 0 : gps[rng.below(gps.size())]].inami;
+          p.prescription_date = add_days(date, -rng.range(1, 20));
+          p.prescriber_norm = 1;
+        }
+        if (prov.kind == Kind::Grouping && !prov.iban_b.empty() && rng.chance(0.1)) p.account = 1;
+        p.time_hhmm = rng.range(7, 20) * 100 + rng.range(0, 59);
+        if (rng.chance(0.3)) {
+          p.has_eid = true;
+          p.eid_read_date = date;
+          p.eid_time_hhmm = p.time_hhmm;
+        }
+        inv.lines.push_back(std::move(p));
+      };
+      const int dim = days_in_month(year, month);
+      std::string performer = prov.inami;
+      Kind kind = prov.kind;
+      if (kind == Kind::Grouping) {
+        performer = prov.nurses.empty() ? prov.inami : providers[prov.nurses[rng.below(prov.nurses.size())]].inami;
+        kind = Kind::Nurse;
+      }
+      if (kind == Kind::Nurse) {
+        int days = rng.range(1, 8), start = rng.range(1, dim);
+        for (int d = 0; d < days && envoi_lines + inv.lines.size() < target; ++d) {
+          model::Date date = ymd(year, month, std::min(dim, start + d));
+          add_line("425014", date, performer);
+          if (rng.chance(0.5)) add_line("425036", date, performer);
+          if (rng.chance(0.2)) add_line("425051", date, performer);
+          if (rng.chance(0.3)) add_line(nursing_extra[rng.below(6)], date, performer);
+        }
+      } else if (kind == Kind::Gp) {
+        int visits = rng.range(1, 3);
+        for (int v = 0; v < visits; ++v) {
+          model::Date date = ymd(year, month, rng.range(1, dim));
+          std::string code = gp_codes[rng.below(7)];
+          add_line(code, date, performer, code == "109955" ? rng.range(4, 40) : 1);
+          if (rng.chance(0.1)) add_line(code, date, performer);  // a repeated code the same day
+          if (rng.chance(0.1) && !gp_extra.empty()) add_line(gp_extra[rng.below(gp_extra.size())]->code, date, performer);
+        }
+      } else {
+        int acts = rng.range(1, 4);
+        model::Date date = ymd(year, month, rng.range(1, dim));
+        for (int a = 0; a < acts; ++a) add_line(specialist_codes[rng.below(specialist_codes.size())]->code, date, performer);
+      }
+      if (inv.lines.empty()) continue;
+      if (inv.billing_type == 3)
+        for (auto& p : inv.lines) {
+          p.amount = -p.amount;
+          p.personal_share = -p.personal_share;
+          p.units = -p.units;
+        }
+      envoi_lines += inv.lines.size();
+      invoices.push_back(std::move(inv));
+    }
+    std::stable_sort(invoices.begin(), invoices.end(),
+                     [](const model::Invoice& a, const model::Invoice& b) { return a.destination < b.destination; });
+
+    // Injected errors: chosen per line, each breaking exactly one rule.
+    enum class Inject { None, NomenclatureCheck, ImpossibleDate, PrescriberCheck, AmountSign, RecordCheck };
+    struct Planned {
+      uint64_t record;
+      Inject kind;
+    };
+    std::vector<Planned> tamper_plan;
+    uint64_t record = 2;  // ET 10 is record 1
+    for (auto& inv : invoices) {
+      ++record;  // ET 20
+      for (auto& p : inv.lines) {
+        uint64_t line_record = record++;
+        if (p.has_commitment) ++record;
+        if (p.has_eid) ++record;
+        if (!rng.chance(o.error_rate)) continue;
+        auto kind = static_cast<Inject>(1 + rng.below(5));
+        if (p.has_eid || p.has_commitment) kind = kind == Inject::NomenclatureCheck ? Inject::RecordCheck : kind;
+        if (inv.billing_type == 3 && kind == Inject::AmountSign) kind = Inject::RecordCheck;
+        if ((p.has_eid || p.has_commitment) && kind == Inject::ImpossibleDate) kind = Inject::PrescriberCheck;
+        const char* kind_name = "";
+        const char* zone = "";
+        const char* code = "";
+        switch (kind) {
+          case Inject::NomenclatureCheck: {
+            char& last = p.nomenclature[5];
+            last = static_cast<char>('0' + (last - '0' + 1) % 10);
+            kind_name = "nomenclature_check_digit"; zone = "4"; code = "500402";
+            break;
+          }
+          case Inject::ImpossibleDate:
+            p.last_date = p.first_date;
+            p.first_date = p.first_date / 100 * 100 + 32;
+            kind_name = "impossible_date"; zone = "5"; code = "500501";
+            break;
+          case Inject::PrescriberCheck: {
+            std::string presc = providers[gps.empty() ? 0 : gps[rng.below(gps.size())]].inami;
+            presc[7] = static_cast<char>('0' + (presc[7] - '0' + 1) % 10);
+            if (check::inami(presc) == check::Verdict::Valid) presc[6] = static_cast<char>('0' + (presc[6] - '0' + 3) % 10);
+            p.prescriber = presc;
+            if (!p.prescription_date) p.prescription_date = p.first_date;
+            kind_name = "prescriber_check_digit"; zone = "24"; code = "502402";
+            break;
+          }
+          case Inject::AmountSign:
+            tamper_plan.push_back({line_record, kind});
+            kind_name = "amount_without_sign"; zone = "19"; code = "501905";
+            break;
+          case Inject::RecordCheck:
+            tamper_plan.push_back({line_record, kind});
+            kind_name = "record_check_digits"; zone = "99"; code = "509902";
+            break;
+          case Inject::None: break;
+        }
+        truth.row(fmt::format("{},{},50,{},{},{}", name, line_record, zone, kind_name, code));
+        ++summary.injected;
+      }
+      ++record;  // ET 80
+    }
+
+    auto out = FileWriter::create(path);
+    if (!out) return fail(out.error());
+    model::EnvoiWriter writer(*out, h, o.framing);
+    size_t next_plan = 0;
+    if (!tamper_plan.empty()) {
+      writer.set_tamper([&](RecordKind kind, uint64_t number, std::string& rec) {
+        if (next_plan >= tamper_plan.size() || tamper_plan[next_plan].record != number || kind != RecordKind::Et50) return;
+        if (tamper_plan[next_plan].kind == Inject::AmountSign) {
+          rec[87] = ' ';
+          seal_record(rec);
+        } else {
+          rec[348] = rec[348] == '9' ? '0' : static_cast<char>(rec[348] + 1);
+        }
+        ++next_plan;
+      });
+    }
+    for (const auto& inv : invoices) writer.add(inv);
+    writer.finish();
+    summary.records += writer.records_written();
+    summary.bytes += out->bytes_written();
+    if (auto r = out->close(); !r) return fail(r.error());
+    index.row(fmt::format("{},{},{},{},{},{},{},{},{}", name, h.third_party, h.sending_number, year, month, h.federation,
+                          invoices.size(), envoi_lines, h.test ? 1 : 0));
+    ++envoi_count;
+    summary.invoices += invoices.size();
+    summary.lines += envoi_lines;
+    lines_left -= std::min(lines_left, envoi_lines);
+    if (progress) progress(o.lines - lines_left, o.lines, user);
+  }
+  summary.envois = envoi_count;
+  if (auto r = index.close(); !r) return fail(r.error());
+  if (auto r = truth.close(); !r) return fail(r.error());
+  return summary;
+}
+
+}  // namespace mutua::gen

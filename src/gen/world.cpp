@@ -1,1 +1,0 @@
-namespace mutua::gen { int placeholder_ = 0; }
