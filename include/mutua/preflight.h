@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mutua/model/envoi.h"
+#include "mutua/reader.h"
 #include "mutua/record.h"
 #include "rules/finding.h"
 
@@ -47,6 +48,10 @@ struct PreflightReport {
 using ProgressFn = void (*)(uint64_t done, uint64_t total, void* user);
 PreflightReport preflight(const std::vector<std::string>& paths, const PreflightOptions& options,
                           ProgressFn progress = nullptr, void* user = nullptr);
+
+// Runs the file rules over an open reader (a file or memory), adding to `report`.
+void preflight_reader(Reader& reader, const PreflightOptions& options, PreflightReport& report,
+                      ProgressFn progress = nullptr, void* user = nullptr, uint64_t done_before = 0, uint64_t total = 0);
 
 std::string render_text(const PreflightReport& report, const PreflightOptions& options);
 std::string render_json(const PreflightReport& report, const PreflightOptions& options);

@@ -27,18 +27,13 @@ rules::Finding from_error(const Error& e) {
   return f;
 }
 
-void validate_one(const std::string& path, const PreflightOptions& options, PreflightReport& report,
-                  ProgressFn progress, void* user, uint64_t done_before, uint64_t total) {
+}  // namespace
+
+void preflight_reader(Reader& reader, const PreflightOptions& options, PreflightReport& report, ProgressFn progress,
+                      void* user, uint64_t done_before, uint64_t total) {
+  const std::string& path = reader.name();
   FileSummary summary;
   summary.file = path;
-  auto opened = Reader::open(path);
-  if (!opened) {
-    summary.readable = false;
-    report.findings.add(from_error(opened.error()));
-    report.files.push_back(std::move(summary));
-    return;
-  }
-  Reader& reader = **opened;
   summary.message = reader.message_type();
   summary.framing = reader.framing();
 
@@ -80,6 +75,22 @@ void validate_one(const std::string& path, const PreflightOptions& options, Pref
   for (auto& rule : rules) rule->end(report.findings);
   summary.bytes = reader.bytes_consumed();
   report.files.push_back(std::move(summary));
+}
+
+namespace {
+
+void validate_one(const std::string& path, const PreflightOptions& options, PreflightReport& report,
+                  ProgressFn progress, void* user, uint64_t done_before, uint64_t total) {
+  auto opened = Reader::open(path);
+  if (!opened) {
+    FileSummary summary;
+    summary.file = path;
+    summary.readable = false;
+    report.findings.add(from_error(opened.error()));
+    report.files.push_back(std::move(summary));
+    return;
+  }
+  preflight_reader(**opened, options, report, progress, user, done_before, total);
 }
 
 // Checks between the files of one run: a sending number used twice by one third-party payer

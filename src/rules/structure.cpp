@@ -91,6 +91,7 @@ void StructureRule::record(const RecordView& rec, Findings& out) {
                fmt::format("record type '{}' is not one of a {} message", printable(rec.bytes.substr(0, 2)),
                            message_type_name(ctx_->message))));
     prev_ = K::Unknown;
+    if (expected_seq_) ++expected_seq_;  // it still holds a place in the numbering
     return;
   }
 
@@ -102,11 +103,22 @@ void StructureRule::record(const RecordView& rec, Findings& out) {
       uint64_t n = digits_value(s);
       if (k == K::Et10) {
         if (n != 1 || rec.number != 1) out.add(at(rec, seq, "100110", "000001", "ET 10 must be record 000001"));
-      } else if (expected_seq_ && n != expected_seq_) {
+        n = 1;
+        expected_seq_ = 1;
+      } else if (expected_seq_ && n != expected_seq_ && n != alternative_seq_) {
         std::string code = fmt::format("{}0210", record_kind_name(k));
         if (official(code)) out.add(at(rec, seq, code, fmt::format("{:06d}", expected_seq_)));
+        // Either this number is wrong (the next follows the old count) or a record is missing
+        // (the next follows this one): accept both so one fault is reported once.
+        alternative_seq_ = expected_seq_ + 1;
+        expected_seq_ = n + 1;
+        break_seq_ = true;
       }
-      expected_seq_ = n + 1;
+      if (!break_seq_) {
+        alternative_seq_ = 0;
+        expected_seq_ = n + 1;
+      }
+      break_seq_ = false;
     } else if (expected_seq_) {
       ++expected_seq_;
     }

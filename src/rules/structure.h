@@ -11,7 +11,8 @@ class StructureRule : public FileRule {
 
  private:
   RecordKind prev_ = RecordKind::Unknown;
-  uint64_t expected_seq_ = 0;
+  uint64_t expected_seq_ = 0, alternative_seq_ = 0;
+  bool break_seq_ = false;
   uint64_t last_number_ = 0;
   bool seen_et10_ = false, after_et90_ = false, seen_total_ = false;
 };

@@ -1,0 +1,111 @@
+#include "baseline.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "mutua/model/envoi_writer.h"
+
+namespace mutua::testing {
+
+model::EnvoiHeader baseline_header() {
+  model::EnvoiHeader h;
+  h.sending_number = 12;
+  h.third_party = "40765140401";  // a nurse: 407651 -> check 97 - 407651 mod 97
+  h.year = 2026;
+  h.month = 10;
+  h.created = 20261105;
+  h.iban_a = "BE71096123456769";
+  h.bic_a = "GKCCBEBB";
+  h.federation = "300";
+  h.reference = "BASELINE";
+  return h;
+}
+
+std::vector<model::Invoice> baseline_invoices() {
+  std::vector<model::Invoice> out;
+  model::Invoice a;
+  a.affiliation = "301";
+  a.niss = "85073003328";
+  a.sex = 1;
+  a.provider = "40765140401";
+  a.destination = "301";
+  a.number = 1001;
+  a.billing_date = 20261105;
+  a.reference = "INV-A";
+  model::Prestation p;
+  p.nomenclature = "425014";
+  p.first_date = p.last_date = 20261003;
+  p.provider = "40765140401";
+  p.amount = 1250;
+  p.personal_share = 310;
+  p.reference = "L1";
+  a.lines.push_back(p);
+  p.nomenclature = "425036";
+  p.amount = 1100;
+  p.personal_share = 0;
+  p.reference = "L2";
+  p.has_eid = true;
+  p.eid_read_date = 20261003;
+  p.eid_time_hhmm = 930;
+  a.lines.push_back(p);
+  p = {};
+  p.nomenclature = "424336";
+  p.first_date = p.last_date = 20261004;
+  p.provider = "40765140401";
+  p.amount = 640;
+  p.reference = "L3";
+  p.prescriber = "10765119340";
+  p.prescription_date = 20260920;
+  p.prescriber_norm = 1;
+  p.has_commitment = true;
+  p.commitment_number = "TC20261004001";
+  p.commitment_date = 20261004;
+  a.lines.push_back(p);
+  out.push_back(a);
+
+  model::Invoice b;
+  b.affiliation = "302";
+  b.niss = "01020312345";  // born 2001: the 20xx check-digit variant
+  b.sex = 2;
+  b.provider = "40765140401";
+  b.destination = "302";
+  b.number = 1002;
+  b.billing_date = 20261105;
+  b.reference = "INV-B";
+  p = {};
+  p.nomenclature = "425014";
+  p.first_date = p.last_date = 20261010;
+  p.provider = "40765140401";
+  p.amount = 1250;
+  p.personal_share = 310;
+  p.supplement = 100;
+  p.reference = "L4";
+  b.lines.push_back(p);
+  p.nomenclature = "425051";
+  p.amount = 1000;
+  p.personal_share = 0;
+  p.supplement = 0;
+  p.reference = "L5";
+  b.lines.push_back(p);
+  out.push_back(b);
+  return out;
+}
+
+std::string temp_path(const std::string& name) {
+  return "/tmp/mutua-test-" + std::to_string(::getpid()) + "-" + name;
+}
+
+std::string baseline_file(Framing framing) {
+  std::string path = temp_path("baseline.efact");
+  auto r = model::write_envoi(path, baseline_header(), baseline_invoices(), framing);
+  if (!r) return {};
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ::unlink(path.c_str());
+  return ss.str();
+}
+
+}  // namespace mutua::testing
