@@ -1,0 +1,159 @@
+// The codec on real files: layout table, check digits, reader forms, byte-for-byte round trip.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "baseline.h"
+#include "mutua/catalog.h"
+#include "mutua/check_digits.h"
+#include "mutua/layout.h"
+#include "mutua/reader.h"
+#include "mutua/writer.h"
+
+namespace mutua {
+namespace {
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(Layout, EveryRecordTilesItsLength) {
+  const Layout& L = Layout::builtin();
+  EXPECT_EQ(L.length(RecordKind::Segment200), 67);
+  EXPECT_EQ(L.length(RecordKind::Segment300), 160);
+  EXPECT_EQ(L.length(RecordKind::Segment300Response), 610);
+  for (auto k : {RecordKind::Et10, RecordKind::Et20, RecordKind::Et30, RecordKind::Et40, RecordKind::Et50,
+                 RecordKind::Et51, RecordKind::Et52, RecordKind::Et80, RecordKind::Et90, RecordKind::Et95, RecordKind::Et96})
+    EXPECT_EQ(L.length(k), 350) << record_kind_name(k);
+  EXPECT_EQ(L.length(RecordKind::Et91), 800);
+  EXPECT_EQ(L.length(RecordKind::Et92), 800);
+  EXPECT_EQ(L.length(RecordKind::ResponseBlock), 800);
+  EXPECT_EQ(L.at(RecordKind::ResponseBlock, "149").pos, 534);
+  EXPECT_EQ(L.at(RecordKind::Et50, "19").pos, 88);
+}
+
+TEST(Layout, RejectsAGap) {
+  auto bad = Layout::parse("record\tzone\tpos\tlen\ttype\tname\tconfidence\n10\t1\t1\t2\tN\ttype\tV\n10\t2\t4\t6\tN\tseq\tV\n");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("gap or overlap"), std::string::npos);
+}
+
+TEST(Catalog, HoldsTheOfficialListAndProjectCodes) {
+  const Catalog& c = Catalog::builtin();
+  size_t official = 0, project = 0;
+  for (const auto& info : c.all()) (info.project ? project : official)++;
+  EXPECT_EQ(official, 1866u);  // 1,867 rows, 203210 listed twice
+  EXPECT_GT(project, 20u);
+  ASSERT_TRUE(c.find("500545"));
+  EXPECT_EQ(c.find("500545")->type, 'R');
+  EXPECT_EQ(c.find("201803")->type, 'B');
+  EXPECT_EQ(c.find("203210")->type, 'F');
+  EXPECT_NE(c.label("500402", "nl").find("controlecijfer"), std::string_view::npos);
+  for (const auto& info : c.all())
+    if (info.project) EXPECT_EQ(info.code[0], 'Z') << info.code;
+}
+
+TEST(CheckDigits, Identifiers) {
+  EXPECT_EQ(check::nomenclature("425014"), check::Verdict::Valid);
+  EXPECT_EQ(check::nomenclature("0428035"), check::Verdict::Valid);
+  EXPECT_EQ(check::nomenclature("425015"), check::Verdict::BadCheckDigits);
+  for (const char* inami : {"49488014401", "48594426401", "46611468408", "10765119340", "17385467004", "12334539004"})
+    EXPECT_EQ(check::inami(inami), check::Verdict::Valid) << inami;
+  EXPECT_EQ(check::inami("10765118340"), check::Verdict::BadCheckDigits);
+  EXPECT_EQ(check::inami("91234567890"), check::Verdict::Valid);  // fictitious grouping
+  EXPECT_EQ(check::niss("85073003328"), check::Verdict::Valid);
+  EXPECT_EQ(check::niss("01020312345"), check::Verdict::Valid);  // born 2001
+  EXPECT_EQ(check::niss("85073003329"), check::Verdict::BadCheckDigits);
+  EXPECT_EQ(check::iban("BE71096123456769"), check::Verdict::Valid);
+  EXPECT_EQ(check::iban("BE72096123456769"), check::Verdict::BadCheckDigits);
+  EXPECT_EQ(check::iban("BE7109612345676"), check::Verdict::Malformed);
+  EXPECT_EQ(check::bce("0202239951"), check::Verdict::Valid);
+  EXPECT_EQ(check::record_check_digits(std::string(348, '0')), 97);
+  EXPECT_EQ(check::record_check_digits("A"), 11);
+  EXPECT_EQ(check::record_check_digits(" +"), 47);
+}
+
+TEST(Reader, RoundTripsEveryFramingByteForByte) {
+  for (Framing f : {Framing::Flat, Framing::LF, Framing::CRLF}) {
+    std::string original = testing::baseline_file(f);
+    std::string in = testing::temp_path("rt-in"), out = testing::temp_path("rt-out");
+    { std::ofstream(in, std::ios::binary) << original; }
+    auto reader = Reader::open(in);
+    ASSERT_TRUE(reader) << reader.error().to_string();
+    EXPECT_EQ((*reader)->framing(), f);
+    EXPECT_EQ((*reader)->message_type(), MessageType::Billing920000);
+    auto writer = FileWriter::create(out);
+    ASSERT_TRUE(writer);
+    auto problems = copy_file(**reader, *writer);
+    ASSERT_TRUE(problems);
+    EXPECT_TRUE(problems->empty());
+    ASSERT_TRUE(writer->close());
+    EXPECT_EQ(read_all(out), original) << framing_name(f);
+    ::unlink(in.c_str());
+    ::unlink(out.c_str());
+  }
+}
+
+TEST(Reader, ReportsAWrongLineLengthAndReadsOn) {
+  std::string file = testing::baseline_file(Framing::LF);
+  // Shorten the third record's line by one character.
+  size_t line3 = file.find('\n', file.find('\n', file.find('\n') + 1) + 1) + 1;
+  file.erase(line3 + 10, 1);
+  auto reader = Reader::from_string(file, "short.efact");
+  ASSERT_TRUE(reader);
+  std::vector<Error> problems;
+  RecordView rec;
+  size_t records = 0;
+  while ((*reader)->next(rec, problems)) ++records;
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].code, "Z00004");
+  EXPECT_EQ(problems[0].record, 3u);
+  EXPECT_EQ(records, 15u);  // 16 records, one skipped
+}
+
+TEST(Reader, SkipsALineWithoutNewlineInBoundedMemory) {
+  std::string file = testing::baseline_file(Framing::LF);
+  file += std::string(3 << 20, 'x');  // 3 MiB with no line end, through a 64 KiB buffer
+  auto reader = Reader::from_string(file, "long.efact", {.buffer_size = 64 << 10});
+  ASSERT_TRUE(reader);
+  std::vector<Error> problems;
+  RecordView rec;
+  size_t records = 0;
+  while ((*reader)->next(rec, problems)) ++records;
+  EXPECT_EQ(records, 16u);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems.back().code, "Z00004");
+}
+
+TEST(Reader, RandomBytesNeverCrash) {
+  uint64_t s = 42;
+  for (int i = 0; i < 200; ++i) {
+    std::string junk = "920000";
+    size_t n = (s = s * 6364136223846793005ULL + 1) % 5000;
+    for (size_t j = 0; j < n; ++j) junk += static_cast<char>((s = s * 6364136223846793005ULL + 1) >> 56);
+    auto reader = Reader::from_string(junk, "junk");
+    if (!reader) continue;
+    std::vector<Error> problems;
+    RecordView rec;
+    while ((*reader)->next(rec, problems)) EXPECT_EQ(rec.bytes.size(), 350u);
+  }
+}
+
+TEST(Writer, BuilderPadsZonesByType) {
+  RecordBuilder b(RecordKind::Et50);
+  b.digits("4", "425014").amount("19", -1250).text("28", "REF");
+  const std::string& r = b.finish(7);
+  EXPECT_EQ(r.substr(0, 8), "50000007");
+  EXPECT_EQ(r.substr(9, 7), "0425014");
+  EXPECT_EQ(r.substr(87, 12), "-00000001250");
+  EXPECT_EQ(r.substr(137, 5), "REF  ");
+  EXPECT_EQ(std::stoi(r.substr(348, 2)), check::record_check_digits(std::string_view(r).substr(0, 348)));
+}
+
+}  // namespace
+}  // namespace mutua
