@@ -243,7 +243,8 @@ std::string render_json(const PreflightReport& report, const PreflightOptions& o
   j["rejecting"] = report.findings.count_types("BFR");
   j["warnings"] = report.findings.count_types("SE");
   j["exit_code"] = report.exit_code();
-  return j.dump(2) + "\n";
+  // File names and messages may carry bytes of a broken file: never throw on invalid UTF-8.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace mutua::engine

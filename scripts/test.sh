@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command: builds mutua, runs the whole test suite (ctest), then the reader fuzzer
+# for 60 seconds (MUTUA_FUZZ_SECONDS to change, 0 to skip).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+ctest --test-dir build --output-on-failure -j"$(nproc)"
+seconds="${MUTUA_FUZZ_SECONDS:-60}"
+if [ "$seconds" -gt 0 ]; then
+  bash scripts/fuzz.sh "$seconds"
+fi
