@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Writes docs/codes.md: every official code (and mutua's Z codes) with what mutua does with it.
+
+Implemented codes come from the rule families' own data (layout zone types, zone links,
+identifier places, structure tables) and from the validator scenarios in tests/cases, which
+name the case that proves each one. Codes not implemented are sorted by why: they need the
+fund's data (left to the engine issue) or cannot be decided from the file. Run from the repo root.
+"""
+import csv, glob, re, collections
+
+codes = list(csv.DictReader(open('data/codes/efact-error-codes.tsv'), delimiter='\t'))
+project = list(csv.DictReader((l for l in open('data/codes/project-codes.tsv') if not l.startswith('#')), delimiter='\t'))
+layout = list(csv.DictReader((l for l in open('data/layout/records.tsv') if not l.startswith('#')), delimiter='\t'))
+links = list(csv.DictReader((l for l in open('data/rules/zone-links.tsv') if not l.startswith('#')), delimiter='\t'))
+
+cases = collections.defaultdict(list)
+for path in sorted(glob.glob('tests/cases/*.cases')):
+    name = None
+    for n, line in enumerate(open(path), 1):
+        if line.startswith('case:'):
+            name = f"{path.split('/')[-1]}:{n}"
+        elif line.startswith('expect:') and name:
+            for c in line[7:].split():
+                cases[c].append(name)
+
+official = {c['code'] for c in codes}
+impl = {}
+def mark(code, where):
+    if code in official or code.startswith('Z'):
+        impl.setdefault(code, where)
+
+def cz(zone):
+    m = re.match(r'\d+', zone)
+    return m.group(0).zfill(2) if m else None
+
+lead = re.compile(r'(Premier chiffre|Deux premiers|Trois premiers|Quatre premiers)')
+labels = {c['code']: c['label_fr'] for c in codes}
+for z in layout:
+    rec, t = z['record'], z['type']
+    if not rec.isdigit() or len(rec) != 2 or rec in ('91', '92', '95', '96'): continue
+    if z['zone'] in ('1',): continue
+    base = rec + (cz(z['zone']) or '')
+    if t in ('N', 'S', 'D', 'G', 'Z'):
+        mark(base + '01', 'rules/zone_format.cpp')
+    if t == 'S':
+        mark(base + '05', 'rules/zone_format.cpp'); mark(base + '06', 'rules/zone_format.cpp')
+    if t == 'N' and lead.search(labels.get(base + '04', '')):
+        mark(base + '04', 'rules/zone_format.cpp')
+for l in links:
+    mark(l['code'], 'rules/invoices.cpp (data/rules/zone-links.tsv)')
+ident = {'10': ['14', '27', '36', '49'], '20': ['08', '14', '15'], '30': ['04', '08', '14', '15', '24'],
+         '40': ['04', '08', '14', '15', '24'], '50': ['04', '08', '14', '15', '24', '17', '49'],
+         '51': ['04', '08', '15'], '52': ['04', '08', '15'], '80': ['08', '14'], '90': ['14', '27', '36', '49']}
+for rec, zones in ident.items():
+    for zz in zones:
+        mark(rec + zz + '02', 'rules/identifiers.cpp')
+for rec in ident:
+    mark(rec + '9902', 'rules/identifiers.cpp')
+for c in ['103605', '104905']:
+    mark(c, 'rules/identifiers.cpp')
+for rec in ['10', '20', '30', '40', '50', '51', '52', '80', '90']:
+    for s in ('0110', '0111', '0210'):
+        mark(rec + s, 'rules/structure.cpp')
+for c in ['801910', '801510', '802710', '803010', '809802', '901910', '901911', '901510', '901511', '909802']:
+    mark(c, 'rules/totals.cpp')
+for c in ['201812', '202420', '201140']:
+    mark(c, 'rules/invoices.cpp')
+for c in ['102311', '102310', '204710', '102303', '100703', '100403']:
+    mark(c, 'rules/billing_period.cpp')
+for c in ['100721', '100724']:
+    mark(c, 'engine/preflight.cpp (several files in one run)')
+for p in project:
+    mark(p['code'], 'project code')
+
+fund = re.compile(r"O\.A|OA\b|inconnu|accord|médecin-conseil|conseil|déjà|cumul|maximum|plafond|assurabilit|en règle|"
+                  r"hospitalis|maison médicale|trajet|CT1|dispensateur non habilité|qualification|tarif|montant intervention|"
+                  r"sanction|notification|agréé|convention|intervention personnelle|supplément|palliatif|incompatible|"
+                  r"non autorisé|autorisé|délai|renouvellement|Carenet|engagement|prescription|âge|sexe|décès|clôtur", re.I)
+paper = re.compile(r"bordereau|papier|courrier|lettre", re.I)
+older = re.compile(r"< 0?20[01]\d{3}|< 20[01]\d{5}")
+
+rows, counts = [], collections.Counter()
+for c in codes + [dict(code=p['code'], type=p['type'], record_type=p['record_type'], zone=p['zone'], label_fr=p['label_fr']) for p in project]:
+    code = c['code']
+    if code in impl:
+        test = ', '.join(cases.get(code, [])[:2]) or ('tests/gen_test.cpp (ground truth)' if code in ('500501', '501905', '509902') else 'family (see the rule file)')
+        status, where = 'implemented', f"{impl[code]}; test: {test}"
+    elif paper.search(c['label_fr']):
+        status, where = 'not decidable from the file', 'needs the paper bordereau or a letter, which eFact no longer carries'
+    elif older.search(c['label_fr']):
+        status, where = 'not decidable from the file', 'applies only to billing periods before the condition in its label'
+    elif fund.search(c['label_fr']):
+        status, where = 'needs fund data', 'engine issue (reference data: members, providers, nomenclature, history)'
+    else:
+        status, where = 'not implemented yet', 'file-only in principle; no rule written yet'
+    counts[status] += 1
+    label = c['label_fr'].replace('|', '/').replace('\n', ' ')
+    rows.append(f"| {code} | {c['type']} | {c.get('record_type','')} | {c.get('zone','')} | {status} | {where} | {label} |")
+
+with open('docs/codes.md', 'w') as out:
+    out.write('# Rejection codes: what mutua checks\n\n')
+    out.write('Generated by `scripts/codes_doc.py` from the code lists, the rule families\' data and the\n'
+              'validator scenarios (`tests/cases`). The official list is `data/codes/efact-error-codes.tsv`:\n'
+              '1,867 rows (1,866 codes: 203210 appears twice, the F row wins) extracted from\n'
+              'taktik/freehealth-connector `src/main/resources/be/errors/EfactErrors.json` (2018–2019\n'
+              'snapshot of the INAMI list; some "≠"/"≥" signs show as "?"). Project codes (`Z…`) are\n'
+              'mutua\'s own, for findings the official list has no code for (`data/codes/project-codes.tsv`).\n\n'
+              'The split between "needs fund data" and "not implemented yet" is made from the labels\n'
+              '(keywords such as "inconnu dans le fichier de l\'O.A.", "accord", "cumul"): a first sort,\n'
+              'to be refined code by code by the engine issue.\n\n')
+    out.write('| status | codes |\n|---|---|\n')
+    for k, v in sorted(counts.items()):
+        out.write(f'| {k} | {v} |\n')
+    out.write('\n| code | type | record | zone | status | where / why | label (FR) |\n|---|---|---|---|---|---|---|\n')
+    out.write('\n'.join(rows) + '\n')
+print(dict(counts))
