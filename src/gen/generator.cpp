@@ -462,6 +462,7 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
         model::Date date = ymd(year, month, rng.range(1, dim));
         for (int a = 0; a < acts; ++a) add_line(specialist_codes[rng.below(specialist_codes.size())]->code, date, performer);
       }
+      if (envoi_lines + inv.lines.size() > target) inv.lines.resize(target - envoi_lines);
       if (inv.lines.empty()) continue;
       if (inv.billing_type == 3)
         for (auto& p : inv.lines) {
