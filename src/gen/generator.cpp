@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cstring>
 #include <unordered_set>
 #include <vector>
@@ -124,7 +125,12 @@ uint64_t code_hash(std::string_view code) {
 
 int64_t fee_of(std::string_view code) { return 400 + static_cast<int64_t>(code_hash(code) % 4600); }
 
-bool make_dir(const std::string& path) { return ::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST; }
+bool make_dir(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) errno = ec.value();
+  return !ec;
+}
 
 class Csv {
  public:
