@@ -8,11 +8,13 @@ namespace mutua::model {
 
 namespace {
 
-// Zones resolved once from the layout table.
-struct Zones {
-  const Layout& l = Layout::builtin();
-  const Zone& z(RecordKind k, const char* id) const { return l.at(k, id); }
-};
+// A zone of the built-in layout, looked up once per call site (each lambda has its own
+// static): the writer fills ~30 zones per record, millions of records.
+#define ZONE(kind, id)                                                            \
+  ([]() -> const Zone& {                                                          \
+    static const Zone& z = Layout::builtin().at(RecordKind::kind, id);           \
+    return z;                                                                     \
+  }())
 
 uint64_t code_value(std::string_view code) {
   uint64_t v = 0;
@@ -84,39 +86,38 @@ void EnvoiWriter::emit(const std::string& record) {
 }
 
 void EnvoiWriter::add(const Invoice& inv) {
-  static const Zones Z;
   using K = RecordKind;
   Totals& mut = by_mutuality_[inv.destination];
   const std::string provider = pad_inami(inv.provider);
   const uint64_t ct = static_cast<uint64_t>(inv.ct1 * 1000 + inv.ct2);
 
   RecordBuilder r20(K::Et20);
-  r20.number(Z.z(K::Et20, "3"), 1)
-      .number(Z.z(K::Et20, "5"), inv.admission_date)
-      .number(Z.z(K::Et20, "6"), inv.discharge_date)
-      .digits(Z.z(K::Et20, "7"), inv.affiliation)
-      .digits(Z.z(K::Et20, "8"), inv.niss)
-      .number(Z.z(K::Et20, "9"), static_cast<uint64_t>(inv.sex))
-      .number(Z.z(K::Et20, "10"), static_cast<uint64_t>(inv.invoice_type))
-      .number(Z.z(K::Et20, "11"), static_cast<uint64_t>(inv.billing_type))
-      .digits(Z.z(K::Et20, "14"), provider)
-      .digits(Z.z(K::Et20, "15"), inv.stay_institution.empty() ? "" : pad_inami(inv.stay_institution))
-      .digits(Z.z(K::Et20, "18"), inv.destination)
-      .number(Z.z(K::Et20, "24"), inv.number)
-      .number(Z.z(K::Et20, "27"), ct)
-      .text(Z.z(K::Et20, "28"), inv.reference)
-      .number(Z.z(K::Et20, "29"), inv.previous_invoice)
-      .number(Z.z(K::Et20, "32"), 1)
-      .number(Z.z(K::Et20, "34"), static_cast<uint64_t>(inv.previous_sending))
-      .digits(Z.z(K::Et20, "37"), inv.previous_mutuality)
-      .number(Z.z(K::Et20, "41"), static_cast<uint64_t>(inv.previous_year_month))
-      .number(Z.z(K::Et20, "47"), inv.billing_date);
+  r20.number(ZONE(Et20, "3"), 1)
+      .number(ZONE(Et20, "5"), inv.admission_date)
+      .number(ZONE(Et20, "6"), inv.discharge_date)
+      .digits(ZONE(Et20, "7"), inv.affiliation)
+      .digits(ZONE(Et20, "8"), inv.niss)
+      .number(ZONE(Et20, "9"), static_cast<uint64_t>(inv.sex))
+      .number(ZONE(Et20, "10"), static_cast<uint64_t>(inv.invoice_type))
+      .number(ZONE(Et20, "11"), static_cast<uint64_t>(inv.billing_type))
+      .digits(ZONE(Et20, "14"), provider)
+      .digits(ZONE(Et20, "15"), inv.stay_institution.empty() ? "" : pad_inami(inv.stay_institution))
+      .digits(ZONE(Et20, "18"), inv.destination)
+      .number(ZONE(Et20, "24"), inv.number)
+      .number(ZONE(Et20, "27"), ct)
+      .text(ZONE(Et20, "28"), inv.reference)
+      .number(ZONE(Et20, "29"), inv.previous_invoice)
+      .number(ZONE(Et20, "32"), 1)
+      .number(ZONE(Et20, "34"), static_cast<uint64_t>(inv.previous_sending))
+      .digits(ZONE(Et20, "37"), inv.previous_mutuality)
+      .number(ZONE(Et20, "41"), static_cast<uint64_t>(inv.previous_year_month))
+      .number(ZONE(Et20, "47"), inv.billing_date);
   if (!inv.commitment.empty()) {
     // Part A = 2: network (MyCareNet) reference, then the commitment number.
-    r20.text(Z.z(K::Et20, "42"), "2" + inv.commitment)
-        .number(Z.z(K::Et20, "53"), inv.insurability_start)
-        .number(Z.z(K::Et20, "54"), inv.insurability_end)
-        .number(Z.z(K::Et20, "55"), inv.commitment_date);
+    r20.text(ZONE(Et20, "42"), "2" + inv.commitment)
+        .number(ZONE(Et20, "53"), inv.insurability_start)
+        .number(ZONE(Et20, "54"), inv.insurability_end)
+        .number(ZONE(Et20, "55"), inv.commitment_date);
   }
   emit(r20.finish(++sequence_));
   uint64_t records = 1;
@@ -126,34 +127,34 @@ void EnvoiWriter::add(const Invoice& inv) {
   for (const auto& p : inv.lines) {
     const std::string code7 = "0" + p.nomenclature;
     RecordBuilder r50(K::Et50);
-    r50.number(Z.z(K::Et50, "3"), static_cast<uint64_t>(p.norm))
-        .digits(Z.z(K::Et50, "4"), code7)
-        .number(Z.z(K::Et50, "5"), p.first_date)
-        .number(Z.z(K::Et50, "6"), p.last_date ? p.last_date : p.first_date)
-        .digits(Z.z(K::Et50, "7"), inv.affiliation)
-        .digits(Z.z(K::Et50, "8"), inv.niss)
-        .number(Z.z(K::Et50, "9"), static_cast<uint64_t>(inv.sex))
-        .number(Z.z(K::Et50, "11"), static_cast<uint64_t>(p.account))
-        .number(Z.z(K::Et50, "12"), static_cast<uint64_t>(p.urgency))
-        .digits(Z.z(K::Et50, "13"), p.service_code)
-        .digits(Z.z(K::Et50, "14"), p.place.empty() ? "" : pad_inami(p.place))
-        .digits(Z.z(K::Et50, "15"), pad_inami(p.provider))
-        .number(Z.z(K::Et50, "16"), static_cast<uint64_t>(p.provider_norm))
-        .digits(Z.z(K::Et50, "17"), p.related_code.empty() ? "" : "0" + p.related_code)
-        .amount(Z.z(K::Et50, "19"), p.amount)
-        .number(Z.z(K::Et50, "20"), p.prescription_date)
-        .amount(Z.z(K::Et50, "22"), p.units)
-        .number(Z.z(K::Et50, "23"), static_cast<uint64_t>(p.identical_flag))
-        .digits(Z.z(K::Et50, "24"), p.prescriber.empty() ? "" : pad_inami(p.prescriber))
-        .number(Z.z(K::Et50, "26"), static_cast<uint64_t>(p.prescriber_norm))
-        .amount(Z.z(K::Et50, "27"), p.personal_share)
-        .text(Z.z(K::Et50, "28"), p.reference)
-        .amount(Z.z(K::Et50, "30"), p.supplement)
-        .number(Z.z(K::Et50, "32"), static_cast<uint64_t>(p.tp_exception))
-        .number(Z.z(K::Et50, "33"), static_cast<uint64_t>(p.social_category))
-        .number(Z.z(K::Et50, "34"), static_cast<uint64_t>(p.laterality))
-        .number(Z.z(K::Et50, "36"), static_cast<uint64_t>(p.time_hhmm))
-        .digits(Z.z(K::Et50, "49"), p.gmd_holder.empty() ? "" : pad_inami(p.gmd_holder));
+    r50.number(ZONE(Et50, "3"), static_cast<uint64_t>(p.norm))
+        .digits(ZONE(Et50, "4"), code7)
+        .number(ZONE(Et50, "5"), p.first_date)
+        .number(ZONE(Et50, "6"), p.last_date ? p.last_date : p.first_date)
+        .digits(ZONE(Et50, "7"), inv.affiliation)
+        .digits(ZONE(Et50, "8"), inv.niss)
+        .number(ZONE(Et50, "9"), static_cast<uint64_t>(inv.sex))
+        .number(ZONE(Et50, "11"), static_cast<uint64_t>(p.account))
+        .number(ZONE(Et50, "12"), static_cast<uint64_t>(p.urgency))
+        .digits(ZONE(Et50, "13"), p.service_code)
+        .digits(ZONE(Et50, "14"), p.place.empty() ? "" : pad_inami(p.place))
+        .digits(ZONE(Et50, "15"), pad_inami(p.provider))
+        .number(ZONE(Et50, "16"), static_cast<uint64_t>(p.provider_norm))
+        .digits(ZONE(Et50, "17"), p.related_code.empty() ? "" : "0" + p.related_code)
+        .amount(ZONE(Et50, "19"), p.amount)
+        .number(ZONE(Et50, "20"), p.prescription_date)
+        .amount(ZONE(Et50, "22"), p.units)
+        .number(ZONE(Et50, "23"), static_cast<uint64_t>(p.identical_flag))
+        .digits(ZONE(Et50, "24"), p.prescriber.empty() ? "" : pad_inami(p.prescriber))
+        .number(ZONE(Et50, "26"), static_cast<uint64_t>(p.prescriber_norm))
+        .amount(ZONE(Et50, "27"), p.personal_share)
+        .text(ZONE(Et50, "28"), p.reference)
+        .amount(ZONE(Et50, "30"), p.supplement)
+        .number(ZONE(Et50, "32"), static_cast<uint64_t>(p.tp_exception))
+        .number(ZONE(Et50, "33"), static_cast<uint64_t>(p.social_category))
+        .number(ZONE(Et50, "34"), static_cast<uint64_t>(p.laterality))
+        .number(ZONE(Et50, "36"), static_cast<uint64_t>(p.time_hhmm))
+        .digits(ZONE(Et50, "49"), p.gmd_holder.empty() ? "" : pad_inami(p.gmd_holder));
     emit(r50.finish(++sequence_));
     ++records;
     code_sum += code_value(code7);
@@ -162,26 +163,26 @@ void EnvoiWriter::add(const Invoice& inv) {
     supplements += p.supplement;
     if (p.has_commitment) {
       RecordBuilder r51(K::Et51);
-      r51.digits(Z.z(K::Et51, "4"), code7)
-          .number(Z.z(K::Et51, "5"), p.first_date)
-          .digits(Z.z(K::Et51, "8"), inv.niss)
-          .digits(Z.z(K::Et51, "15"), pad_inami(p.provider))
-          .amount(Z.z(K::Et51, "19"), p.amount)
-          .number(Z.z(K::Et51, "27"), ct)
-          .text(Z.z(K::Et51, "42"), p.commitment_number)
-          .number(Z.z(K::Et51, "55"), p.commitment_date);
+      r51.digits(ZONE(Et51, "4"), code7)
+          .number(ZONE(Et51, "5"), p.first_date)
+          .digits(ZONE(Et51, "8"), inv.niss)
+          .digits(ZONE(Et51, "15"), pad_inami(p.provider))
+          .amount(ZONE(Et51, "19"), p.amount)
+          .number(ZONE(Et51, "27"), ct)
+          .text(ZONE(Et51, "42"), p.commitment_number)
+          .number(ZONE(Et51, "55"), p.commitment_date);
       emit(r51.finish(++sequence_));
       ++records;
       code_sum += code_value(code7);
     }
     if (p.has_eid) {
       RecordBuilder r52(K::Et52);
-      r52.digits(Z.z(K::Et52, "4"), code7)
-          .number(Z.z(K::Et52, "5"), p.first_date)
-          .number(Z.z(K::Et52, "6"), p.eid_read_date ? p.eid_read_date : p.first_date)
-          .digits(Z.z(K::Et52, "8"), inv.niss)
-          .number(Z.z(K::Et52, "12"), static_cast<uint64_t>(p.eid_time_hhmm))
-          .digits(Z.z(K::Et52, "15"), pad_inami(p.provider));
+      r52.digits(ZONE(Et52, "4"), code7)
+          .number(ZONE(Et52, "5"), p.first_date)
+          .number(ZONE(Et52, "6"), p.eid_read_date ? p.eid_read_date : p.first_date)
+          .digits(ZONE(Et52, "8"), inv.niss)
+          .number(ZONE(Et52, "12"), static_cast<uint64_t>(p.eid_time_hhmm))
+          .digits(ZONE(Et52, "15"), pad_inami(p.provider));
       emit(r52.finish(++sequence_));
       ++records;
       code_sum += code_value(code7);
@@ -189,23 +190,23 @@ void EnvoiWriter::add(const Invoice& inv) {
   }
 
   RecordBuilder r80(K::Et80);
-  r80.number(Z.z(K::Et80, "5"), inv.admission_date)
-      .number(Z.z(K::Et80, "6"), inv.discharge_date)
-      .digits(Z.z(K::Et80, "7"), inv.affiliation)
-      .digits(Z.z(K::Et80, "8"), inv.niss)
-      .number(Z.z(K::Et80, "9"), static_cast<uint64_t>(inv.sex))
-      .number(Z.z(K::Et80, "10"), static_cast<uint64_t>(inv.invoice_type))
-      .digits(Z.z(K::Et80, "14"), provider)
-      .amount(Z.z(K::Et80, "15"), total_b)
-      .digits(Z.z(K::Et80, "18"), inv.destination)
-      .amount(Z.z(K::Et80, "19"), total_a)
-      .number(Z.z(K::Et80, "20"), inv.billing_date)
-      .number(Z.z(K::Et80, "24"), inv.number)
-      .amount(Z.z(K::Et80, "27"), personal)
-      .text(Z.z(K::Et80, "28"), inv.reference)
-      .amount(Z.z(K::Et80, "30"), supplements)
-      .number(Z.z(K::Et80, "32"), 1)
-      .number(Z.z(K::Et80, "98"), static_cast<uint64_t>(check::control_mod97(code_sum)));
+  r80.number(ZONE(Et80, "5"), inv.admission_date)
+      .number(ZONE(Et80, "6"), inv.discharge_date)
+      .digits(ZONE(Et80, "7"), inv.affiliation)
+      .digits(ZONE(Et80, "8"), inv.niss)
+      .number(ZONE(Et80, "9"), static_cast<uint64_t>(inv.sex))
+      .number(ZONE(Et80, "10"), static_cast<uint64_t>(inv.invoice_type))
+      .digits(ZONE(Et80, "14"), provider)
+      .amount(ZONE(Et80, "15"), total_b)
+      .digits(ZONE(Et80, "18"), inv.destination)
+      .amount(ZONE(Et80, "19"), total_a)
+      .number(ZONE(Et80, "20"), inv.billing_date)
+      .number(ZONE(Et80, "24"), inv.number)
+      .amount(ZONE(Et80, "27"), personal)
+      .text(ZONE(Et80, "28"), inv.reference)
+      .amount(ZONE(Et80, "30"), supplements)
+      .number(ZONE(Et80, "32"), 1)
+      .number(ZONE(Et80, "98"), static_cast<uint64_t>(check::control_mod97(code_sum)));
   emit(r80.finish(++sequence_));
   ++records;
 

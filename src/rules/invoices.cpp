@@ -69,7 +69,13 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
       if (is_digits(d)) last_destination_ = d;
       const Zone& number = L.at(k, "24");
       std::string_view n = number.in(rec.bytes);
-      if (is_digits(n)) invoice_numbers_.push_back({digits_value(n), rec.number, rec.offset + number.pos});
+      if (is_digits(n)) {
+        const uint64_t record = rec.number;
+        invoice_numbers_.push_back({.value = digits_value(n) & ((uint64_t{1} << 40) - 1),
+                                    .record_high = (record >> 16) & 0xFFFFFF,
+                                    .position = (rec.offset + number.pos) & ((uint64_t{1} << 48) - 1),
+                                    .record_low = record & 0xFFFF});
+      }
       const Zone& type = L.at(k, "11");
       credit_note_ = type.in(rec.bytes) == "3";
       credit_reported_ = false;
@@ -99,20 +105,23 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
 
 void InvoiceRule::end(Findings& out) {
   auto& v = invoice_numbers_;
-  std::stable_sort(v.begin(), v.end(), [](const Number& a, const Number& b) { return a.value < b.value; });
+  // In place (no merge buffer); ties in file order, as the records are unique.
+  std::sort(v.begin(), v.end(), [](const Number& a, const Number& b) {
+    return a.value != b.value ? a.value < b.value : a.record() < b.record();
+  });
   for (size_t i = 1; i < v.size(); ++i) {
     if (v[i].value != v[i - 1].value) continue;
     Finding f;
     f.code = "202420";
     f.type = type_of(f.code);
     f.file = ctx_->file;
-    f.record = v[i].record;
+    f.record = v[i].record();
     f.record_type = "20";
     f.zone = "24";
     f.position = v[i].position;
-    f.value = fmt::format("{:012d}", v[i].value);
+    f.value = fmt::format("{:012d}", uint64_t{v[i].value});
     f.expected = "a number no other invoice of the envoi has";
-    f.message = fmt::format("record {} has the same invoice number", v[i - 1].record);
+    f.message = fmt::format("record {} has the same invoice number", v[i - 1].record());
     out.add(std::move(f));
   }
   v.clear();

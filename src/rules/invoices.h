@@ -1,5 +1,6 @@
 #pragma once
 #include <string>
+#include <deque>
 #include <vector>
 
 #include "rules/file_rule.h"
@@ -25,12 +26,18 @@ class InvoiceRule : public FileRule {
   std::vector<Link> links_[kRecordKindCount];
   std::string last_et10_, last_et20_, last_et50_;
   std::string last_destination_;
+  // One per invoice for 202420, kept until the end of the file: packed in 16 bytes
+  // (12-digit number < 2^40, record < 2^40, byte position < 2^48) and stored in a deque so
+  // a large file's memory grows by chunks, never by a doubling copy.
   struct Number {
-    uint64_t value;
-    uint64_t record;
-    uint64_t position;
+    uint64_t value : 40;
+    uint64_t record_high : 24;
+    uint64_t position : 48;
+    uint64_t record_low : 16;
+    uint64_t record() const { return (uint64_t{record_high} << 16) | record_low; }
   };
-  std::vector<Number> invoice_numbers_;
+  static_assert(sizeof(Number) == 16);
+  std::deque<Number> invoice_numbers_;
   bool credit_note_ = false;
   bool credit_reported_ = false;
   Finding credit_template_;
