@@ -6,6 +6,9 @@ namespace mutua::cli {
 void add_validate(CLI::App& app);
 void add_show(CLI::App& app);
 void add_gen(CLI::App& app);
+void add_refdata(CLI::App& app);
+void add_adjudicate(CLI::App& app);
+void add_explain(CLI::App& app);
 // Exit code the chosen subcommand set.
 int& exit_code();
 

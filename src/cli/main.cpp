@@ -10,12 +10,15 @@ int& exit_code() {
 }  // namespace mutua::cli
 
 int main(int argc, char** argv) {
-  CLI::App app{"mutua: open third-party-payer billing engine (eFact billing files: generate, validate, show)"};
+  CLI::App app{"mutua: open third-party-payer billing engine (eFact billing files: generate, validate, show; the fund side: refdata, adjudicate, explain)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "mutua 0.1.0");
   mutua::cli::add_validate(app);
   mutua::cli::add_show(app);
   mutua::cli::add_gen(app);
+  mutua::cli::add_refdata(app);
+  mutua::cli::add_adjudicate(app);
+  mutua::cli::add_explain(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -55,6 +55,7 @@ const Catalog& Catalog::builtin() {
   static const Catalog catalog = [] {
     Catalog c;
     load(c.codes_, embedded::efact_error_codes(), false);
+    load(c.codes_, embedded::newer_official_codes(), false);
     load(c.codes_, embedded::project_codes(), true);
     // The official list holds 203210 twice (S before the 2006-07 billing month, F after): the
     // later row wins, as it is the one in force for current files (docs/codes.md).

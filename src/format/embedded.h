@@ -5,8 +5,12 @@
 namespace mutua::embedded {
 std::string_view efact_error_codes();
 std::string_view project_codes();
+std::string_view newer_official_codes();
 std::string_view code_hints();
 std::string_view record_layouts();
 std::string_view nomenclature_codes();
 std::string_view zone_links();
+std::string_view rule_parameters();
+std::string_view rule_comments();
+std::string_view sqlite_001_init();
 }  // namespace mutua::embedded

@@ -1,0 +1,54 @@
+// The fund's automatic control of an envoi (REFAC in the sources): preliminary checks and
+// envoi-number unicity (920999, with 920098 when the first was accepted), the file checks and
+// the rule catalog against reference data and history, cascades, the error rate, and the
+// response: 920099 (reject file) or 920900 (settlement), 920098 for informative findings.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mutua/error.h"
+#include "mutua/model/refdata.h"
+#include "mutua/model/store.h"
+
+namespace mutua::rules {
+struct Envoi;
+struct Verdicts;
+}  // namespace mutua::rules
+
+namespace mutua::engine {
+
+struct AdjudicateOptions {
+  model::Date today = 0;
+  int64_t threshold_bp = -1;   // error-rate threshold in 1/100 %; -1 = parameters.tsv (500)
+  std::string batch;           // reception batch: re-running a batch resumes it (nothing doubled)
+  bool record = true;          // false: judge only (pre-flight, explain), the store is not changed
+  bool trace = false;          // keep what each rule family noted (explain)
+  int64_t history_before = 0;  // judge against history of envois before this id (explain); 0 = all
+};
+
+struct Adjudication {
+  std::string message;                 // 920900, 920099 or 920999
+  bool resumed = false;                // already recorded in this batch: responses as stored
+  model::EnvoiRecord envoi;            // with its id when recorded
+  std::vector<model::StoredResponse> responses;  // the main response first, then 920098 if any
+  std::shared_ptr<rules::Envoi> parsed;
+  std::shared_ptr<rules::Verdicts> verdicts;
+  std::vector<std::string> summary;    // one line per reason, for a person
+};
+
+// Judges the bytes of a received envoi (`name` is its file name).
+Result<Adjudication> adjudicate(const std::string& bytes, const std::string& name, model::Store& store,
+                                const AdjudicateOptions& options);
+Result<Adjudication> adjudicate_file(const std::string& path, model::Store& store, const AdjudicateOptions& options);
+
+// The core: the rule families and cascades over a parsed envoi, data in memory (benchmarks).
+void run_rules(const rules::Envoi& envoi, const model::RefIndex& ref,
+               const std::unordered_map<std::string, std::vector<model::HistoryLine>>& history, model::Date today,
+               rules::Verdicts& verdicts);
+
+// Cuts a readable envoi into records, invoices and lines (no judgement).
+Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, const std::string& name);
+
+}  // namespace mutua::engine

@@ -1,0 +1,25 @@
+// Calendar arithmetic on YYYYMMDD dates (model::Date), for periods, windows and comments.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "mutua/model/envoi.h"
+
+namespace mutua::model {
+
+// Days since 1970-01-01 (proleptic Gregorian); dates must be valid.
+int64_t day_number(Date d);
+Date from_day_number(int64_t days);
+Date add_days(Date d, int64_t days);
+int64_t days_between(Date from, Date to);  // to - from
+// A real calendar date (1900..9999).
+bool valid_date(Date d);
+// Parses YYYY-MM-DD or YYYYMMDD; 0 when empty or malformed.
+Date parse_iso_date(std::string_view s);
+std::string iso(Date d);   // YYYY-MM-DD, "" for 0
+std::string dmy(Date d);   // DD/MM/YYYY (comments in responses), "" for 0
+// 0 (Monday) .. 6 (Sunday).
+int weekday(Date d);
+
+}  // namespace mutua::model

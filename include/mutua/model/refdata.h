@@ -1,0 +1,192 @@
+// The fund's reference data: members and their insurability, providers, the nomenclature with
+// its rule parameters, and the facts about patients the rules look up (hospital stays, care
+// pathways, medical-house contracts, advisor agreements, palliative notifications, payment
+// commitments, detentions). Loaded from documented CSV files (docs/refdata.md) into a store.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "format/tsv.h"
+#include "mutua/error.h"
+#include "mutua/model/envoi.h"
+
+namespace mutua::model {
+
+inline constexpr Date kOpenEnd = 99991231;  // an end date that is not known yet
+
+struct Member {
+  std::string niss;
+  Date birth_date = 0;
+  int sex = 0;                 // 1 male, 2 female
+  std::string mutuality;       // mutuality of affiliation (3 digits)
+  bool holder = true;          // TIT (holder) or PAC (dependant)
+};
+
+struct InsurabilityPeriod {
+  std::string niss;
+  Date start = 0, end = kOpenEnd;
+  int ct1 = 0, ct2 = 0;
+};
+
+struct Provider {
+  std::string inami;           // 11 digits
+  std::string kind;            // nurse, gp, specialist, physio, hospital, grouping...
+  std::string qualification;   // 3 digits (last three of the INAMI number for individuals)
+  std::string bce;
+  std::string iban_a, bic_a, iban_b, bic_b;
+  bool grouping = false;       // fictitious 9... number of a grouping
+  std::string language = "fr"; // fr or nl: the language of its responses
+};
+
+struct ProviderDestination {
+  std::string inami;
+  std::string union_code;      // federation, e.g. 300
+  std::string destination;     // destination mutuality allowed in ET 20 zone 18
+  bool puc = false;            // the provider's single point of contact
+};
+
+struct NomenclatureRule {
+  std::string code;            // 6 digits
+  Date valid_from = 0, valid_to = kOpenEnd;
+  int64_t fee_cents = 0;       // insurance amount for units = 1 (0 = not checked)
+  // Highest personal share per unit (ordinary / preferential CT ending in 1); -1 = not checked.
+  int64_t personal_share_cents = -1, personal_share_cents_preferential = -1;
+  bool needs_prescriber = false;
+  char account = 'A';          // A federal, B medical council / group, C regional
+  int sex = 0;                 // 0 any, 1 male only, 2 female only
+  std::vector<std::string> kinds;  // provider kinds allowed (empty = any)
+  int max_units = 0;           // per period, across providers and envois (0 = no limit)
+  std::string max_period;      // day, week, month, year
+  std::string role;            // basic_visit_1, forfait_A, multiple_visit_supplement...
+  std::string sector;          // home_nursing, general_practice, physiotherapy...
+  bool needs_laterality = false;
+  bool needs_agreement = false;
+  bool gmd = false;            // a GMD code (500433: not through eFact)
+  bool ambulatory = true;      // subject to 500545 (hospital stay)
+};
+
+struct Cumulation {
+  std::string code, other;
+  std::string scope = "day";   // day (500444) or period (500445)
+  int period_days = 0;         // for period: window in days around the date
+};
+
+struct Prerequisite {
+  std::string code, required;
+  int within_days = 0;         // 0: any time before
+};
+
+struct Hospitalisation {
+  std::string niss;
+  std::string establishment;   // INAMI number
+  std::string service;
+  Date admission = 0, discharge = 0;  // discharge 0 = not known yet
+  std::string kind = "hospital";      // hospital, or nursing_home (MRS/MRPA: 500424)
+};
+
+struct CarePathway {
+  std::string niss, type;      // diabetes, renal...
+  Date start = 0, end = kOpenEnd;
+};
+
+struct MedicalHouseContract {
+  std::string niss, medical_house;
+  Date start = 0, end = kOpenEnd;
+  std::string disciplines = "MIK";  // M doctor, I nurse, K physiotherapist
+};
+
+struct Agreement {
+  std::string niss, code;
+  char decision = 'D';         // A accepted, N refused, D waiting information, O waiting INAMI, R no motivation
+  Date request_date = 0, decision_date = 0, valid_from = 0, valid_to = kOpenEnd;
+};
+
+struct PalliativeNotification {
+  std::string niss;
+  Date doctor_notification = 0, nurse_notification = 0;
+};
+
+struct PaymentCommitment {     // insurability consultation 801000 -> 801900
+  std::string niss, number;
+  Date consulted = 0;          // valid 30 days from this date
+  int ct1 = 0, ct2 = 0;
+  std::string mutuality;
+};
+
+struct Detention {
+  std::string niss;
+  Date start = 0, end = kOpenEnd;
+};
+
+// Everything the fund knows about one patient, gathered for the rules.
+struct PatientFacts {
+  const Member* member = nullptr;
+  std::vector<const InsurabilityPeriod*> insurability;
+  std::vector<const Hospitalisation*> hospitalisations;
+  std::vector<const CarePathway*> pathways;
+  std::vector<const MedicalHouseContract*> medical_houses;
+  std::vector<const Agreement*> agreements;
+  std::vector<const PalliativeNotification*> palliative;
+  std::vector<const PaymentCommitment*> commitments;
+  std::vector<const Detention*> detentions;
+};
+
+struct RefData {
+  std::vector<Member> members;
+  std::vector<InsurabilityPeriod> insurability;
+  std::vector<Provider> providers;
+  std::vector<ProviderDestination> destinations;
+  std::vector<NomenclatureRule> nomenclature;
+  std::vector<Cumulation> cumulations;
+  std::vector<Prerequisite> prerequisites;
+  std::vector<Hospitalisation> hospitalisations;
+  std::vector<CarePathway> pathways;
+  std::vector<MedicalHouseContract> medical_houses;
+  std::vector<Agreement> agreements;
+  std::vector<PalliativeNotification> palliative;
+  std::vector<PaymentCommitment> commitments;
+  std::vector<Detention> detentions;
+};
+
+// Indexes over a RefData (which must outlive it): by NISS, INAMI number and code.
+class RefIndex {
+ public:
+  explicit RefIndex(const RefData& data);
+  const PatientFacts* patient(const std::string& niss) const;
+  const Provider* provider(const std::string& inami) const;
+  // The rule of a code in force at a date (nullptr when unknown or not valid then).
+  const NomenclatureRule* rule(const std::string& code, Date date) const;
+  bool code_known(const std::string& code) const { return rules_.count(code) > 0; }
+  const std::vector<const ProviderDestination*>& destinations(const std::string& inami) const;
+  const std::vector<const Cumulation*>& cumulations(const std::string& code) const;
+  const std::vector<const Prerequisite*>& prerequisites(const std::string& code) const;
+  const RefData& data() const { return data_; }
+
+ private:
+  const RefData& data_;
+  std::unordered_map<std::string, PatientFacts> patients_;
+  std::unordered_map<std::string, const Provider*> providers_;
+  std::unordered_map<std::string, std::vector<const NomenclatureRule*>> rules_;
+  std::unordered_map<std::string, std::vector<const ProviderDestination*>> destinations_;
+  std::unordered_map<std::string, std::vector<const Cumulation*>> cumulations_;
+  std::unordered_map<std::string, std::vector<const Prerequisite*>> prerequisites_;
+};
+
+// The reference files as tables of text, by file name ("members.csv"): what a store keeps.
+using RefTables = std::map<std::string, format::Table>;
+
+// Reads the reference CSV files of a directory (docs/refdata.md), without judging them.
+Result<RefTables> read_refdata_dir(const std::string& dir);
+// Parses and checks tables. Every bad cell is reported with file, line and column; nothing is
+// returned when any row is bad, so a caller never imports half a directory.
+Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin, std::vector<Error>& problems);
+// Both.
+Result<RefData> load_refdata_dir(const std::string& dir, std::vector<Error>& problems);
+
+// Names of the files load_refdata_dir reads, in order.
+const std::vector<std::string>& refdata_files();
+
+}  // namespace mutua::model

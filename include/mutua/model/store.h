@@ -1,0 +1,109 @@
+// The store interface: what the engine needs to remember between envois (reference data,
+// envoi numbers, accepted lines, responses). Implemented on SQLite (store/sqlite.h); kept free
+// of any SQL dialect so another database can implement it.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mutua/error.h"
+#include "mutua/model/envoi.h"
+#include "mutua/model/refdata.h"
+
+namespace mutua::model {
+
+// How the fund answered an envoi.
+enum class EnvoiStatus { Accepted, Rejected, Refused };  // 920900, 920099, 920999
+std::string_view status_name(EnvoiStatus s);             // accepted, rejected, refused
+
+// One reception of an envoi, as recorded.
+struct EnvoiRecord {
+  int64_t id = 0;                 // assigned by the store, in order of receipt
+  std::string third_party;        // ET 10 zone 14 (11 digits)
+  int year = 0, month = 0;        // billed year and month
+  int number = 0;                 // sending number (ET 10 zone 7)
+  EnvoiStatus status = EnvoiStatus::Refused;
+  bool test = false;              // test files never enter history
+  Date received = 0;              // --today of the run
+  std::string file_name;
+  std::string content_hash;       // of the received bytes
+  std::string batch;              // reception batch (--batch), to resume an interrupted run
+  int64_t error_rate_bp = 0;      // error rate in hundredths of a percent
+  uint64_t lines = 0, rejected_lines = 0;
+  int64_t asked_cents = 0, accepted_cents = 0, refused_cents = 0;
+  std::string federation;
+};
+
+// An accepted line, remembered so that later envois are judged against it.
+struct HistoryLine {
+  int64_t envoi_id = 0;
+  std::string niss;
+  std::string code;
+  Date first_date = 0, last_date = 0;
+  int units = 1;
+  int64_t amount = 0;             // cents; negative for a credit note line
+  std::string provider;           // who performed it (ET 50 zone 15)
+  std::string third_party;        // who billed it (ET 10 zone 14)
+  uint64_t invoice_number = 0;
+  uint64_t record = 0;            // record number in its envoi
+  Date billed = 0;                // creation date of its envoi
+  int envoi_number = 0;
+  bool reversed = false;          // cancelled by a later credit note
+  int64_t id = 0;
+};
+
+// A response file kept with its envoi.
+struct StoredResponse {
+  std::string message;            // 920900, 920099, 920999, 920098
+  std::string bytes;              // the billing-format response
+  std::string json;               // the same for programs
+};
+
+// Everything an envoi's adjudication writes, recorded atomically.
+struct EnvoiOutcome {
+  EnvoiRecord envoi;
+  std::vector<HistoryLine> accepted;      // lines entering history (empty for tests, rejections)
+  std::vector<int64_t> reversed_ids;      // history lines a credit note cancels
+  std::vector<StoredResponse> responses;
+  std::string received_bytes;             // the envoi as received (for explain)
+  std::string verdicts_json;              // per-record codes and facts
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Reference data, as the checked tables of the documented files: replaced as a whole, in
+  // one transaction (a table not given is emptied).
+  virtual Result<void> replace_refdata(const RefTables& tables) = 0;
+  virtual Result<RefTables> load_refdata() = 0;
+  // The same with the patient tables limited to these NISS (the engine asks for one envoi's).
+  virtual Result<RefTables> load_refdata_for(const std::vector<std::string>& niss) = 0;
+
+  // Receptions of an envoi number (provider, billed year, number), oldest first.
+  virtual Result<std::vector<EnvoiRecord>> receptions(const std::string& third_party, int year, int number) = 0;
+  // A reception already recorded under this batch and content (to resume a killed run).
+  virtual Result<std::optional<EnvoiRecord>> find_reception(const std::string& batch, const std::string& file_name,
+                                                             const std::string& content_hash) = 0;
+  virtual Result<std::optional<EnvoiRecord>> envoi(int64_t id) = 0;
+  virtual Result<std::vector<EnvoiRecord>> envois() = 0;
+
+  // Accepted, not reversed lines of these patients from envois received before `before_envoi`
+  // (0 = all).
+  virtual Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history(
+      const std::vector<std::string>& niss, int64_t before_envoi = 0) = 0;
+
+  // Records an envoi with its lines and responses; all or nothing. Returns its id.
+  virtual Result<int64_t> record(const EnvoiOutcome& outcome) = 0;
+  virtual Result<std::vector<StoredResponse>> responses(int64_t envoi_id) = 0;
+  virtual Result<std::string> received_bytes(int64_t envoi_id) = 0;
+  virtual Result<std::string> verdicts(int64_t envoi_id) = 0;
+
+  // Bulk load of history (benchmarks, migrations): one transaction.
+  virtual Result<void> load_history(const std::vector<HistoryLine>& lines) = 0;
+};
+
+}  // namespace mutua::model

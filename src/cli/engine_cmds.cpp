@@ -1,0 +1,278 @@
+// The fund's commands: refdata import, adjudicate, explain.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/dates.h"
+#include "cli/progress.h"
+#include "mutua/catalog.h"
+#include "mutua/engine/adjudicate.h"
+#include "mutua/model/dates.h"
+#include "mutua/store/sqlite.h"
+#include "rules/lines/adjudication.h"
+
+namespace mutua::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string default_db() {
+  const char* env = std::getenv("MUTUA_DB");
+  return env && *env ? env : "mutua.db";
+}
+
+std::unique_ptr<model::Store> open_store(const std::string& path) {
+  auto store = store::open_sqlite(path);
+  if (!store) {
+    std::fprintf(stderr, "mutua: store %s: %s\n", path.c_str(), store.error().message.c_str());
+    exit_code() = 2;
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+void print_error(const Error& e) {
+  std::string where = e.file;
+  if (e.record) where += fmt::format(":{}", e.record);
+  std::fprintf(stderr, "%s: %s %s\n", where.c_str(), e.code.c_str(), e.message.c_str());
+}
+
+}  // namespace
+
+void add_refdata(CLI::App& app) {
+  auto* cmd = app.add_subcommand("refdata", "The fund's reference data (members, providers, nomenclature...)");
+  cmd->require_subcommand(1);
+  struct Opts {
+    std::string dir, db = default_db();
+  };
+  auto opts = std::make_shared<Opts>();
+  auto* imp = cmd->add_subcommand("import",
+                                  "Load the reference CSV files of a directory (docs/refdata.md) into the store.\n"
+                                  "All files are checked first; any bad row (file, line, column reported) and nothing "
+                                  "is imported.");
+  imp->add_option("dir", opts->dir, "Directory holding members.csv, providers.csv, nomenclature.csv...")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  imp->add_option("--db", opts->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  imp->callback([opts] {
+    auto tables = model::read_refdata_dir(opts->dir);
+    if (!tables) {
+      print_error(tables.error());
+      exit_code() = 2;
+      return;
+    }
+    std::vector<Error> problems;
+    auto data = model::parse_refdata(*tables, opts->dir, problems);
+    if (!data) {
+      for (const auto& p : problems) {
+        std::fprintf(stderr, "%s:%llu: %s\n", p.file.c_str(), static_cast<unsigned long long>(p.record),
+                     p.message.c_str());
+      }
+      std::fprintf(stderr, "mutua refdata import: %s\n", data.error().message.c_str());
+      exit_code() = 1;
+      return;
+    }
+    auto store = open_store(opts->db);
+    if (!store) return;
+    if (auto r = store->replace_refdata(*tables); !r) {
+      print_error(r.error());
+      exit_code() = 2;
+      return;
+    }
+    std::printf("imported into %s: %zu members, %zu insurability periods, %zu providers, %zu destinations, "
+                "%zu nomenclature rows, %zu cumulation bans, %zu prerequisites, %zu hospital stays, %zu care pathways, "
+                "%zu medical-house contracts, %zu agreements, %zu palliative notifications, %zu payment commitments, "
+                "%zu detentions\n",
+                opts->db.c_str(), data->members.size(), data->insurability.size(), data->providers.size(),
+                data->destinations.size(), data->nomenclature.size(), data->cumulations.size(),
+                data->prerequisites.size(), data->hospitalisations.size(), data->pathways.size(),
+                data->medical_houses.size(), data->agreements.size(), data->palliative.size(),
+                data->commitments.size(), data->detentions.size());
+  });
+}
+
+void add_adjudicate(CLI::App& app) {
+  struct Opts {
+    std::vector<std::string> files;
+    std::string db = default_db(), today, out = ".", batch;
+    double threshold = -1;
+    bool json = false;
+  };
+  auto opts = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand(
+      "adjudicate",
+      "Receive envois as the fund does and write the responses (920900 settlement, 920099 reject file,\n"
+      "920999 refusal, 920098 informative) in the billing format and as JSON, into --out.\n"
+      "Exit 0 when every envoi was accepted (920900), 1 when one was rejected or refused, 2 on a store error.");
+  cmd->add_option("files", opts->files, "Envois (920000), judged in the order given")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--db", opts->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  cmd->add_option("--today", opts->today, "Date of receipt (YYYY-MM-DD); default: the system date");
+  cmd->add_option("--out", opts->out, "Directory for the responses")->capture_default_str();
+  cmd->add_option("--batch", opts->batch,
+                  "Reception batch id: running the same batch again (after a crash) re-writes what it recorded and "
+                  "judges only the rest");
+  cmd->add_option("--threshold", opts->threshold, "Error-rate threshold in percent (default 5.00)");
+  cmd->add_flag("--json", opts->json, "Print the outcomes as JSON lines");
+  cmd->callback([opts] {
+    engine::AdjudicateOptions options;
+    options.today = opts->today.empty() ? system_today() : parse_date(opts->today);
+    if (!options.today) {
+      std::fprintf(stderr, "mutua adjudicate: --today '%s' is not a date\n", opts->today.c_str());
+      exit_code() = 2;
+      return;
+    }
+    options.batch = opts->batch;
+    if (opts->threshold >= 0) options.threshold_bp = static_cast<int64_t>(opts->threshold * 100 + 0.5);
+    auto store = open_store(opts->db);
+    if (!store) return;
+    std::error_code ec;
+    fs::create_directories(opts->out, ec);
+    Progress bar("adjudicate", isatty(2) && opts->files.size() > 1);
+    size_t done = 0;
+    for (const auto& file : opts->files) {
+      auto r = engine::adjudicate_file(file, *store, options);
+      if (!r) {
+        print_error(r.error());
+        exit_code() = 2;
+        return;
+      }
+      std::string stem = fs::path(file).stem().string();
+      std::vector<std::string> written;
+      for (const auto& resp : r->responses) {
+        for (const auto& [ext, content] : {std::pair{std::string(".efact"), &resp.bytes}, {std::string(".json"), &resp.json}}) {
+          if (content->empty()) continue;
+          fs::path p = fs::path(opts->out) / (stem + "." + resp.message + ext);
+          fs::path tmp = p;
+          tmp += ".part";
+          {
+            std::ofstream o(tmp, std::ios::binary);
+            o.write(content->data(), static_cast<std::streamsize>(content->size()));
+            if (!o) {
+              std::fprintf(stderr, "mutua adjudicate: cannot write %s\n", tmp.c_str());
+              exit_code() = 2;
+              return;
+            }
+          }
+          fs::rename(tmp, p, ec);
+          written.push_back(p.string());
+        }
+      }
+      if (r->message != "920900") exit_code() = std::max(exit_code(), 1);
+      const auto& e = r->envoi;
+      if (opts->json) {
+        std::printf("{\"file\":\"%s\",\"message\":\"%s\",\"reception\":%lld,\"error_rate\":\"%lld.%02lld\",\"resumed\":%s}\n",
+                    file.c_str(), r->message.c_str(), static_cast<long long>(e.id),
+                    static_cast<long long>(e.error_rate_bp / 100), static_cast<long long>(e.error_rate_bp % 100),
+                    r->resumed ? "true" : "false");
+      } else {
+        std::printf("%s: %s (envoi %d of %s, %04d-%02d, reception %lld)\n", file.c_str(), r->message.c_str(), e.number,
+                    e.third_party.c_str(), e.year, e.month, static_cast<long long>(e.id));
+        for (const auto& s : r->summary) std::printf("  %s\n", s.c_str());
+        for (const auto& w : written) std::printf("  wrote %s\n", w.c_str());
+      }
+      bar.update(++done, opts->files.size(), " envois");
+    }
+  });
+}
+
+void add_explain(CLI::App& app) {
+  struct Opts {
+    int envoi = 0;
+    std::string provider, db = default_db();
+    uint64_t line = 0;
+    int64_t reception = 0;
+  };
+  auto opts = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("explain",
+                                 "Show which rules ran on a line of a recorded envoi, which fired, and the facts they "
+                                 "used (judged again as on its day: same reference data, history before it).");
+  cmd->add_option("--envoi", opts->envoi, "Envoi number (latest reception with that number)");
+  cmd->add_option("--provider", opts->provider, "Third-party number, when several providers used the number");
+  cmd->add_option("--reception", opts->reception, "Reception id (as `mutua adjudicate` prints it) instead of --envoi");
+  cmd->add_option("--line", opts->line, "Record number in the envoi (ET 10 is record 1), as in the responses")->required();
+  cmd->add_option("--db", opts->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  cmd->callback([opts] {
+    auto store = open_store(opts->db);
+    if (!store) return;
+    auto all = store->envois();
+    if (!all) {
+      print_error(all.error());
+      exit_code() = 2;
+      return;
+    }
+    const model::EnvoiRecord* found = nullptr;
+    for (const auto& e : *all)
+      if ((opts->reception && e.id == opts->reception) ||
+          (!opts->reception && e.number == opts->envoi && (opts->provider.empty() || e.third_party == opts->provider)))
+        found = &e;
+    if (!found) {
+      std::fprintf(stderr, "mutua explain: no such envoi in %s\n", opts->db.c_str());
+      exit_code() = 1;
+      return;
+    }
+    auto bytes = store->received_bytes(found->id);
+    if (!bytes) {
+      print_error(bytes.error());
+      exit_code() = 2;
+      return;
+    }
+    engine::AdjudicateOptions options;
+    options.today = found->received;
+    options.record = false;
+    options.trace = true;
+    options.history_before = found->id;
+    auto r = engine::adjudicate(*bytes, found->file_name, *store, options);
+    if (!r || !r->parsed) {
+      std::fprintf(stderr, "mutua explain: the envoi cannot be judged again\n");
+      exit_code() = 1;
+      return;
+    }
+    const rules::Envoi& e = *r->parsed;
+    size_t index = SIZE_MAX;
+    for (size_t i = 0; i < e.records.size(); ++i)
+      if (e.records[i].number == opts->line) index = i;
+    if (index == SIZE_MAX) {
+      std::fprintf(stderr, "mutua explain: envoi %d has no record %llu\n", found->number,
+                   static_cast<unsigned long long>(opts->line));
+      exit_code() = 1;
+      return;
+    }
+    std::printf("envoi %d of %s (%04d-%02d), reception %lld on %s: %s\n", found->number, found->third_party.c_str(),
+                found->year, found->month, static_cast<long long>(found->id), model::iso(found->received).c_str(),
+                std::string(model::status_name(found->status)).c_str());
+    std::printf("record %llu (ET %s)", static_cast<unsigned long long>(opts->line),
+                std::string(record_kind_name(e.records[index].kind)).c_str());
+    if (e.line_at[index] != SIZE_MAX) {
+      const auto& l = e.lines[e.line_at[index]];
+      std::printf(": %s on %s for %s by %s, %d unit(s), %s EUR", l.code.c_str(), model::iso(l.first).c_str(),
+                  l.niss.c_str(), l.provider.c_str(), l.units, rules::fmt_cents(l.amount).c_str());
+    }
+    std::printf("\n\nrules that ran:\n");
+    std::string last_rule;
+    for (const auto& n : r->verdicts->trace) {
+      if (n.record != index) continue;
+      if (n.note == "ran") {
+        std::printf("  %-13s ran\n", n.rule.c_str());
+        continue;
+      }
+      std::printf("  %-13s %s\n", n.rule.c_str(), n.note.c_str());
+    }
+    const auto& codes = r->verdicts->by_record[index];
+    std::printf("\n%s\n", codes.empty() ? "no code: the line is accepted" : "codes:");
+    for (const auto& v : codes) {
+      std::printf("  %c%s  %s\n", v.type, v.code.c_str(), std::string(Catalog::builtin().label(v.code)).c_str());
+      std::printf("         rule: %s\n", v.rule.c_str());
+      if (!v.comment.empty()) std::printf("         zone 149: %s\n", v.comment.c_str());
+      for (const auto& [k, val] : v.facts)
+        if (!val.empty()) std::printf("         %s = %s\n", k.c_str(), val.c_str());
+    }
+  });
+}
+
+}  // namespace mutua::cli

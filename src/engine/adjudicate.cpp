@@ -1,0 +1,358 @@
+// The envoi pipeline: reception → preliminary checks and unicity (920999) → file checks and
+// rule families → cascades → error rate → 920099 or 920900 (+ 920098) → recorded atomically.
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/response.h"
+#include "mutua/catalog.h"
+#include "mutua/engine/adjudicate.h"
+#include "mutua/model/dates.h"
+#include "mutua/preflight.h"
+#include "rules/lines/adjudication.h"
+
+namespace mutua::engine {
+
+namespace {
+
+using K = RecordKind;
+
+std::string content_hash(std::string_view bytes) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a, 64 bits: identifies a reception, not a secret
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}-{}", h, bytes.size());
+}
+
+bool is_detail(K k) { return k == K::Et30 || k == K::Et40 || k == K::Et50; }
+
+// Findings of the file checks that belong to the preliminary control: the header, ET 95 / 96
+// and anything that stops the file being read.
+bool preliminary(const rules::Finding& f) {
+  if (f.type != 'B') return false;
+  return f.record == 0 || f.record_type == "200" || f.record_type == "300" || f.record_type == "95" ||
+         f.record_type == "96";
+}
+
+std::string basename(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string verdicts_json(const rules::Envoi& e, const rules::Verdicts& v) {
+  nlohmann::json j = nlohmann::json::array();
+  for (size_t i = 0; i < e.records.size(); ++i) {
+    if (v.by_record[i].empty()) continue;
+    nlohmann::json r;
+    r["record"] = e.records[i].number;
+    for (const auto& x : v.by_record[i])
+      r["codes"].push_back({{"code", x.code}, {"type", std::string(1, x.type)}, {"rule", x.rule}, {"facts", x.facts},
+                            {"comment", x.comment}});
+    j.push_back(std::move(r));
+  }
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+void run_rules(const rules::Envoi& e, const model::RefIndex& ref,
+               const std::unordered_map<std::string, std::vector<model::HistoryLine>>& history, model::Date today,
+               rules::Verdicts& verdicts) {
+  const rules::RuleData& data = rules::RuleData::builtin();
+  verdicts.data = &data;
+  if (verdicts.by_record.size() < e.records.size()) verdicts.by_record.resize(e.records.size());
+  rules::Context ctx{e, ref, data, verdicts, today, std::vector<bool>(e.lines.size(), false)};
+  // Patients in order of first appearance.
+  std::vector<rules::Patient> patients;
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < e.lines.size(); ++i) {
+    const auto& niss = e.lines[i].niss;
+    auto [it, fresh] = index.try_emplace(niss, patients.size());
+    if (fresh) {
+      rules::Patient p;
+      p.niss = niss;
+      p.facts = ref.patient(niss);
+      auto h = history.find(niss);
+      p.history = h == history.end() ? nullptr : &h->second;
+      patients.push_back(std::move(p));
+    }
+    patients[it->second].lines.push_back(i);
+  }
+  auto families = rules::make_line_rules();
+  for (auto& f : families) {
+    for (const auto& l : e.lines) verdicts.note(l.record, std::string(f->name()), "ran");
+    f->envoi(ctx);
+  }
+  for (const auto& p : patients)
+    for (auto& f : families) f->patient(ctx, p);
+  rules::apply_cascades(ctx, patients);
+}
+
+Result<Adjudication> adjudicate_file(const std::string& path, model::Store& store, const AdjudicateOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail({.code = "Z00001", .message = "cannot read the file", .file = path});
+  std::ostringstream s;
+  s << in.rdbuf();
+  return adjudicate(s.str(), basename(path), store, options);
+}
+
+Result<Adjudication> adjudicate(const std::string& bytes, const std::string& name, model::Store& store,
+                                const AdjudicateOptions& options) {
+  Adjudication out;
+  const std::string hash = content_hash(bytes);
+  const rules::RuleData& data = rules::RuleData::builtin();
+
+  // A batch run that was interrupted: what it recorded stands, as recorded.
+  if (!options.batch.empty() && options.record) {
+    auto seen = store.find_reception(options.batch, name, hash);
+    if (!seen) return fail(seen.error());
+    if (*seen) {
+      out.resumed = true;
+      out.envoi = **seen;
+      auto resp = store.responses(out.envoi.id);
+      if (!resp) return fail(resp.error());
+      out.responses = std::move(*resp);
+      out.message = out.responses.empty() ? "" : out.responses.front().message;
+      out.summary.push_back("already recorded in batch " + options.batch + ": responses as recorded");
+      return out;
+    }
+  }
+
+  // Reception: the file checks (every check that needs no fund data).
+  engine::PreflightOptions pre;
+  pre.today = options.today;
+  pre.list_per_code = SIZE_MAX;
+  engine::PreflightReport report(SIZE_MAX);
+  auto reader = Reader::from_string(bytes, name);
+  auto parsed = reader ? parse_envoi(bytes, name) : Result<std::shared_ptr<rules::Envoi>>(fail(reader.error()));
+  model::EnvoiRecord rec;
+  rec.received = options.today;
+  rec.file_name = name;
+  rec.content_hash = hash;
+  rec.batch = options.batch;
+
+  auto verdicts = std::make_shared<rules::Verdicts>();
+  verdicts->data = &data;
+  verdicts->tracing = options.trace;
+
+  if (!reader || !parsed) {
+    // Unreadable: refused, nothing to answer record by record.
+    const Error& err = reader ? parsed.error() : reader.error();
+    rec.status = model::EnvoiStatus::Refused;
+    out.message = "920999";
+    out.summary.push_back(fmt::format("{} {}: {}", err.code, Catalog::builtin().label(err.code), err.message));
+    out.envoi = rec;
+    nlohmann::ordered_json j = {{"message", "920999"}, {"file", name}, {"summary", out.summary}};
+    out.responses.push_back({"920999", std::string(), j.dump(1)});
+    if (options.record) {
+      model::EnvoiOutcome o{rec, {}, {}, out.responses, bytes, "[]"};
+      auto id = store.record(o);
+      if (!id) return fail(id.error());
+      out.envoi.id = *id;
+    }
+    return out;
+  }
+  preflight_reader(**reader, pre, report);
+  std::shared_ptr<rules::Envoi> e = *parsed;
+  out.parsed = e;
+  out.verdicts = verdicts;
+  verdicts->by_record.resize(e->records.size());
+  rec.third_party = e->third_party;
+  rec.year = e->year;
+  rec.month = e->month;
+  rec.number = e->number;
+  rec.test = e->test;
+  rec.federation = e->federation;
+
+  // The provider's language for comments.
+  auto tables = store.load_refdata_for([&] {
+    std::set<std::string> niss;
+    for (const auto& l : e->lines) niss.insert(l.niss);
+    for (const auto& inv : e->invoices) niss.insert(inv.niss);
+    return std::vector<std::string>(niss.begin(), niss.end());
+  }());
+  if (!tables) return fail(tables.error());
+  std::vector<Error> problems;
+  auto ref_data = model::parse_refdata(*tables, "store", problems);
+  if (!ref_data) return fail(ref_data.error());
+  model::RefIndex ref(*ref_data);
+  std::string language = "fr";
+  if (const auto* p = ref.provider(e->third_party)) language = p->language;
+  verdicts->language = language;
+
+  // Preliminary control.
+  std::vector<std::pair<size_t, std::string>> marks;  // (record index or SIZE_MAX, zone)
+  std::vector<size_t> index_of_number(e->records.empty() ? 0 : e->records.back().number + 1, SIZE_MAX);
+  for (size_t i = 0; i < e->records.size(); ++i) index_of_number[e->records[i].number] = i;
+  for (const auto& [code, per] : report.findings.by_code())
+    for (const auto& f : per.listed) {
+      if (preliminary(f)) {
+        size_t idx = f.record && f.record < index_of_number.size() ? index_of_number[f.record] : SIZE_MAX;
+        marks.emplace_back(idx, f.zone);
+        out.summary.push_back(fmt::format("{}{} record {} ({}) zone {}: {}", f.type, f.code, f.record, f.record_type,
+                                          f.zone, Catalog::builtin().label(f.code, language)));
+        continue;
+      }
+      if (f.record == 0 || f.record >= index_of_number.size() || index_of_number[f.record] == SIZE_MAX) continue;
+      std::map<std::string, std::string> facts = {{"zone", f.zone},
+                                                  {"position", std::to_string(f.position)},
+                                                  {"value", f.value},
+                                                  {"expected", f.expected}};
+      if (!f.message.empty()) facts["detail"] = f.message;
+      verdicts->add(index_of_number[f.record], f.code, "file", std::move(facts));
+    }
+
+  // Envoi-number unicity per provider and year; test files live apart.
+  bool duplicate_of_accepted = false;
+  model::EnvoiRecord first;
+  if (marks.empty()) {
+    auto earlier = store.receptions(e->third_party, e->year, e->number);
+    if (!earlier) return fail(earlier.error());
+    for (const auto& r : *earlier)
+      if (r.status == model::EnvoiStatus::Accepted && r.test == e->test) {
+        duplicate_of_accepted = true;
+        first = r;
+        break;
+      }
+    if (duplicate_of_accepted) {
+      marks.emplace_back(SIZE_MAX, "301");
+      out.summary.push_back(fmt::format("B100721 envoi {} of {} already accepted on {} (reception {})", e->number,
+                                        e->third_party, model::dmy(first.received), first.id));
+    }
+  }
+
+  if (!marks.empty()) {
+    rec.status = model::EnvoiStatus::Refused;
+    out.message = "920999";
+    std::string refusal = write_refusal(*e, marks);
+    nlohmann::ordered_json j = {{"message", "920999"}, {"file", name},           {"third_party", e->third_party},
+                                {"envoi_number", e->number}, {"summary", out.summary}};
+    out.responses.push_back({"920999", refusal, j.dump(1)});
+    if (duplicate_of_accepted) {
+      // The informative report: the first copy was accepted, do not send it again.
+      rules::Verdicts info;
+      info.data = &data;
+      info.language = language;
+      info.by_record.resize(e->records.size());
+      if (e->et10 != SIZE_MAX)
+        info.add(e->et10, "Z00301", "unicity",
+                 {{"number", std::to_string(e->number)}, {"date", model::dmy(first.received)}});
+      Amounts none{std::vector<int64_t>(e->records.size(), 0), std::vector<int64_t>(e->records.size(), 0)};
+      ResponseInput ri{e.get(), &info, &none, "920098", "E", options.today, 0, 3, language};
+      out.responses.push_back({"920098", write_detail_response(ri), response_json(ri, out.summary)});
+    }
+  } else {
+    // Adjudication against the fund's data and history.
+    auto history = store.history([&] {
+      std::set<std::string> niss;
+      for (const auto& l : e->lines) niss.insert(l.niss);
+      return std::vector<std::string>(niss.begin(), niss.end());
+    }(), options.history_before);
+    if (!history) return fail(history.error());
+    run_rules(*e, ref, *history, options.today, *verdicts);
+
+    // Amounts and error rate.
+    Amounts amounts{std::vector<int64_t>(e->records.size(), 0), std::vector<int64_t>(e->records.size(), 0)};
+    uint64_t details = 0, rejected = 0;
+    bool blocking = false;
+    for (size_t i = 0; i < e->records.size(); ++i)
+      for (const auto& v : verdicts->by_record[i]) blocking = blocking || v.type == 'B';
+    for (const auto& l : e->lines) {
+      ++details;
+      const bool rej = verdicts->rejected(l.record);
+      if (rej) {
+        ++rejected;
+        amounts.refused[l.record] = l.amount;
+        rec.refused_cents += l.amount;
+      } else if (!verdicts->pending(l.record)) {
+        amounts.accepted[l.record] = l.amount;
+        rec.accepted_cents += l.amount;
+      }
+      rec.asked_cents += l.amount;
+    }
+    for (const auto& inv : e->invoices) {
+      int64_t acc = 0, ref_ = 0;
+      for (size_t li : inv.lines) {
+        acc += amounts.accepted[e->lines[li].record];
+        ref_ += amounts.refused[e->lines[li].record];
+      }
+      amounts.accepted[inv.et80] = acc;
+      amounts.refused[inv.et80] = ref_;
+    }
+    rec.lines = details;
+    rec.rejected_lines = rejected;
+    rec.error_rate_bp = details ? static_cast<int64_t>((rejected * 10000 + details / 2) / details) : 0;
+    const int64_t threshold = options.threshold_bp >= 0 ? options.threshold_bp : data.number("error_rate_threshold_bp");
+    const bool too_many = rec.error_rate_bp > threshold;
+    out.message = blocking || too_many ? "920099" : "920900";
+    rec.status = out.message == "920900" ? model::EnvoiStatus::Accepted : model::EnvoiStatus::Rejected;
+    if (blocking) out.summary.push_back("blocking error (type B): the envoi is rejected; correct it and send it again with the same number");
+    if (too_many)
+      out.summary.push_back(fmt::format("error rate {}.{:02d} % above {}.{:02d} %: the envoi is rejected", rec.error_rate_bp / 100,
+                                        rec.error_rate_bp % 100, threshold / 100, threshold % 100));
+    if (out.message == "920900")
+      out.summary.push_back(fmt::format("accepted: {} line(s), {} rejected ({}.{:02d} %)", details, rejected,
+                                        rec.error_rate_bp / 100, rec.error_rate_bp % 100));
+    ResponseInput ri{e.get(), verdicts.get(), &amounts, out.message, out.message == "920900" ? "BFRS" : "BFRSE",
+                     options.today, rec.error_rate_bp, blocking ? 1 : too_many ? 2 : 0, language};
+    out.responses.push_back({out.message, write_detail_response(ri), response_json(ri, out.summary)});
+    // E findings of an accepted envoi go to a 920098 beside its 920900, never into it.
+    bool informative = false;
+    for (const auto& per : verdicts->by_record)
+      for (const auto& v : per) informative = informative || v.type == 'E';
+    if (out.message == "920900" && informative) {
+      ResponseInput info = ri;
+      info.message = "920098";
+      info.types = "E";
+      out.responses.push_back({"920098", write_detail_response(info), response_json(info, out.summary)});
+    }
+  }
+
+  out.envoi = rec;
+  if (!options.record) return out;
+
+  model::EnvoiOutcome o;
+  o.envoi = rec;
+  o.responses = out.responses;
+  o.received_bytes = bytes;
+  o.verdicts_json = verdicts_json(*e, *verdicts);
+  if (rec.status == model::EnvoiStatus::Accepted && !e->test) {
+    // History: accepted lines; a credit note's lines reverse the lines they cancel.
+    auto history = store.history([&] {
+      std::set<std::string> niss;
+      for (const auto& l : e->lines)
+        if (l.credit) niss.insert(l.niss);
+      return std::vector<std::string>(niss.begin(), niss.end());
+    }());
+    if (!history) return fail(history.error());
+    std::set<int64_t> reversed;
+    for (const auto& l : e->lines) {
+      if (verdicts->rejected(l.record) || verdicts->pending(l.record)) continue;
+      const auto& inv = e->invoices[l.invoice];
+      o.accepted.push_back({0, l.niss, l.code, l.first, l.last, l.units, l.amount, l.provider, e->third_party,
+                            inv.number, e->records[l.record].number, e->created, e->number, false, 0});
+      if (!l.credit) continue;
+      auto h = history->find(l.niss);
+      if (h == history->end()) continue;
+      for (const auto& x : h->second)
+        if (x.code == l.code && x.first_date == l.first && x.provider == l.provider && x.amount == -l.amount &&
+            x.amount > 0 && !reversed.count(x.id)) {
+          reversed.insert(x.id);
+          o.reversed_ids.push_back(x.id);
+          break;
+        }
+    }
+  }
+  auto id = store.record(o);
+  if (!id) return fail(id.error());
+  out.envoi.id = *id;
+  return out;
+}
+
+}  // namespace mutua::engine

@@ -1,0 +1,161 @@
+// Cuts a received envoi into the records, invoices and lines the rule families judge.
+#include <fmt/format.h>
+
+#include "mutua/engine/adjudicate.h"
+#include "mutua/layout.h"
+#include "mutua/reader.h"
+#include "rules/file_rule.h"
+#include "rules/lines/adjudication.h"
+
+namespace mutua::engine {
+
+namespace {
+
+using K = RecordKind;
+
+struct Get {
+  const Layout& L = Layout::builtin();
+  std::string_view bytes;
+  K kind;
+  std::string_view raw(const char* id) const {
+    const Zone* z = L.find(kind, id);
+    return z && z->pos - 1 + z->len <= bytes.size() ? z->in(bytes) : std::string_view();
+  }
+  int64_t num(const char* id) const {
+    auto v = raw(id);
+    return rules::is_digits(v) ? static_cast<int64_t>(rules::digits_value(v)) : 0;
+  }
+  int64_t amount(const char* id) const { return rules::signed_value(raw(id)); }
+  // The last `n` digits of a numeric zone ("0" + INAMI, "00" + NISS); "" when all zeros.
+  std::string id(const char* zone, size_t n) const {
+    auto v = raw(zone);
+    if (v.size() > n) v = v.substr(v.size() - n);
+    if (v.find_first_not_of('0') == std::string_view::npos) return {};
+    return std::string(v);
+  }
+  std::string text(const char* id) const {
+    auto v = raw(id);
+    while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    return std::string(v);
+  }
+};
+
+}  // namespace
+
+Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, const std::string& name) {
+  auto reader = Reader::from_string(bytes, name);
+  if (!reader) return fail(reader.error());
+  auto e = std::make_shared<rules::Envoi>();
+  e->file = name;
+  e->header = std::string((*reader)->header_bytes());
+  e->test = (*reader)->segment200().substr(12, 2) == "92";
+  std::vector<Error> problems;
+  RecordView rec;
+  rules::Invoice* inv = nullptr;
+  rules::Line* line = nullptr;
+  while ((*reader)->next(rec, problems)) {
+    size_t index = e->records.size();
+    e->records.push_back({rec.kind, rec.number, std::string(rec.bytes)});
+    Get g{Layout::builtin(), e->records.back().bytes, rec.kind};
+    switch (rec.kind) {
+      case K::Et10:
+        e->et10 = index;
+        e->third_party = g.id("14", 11);
+        e->number = static_cast<int>(g.num("7"));
+        e->year = static_cast<int>(g.num("22"));
+        e->month = static_cast<int>(g.num("23"));
+        e->created = static_cast<model::Date>(g.num("25"));
+        e->iban_a = g.text("36");
+        e->iban_b = g.text("49");
+        break;
+      case K::Et20: {
+        e->invoices.emplace_back();
+        inv = &e->invoices.back();
+        line = nullptr;
+        inv->et20 = inv->et80 = index;
+        inv->affiliation = std::string(g.raw("7"));
+        inv->niss = g.id("8", 11);
+        inv->invoice_type = static_cast<int>(g.num("10"));
+        inv->billing_type = static_cast<int>(g.num("11"));
+        inv->provider = g.id("14", 11);
+        inv->destination = std::string(g.raw("18"));
+        inv->number = static_cast<uint64_t>(g.num("24"));
+        int64_t ct = g.num("27") % 1000000;
+        inv->ct1 = static_cast<int>(ct / 1000);
+        inv->ct2 = static_cast<int>(ct % 1000);
+        std::string network = g.text("42");
+        if (!network.empty() && network[0] == '2') inv->commitment = network.substr(1);
+        inv->admission = static_cast<model::Date>(g.num("5"));
+        inv->discharge = static_cast<model::Date>(g.num("6"));
+        inv->previous_sending = static_cast<int>(g.num("34"));
+        if (e->federation.empty() && inv->destination.size() == 3) e->federation = inv->destination.substr(0, 1) + "00";
+        break;
+      }
+      case K::Et30:
+      case K::Et40:
+      case K::Et50: {
+        if (!inv) break;  // a detail record outside an invoice: the file checks report it
+        rules::Line l;
+        l.record = index;
+        l.invoice = static_cast<size_t>(inv - e->invoices.data());
+        l.kind = rec.kind;
+        auto code = g.raw("4");
+        l.code = std::string(code.size() == 7 ? code.substr(1) : code);
+        l.first = static_cast<model::Date>(g.num("5"));
+        l.last = static_cast<model::Date>(g.num("6"));
+        if (!l.last) l.last = l.first;
+        l.niss = g.id("8", 11);
+        if (l.niss.empty()) l.niss = inv->niss;
+        l.sex = static_cast<int>(g.num("9"));
+        l.norm = static_cast<int>(g.num("3"));
+        l.account = static_cast<int>(g.num("11"));
+        l.provider = g.id("15", 11);
+        l.provider_norm = static_cast<int>(g.num("16"));
+        l.amount = g.amount("19");
+        l.units = static_cast<int>(g.amount("22"));
+        if (l.units < 0) l.units = -l.units;
+        l.identical = static_cast<int>(g.num("23"));
+        l.prescriber = g.id("24", 11);
+        l.personal_share = g.amount("27");
+        l.reference = g.text("28");
+        l.supplement = g.amount("30");
+        l.tp_exception = static_cast<int>(g.num("32"));
+        l.social_category = static_cast<int>(g.num("33"));
+        l.laterality = static_cast<int>(g.num("34"));
+        l.credit = inv->billing_type == 3 || l.amount < 0;
+        inv->lines.push_back(e->lines.size());
+        e->lines.push_back(std::move(l));
+        line = &e->lines.back();
+        break;
+      }
+      case K::Et51:
+      case K::Et52:
+        if (line) {
+          line->attached.push_back(index);
+          (rec.kind == K::Et51 ? line->tariff_commitment : line->eid) = true;
+        }
+        break;
+      case K::Et80:
+        if (inv) inv->et80 = index;
+        inv = nullptr;
+        line = nullptr;
+        break;
+      case K::Et90:
+        e->et90 = index;
+        break;
+      default:
+        break;
+    }
+  }
+  e->line_at.assign(e->records.size(), SIZE_MAX);
+  e->invoice_at.assign(e->records.size(), SIZE_MAX);
+  for (size_t i = 0; i < e->lines.size(); ++i) e->line_at[e->lines[i].record] = i;
+  for (size_t i = 0; i < e->invoices.size(); ++i) {
+    e->invoice_at[e->invoices[i].et20] = i;
+    e->invoice_at[e->invoices[i].et80] = i;
+  }
+  return e;
+}
+
+}  // namespace mutua::engine

@@ -1,0 +1,254 @@
+#include "engine/response.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "mutua/catalog.h"
+#include "mutua/check_digits.h"
+#include "mutua/layout.h"
+#include "mutua/model/dates.h"
+#include "mutua/writer.h"
+
+namespace mutua::engine {
+
+namespace {
+
+using K = RecordKind;
+
+// Codes listed on a record: the wanted type letters, B, F, R, S, E then catalog order.
+std::vector<const rules::Verdict*> listed(const std::vector<rules::Verdict>& all, std::string_view types) {
+  std::vector<const rules::Verdict*> out;
+  for (const auto& v : all)
+    if (types.find(v.type) != std::string_view::npos) out.push_back(&v);
+  std::stable_sort(out.begin(), out.end(), [](const rules::Verdict* a, const rules::Verdict* b) {
+    if (type_rank(a->type) != type_rank(b->type)) return type_rank(a->type) < type_rank(b->type);
+    return a->code < b->code;
+  });
+  return out;
+}
+
+std::string with_message(std::string_view segment200, std::string_view message) {
+  std::string s(segment200);
+  if (s.size() >= 6) s.replace(0, 6, message);
+  return s;
+}
+
+void amount_pair(RecordBuilder& r, int sign_zone, int64_t v) {
+  r.text(std::to_string(sign_zone), v < 0 ? "-" : "+");
+  r.number(std::to_string(sign_zone + 1), static_cast<uint64_t>(v < 0 ? -v : v));
+}
+
+}  // namespace
+
+std::string ascii(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      continue;
+    }
+    // Two-byte UTF-8 Latin-1 letters: drop the accent.
+    if ((c == 0xC3) && i + 1 < s.size()) {
+      unsigned char d = static_cast<unsigned char>(s[++i]);
+      static const char* map = "AAAAAAACEEEEIIIIDNOOOOOxOUUUUYTsaaaaaaaceeeeiiiidnooooo/ouuuuyty";
+      out += d >= 0x80 && d <= 0xBF ? map[d - 0x80] : '?';
+      continue;
+    }
+    while (i + 1 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xC0) == 0x80) ++i;
+    out += '?';
+  }
+  return out;
+}
+
+std::string write_detail_response(const ResponseInput& in) {
+  const rules::Envoi& e = *in.envoi;
+  const Layout& L = Layout::builtin();
+  std::string out;
+  out.reserve(e.records.size() * 800 + 677);
+  out += with_message(std::string_view(e.header).substr(0, 67), in.message);
+  // Segment 300, 610 characters: the 160 received, zones 310/311 filled, the rest reserved.
+  RecordBuilder s300(K::Segment300Response);
+  std::string_view received300 = std::string_view(e.header).substr(67, 140);
+  s300.mutable_bytes().replace(0, received300.size(), received300);
+  s300.number("310", static_cast<uint64_t>(std::min<int64_t>(in.error_rate_bp, 99999)))
+      .number("311", static_cast<uint64_t>(in.refusal_type));
+  out += s300.bytes();
+
+  const std::string billed = fmt::format("{:04d}{:02d}", e.year, e.month);
+  int64_t index = 0;
+  const bool settlement = in.message == "920900";
+  struct Totals {
+    int64_t asked_a = 0, asked_b = 0, acc_a = 0, acc_b = 0, ref_a = 0, ref_b = 0;
+    uint64_t records = 0, code_sum = 0;
+  };
+  std::map<std::string, Totals> by_mutuality;
+  Totals all;
+  std::string mutuality;
+  int ct1 = 0, ct2 = 0;
+  for (size_t i = 0; i < e.records.size(); ++i) {
+    const auto& rec = e.records[i];
+    if (rec.kind == K::Et95 || rec.kind == K::Et96) {
+      if (settlement) continue;  // replaced by ET 91 / 92
+    }
+    if (rec.kind == K::Et20 && e.invoice_at[i] != SIZE_MAX) {
+      const auto& inv = e.invoices[e.invoice_at[i]];
+      mutuality = inv.destination;
+      ct1 = inv.ct1;
+      ct2 = inv.ct2;
+    }
+    RecordBuilder r(rec.kind == K::Unknown ? K::Et50 : rec.kind, true);
+    std::string& b = r.mutable_bytes();
+    b.replace(0, std::min<size_t>(350, rec.bytes.size()), rec.bytes.substr(0, 350));
+    r.number("100", static_cast<uint64_t>(e.number))
+        .number("101", in.today)
+        .digits("102", billed)
+        .digits("103", rec.kind == K::Et10 || rec.kind == K::Et90 ? std::string_view(e.federation)
+                                                                  : std::string_view(mutuality))
+        .number("107", static_cast<uint64_t>(ct1))
+        .number("108", static_cast<uint64_t>(ct2));
+    auto codes = listed(in.verdicts->by_record[i], in.types);
+    const char* letters[] = {"111a", "112a", "113a"};
+    const char* numbers[] = {"111b", "112b", "113b"};
+    for (size_t k = 0; k < codes.size() && k < 3; ++k) {
+      r.text(letters[k], std::string(1, codes[k]->type));
+      r.text(numbers[k], codes[k]->code);
+    }
+    if (!codes.empty()) r.text("149", ascii(codes.front()->comment));
+    r.amount("114", in.amounts->accepted[i]).amount("115", in.amounts->refused[i]);
+    r.number("151", static_cast<uint64_t>(++index));
+    out += r.bytes();
+
+    if (rec.kind == K::Et30 || rec.kind == K::Et40 || rec.kind == K::Et50 || rec.kind == K::Et51 ||
+        rec.kind == K::Et52 || rec.kind == K::Et20 || rec.kind == K::Et80) {
+      Totals& t = by_mutuality[mutuality];
+      if (e.line_at[i] != SIZE_MAX) {
+        const auto& l = e.lines[e.line_at[i]];
+        const bool b_account = l.account == 1;
+        for (Totals* x : {&t, &all}) {
+          (b_account ? x->asked_b : x->asked_a) += l.amount;
+          (b_account ? x->acc_b : x->acc_a) += in.amounts->accepted[i];
+          (b_account ? x->ref_b : x->ref_a) += in.amounts->refused[i];
+        }
+      }
+      if (rec.kind != K::Et20 && rec.kind != K::Et80) {
+        const Zone* code = L.find(rec.kind, "4");
+        if (code && code->pos - 1 + code->len <= rec.bytes.size()) {
+          uint64_t v = 0;
+          for (char c : code->in(rec.bytes))
+            if (c >= '0' && c <= '9') v = v * 10 + static_cast<uint64_t>(c - '0');
+          t.code_sum += v;
+          all.code_sum += v;
+        }
+      }
+      ++t.records;
+      ++all.records;
+    }
+  }
+  if (settlement) {
+    auto totals = [&](K kind, int base, const std::string& mut, const Totals& t) {
+      RecordBuilder r(kind);
+      auto id = [&](int o) { return std::to_string(base + o); };
+      r.digits(id(1), mut)
+          .number(id(2), static_cast<uint64_t>(e.year) * 1000000ULL + static_cast<uint64_t>(e.number))
+          .number(id(9), t.records)
+          .number(id(10), static_cast<uint64_t>(check::control_mod97(t.code_sum)));
+      amount_pair(r, base + 3, t.asked_a);
+      amount_pair(r, base + 5, t.asked_b);
+      amount_pair(r, base + 7, t.asked_a + t.asked_b);
+      amount_pair(r, base + 11, t.acc_a);
+      amount_pair(r, base + 13, t.ref_a);
+      amount_pair(r, base + 15, t.acc_b);
+      amount_pair(r, base + 17, t.ref_b);
+      amount_pair(r, base + 19, t.acc_a + t.acc_b);
+      amount_pair(r, base + 21, t.ref_a + t.ref_b);
+      out += r.bytes();
+    };
+    for (const auto& [mut, t] : by_mutuality) totals(K::Et91, 400, mut, t);
+    std::string fed = e.federation.empty() ? std::string("000") : e.federation.substr(0, 1) + "99";
+    totals(K::Et92, 500, fed, all);
+  }
+  return out;
+}
+
+std::string write_refusal(const rules::Envoi& e, const std::vector<std::pair<size_t, std::string>>& marks) {
+  const Layout& L = Layout::builtin();
+  std::string head = with_message(std::string_view(e.header).substr(0, 67), "920999");
+  std::string s300(std::string_view(e.header).substr(67, 160));
+  s300.resize(160, ' ');
+  std::string out = head + s300;
+  for (size_t i = 0; i < e.records.size(); ++i) {
+    const auto& rec = e.records[i];
+    if (rec.kind != K::Et95 && rec.kind != K::Et96) continue;
+    std::string bytes = rec.bytes;
+    for (const auto& [record, zone] : marks) {
+      if (record != i) continue;
+      // The 2-digit error zone follows the data zone: zone id + "1".
+      if (const Zone* z = L.find(rec.kind, zone + "1"); z && z->pos - 1 + z->len <= bytes.size())
+        bytes.replace(z->pos - 1, z->len, "01");
+    }
+    out += bytes;
+  }
+  // Segment 300 marks (zone 3011 after the sending number for a duplicate, header zones).
+  for (const auto& [record, zone] : marks) {
+    if (record != SIZE_MAX) continue;
+    if (const Zone* z = L.find(K::Segment300, zone + "1"))
+      out.replace(67 + z->pos - 1, z->len, "01");
+    else if (const Zone* z2 = L.find(K::Segment200, zone + "1"))
+      out.replace(z2->pos - 1, z2->len, "01");
+  }
+  return out;
+}
+
+std::string response_json(const ResponseInput& in, const std::vector<std::string>& summary) {
+  const rules::Envoi& e = *in.envoi;
+  nlohmann::ordered_json j;
+  j["message"] = in.message;
+  j["file"] = e.file;
+  j["third_party"] = e.third_party;
+  j["envoi_number"] = e.number;
+  j["billed_month"] = fmt::format("{:04d}-{:02d}", e.year, e.month);
+  j["date"] = model::iso(in.today);
+  j["error_rate"] = fmt::format("{}.{:02d}", in.error_rate_bp / 100, in.error_rate_bp % 100);
+  j["summary"] = summary;
+  auto& records = j["records"] = nlohmann::json::array();
+  const Catalog& cat = Catalog::builtin();
+  for (size_t i = 0; i < e.records.size(); ++i) {
+    auto codes = listed(in.verdicts->by_record[i], in.types);
+    const bool detail = e.line_at[i] != SIZE_MAX;
+    if (codes.empty() && !detail) continue;
+    nlohmann::ordered_json r;
+    r["record"] = e.records[i].number;
+    r["record_type"] = std::string(record_kind_name(e.records[i].kind));
+    if (detail) {
+      const auto& l = e.lines[e.line_at[i]];
+      r["niss"] = l.niss;
+      r["code"] = l.code;
+      r["date"] = model::iso(l.first);
+      r["reference"] = l.reference;
+      r["invoice"] = e.invoices[l.invoice].number;
+      r["amount"] = l.amount;
+      r["accepted"] = in.amounts->accepted[i];
+      r["refused"] = in.amounts->refused[i];
+      r["status"] = in.verdicts->rejected(i) ? "rejected" : in.verdicts->pending(i) ? "pending" : "accepted";
+    }
+    auto& list = r["codes"] = nlohmann::json::array();
+    for (const auto* v : codes) {
+      nlohmann::ordered_json c;
+      c["type"] = std::string(1, v->type);
+      c["code"] = v->code;
+      c["label_fr"] = std::string(cat.label(v->code, "fr"));
+      c["label_nl"] = std::string(cat.label(v->code, "nl"));
+      c["comment"] = v->comment;
+      c["rule"] = v->rule;
+      c["facts"] = v->facts;
+      list.push_back(std::move(c));
+    }
+    records.push_back(std::move(r));
+  }
+  return j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace mutua::engine

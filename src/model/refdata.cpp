@@ -1,0 +1,412 @@
+#include "mutua/model/refdata.h"
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "format/tsv.h"
+#include "mutua/model/dates.h"
+
+namespace mutua::model {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------------
+// Index
+
+RefIndex::RefIndex(const RefData& d) : data_(d) {
+  patients_.reserve(d.members.size());
+  for (const auto& m : d.members) patients_[m.niss].member = &m;
+  for (const auto& x : d.insurability) patients_[x.niss].insurability.push_back(&x);
+  for (const auto& x : d.hospitalisations) patients_[x.niss].hospitalisations.push_back(&x);
+  for (const auto& x : d.pathways) patients_[x.niss].pathways.push_back(&x);
+  for (const auto& x : d.medical_houses) patients_[x.niss].medical_houses.push_back(&x);
+  for (const auto& x : d.agreements) patients_[x.niss].agreements.push_back(&x);
+  for (const auto& x : d.palliative) patients_[x.niss].palliative.push_back(&x);
+  for (const auto& x : d.commitments) patients_[x.niss].commitments.push_back(&x);
+  for (const auto& x : d.detentions) patients_[x.niss].detentions.push_back(&x);
+  for (const auto& p : d.providers) providers_[p.inami] = &p;
+  for (const auto& r : d.nomenclature) rules_[r.code].push_back(&r);
+  for (const auto& x : d.destinations) destinations_[x.inami].push_back(&x);
+  for (const auto& x : d.cumulations) cumulations_[x.code].push_back(&x);
+  for (const auto& x : d.prerequisites) prerequisites_[x.code].push_back(&x);
+}
+
+const PatientFacts* RefIndex::patient(const std::string& niss) const {
+  auto it = patients_.find(niss);
+  return it == patients_.end() ? nullptr : &it->second;
+}
+
+const Provider* RefIndex::provider(const std::string& inami) const {
+  auto it = providers_.find(inami);
+  return it == providers_.end() ? nullptr : it->second;
+}
+
+const NomenclatureRule* RefIndex::rule(const std::string& code, Date date) const {
+  auto it = rules_.find(code);
+  if (it == rules_.end()) return nullptr;
+  for (const auto* r : it->second)
+    if (r->valid_from <= date && date <= r->valid_to) return r;
+  return nullptr;
+}
+
+namespace {
+template <class T>
+const std::vector<const T*>& lookup(const std::unordered_map<std::string, std::vector<const T*>>& m,
+                                    const std::string& key) {
+  static const std::vector<const T*> none;
+  auto it = m.find(key);
+  return it == m.end() ? none : it->second;
+}
+}  // namespace
+
+const std::vector<const ProviderDestination*>& RefIndex::destinations(const std::string& inami) const {
+  return lookup(destinations_, inami);
+}
+const std::vector<const Cumulation*>& RefIndex::cumulations(const std::string& code) const {
+  return lookup(cumulations_, code);
+}
+const std::vector<const Prerequisite*>& RefIndex::prerequisites(const std::string& code) const {
+  return lookup(prerequisites_, code);
+}
+
+// ---------------------------------------------------------------------------------------
+// CSV loading
+
+namespace {
+
+// Reads typed values from one row, reporting each bad cell with file, line and column.
+class Row {
+ public:
+  Row(const format::Table& t, size_t i, const std::string& file, std::vector<Error>& problems)
+      : t_(t), i_(i), file_(file), problems_(problems) {}
+
+  bool ok() const { return ok_; }
+
+  std::string text(const char* col, bool required = false) {
+    int c = t_.column(col);
+    std::string v = c >= 0 && static_cast<size_t>(c) < t_.rows[i_].size() ? t_.rows[i_][c] : std::string();
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.erase(v.begin());
+    if (required && v.empty()) bad(col, v, "a value");
+    return v;
+  }
+  std::string digits(const char* col, size_t len, bool required = true) {
+    std::string v = text(col, required);
+    if (v.empty()) return v;
+    if (v.size() != len || v.find_first_not_of("0123456789") != std::string::npos)
+      bad(col, v, fmt::format("{} digits", len));
+    return v;
+  }
+  Date date(const char* col, bool required, Date if_empty = 0) {
+    std::string v = text(col, required);
+    if (v.empty()) return if_empty;
+    Date d = parse_iso_date(v);
+    if (!d) bad(col, v, "a date YYYY-MM-DD");
+    return d;
+  }
+  int64_t integer(const char* col, bool required, int64_t if_empty = 0, int64_t min = INT64_MIN,
+                  int64_t max = INT64_MAX) {
+    std::string v = text(col, required);
+    if (v.empty()) return if_empty;
+    size_t used = 0;
+    int64_t x = 0;
+    try {
+      x = std::stoll(v, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != v.size() || x < min || x > max) {
+      bad(col, v, fmt::format("a whole number from {} to {}", min, max));
+      return if_empty;
+    }
+    return x;
+  }
+  bool flag(const char* col) {
+    std::string v = text(col);
+    if (v.empty() || v == "0" || v == "no" || v == "false") return false;
+    if (v == "1" || v == "yes" || v == "true") return true;
+    bad(col, v, "0 or 1");
+    return false;
+  }
+  std::string one_of(const char* col, std::initializer_list<const char*> allowed, bool required,
+                     const char* if_empty = "") {
+    std::string v = text(col, required);
+    if (v.empty()) return if_empty;
+    for (const char* a : allowed)
+      if (v == a) return v;
+    std::string list;
+    for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+    bad(col, v, "one of " + list);
+    return v;
+  }
+  void period(const char* from_col, Date from, const char* to_col, Date to) {
+    if (from && to && to < from) bad(to_col, iso(to), fmt::format("a date on or after {} ({})", from_col, iso(from)));
+  }
+
+ private:
+  void bad(const char* col, const std::string& value, const std::string& expected) {
+    ok_ = false;
+    int c = t_.column(col);
+    problems_.push_back({.code = "Z00101",
+                         .message = fmt::format("column {} ({}): '{}', expected {}", c + 1, col, value, expected),
+                         .file = file_,
+                         .record = t_.line_numbers[i_],
+                         .zone = col});
+  }
+  const format::Table& t_;
+  size_t i_;
+  const std::string& file_;
+  std::vector<Error>& problems_;
+  bool ok_ = true;
+};
+
+struct FileSpec {
+  std::string name;
+  std::vector<const char*> required_columns;
+  std::function<void(Row&)> read;  // reads one row; the row is kept only when ok()
+};
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> split_list(const std::string& v) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : v) {
+    if (c == ';' || c == '|') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else if (c != ' ') {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& refdata_files() {
+  static const std::vector<std::string> names = {
+      "members.csv",        "insurability.csv",  "providers.csv",      "provider_destinations.csv",
+      "nomenclature.csv",   "cumulations.csv",   "prerequisites.csv",  "hospitalisations.csv",
+      "care_pathways.csv",  "medical_houses.csv", "agreements.csv",    "palliative.csv",
+      "commitments.csv",    "detentions.csv"};
+  return names;
+}
+
+Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin, std::vector<Error>& problems) {
+  RefData d;
+  const size_t before = problems.size();
+  std::vector<FileSpec> specs = {
+      {"members.csv", {"niss", "sex", "mutuality"}, [&](Row& r) {
+         Member m;
+         m.niss = r.digits("niss", 11);
+         m.birth_date = r.date("birth_date", false);
+         m.sex = static_cast<int>(r.integer("sex", true, 0, 1, 2));
+         m.mutuality = r.digits("mutuality", 3);
+         m.holder = r.one_of("holder", {"TIT", "PAC"}, false, "TIT") == "TIT";
+         if (r.ok()) d.members.push_back(std::move(m));
+       }},
+      {"insurability.csv", {"niss", "start", "ct1", "ct2"}, [&](Row& r) {
+         InsurabilityPeriod p;
+         p.niss = r.digits("niss", 11);
+         p.start = r.date("start", true);
+         p.end = r.date("end", false, kOpenEnd);
+         r.period("start", p.start, "end", p.end);
+         p.ct1 = static_cast<int>(r.integer("ct1", true, 0, 0, 999));
+         p.ct2 = static_cast<int>(r.integer("ct2", true, 0, 0, 999));
+         if (r.ok()) d.insurability.push_back(std::move(p));
+       }},
+      {"providers.csv", {"inami"}, [&](Row& r) {
+         Provider p;
+         p.inami = r.digits("inami", 11);
+         p.kind = r.text("kind");
+         p.qualification = r.text("qualification");
+         if (p.qualification.empty() && p.inami.size() == 11) p.qualification = p.inami.substr(8);
+         p.bce = r.text("bce");
+         p.iban_a = r.text("iban_a");
+         p.bic_a = r.text("bic_a");
+         p.iban_b = r.text("iban_b");
+         p.bic_b = r.text("bic_b");
+         p.grouping = r.flag("grouping") || (!p.inami.empty() && p.inami[0] == '9');
+         p.language = r.one_of("language", {"fr", "nl"}, false, "fr");
+         if (r.ok()) d.providers.push_back(std::move(p));
+       }},
+      {"provider_destinations.csv", {"inami", "destination"}, [&](Row& r) {
+         ProviderDestination x;
+         x.inami = r.digits("inami", 11);
+         x.union_code = r.text("union");
+         x.destination = r.digits("destination", 3);
+         x.puc = r.flag("puc");
+         if (r.ok()) d.destinations.push_back(std::move(x));
+       }},
+      {"nomenclature.csv", {"code"}, [&](Row& r) {
+         NomenclatureRule n;
+         n.code = r.digits("code", 6);
+         n.fee_cents = r.integer("fee_cents", false, 0, 0);
+         n.personal_share_cents = r.integer("personal_share_cents", false, -1, 0);
+         n.personal_share_cents_preferential =
+             r.integer("personal_share_cents_preferential", false, n.personal_share_cents, 0);
+         n.needs_prescriber = r.flag("prescriber");
+         n.valid_from = r.date("valid_from", false, 0);
+         n.valid_to = r.date("valid_to", false, kOpenEnd);
+         r.period("valid_from", n.valid_from, "valid_to", n.valid_to);
+         n.account = r.one_of("account", {"A", "B", "C"}, false, "A")[0];
+         std::string sex = r.one_of("sex", {"0", "1", "2"}, false, "0");
+         n.sex = sex[0] - '0';
+         n.kinds = split_list(r.text("kinds"));
+         n.max_units = static_cast<int>(r.integer("max_units", false, 0, 0, 9999));
+         n.max_period = r.one_of("max_period", {"day", "week", "month", "year"}, n.max_units > 0, "day");
+         n.role = r.text("role");
+         n.sector = r.text("sector");
+         n.needs_laterality = r.flag("laterality");
+         n.needs_agreement = r.flag("agreement");
+         n.gmd = r.flag("gmd");
+         std::string amb = r.text("ambulatory");
+         n.ambulatory = amb.empty() || amb == "1" || amb == "yes";
+         if (r.ok()) d.nomenclature.push_back(std::move(n));
+       }},
+      {"cumulations.csv", {"code", "other"}, [&](Row& r) {
+         Cumulation c;
+         c.code = r.digits("code", 6);
+         c.other = r.digits("other", 6);
+         c.scope = r.one_of("scope", {"day", "period"}, false, "day");
+         c.period_days = static_cast<int>(r.integer("period_days", c.scope == "period", 0, 1, 3660));
+         if (r.ok()) d.cumulations.push_back(std::move(c));
+       }},
+      {"prerequisites.csv", {"code", "required"}, [&](Row& r) {
+         Prerequisite p;
+         p.code = r.digits("code", 6);
+         p.required = r.digits("required", 6);
+         p.within_days = static_cast<int>(r.integer("within_days", false, 0, 0, 3660));
+         if (r.ok()) d.prerequisites.push_back(std::move(p));
+       }},
+      {"hospitalisations.csv", {"niss", "admission"}, [&](Row& r) {
+         Hospitalisation h;
+         h.niss = r.digits("niss", 11);
+         h.establishment = r.text("establishment");
+         h.service = r.text("service");
+         h.admission = r.date("admission", true);
+         h.discharge = r.date("discharge", false, 0);
+         r.period("admission", h.admission, "discharge", h.discharge);
+         h.kind = r.one_of("kind", {"hospital", "nursing_home"}, false, "hospital");
+         if (r.ok()) d.hospitalisations.push_back(std::move(h));
+       }},
+      {"care_pathways.csv", {"niss", "type", "start"}, [&](Row& r) {
+         CarePathway p;
+         p.niss = r.digits("niss", 11);
+         p.type = r.text("type", true);
+         p.start = r.date("start", true);
+         p.end = r.date("end", false, kOpenEnd);
+         r.period("start", p.start, "end", p.end);
+         if (r.ok()) d.pathways.push_back(std::move(p));
+       }},
+      {"medical_houses.csv", {"niss", "medical_house", "start"}, [&](Row& r) {
+         MedicalHouseContract m;
+         m.niss = r.digits("niss", 11);
+         m.medical_house = r.text("medical_house", true);
+         m.start = r.date("start", true);
+         m.end = r.date("end", false, kOpenEnd);
+         r.period("start", m.start, "end", m.end);
+         std::string disc = r.text("disciplines");
+         if (!disc.empty()) {
+           m.disciplines.clear();
+           for (char c : disc)
+             if (c == 'M' || c == 'I' || c == 'K') m.disciplines += c;
+             else if (c != ';' && c != ' ') r.one_of("disciplines", {"M", "I", "K"}, false);
+         }
+         if (r.ok()) d.medical_houses.push_back(std::move(m));
+       }},
+      {"agreements.csv", {"niss", "code", "decision"}, [&](Row& r) {
+         Agreement a;
+         a.niss = r.digits("niss", 11);
+         a.code = r.digits("code", 6);
+         a.decision = r.one_of("decision", {"A", "N", "D", "O", "R"}, true, "D")[0];
+         a.request_date = r.date("request_date", false);
+         a.decision_date = r.date("decision_date", false);
+         a.valid_from = r.date("valid_from", false, 0);
+         a.valid_to = r.date("valid_to", false, kOpenEnd);
+         r.period("valid_from", a.valid_from, "valid_to", a.valid_to);
+         if (r.ok()) d.agreements.push_back(std::move(a));
+       }},
+      {"palliative.csv", {"niss"}, [&](Row& r) {
+         PalliativeNotification p;
+         p.niss = r.digits("niss", 11);
+         p.doctor_notification = r.date("doctor_notification", false);
+         p.nurse_notification = r.date("nurse_notification", false);
+         if (r.ok()) d.palliative.push_back(std::move(p));
+       }},
+      {"commitments.csv", {"niss", "number", "consulted"}, [&](Row& r) {
+         PaymentCommitment c;
+         c.niss = r.digits("niss", 11);
+         c.number = r.text("number", true);
+         c.consulted = r.date("consulted", true);
+         c.ct1 = static_cast<int>(r.integer("ct1", false, 0, 0, 999));
+         c.ct2 = static_cast<int>(r.integer("ct2", false, 0, 0, 999));
+         c.mutuality = r.text("mutuality");
+         if (r.ok()) d.commitments.push_back(std::move(c));
+       }},
+      {"detentions.csv", {"niss", "start"}, [&](Row& r) {
+         Detention x;
+         x.niss = r.digits("niss", 11);
+         x.start = r.date("start", true);
+         x.end = r.date("end", false, kOpenEnd);
+         r.period("start", x.start, "end", x.end);
+         if (r.ok()) d.detentions.push_back(std::move(x));
+       }},
+  };
+
+  for (auto& spec : specs) {
+    auto it = tables.find(spec.name);
+    if (it == tables.end()) continue;
+    const format::Table& t = it->second;
+    std::string file = (fs::path(origin) / spec.name).string();
+    bool header_ok = true;
+    for (const char* col : spec.required_columns)
+      if (t.column(col) < 0) {
+        problems.push_back({.code = "Z00102",
+                            .message = fmt::format("the header has no column '{}'", col),
+                            .file = file,
+                            .record = 1,
+                            .zone = col});
+        header_ok = false;
+      }
+    if (!header_ok) continue;
+    for (size_t i = 0; i < t.rows.size(); ++i) {
+      Row row(t, i, file, problems);
+      spec.read(row);
+    }
+  }
+  if (problems.size() > before)
+    return fail({.code = "Z00101",
+                 .message = fmt::format("{} bad value(s); nothing imported", problems.size() - before),
+                 .file = origin});
+  return d;
+}
+
+Result<RefTables> read_refdata_dir(const std::string& dir) {
+  if (!fs::is_directory(dir)) return fail({.code = "Z00100", .message = "not a directory", .file = dir});
+  RefTables tables;
+  for (const auto& name : refdata_files()) {
+    fs::path p = fs::path(dir) / name;
+    if (fs::exists(p)) tables[name] = format::parse_table(read_text(p), ',');
+  }
+  return tables;
+}
+
+Result<RefData> load_refdata_dir(const std::string& dir, std::vector<Error>& problems) {
+  auto tables = read_refdata_dir(dir);
+  if (!tables) return fail(tables.error());
+  return parse_refdata(*tables, dir, problems);
+}
+
+}  // namespace mutua::model

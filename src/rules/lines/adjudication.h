@@ -1,0 +1,173 @@
+// What the adjudication rule families see: an envoi cut into invoices and lines, the fund's
+// facts about each patient, the accepted history, the rule parameters and comment templates,
+// and the verdicts they add to. Each family lives in its own file of this directory.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mutua/model/envoi.h"
+#include "mutua/model/refdata.h"
+#include "mutua/model/store.h"
+#include "mutua/record.h"
+
+namespace mutua::rules {
+
+using model::Date;
+
+// One record of the envoi, kept as received (the response echoes it).
+struct EnvoiRecordBytes {
+  RecordKind kind = RecordKind::Unknown;
+  uint64_t number = 0;  // 1-based record number (ET 10 = 1)
+  std::string bytes;
+};
+
+// A detail record: an ET 50 (with its ET 51 / 52) or an ET 30 / 40.
+struct Line {
+  size_t record = 0;           // index in Envoi::records
+  std::vector<size_t> attached;  // ET 51 / 52 records of this line
+  size_t invoice = 0;          // index in Envoi::invoices
+  RecordKind kind = RecordKind::Et50;
+  std::string code;            // 6 digits
+  Date first = 0, last = 0;
+  std::string niss;
+  int sex = 0;
+  int norm = 0;                // zone 3 (9 = statistical record of a flat fee)
+  int account = 0;             // zone 11
+  std::string provider;        // zone 15, 11 digits
+  int provider_norm = 0;       // zone 16
+  int64_t amount = 0;          // zone 19, cents
+  int units = 1;               // zone 22
+  int identical = 0;           // zone 23
+  std::string prescriber;      // zone 24, 11 digits or empty
+  int64_t personal_share = 0;  // zone 27
+  std::string reference;       // zone 28
+  int64_t supplement = 0;      // zone 30
+  int tp_exception = 0;        // zone 32
+  int social_category = 0;     // zone 33
+  int laterality = 0;          // zone 34
+  bool eid = false;            // an ET 52 (eID read) is attached
+  bool tariff_commitment = false;  // an ET 51 is attached
+  bool credit = false;         // amount < 0 (credit note)
+};
+
+struct Invoice {
+  size_t et20 = 0, et80 = 0;   // record indexes (et80 = et20 when missing)
+  std::string niss, affiliation, destination, provider;
+  int invoice_type = 3, billing_type = 0;
+  uint64_t number = 0;
+  int ct1 = 0, ct2 = 0;
+  std::string commitment;      // payment commitment number (zones 42-45, part A = 2), empty if none
+  Date admission = 0, discharge = 0;
+  int previous_sending = 0;    // zone 34: corrective invoices
+  std::vector<size_t> lines;   // indexes in Envoi::lines
+};
+
+struct Envoi {
+  std::string file;
+  std::string header;          // segments 200 + 300 as received
+  std::vector<EnvoiRecordBytes> records;
+  std::vector<Invoice> invoices;
+  std::vector<Line> lines;
+  std::string third_party;     // ET 10 zone 14, 11 digits
+  int number = 0, year = 0, month = 0;
+  Date created = 0;
+  std::string iban_a, iban_b, federation;
+  bool test = false;
+  size_t et10 = SIZE_MAX, et90 = SIZE_MAX;
+  // By record index: its line / invoice index, SIZE_MAX when none.
+  std::vector<size_t> line_at, invoice_at;
+};
+
+// Rule parameters and zone 149 templates (data/rules/parameters.tsv, comments.tsv).
+class RuleData {
+ public:
+  static const RuleData& builtin();
+  const std::string& text(const std::string& name) const;
+  int64_t number(const std::string& name) const;
+  std::vector<std::string> list(const std::string& name) const;
+  bool in_list(const std::string& name, const std::string& value) const;
+  // Fills a comment template; unknown codes give an empty comment.
+  std::string comment(const std::string& code, const std::string& language,
+                      const std::map<std::string, std::string>& facts) const;
+
+ private:
+  std::map<std::string, std::string> params_;
+  std::map<std::string, std::string> comments_;  // code + "/" + lang
+};
+
+// One code given to one record, with the facts that made the rule fire.
+struct Verdict {
+  std::string code;
+  char type = 'R';
+  std::string rule;            // family that gave it
+  std::map<std::string, std::string> facts;
+  std::string comment;         // zone 149 text in the provider's language
+};
+
+// What a family noted about a line (for `mutua explain`); collected only when tracing.
+struct TraceNote {
+  size_t record = 0;
+  std::string rule;
+  std::string note;
+};
+
+struct Verdicts {
+  std::vector<std::vector<Verdict>> by_record;  // index = record index
+  std::vector<TraceNote> trace;
+  bool tracing = false;
+  std::string language = "fr";
+  const RuleData* data = nullptr;
+
+  void add(size_t record, std::string code, std::string rule, std::map<std::string, std::string> facts = {});
+  bool has(size_t record, std::string_view code) const;
+  // Rejected: a B, F or R code other than 500434 (pending).
+  bool rejected(size_t record) const;
+  bool pending(size_t record) const;  // 500434
+  void note(size_t record, std::string rule, std::string text) {
+    if (tracing) trace.push_back({record, std::move(rule), std::move(text)});
+  }
+};
+
+// One patient's lines in this envoi and what the fund knows about them.
+struct Patient {
+  std::string niss;
+  const model::PatientFacts* facts = nullptr;  // nullptr: unknown to the fund
+  std::vector<size_t> lines;                   // indexes in Envoi::lines, in file order
+  const std::vector<model::HistoryLine>* history = nullptr;  // accepted earlier, may be null
+};
+
+struct Context {
+  const Envoi& envoi;
+  const model::RefIndex& ref;
+  const RuleData& data;
+  Verdicts& verdicts;
+  Date today = 0;
+  // Lines whose invoice carries a valid payment commitment (filled by the insurability family).
+  std::vector<bool> committed;
+};
+
+// A rule family: runs once per patient (the rules that need no patient run on the envoi).
+class LineRules {
+ public:
+  virtual ~LineRules() = default;
+  virtual std::string_view name() const = 0;
+  virtual void envoi(Context& ctx) { (void)ctx; }
+  virtual void patient(Context& ctx, const Patient& p) { (void)ctx; (void)p; }
+};
+
+// Every family in the order they run; the cascades (500118, 500119) are not among them:
+// they run once after all of these.
+std::vector<std::unique_ptr<LineRules>> make_line_rules();
+void apply_cascades(Context& ctx, const std::vector<Patient>& patients);
+
+// Helpers shared by families.
+std::string fmt_cents(int64_t cents);                 // 1234 -> "12,34"
+bool in_period(Date d, Date from, Date to);           // from <= d <= to (to 0 = open)
+int64_t period_key(Date d, const std::string& period);  // same key = same day/week/month/year
+
+}  // namespace mutua::rules

@@ -1,0 +1,126 @@
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "format/embedded.h"
+#include "format/tsv.h"
+#include "mutua/catalog.h"
+#include "mutua/model/dates.h"
+#include "rules/lines/adjudication.h"
+
+namespace mutua::rules {
+
+const RuleData& RuleData::builtin() {
+  static const RuleData data = [] {
+    RuleData d;
+    auto params = format::parse_table(embedded::rule_parameters(), '\t');
+    int n = params.column("name"), v = params.column("value");
+    for (auto& row : params.rows) d.params_[row[n]] = row[v];
+    auto comments = format::parse_table(embedded::rule_comments(), '\t');
+    int c = comments.column("code"), l = comments.column("lang"), t = comments.column("template");
+    for (auto& row : comments.rows) d.comments_[row[c] + "/" + row[l]] = row[t];
+    return d;
+  }();
+  return data;
+}
+
+const std::string& RuleData::text(const std::string& name) const {
+  auto it = params_.find(name);
+  if (it == params_.end()) throw std::logic_error("parameters.tsv has no " + name);
+  return it->second;
+}
+
+int64_t RuleData::number(const std::string& name) const { return std::stoll(text(name)); }
+
+std::vector<std::string> RuleData::list(const std::string& name) const {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : text(name)) {
+    if (ch == ';') {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+bool RuleData::in_list(const std::string& name, const std::string& value) const {
+  for (const auto& x : list(name))
+    if (x == value) return true;
+  return false;
+}
+
+std::string RuleData::comment(const std::string& code, const std::string& language,
+                              const std::map<std::string, std::string>& facts) const {
+  auto it = comments_.find(code + "/" + language);
+  if (it == comments_.end()) it = comments_.find(code + "/fr");
+  if (it == comments_.end()) return {};
+  const std::string& t = it->second;
+  std::string out;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '{') {
+      size_t end = t.find('}', i);
+      if (end != std::string::npos) {
+        auto f = facts.find(t.substr(i + 1, end - i - 1));
+        if (f != facts.end()) out += f->second;
+        i = end;
+        continue;
+      }
+    }
+    out += t[i];
+  }
+  return out;
+}
+
+void Verdicts::add(size_t record, std::string code, std::string rule, std::map<std::string, std::string> facts) {
+  if (record >= by_record.size()) return;
+  for (const auto& v : by_record[record])
+    if (v.code == code) return;  // one code once per record
+  Verdict v;
+  const CodeInfo* info = Catalog::builtin().find(code);
+  v.type = info ? info->type : 'R';
+  v.code = std::move(code);
+  v.rule = std::move(rule);
+  if (data) v.comment = data->comment(v.code, language, facts);
+  v.facts = std::move(facts);
+  if (tracing) trace.push_back({record, v.rule, "fired " + std::string(1, v.type) + v.code});
+  by_record[record].push_back(std::move(v));
+}
+
+bool Verdicts::has(size_t record, std::string_view code) const {
+  if (record >= by_record.size()) return false;
+  for (const auto& v : by_record[record])
+    if (v.code == code) return true;
+  return false;
+}
+
+bool Verdicts::rejected(size_t record) const {
+  if (record >= by_record.size()) return false;
+  for (const auto& v : by_record[record])
+    if ((v.type == 'B' || v.type == 'F' || v.type == 'R') && v.code != "500434") return true;
+  return false;
+}
+
+bool Verdicts::pending(size_t record) const { return has(record, "500434"); }
+
+std::string fmt_cents(int64_t cents) {
+  int64_t m = cents < 0 ? -cents : cents;
+  return fmt::format("{}{},{:02d}", cents < 0 ? "-" : "", m / 100, m % 100);
+}
+
+bool in_period(Date d, Date from, Date to) { return d >= from && (to == 0 || d <= to); }
+
+int64_t period_key(Date d, const std::string& period) {
+  if (period == "year") return d / 10000;
+  if (period == "month") return d / 100;
+  if (period == "week") {
+    int64_t n = model::day_number(d);
+    return (n + 3) / 7;  // weeks starting on Monday (1970-01-05 was a Monday)
+  }
+  return d;
+}
+
+}  // namespace mutua::rules

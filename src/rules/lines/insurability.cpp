@@ -1,0 +1,109 @@
+// Insurability: is the patient known at the mutuality of affiliation (F200742), known at all
+// (500820), in order on the prestation's date (500840, informative), with the CT1/CT2 the
+// invoice carries (500522 / 500622; 500524 informative when a payment commitment is used)?
+// A valid payment commitment (an insurability consultation carried by ET 20 zones 42-45)
+// stops these rejections for its days. Detention (503325) is checked whatever the commitment.
+#include <fmt/format.h>
+
+#include "mutua/model/dates.h"
+#include "rules/lines/families.h"
+
+namespace mutua::rules {
+
+namespace {
+
+const model::InsurabilityPeriod* period_at(const model::PatientFacts* f, Date d) {
+  if (!f) return nullptr;
+  for (const auto* p : f->insurability)
+    if (in_period(d, p->start, p->end)) return p;
+  return nullptr;
+}
+
+std::string ct(int a, int b) { return fmt::format("{:03d}/{:03d}", a, b); }
+
+class InsurabilityRules final : public LineRules {
+ public:
+  std::string_view name() const override { return "insurability"; }
+
+  void envoi(Context& ctx) override {
+    const Envoi& e = ctx.envoi;
+    const int days = static_cast<int>(ctx.data.number("commitment_valid_days"));
+    for (const auto& inv : e.invoices) {
+      const model::PatientFacts* f = ctx.ref.patient(inv.niss);
+      // Payment commitment: which lines does it cover?
+      const model::PaymentCommitment* c = nullptr;
+      if (!inv.commitment.empty() && f)
+        for (const auto* x : f->commitments)
+          if (x->number == inv.commitment) c = x;
+      bool all_committed = !inv.lines.empty();
+      for (size_t li : inv.lines) {
+        const Line& l = e.lines[li];
+        bool ok = c && l.first >= c->consulted && l.first <= model::add_days(c->consulted, days);
+        ctx.committed[li] = ok;
+        all_committed = all_committed && ok;
+        if (c)
+          ctx.verdicts.note(l.record, "insurability",
+                            fmt::format("payment commitment {} of {} {} for {}", c->number, model::dmy(c->consulted),
+                                        ok ? "covers" : "does not cover", model::dmy(l.first)));
+      }
+      if (!inv.commitment.empty() && !c)
+        ctx.verdicts.note(inv.et20, "insurability", "payment commitment " + inv.commitment + " unknown to the fund");
+
+      const bool known = f && f->member && f->member->mutuality == inv.affiliation;
+      if (!known && !all_committed) {
+        ctx.verdicts.add(inv.et20, "200742", "insurability", {{"niss", inv.niss}, {"mutuality", inv.affiliation}});
+        continue;
+      }
+      ctx.verdicts.note(inv.et20, "insurability",
+                        known ? fmt::format("member {} of mutuality {}", inv.niss, inv.affiliation)
+                              : "member not known, covered by the payment commitment");
+      for (size_t li : inv.lines) {
+        const Line& l = e.lines[li];
+        if (l.niss != inv.niss && !ctx.ref.patient(l.niss) && !ctx.committed[li]) {
+          ctx.verdicts.add(l.record, "500820", "insurability", {{"niss", l.niss}});
+          continue;
+        }
+        check_detention(ctx, f, l);
+        const auto* first = period_at(f, l.first);
+        const auto* last = period_at(f, l.last ? l.last : l.first);
+        if (ctx.committed[li]) {
+          if (first && (first->ct1 != inv.ct1 || first->ct2 != inv.ct2))
+            ctx.verdicts.add(l.record, "500524", "insurability",
+                             {{"date", model::dmy(l.first)}, {"ct", ct(first->ct1, first->ct2)}});
+          continue;
+        }
+        if (!first) {
+          ctx.verdicts.add(l.record, "500840", "insurability", {{"date", model::dmy(l.first)}});
+          continue;
+        }
+        ctx.verdicts.note(l.record, "insurability",
+                          fmt::format("CT1/CT2 {} on {} at the fund", ct(first->ct1, first->ct2), model::dmy(l.first)));
+        if (first->ct1 != inv.ct1 || first->ct2 != inv.ct2)
+          ctx.verdicts.add(l.record, "500522", "insurability",
+                           {{"date", model::dmy(l.first)}, {"ct", ct(first->ct1, first->ct2)},
+                            {"invoice_ct", ct(inv.ct1, inv.ct2)}});
+        else if (last && (last->ct1 != inv.ct1 || last->ct2 != inv.ct2))
+          ctx.verdicts.add(l.record, "500622", "insurability",
+                           {{"date", model::dmy(l.last)}, {"ct", ct(last->ct1, last->ct2)},
+                            {"invoice_ct", ct(inv.ct1, inv.ct2)}});
+      }
+    }
+  }
+
+ private:
+  static void check_detention(Context& ctx, const model::PatientFacts* f, const Line& l) {
+    if (!f) return;
+    for (const auto* d : f->detentions)
+      if (in_period(l.first, d->start, d->end) && l.social_category != 9)
+        ctx.verdicts.add(l.record, "503325", "insurability",
+                         {{"from", model::dmy(d->start)},
+                          {"to", d->end == model::kOpenEnd ? std::string("...") : model::dmy(d->end)},
+                          {"social_category", std::to_string(l.social_category)}});
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<LineRules> make_insurability_rules() { return std::make_unique<InsurabilityRules>(); }
+
+}  // namespace mutua::rules

@@ -1,0 +1,68 @@
+// What the nomenclature says about a code at the prestation's date: known and in force
+// (500403), not a GMD code (500433), the patient's sex (500942), the provider's kind
+// (501540), a prescriber (502405), the treated limb (503411); and the third-party-payment
+// exception before May 2022 (503203).
+#include <fmt/format.h>
+
+#include "mutua/model/dates.h"
+#include "rules/lines/families.h"
+
+namespace mutua::rules {
+
+namespace {
+
+class NomenclatureRules final : public LineRules {
+ public:
+  std::string_view name() const override { return "nomenclature"; }
+
+  void envoi(Context& ctx) override {
+    const Envoi& e = ctx.envoi;
+    const Date tp_until = static_cast<Date>(ctx.data.number("tp_exception_until"));
+    for (const Line& l : e.lines) {
+      if (l.norm == 9) continue;  // statistical records of a flat fee carry no amount of their own
+      const model::NomenclatureRule* r = ctx.ref.rule(l.code, l.first);
+      if (!r) {
+        ctx.verdicts.add(l.record, "500403", "nomenclature",
+                         {{"code", l.code}, {"date", model::dmy(l.first)},
+                          {"why", ctx.ref.code_known(l.code) ? "not in force at that date" : "unknown"}});
+        continue;
+      }
+      ctx.verdicts.note(l.record, "nomenclature",
+                        fmt::format("{} in force on {}: account {}, max {} per {}, role {}", l.code, model::dmy(l.first),
+                                    r->account, r->max_units, r->max_period, r->role.empty() ? "-" : r->role));
+      if (r->gmd) ctx.verdicts.add(l.record, "500433", "nomenclature", {{"code", l.code}});
+      if (r->sex) {
+        const auto* f = ctx.ref.patient(l.niss);
+        int sex = f && f->member ? f->member->sex : l.sex;
+        if (sex && sex != r->sex)
+          ctx.verdicts.add(l.record, "500942", "nomenclature",
+                           {{"sex", r->sex == 1 ? "M" : "F"}, {"patient_sex", std::to_string(sex)}});
+      }
+      if (!r->kinds.empty()) {
+        const model::Provider* p = ctx.ref.provider(l.provider);
+        bool ok = false;
+        if (p)
+          for (const auto& k : r->kinds) ok = ok || k == p->kind || k == p->qualification;
+        if (p && !ok) {
+          std::string kinds;
+          for (const auto& k : r->kinds) kinds += (kinds.empty() ? "" : ", ") + k;
+          ctx.verdicts.add(l.record, "501540", "nomenclature",
+                           {{"kinds", kinds}, {"provider", l.provider}, {"kind", p->kind}});
+        }
+      }
+      if (r->needs_prescriber && l.prescriber.empty())
+        ctx.verdicts.add(l.record, "502405", "nomenclature", {{"code", l.code}});
+      if (r->needs_laterality && l.laterality == 0)
+        ctx.verdicts.add(l.record, "503411", "nomenclature", {{"code", l.code}});
+      if (l.tp_exception != 0 && l.first <= tp_until)
+        ctx.verdicts.add(l.record, "503203", "nomenclature",
+                         {{"exception", std::to_string(l.tp_exception)}, {"date", model::dmy(l.first)}});
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<LineRules> make_nomenclature_rules() { return std::make_unique<NomenclatureRules>(); }
+
+}  // namespace mutua::rules

@@ -1,0 +1,202 @@
+// Home-nursing days (art. 8): the first prestation of a day should be the first basic visit
+// (500452, informative); n multiple-visit supplements (428035/428050/428072) on a day need
+// n + 2 basic visits by the same nurse that day, each supplement at most once a day (500453);
+// flat fees need as many 1st basic visits, flat fees C as many 2nd ones (500458); flat fees
+// not cumulable with a palliative flat fee are refused on its days (5004G3); a palliative flat
+// fee needs the doctor's notification, then the nurse's, both before the prestation (5004K3).
+// Roles (basic_visit_1...) come from nomenclature.csv, the lists from parameters.tsv.
+#include <fmt/format.h>
+
+#include "mutua/model/dates.h"
+#include "rules/lines/families.h"
+
+namespace mutua::rules {
+
+namespace {
+
+class NursingRules final : public LineRules {
+ public:
+  std::string_view name() const override { return "nursing"; }
+
+  void patient(Context& ctx, const Patient& p) override {
+    const Envoi& e = ctx.envoi;
+    const RuleData& d = ctx.data;
+    // Lines of this patient by nursing day.
+    std::map<Date, std::vector<size_t>> days;
+    for (size_t li : p.lines) {
+      const Line& l = e.lines[li];
+      if (l.credit) continue;
+      const auto* r = ctx.ref.rule(l.code, l.first);
+      if (r && d.in_list("nursing_sectors", r->sector)) days[l.first].push_back(li);
+    }
+    if (days.empty()) return;
+    auto role = [&](const std::string& code, Date date) -> std::string {
+      const auto* r = ctx.ref.rule(code, date);
+      return r ? r->role : std::string();
+    };
+    const auto basic_roles = d.list("basic_visit_roles");
+    const std::string first_role = basic_roles.empty() ? "" : basic_roles[0];
+    const std::string second_role = basic_roles.size() > 1 ? basic_roles[1] : "";
+    const std::string supplement_role = d.text("multiple_visit_role");
+    const int64_t base = d.number("multiple_visit_base");
+
+    for (const auto& [day, lines] : days) {
+      // History of this day.
+      std::vector<const model::HistoryLine*> past;
+      if (p.history)
+        for (const auto& h : *p.history)
+          if (h.first_date == day && h.amount >= 0) past.push_back(&h);
+
+      auto count_role = [&](const std::string& wanted, const std::string* provider) {
+        int64_t n = 0;
+        for (const auto* h : past)
+          if (role(h->code, day) == wanted && (!provider || h->provider == *provider)) n += h->units;
+        for (size_t li : lines) {
+          const Line& l = e.lines[li];
+          if (role(l.code, day) == wanted && (!provider || l.provider == *provider) && !ctx.verdicts.rejected(l.record))
+            n += l.units;
+        }
+        return n;
+      };
+      auto is_basic = [&](const std::string& r) {
+        for (const auto& b : basic_roles)
+          if (r == b) return true;
+        return false;
+      };
+
+      // 500452: basic visits that day but no first one.
+      bool any_basic = false, first_seen = false;
+      size_t first_basic_line = SIZE_MAX;
+      for (const auto* h : past) {
+        std::string r = role(h->code, day);
+        any_basic = any_basic || is_basic(r);
+        first_seen = first_seen || r == first_role;
+      }
+      for (size_t li : lines) {
+        std::string r = role(e.lines[li].code, day);
+        if (is_basic(r)) {
+          any_basic = true;
+          if (first_basic_line == SIZE_MAX) first_basic_line = li;
+        }
+        first_seen = first_seen || r == first_role;
+      }
+      if (any_basic && !first_seen && first_basic_line != SIZE_MAX)
+        ctx.verdicts.add(e.lines[first_basic_line].record, "500452", "nursing", {{"date", model::dmy(day)}});
+
+      // 500453: multiple-visit supplements.
+      std::map<std::string, int64_t> accepted_per_provider;
+      std::map<std::string, bool> code_used;
+      for (const auto* h : past)
+        if (role(h->code, day) == supplement_role) {
+          code_used[h->code] = true;
+          accepted_per_provider[h->provider] += 1;
+        }
+      for (size_t li : lines) {
+        const Line& l = e.lines[li];
+        if (role(l.code, day) != supplement_role) continue;
+        int64_t visits = 0;
+        for (const auto& b : basic_roles) visits += count_role(b, &l.provider);
+        int64_t allowed = visits - base;
+        int64_t& used = accepted_per_provider[l.provider];
+        std::map<std::string, std::string> facts = {{"count", std::to_string(used + 1)},
+                                                    {"visits", std::to_string(visits)},
+                                                    {"date", model::dmy(day)},
+                                                    {"provider", l.provider}};
+        if (code_used[l.code] || used + 1 > allowed) {
+          if (code_used[l.code]) facts["why"] = l.code + " already billed that day";
+          ctx.verdicts.add(l.record, "500453", "nursing", std::move(facts));
+          continue;
+        }
+        ctx.verdicts.note(l.record, "nursing",
+                          fmt::format("supplement {} with {} basic visit(s) by {}", used + 1, visits, l.provider));
+        used += 1;
+        code_used[l.code] = true;
+      }
+
+      // 500458: flat fees against basic visits.
+      int64_t firsts = count_role(first_role, nullptr), seconds = count_role(second_role, nullptr);
+      int64_t forfaits = 0, forfaits_c = 0;
+      for (const auto* h : past) {
+        std::string r = role(h->code, day);
+        if (d.in_list("forfait_roles", r)) ++forfaits;
+        if (r == d.text("forfait_c_role")) ++forfaits_c;
+      }
+      for (size_t li : lines) {
+        const Line& l = e.lines[li];
+        std::string r = role(l.code, day);
+        if (!d.in_list("forfait_roles", r)) continue;
+        ++forfaits;
+        bool c = r == d.text("forfait_c_role");
+        if (c) ++forfaits_c;
+        if (firsts < forfaits)
+          ctx.verdicts.add(l.record, "500458", "nursing",
+                           {{"detail", fmt::format("{} forfait(s), {} 1ère(s) prestation(s) de base", forfaits, firsts)},
+                            {"date", model::dmy(day)}});
+        else if (c && seconds < forfaits_c)
+          ctx.verdicts.add(l.record, "500458", "nursing",
+                           {{"detail", fmt::format("{} forfait(s) C, {} 2ème(s) prestation(s) de base", forfaits_c, seconds)},
+                            {"date", model::dmy(day)}});
+      }
+
+      // 5004G3 and 5004K3: palliative flat fees.
+      std::string palliative;
+      for (const auto* h : past)
+        if (d.in_list("palliative_forfait_roles", role(h->code, day))) palliative = h->code;
+      for (size_t li : lines) {
+        const Line& l = e.lines[li];
+        if (!d.in_list("palliative_forfait_roles", role(l.code, day))) continue;
+        if (palliative_ok(ctx, p, l)) palliative = l.code;
+      }
+      if (!palliative.empty())
+        for (size_t li : lines) {
+          const Line& l = e.lines[li];
+          if (d.in_list("palliative_not_cumulable_roles", role(l.code, day)))
+            ctx.verdicts.add(l.record, "5004G3", "nursing", {{"other", palliative}, {"date", model::dmy(day)}});
+        }
+    }
+  }
+
+ private:
+  // The doctor's notification first, then the nurse's (a nurse's made before the doctor's
+  // counts when the doctor's follows within the late window); the prestation after both.
+  static bool palliative_ok(Context& ctx, const Patient& p, const Line& l) {
+    const int64_t late = ctx.data.number("palliative_late_doctor_days");
+    std::string which = "du médecin et de l'infirmier";
+    Date need = 0;
+    if (p.facts)
+      for (const auto* n : p.facts->palliative) {
+        if (!n->doctor_notification && !n->nurse_notification) continue;
+        if (!n->doctor_notification) {
+          which = "du médecin";
+          continue;
+        }
+        if (!n->nurse_notification) {
+          which = "de l'infirmier";
+          continue;
+        }
+        bool nurse_valid = n->nurse_notification >= n->doctor_notification ||
+                           model::days_between(n->nurse_notification, n->doctor_notification) <= late;
+        if (!nurse_valid) {
+          which = "de l'infirmier";
+          continue;
+        }
+        Date from = std::max(n->doctor_notification, n->nurse_notification);
+        if (l.first >= from) {
+          ctx.verdicts.note(l.record, "nursing",
+                            fmt::format("palliative notifications: doctor {}, nurse {}", model::dmy(n->doctor_notification),
+                                        model::dmy(n->nurse_notification)));
+          return true;
+        }
+        which = "valide";
+        need = from;
+      }
+    ctx.verdicts.add(l.record, "5004K3", "nursing", {{"which", which}, {"date", model::dmy(need ? need : l.first)}});
+    return false;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<LineRules> make_nursing_rules() { return std::make_unique<NursingRules>(); }
+
+}  // namespace mutua::rules

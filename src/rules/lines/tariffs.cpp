@@ -1,0 +1,55 @@
+// Amounts at the prestation's date: the insurance amount must be the fee times the units
+// (501940; not checked when an ET 51 tariff commitment is attached), the personal share must
+// not exceed the maximum for the patient's CT (502742), and a correct share with ET 50 Z 33 = 1
+// is signalled (502744, S: no rejection).
+#include <fmt/format.h>
+
+#include "mutua/model/dates.h"
+#include "rules/lines/families.h"
+
+namespace mutua::rules {
+
+namespace {
+
+class TariffRules final : public LineRules {
+ public:
+  std::string_view name() const override { return "tariffs"; }
+
+  void envoi(Context& ctx) override {
+    const Envoi& e = ctx.envoi;
+    for (const Line& l : e.lines) {
+      if (l.norm == 9) continue;
+      const model::NomenclatureRule* r = ctx.ref.rule(l.code, l.first);
+      if (!r) continue;
+      const int64_t units = l.units == 0 ? 1 : (l.units < 0 ? -l.units : l.units);
+      const int64_t sign = l.credit ? -1 : 1;
+      if (r->fee_cents > 0 && !l.tariff_commitment) {
+        int64_t expected = sign * r->fee_cents * units;
+        ctx.verdicts.note(l.record, "tariffs",
+                          fmt::format("fee {} x {} = {}, billed {}", fmt_cents(r->fee_cents), units,
+                                      fmt_cents(expected), fmt_cents(l.amount)));
+        if (l.amount != expected)
+          ctx.verdicts.add(l.record, "501940", "tariffs",
+                           {{"expected", fmt_cents(expected)}, {"billed", fmt_cents(l.amount)},
+                            {"units", std::to_string(units)}, {"date", model::dmy(l.first)}});
+      }
+      const Invoice& inv = e.invoices[l.invoice];
+      const bool preferential = inv.ct1 % 10 == 1 || inv.ct2 % 10 == 1;
+      const int64_t max_share = preferential ? r->personal_share_cents_preferential : r->personal_share_cents;
+      if (max_share >= 0) {
+        int64_t share = l.personal_share < 0 ? -l.personal_share : l.personal_share;
+        if (share > max_share * units)
+          ctx.verdicts.add(l.record, "502742", "tariffs",
+                           {{"expected", fmt_cents(max_share * units)}, {"billed", fmt_cents(share)}});
+        else if (l.social_category == 1)
+          ctx.verdicts.add(l.record, "502744", "tariffs", {{"billed", fmt_cents(share)}});
+      }
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<LineRules> make_tariff_rules() { return std::make_unique<TariffRules>(); }
+
+}  // namespace mutua::rules

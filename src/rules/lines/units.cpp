@@ -1,0 +1,76 @@
+// Counting against history: the maximum units of a code per period, counted across all
+// providers and all earlier envois (502255: the second "first basic visit of the day", by this
+// nurse or another); a 2nd identical prestation of a day flagged in ET 50 Z 23 is allowed. For
+// codes without a maximum, the same line already accepted is a duplicate (500423).
+#include <fmt/format.h>
+
+#include "mutua/model/dates.h"
+#include "rules/lines/families.h"
+
+namespace mutua::rules {
+
+namespace {
+
+class UnitRules final : public LineRules {
+ public:
+  std::string_view name() const override { return "units"; }
+
+  void patient(Context& ctx, const Patient& p) override {
+    const Envoi& e = ctx.envoi;
+    for (size_t k = 0; k < p.lines.size(); ++k) {
+      const Line& l = e.lines[p.lines[k]];
+      if (l.credit || l.norm == 9) continue;
+      const model::NomenclatureRule* r = ctx.ref.rule(l.code, l.first);
+      if (!r) continue;
+      if (r->max_units > 0) {
+        if (l.identical != 0 && r->max_period == "day") {
+          ctx.verdicts.note(l.record, "units", "flagged as a 2nd identical prestation of the day (Z 23)");
+          continue;
+        }
+        const int64_t key = period_key(l.first, r->max_period);
+        int64_t count = 0;
+        std::vector<std::map<std::string, std::string>> counted;
+        if (p.history)
+          for (const auto& h : *p.history)
+            if (h.code == l.code && h.amount >= 0 && period_key(h.first_date, r->max_period) == key) {
+              count += h.units;
+              counted.push_back(other_line_facts(h));
+            }
+        for (size_t j = 0; j < k; ++j) {
+          const Line& o = e.lines[p.lines[j]];
+          if (o.code == l.code && !o.credit && o.identical == 0 && period_key(o.first, r->max_period) == key &&
+              !ctx.verdicts.rejected(o.record)) {
+            count += o.units;
+            counted.push_back(other_line_facts(e, o));
+          }
+        }
+        ctx.verdicts.note(l.record, "units",
+                          fmt::format("{} unit(s) of {} already in this {} (max {})", count, l.code, r->max_period,
+                                      r->max_units));
+        if (count + l.units > r->max_units) {
+          // The sources: the comment names the other prestation; empty when too many are concerned.
+          auto facts = counted.size() == 1 ? counted.front() : std::map<std::string, std::string>{};
+          facts["max"] = std::to_string(r->max_units);
+          facts["period"] = r->max_period;
+          facts["counted"] = std::to_string(count);
+          ctx.verdicts.add(l.record, "502255", "units", std::move(facts));
+        }
+        continue;
+      }
+      if (l.identical != 0) continue;
+      if (p.history)
+        for (const auto& h : *p.history)
+          if (h.code == l.code && h.first_date == l.first && h.provider == l.provider && h.units == l.units &&
+              h.amount == l.amount) {
+            ctx.verdicts.add(l.record, "500423", "units", other_line_facts(h));
+            break;
+          }
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<LineRules> make_unit_rules() { return std::make_unique<UnitRules>(); }
+
+}  // namespace mutua::rules

@@ -1,0 +1,439 @@
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+#include "format/embedded.h"
+#include "mutua/model/dates.h"
+#include "mutua/store/sqlite.h"
+
+namespace mutua::store {
+
+namespace {
+
+using model::EnvoiRecord;
+using model::EnvoiStatus;
+using model::HistoryLine;
+using model::RefTables;
+using model::StoredResponse;
+
+// Migrations in order; version i+1 is migrations()[i].
+std::vector<std::string_view> migrations() { return {embedded::sqlite_001_init()}; }
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, std::string_view sql) {
+    rc_ = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), 0, &s_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Stmt& bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& blob(int i, std::string_view v) {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(s_); }
+  void reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
+  std::string text(int c) const {
+    const auto* p = sqlite3_column_blob(s_, c);
+    int n = sqlite3_column_bytes(s_, c);
+    return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
+  }
+  int columns() const { return sqlite3_column_count(s_); }
+  std::string name(int c) const { return sqlite3_column_name(s_, c); }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+std::string status_text(EnvoiStatus s) { return std::string(model::status_name(s)); }
+EnvoiStatus status_of(const std::string& s) {
+  return s == "accepted" ? EnvoiStatus::Accepted : s == "rejected" ? EnvoiStatus::Rejected : EnvoiStatus::Refused;
+}
+
+class SqliteStore final : public model::Store {
+ public:
+  explicit SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteStore() override { sqlite3_close_v2(db_); }
+
+  Result<void> migrate() {
+    if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !r) return r;
+    if (auto r = exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !r) return r;
+    int version = 0;
+    {
+      Stmt s(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+      if (s.step() == SQLITE_ROW) version = static_cast<int>(s.i64(0));
+    }
+    auto all = migrations();
+    if (version > static_cast<int>(all.size()))
+      return error(fmt::format("store schema version {} is newer than this mutua ({})", version, all.size()));
+    for (int v = version; v < static_cast<int>(all.size()); ++v) {
+      if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+      auto r = exec(std::string(all[v]));
+      if (r) r = exec(fmt::format("INSERT INTO schema_version VALUES ({})", v + 1));
+      if (!r) {
+        (void)exec("ROLLBACK");
+        return r;
+      }
+      if (auto c = exec("COMMIT"); !c) return c;
+    }
+    return {};
+  }
+
+  Result<void> replace_refdata(const RefTables& tables) override {
+    if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+    auto r = [&]() -> Result<void> {
+      for (const auto& name : model::refdata_files()) {
+        std::string table = table_of(name);
+        if (auto d = exec("DELETE FROM " + table); !d) return d;
+        auto it = tables.find(name);
+        if (it == tables.end()) continue;
+        std::vector<std::string> cols = table_columns(table);
+        std::string sql = "INSERT INTO " + table + " (line";
+        std::string vals = "?1";
+        for (size_t i = 0; i < cols.size(); ++i) {
+          sql += ", \"" + cols[i] + "\"";
+          vals += fmt::format(", ?{}", i + 2);
+        }
+        Stmt ins(db_, sql + ") VALUES (" + vals + ")");
+        if (!ins.ok()) return error("prepare insert into " + table);
+        const auto& t = it->second;
+        std::vector<int> map;
+        for (const auto& c : cols) map.push_back(t.column(c));
+        for (size_t row = 0; row < t.rows.size(); ++row) {
+          ins.bind(1, static_cast<int64_t>(t.line_numbers[row]));
+          for (size_t i = 0; i < cols.size(); ++i) {
+            int c = map[i];
+            if (c >= 0 && static_cast<size_t>(c) < t.rows[row].size()) ins.bind(static_cast<int>(i) + 2, t.rows[row][c]);
+            else ins.bind(static_cast<int>(i) + 2, std::string_view());
+          }
+          if (ins.step() != SQLITE_DONE) return error("insert into " + table);
+          ins.reset();
+        }
+      }
+      return {};
+    }();
+    if (!r) {
+      (void)exec("ROLLBACK");
+      return r;
+    }
+    return exec("COMMIT");
+  }
+
+  Result<RefTables> load_refdata() override { return load_tables(nullptr); }
+  Result<RefTables> load_refdata_for(const std::vector<std::string>& niss) override { return load_tables(&niss); }
+
+  Result<std::vector<EnvoiRecord>> receptions(const std::string& third_party, int year, int number) override {
+    Stmt s(db_, kSelectEnvoi + " WHERE third_party = ?1 AND year = ?2 AND number = ?3 ORDER BY id");
+    s.bind(1, third_party).bind(2, int64_t{year}).bind(3, int64_t{number});
+    return read_envois(s);
+  }
+
+  Result<std::optional<EnvoiRecord>> find_reception(const std::string& batch, const std::string& file_name,
+                                                    const std::string& content_hash) override {
+    Stmt s(db_, kSelectEnvoi + " WHERE batch = ?1 AND file_name = ?2 AND content_hash = ?3 ORDER BY id LIMIT 1");
+    s.bind(1, batch).bind(2, file_name).bind(3, content_hash);
+    auto v = read_envois(s);
+    if (!v) return fail(v.error());
+    if (v->empty()) return std::optional<EnvoiRecord>();
+    return std::optional<EnvoiRecord>(v->front());
+  }
+
+  Result<std::optional<EnvoiRecord>> envoi(int64_t id) override {
+    Stmt s(db_, kSelectEnvoi + " WHERE id = ?1");
+    s.bind(1, id);
+    auto v = read_envois(s);
+    if (!v) return fail(v.error());
+    if (v->empty()) return std::optional<EnvoiRecord>();
+    return std::optional<EnvoiRecord>(v->front());
+  }
+
+  Result<std::vector<EnvoiRecord>> envois() override {
+    Stmt s(db_, kSelectEnvoi + " ORDER BY id");
+    return read_envois(s);
+  }
+
+  Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history(const std::vector<std::string>& niss,
+                                                                            int64_t before_envoi) override {
+    std::unordered_map<std::string, std::vector<HistoryLine>> out;
+    Stmt s(db_,
+           "SELECT id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
+           "invoice_number, record, billed, envoi_number, reversed FROM history "
+           "WHERE niss = ?1 AND reversed = 0 AND (?2 = 0 OR envoi_id < ?2) ORDER BY id");
+    if (!s.ok()) return fail(last_error("prepare history"));
+    for (const auto& n : niss) {
+      s.bind(1, n).bind(2, before_envoi);
+      int rc;
+      while ((rc = s.step()) == SQLITE_ROW) {
+        HistoryLine h;
+        h.id = s.i64(0);
+        h.envoi_id = s.i64(1);
+        h.niss = s.text(2);
+        h.code = s.text(3);
+        h.first_date = static_cast<model::Date>(s.i64(4));
+        h.last_date = static_cast<model::Date>(s.i64(5));
+        h.units = static_cast<int>(s.i64(6));
+        h.amount = s.i64(7);
+        h.provider = s.text(8);
+        h.third_party = s.text(9);
+        h.invoice_number = static_cast<uint64_t>(s.i64(10));
+        h.record = static_cast<uint64_t>(s.i64(11));
+        h.billed = static_cast<model::Date>(s.i64(12));
+        h.envoi_number = static_cast<int>(s.i64(13));
+        h.reversed = s.i64(14) != 0;
+        out[h.niss].push_back(std::move(h));
+      }
+      if (rc != SQLITE_DONE) return fail(last_error("read history"));
+      s.reset();
+    }
+    return out;
+  }
+
+  Result<int64_t> record(const model::EnvoiOutcome& o) override {
+    if (auto r = exec("BEGIN IMMEDIATE"); !r) return fail(r.error());
+    auto r = [&]() -> Result<int64_t> {
+      const auto& e = o.envoi;
+      Stmt ins(db_,
+               "INSERT INTO envois (third_party, year, month, number, status, test, received, file_name, "
+               "content_hash, batch, error_rate_bp, lines, rejected_lines, asked_cents, accepted_cents, "
+               "refused_cents, federation) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)");
+      ins.bind(1, e.third_party)
+          .bind(2, int64_t{e.year})
+          .bind(3, int64_t{e.month})
+          .bind(4, int64_t{e.number})
+          .bind(5, status_text(e.status))
+          .bind(6, int64_t{e.test ? 1 : 0})
+          .bind(7, model::iso(e.received))
+          .bind(8, e.file_name)
+          .bind(9, e.content_hash)
+          .bind(10, e.batch)
+          .bind(11, e.error_rate_bp)
+          .bind(12, static_cast<int64_t>(e.lines))
+          .bind(13, static_cast<int64_t>(e.rejected_lines))
+          .bind(14, e.asked_cents)
+          .bind(15, e.accepted_cents)
+          .bind(16, e.refused_cents)
+          .bind(17, e.federation);
+      if (ins.step() != SQLITE_DONE) return fail(last_error("insert envoi"));
+      const int64_t id = sqlite3_last_insert_rowid(db_);
+      Stmt file(db_, "INSERT INTO envoi_files (envoi_id, received, verdicts) VALUES (?1, ?2, ?3)");
+      file.bind(1, id).blob(2, o.received_bytes).bind(3, o.verdicts_json);
+      if (file.step() != SQLITE_DONE) return fail(last_error("insert envoi file"));
+      Stmt resp(db_, "INSERT INTO responses (envoi_id, message, bytes, json) VALUES (?1, ?2, ?3, ?4)");
+      for (const auto& r : o.responses) {
+        resp.bind(1, id).bind(2, r.message).blob(3, r.bytes).bind(4, r.json);
+        if (resp.step() != SQLITE_DONE) return fail(last_error("insert response"));
+        resp.reset();
+      }
+      if (auto h = insert_history(o.accepted, id); !h) return fail(h.error());
+      Stmt rev(db_, "UPDATE history SET reversed = 1 WHERE id = ?1");
+      for (int64_t hid : o.reversed_ids) {
+        rev.bind(1, hid);
+        if (rev.step() != SQLITE_DONE) return fail(last_error("reverse history line"));
+        rev.reset();
+      }
+      return id;
+    }();
+    if (!r) {
+      (void)exec("ROLLBACK");
+      return r;
+    }
+    if (auto c = exec("COMMIT"); !c) return fail(c.error());
+    return r;
+  }
+
+  Result<std::vector<StoredResponse>> responses(int64_t envoi_id) override {
+    Stmt s(db_, "SELECT message, bytes, json FROM responses WHERE envoi_id = ?1 ORDER BY rowid");
+    s.bind(1, envoi_id);
+    std::vector<StoredResponse> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back({s.text(0), s.text(1), s.text(2)});
+    if (rc != SQLITE_DONE) return fail(last_error("read responses"));
+    return out;
+  }
+
+  Result<std::string> received_bytes(int64_t envoi_id) override { return file_column(envoi_id, "received"); }
+  Result<std::string> verdicts(int64_t envoi_id) override { return file_column(envoi_id, "verdicts"); }
+
+  Result<void> load_history(const std::vector<HistoryLine>& lines) override {
+    if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+    auto r = insert_history(lines, -1);
+    if (!r) {
+      (void)exec("ROLLBACK");
+      return r;
+    }
+    return exec("COMMIT");
+  }
+
+ private:
+  inline static const std::string kSelectEnvoi =
+      "SELECT id, third_party, year, month, number, status, test, received, file_name, content_hash, batch, "
+      "error_rate_bp, lines, rejected_lines, asked_cents, accepted_cents, refused_cents, federation FROM envois";
+
+  Result<std::vector<EnvoiRecord>> read_envois(Stmt& s) {
+    std::vector<EnvoiRecord> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      EnvoiRecord e;
+      e.id = s.i64(0);
+      e.third_party = s.text(1);
+      e.year = static_cast<int>(s.i64(2));
+      e.month = static_cast<int>(s.i64(3));
+      e.number = static_cast<int>(s.i64(4));
+      e.status = status_of(s.text(5));
+      e.test = s.i64(6) != 0;
+      e.received = model::parse_iso_date(s.text(7));
+      e.file_name = s.text(8);
+      e.content_hash = s.text(9);
+      e.batch = s.text(10);
+      e.error_rate_bp = s.i64(11);
+      e.lines = static_cast<uint64_t>(s.i64(12));
+      e.rejected_lines = static_cast<uint64_t>(s.i64(13));
+      e.asked_cents = s.i64(14);
+      e.accepted_cents = s.i64(15);
+      e.refused_cents = s.i64(16);
+      e.federation = s.text(17);
+      out.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE) return fail(last_error("read envois"));
+    return out;
+  }
+
+  // envoi_id < 0: keep each line's own envoi id (bulk loads).
+  Result<void> insert_history(const std::vector<HistoryLine>& lines, int64_t envoi_id) {
+    Stmt h(db_,
+           "INSERT INTO history (envoi_id, niss, code, first_date, last_date, units, amount, provider, "
+           "third_party, invoice_number, record, billed, envoi_number) "
+           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+    for (const auto& l : lines) {
+      h.bind(1, envoi_id < 0 ? l.envoi_id : envoi_id)
+          .bind(2, l.niss)
+          .bind(3, l.code)
+          .bind(4, int64_t{l.first_date})
+          .bind(5, int64_t{l.last_date})
+          .bind(6, int64_t{l.units})
+          .bind(7, l.amount)
+          .bind(8, l.provider)
+          .bind(9, l.third_party)
+          .bind(10, static_cast<int64_t>(l.invoice_number))
+          .bind(11, static_cast<int64_t>(l.record))
+          .bind(12, int64_t{l.billed})
+          .bind(13, int64_t{l.envoi_number});
+      if (h.step() != SQLITE_DONE) return fail(last_error("insert history"));
+      h.reset();
+    }
+    return {};
+  }
+
+  Result<std::string> file_column(int64_t envoi_id, const char* column) {
+    Stmt s(db_, fmt::format("SELECT {} FROM envoi_files WHERE envoi_id = ?1", column));
+    s.bind(1, envoi_id);
+    if (s.step() != SQLITE_ROW) return fail(error(fmt::format("no envoi {} in the store", envoi_id)).error());
+    return s.text(0);
+  }
+
+  static std::string table_of(const std::string& file) {
+    return "ref_" + file.substr(0, file.size() - 4);  // "members.csv" -> ref_members
+  }
+
+  std::vector<std::string> table_columns(const std::string& table) {
+    std::vector<std::string> cols;
+    Stmt s(db_, "PRAGMA table_info(" + table + ")");
+    while (s.step() == SQLITE_ROW) {
+      std::string c = s.text(1);
+      if (c != "line") cols.push_back(c);
+    }
+    return cols;
+  }
+
+  Result<RefTables> load_tables(const std::vector<std::string>* niss) {
+    RefTables out;
+    for (const auto& name : model::refdata_files()) {
+      std::string table = table_of(name);
+      std::vector<std::string> cols = table_columns(table);
+      bool by_niss = niss && !cols.empty() && cols[0] == "niss";
+      std::string sql = "SELECT line";
+      for (const auto& c : cols) sql += ", \"" + c + "\"";
+      sql += " FROM " + table + (by_niss ? " WHERE niss = ?1" : "") + " ORDER BY line";
+      Stmt s(db_, sql);
+      if (!s.ok()) return fail(last_error("prepare " + table));
+      format::Table t;
+      t.header = cols;
+      auto read = [&]() -> Result<void> {
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW) {
+          std::vector<std::string> row;
+          row.reserve(cols.size());
+          for (size_t i = 0; i < cols.size(); ++i) row.push_back(s.text(static_cast<int>(i) + 1));
+          t.rows.push_back(std::move(row));
+          t.line_numbers.push_back(static_cast<size_t>(s.i64(0)));
+        }
+        if (rc != SQLITE_DONE) return fail(last_error("read " + table));
+        return {};
+      };
+      if (by_niss) {
+        for (const auto& n : *niss) {
+          s.bind(1, n);
+          if (auto r = read(); !r) return fail(r.error());
+          s.reset();
+        }
+      } else if (auto r = read(); !r) {
+        return fail(r.error());
+      }
+      out[name] = std::move(t);
+    }
+    return out;
+  }
+
+  Result<void> exec(const std::string& sql) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+      std::string m = msg ? msg : "unknown error";
+      sqlite3_free(msg);
+      return error(m);
+    }
+    return {};
+  }
+  Error last_error(const std::string& what) const {
+    return {.code = "Z00200", .message = fmt::format("{}: {}", what, sqlite3_errmsg(db_)), .file = path_};
+  }
+  Result<void> error(const std::string& what) const {
+    return fail({.code = "Z00200", .message = what, .file = path_});
+  }
+
+  sqlite3* db_;
+  std::string path_;
+};
+
+}  // namespace
+
+int sqlite_schema_version() { return static_cast<int>(migrations().size()); }
+
+Result<std::unique_ptr<model::Store>> open_sqlite(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : "cannot open";
+    sqlite3_close_v2(db);
+    return fail({.code = "Z00200", .message = m, .file = path});
+  }
+  sqlite3_busy_timeout(db, 10000);
+  auto store = std::make_unique<SqliteStore>(db, path);
+  if (auto r = store->migrate(); !r) return fail(r.error());
+  return std::unique_ptr<model::Store>(std::move(store));
+}
+
+}  // namespace mutua::store
