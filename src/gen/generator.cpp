@@ -182,9 +182,15 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
   }
   {
     Csv nom(o.out + "/refdata/nomenclature.csv",
-            "code,fee_cents,personal_share_pct,personal_share_pct_preferential,prescriber,valid_from,valid_to");
+            "code,fee_cents,personal_share_cents,personal_share_cents_preferential,prescriber,valid_from,valid_to,sector");
     if (!nom.ok()) return fail(nom.error());
-    for (const auto& c : codes) nom.row(fmt::format("{},{},25,10,{},2019-01-01,", c.code, c.fee, c.prescriber ? 1 : 0));
+    // Personal share: at most a quarter of the fee per unit (a tenth for preferential CTs).
+    for (const auto& c : codes)
+      nom.row(fmt::format("{},{},{},{},{},2019-01-01,,{}", c.code, c.fee, (c.fee + 3) / 4, (c.fee + 9) / 10,
+                          c.prescriber ? 1 : 0,
+                          c.code.compare(0, 2, "42") == 0   ? "home_nursing"
+                          : c.code.compare(0, 1, "1") == 0 ? "general_practice"
+                                                           : ""));
     if (auto r = nom.close(); !r) return fail(r.error());
   }
 

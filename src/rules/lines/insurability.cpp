@@ -50,8 +50,16 @@ class InsurabilityRules final : public LineRules {
         ctx.verdicts.note(inv.et20, "insurability", "payment commitment " + inv.commitment + " unknown to the fund");
 
       const bool known = f && f->member && f->member->mutuality == inv.affiliation;
-      if (!known && !all_committed) {
+      if (!known && !c) {
         ctx.verdicts.add(inv.et20, "200742", "insurability", {{"niss", inv.niss}, {"mutuality", inv.affiliation}});
+        continue;
+      }
+      if (!known && !all_committed) {
+        // The commitment covers part of the invoice: the lines after its days are unknown.
+        for (size_t li : inv.lines)
+          if (!ctx.committed[li])
+            ctx.verdicts.add(e.lines[li].record, "500820", "insurability",
+                             {{"niss", inv.niss}, {"commitment", c->number}, {"until", model::dmy(model::add_days(c->consulted, days))}});
         continue;
       }
       ctx.verdicts.note(inv.et20, "insurability",
@@ -72,7 +80,8 @@ class InsurabilityRules final : public LineRules {
                              {{"date", model::dmy(l.first)}, {"ct", ct(first->ct1, first->ct2)}});
           continue;
         }
-        if (!first) {
+        // No period, or CT1/CT2 000/000: not in order for the billed period (informative).
+        if (!first || (first->ct1 == 0 && first->ct2 == 0)) {
           ctx.verdicts.add(l.record, "500840", "insurability", {{"date", model::dmy(l.first)}});
           continue;
         }

@@ -20,6 +20,7 @@ class NomenclatureRules final : public LineRules {
     const Date tp_until = static_cast<Date>(ctx.data.number("tp_exception_until"));
     for (const Line& l : e.lines) {
       if (l.norm == 9) continue;  // statistical records of a flat fee carry no amount of their own
+      if (ctx.verdicts.has(l.record, "500402")) continue;  // wrong check digit: already rejected for it
       const model::NomenclatureRule* r = ctx.ref.rule(l.code, l.first);
       if (!r) {
         ctx.verdicts.add(l.record, "500403", "nomenclature",

@@ -34,7 +34,8 @@ class TariffRules final : public LineRules {
                             {"units", std::to_string(units)}, {"date", model::dmy(l.first)}});
       }
       const Invoice& inv = e.invoices[l.invoice];
-      const bool preferential = inv.ct1 % 10 == 1 || inv.ct2 % 10 == 1;
+      // CT1's last digit: 1 = increased reimbursement (NOMENCLATURE.md §5).
+      const bool preferential = inv.ct1 % 10 == 1;
       const int64_t max_share = preferential ? r->personal_share_cents_preferential : r->personal_share_cents;
       if (max_share >= 0) {
         int64_t share = l.personal_share < 0 ? -l.personal_share : l.personal_share;
