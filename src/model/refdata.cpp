@@ -237,7 +237,9 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          p.bic_a = r.text("bic_a");
          p.iban_b = r.text("iban_b");
          p.bic_b = r.text("bic_b");
-         p.grouping = r.flag("grouping") || (!p.inami.empty() && p.inami[0] == '9');
+         p.member_of = r.text("grouping");
+         if (!p.member_of.empty()) p.member_of = r.digits("grouping", 11);
+         p.grouping = !p.inami.empty() && p.inami[0] == '9';
          p.language = r.one_of("language", {"fr", "nl"}, false, "fr");
          if (r.ok()) d.providers.push_back(std::move(p));
        }},

@@ -38,6 +38,7 @@ struct Provider {
   std::string bce;
   std::string iban_a, bic_a, iban_b, bic_b;
   bool grouping = false;       // fictitious 9... number of a grouping
+  std::string member_of;       // the grouping this provider bills through, if any
   std::string language = "fr"; // fr or nl: the language of its responses
 };
 
