@@ -215,7 +215,8 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
     auto earlier = store.receptions(e->third_party, e->year, e->number);
     if (!earlier) return fail(earlier.error());
     for (const auto& r : *earlier)
-      if (r.status == model::EnvoiStatus::Accepted && r.test == e->test) {
+      if (r.status == model::EnvoiStatus::Accepted && r.test == e->test &&
+          (options.history_before == 0 || r.id < options.history_before)) {
         duplicate_of_accepted = true;
         first = r;
         break;

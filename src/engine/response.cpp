@@ -135,7 +135,7 @@ std::string write_detail_response(const ResponseInput& in) {
       }
       if (rec.kind != K::Et20 && rec.kind != K::Et80) {
         const Zone* code = L.find(rec.kind, "4");
-        if (code && code->pos - 1 + code->len <= rec.bytes.size()) {
+        if (code && static_cast<size_t>(code->pos - 1 + code->len) <= rec.bytes.size()) {
           uint64_t v = 0;
           for (char c : code->in(rec.bytes))
             if (c >= '0' && c <= '9') v = v * 10 + static_cast<uint64_t>(c - '0');
@@ -186,7 +186,7 @@ std::string write_refusal(const rules::Envoi& e, const std::vector<std::pair<siz
     for (const auto& [record, zone] : marks) {
       if (record != i) continue;
       // The 2-digit error zone follows the data zone: zone id + "1".
-      if (const Zone* z = L.find(rec.kind, zone + "1"); z && z->pos - 1 + z->len <= bytes.size())
+      if (const Zone* z = L.find(rec.kind, zone + "1"); z && static_cast<size_t>(z->pos - 1 + z->len) <= bytes.size())
         bytes.replace(z->pos - 1, z->len, "01");
     }
     out += bytes;

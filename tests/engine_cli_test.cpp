@@ -1,0 +1,141 @@
+// The fund's commands through the real binary and a real SQLite file: a bad reference row is
+// reported with file, line and column and nothing is imported; adjudicate writes its responses
+// and records the envoi; the store survives reopening.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "baseline.h"
+#include "mutua/model/envoi_writer.h"
+#include "mutua/store/sqlite.h"
+
+namespace fs = std::filesystem;
+using namespace mutua;
+
+namespace {
+
+struct CmdResult {
+  int code;
+  std::string out;
+};
+
+CmdResult run(const std::string& args) {
+  std::string cmd = std::string(MUTUA_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  return {WEXITSTATUS(status), out};
+}
+
+std::string fresh_dir(const std::string& name) {
+  std::string dir = mutua::testing::temp_path(name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void copy_base(const std::string& to) {
+  fs::create_directories(to);
+  for (auto& e : fs::directory_iterator(std::string(MUTUA_TEST_DATA) + "/scenarios/base"))
+    fs::copy(e.path(), to + "/" + e.path().filename().string());
+}
+
+TEST(RefdataImport, ABadRowIsLocatedAndNothingIsImported) {
+  std::string dir = fresh_dir("refdata-bad");
+  copy_base(dir + "/good");
+  copy_base(dir + "/bad");
+  {
+    std::ofstream m(dir + "/bad/members.csv", std::ios::app);
+    m << "11111111111,1990-02-30,3,301,TIT\n";  // impossible date, sex 3
+  }
+  std::string db = dir + "/store.db";
+  CmdResult good = run("refdata import " + dir + "/good --db " + db);
+  ASSERT_EQ(good.code, 0) << good.out;
+  EXPECT_NE(good.out.find("4 members"), std::string::npos) << good.out;
+
+  CmdResult bad = run("refdata import " + dir + "/bad --db " + db);
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_NE(bad.out.find("members.csv:6: column 2 (birth_date): '1990-02-30'"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("members.csv:6: column 3 (sex): '3'"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("nothing imported"), std::string::npos) << bad.out;
+
+  // The store still holds the good import, whole.
+  auto store = store::open_sqlite(db);
+  ASSERT_TRUE(store);
+  auto tables = (*store)->load_refdata();
+  ASSERT_TRUE(tables);
+  EXPECT_EQ(tables->at("members.csv").rows.size(), 4u);
+}
+
+TEST(Adjudicate, WritesResponsesRecordsTheEnvoiAndRefusesItsNumberTwice) {
+  std::string dir = fresh_dir("adjudicate-cli");
+  copy_base(dir + "/refdata");
+  std::string db = dir + "/store.db";
+  ASSERT_EQ(run("refdata import " + dir + "/refdata --db " + db).code, 0);
+  model::EnvoiHeader h;
+  h.third_party = "40765140401";
+  h.sending_number = 31;
+  h.year = 2026;
+  h.month = 10;
+  h.created = 20261105;
+  h.federation = "300";
+  h.iban_a = "BE71096123456769";
+  model::Invoice inv;
+  inv.niss = "85073003328";
+  inv.affiliation = inv.destination = "301";
+  inv.provider = h.third_party;
+  inv.number = 1;
+  inv.billing_date = 20261105;
+  model::Prestation p;
+  p.nomenclature = "425014";
+  p.first_date = p.last_date = 20261003;
+  p.provider = h.third_party;
+  p.amount = 1250;
+  p.reference = "L1";
+  inv.lines.push_back(p);
+  ASSERT_TRUE(model::write_envoi(dir + "/e31.efact", h, {inv}));
+
+  CmdResult first = run("adjudicate --db " + db + " --today 2026-11-23 --out " + dir + "/out " + dir + "/e31.efact");
+  EXPECT_EQ(first.code, 0) << first.out;
+  EXPECT_NE(first.out.find("920900"), std::string::npos) << first.out;
+  ASSERT_TRUE(fs::exists(dir + "/out/e31.920900.efact"));
+  ASSERT_TRUE(fs::exists(dir + "/out/e31.920900.json"));
+  // The response reads back: 677-character header, 800-character records.
+  EXPECT_EQ((fs::file_size(dir + "/out/e31.920900.efact") - 677) % 800, 0u);
+  CmdResult shown = run("show " + dir + "/out/e31.920900.efact");
+  EXPECT_EQ(shown.code, 0) << shown.out;
+  EXPECT_NE(shown.out.find("920900"), std::string::npos);
+
+  CmdResult again = run("adjudicate --db " + db + " --today 2026-11-24 --out " + dir + "/out2 " + dir + "/e31.efact");
+  EXPECT_EQ(again.code, 1) << again.out;
+  EXPECT_TRUE(fs::exists(dir + "/out2/e31.920999.efact"));
+  EXPECT_TRUE(fs::exists(dir + "/out2/e31.920098.efact"));
+
+  // A batch re-run changes nothing: the same reception, the same responses.
+  CmdResult b1 = run("adjudicate --batch B1 --db " + db + " --today 2026-11-25 --out " + dir + "/out3 " + dir + "/e31.efact");
+  CmdResult b2 = run("adjudicate --batch B1 --db " + db + " --today 2026-11-25 --out " + dir + "/out4 " + dir + "/e31.efact");
+  auto store = store::open_sqlite(db);
+  ASSERT_TRUE(store);
+  auto all = (*store)->envois();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 3u);  // accepted, refused, refused in batch B1 (once)
+  std::ifstream a(dir + "/out3/e31.920999.efact"), b(dir + "/out4/e31.920999.efact");
+  std::stringstream sa, sb;
+  sa << a.rdbuf();
+  sb << b.rdbuf();
+  EXPECT_EQ(sa.str(), sb.str());
+  EXPECT_FALSE(sa.str().empty());
+
+  CmdResult explain = run("explain --db " + db + " --envoi 31 --provider 40765140401 --reception 1 --line 3");
+  EXPECT_EQ(explain.code, 0) << explain.out;
+  EXPECT_NE(explain.out.find("insurability"), std::string::npos) << explain.out;
+  EXPECT_NE(explain.out.find("the line is accepted"), std::string::npos) << explain.out;
+}
+
+}  // namespace
