@@ -40,7 +40,10 @@ class NursingRules final : public LineRules {
     const std::string supplement_role = d.text("multiple_visit_role");
     const int64_t base = d.number("multiple_visit_base");
 
-    for (const auto& [day, lines] : days) {
+    for (const auto& entry : days) {
+      // Plain variables, not a structured binding: clang 14 cannot capture those in lambdas.
+      const Date day = entry.first;
+      const std::vector<size_t>& lines = entry.second;
       // History of this day.
       std::vector<const model::HistoryLine*> past;
       if (p.history)
