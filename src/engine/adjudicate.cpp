@@ -19,7 +19,6 @@ namespace mutua::engine {
 
 namespace {
 
-using K = RecordKind;
 
 std::string content_hash(std::string_view bytes) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a, 64 bits: identifies a reception, not a secret
@@ -29,8 +28,6 @@ std::string content_hash(std::string_view bytes) {
   }
   return fmt::format("{:016x}-{}", h, bytes.size());
 }
-
-bool is_detail(K k) { return k == K::Et30 || k == K::Et40 || k == K::Et50; }
 
 // Findings of the file checks that belong to the preliminary control: the header, ET 95 / 96
 // and anything that stops the file being read.
@@ -86,7 +83,8 @@ void run_rules(const rules::Envoi& e, const model::RefIndex& ref,
   }
   auto families = rules::make_line_rules();
   for (auto& f : families) {
-    for (const auto& l : e.lines) verdicts.note(l.record, std::string(f->name()), "ran");
+    if (verdicts.tracing)
+      for (const auto& l : e.lines) verdicts.note(l.record, std::string(f->name()), "ran");
     f->envoi(ctx);
   }
   for (const auto& p : patients)
@@ -149,7 +147,7 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
     out.summary.push_back(fmt::format("{} {}: {}", err.code, Catalog::builtin().label(err.code), err.message));
     out.envoi = rec;
     nlohmann::ordered_json j = {{"message", "920999"}, {"file", name}, {"summary", out.summary}};
-    out.responses.push_back({"920999", std::string(), j.dump(1)});
+    out.responses.push_back({"920999", std::string(), j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace)});
     if (options.record) {
       model::EnvoiOutcome o{rec, {}, {}, out.responses, bytes, "[]"};
       auto id = store.record(o);
@@ -234,7 +232,7 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
     std::string refusal = write_refusal(*e, marks);
     nlohmann::ordered_json j = {{"message", "920999"}, {"file", name},           {"third_party", e->third_party},
                                 {"envoi_number", e->number}, {"summary", out.summary}};
-    out.responses.push_back({"920999", refusal, j.dump(1)});
+    out.responses.push_back({"920999", refusal, j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace)});
     if (duplicate_of_accepted) {
       // The informative report: the first copy was accepted, do not send it again.
       rules::Verdicts info;

@@ -89,7 +89,7 @@ class RuleData {
   static const RuleData& builtin();
   const std::string& text(const std::string& name) const;
   int64_t number(const std::string& name) const;
-  std::vector<std::string> list(const std::string& name) const;
+  const std::vector<std::string>& list(const std::string& name) const;
   bool in_list(const std::string& name, const std::string& value) const;
   // Fills a comment template; unknown codes give an empty comment.
   std::string comment(const std::string& code, const std::string& language,
@@ -97,6 +97,7 @@ class RuleData {
 
  private:
   std::map<std::string, std::string> params_;
+  std::map<std::string, std::vector<std::string>> lists_;  // params_ split on ';', once
   std::map<std::string, std::string> comments_;  // code + "/" + lang
 };
 

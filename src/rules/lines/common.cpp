@@ -15,7 +15,20 @@ const RuleData& RuleData::builtin() {
     RuleData d;
     auto params = format::parse_table(embedded::rule_parameters(), '\t');
     int n = params.column("name"), v = params.column("value");
-    for (auto& row : params.rows) d.params_[row[n]] = row[v];
+    for (auto& row : params.rows) {
+      d.params_[row[n]] = row[v];
+      auto& items = d.lists_[row[n]];
+      std::string cur;
+      for (char ch : row[v]) {
+        if (ch == ';') {
+          items.push_back(cur);
+          cur.clear();
+        } else {
+          cur += ch;
+        }
+      }
+      if (!cur.empty()) items.push_back(cur);
+    }
     auto comments = format::parse_table(embedded::rule_comments(), '\t');
     int c = comments.column("code"), l = comments.column("lang"), t = comments.column("template");
     for (auto& row : comments.rows) d.comments_[row[c] + "/" + row[l]] = row[t];
@@ -32,19 +45,10 @@ const std::string& RuleData::text(const std::string& name) const {
 
 int64_t RuleData::number(const std::string& name) const { return std::stoll(text(name)); }
 
-std::vector<std::string> RuleData::list(const std::string& name) const {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char ch : text(name)) {
-    if (ch == ';') {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += ch;
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
+const std::vector<std::string>& RuleData::list(const std::string& name) const {
+  auto it = lists_.find(name);
+  if (it == lists_.end()) throw std::logic_error("parameters.tsv has no " + name);
+  return it->second;
 }
 
 bool RuleData::in_list(const std::string& name, const std::string& value) const {

@@ -34,7 +34,7 @@ class NursingRules final : public LineRules {
       const auto* r = ctx.ref.rule(code, date);
       return r ? r->role : std::string();
     };
-    const auto basic_roles = d.list("basic_visit_roles");
+    const auto& basic_roles = d.list("basic_visit_roles");
     const std::string first_role = basic_roles.empty() ? "" : basic_roles[0];
     const std::string second_role = basic_roles.size() > 1 ? basic_roles[1] : "";
     const std::string supplement_role = d.text("multiple_visit_role");
