@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   clang-14 libclang-rt-14-dev
   libexpected-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
-  libsqlite3-dev
+  libsqlite3-dev libzstd-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3
 )

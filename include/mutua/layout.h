@@ -51,7 +51,10 @@ class Layout {
   uint16_t length(RecordKind kind) const;
 
  private:
+  void build_index();
   std::vector<Zone> by_kind_[kRecordKindCount];
+  // Per kind, (packed id, index) sorted by id: find() is on every hot path (codec, engine).
+  std::vector<std::pair<uint32_t, uint16_t>> index_[kRecordKindCount];
 };
 
 std::string_view zone_type_letter(ZoneType type);

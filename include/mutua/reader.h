@@ -32,6 +32,9 @@ class Reader {
   static Result<std::unique_ptr<Reader>> open(const std::string& path, ReaderOptions options = {});
   static Result<std::unique_ptr<Reader>> from_string(std::string data, std::string name,
                                                      ReaderOptions options = {});
+  // The same without a copy: `data` must outlive the reader.
+  static Result<std::unique_ptr<Reader>> from_view(std::string_view data, std::string name,
+                                                   ReaderOptions options = {});
   ~Reader();
 
   MessageType message_type() const { return message_; }
@@ -58,7 +61,8 @@ class Reader {
 
   std::string name_;
   int fd_ = -1;
-  std::string memory_;  // from_string input
+  std::string memory_;     // from_string input
+  std::string_view view_;  // what is read in memory: memory_ or the caller's bytes
   size_t memory_pos_ = 0;
   std::vector<char> buf_;
   size_t begin_ = 0, end_ = 0;

@@ -102,7 +102,7 @@ void add_adjudicate(CLI::App& app) {
     std::vector<std::string> files;
     std::string db = default_db(), today, out = ".", batch;
     double threshold = -1;
-    bool json = false;
+    bool json = false, timings = false;
   };
   auto opts = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand(
@@ -119,6 +119,7 @@ void add_adjudicate(CLI::App& app) {
                   "judges only the rest");
   cmd->add_option("--threshold", opts->threshold, "Error-rate threshold in percent (default 5.00)");
   cmd->add_flag("--json", opts->json, "Print the outcomes as JSON lines");
+  cmd->add_flag("--timings", opts->timings, "Print the seconds each step of the pipeline took, per envoi (stderr)");
   cmd->callback([opts] {
     engine::AdjudicateOptions options;
     options.today = opts->today.empty() ? system_today() : parse_date(opts->today);
@@ -175,6 +176,11 @@ void add_adjudicate(CLI::App& app) {
                     e.third_party.c_str(), e.year, e.month, static_cast<long long>(e.id));
         for (const auto& s : r->summary) std::printf("  %s\n", s.c_str());
         for (const auto& w : written) std::printf("  wrote %s\n", w.c_str());
+      }
+      if (opts->timings) {
+        std::string t;
+        for (const auto& [phase, s] : r->phases) t += fmt::format(" {} {:.3f}", phase, s);
+        std::fprintf(stderr, "%s: timings (s):%s\n", file.c_str(), t.c_str());
       }
       bar.update(++done, opts->files.size(), " envois");
     }

@@ -1,3 +1,5 @@
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
@@ -10,6 +12,10 @@ int& exit_code() {
 }  // namespace mutua::cli
 
 int main(int argc, char** argv) {
+  // Envois of 100k lines come with buffers of 50-120 MB. glibc maps such blocks afresh and
+  // unmaps them on free, so each envoi paid every page fault again: keep them in the heap.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   CLI::App app{"mutua: open third-party-payer billing engine (eFact billing files: generate, validate, show; the fund side: refdata, adjudicate, explain)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "mutua 0.1.0");

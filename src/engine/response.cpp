@@ -1,5 +1,7 @@
 #include "engine/response.h"
 
+#include "engine/json_out.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -204,51 +206,59 @@ std::string write_refusal(const rules::Envoi& e, const std::vector<std::pair<siz
 
 std::string response_json(const ResponseInput& in, const std::vector<std::string>& summary) {
   const rules::Envoi& e = *in.envoi;
-  nlohmann::ordered_json j;
-  j["message"] = in.message;
-  j["file"] = e.file;
-  j["third_party"] = e.third_party;
-  j["envoi_number"] = e.number;
-  j["billed_month"] = fmt::format("{:04d}-{:02d}", e.year, e.month);
-  j["date"] = model::iso(in.today);
-  j["error_rate"] = fmt::format("{}.{:02d}", in.error_rate_bp / 100, in.error_rate_bp % 100);
-  j["summary"] = summary;
-  auto& records = j["records"] = nlohmann::json::array();
+  std::string text;
+  text.reserve(e.lines.size() * 220 + 4096);
+  JsonOut j(text);
+  j.open_object();
+  j.key("message").value(in.message);
+  j.key("file").value(e.file);
+  j.key("third_party").value(e.third_party);
+  j.key("envoi_number").value(e.number);
+  j.key("billed_month").value(fmt::format("{:04d}-{:02d}", e.year, e.month));
+  j.key("date").value(model::iso(in.today));
+  j.key("error_rate").value(fmt::format("{}.{:02d}", in.error_rate_bp / 100, in.error_rate_bp % 100));
+  j.key("summary").open_array();
+  for (const auto& s : summary) j.value(s);
+  j.close_array();
+  j.key("records").open_array();
   const Catalog& cat = Catalog::builtin();
   for (size_t i = 0; i < e.records.size(); ++i) {
     auto codes = listed(in.verdicts->by_record[i], in.types);
     const bool detail = e.line_at[i] != SIZE_MAX;
     if (codes.empty() && !detail) continue;
-    nlohmann::ordered_json r;
-    r["record"] = e.records[i].number;
-    r["record_type"] = std::string(record_kind_name(e.records[i].kind));
+    j.newline().open_object();
+    j.key("record").value(e.records[i].number);
+    j.key("record_type").value(record_kind_name(e.records[i].kind));
     if (detail) {
       const auto& l = e.lines[e.line_at[i]];
-      r["niss"] = l.niss;
-      r["code"] = l.code;
-      r["date"] = model::iso(l.first);
-      r["reference"] = l.reference;
-      r["invoice"] = e.invoices[l.invoice].number;
-      r["amount"] = l.amount;
-      r["accepted"] = in.amounts->accepted[i];
-      r["refused"] = in.amounts->refused[i];
-      r["status"] = in.verdicts->rejected(i) ? "rejected" : in.verdicts->pending(i) ? "pending" : "accepted";
+      j.key("niss").value(l.niss);
+      j.key("code").value(l.code);
+      j.key("date").value(model::iso(l.first));
+      j.key("reference").value(l.reference);
+      j.key("invoice").value(e.invoices[l.invoice].number);
+      j.key("amount").value(l.amount);
+      j.key("accepted").value(in.amounts->accepted[i]);
+      j.key("refused").value(in.amounts->refused[i]);
+      j.key("status").value(in.verdicts->rejected(i) ? "rejected" : in.verdicts->pending(i) ? "pending" : "accepted");
     }
-    auto& list = r["codes"] = nlohmann::json::array();
+    j.key("codes").open_array();
     for (const auto* v : codes) {
-      nlohmann::ordered_json c;
-      c["type"] = std::string(1, v->type);
-      c["code"] = v->code;
-      c["label_fr"] = std::string(cat.label(v->code, "fr"));
-      c["label_nl"] = std::string(cat.label(v->code, "nl"));
-      c["comment"] = v->comment;
-      c["rule"] = v->rule;
-      c["facts"] = v->facts;
-      list.push_back(std::move(c));
+      j.open_object();
+      j.key("type").value(std::string_view(&v->type, 1));
+      j.key("code").value(v->code);
+      j.key("label_fr").value(cat.label(v->code, "fr"));
+      j.key("label_nl").value(cat.label(v->code, "nl"));
+      j.key("comment").value(v->comment);
+      j.key("rule").value(v->rule);
+      j.key("facts").object(v->facts);
+      j.close_object();
     }
-    records.push_back(std::move(r));
+    j.close_array();
+    j.close_object();
   }
-  return j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
+  j.newline().close_array();
+  j.close_object().newline();
+  return text;
 }
 
 }  // namespace mutua::engine

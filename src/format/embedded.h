@@ -13,4 +13,5 @@ std::string_view zone_links();
 std::string_view rule_parameters();
 std::string_view rule_comments();
 std::string_view sqlite_001_init();
+std::string_view sqlite_002_refdata_version();
 }  // namespace mutua::embedded

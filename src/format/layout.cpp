@@ -1,5 +1,7 @@
 #include "mutua/layout.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -93,6 +95,7 @@ Result<Layout> Layout::parse(std::string_view tsv) {
       return fail(where(fmt::format("zone {} starts at {}, expected {} (gap or overlap)", z.id, z.pos, expected)));
     list.push_back(std::move(z));
   }
+  layout.build_index();
   return layout;
 }
 
@@ -107,8 +110,37 @@ const Layout& Layout::builtin() {
 
 std::span<const Zone> Layout::zones(RecordKind kind) const { return by_kind_[static_cast<int>(kind)]; }
 
+namespace {
+// Zone ids have at most 4 characters ("19", "8a", "111b"): packed into one integer.
+bool pack_id(std::string_view id, uint32_t& key) {
+  if (id.size() > 4) return false;
+  key = 0;
+  for (char c : id) key = key << 8 | static_cast<unsigned char>(c);
+  key |= static_cast<uint32_t>(id.size()) << 30;  // "1" and "\01" never meet, but keep lengths apart
+  return true;
+}
+}  // namespace
+
+void Layout::build_index() {
+  for (int k = 0; k < kRecordKindCount; ++k) {
+    index_[k].clear();
+    for (size_t i = 0; i < by_kind_[k].size(); ++i) {
+      uint32_t key;
+      if (pack_id(by_kind_[k][i].id, key)) index_[k].emplace_back(key, static_cast<uint16_t>(i));
+    }
+    std::sort(index_[k].begin(), index_[k].end());
+  }
+}
+
 const Zone* Layout::find(RecordKind kind, std::string_view id) const {
-  for (const auto& z : by_kind_[static_cast<int>(kind)])
+  const int k = static_cast<int>(kind);
+  uint32_t key;
+  if (pack_id(id, key)) {
+    const auto& idx = index_[k];
+    auto it = std::lower_bound(idx.begin(), idx.end(), std::pair<uint32_t, uint16_t>(key, 0));
+    return it != idx.end() && it->first == key ? &by_kind_[k][it->second] : nullptr;
+  }
+  for (const auto& z : by_kind_[k])
     if (z.id == id) return &z;
   return nullptr;
 }

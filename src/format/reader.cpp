@@ -43,6 +43,17 @@ Result<std::unique_ptr<Reader>> Reader::from_string(std::string data, std::strin
   r->name_ = std::move(name);
   r->file_size_ = data.size();
   r->memory_ = std::move(data);
+  r->view_ = r->memory_;
+  r->buf_.resize(std::max<size_t>(options.buffer_size, 4096));
+  if (auto h = r->read_header(); !h) return fail(h.error());
+  return r;
+}
+
+Result<std::unique_ptr<Reader>> Reader::from_view(std::string_view data, std::string name, ReaderOptions options) {
+  std::unique_ptr<Reader> r(new Reader());
+  r->name_ = std::move(name);
+  r->file_size_ = data.size();
+  r->view_ = data;
   r->buf_.resize(std::max<size_t>(options.buffer_size, 4096));
   if (auto h = r->read_header(); !h) return fail(h.error());
   return r;
@@ -66,8 +77,8 @@ bool Reader::fill() {
     } while (n < 0 && errno == EINTR);
     got = n > 0 ? static_cast<size_t>(n) : 0;
   } else {
-    got = std::min(want, memory_.size() - memory_pos_);
-    std::memcpy(buf_.data() + end_, memory_.data() + memory_pos_, got);
+    got = std::min(want, view_.size() - memory_pos_);
+    std::memcpy(buf_.data() + end_, view_.data() + memory_pos_, got);
     memory_pos_ += got;
   }
   if (got == 0) {

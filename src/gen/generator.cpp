@@ -368,8 +368,16 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
   uint64_t envoi_count = 0;
   const uint64_t avg_per_provider = std::max<uint64_t>(1, o.lines / o.providers);
 
+  // Senders: when limited, big groupings first (they bill for their nurses), then the others.
+  std::vector<size_t> senders;
+  if (o.senders) {
+    for (int pass = 0; pass < 2 && senders.size() < o.senders; ++pass)
+      for (size_t i = 0; i < providers.size() && senders.size() < o.senders; ++i)
+        if ((providers[i].kind == Kind::Grouping) == (pass == 0)) senders.push_back(i);
+  }
+
   while (lines_left > 0) {
-    size_t pi = provider_cursor++ % providers.size();
+    size_t pi = senders.empty() ? provider_cursor++ % providers.size() : senders[provider_cursor++ % senders.size()];
     Provider& prov = providers[pi];
     int u = static_cast<int>(rng.below(5));
     if (by_federation[static_cast<size_t>(u)].empty()) continue;
@@ -378,7 +386,7 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
     while (month < 1) { month += 12; --year; }
     uint64_t target = std::min<uint64_t>({lines_left, o.envoi_lines,
                                           std::max<uint64_t>(20, avg_per_provider / 2 + rng.below(avg_per_provider + 1))});
-    if (o.lines >= o.envoi_lines * 4 && o.providers <= 20) target = std::min(lines_left, o.envoi_lines);
+    if ((o.lines >= o.envoi_lines * 4 && o.providers <= 20) || !senders.empty()) target = std::min(lines_left, o.envoi_lines);
     int& seq = prov.next_sending[year - 2000];
     if (seq >= 999) continue;
     model::EnvoiHeader h;

@@ -1,5 +1,6 @@
 #include "mutua/model/refdata.h"
 
+#include <set>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -17,7 +18,7 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------------------------------
 // Index
 
-RefIndex::RefIndex(const RefData& d) : data_(d) {
+RefIndex::RefIndex(const RefData& d, const RefData& shared) : data_(d), shared_(shared) {
   patients_.reserve(d.members.size());
   for (const auto& m : d.members) patients_[m.niss].member = &m;
   for (const auto& x : d.insurability) patients_[x.niss].insurability.push_back(&x);
@@ -28,11 +29,13 @@ RefIndex::RefIndex(const RefData& d) : data_(d) {
   for (const auto& x : d.palliative) patients_[x.niss].palliative.push_back(&x);
   for (const auto& x : d.commitments) patients_[x.niss].commitments.push_back(&x);
   for (const auto& x : d.detentions) patients_[x.niss].detentions.push_back(&x);
-  for (const auto& p : d.providers) providers_[p.inami] = &p;
-  for (const auto& r : d.nomenclature) rules_[r.code].push_back(&r);
-  for (const auto& x : d.destinations) destinations_[x.inami].push_back(&x);
-  for (const auto& x : d.cumulations) cumulations_[x.code].push_back(&x);
-  for (const auto& x : d.prerequisites) prerequisites_[x.code].push_back(&x);
+  providers_.reserve(shared.providers.size());
+  rules_.reserve(shared.nomenclature.size());
+  for (const auto& p : shared.providers) providers_[p.inami] = &p;
+  for (const auto& r : shared.nomenclature) rules_[r.code].push_back(&r);
+  for (const auto& x : shared.destinations) destinations_[x.inami].push_back(&x);
+  for (const auto& x : shared.cumulations) cumulations_[x.code].push_back(&x);
+  for (const auto& x : shared.prerequisites) prerequisites_[x.code].push_back(&x);
 }
 
 const PatientFacts* RefIndex::patient(const std::string& niss) const {
@@ -201,6 +204,13 @@ const std::vector<std::string>& refdata_files() {
       "care_pathways.csv",  "medical_houses.csv", "agreements.csv",    "palliative.csv",
       "commitments.csv",    "detentions.csv"};
   return names;
+}
+
+bool is_patient_file(const std::string& file) {
+  static const std::set<std::string> patient = {"members.csv",        "insurability.csv", "hospitalisations.csv",
+                                                "care_pathways.csv",  "medical_houses.csv", "agreements.csv",
+                                                "palliative.csv",     "commitments.csv",  "detentions.csv"};
+  return patient.count(file) > 0;
 }
 
 Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin, std::vector<Error>& problems) {

@@ -1,4 +1,7 @@
 #include <sqlite3.h>
+#include <zstd.h>
+
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -16,8 +19,37 @@ using model::HistoryLine;
 using model::RefTables;
 using model::StoredResponse;
 
+// Large blobs (received envoi, responses, their JSON, the verdicts) are kept as zstd frames: a
+// 100k-line envoi comes with a 120 MB response made mostly of blanks and zeros, and writing
+// it through the WAL twice was most of an adjudication's time. A zstd frame starts with its
+// magic number; a billing file or JSON never does, so rows written uncompressed still read.
+constexpr unsigned char kZstdMagic[4] = {0x28, 0xB5, 0x2F, 0xFD};
+
+std::string packed(std::string_view raw) {
+  if (raw.size() < 512) return std::string(raw);
+  std::string out(ZSTD_compressBound(raw.size()), '\0');
+  size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), 1);
+  if (ZSTD_isError(n)) return std::string(raw);
+  out.resize(n);
+  return out;
+}
+
+Result<std::string> unpacked(std::string blob) {
+  if (blob.size() < 4 || std::memcmp(blob.data(), kZstdMagic, 4) != 0) return blob;
+  unsigned long long size = ZSTD_getFrameContentSize(blob.data(), blob.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)
+    return fail({.code = "Z00200", .message = "a stored blob is damaged (zstd frame without size)"});
+  std::string out(size, '\0');
+  size_t n = ZSTD_decompress(out.data(), out.size(), blob.data(), blob.size());
+  if (ZSTD_isError(n) || n != size)
+    return fail({.code = "Z00200", .message = std::string("a stored blob is damaged: ") + ZSTD_getErrorName(n)});
+  return out;
+}
+
 // Migrations in order; version i+1 is migrations()[i].
-std::vector<std::string_view> migrations() { return {embedded::sqlite_001_init()}; }
+std::vector<std::string_view> migrations() {
+  return {embedded::sqlite_001_init(), embedded::sqlite_002_refdata_version()};
+}
 
 class Stmt {
  public:
@@ -32,7 +64,8 @@ class Stmt {
     return *this;
   }
   Stmt& blob(int i, std::string_view v) {
-    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    // Not copied: every caller keeps the bytes alive until the statement has run.
+    sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_STATIC);
     return *this;
   }
   Stmt& bind(int i, int64_t v) {
@@ -124,7 +157,7 @@ class SqliteStore final : public model::Store {
           ins.reset();
         }
       }
-      return {};
+      return exec("UPDATE refdata_version SET version = version + 1");
     }();
     if (!r) {
       (void)exec("ROLLBACK");
@@ -133,8 +166,44 @@ class SqliteStore final : public model::Store {
     return exec("COMMIT");
   }
 
-  Result<RefTables> load_refdata() override { return load_tables(nullptr); }
-  Result<RefTables> load_refdata_for(const std::vector<std::string>& niss) override { return load_tables(&niss); }
+  // Many small reads (one per patient and table) under one read transaction: one lock, not one
+  // per statement.
+  class ReadTransaction {
+   public:
+    explicit ReadTransaction(sqlite3* db) : db_(db), own_(sqlite3_get_autocommit(db) != 0) {
+      if (own_) own_ = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
+    ~ReadTransaction() {
+      if (own_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+    }
+
+   private:
+    sqlite3* db_;
+    bool own_;
+  };
+
+  Result<RefTables> load_refdata() override { return load_tables(nullptr, true, true); }
+  Result<RefTables> load_refdata_for(const std::vector<std::string>& niss) override {
+    return load_tables(&niss, true, false);
+  }
+
+  Result<std::shared_ptr<const model::RefData>> shared_refdata() override {
+    int64_t version = 0;
+    {
+      Stmt s(db_, "SELECT version FROM refdata_version");
+      if (s.step() != SQLITE_ROW) return fail(last_error("read refdata version"));
+      version = s.i64(0);
+    }
+    if (shared_ && shared_version_ == version) return shared_;
+    auto tables = load_tables(nullptr, false, true);
+    if (!tables) return fail(tables.error());
+    std::vector<Error> problems;
+    auto data = model::parse_refdata(*tables, path_, problems);
+    if (!data) return fail(data.error());
+    shared_ = std::make_shared<const model::RefData>(std::move(*data));
+    shared_version_ = version;
+    return shared_;
+  }
 
   Result<std::vector<EnvoiRecord>> receptions(const std::string& third_party, int year, int number) override {
     Stmt s(db_, kSelectEnvoi + " WHERE third_party = ?1 AND year = ?2 AND number = ?3 ORDER BY id");
@@ -168,6 +237,7 @@ class SqliteStore final : public model::Store {
 
   Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history(const std::vector<std::string>& niss,
                                                                             int64_t before_envoi) override {
+    ReadTransaction tx(db_);
     std::unordered_map<std::string, std::vector<HistoryLine>> out;
     Stmt s(db_,
            "SELECT id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
@@ -230,11 +300,13 @@ class SqliteStore final : public model::Store {
       if (ins.step() != SQLITE_DONE) return fail(last_error("insert envoi"));
       const int64_t id = sqlite3_last_insert_rowid(db_);
       Stmt file(db_, "INSERT INTO envoi_files (envoi_id, received, verdicts) VALUES (?1, ?2, ?3)");
-      file.bind(1, id).blob(2, o.received_bytes).bind(3, o.verdicts_json);
+      const std::string received = packed(o.received_bytes), verdicts = packed(o.verdicts_json);
+      file.bind(1, id).blob(2, received).blob(3, verdicts);
       if (file.step() != SQLITE_DONE) return fail(last_error("insert envoi file"));
       Stmt resp(db_, "INSERT INTO responses (envoi_id, message, bytes, json) VALUES (?1, ?2, ?3, ?4)");
       for (const auto& r : o.responses) {
-        resp.bind(1, id).bind(2, r.message).blob(3, r.bytes).bind(4, r.json);
+        const std::string bytes = packed(r.bytes), json = packed(r.json);
+        resp.bind(1, id).bind(2, r.message).blob(3, bytes).blob(4, json);
         if (resp.step() != SQLITE_DONE) return fail(last_error("insert response"));
         resp.reset();
       }
@@ -260,7 +332,13 @@ class SqliteStore final : public model::Store {
     s.bind(1, envoi_id);
     std::vector<StoredResponse> out;
     int rc;
-    while ((rc = s.step()) == SQLITE_ROW) out.push_back({s.text(0), s.text(1), s.text(2)});
+    while ((rc = s.step()) == SQLITE_ROW) {
+      auto bytes = unpacked(s.text(1));
+      auto json = unpacked(s.text(2));
+      if (!bytes) return fail(bytes.error());
+      if (!json) return fail(json.error());
+      out.push_back({s.text(0), std::move(*bytes), std::move(*json)});
+    }
     if (rc != SQLITE_DONE) return fail(last_error("read responses"));
     return out;
   }
@@ -342,7 +420,7 @@ class SqliteStore final : public model::Store {
     Stmt s(db_, fmt::format("SELECT {} FROM envoi_files WHERE envoi_id = ?1", column));
     s.bind(1, envoi_id);
     if (s.step() != SQLITE_ROW) return fail(error(fmt::format("no envoi {} in the store", envoi_id)).error());
-    return s.text(0);
+    return unpacked(s.text(0));
   }
 
   static std::string table_of(const std::string& file) {
@@ -359,9 +437,12 @@ class SqliteStore final : public model::Store {
     return cols;
   }
 
-  Result<RefTables> load_tables(const std::vector<std::string>* niss) {
+  // The reference tables: patient ones (limited to `niss` when given) and/or shared ones.
+  Result<RefTables> load_tables(const std::vector<std::string>* niss, bool patient, bool shared) {
+    ReadTransaction tx(db_);
     RefTables out;
     for (const auto& name : model::refdata_files()) {
+      if (!(model::is_patient_file(name) ? patient : shared)) continue;
       std::string table = table_of(name);
       std::vector<std::string> cols = table_columns(table);
       bool by_niss = niss && !cols.empty() && cols[0] == "niss";
@@ -416,6 +497,8 @@ class SqliteStore final : public model::Store {
 
   sqlite3* db_;
   std::string path_;
+  std::shared_ptr<const model::RefData> shared_;
+  int64_t shared_version_ = -1;
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct Adjudication {
   std::shared_ptr<rules::Envoi> parsed;
   std::shared_ptr<rules::Verdicts> verdicts;
   std::vector<std::string> summary;    // one line per reason, for a person
+  std::vector<std::pair<std::string, double>> phases;  // seconds per pipeline step (--timings)
 };
 
 // Judges the bytes of a received envoi (`name` is its file name).
@@ -43,10 +45,17 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
                                 const AdjudicateOptions& options);
 Result<Adjudication> adjudicate_file(const std::string& path, model::Store& store, const AdjudicateOptions& options);
 
+// Time spent per rule family (and the cascades), for the benchmark's cost table.
+struct FamilyCost {
+  std::string family;
+  uint64_t nanoseconds = 0;
+};
+
 // The core: the rule families and cascades over a parsed envoi, data in memory (benchmarks).
+// With `costs`, each family's time is added to its entry (created on first use).
 void run_rules(const rules::Envoi& envoi, const model::RefIndex& ref,
                const std::unordered_map<std::string, std::vector<model::HistoryLine>>& history, model::Date today,
-               rules::Verdicts& verdicts);
+               rules::Verdicts& verdicts, std::vector<FamilyCost>* costs = nullptr);
 
 // Cuts a readable envoi into records, invoices and lines (no judgement).
 Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, const std::string& name);

@@ -24,6 +24,8 @@ struct Options {
   Framing framing = Framing::Flat;
   double test_files = 0.02;        // fraction of envois written as test files (version 9991999)
   double credit_notes = 0.005;     // fraction of invoices written as credit notes
+  uint64_t senders = 0;            // providers that send envois (groupings first); 0 = all, each a
+                                   // share of the lines; else each envoi is filled to envoi_lines
 };
 
 struct Summary {

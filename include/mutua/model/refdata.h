@@ -155,7 +155,10 @@ struct RefData {
 // Indexes over a RefData (which must outlive it): by NISS, INAMI number and code.
 class RefIndex {
  public:
-  explicit RefIndex(const RefData& data);
+  explicit RefIndex(const RefData& data) : RefIndex(data, data) {}
+  // Patients from `patients`, providers, nomenclature, cumulations and prerequisites from
+  // `shared` (both must outlive the index).
+  RefIndex(const RefData& patients, const RefData& shared);
   const PatientFacts* patient(const std::string& niss) const;
   const Provider* provider(const std::string& inami) const;
   // The rule of a code in force at a date (nullptr when unknown or not valid then).
@@ -165,9 +168,11 @@ class RefIndex {
   const std::vector<const Cumulation*>& cumulations(const std::string& code) const;
   const std::vector<const Prerequisite*>& prerequisites(const std::string& code) const;
   const RefData& data() const { return data_; }
+  const RefData& shared() const { return shared_; }
 
  private:
   const RefData& data_;
+  const RefData& shared_;
   std::unordered_map<std::string, PatientFacts> patients_;
   std::unordered_map<std::string, const Provider*> providers_;
   std::unordered_map<std::string, std::vector<const NomenclatureRule*>> rules_;
@@ -186,6 +191,9 @@ Result<RefTables> read_refdata_dir(const std::string& dir);
 Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin, std::vector<Error>& problems);
 // Both.
 Result<RefData> load_refdata_dir(const std::string& dir, std::vector<Error>& problems);
+
+// True for the files of one patient each row (first column niss): members, insurability...
+bool is_patient_file(const std::string& file);
 
 // Names of the files load_refdata_dir reads, in order.
 const std::vector<std::string>& refdata_files();

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -68,7 +69,8 @@ struct EnvoiOutcome {
   std::vector<HistoryLine> accepted;      // lines entering history (empty for tests, rejections)
   std::vector<int64_t> reversed_ids;      // history lines a credit note cancels
   std::vector<StoredResponse> responses;
-  std::string received_bytes;             // the envoi as received (for explain)
+  std::string_view received_bytes;        // the envoi as received (for explain); the caller's
+                                          // bytes, alive until record() returns
   std::string verdicts_json;              // per-record codes and facts
 };
 
@@ -80,8 +82,12 @@ class Store {
   // one transaction (a table not given is emptied).
   virtual Result<void> replace_refdata(const RefTables& tables) = 0;
   virtual Result<RefTables> load_refdata() = 0;
-  // The same with the patient tables limited to these NISS (the engine asks for one envoi's).
+  // The patient tables only (members, insurability, stays...), limited to these NISS: what the
+  // engine needs of one envoi's patients.
   virtual Result<RefTables> load_refdata_for(const std::vector<std::string>& niss) = 0;
+  // The tables shared by all envois (providers, destinations, nomenclature, cumulations,
+  // prerequisites), parsed; the same object while no import happened since.
+  virtual Result<std::shared_ptr<const RefData>> shared_refdata() = 0;
 
   // Receptions of an envoi number (provider, billed year, number), oldest first.
   virtual Result<std::vector<EnvoiRecord>> receptions(const std::string& third_party, int year, int number) = 0;

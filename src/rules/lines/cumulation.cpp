@@ -18,7 +18,7 @@ class CumulationRules final : public LineRules {
 
   void envoi(Context& ctx) override {
     bans_.clear();
-    for (const auto& c : ctx.ref.data().cumulations) {
+    for (const auto& c : ctx.ref.shared().cumulations) {
       bans_[c.code].push_back(&c);
       if (c.other != c.code) bans_[c.other].push_back(&c);
     }

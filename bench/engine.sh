@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Whole-run measurements of the adjudication engine for docs/performance.md, at the issue's
+# sizes: a world of 1M members and 10k providers, 20M history lines, ten envois of 100k lines.
+#  1. mutua gen (10 senders, envois filled to 100k lines, no test files);
+#  2. mutua refdata import into an SQLite store; load_history puts 20M lines in it;
+#  3. Google Benchmark of the engine core (rules only, data in memory, one core), with the
+#     preparation steps and the cost of each rule family;
+#  4. mutua adjudicate on the ten envois, on a copy of the store: wall time and peak RSS.
+# Writes a report to build/engine-report.md. Needs about 6 GB of disk under MUTUA_BENCH_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh >/dev/null
+dir=${MUTUA_BENCH_DIR:-/tmp/mutua-engine-bench}
+report=build/engine-report.md
+timed() { /usr/bin/time -f 'wall %e s, peak RSS %M KiB' "$@"; }
+rm -rf "$dir"
+mkdir -p "$dir/bin"
+# The binaries measured are copies: a rebuild during the run does not change them.
+cp build/mutua build/bench/engine_bench build/bench/load_history "$dir/bin/"
+bin=$dir/bin
+{
+  echo "# bench/engine.sh report ($(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
+  echo
+  echo "## world: mutua gen (1M members, 10k providers, ten envois of 100k lines)"
+  timed $bin/mutua gen --seed 7 --members 1000000 --providers 10000 --lines 1000000 --envoi-lines 100000 \
+    --senders 10 --test-files 0 --out "$dir/world" 2>&1 | tail -n 2
+  echo
+  echo "## mutua refdata import"
+  timed $bin/mutua refdata import "$dir/world/refdata" --db "$dir/base.db" 2>&1 | tail -n 2
+  echo
+  echo "## 20M history lines into the store (load_history)"
+  timed $bin/load_history "$dir/base.db" "$dir/world/refdata" 20000000 2>&1 | tail -n 2
+  ls -l "$dir/base.db" | awk '{printf "store file: %.2f GB\n", $5 / 1e9}'
+  echo
+  echo "## engine core (Google Benchmark, one core)"
+  echo '```'
+  MUTUA_BENCH_DIR="$dir/world" MUTUA_BENCH_DB="$dir/base.db" taskset -c 0 $bin/engine_bench \
+    --benchmark_min_time=5 2>&1 | grep -E 'BM_|Run on|CPU|^\||^###|^$' | sed -n '1,200p'
+  echo '```'
+  echo
+  echo "## mutua adjudicate: the ten envois, whole run (persistence and responses included)"
+  cp "$dir/base.db" "$dir/work.db"
+  timed $bin/mutua adjudicate --db "$dir/work.db" --today 2026-11-23 --out "$dir/responses" "$dir"/world/envois/*.efact \
+    2>&1 | tail -n 12
+  echo
+  echo "responses: $(ls "$dir/responses" | grep -c 'efact$') files; messages: $(ls "$dir/responses" | grep -o '9209[0-9][0-9]' | sort | uniq -c | xargs)"
+} | tee "$report"

@@ -1,0 +1,203 @@
+// Atomicity: `mutua adjudicate --batch` is killed (SIGKILL) at 20 or more random moments and run
+// again until it finishes; the store (every row of every table) and the response files must then
+// be exactly those of an uninterrupted run: nothing doubled, nothing lost.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "baseline.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Starts the binary with these arguments (output to a log file); returns its pid.
+pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::freopen(log.c_str(), "a", stdout);
+    (void)f;
+    dup2(fileno(stdout), 2);
+    std::vector<char*> argv;
+    std::string bin = MUTUA_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid, bool* killed = nullptr) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (killed) *killed = WIFSIGNALED(status);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Every row of the store's tables, in key order, as text.
+std::string dump(const std::string& db) {
+  sqlite3* h = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  std::string out;
+  const char* queries[] = {"SELECT * FROM envois ORDER BY id", "SELECT * FROM envoi_files ORDER BY envoi_id",
+                           "SELECT * FROM responses ORDER BY envoi_id, message", "SELECT * FROM history ORDER BY id"};
+  for (const char* q : queries) {
+    out += std::string("## ") + q + "\n";
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(h, q, -1, &s, nullptr), SQLITE_OK) << sqlite3_errmsg(h);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      for (int c = 0; c < sqlite3_column_count(s); ++c) {
+        const void* blob = sqlite3_column_blob(s, c);
+        out.append(static_cast<const char*>(blob ? blob : ""), static_cast<size_t>(sqlite3_column_bytes(s, c)));
+        out += '|';
+      }
+      out += '\n';
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(h);
+  return out;
+}
+
+int64_t count_envois(const std::string& db) {
+  sqlite3* h = nullptr;
+  int64_t n = -1;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(h, "SELECT COUNT(*) FROM envois", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+      n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(h);
+  return n;
+}
+
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::map<std::string, std::string> files_of(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (auto& e : fs::directory_iterator(dir)) out[e.path().filename().string()] = read_all(e.path());
+  return out;
+}
+
+TEST(Atomicity, KilledAtTwentyRandomMomentsTheStoreEqualsAnUninterruptedRun) {
+  std::string dir = mutua::testing::temp_path("kill");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // A world of several providers and months: about 40 envois, some rejected, some refused.
+  pid_t gen = spawn({"gen", "--seed", "11", "--members", "3000", "--providers", "40", "--lines", "40000",
+                     "--envoi-lines", "4000", "--error-rate", "0.02", "--out", dir + "/world"},
+                    dir + "/gen.log");
+  ASSERT_EQ(wait_exit(gen), 0) << read_all(dir + "/gen.log");
+  pid_t imp = spawn({"refdata", "import", dir + "/world/refdata", "--db", dir + "/base.db"}, dir + "/import.log");
+  ASSERT_EQ(wait_exit(imp), 0) << read_all(dir + "/import.log");
+
+  std::vector<std::string> envois;
+  for (auto& e : fs::directory_iterator(dir + "/world/envois")) envois.push_back(e.path().string());
+  std::sort(envois.begin(), envois.end());
+  ASSERT_GE(envois.size(), 20u);
+  auto args = [&](const std::string& db, const std::string& out) {
+    std::vector<std::string> a = {"adjudicate", "--db", db, "--today", "2026-11-23", "--batch", "kill-test", "--out", out};
+    a.insert(a.end(), envois.begin(), envois.end());
+    return a;
+  };
+
+  // The uninterrupted run.
+  fs::copy_file(dir + "/base.db", dir + "/straight.db");
+  auto t0 = std::chrono::steady_clock::now();
+  int straight_rc = wait_exit(spawn(args(dir + "/straight.db", dir + "/straight-out"), dir + "/straight.log"));
+  auto full = std::chrono::steady_clock::now() - t0;
+  ASSERT_GE(straight_rc, 0) << read_all(dir + "/straight.log");
+  ASSERT_LE(straight_rc, 1) << read_all(dir + "/straight.log");
+
+  // Running the finished batch again changes nothing; its time is the cost of a restart.
+  const std::string straight_dump = dump(dir + "/straight.db");
+  t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(wait_exit(spawn(args(dir + "/straight.db", dir + "/straight-out"), dir + "/straight.log")), straight_rc);
+  auto restart = std::chrono::steady_clock::now() - t0;
+  EXPECT_TRUE(dump(dir + "/straight.db") == straight_dump) << "re-running a finished batch changed the store";
+
+  // The same, killed again and again at random moments, then run to its end. Each run lives
+  // for a restart plus a random share of the work: the kills fall all along the batch.
+  fs::copy_file(dir + "/base.db", dir + "/killed.db");
+  std::mt19937_64 rng(20261123);
+  const auto us = [](auto d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); };
+  // The window grows while kills strike before anything new was recorded (the first envoi also
+  // loads the shared reference data), so that the kills travel along the whole batch.
+  const int64_t base_window_us = us(restart) + us(full) / 40 + 1;
+  int64_t window_us = base_window_us;
+  int64_t last_count = 0;
+  int kills = 0, runs = 0;
+  std::set<int64_t> progress;  // envois recorded when a kill struck: the kills spread over the batch
+  bool finished = false;  // a run got to the end of the batch before its kill
+  while (!finished && runs < 400) {
+    ++runs;
+    pid_t pid = spawn(args(dir + "/killed.db", dir + "/killed-out"), dir + "/killed.log");
+    // Anywhere from the start (store not yet open) to well into the run.
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::microseconds(rng() % static_cast<uint64_t>(window_us));
+    int status = 0;
+    bool ended = false;
+    while (std::chrono::steady_clock::now() < deadline)
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        ended = true;
+        break;
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    bool killed = false;
+    if (!ended) {
+      kill(pid, SIGKILL);
+      wait_exit(pid, &killed);
+    }
+    finished = ended || !killed;
+    kills += killed;
+    if (!killed) continue;
+    const int64_t count = count_envois(dir + "/killed.db");
+    progress.insert(count);
+    window_us = count == last_count ? std::min(window_us * 12 / 10, us(full) + us(restart)) : base_window_us;
+    last_count = count;
+  }
+  EXPECT_GE(kills, 20);
+  EXPECT_GE(progress.size(), 5u) << "the kills did not strike at different points of the batch";
+  std::printf("full run %lld us, restart %lld us; %d kills in %d runs, struck with %zu different numbers of envois recorded (of %zu)\n", (long long)us(full), (long long)us(restart), kills, runs,
+              progress.size(), envois.size());
+  EXPECT_TRUE(finished);
+  int last_rc = wait_exit(spawn(args(dir + "/killed.db", dir + "/killed-out"), dir + "/killed.log"));
+  EXPECT_EQ(last_rc, straight_rc) << read_all(dir + "/killed.log");
+
+  const std::string& a = straight_dump;
+  const std::string b = dump(dir + "/killed.db");
+  EXPECT_GT(a.size(), 1000u);
+  EXPECT_TRUE(a == b) << "the store after " << kills << " kills differs from the uninterrupted run";
+  auto fa = files_of(dir + "/straight-out"), fb = files_of(dir + "/killed-out");
+  EXPECT_EQ(fa.size(), fb.size());
+  for (const auto& [name, bytes] : fa) {
+    if (name.ends_with(".part")) continue;
+    auto it = fb.find(name);
+    ASSERT_NE(it, fb.end()) << name << " missing after the kills";
+    EXPECT_TRUE(it->second == bytes) << name << " differs after the kills";
+  }
+  // Every envoi of the batch has exactly one reception.
+  EXPECT_NE(a.find("kill-test"), std::string::npos);
+}
+
+}  // namespace
