@@ -69,6 +69,7 @@ TEST(Generator, ValidatorFindsExactlyTheInjectedErrors) {
   auto report = engine::preflight(files, options);
 
   std::set<std::tuple<std::string, uint64_t, std::string>> found, truth;
+  size_t injected = 0;
   for (const auto& [code, slot] : report.findings.by_code())
     for (const auto& f : slot.listed) found.emplace(fs::path(f.file).filename(), f.record, code);
   std::ifstream in(dir + "/ground-truth.csv");
@@ -76,16 +77,20 @@ TEST(Generator, ValidatorFindsExactlyTheInjectedErrors) {
   std::getline(in, line);
   while (std::getline(in, line)) {
     std::stringstream ss(line);
-    std::string file, record, type, zone, kind, code;
+    std::string file, record, type, zone, kind, code, found_by;
     std::getline(ss, file, ',');
     std::getline(ss, record, ',');
     std::getline(ss, type, ',');
     std::getline(ss, zone, ',');
     std::getline(ss, kind, ',');
     std::getline(ss, code, ',');
-    truth.emplace(fs::path(file).filename(), std::stoull(record), code);
+    std::getline(ss, found_by, ',');
+    if (kind != "cascade") ++injected;
+    // What needs the fund's data (and the cascades) is the engine's: tests/end_to_end_test.cpp.
+    if (found_by == "validate") truth.emplace(fs::path(file).filename(), std::stoull(record), code);
   }
-  EXPECT_EQ(truth.size(), summary->injected);
+  EXPECT_EQ(injected, summary->injected);
+  EXPECT_GT(truth.size(), 200u);
   std::vector<std::tuple<std::string, uint64_t, std::string>> missing, extra;
   std::set_difference(truth.begin(), truth.end(), found.begin(), found.end(), std::back_inserter(missing));
   std::set_difference(found.begin(), found.end(), truth.begin(), truth.end(), std::back_inserter(extra));

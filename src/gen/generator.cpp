@@ -96,6 +96,17 @@ struct Member {
   std::string mutuality;
   int ct1, ct2;
   bool holder;
+  // Billed in ordinary invoices only when nothing the engine knows would refuse it: in order
+  // (CT not 000), no hospital stay, no medical-house contract. The others are billed on
+  // purpose, as injected engine-level errors with their expected codes.
+  bool billable = true;
+  uint8_t episodes = 0;  // hospital stays and medical-house contracts
+};
+
+// An episode of a member that makes the engine refuse a line on its days.
+struct Episode {
+  uint32_t member;
+  model::Date from, to;  // to 0 = open
 };
 
 enum class Kind { Nurse, Gp, Specialist, Grouping };
@@ -231,6 +242,7 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       m.ct1 = kind <= 70 ? 110 : kind <= 92 ? 111 : kind <= 99 ? 130 : 0;
       m.ct2 = m.ct1 == 130 ? 131 : m.ct1;
       m.holder = y < 2006 ? rng.chance(0.8) : false;
+      m.billable = m.ct1 != 0;
       mem.row(fmt::format("{},{},{},{},{}", m.niss, iso(m.birth), m.sex, m.mutuality, m.holder ? "TIT" : "PAC"));
       ins.row(fmt::format("{},2019-01-01,,{:03d},{:03d}", m.niss, m.ct1, m.ct2));
       by_federation[static_cast<size_t>(m.federation)].push_back(static_cast<uint32_t>(i));
@@ -307,6 +319,7 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
   }
 
   // --- Episodes: hospital stays, care pathways, medical houses, agreements, palliative care.
+  std::vector<std::vector<Episode>> stays(5), houses(5);
   {
     Csv hosp(o.out + "/refdata/hospitalisations.csv", "niss,establishment,service,admission,discharge");
     Csv path(o.out + "/refdata/care_pathways.csv", "niss,type,start,end");
@@ -320,12 +333,16 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       while (m < 1) { m += 12; --y; }
       return ymd(y, m, rng.range(1, days_in_month(y, m)));
     };
-    for (const auto& m : members) {
+    for (size_t mi = 0; mi < members.size(); ++mi) {
+      Member& m = members[mi];
       if (rng.chance(0.02)) {
         model::Date adm = recent(14);
         std::string est = make_inami(rng, '7', "000");
         model::Date dis = rng.chance(0.1) ? 0 : add_days(adm, rng.range(1, 20));
         hosp.row(fmt::format("{},{},{:03d},{},{}", m.niss, est, rng.range(100, 990), iso(adm), iso(dis)));
+        stays[static_cast<size_t>(m.federation)].push_back({static_cast<uint32_t>(mi), adm, dis});
+        m.billable = false;
+        ++m.episodes;
       }
       if (rng.chance(0.05)) {
         model::Date start = recent(36);
@@ -334,8 +351,11 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       }
       if (rng.chance(0.03)) {
         model::Date start = recent(36);
-        mh.row(fmt::format("{},{},{},{}", m.niss, make_inami(rng, '8', "000"), iso(start),
-                           rng.chance(0.3) ? iso(add_days(start, rng.range(30, 400))) : ""));
+        model::Date end = rng.chance(0.3) ? add_days(start, rng.range(30, 400)) : 0;
+        mh.row(fmt::format("{},{},{},{}", m.niss, make_inami(rng, '8', "000"), iso(start), end ? iso(end) : ""));
+        houses[static_cast<size_t>(m.federation)].push_back({static_cast<uint32_t>(mi), start, end});
+        m.billable = false;
+        ++m.episodes;
       }
       if (rng.chance(0.01)) {
         const char decisions[] = {'A', 'A', 'A', 'N', 'D', 'O', 'R'};
@@ -354,9 +374,14 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       if (auto r = c->close(); !r) return fail(r.error());
   }
 
+  std::vector<std::vector<uint32_t>> billable_by_federation(5);
+  for (size_t f = 0; f < 5; ++f)
+    for (uint32_t mi : by_federation[f])
+      if (members[mi].billable) billable_by_federation[f].push_back(mi);
+
   // --- Envois.
   Csv index(o.out + "/envois.csv", "file,third_party,sending_number,year,month,union,invoices,lines,test");
-  Csv truth(o.out + "/ground-truth.csv", "file,record,record_type,zone,kind,code");
+  Csv truth(o.out + "/ground-truth.csv", "file,record,record_type,zone,kind,code,found_by");
   if (!index.ok()) return fail(index.error());
   if (!truth.ok()) return fail(truth.error());
 
@@ -380,7 +405,7 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
     size_t pi = senders.empty() ? provider_cursor++ % providers.size() : senders[provider_cursor++ % senders.size()];
     Provider& prov = providers[pi];
     int u = static_cast<int>(rng.below(5));
-    if (by_federation[static_cast<size_t>(u)].empty()) continue;
+    if (billable_by_federation[static_cast<size_t>(u)].empty()) continue;
     int back = rng.range(1, 12);
     int year = today_y, month = today_m - back;
     while (month < 1) { month += 12; --year; }
@@ -411,7 +436,11 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
     // Build the invoices in memory (one envoi at a time), sorted by destination.
     std::vector<model::Invoice> invoices;
     uint64_t envoi_lines = 0;
-    const auto& pool = by_federation[static_cast<size_t>(u)];
+    std::unordered_set<uint32_t> used_in_envoi;  // members given an engine-level error here
+    const auto& pool = billable_by_federation[static_cast<size_t>(u)];
+    // Engine-level errors injected in this envoi: invoice number -> kind (one line each).
+    enum class EngineError { None, MedicalHouse, HospitalStay, WrongMutuality };
+    std::unordered_map<uint64_t, EngineError> engine_errors;
     while (envoi_lines < target) {
       const Member& m = members[pool[rng.below(pool.size())]];
       model::Invoice inv;
@@ -459,7 +488,53 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
         performer = prov.nurses.empty() ? prov.inami : providers[prov.nurses[rng.below(prov.nurses.size())]].inami;
         kind = Kind::Nurse;
       }
-      if (kind == Kind::Nurse) {
+      // Now and then an invoice of one line the engine must refuse (not a format error).
+      if (!o.error_rate || !rng.chance(o.error_rate)) {
+        // an ordinary invoice, below
+      } else {
+        EngineError want = static_cast<EngineError>(1 + rng.below(3));
+        if (kind == Kind::Specialist && want == EngineError::MedicalHouse) want = EngineError::HospitalStay;
+        model::Date date = ymd(year, month, rng.range(1, dim));
+        const auto& episodes = (want == EngineError::MedicalHouse ? houses : stays)[static_cast<size_t>(u)];
+        const Member* who = nullptr;
+        if (want != EngineError::WrongMutuality)
+          for (int tries = 0; tries < 64 && !episodes.empty() && !who; ++tries) {
+            const Episode& ep = episodes[rng.below(episodes.size())];
+            const Member& cand = members[ep.member];
+            // One episode only: a stay and a contract together would give two codes.
+            if (date >= ep.from && (!ep.to || date <= ep.to) && cand.ct1 != 0 && cand.episodes == 1 &&
+                !used_in_envoi.count(ep.member)) {
+              who = &cand;
+              used_in_envoi.insert(ep.member);
+            }
+          }
+        if (!who) want = EngineError::WrongMutuality;
+        if (who) {
+          inv.affiliation = who->mutuality;
+          inv.niss = who->niss;
+          inv.sex = who->sex;
+          inv.ct1 = who->ct1;
+          inv.ct2 = who->ct2;
+        } else {
+          // Another mutuality of the member's union: the fund does not know the member there.
+          int nn = std::stoi(m.mutuality.substr(1));
+          inv.affiliation = fmt::format("{}{:02d}", m.mutuality[0], nn % 30 + 1);
+        }
+        std::string code = kind == Kind::Nurse ? "425014" : kind == Kind::Gp ? "101032"
+                                                     : specialist_codes[rng.below(specialist_codes.size())]->code;
+        add_line(code, date, performer);
+        auto& l = inv.lines.back();
+        // The personal share follows the CT of the member billed, not of the one first drawn.
+        l.personal_share = inv.ct1 % 10 == 1 ? l.amount / 10 : l.amount / 4;
+        l.has_eid = false;
+        l.eid_read_date = 0;
+        l.eid_time_hhmm = 0;
+        inv.billing_type = 0;
+        engine_errors[inv.number] = want;
+      }
+      if (engine_errors.count(inv.number)) {
+        // done: the one-line invoice above
+      } else if (kind == Kind::Nurse) {
         int days = rng.range(1, 8), start = rng.range(1, dim);
         for (int d = 0; d < days && envoi_lines + inv.lines.size() < target; ++d) {
           model::Date date = ymd(year, month, std::min(dim, start + d));
@@ -503,14 +578,54 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       Inject kind;
     };
     std::vector<Planned> tamper_plan;
-    uint64_t record = 2;  // ET 10 is record 1
+    // What the engine must answer besides the injected codes: the cascades (DOMAIN.md,
+    // "Decisions"). A rejected line takes its ET 51 / 52 with it (510119 / 520119), and a
+    // rejected nursing line the other nursing lines of the patient that day in this envoi
+    // (500118, with their ET 51 / 52). Gathered per (patient, day), settled after the loop.
+    struct DayLine {
+      uint64_t record;
+      std::vector<std::pair<uint64_t, const char*>> attached;  // record, block code
+      bool cause = false;     // rejected by its injected error, with its code and day intact
+      bool rejected = false;  // rejected by an injected error of its own
+    };
+    std::map<std::pair<std::string, model::Date>, std::vector<DayLine>> nursing_days;
+    // found_by: "validate" when the file alone shows it, "adjudicate" when it takes the fund's
+    // data or the cascades.
+    auto expect = [&](uint64_t rec, const char* type, const char* zone, const char* kind, const char* code,
+                      const char* found_by = "adjudicate") {
+      truth.row(fmt::format("{},{},{},{},{},{},{}", name, rec, type, zone, kind, code, found_by));
+    };
+    uint64_t record = 2;  // ET 10 is record 1, the first ET 20 record 2
     for (auto& inv : invoices) {
-      ++record;  // ET 20
+      const uint64_t et20_record = record++;
+      auto engine = engine_errors.find(inv.number);
       for (auto& p : inv.lines) {
         uint64_t line_record = record++;
-        if (p.has_commitment) ++record;
-        if (p.has_eid) ++record;
-        if (!rng.chance(o.error_rate)) continue;
+        DayLine day{line_record, {}};
+        if (p.has_commitment) day.attached.emplace_back(record++, "510119");
+        if (p.has_eid) day.attached.emplace_back(record++, "520119");
+        const bool nursing = p.nomenclature.compare(0, 2, "42") == 0;
+        auto keep_day = [&] {
+          if (nursing) nursing_days[{inv.niss, p.first_date}].push_back(day);
+        };
+        if (engine != engine_errors.end()) {
+          // The one line of an engine-level error: its code, nothing else injected.
+          switch (engine->second) {
+            case EngineError::MedicalHouse: expect(line_record, "50", "", "medical_house", "500450"); break;
+            case EngineError::HospitalStay: expect(line_record, "50", "", "hospital_stay", "500545"); break;
+            case EngineError::WrongMutuality:
+              expect(et20_record, "20", "7", "wrong_mutuality", "200742");
+              expect(line_record, "50", "", "cascade", "500119");
+              break;
+            case EngineError::None: break;
+          }
+          ++summary.injected;
+          continue;
+        }
+        if (!rng.chance(o.error_rate)) {
+          keep_day();
+          continue;
+        }
         auto kind = static_cast<Inject>(1 + rng.below(5));
         if (p.has_eid || p.has_commitment) kind = kind == Inject::NomenclatureCheck ? Inject::RecordCheck : kind;
         if (inv.billing_type == 3 && kind == Inject::AmountSign) kind = Inject::RecordCheck;
@@ -518,6 +633,10 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
         const char* kind_name = "";
         const char* zone = "";
         const char* code = "";
+        day.rejected = true;
+        // A changed code or an impossible date leaves no nursing day to take along.
+        day.cause = kind != Inject::NomenclatureCheck && kind != Inject::ImpossibleDate;
+        keep_day();
         switch (kind) {
           case Inject::NomenclatureCheck: {
             char& last = p.nomenclature[5];
@@ -549,10 +668,21 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
             break;
           case Inject::None: break;
         }
-        truth.row(fmt::format("{},{},50,{},{},{}", name, line_record, zone, kind_name, code));
+        expect(line_record, "50", zone, kind_name, code, "validate");
+        for (const auto& [rec, block] : day.attached) expect(rec, rec == line_record + 1 && p.has_commitment ? "51" : "52", "", "cascade", block);
         ++summary.injected;
       }
       ++record;  // ET 80
+    }
+    for (const auto& [key, lines] : nursing_days) {
+      bool cause = false;
+      for (const auto& d : lines) cause = cause || d.cause;
+      if (!cause) continue;
+      for (const auto& d : lines) {
+        if (d.rejected) continue;
+        expect(d.record, "50", "", "cascade", "500118");
+        for (const auto& [rec, block] : d.attached) expect(rec, block[1] == '1' ? "51" : "52", "", "cascade", block);
+      }
     }
 
     auto out = FileWriter::create(path);
