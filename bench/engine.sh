@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole-run measurements of the adjudication engine for docs/performance.md, at the issue's
 # sizes: a world of 1M members and 10k providers, 20M history lines, ten envois of 100k lines.
-#  1. mutua gen (10 senders, envois filled to 100k lines, no test files);
+#  1. mutua gen (10 senders, envois filled to 100k lines, no test files, no injected errors: the
+#     envois are accepted, so their 1M lines are written to history as in production);
 #  2. mutua refdata import into an SQLite store; load_history puts 20M lines in it;
 #  3. Google Benchmark of the engine core (rules only, data in memory, one core), with the
 #     preparation steps and the cost of each rule family;
@@ -23,7 +24,7 @@ bin=$dir/bin
   echo
   echo "## world: mutua gen (1M members, 10k providers, ten envois of 100k lines)"
   timed $bin/mutua gen --seed 7 --members 1000000 --providers 10000 --lines 1000000 --envoi-lines 100000 \
-    --senders 10 --test-files 0 --out "$dir/world" 2>&1 | tail -n 2
+    --senders 10 --test-files 0 --error-rate 0 --out "$dir/world" 2>&1 | tail -n 2
   echo
   echo "## mutua refdata import"
   timed $bin/mutua refdata import "$dir/world/refdata" --db "$dir/base.db" 2>&1 | tail -n 2

@@ -95,6 +95,37 @@ TEST(EndToEnd, EveryRecordGetsExactlyTheCodesTheGeneratorInjected) {
                         "prescriber_check_digit", "nomenclature_check_digit", "impossible_date", "amount_without_sign"})
     EXPECT_GT(kinds[k], 0u) << "no " << k << " in the ground truth";
   std::printf("%zu envois, %zu expected codes, agreement %s\n", envois.size(), compared, disagreements ? "NO" : "100%");
+
+  // The provider's pre-flight with the same reference data predicts the fund's answer line for
+  // line: `mutua validate --refdata` runs the same engine on a store in memory.
+  std::string report;
+  int vrc = run("validate --json --list 10000000 --today 2026-11-23 --refdata " + dir + "/refdata" + files, &report);
+  EXPECT_EQ(vrc, rc == 0 ? 0 : 1);
+  auto v = nlohmann::json::parse(report.substr(report.find('{')));
+  std::map<std::string, Codes> predicted;
+  for (const auto& c : v["codes"])
+    for (const auto& f : c["findings"])
+      if (f["record"].get<uint64_t>() > 0)
+        predicted[fs::path(f["file"].get<std::string>()).stem().string()].insert(
+            {f["record"].get<uint64_t>(), c["code"].get<std::string>()});
+  size_t differences = 0;
+  for (const auto& e : envois) {
+    std::string stem = fs::path(e).stem().string();
+    if (predicted[stem] != got[stem] && ++differences <= 10)
+      ADD_FAILURE() << stem << ": validate --refdata predicted " << predicted[stem].size() << " codes, adjudicate gave "
+                    << got[stem].size();
+  }
+  EXPECT_EQ(differences, 0u);
+  // And the same answer for each envoi.
+  std::map<std::string, std::string> answer;
+  for (const auto& p : v["predicted"]) answer[fs::path(p["file"].get<std::string>()).stem().string()] = p["message"];
+  for (auto& f : fs::directory_iterator(dir + "/responses")) {
+    std::string name = f.path().filename().string();
+    if (f.path().extension() != ".efact" || name.find(".920098.") != std::string::npos) continue;
+    std::string stem = name.substr(0, name.find('.'));
+    EXPECT_EQ(answer[stem], name.substr(stem.size() + 1, 6)) << stem;
+  }
+  EXPECT_EQ(answer.size(), envois.size());
 }
 
 }  // namespace

@@ -1,10 +1,17 @@
 #include <cstdio>
 #include <iostream>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.h"
 #include "cli/dates.h"
 #include "cli/progress.h"
+#include "mutua/engine/adjudicate.h"
+#include "mutua/model/refdata.h"
 #include "mutua/preflight.h"
+#include "mutua/store/sqlite.h"
+#include "rules/lines/adjudication.h"
 
 namespace mutua::cli {
 
@@ -15,6 +22,7 @@ void add_validate(CLI::App& app) {
     bool json = false;
     size_t list = 100;
     std::string language = "fr";
+    std::string refdata;
   };
   auto opts = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("validate",
@@ -26,6 +34,12 @@ void add_validate(CLI::App& app) {
   cmd->add_option("--today", opts->today, "Date that date rules judge against (YYYY-MM-DD); default: the system date");
   cmd->add_flag("--json", opts->json, "Print the report as JSON");
   cmd->add_option("--list", opts->list, "Findings listed per code (all are counted)")->capture_default_str();
+  cmd->add_option("--refdata", opts->refdata,
+                  "Also run the fund's engine on what the provider knows: the reference CSV files of this directory "
+                  "(docs/refdata.md; members, insurability, nomenclature... as far as known). The files are judged in "
+                  "the order given, each seeing the lines of the ones before as history; the report adds the "
+                  "engine's codes and the predicted answer (920900, 920099 or 920999) of each file")
+      ->check(CLI::ExistingDirectory);
   cmd->add_option("--lang", opts->language, "Label language in the text report: fr or nl")
       ->check(CLI::IsMember({"fr", "nl"}))
       ->capture_default_str();
@@ -44,7 +58,62 @@ void add_validate(CLI::App& app) {
         opts->files, options,
         [](uint64_t done, uint64_t total, void* user) { static_cast<Progress*>(user)->update(done, total, " bytes"); },
         &bar);
-    std::cout << (opts->json ? engine::render_json(report, options) : engine::render_text(report, options));
+    // Pre-flight with the engine: the same pipeline as `mutua adjudicate`, on a store in memory.
+    nlohmann::json predicted = nlohmann::json::array();
+    std::string predicted_text;
+    if (!opts->refdata.empty()) {
+      auto tables = model::read_refdata_dir(opts->refdata);
+      std::vector<Error> problems;
+      auto parsed = tables ? model::parse_refdata(*tables, opts->refdata, problems) : Result<model::RefData>(fail(tables.error()));
+      auto store = store::open_sqlite(":memory:");
+      if (!parsed || !store || !(*store)->replace_refdata(*tables)) {
+        for (const auto& p : problems) std::fprintf(stderr, "%s\n", p.to_string().c_str());
+        std::fprintf(stderr, "mutua validate: --refdata %s cannot be used\n", opts->refdata.c_str());
+        exit_code() = 2;
+        return;
+      }
+      engine::AdjudicateOptions adj;
+      adj.today = options.today;
+      for (const auto& file : opts->files) {
+        auto r = engine::adjudicate_file(file, **store, adj);
+        if (!r) {
+          std::fprintf(stderr, "mutua validate: %s: %s\n", file.c_str(), r.error().to_string().c_str());
+          exit_code() = 2;
+          return;
+        }
+        predicted.push_back({{"file", file}, {"message", r->message}, {"summary", r->summary},
+                             {"error_rate", fmt::format("{}.{:02d}", r->envoi.error_rate_bp / 100, r->envoi.error_rate_bp % 100)}});
+        predicted_text += fmt::format("{}: predicted answer {}\n", file, r->message);
+        for (const auto& line : r->summary) predicted_text += "  " + line + "\n";
+        if (!r->parsed || !r->verdicts) continue;
+        const auto& e = *r->parsed;
+        for (size_t i = 0; i < e.records.size(); ++i)
+          for (const auto& v : r->verdicts->by_record[i]) {
+            if (v.rule == "file") continue;  // already in the report, from the file checks
+            rules::Finding f;
+            f.code = v.code;
+            f.type = v.type;
+            f.file = file;
+            f.record = e.records[i].number;
+            f.record_type = std::string(record_kind_name(e.records[i].kind));
+            f.message = v.comment.empty() ? v.rule : v.comment;
+            for (const char* k : {"code", "date", "niss"})
+              if (auto it = v.facts.find(k); it != v.facts.end()) f.value += (f.value.empty() ? "" : " ") + it->second;
+            report.findings.add(std::move(f));
+          }
+      }
+    }
+    if (opts->json) {
+      auto j = nlohmann::json::parse(engine::render_json(report, options));
+      if (!opts->refdata.empty()) {
+        j["predicted"] = predicted;
+        j["exit_code"] = report.exit_code();
+      }
+      std::cout << j.dump(1) << "\n";
+    } else {
+      std::cout << engine::render_text(report, options);
+      if (!predicted_text.empty()) std::cout << "\nWith the reference data of " << opts->refdata << ":\n" << predicted_text;
+    }
     exit_code() = report.exit_code();
   });
 }
