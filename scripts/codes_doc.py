@@ -72,6 +72,61 @@ for c in ['100721', '100724']:
 for p in project:
     mark(p['code'], 'project code')
 
+# The engine's rule families (src/rules/lines/*.cpp): every code a family gives, with the
+# scenarios (tests/scenarios/*.scn) that expect it.
+engine = {}
+for path in sorted(glob.glob('src/rules/lines/*.cpp')):
+    text = open(path).read()
+    # Only codes a family gives (an add( call); the cascades' block codes are returned by a helper.
+    for m in re.finditer(r'add\([^;]*?"([0-9]{4}[0-9A-Z][0-9])"|return[^;]*"(510119)"[^;]*"(520119)"', text):
+      for code in filter(None, m.groups()):
+        if code in official or code in ('5004K6', '5004K3', '5004G3', '5004K0', '5004L0'):
+            engine.setdefault(code, 'rules/lines/' + path.split('/')[-1])
+engine.setdefault('200742', 'rules/lines/insurability.cpp')
+# Codes chosen by a condition or from data/rules/parameters.tsv rather than written in an add( call.
+for code in ('500444', '500445'):
+    engine.setdefault(code, 'rules/lines/cumulation.cpp')
+engine.setdefault('5004K6', 'rules/lines/pathways.cpp (code from data/rules/parameters.tsv)')
+engine.setdefault('500119', 'rules/lines/cascades.cpp')
+scenarios = collections.defaultdict(list)
+for path in sorted(glob.glob('tests/scenarios/*.scn')):
+    for n, line in enumerate(open(path), 1):
+        if line.startswith('expect') and 'codes=' in line:
+            for c in re.search(r'codes=(\S+)', line).group(1).split(','):
+                scenarios[c].append(f"{path.split('/')[-1]}:{n}")
+        elif line.startswith('scenario') and not line.startswith('scenario near miss'):
+            # A scenario whose title names the code it shows (record-level codes such as 101420
+            # on the ET 10 are checked through the answer the scenario expects).
+            for c in re.findall(r'\b(\d{6}|5004[A-Z]\d)\b', line):
+                scenarios[c].append(f"{path.split('/')[-1]}:{n}")
+        if line.startswith('expect') and 'also=' in line:
+            for c in re.search(r'also=(\S+)', line).group(1).split(','):
+                if c not in ('920098',):
+                    scenarios[c].append(f"{path.split('/')[-1]}:{n}")
+for code, where in engine.items():
+    impl.setdefault(code, where)
+
+# Why a fund-data code is not judged yet, from what its label asks about.
+reasons = [
+    (r'accord|médecin-conseil|conseil', 'advisor agreements: only the decisions mutua models (A/N/D/O/R, 500434/500446/500449/500548/500648) are checked'),
+    (r'cumul|incompatible', 'cumulation: the ban table (cumulations.csv) covers code pairs; this variant is not modelled'),
+    (r'maximum|plafond|nombre', 'ceilings and counts other than max units per period (502255) are not modelled'),
+    (r'hospitalis|séjour|établissement|service', 'stay establishment / service checks (ET 20 zones 5-6 against the stay) are not written yet'),
+    (r'assurabilit|en règle|CT1|CT2|titulaire|affili', 'insurability variants beyond F200742 / 500820 / 500840 / 500522 / 500622 are not modelled'),
+    (r'prescri', 'prescription rules beyond "needs a prescriber" (dates, prescriber qualification) are not modelled'),
+    (r'dispensateur|qualification|agréé|convention|numéro INAMI|INAMI', 'provider registers (accreditation, convention status, qualifications per date) are not in the reference files yet'),
+    (r'tarif|montant|intervention|supplément|honoraire', 'amounts other than fee, personal share and their preferential variant are not modelled'),
+    (r'palliatif', 'palliative forfeits beyond the notification dates are not modelled'),
+    (r'trajet|maison médicale|forfait', 'pathway / medical-house variants beyond 5004K6, 500403 and 500450 are not modelled'),
+    (r'décès|âge|sexe', 'patient facts (death, age limits) other than sex are not in members.csv yet'),
+    (r'déjà', 'duplicates across funds or periods other than 500423 / 502255 are not modelled'),
+]
+def fund_reason(label):
+    for pattern, why in reasons:
+        if re.search(pattern, label, re.I):
+            return why
+    return 'needs reference data mutua does not model yet'
+
 fund = re.compile(r"O\.A|OA\b|inconnu|accord|médecin-conseil|conseil|déjà|cumul|maximum|plafond|assurabilit|en règle|"
                   r"hospitalis|maison médicale|trajet|CT1|dispensateur non habilité|qualification|tarif|montant intervention|"
                   r"sanction|notification|agréé|convention|intervention personnelle|supplément|palliatif|incompatible|"
@@ -82,7 +137,10 @@ older = re.compile(r"< 0?20[01]\d{3}|< 20[01]\d{5}")
 rows, counts = [], collections.Counter()
 for c in codes + [dict(code=p['code'], type=p['type'], record_type=p['record_type'], zone=p['zone'], label_fr=p['label_fr']) for p in project]:
     code = c['code']
-    if code in impl:
+    if code in engine:
+        test = ', '.join(scenarios.get(code, [])[:2]) or ('tests/end_to_end_test.cpp (ground truth)' if code in ('500119', '510119', '520119', '200742') else 'no scenario yet')
+        status, where = 'implemented (engine)', f"{engine[code]}; scenario: {test}"
+    elif code in impl:
         test = ', '.join(cases.get(code, [])[:2]) or ('tests/gen_test.cpp (ground truth)' if code in ('500501', '501905', '509902') else 'family (see the rule file)')
         status, where = 'implemented', f"{impl[code]}; test: {test}"
     elif paper.search(c['label_fr']):
@@ -90,7 +148,7 @@ for c in codes + [dict(code=p['code'], type=p['type'], record_type=p['record_typ
     elif older.search(c['label_fr']):
         status, where = 'not decidable from the file', 'applies only to billing periods before the condition in its label'
     elif fund.search(c['label_fr']):
-        status, where = 'needs fund data', 'engine issue (reference data: members, providers, nomenclature, history)'
+        status, where = 'needs fund data, not implemented', fund_reason(c['label_fr'])
     else:
         status, where = 'not implemented yet', 'file-only in principle; no rule written yet'
     counts[status] += 1
@@ -105,9 +163,12 @@ with open('docs/codes.md', 'w') as out:
               'taktik/freehealth-connector `src/main/resources/be/errors/EfactErrors.json` (2018–2019\n'
               'snapshot of the INAMI list; some "≠"/"≥" signs show as "?"). Project codes (`Z…`) are\n'
               'mutua\'s own, for findings the official list has no code for (`data/codes/project-codes.tsv`).\n\n'
-              'The split between "needs fund data" and "not implemented yet" is made from the labels\n'
-              '(keywords such as "inconnu dans le fichier de l\'O.A.", "accord", "cumul"): a first sort,\n'
-              'to be refined code by code by the engine issue.\n\n')
+              '"implemented (engine)": a rule family of the adjudication engine gives the code\n'
+              '(`src/rules/lines/`, found in the code) and the scenarios of `tests/scenarios/` that\n'
+              'expect it are named. "implemented": the file checks (`mutua validate`). The split of the\n'
+              'rest between "needs fund data, not implemented" (with what is missing) and "not implemented\n'
+              'yet" is made from the labels (keywords such as "inconnu dans le fichier de l\'O.A.",\n'
+              '"accord", "cumul"): a sort by keyword, not yet reviewed code by code.\n\n')
     out.write('| status | codes |\n|---|---|\n')
     for k, v in sorted(counts.items()):
         out.write(f'| {k} | {v} |\n')
