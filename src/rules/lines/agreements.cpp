@@ -38,7 +38,7 @@ class AgreementRules final : public LineRules {
           }
         }
       if (covering) {
-        ctx.verdicts.note(l.record, "agreements",
+        MUTUA_NOTE(ctx.verdicts, l.record, "agreements",
                           fmt::format("agreement A for {} from {} to {}", l.code, model::dmy(covering->valid_from),
                                       model::dmy(covering->valid_to)));
         continue;

@@ -66,7 +66,7 @@ class CumulationRules final : public LineRules {
         if (!found)
           ctx.verdicts.add(l.record, "500464", "cumulation", {{"required", pre->required}, {"code", l.code}});
         else
-          ctx.verdicts.note(l.record, "cumulation", fmt::format("prerequisite {} found", pre->required));
+          MUTUA_NOTE(ctx.verdicts, l.record, "cumulation", fmt::format("prerequisite {} found", pre->required));
       }
     }
   }

@@ -42,12 +42,12 @@ class InsurabilityRules final : public LineRules {
         ctx.committed[li] = ok;
         all_committed = all_committed && ok;
         if (c)
-          ctx.verdicts.note(l.record, "insurability",
+          MUTUA_NOTE(ctx.verdicts, l.record, "insurability",
                             fmt::format("payment commitment {} of {} {} for {}", c->number, model::dmy(c->consulted),
                                         ok ? "covers" : "does not cover", model::dmy(l.first)));
       }
       if (!inv.commitment.empty() && !c)
-        ctx.verdicts.note(inv.et20, "insurability", "payment commitment " + inv.commitment + " unknown to the fund");
+        MUTUA_NOTE(ctx.verdicts, inv.et20, "insurability", "payment commitment " + inv.commitment + " unknown to the fund");
 
       const bool known = f && f->member && f->member->mutuality == inv.affiliation;
       if (!known && !c) {
@@ -62,7 +62,7 @@ class InsurabilityRules final : public LineRules {
                              {{"niss", inv.niss}, {"commitment", c->number}, {"until", model::dmy(model::add_days(c->consulted, days))}});
         continue;
       }
-      ctx.verdicts.note(inv.et20, "insurability",
+      MUTUA_NOTE(ctx.verdicts, inv.et20, "insurability",
                         known ? fmt::format("member {} of mutuality {}", inv.niss, inv.affiliation)
                               : "member not known, covered by the payment commitment");
       for (size_t li : inv.lines) {
@@ -85,7 +85,7 @@ class InsurabilityRules final : public LineRules {
           ctx.verdicts.add(l.record, "500840", "insurability", {{"date", model::dmy(l.first)}});
           continue;
         }
-        ctx.verdicts.note(l.record, "insurability",
+        MUTUA_NOTE(ctx.verdicts, l.record, "insurability",
                           fmt::format("CT1/CT2 {} on {} at the fund", ct(first->ct1, first->ct2), model::dmy(l.first)));
         if (first->ct1 != inv.ct1 || first->ct2 != inv.ct2)
           ctx.verdicts.add(l.record, "500522", "insurability",

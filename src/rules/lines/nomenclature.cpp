@@ -28,7 +28,7 @@ class NomenclatureRules final : public LineRules {
                           {"why", ctx.ref.code_known(l.code) ? "not in force at that date" : "unknown"}});
         continue;
       }
-      ctx.verdicts.note(l.record, "nomenclature",
+      MUTUA_NOTE(ctx.verdicts, l.record, "nomenclature",
                         fmt::format("{} in force on {}: account {}, max {} per {}, role {}", l.code, model::dmy(l.first),
                                     r->account, r->max_units, r->max_period, r->role.empty() ? "-" : r->role));
       if (r->gmd) ctx.verdicts.add(l.record, "500433", "nomenclature", {{"code", l.code}});

@@ -110,7 +110,7 @@ class NursingRules final : public LineRules {
           ctx.verdicts.add(l.record, "500453", "nursing", std::move(facts));
           continue;
         }
-        ctx.verdicts.note(l.record, "nursing",
+        MUTUA_NOTE(ctx.verdicts, l.record, "nursing",
                           fmt::format("supplement {} with {} basic visit(s) by {}", used + 1, visits, l.provider));
         used += 1;
         code_used[l.code] = true;
@@ -185,7 +185,7 @@ class NursingRules final : public LineRules {
         }
         Date from = std::max(n->doctor_notification, n->nurse_notification);
         if (l.first >= from) {
-          ctx.verdicts.note(l.record, "nursing",
+          MUTUA_NOTE(ctx.verdicts, l.record, "nursing",
                             fmt::format("palliative notifications: doctor {}, nurse {}", model::dmy(n->doctor_notification),
                                         model::dmy(n->nurse_notification)));
           return true;

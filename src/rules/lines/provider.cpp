@@ -27,7 +27,7 @@ class ProviderRules final : public LineRules {
       ctx.verdicts.add(e.et10, "101420", "provider", {{"tiers", e.third_party}});
       return;
     }
-    ctx.verdicts.note(e.et10, "provider", fmt::format("third party {} known ({})", p->inami, p->kind));
+    MUTUA_NOTE(ctx.verdicts, e.et10, "provider", fmt::format("third party {} known ({})", p->inami, p->kind));
     if (!e.iban_a.empty() && compact(e.iban_a) != compact(p->iban_a))
       ctx.verdicts.add(e.et10, "103620", "provider", {{"iban", e.iban_a}, {"tiers", e.third_party}, {"known", p->iban_a}});
     const auto& allowed = ctx.ref.destinations(e.third_party);

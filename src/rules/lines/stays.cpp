@@ -35,7 +35,7 @@ class StayRules final : public LineRules {
         }
         if (inv.invoice_type == 1 || (r && !r->ambulatory)) continue;
         if (!h->discharge && l.eid) {
-          ctx.verdicts.note(l.record, "stays",
+          MUTUA_NOTE(ctx.verdicts, l.record, "stays",
                             fmt::format("stay at {} from {} with unknown discharge, but the eID was read: not refused",
                                         h->establishment, model::dmy(h->admission)));
           continue;

@@ -25,7 +25,7 @@ class TariffRules final : public LineRules {
       const int64_t sign = l.credit ? -1 : 1;
       if (r->fee_cents > 0 && !l.tariff_commitment) {
         int64_t expected = sign * r->fee_cents * units;
-        ctx.verdicts.note(l.record, "tariffs",
+        MUTUA_NOTE(ctx.verdicts, l.record, "tariffs",
                           fmt::format("fee {} x {} = {}, billed {}", fmt_cents(r->fee_cents), units,
                                       fmt_cents(expected), fmt_cents(l.amount)));
         if (l.amount != expected)

@@ -24,7 +24,7 @@ class UnitRules final : public LineRules {
       if (!r) continue;
       if (r->max_units > 0) {
         if (l.identical != 0 && r->max_period == "day") {
-          ctx.verdicts.note(l.record, "units", "flagged as a 2nd identical prestation of the day (Z 23)");
+          MUTUA_NOTE(ctx.verdicts, l.record, "units", "flagged as a 2nd identical prestation of the day (Z 23)");
           continue;
         }
         const int64_t key = period_key(l.first, r->max_period);
@@ -44,7 +44,7 @@ class UnitRules final : public LineRules {
             counted.push_back(other_line_facts(e, o));
           }
         }
-        ctx.verdicts.note(l.record, "units",
+        MUTUA_NOTE(ctx.verdicts, l.record, "units",
                           fmt::format("{} unit(s) of {} already in this {} (max {})", count, l.code, r->max_period,
                                       r->max_units));
         if (count + l.units > r->max_units) {
