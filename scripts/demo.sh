@@ -8,7 +8,8 @@ bash scripts/setup.sh
 bash scripts/build.sh
 rm -rf out/sample
 build/mutua gen --seed 7 --members 20000 --providers 200 --lines 50000 --error-rate 0.03 --out out/sample
-first=$(ls out/sample/envois/*.efact | head -n 1)
+envois=(out/sample/envois/*.efact)  # a glob, not `ls | head`: head closing the pipe kills ls (pipefail)
+first=${envois[0]}
 echo
 echo "== mutua validate $first"
 build/mutua validate --today 2026-11-23 --list 5 "$first" || true

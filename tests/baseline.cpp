@@ -1,6 +1,9 @@
 #include "baseline.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include <fstream>
 #include <sstream>
@@ -106,6 +109,17 @@ std::string baseline_file(Framing framing) {
   ss << in.rdbuf();
   ::unlink(path.c_str());
   return ss.str();
+}
+
+CmdResult run_mutua(const std::string& args) {
+  std::string cmd = std::string(MUTUA_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  return {WEXITSTATUS(status), out};
 }
 
 }  // namespace mutua::testing

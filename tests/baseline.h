@@ -13,4 +13,11 @@ std::vector<model::Invoice> baseline_invoices();
 std::string baseline_file(Framing framing = Framing::Flat);
 std::string temp_path(const std::string& name);
 
+// Runs the mutua binary with these arguments (stderr joined to stdout).
+struct CmdResult {
+  int code;
+  std::string out;
+};
+CmdResult run_mutua(const std::string& args);
+
 }  // namespace mutua::testing

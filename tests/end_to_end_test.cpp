@@ -22,14 +22,9 @@ namespace fs = std::filesystem;
 namespace {
 
 int run(const std::string& args, std::string* output = nullptr) {
-  std::string cmd = std::string(MUTUA_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  if (output) *output = out;
-  return WEXITSTATUS(pclose(p));
+  auto r = mutua::testing::run_mutua(args);
+  if (output) *output = std::move(r.out);
+  return r.code;
 }
 
 std::string read_all(const fs::path& p) {

@@ -17,21 +17,8 @@ using namespace mutua;
 
 namespace {
 
-struct CmdResult {
-  int code;
-  std::string out;
-};
-
-CmdResult run(const std::string& args) {
-  std::string cmd = std::string(MUTUA_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  return {WEXITSTATUS(status), out};
-}
+using mutua::testing::CmdResult;
+CmdResult run(const std::string& args) { return mutua::testing::run_mutua(args); }
 
 std::string fresh_dir(const std::string& name) {
   std::string dir = mutua::testing::temp_path(name);

@@ -61,6 +61,7 @@ class Reader {
 
   std::string name_;
   int fd_ = -1;
+  Result<void> start_in_memory(std::string_view data, std::string name, ReaderOptions options);
   std::string memory_;     // from_string input
   std::string_view view_;  // what is read in memory: memory_ or the caller's bytes
   size_t memory_pos_ = 0;

@@ -67,7 +67,9 @@ void add_validate(CLI::App& app) {
       auto parsed = tables ? model::parse_refdata(*tables, opts->refdata, problems) : Result<model::RefData>(fail(tables.error()));
       auto store = store::open_sqlite(":memory:");
       if (!parsed || !store || !(*store)->replace_refdata(*tables)) {
-        for (const auto& p : problems) std::fprintf(stderr, "%s\n", p.to_string().c_str());
+        for (const auto& p : problems)  // file:line: column, as `mutua refdata import` says it
+          std::fprintf(stderr, "%s:%llu: %s\n", p.file.c_str(), static_cast<unsigned long long>(p.record),
+                       p.message.c_str());
         std::fprintf(stderr, "mutua validate: --refdata %s cannot be used\n", opts->refdata.c_str());
         exit_code() = 2;
         return;

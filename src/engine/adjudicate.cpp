@@ -210,13 +210,14 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
   rec.test = e->test;
   rec.federation = e->federation;
 
-  // The provider's language for comments.
-  auto tables = store.load_refdata_for([&] {
+  // The envoi's patients, once: their reference data now, their history for the rules.
+  const std::vector<std::string> patients = [&] {
     std::set<std::string> niss;
     for (const auto& l : e->lines) niss.insert(l.niss);
     for (const auto& inv : e->invoices) niss.insert(inv.niss);
     return std::vector<std::string>(niss.begin(), niss.end());
-  }());
+  }();
+  auto tables = store.load_refdata_for(patients);
   if (!tables) return fail(tables.error());
   auto shared = store.shared_refdata();
   if (!shared) return fail(shared.error());
@@ -225,7 +226,7 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
   if (!ref_data) return fail(ref_data.error());
   model::RefIndex ref(*ref_data, **shared);
   lap("reference data");
-  std::string language = "fr";
+  std::string language = "fr";  // the provider's, for comments
   if (const auto* p = ref.provider(e->third_party)) language = p->language;
   verdicts->language = language;
 
@@ -293,11 +294,7 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
     }
   } else {
     // Adjudication against the fund's data and history.
-    auto history = store.history([&] {
-      std::set<std::string> niss;
-      for (const auto& l : e->lines) niss.insert(l.niss);
-      return std::vector<std::string>(niss.begin(), niss.end());
-    }(), options.history_before);
+    auto history = store.history(patients, options.history_before);
     if (!history) return fail(history.error());
     lap("history");
     run_rules(*e, ref, *history, options.today, *verdicts);

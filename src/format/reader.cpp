@@ -40,23 +40,23 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& path, ReaderOpti
 
 Result<std::unique_ptr<Reader>> Reader::from_string(std::string data, std::string name, ReaderOptions options) {
   std::unique_ptr<Reader> r(new Reader());
-  r->name_ = std::move(name);
-  r->file_size_ = data.size();
   r->memory_ = std::move(data);
-  r->view_ = r->memory_;
-  r->buf_.resize(std::max<size_t>(options.buffer_size, 4096));
-  if (auto h = r->read_header(); !h) return fail(h.error());
+  if (auto s = r->start_in_memory(r->memory_, std::move(name), options); !s) return fail(s.error());
   return r;
 }
 
 Result<std::unique_ptr<Reader>> Reader::from_view(std::string_view data, std::string name, ReaderOptions options) {
   std::unique_ptr<Reader> r(new Reader());
-  r->name_ = std::move(name);
-  r->file_size_ = data.size();
-  r->view_ = data;
-  r->buf_.resize(std::max<size_t>(options.buffer_size, 4096));
-  if (auto h = r->read_header(); !h) return fail(h.error());
+  if (auto s = r->start_in_memory(data, std::move(name), options); !s) return fail(s.error());
   return r;
+}
+
+Result<void> Reader::start_in_memory(std::string_view data, std::string name, ReaderOptions options) {
+  name_ = std::move(name);
+  file_size_ = data.size();
+  view_ = data;
+  buf_.resize(std::max<size_t>(options.buffer_size, 4096));
+  return read_header();
 }
 
 bool Reader::fill() {
