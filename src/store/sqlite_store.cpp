@@ -2,6 +2,7 @@
 #include <zstd.h>
 
 #include <cstring>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -27,11 +28,13 @@ constexpr unsigned char kZstdMagic[4] = {0x28, 0xB5, 0x2F, 0xFD};
 
 std::string packed(std::string_view raw) {
   if (raw.size() < 512) return std::string(raw);
-  std::string out(ZSTD_compressBound(raw.size()), '\0');
-  size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), 1);
+  // The bound is as large as the input; an uninitialised buffer means only the pages the
+  // small compressed frame touches are ever faulted in (a zeroed std::string touched them all).
+  const size_t bound = ZSTD_compressBound(raw.size());
+  std::unique_ptr<char[]> buffer(new char[bound]);
+  size_t n = ZSTD_compress(buffer.get(), bound, raw.data(), raw.size(), 1);
   if (ZSTD_isError(n)) return std::string(raw);
-  out.resize(n);
-  return out;
+  return std::string(buffer.get(), n);
 }
 
 Result<std::string> unpacked(std::string blob) {
@@ -103,7 +106,7 @@ class SqliteStore final : public model::Store {
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
   Result<void> migrate() {
-    if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !r) return r;
+    if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=50000;"); !r) return r;
     if (auto r = exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !r) return r;
     int version = 0;
     {
