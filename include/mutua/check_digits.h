@@ -22,6 +22,8 @@ Verdict inami(std::string_view eleven);
 // IBAN: ISO 13616 mod-97 over the rearranged string. BadCheckDigits when the digits at
 // positions 3-4 are wrong, Malformed when the shape is wrong (country, length, characters).
 Verdict iban(std::string_view text);
+// BIC (ISO 9362): 8 or 11 characters, bank and country letters. Shape only: no check digits.
+Verdict bic(std::string_view text);
 // BCE/KBO enterprise number (10 digits): 97 - (first 8 mod 97).
 Verdict bce(std::string_view ten);
 // Nomenclature code (6 digits, or 7 with a leading 0): last digit = first five digits mod 7.

@@ -9,6 +9,9 @@ void add_gen(CLI::App& app);
 void add_refdata(CLI::App& app);
 void add_adjudicate(CLI::App& app);
 void add_explain(CLI::App& app);
+void add_settle(CLI::App& app);
+void add_ledger(CLI::App& app);
+void add_regularisation(CLI::App& app);
 // Exit code the chosen subcommand set.
 int& exit_code();
 

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/dates.h"
 #include "cli/progress.h"
+#include "cli/store_access.h"
 #include "mutua/catalog.h"
 #include "mutua/engine/adjudicate.h"
 #include "mutua/model/dates.h"
@@ -20,30 +21,6 @@ namespace mutua::cli {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string default_db() {
-  const char* env = std::getenv("MUTUA_DB");
-  return env && *env ? env : "mutua.db";
-}
-
-std::unique_ptr<model::Store> open_store(const std::string& path) {
-  auto store = store::open_sqlite(path);
-  if (!store) {
-    std::fprintf(stderr, "mutua: store %s: %s\n", path.c_str(), store.error().message.c_str());
-    exit_code() = 2;
-    return nullptr;
-  }
-  return std::move(*store);
-}
-
-void print_error(const Error& e) {
-  std::string where = e.file;
-  if (e.record) where += fmt::format(":{}", e.record);
-  std::fprintf(stderr, "%s: %s %s\n", where.c_str(), e.code.c_str(), e.message.c_str());
-}
-
-}  // namespace
 
 void add_refdata(CLI::App& app) {
   auto* cmd = app.add_subcommand("refdata", "The fund's reference data (members, providers, nomenclature...)");

@@ -316,6 +316,9 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
       } else if (!verdicts->pending(l.record)) {
         amounts.accepted[l.record] = l.amount;
         rec.accepted_cents += l.amount;
+        (l.account == 1 ? rec.accepted_b_cents : rec.accepted_a_cents) += l.amount;
+      } else {
+        rec.pending_cents += l.amount;
       }
       rec.asked_cents += l.amount;
     }
@@ -330,6 +333,7 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
     }
     rec.lines = details;
     rec.rejected_lines = rejected;
+    rec.account_c_cents = e->account_c;
     rec.error_rate_bp = details ? static_cast<int64_t>((rejected * 10000 + details / 2) / details) : 0;
     const int64_t threshold = options.threshold_bp >= 0 ? options.threshold_bp : data.number("error_rate_threshold_bp");
     const bool too_many = rec.error_rate_bp > threshold;

@@ -147,6 +147,12 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, cons
       case K::Et90:
         e->et90 = index;
         break;
+      case K::Et96: {
+        // Account C as the envoi declares it: reported by the settlement, not paid by it.
+        const int64_t c = g.num("512");
+        e->account_c = g.text("511") == "-" ? -c : c;
+        break;
+      }
       default:
         break;
     }

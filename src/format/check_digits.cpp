@@ -102,6 +102,16 @@ Verdict iban(std::string_view text) {
   return iban_mod97(rearranged) == 1 ? Verdict::Valid : Verdict::BadCheckDigits;
 }
 
+Verdict bic(std::string_view s) {
+  // ISO 9362: bank (4 letters), country (2 letters), location (2), optional branch (3).
+  if (s.size() != 8 && s.size() != 11) return Verdict::Malformed;
+  auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  auto alnum = [&](char c) { return upper(c) || (c >= '0' && c <= '9'); };
+  for (size_t i = 0; i < s.size(); ++i)
+    if (i < 6 ? !upper(s[i]) : !alnum(s[i])) return Verdict::Malformed;
+  return Verdict::Valid;
+}
+
 Verdict bce(std::string_view s) {
   if (s.size() != 10) return Verdict::Malformed;
   if (!all_digits(s)) return Verdict::NotNumeric;

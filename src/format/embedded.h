@@ -14,4 +14,5 @@ std::string_view rule_parameters();
 std::string_view rule_comments();
 std::string_view sqlite_001_init();
 std::string_view sqlite_002_refdata_version();
+std::string_view sqlite_003_ledger();
 }  // namespace mutua::embedded

@@ -257,7 +257,7 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
   std::vector<size_t> gps;
   const char* bics[] = {"GEBABEBB", "KREDBEBB", "BBRUBEBB", "GKCCBEBB", "AXABBE22", "NICABEBB"};
   {
-    Csv prov(o.out + "/refdata/providers.csv", "inami,kind,qualification,bce,iban_a,bic_a,iban_b,bic_b,grouping");
+    Csv prov(o.out + "/refdata/providers.csv", "inami,kind,qualification,bce,iban_a,bic_a,iban_b,bic_b,grouping,name");
     Csv dest(o.out + "/refdata/provider_destinations.csv", "inami,union,destination,puc");
     if (!prov.ok()) return fail(prov.error());
     if (!dest.ok()) return fail(dest.error());
@@ -311,8 +311,16 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
     for (size_t i = 0; i < providers.size(); ++i) {
       const Provider& p = providers[i];
       const char* kind = p.kind == Kind::Nurse ? "nurse" : p.kind == Kind::Gp ? "gp" : p.kind == Kind::Specialist ? "specialist" : "grouping";
-      prov.row(fmt::format("{},{},{},{},{},{},{},{},{}", p.inami, kind, p.inami.substr(8), p.bce, p.iban_a, p.bic_a, p.iban_b,
-                           p.bic_b, grouping_of[i]));
+      // Names from the INAMI number, not the random stream: the rest of the world is unchanged.
+      static const char* surnames[] = {"Peeters", "Janssens", "Maes",   "Jacobs",  "Mertens", "Willems",
+                                       "Claes",   "Goossens", "Dubois", "Lambert", "Lefèvre", "Dupont",
+                                       "Hermans", "De Smet",  "Renard", "François"};
+      const char* surname = surnames[std::stoull(p.inami) % 16];
+      std::string name = p.kind == Kind::Nurse ? fmt::format("Infirmière {}", surname)
+                         : p.kind == Kind::Grouping ? fmt::format("Soins à domicile {} SRL", surname)
+                                                    : fmt::format("Dr {}", surname);
+      prov.row(fmt::format("{},{},{},{},{},{},{},{},{},{}", p.inami, kind, p.inami.substr(8), p.bce, p.iban_a, p.bic_a,
+                           p.iban_b, p.bic_b, grouping_of[i], name));
     }
     if (auto r = prov.close(); !r) return fail(r.error());
     if (auto r = dest.close(); !r) return fail(r.error());

@@ -251,6 +251,7 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          if (!p.member_of.empty()) p.member_of = r.digits("grouping", 11);
          p.grouping = !p.inami.empty() && p.inami[0] == '9';
          p.language = r.one_of("language", {"fr", "nl"}, false, "fr");
+         p.name = r.text("name");
          if (r.ok()) d.providers.push_back(std::move(p));
        }},
       {"provider_destinations.csv", {"inami", "destination"}, [&](Row& r) {

@@ -3,6 +3,9 @@
 
 #include <cstring>
 #include <memory>
+#include <set>
+#include <tuple>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -51,7 +54,7 @@ Result<std::string> unpacked(std::string blob) {
 
 // Migrations in order; version i+1 is migrations()[i].
 std::vector<std::string_view> migrations() {
-  return {embedded::sqlite_001_init(), embedded::sqlite_002_refdata_version()};
+  return {embedded::sqlite_001_init(), embedded::sqlite_002_refdata_version(), embedded::sqlite_003_ledger()};
 }
 
 class Stmt {
@@ -282,7 +285,8 @@ class SqliteStore final : public model::Store {
       Stmt ins(db_,
                "INSERT INTO envois (third_party, year, month, number, status, test, received, file_name, "
                "content_hash, batch, error_rate_bp, lines, rejected_lines, asked_cents, accepted_cents, "
-               "refused_cents, federation) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)");
+               "refused_cents, federation, accepted_a_cents, accepted_b_cents, account_c_cents, pending_cents) "
+               "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)");
       ins.bind(1, e.third_party)
           .bind(2, int64_t{e.year})
           .bind(3, int64_t{e.month})
@@ -299,7 +303,11 @@ class SqliteStore final : public model::Store {
           .bind(14, e.asked_cents)
           .bind(15, e.accepted_cents)
           .bind(16, e.refused_cents)
-          .bind(17, e.federation);
+          .bind(17, e.federation)
+          .bind(18, e.accepted_a_cents)
+          .bind(19, e.accepted_b_cents)
+          .bind(20, e.account_c_cents)
+          .bind(21, e.pending_cents);
       if (ins.step() != SQLITE_DONE) return fail(last_error("insert envoi"));
       const int64_t id = sqlite3_last_insert_rowid(db_);
       Stmt file(db_, "INSERT INTO envoi_files (envoi_id, received, verdicts) VALUES (?1, ?2, ?3)");
@@ -359,10 +367,279 @@ class SqliteStore final : public model::Store {
     return exec("COMMIT");
   }
 
+
+  Result<model::LedgerState> ledger(bool awaiting_only, bool history_sums) override {
+    ReadTransaction tx(db_);
+    model::LedgerState st;
+    std::unordered_map<int64_t, std::pair<int64_t, int64_t>> sums;
+    if (history_sums) {
+      Stmt h(db_, "SELECT envoi_id, SUM(amount), COUNT(*) FROM history GROUP BY envoi_id");
+      int rc;
+      while ((rc = h.step()) == SQLITE_ROW) sums[h.i64(0)] = {h.i64(1), h.i64(2)};
+      if (rc != SQLITE_DONE) return fail(last_error("read history sums"));
+    }
+    {
+      Stmt e(db_, std::string("SELECT id, third_party, federation, year, month, number, received, accepted_a_cents, "
+                              "accepted_b_cents, account_c_cents, pending_cents, COALESCE(settled_run, 0) FROM envois "
+                              "WHERE status = 'accepted' AND test = 0") +
+                      (awaiting_only ? " AND settled_run IS NULL" : "") + " ORDER BY id");
+      int rc;
+      while ((rc = e.step()) == SQLITE_ROW) {
+        model::LedgerEnvoi x;
+        x.id = e.i64(0);
+        x.third_party = e.text(1);
+        x.fund = e.text(2);
+        x.year = static_cast<int>(e.i64(3));
+        x.month = static_cast<int>(e.i64(4));
+        x.number = static_cast<int>(e.i64(5));
+        x.received = model::parse_iso_date(e.text(6));
+        x.accepted_a = e.i64(7);
+        x.accepted_b = e.i64(8);
+        x.account_c = e.i64(9);
+        x.pending = e.i64(10);
+        x.settled_run = e.i64(11);
+        x.history_cents = -1;
+        if (history_sums) {
+          auto it = sums.find(x.id);
+          x.history_cents = it == sums.end() ? 0 : it->second.first;
+          x.history_lines = it == sums.end() ? 0 : it->second.second;
+        }
+        st.envois.push_back(std::move(x));
+      }
+      if (rc != SQLITE_DONE) return fail(last_error("read ledger envois"));
+    }
+    {
+      Stmt r(db_, std::string("SELECT r.id, r.third_party, r.account, r.amount_cents, r.reason, r.origin, r.recorded, "
+                              "COALESCE(r.envoi_id, 0), r.record, r.dispute_id, "
+                              "COALESCE((SELECT SUM(c.cents) FROM compensations c WHERE c.regularisation_id = r.id), 0) "
+                              "AS set_off FROM regularisations r") +
+                      (awaiting_only ? " WHERE set_off <> r.amount_cents" : "") + " ORDER BY r.id");
+      int rc;
+      while ((rc = r.step()) == SQLITE_ROW) {
+        model::Regularisation x;
+        x.id = r.i64(0);
+        x.third_party = r.text(1);
+        x.account = r.text(2).empty() ? 'A' : r.text(2)[0];
+        x.amount_cents = r.i64(3);
+        x.reason = r.text(4);
+        x.origin = r.text(5);
+        x.recorded = static_cast<model::Date>(r.i64(6));
+        x.envoi_id = r.i64(7);
+        x.record = static_cast<uint64_t>(r.i64(8));
+        x.dispute_id = r.i64(9);
+        x.set_off_cents = r.i64(10);
+        st.regularisations.push_back(std::move(x));
+      }
+      if (rc != SQLITE_DONE) return fail(last_error("read regularisations"));
+    }
+    if (awaiting_only) return st;
+    {
+      Stmt p(db_, kSelectPayment + " ORDER BY id");
+      auto payments = read_payments(p);
+      if (!payments) return fail(payments.error());
+      st.payments = std::move(*payments);
+    }
+    {
+      Stmt c(db_, "SELECT regularisation_id, payment_id, cents FROM compensations ORDER BY payment_id, regularisation_id");
+      int rc;
+      while ((rc = c.step()) == SQLITE_ROW) st.compensations.push_back({c.i64(0), c.i64(1), c.i64(2)});
+      if (rc != SQLITE_DONE) return fail(last_error("read compensations"));
+    }
+    {
+      Stmt r(db_, kSelectRun + " ORDER BY id");
+      auto runs = read_runs(r);
+      if (!runs) return fail(runs.error());
+      st.runs = std::move(*runs);
+    }
+    return st;
+  }
+
+  Result<std::vector<std::tuple<std::string, int, int64_t>>> last_sequences() override {
+    Stmt s(db_, "SELECT fund, year, MAX(sequence) FROM payments WHERE sequence > 0 GROUP BY fund, year");
+    std::vector<std::tuple<std::string, int, int64_t>> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.emplace_back(s.text(0), static_cast<int>(s.i64(1)), s.i64(2));
+    if (rc != SQLITE_DONE) return fail(last_error("read reference sequences"));
+    return out;
+  }
+
+  Result<std::optional<model::PaymentRun>> payment_run(const std::string& key) override {
+    Stmt s(db_, kSelectRun + " WHERE key = ?1");
+    s.bind(1, key);
+    auto runs = read_runs(s);
+    if (!runs) return fail(runs.error());
+    if (runs->empty()) return std::optional<model::PaymentRun>();
+    return std::optional<model::PaymentRun>(runs->front());
+  }
+
+  Result<std::vector<model::Payment>> run_payments(int64_t run_id) override {
+    Stmt s(db_, kSelectPayment + " WHERE run_id = ?1 ORDER BY id");
+    s.bind(1, run_id);
+    return read_payments(s);
+  }
+
+  Result<int64_t> record_payment_run(const model::PaymentRunOutcome& o) override {
+    if (auto r = exec("BEGIN IMMEDIATE"); !r) return fail(r.error());
+    auto r = [&]() -> Result<int64_t> {
+      const auto& run = o.run;
+      Stmt ins(db_,
+               "INSERT INTO payment_runs (key, date, execution, budget_cents, paid_cents, transfers, payment_file) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      ins.bind(1, run.key)
+          .bind(2, int64_t{run.date})
+          .bind(3, int64_t{run.execution})
+          .bind(4, run.budget_cents)
+          .bind(5, run.paid_cents)
+          .bind(6, run.transfers)
+          .bind(7, run.payment_file);
+      if (ins.step() != SQLITE_DONE) return fail(last_error("insert payment run (is its key already used?)"));
+      const int64_t run_id = sqlite3_last_insert_rowid(db_);
+      Stmt pay(db_,
+               "INSERT INTO payments (run_id, envoi_id, account, complement, fund, year, sequence, reference, "
+               "accepted_cents, compensated_cents, paid_cents, third_party, iban, bic, executed) "
+               "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+      std::vector<int64_t> payment_ids;
+      for (const auto& p : o.payments) {
+        pay.bind(1, run_id)
+            .bind(2, p.envoi_id)
+            .bind(3, std::string(1, p.account))
+            .bind(4, p.complement)
+            .bind(5, p.fund)
+            .bind(6, int64_t{p.year})
+            .bind(7, p.sequence)
+            .bind(9, p.accepted_cents)
+            .bind(10, p.compensated_cents)
+            .bind(11, p.paid_cents)
+            .bind(12, p.third_party)
+            .bind(13, p.iban)
+            .bind(14, p.bic)
+            .bind(15, int64_t{p.executed});
+        if (!p.reference.empty()) pay.bind(8, p.reference);
+        if (pay.step() != SQLITE_DONE) return fail(last_error("insert payment"));
+        pay.reset();
+        payment_ids.push_back(sqlite3_last_insert_rowid(db_));
+      }
+      std::vector<int64_t> balance_ids;
+      for (const auto& b : o.balances) {
+        auto id = insert_regularisation(b);
+        if (!id) return fail(id.error());
+        balance_ids.push_back(*id);
+      }
+      Stmt comp(db_, "INSERT INTO compensations (regularisation_id, payment_id, cents) VALUES (?1, ?2, ?3)");
+      for (const auto& c : o.compensations) {
+        int64_t reg = c.regularisation_id;
+        if (reg < 0) {
+          if (static_cast<size_t>(-reg) > balance_ids.size()) return error_of("compensation of an unknown new balance");
+          reg = balance_ids[static_cast<size_t>(-reg - 1)];
+        }
+        if (c.payment_id < 0 || static_cast<size_t>(c.payment_id) >= payment_ids.size())
+          return error_of("compensation of an unknown payment");
+        comp.bind(1, reg).bind(2, payment_ids[static_cast<size_t>(c.payment_id)]).bind(3, c.cents);
+        if (comp.step() != SQLITE_DONE) return fail(last_error("insert compensation"));
+        comp.reset();
+      }
+      // Mark the envois settled; one already settled means another run got there first.
+      std::set<int64_t> envois;
+      for (const auto& p : o.payments)
+        if (p.complement == 0) envois.insert(p.envoi_id);
+      for (int64_t id : o.settled_envois) envois.insert(id);
+      Stmt mark(db_, "UPDATE envois SET settled_run = ?1 WHERE id = ?2 AND settled_run IS NULL");
+      for (int64_t id : envois) {
+        mark.bind(1, run_id).bind(2, id);
+        if (mark.step() != SQLITE_DONE) return fail(last_error("mark envoi settled"));
+        if (sqlite3_changes(db_) != 1)
+          return error_of(fmt::format("envoi {} was settled by another payment run meanwhile; run again", id));
+        mark.reset();
+      }
+      return run_id;
+    }();
+    if (!r) {
+      (void)exec("ROLLBACK");
+      return r;
+    }
+    if (auto c = exec("COMMIT"); !c) return fail(c.error());
+    return r;
+  }
+
+  Result<int64_t> add_regularisation(const model::Regularisation& x) override {
+    auto id = insert_regularisation(x);
+    if (!id) return fail(id.error());
+    return id;
+  }
  private:
+  inline static const std::string kSelectPayment =
+      "SELECT id, run_id, envoi_id, account, complement, fund, year, sequence, COALESCE(reference, ''), "
+      "accepted_cents, compensated_cents, paid_cents, third_party, iban, bic, executed FROM payments";
+  inline static const std::string kSelectRun =
+      "SELECT id, key, date, execution, budget_cents, paid_cents, transfers, payment_file FROM payment_runs";
+
+  Result<std::vector<model::Payment>> read_payments(Stmt& s) {
+    std::vector<model::Payment> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      model::Payment p;
+      p.id = s.i64(0);
+      p.run_id = s.i64(1);
+      p.envoi_id = s.i64(2);
+      p.account = s.text(3).empty() ? 'A' : s.text(3)[0];
+      p.complement = s.i64(4);
+      p.fund = s.text(5);
+      p.year = static_cast<int>(s.i64(6));
+      p.sequence = s.i64(7);
+      p.reference = s.text(8);
+      p.accepted_cents = s.i64(9);
+      p.compensated_cents = s.i64(10);
+      p.paid_cents = s.i64(11);
+      p.third_party = s.text(12);
+      p.iban = s.text(13);
+      p.bic = s.text(14);
+      p.executed = static_cast<model::Date>(s.i64(15));
+      out.push_back(std::move(p));
+    }
+    if (rc != SQLITE_DONE) return fail(last_error("read payments"));
+    return out;
+  }
+
+  Result<std::vector<model::PaymentRun>> read_runs(Stmt& s) {
+    std::vector<model::PaymentRun> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      model::PaymentRun r;
+      r.id = s.i64(0);
+      r.key = s.text(1);
+      r.date = static_cast<model::Date>(s.i64(2));
+      r.execution = static_cast<model::Date>(s.i64(3));
+      r.budget_cents = s.i64(4);
+      r.paid_cents = s.i64(5);
+      r.transfers = s.i64(6);
+      r.payment_file = s.text(7);
+      out.push_back(std::move(r));
+    }
+    if (rc != SQLITE_DONE) return fail(last_error("read payment runs"));
+    return out;
+  }
+
+  Result<int64_t> insert_regularisation(const model::Regularisation& x) {
+    Stmt s(db_,
+           "INSERT INTO regularisations (third_party, account, amount_cents, reason, origin, recorded, envoi_id, "
+           "record, dispute_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    s.bind(1, x.third_party)
+        .bind(2, std::string(1, x.account))
+        .bind(3, x.amount_cents)
+        .bind(4, x.reason)
+        .bind(5, x.origin)
+        .bind(6, int64_t{x.recorded})
+        .bind(8, static_cast<int64_t>(x.record))
+        .bind(9, x.dispute_id);
+    if (x.envoi_id) s.bind(7, x.envoi_id);
+    if (s.step() != SQLITE_DONE) return fail(last_error("insert regularisation"));
+    return sqlite3_last_insert_rowid(db_);
+  }
+
   inline static const std::string kSelectEnvoi =
       "SELECT id, third_party, year, month, number, status, test, received, file_name, content_hash, batch, "
-      "error_rate_bp, lines, rejected_lines, asked_cents, accepted_cents, refused_cents, federation FROM envois";
+      "error_rate_bp, lines, rejected_lines, asked_cents, accepted_cents, refused_cents, federation, "
+      "accepted_a_cents, accepted_b_cents, account_c_cents, pending_cents FROM envois";
 
   Result<std::vector<EnvoiRecord>> read_envois(Stmt& s) {
     std::vector<EnvoiRecord> out;
@@ -387,6 +664,10 @@ class SqliteStore final : public model::Store {
       e.accepted_cents = s.i64(15);
       e.refused_cents = s.i64(16);
       e.federation = s.text(17);
+      e.accepted_a_cents = s.i64(18);
+      e.accepted_b_cents = s.i64(19);
+      e.account_c_cents = s.i64(20);
+      e.pending_cents = s.i64(21);
       out.push_back(std::move(e));
     }
     if (rc != SQLITE_DONE) return fail(last_error("read envois"));
@@ -490,6 +771,9 @@ class SqliteStore final : public model::Store {
       return error(m);
     }
     return {};
+  }
+  tl::unexpected<Error> error_of(const std::string& what) const {
+    return fail({.code = "Z00200", .message = what, .file = path_});
   }
   Error last_error(const std::string& what) const {
     return {.code = "Z00200", .message = fmt::format("{}: {}", what, sqlite3_errmsg(db_)), .file = path_};

@@ -40,6 +40,7 @@ struct Provider {
   bool grouping = false;       // fictitious 9... number of a grouping
   std::string member_of;       // the grouping this provider bills through, if any
   std::string language = "fr"; // fr or nl: the language of its responses
+  std::string name;            // for payment files and letters (optional)
 };
 
 struct ProviderDestination {

@@ -7,11 +7,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
 #include "mutua/error.h"
 #include "mutua/model/envoi.h"
+#include "mutua/model/ledger.h"
 #include "mutua/model/refdata.h"
 
 namespace mutua::model {
@@ -36,6 +38,9 @@ struct EnvoiRecord {
   uint64_t lines = 0, rejected_lines = 0;
   int64_t asked_cents = 0, accepted_cents = 0, refused_cents = 0;
   std::string federation;
+  // What the settlement pays: accepted per account (ET 50 zone 11), account C as the envoi's
+  // ET 96 declares it (reported, not paid here), lines pending the advisor (500434).
+  int64_t accepted_a_cents = 0, accepted_b_cents = 0, account_c_cents = 0, pending_cents = 0;
 };
 
 // An accepted line, remembered so that later envois are judged against it.
@@ -110,6 +115,19 @@ class Store {
 
   // Bulk load of history (benchmarks, migrations): one transaction.
   virtual Result<void> load_history(const std::vector<HistoryLine>& lines) = 0;
+
+  // The ledger. `awaiting_only`: the accepted envois no run has settled yet, the
+  // regularisations not wholly set off, and no payments (what a payment run needs); else
+  // everything, with each envoi's sum of history lines when `history_sums` (ledger check).
+  virtual Result<LedgerState> ledger(bool awaiting_only, bool history_sums) = 0;
+  // The last reference sequence given per fund and year.
+  virtual Result<std::vector<std::tuple<std::string, int, int64_t>>> last_sequences() = 0;
+  virtual Result<std::optional<PaymentRun>> payment_run(const std::string& key) = 0;
+  virtual Result<std::vector<Payment>> run_payments(int64_t run_id) = 0;
+  // Records a payment run, its payments, compensations and new balances, and marks its envois
+  // settled; all or nothing. Fails (nothing written) if one of them was settled meanwhile.
+  virtual Result<int64_t> record_payment_run(const PaymentRunOutcome& run) = 0;
+  virtual Result<int64_t> add_regularisation(const Regularisation& r) = 0;
 };
 
 }  // namespace mutua::model

@@ -77,6 +77,7 @@ struct Envoi {
   int number = 0, year = 0, month = 0;
   Date created = 0;
   std::string iban_a, iban_b, federation;
+  int64_t account_c = 0;       // ET 96 zones 511-512, cents
   bool test = false;
   size_t et10 = SIZE_MAX, et90 = SIZE_MAX;
   // By record index: its line / invoice index, SIZE_MAX when none.

@@ -1,0 +1,34 @@
+#include "cli/store_access.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "mutua/store/sqlite.h"
+
+namespace mutua::cli {
+
+std::string default_db() {
+  const char* env = std::getenv("MUTUA_DB");
+  return env && *env ? env : "mutua.db";
+}
+
+std::unique_ptr<model::Store> open_store(const std::string& path) {
+  auto store = store::open_sqlite(path);
+  if (!store) {
+    std::fprintf(stderr, "mutua: store %s: %s\n", path.c_str(), store.error().message.c_str());
+    exit_code() = 2;
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+void print_error(const Error& e) {
+  std::string where = e.file;
+  if (e.record) where += fmt::format(":{}", e.record);
+  std::fprintf(stderr, "%s%s%s %s\n", where.c_str(), where.empty() ? "" : ": ", e.code.c_str(), e.message.c_str());
+}
+
+}  // namespace mutua::cli

@@ -1,0 +1,18 @@
+// What every command on the store shares: where the store is, opening it, printing an error.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "mutua/error.h"
+#include "mutua/model/store.h"
+
+namespace mutua::cli {
+
+// $MUTUA_DB or ./mutua.db
+std::string default_db();
+// Opens (and migrates) the SQLite store; on failure prints why, sets exit code 2, returns null.
+std::unique_ptr<model::Store> open_store(const std::string& path);
+// file:record: code message, on stderr.
+void print_error(const Error& e);
+
+}  // namespace mutua::cli
