@@ -10,6 +10,7 @@ PACKAGES=(
   libexpected-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev libzstd-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libxml2-utils
   python3
 )
 missing=()

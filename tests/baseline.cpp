@@ -1,5 +1,6 @@
 #include "baseline.h"
 
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,6 +121,72 @@ CmdResult run_mutua(const std::string& args) {
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   int status = pclose(p);
   return {WEXITSTATUS(status), out};
+}
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::freopen(log.c_str(), "a", stdout);
+    (void)f;
+    dup2(fileno(stdout), 2);
+    std::vector<char*> argv;
+    std::string bin = MUTUA_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid, bool* killed) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (killed) *killed = WIFSIGNALED(status);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::map<std::string, std::string> files_of(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (auto& e : std::filesystem::directory_iterator(dir)) out[e.path().filename().string()] = read_all(e.path());
+  return out;
+}
+
+std::string dump(const std::string& db, const std::vector<std::string>& queries) {
+  sqlite3* h = nullptr;
+  std::string out;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(h);
+    return "cannot open " + db;
+  }
+  for (const auto& q : queries) {
+    out += "## " + q + "\n";
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(h, q.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+      out += std::string("error: ") + sqlite3_errmsg(h) + "\n";
+      continue;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      for (int c = 0; c < sqlite3_column_count(s); ++c) {
+        const void* blob = sqlite3_column_blob(s, c);
+        out.append(static_cast<const char*>(blob ? blob : ""), static_cast<size_t>(sqlite3_column_bytes(s, c)));
+        out += '|';
+      }
+      out += '\n';
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(h);
+  return out;
 }
 
 }  // namespace mutua::testing

@@ -1,6 +1,11 @@
 // A small, valid billing file that tests break one rule at a time.
 #pragma once
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "mutua/model/envoi.h"
 #include "mutua/record.h"
@@ -19,5 +24,15 @@ struct CmdResult {
   std::string out;
 };
 CmdResult run_mutua(const std::string& args);
+
+// Starts the binary with these arguments, stdout and stderr appended to `log`; returns its pid.
+pid_t spawn(const std::vector<std::string>& args, const std::string& log);
+// Waits for it; its exit code, -1 when it died of a signal (then *killed = true).
+int wait_exit(pid_t pid, bool* killed = nullptr);
+std::string read_all(const std::filesystem::path& p);
+// Every file of a directory by name.
+std::map<std::string, std::string> files_of(const std::string& dir);
+// The rows of these queries on an SQLite file, as text (columns separated by '|').
+std::string dump(const std::string& db, const std::vector<std::string>& queries);
 
 }  // namespace mutua::testing

@@ -21,56 +21,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Starts the binary with these arguments (output to a log file); returns its pid.
-pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = std::freopen(log.c_str(), "a", stdout);
-    (void)f;
-    dup2(fileno(stdout), 2);
-    std::vector<char*> argv;
-    std::string bin = MUTUA_BINARY;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
-}
+using mutua::testing::dump;
+using mutua::testing::files_of;
+using mutua::testing::read_all;
+using mutua::testing::spawn;
+using mutua::testing::wait_exit;
 
-int wait_exit(pid_t pid, bool* killed = nullptr) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (killed) *killed = WIFSIGNALED(status);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// Every row of the store's tables, in key order, as text.
-std::string dump(const std::string& db) {
-  sqlite3* h = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  std::string out;
-  const char* queries[] = {"SELECT * FROM envois ORDER BY id", "SELECT * FROM envoi_files ORDER BY envoi_id",
-                           "SELECT * FROM responses ORDER BY envoi_id, message", "SELECT * FROM history ORDER BY id"};
-  for (const char* q : queries) {
-    out += std::string("## ") + q + "\n";
-    sqlite3_stmt* s = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(h, q, -1, &s, nullptr), SQLITE_OK) << sqlite3_errmsg(h);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-      for (int c = 0; c < sqlite3_column_count(s); ++c) {
-        const void* blob = sqlite3_column_blob(s, c);
-        out.append(static_cast<const char*>(blob ? blob : ""), static_cast<size_t>(sqlite3_column_bytes(s, c)));
-        out += '|';
-      }
-      out += '\n';
-    }
-    sqlite3_finalize(s);
-  }
-  sqlite3_close(h);
-  return out;
-}
 
 int64_t count_envois(const std::string& db) {
   sqlite3* h = nullptr;
@@ -83,19 +39,6 @@ int64_t count_envois(const std::string& db) {
   }
   sqlite3_close(h);
   return n;
-}
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::map<std::string, std::string> files_of(const std::string& dir) {
-  std::map<std::string, std::string> out;
-  for (auto& e : fs::directory_iterator(dir)) out[e.path().filename().string()] = read_all(e.path());
-  return out;
 }
 
 TEST(Atomicity, KilledAtTwentyRandomMomentsTheStoreEqualsAnUninterruptedRun) {
@@ -129,11 +72,14 @@ TEST(Atomicity, KilledAtTwentyRandomMomentsTheStoreEqualsAnUninterruptedRun) {
   ASSERT_LE(straight_rc, 1) << read_all(dir + "/straight.log");
 
   // Running the finished batch again changes nothing; its time is the cost of a restart.
-  const std::string straight_dump = dump(dir + "/straight.db");
+  const std::vector<std::string> tables = {"SELECT * FROM envois ORDER BY id", "SELECT * FROM envoi_files ORDER BY envoi_id",
+                                           "SELECT * FROM responses ORDER BY envoi_id, message",
+                                           "SELECT * FROM history ORDER BY id"};
+  const std::string straight_dump = dump(dir + "/straight.db", tables);
   t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(wait_exit(spawn(args(dir + "/straight.db", dir + "/straight-out"), dir + "/straight.log")), straight_rc);
   auto restart = std::chrono::steady_clock::now() - t0;
-  EXPECT_TRUE(dump(dir + "/straight.db") == straight_dump) << "re-running a finished batch changed the store";
+  EXPECT_TRUE(dump(dir + "/straight.db", tables) == straight_dump) << "re-running a finished batch changed the store";
 
   // The same, killed again and again at random moments, then run to its end. Each run lives
   // for a restart plus a random share of the work: the kills fall all along the batch.
@@ -190,7 +136,7 @@ TEST(Atomicity, KilledAtTwentyRandomMomentsTheStoreEqualsAnUninterruptedRun) {
   EXPECT_EQ(last_rc, straight_rc) << read_all(dir + "/killed.log");
 
   const std::string& a = straight_dump;
-  const std::string b = dump(dir + "/killed.db");
+  const std::string b = dump(dir + "/killed.db", tables);
   EXPECT_GT(a.size(), 1000u);
   EXPECT_TRUE(a == b) << "the store after " << kills << " kills differs from the uninterrupted run";
   auto fa = files_of(dir + "/straight-out"), fb = files_of(dir + "/killed-out");
