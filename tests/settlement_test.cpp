@@ -15,6 +15,8 @@
 #include <set>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "baseline.h"
 #include "mutua/check_digits.h"
 #include "mutua/settlement/config.h"
@@ -306,6 +308,94 @@ TEST(PaymentPlan, AmountsInEurosNeverGoThroughFloatingPoint) {
   for (const char* bad : {"", "1.234", "12a", "1.2.3", ".5", "1.", "- 3"}) EXPECT_FALSE(parse_euros(bad)) << bad;
   EXPECT_EQ(mutua::settlement::euros(-5), "-0.05");
   EXPECT_EQ(mutua::settlement::euros(123456), "1234.56");
+}
+
+}  // namespace
+
+namespace {
+
+// Atomicity of payments: six payment runs (with regularisations to set off), each killed
+// (SIGKILL) four times at random moments before it is let to finish; the ledger tables and
+// the payment files must be exactly those of the same runs made without interruption.
+TEST(SettlementAtomicity, KilledAtTwentyFourRandomMomentsTheLedgerEqualsAnUninterruptedRun) {
+  using mutua::testing::spawn;
+  using mutua::testing::wait_exit;
+  const std::string dir = mutua::testing::temp_path("settle-kill");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto g = run_mutua("gen --seed 11 --members 3000 --providers 40 --lines 30000 --envoi-lines 1000 --error-rate 0 "
+                     "--test-files 0 --out " + dir + "/world");
+  ASSERT_EQ(g.code, 0) << g.out;
+  const std::string base = dir + "/base.db";
+  ASSERT_EQ(run_mutua("refdata import " + dir + "/world/refdata --db " + base).code, 0);
+  auto a = run_mutua("adjudicate --db " + base + " --today 2026-11-23 --out " + dir + "/responses " + dir + "/world/envois/*.efact");
+  ASSERT_LE(a.code, 1) << a.out;
+  // Regularisations on the first providers paid, so that the runs set them off.
+  auto store = mutua::store::open_sqlite(base);
+  ASSERT_TRUE(store.has_value());
+  auto st = (*store)->ledger(true, false);
+  ASSERT_TRUE(st.has_value());
+  ASSERT_GE(st->envois.size(), 20u);
+  for (size_t i = 0; i < 3; ++i) {
+    auto r = run_mutua("regularisation add --db " + base + " --provider " + st->envois[i * 5].third_party +
+                       " --amount 75.25 --reason M38 --date 2026-11-23");
+    ASSERT_EQ(r.code, 0) << r.out;
+  }
+  store->reset();
+  auto args = [&](const std::string& db, const std::string& out, int day) {
+    return std::vector<std::string>{"settle",   "--db",  db, "--config", kConfig, "--date", fmt::format("2026-11-{}", day),
+                                    "--budget", "60000", "--out", out};
+  };
+  const std::vector<std::string> ledger_tables = {
+      "SELECT * FROM payment_runs ORDER BY id", "SELECT * FROM payments ORDER BY id",
+      "SELECT * FROM regularisations ORDER BY id", "SELECT * FROM compensations ORDER BY payment_id, regularisation_id",
+      "SELECT id, settled_run FROM envois ORDER BY id"};
+
+  fs::copy_file(base, dir + "/straight.db");
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int day = 24; day < 30; ++day)
+    ASSERT_LE(wait_exit(spawn(args(dir + "/straight.db", dir + "/straight-out", day), dir + "/straight.log")), 1)
+        << read_all(dir + "/straight.log");
+  const int64_t per_run_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count() / 6;
+  const std::string straight = mutua::testing::dump(dir + "/straight.db", ledger_tables);
+  ASSERT_NE(straight.find("2026/2/0000001"), std::string::npos) << "the runs paid nothing";
+
+  fs::copy_file(base, dir + "/killed.db");
+  std::mt19937_64 rng(4242);
+  int kills = 0, after_commit = 0;
+  for (int day = 24; day < 30; ++day) {
+    // Four kills of this run (a try that ends before its kill is not counted), then let it finish.
+    for (int k = 0, tries = 0; k < 4 && tries < 40; ++tries) {
+      const auto runs_before = mutua::testing::dump(dir + "/killed.db", {"SELECT COUNT(*) FROM payment_runs"});
+      pid_t pid = spawn(args(dir + "/killed.db", dir + "/killed-out", day), dir + "/killed.log");
+      std::this_thread::sleep_for(std::chrono::microseconds(rng() % static_cast<uint64_t>(per_run_us * 12 / 10 + 1)));
+      kill(pid, SIGKILL);
+      bool killed = false;
+      wait_exit(pid, &killed);
+      kills += killed;
+      k += killed;
+      after_commit += killed && mutua::testing::dump(dir + "/killed.db", {"SELECT COUNT(*) FROM payment_runs"}) != runs_before;
+    }
+    ASSERT_LE(wait_exit(spawn(args(dir + "/killed.db", dir + "/killed-out", day), dir + "/killed.log")), 1)
+        << read_all(dir + "/killed.log");
+  }
+  std::printf("run %lld us; %d kills, %d of them after the run was recorded\n", static_cast<long long>(per_run_us), kills,
+              after_commit);
+  EXPECT_GE(kills, 20);
+  EXPECT_TRUE(mutua::testing::dump(dir + "/killed.db", ledger_tables) == straight)
+      << "the ledger after " << kills << " kills differs from the uninterrupted runs";
+  auto fa = mutua::testing::files_of(dir + "/straight-out"), fb = mutua::testing::files_of(dir + "/killed-out");
+  // The payment files (the reports say whether a run was resumed, so they may differ).
+  for (const auto& [name, bytes] : fa) {
+    if (!name.ends_with(".xml")) continue;
+    auto it = fb.find(name);
+    ASSERT_NE(it, fb.end()) << name << " missing after the kills";
+    EXPECT_TRUE(it->second == bytes) << name << " differs after the kills";
+  }
+  auto check = run_mutua("ledger check --db " + dir + "/killed.db");
+  EXPECT_EQ(check.code, 0) << check.out;
+  if (!HasFailure()) fs::remove_all(dir);
 }
 
 }  // namespace
