@@ -15,4 +15,5 @@ std::string_view rule_comments();
 std::string_view sqlite_001_init();
 std::string_view sqlite_002_refdata_version();
 std::string_view sqlite_003_ledger();
+std::string_view sqlite_004_consultations();
 }  // namespace mutua::embedded

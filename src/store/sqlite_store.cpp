@@ -54,7 +54,8 @@ Result<std::string> unpacked(std::string blob) {
 
 // Migrations in order; version i+1 is migrations()[i].
 std::vector<std::string_view> migrations() {
-  return {embedded::sqlite_001_init(), embedded::sqlite_002_refdata_version(), embedded::sqlite_003_ledger()};
+  return {embedded::sqlite_001_init(), embedded::sqlite_002_refdata_version(), embedded::sqlite_003_ledger(),
+          embedded::sqlite_004_consultations()};
 }
 
 class Stmt {
@@ -561,6 +562,48 @@ class SqliteStore final : public model::Store {
     return r;
   }
 
+  Result<std::vector<std::string>> record_consultations(const std::vector<model::Consultation>& list) override {
+    if (auto r = exec("BEGIN IMMEDIATE"); !r) return fail(r.error());
+    auto r = [&]() -> Result<std::vector<std::string>> {
+      Stmt ins(db_,
+               "INSERT INTO consultations (niss, date, insured, mutuality, ct1, ct2, holder, recorded, requested_by) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+      Stmt num(db_, "UPDATE consultations SET commitment = ?1 WHERE id = ?2");
+      std::vector<std::string> out;
+      out.reserve(list.size());
+      for (const auto& c : list) {
+        ins.bind(1, c.niss)
+            .bind(2, int64_t{c.date})
+            .bind(3, int64_t{c.insured ? 1 : 0})
+            .bind(4, c.mutuality)
+            .bind(5, int64_t{c.ct1})
+            .bind(6, int64_t{c.ct2})
+            .bind(7, int64_t{c.holder ? 1 : 0})
+            .bind(8, int64_t{c.recorded})
+            .bind(9, c.requested_by);
+        if (ins.step() != SQLITE_DONE) return fail(last_error("insert consultation"));
+        ins.reset();
+        const int64_t id = sqlite3_last_insert_rowid(db_);
+        std::string number;
+        if (c.insured) {
+          // The consultation's date and its id: unique, and it says when it was given.
+          number = fmt::format("{:08d}{:07d}", c.recorded, id);
+          num.bind(1, number).bind(2, id);
+          if (num.step() != SQLITE_DONE) return fail(last_error("number consultation"));
+          num.reset();
+        }
+        out.push_back(std::move(number));
+      }
+      return out;
+    }();
+    if (!r) {
+      (void)exec("ROLLBACK");
+      return r;
+    }
+    if (auto c = exec("COMMIT"); !c) return fail(c.error());
+    return r;
+  }
+
   Result<int64_t> add_regularisation(const model::Regularisation& x) override {
     auto id = insert_regularisation(x);
     if (!id) return fail(id.error());
@@ -758,9 +801,46 @@ class SqliteStore final : public model::Store {
       } else if (auto r = read(); !r) {
         return fail(r.error());
       }
+      if (name == "commitments.csv")
+        if (auto r = add_issued_commitments(t, niss, by_niss); !r) return fail(r.error());
       out[name] = std::move(t);
     }
     return out;
+  }
+
+  // Commitments issued by consultations, as rows of commitments.csv (line 0: not from a file).
+  Result<void> add_issued_commitments(format::Table& t, const std::vector<std::string>* niss, bool by_niss) {
+    std::vector<std::pair<std::string, std::string>> cols = {{"niss", "niss"},          {"number", "commitment"},
+                                                             {"consulted", "date"},     {"ct1", "ct1"},
+                                                             {"ct2", "ct2"},            {"mutuality", "mutuality"}};
+    std::string sql = "SELECT niss, commitment, date, ct1, ct2, mutuality FROM consultations WHERE commitment IS NOT NULL";
+    Stmt s(db_, sql + (by_niss ? " AND niss = ?1" : "") + " ORDER BY id");
+    if (!s.ok()) return fail(last_error("prepare consultations"));
+    std::vector<int> where;
+    for (const auto& [csv, _] : cols) where.push_back(t.column(csv));
+    auto read = [&]() -> Result<void> {
+      int rc;
+      while ((rc = s.step()) == SQLITE_ROW) {
+        std::vector<std::string> row(t.header.size());
+        for (size_t i = 0; i < cols.size(); ++i) {
+          if (where[i] < 0) continue;
+          std::string v = s.text(static_cast<int>(i));
+          if (cols[i].first == "consulted") v = model::iso(static_cast<model::Date>(s.i64(2)));
+          row[static_cast<size_t>(where[i])] = std::move(v);
+        }
+        t.rows.push_back(std::move(row));
+        t.line_numbers.push_back(0);
+      }
+      if (rc != SQLITE_DONE) return fail(last_error("read consultations"));
+      return {};
+    };
+    if (!by_niss) return read();
+    for (const auto& n : *niss) {
+      s.bind(1, n);
+      if (auto r = read(); !r) return r;
+      s.reset();
+    }
+    return {};
   }
 
   Result<void> exec(const std::string& sql) {

@@ -13,6 +13,7 @@
 
 #include "mutua/error.h"
 #include "mutua/model/envoi.h"
+#include "mutua/model/consultation.h"
 #include "mutua/model/ledger.h"
 #include "mutua/model/refdata.h"
 
@@ -128,6 +129,11 @@ class Store {
   // settled; all or nothing. Fails (nothing written) if one of them was settled meanwhile.
   virtual Result<int64_t> record_payment_run(const PaymentRunOutcome& run) = 0;
   virtual Result<int64_t> add_regularisation(const Regularisation& r) = 0;
+
+  // Records insurability consultations in one transaction. Each insured one gets a payment
+  // commitment number (unique, never reused), returned in order ("" for the others); from then
+  // on load_refdata_for() gives it as a row of commitments.csv, so the engine honours it.
+  virtual Result<std::vector<std::string>> record_consultations(const std::vector<Consultation>& consultations) = 0;
 };
 
 }  // namespace mutua::model

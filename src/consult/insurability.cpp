@@ -1,0 +1,182 @@
+#include "mutua/consult/insurability.h"
+
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "mutua/check_digits.h"
+#include "mutua/model/dates.h"
+
+namespace mutua::consult {
+
+namespace {
+
+constexpr int kCommitmentDays = 30;  // data/rules/parameters.tsv commitment_valid_days
+constexpr size_t kBatch = 20000;     // patients read from the store at once
+
+// A CSV field, quoted when it holds a separator or a quote.
+std::string field(const std::string& v) {
+  if (v.find_first_of(",;\"\n") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+}  // namespace
+
+InsurabilityAnswer answer(const model::RefIndex& ref, const std::string& niss, model::Date date) {
+  InsurabilityAnswer a;
+  a.consultation.niss = niss;
+  a.consultation.date = date;
+  const model::PatientFacts* f = ref.patient(niss);
+  if (!f || !f->member) {
+    a.reason = "not a member of the fund";
+    return a;
+  }
+  a.member = true;
+  a.consultation.mutuality = f->member->mutuality;
+  a.consultation.holder = f->member->holder;
+  for (const auto* p : f->insurability)
+    if (p->start <= date && date <= p->end) {
+      a.consultation.insured = true;
+      a.consultation.ct1 = p->ct1;
+      a.consultation.ct2 = p->ct2;
+    }
+  if (!a.consultation.insured) a.reason = "no insurability period at that date";
+  for (const auto* m : f->medical_houses)
+    if (m->start <= date && date <= m->end) a.medical_houses.push_back(*m);
+  for (const auto* p : f->pathways)
+    if (p->start <= date && date <= p->end) a.pathways.push_back(*p);
+  for (const auto* h : f->hospitalisations)
+    if (h->admission <= date && (h->discharge == 0 || date <= h->discharge)) a.stays.push_back(*h);
+  for (const auto* d : f->detentions) a.detained = a.detained || (d->start <= date && date <= d->end);
+  return a;
+}
+
+Result<std::vector<InsurabilityAnswer>> consult(model::Store& store, const std::vector<Request>& requests,
+                                                model::Date recorded, const std::string& requested_by) {
+  auto shared = store.shared_refdata();
+  if (!shared) return fail(shared.error());
+  std::vector<InsurabilityAnswer> out;
+  out.reserve(requests.size());
+  for (size_t from = 0; from < requests.size(); from += kBatch) {
+    const size_t to = std::min(requests.size(), from + kBatch);
+    std::set<std::string> unique;
+    for (size_t i = from; i < to; ++i) unique.insert(requests[i].niss);
+    auto tables = store.load_refdata_for(std::vector<std::string>(unique.begin(), unique.end()));
+    if (!tables) return fail(tables.error());
+    std::vector<Error> problems;
+    auto patients = model::parse_refdata(*tables, "store", problems);
+    if (!patients) return fail(patients.error());
+    model::RefIndex ref(*patients, **shared);
+    std::vector<model::Consultation> record;
+    for (size_t i = from; i < to; ++i) {
+      out.push_back(answer(ref, requests[i].niss, requests[i].date));
+      auto& c = out.back().consultation;
+      c.recorded = recorded;
+      c.requested_by = requested_by;
+      record.push_back(c);
+    }
+    auto numbers = store.record_consultations(record);
+    if (!numbers) return fail(numbers.error());
+    for (size_t i = from; i < to; ++i) {
+      auto& a = out[i];
+      a.consultation.commitment = (*numbers)[i - from];
+      if (!a.consultation.commitment.empty()) a.commitment_until = model::add_days(a.consultation.date, kCommitmentDays);
+    }
+  }
+  return out;
+}
+
+const char* answer_csv_header() {
+  return "niss,date,insured,mutuality,ct1,ct2,holder,medical_house,medical_house_start,medical_house_end,pathways,"
+         "hospitalised,commitment,commitment_until,reason";
+}
+
+std::string answer_csv_row(const InsurabilityAnswer& a) {
+  const auto& c = a.consultation;
+  std::string mh, mh_start, mh_end, pathways;
+  if (!a.medical_houses.empty()) {
+    const auto& m = a.medical_houses.front();
+    mh = m.medical_house + (m.disciplines.empty() ? "" : ":" + m.disciplines);
+    mh_start = model::iso(m.start);
+    mh_end = m.end == model::kOpenEnd ? "" : model::iso(m.end);
+  }
+  for (const auto& p : a.pathways) pathways += (pathways.empty() ? "" : ";") + p.type;
+  std::string stay;
+  if (!a.stays.empty()) stay = a.stays.front().kind == "nursing_home" ? "nursing_home" : "hospital";
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", c.niss, model::iso(c.date), c.insured ? "V" : "X",
+                     c.mutuality, c.insured ? fmt::format("{:03d}", c.ct1) : "", c.insured ? fmt::format("{:03d}", c.ct2) : "",
+                     a.member ? (c.holder ? "TIT" : "PAC") : "", mh, mh_start, mh_end, pathways, stay, c.commitment,
+                     a.commitment_until ? model::iso(a.commitment_until) : "", field(a.reason));
+}
+
+Result<size_t> consult_csv(model::Store& store, std::istream& in, std::ostream& out, model::Date recorded,
+                           const std::string& requested_by, std::vector<Error>& problems,
+                           const std::function<void(size_t, size_t)>& progress) {
+  // Rows in order; bad ones are answered with their problem, not consulted.
+  struct Row {
+    size_t line = 0;
+    std::string niss, date_text, problem;
+    model::Date date = 0;
+  };
+  std::vector<Row> rows;
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const size_t comma = line.find_first_of(",;");
+    Row r;
+    r.line = n;
+    r.niss = line.substr(0, comma);
+    r.date_text = comma == std::string::npos ? "" : line.substr(comma + 1);
+    auto trim = [](std::string& s) {
+      while (!s.empty() && (s.back() == ' ' || s.back() == '"')) s.pop_back();
+      while (!s.empty() && (s.front() == ' ' || s.front() == '"')) s.erase(0, 1);
+    };
+    trim(r.niss);
+    trim(r.date_text);
+    if (n == 1 && r.niss == "niss") continue;  // header
+    if (r.date_text.find(',') != std::string::npos) r.date_text = r.date_text.substr(0, r.date_text.find(','));
+    r.date = model::parse_iso_date(r.date_text);
+    if (r.niss.size() != 11 || check::niss(r.niss) != check::Verdict::Valid)
+      r.problem = fmt::format("'{}' is not a valid NISS (11 digits, check digits)", r.niss);
+    else if (!r.date || !model::valid_date(r.date))
+      r.problem = fmt::format("'{}' is not a date (YYYY-MM-DD)", r.date_text);
+    if (!r.problem.empty())
+      problems.push_back({.code = "Z00610", .message = r.problem, .file = "", .record = n, .zone = r.niss.size() == 11 ? "date" : "niss"});
+    rows.push_back(std::move(r));
+  }
+  std::vector<Request> requests;
+  for (const auto& r : rows)
+    if (r.problem.empty()) requests.push_back({r.niss, r.date});
+  out << answer_csv_header() << '\n';
+  size_t answered = 0, k = 0;
+  for (size_t from = 0; from < requests.size() || (from == 0 && requests.empty()); from += kBatch) {
+    std::vector<Request> part(requests.begin() + static_cast<std::ptrdiff_t>(std::min(from, requests.size())),
+                              requests.begin() + static_cast<std::ptrdiff_t>(std::min(requests.size(), from + kBatch)));
+    auto answers = consult(store, part, recorded, requested_by);
+    if (!answers) return fail(answers.error());
+    // Write the rows of this batch, bad rows in their place.
+    size_t used = 0;
+    while (k < rows.size() && (used < answers->size() || !rows[k].problem.empty())) {
+      const Row& r = rows[k++];
+      if (!r.problem.empty()) {
+        out << field(r.niss) << ',' << field(r.date_text) << ",,,,,,,,,,,,,"
+            << field(fmt::format("line {}: {}", r.line, r.problem)) << '\n';
+        continue;
+      }
+      out << answer_csv_row((*answers)[used++]) << '\n';
+      ++answered;
+    }
+    if (progress) progress(answered, requests.size());
+    if (requests.empty()) break;
+  }
+  return answered;
+}
+
+}  // namespace mutua::consult
