@@ -57,20 +57,22 @@ InsurabilityAnswer answer(const model::RefIndex& ref, const std::string& niss, m
 
 Result<std::vector<InsurabilityAnswer>> consult(model::Store& store, const std::vector<Request>& requests,
                                                 model::Date recorded, const std::string& requested_by) {
-  auto shared = store.shared_refdata();
-  if (!shared) return fail(shared.error());
+  // Only what the answer tells: no shared tables, no agreements or commitments.
+  static const std::vector<std::string> files = {"members.csv",        "insurability.csv", "hospitalisations.csv",
+                                                 "care_pathways.csv",  "medical_houses.csv", "detentions.csv"};
+  const model::RefData no_shared;
   std::vector<InsurabilityAnswer> out;
   out.reserve(requests.size());
   for (size_t from = 0; from < requests.size(); from += kBatch) {
     const size_t to = std::min(requests.size(), from + kBatch);
     std::set<std::string> unique;
     for (size_t i = from; i < to; ++i) unique.insert(requests[i].niss);
-    auto tables = store.load_refdata_for(std::vector<std::string>(unique.begin(), unique.end()));
+    auto tables = store.load_patient_files(std::vector<std::string>(unique.begin(), unique.end()), files);
     if (!tables) return fail(tables.error());
     std::vector<Error> problems;
     auto patients = model::parse_refdata(*tables, "store", problems);
     if (!patients) return fail(patients.error());
-    model::RefIndex ref(*patients, **shared);
+    model::RefIndex ref(*patients, no_shared);
     std::vector<model::Consultation> record;
     for (size_t i = from; i < to; ++i) {
       out.push_back(answer(ref, requests[i].niss, requests[i].date));

@@ -1,11 +1,13 @@
 #include <sqlite3.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <set>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -110,7 +112,7 @@ class SqliteStore final : public model::Store {
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
   Result<void> migrate() {
-    if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=50000;"); !r) return r;
+    if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=50000; PRAGMA cache_size=-65536; PRAGMA mmap_size=4294967296;"); !r) return r;
     if (auto r = exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !r) return r;
     int version = 0;
     {
@@ -192,6 +194,9 @@ class SqliteStore final : public model::Store {
   Result<RefTables> load_refdata() override { return load_tables(nullptr, true, true); }
   Result<RefTables> load_refdata_for(const std::vector<std::string>& niss) override {
     return load_tables(&niss, true, false);
+  }
+  Result<RefTables> load_patient_files(const std::vector<std::string>& niss, const std::vector<std::string>& files) override {
+    return load_tables(&niss, true, false, &files);
   }
 
   Result<std::shared_ptr<const model::RefData>> shared_refdata() override {
@@ -565,33 +570,35 @@ class SqliteStore final : public model::Store {
   Result<std::vector<std::string>> record_consultations(const std::vector<model::Consultation>& list) override {
     if (auto r = exec("BEGIN IMMEDIATE"); !r) return fail(r.error());
     auto r = [&]() -> Result<std::vector<std::string>> {
+      // Ids are given here (the write lock is held), so the number goes in with the row.
+      int64_t id = 0;
+      {
+        Stmt last(db_, "SELECT COALESCE(MAX(id), 0) FROM consultations");
+        if (last.step() != SQLITE_ROW) return fail(last_error("read consultations"));
+        id = last.i64(0);
+      }
       Stmt ins(db_,
-               "INSERT INTO consultations (niss, date, insured, mutuality, ct1, ct2, holder, recorded, requested_by) "
-               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-      Stmt num(db_, "UPDATE consultations SET commitment = ?1 WHERE id = ?2");
+               "INSERT INTO consultations (id, niss, date, insured, mutuality, ct1, ct2, holder, recorded, requested_by, "
+               "commitment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
       std::vector<std::string> out;
       out.reserve(list.size());
       for (const auto& c : list) {
-        ins.bind(1, c.niss)
-            .bind(2, int64_t{c.date})
-            .bind(3, int64_t{c.insured ? 1 : 0})
-            .bind(4, c.mutuality)
-            .bind(5, int64_t{c.ct1})
-            .bind(6, int64_t{c.ct2})
-            .bind(7, int64_t{c.holder ? 1 : 0})
-            .bind(8, int64_t{c.recorded})
-            .bind(9, c.requested_by);
+        ++id;
+        // The consultation's day and its id: unique, and it says when it was given.
+        std::string number = c.insured ? fmt::format("{:08d}{:07d}", c.recorded, id) : std::string();
+        ins.bind(1, id)
+            .bind(2, c.niss)
+            .bind(3, int64_t{c.date})
+            .bind(4, int64_t{c.insured ? 1 : 0})
+            .bind(5, c.mutuality)
+            .bind(6, int64_t{c.ct1})
+            .bind(7, int64_t{c.ct2})
+            .bind(8, int64_t{c.holder ? 1 : 0})
+            .bind(9, int64_t{c.recorded})
+            .bind(10, c.requested_by);
+        if (c.insured) ins.bind(11, number);
         if (ins.step() != SQLITE_DONE) return fail(last_error("insert consultation"));
         ins.reset();
-        const int64_t id = sqlite3_last_insert_rowid(db_);
-        std::string number;
-        if (c.insured) {
-          // The consultation's date and its id: unique, and it says when it was given.
-          number = fmt::format("{:08d}{:07d}", c.recorded, id);
-          num.bind(1, number).bind(2, id);
-          if (num.step() != SQLITE_DONE) return fail(last_error("number consultation"));
-          num.reset();
-        }
         out.push_back(std::move(number));
       }
       return out;
@@ -765,14 +772,26 @@ class SqliteStore final : public model::Store {
   }
 
   // The reference tables: patient ones (limited to `niss` when given) and/or shared ones.
-  Result<RefTables> load_tables(const std::vector<std::string>* niss, bool patient, bool shared) {
+  Result<RefTables> load_tables(const std::vector<std::string>* niss, bool patient, bool shared,
+                                const std::vector<std::string>* only = nullptr) {
     ReadTransaction tx(db_);
     RefTables out;
     for (const auto& name : model::refdata_files()) {
       if (!(model::is_patient_file(name) ? patient : shared)) continue;
+      if (only && std::find(only->begin(), only->end(), name) == only->end()) continue;
       std::string table = table_of(name);
       std::vector<std::string> cols = table_columns(table);
       bool by_niss = niss && !cols.empty() && cols[0] == "niss";
+      // Many patients and a small table (stays, pathways...): one scan filtered here costs
+      // less than one index look-up per patient.
+      std::unique_ptr<std::unordered_set<std::string>> wanted;
+      if (by_niss) {
+        Stmt rows(db_, "SELECT COALESCE(MAX(rowid), 0) FROM " + table);
+        if (rows.step() == SQLITE_ROW && static_cast<uint64_t>(rows.i64(0)) <= niss->size() * 2) {
+          wanted = std::make_unique<std::unordered_set<std::string>>(niss->begin(), niss->end());
+          by_niss = false;
+        }
+      }
       std::string sql = "SELECT line";
       for (const auto& c : cols) sql += ", \"" + c + "\"";
       sql += " FROM " + table + (by_niss ? " WHERE niss = ?1" : "") + " ORDER BY line";
@@ -783,6 +802,7 @@ class SqliteStore final : public model::Store {
       auto read = [&]() -> Result<void> {
         int rc;
         while ((rc = s.step()) == SQLITE_ROW) {
+          if (wanted && !wanted->count(s.text(1))) continue;
           std::vector<std::string> row;
           row.reserve(cols.size());
           for (size_t i = 0; i < cols.size(); ++i) row.push_back(s.text(static_cast<int>(i) + 1));

@@ -91,6 +91,8 @@ class Store {
   // The patient tables only (members, insurability, stays...), limited to these NISS: what the
   // engine needs of one envoi's patients.
   virtual Result<RefTables> load_refdata_for(const std::vector<std::string>& niss) = 0;
+  // The same, only these patient files (e.g. "members.csv", "insurability.csv").
+  virtual Result<RefTables> load_patient_files(const std::vector<std::string>& niss, const std::vector<std::string>& files) = 0;
   // The tables shared by all envois (providers, destinations, nomenclature, cumulations,
   // prerequisites), parsed; the same object while no import happened since.
   virtual Result<std::shared_ptr<const RefData>> shared_refdata() = 0;
