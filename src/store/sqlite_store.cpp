@@ -112,7 +112,7 @@ class SqliteStore final : public model::Store {
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
   Result<void> migrate() {
-    if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=50000; PRAGMA cache_size=-65536; PRAGMA mmap_size=4294967296;"); !r) return r;
+    if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=50000; PRAGMA cache_size=-65536;"); !r) return r;
     if (auto r = exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !r) return r;
     int version = 0;
     {
