@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine, builds mutua, generates a sample world and runs the
 # pre-flight validator on its first envoi, shows it as a tree, then imports the world's
-# reference data into the embedded SQLite store and adjudicates every envoi as the fund would.
+# reference data into the embedded SQLite store and adjudicates every envoi as the fund would,
+# makes a payment run over the accepted ones, checks the ledger and answers an insurability
+# consultation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -25,3 +27,14 @@ echo "== mutua adjudicate out/sample/envois/*.efact (responses in out/sample/res
 build/mutua adjudicate --db out/sample/mutua.db --today 2026-11-23 --out out/sample/responses \
   out/sample/envois/*.efact | grep -E '^out/|error rate|accepted:' | head -n 40 || true
 echo "(generated envois carry injected file errors, so most are rejected: see out/sample/responses/*.json)"
+echo
+echo "== mutua settle: a payment run on 2026-11-30 with a budget of 50,000.00 euros (pain.001 in out/sample/payments)"
+build/mutua settle --db out/sample/mutua.db --config data/sample/mutua-payments.json --date 2026-11-30 \
+  --budget 50000 --out out/sample/payments --limit 5 || true
+echo
+echo "== mutua ledger check"
+build/mutua ledger check --db out/sample/mutua.db
+echo
+first_niss=$(sed -n 2p out/sample/refdata/members.csv | cut -d, -f1)
+echo "== mutua insurability --niss $first_niss --date 2026-10-05"
+build/mutua insurability --db out/sample/mutua.db --niss "$first_niss" --date 2026-10-05 --today 2026-11-23 || true
