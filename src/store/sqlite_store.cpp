@@ -285,8 +285,7 @@ class SqliteStore final : public model::Store {
   }
 
   Result<int64_t> record(const model::EnvoiOutcome& o) override {
-    if (auto r = exec("BEGIN IMMEDIATE"); !r) return fail(r.error());
-    auto r = [&]() -> Result<int64_t> {
+    return in_write_transaction([&]() -> Result<int64_t> {
       const auto& e = o.envoi;
       Stmt ins(db_,
                "INSERT INTO envois (third_party, year, month, number, status, test, received, file_name, "
@@ -335,13 +334,7 @@ class SqliteStore final : public model::Store {
         rev.reset();
       }
       return id;
-    }();
-    if (!r) {
-      (void)exec("ROLLBACK");
-      return r;
-    }
-    if (auto c = exec("COMMIT"); !c) return fail(c.error());
-    return r;
+    });
   }
 
   Result<std::vector<StoredResponse>> responses(int64_t envoi_id) override {
@@ -485,8 +478,7 @@ class SqliteStore final : public model::Store {
   }
 
   Result<int64_t> record_payment_run(const model::PaymentRunOutcome& o) override {
-    if (auto r = exec("BEGIN IMMEDIATE"); !r) return fail(r.error());
-    auto r = [&]() -> Result<int64_t> {
+    return in_write_transaction([&]() -> Result<int64_t> {
       const auto& run = o.run;
       Stmt ins(db_,
                "INSERT INTO payment_runs (key, date, execution, budget_cents, paid_cents, transfers, payment_file) "
@@ -558,18 +550,11 @@ class SqliteStore final : public model::Store {
         mark.reset();
       }
       return run_id;
-    }();
-    if (!r) {
-      (void)exec("ROLLBACK");
-      return r;
-    }
-    if (auto c = exec("COMMIT"); !c) return fail(c.error());
-    return r;
+    });
   }
 
   Result<std::vector<std::string>> record_consultations(const std::vector<model::Consultation>& list) override {
-    if (auto r = exec("BEGIN IMMEDIATE"); !r) return fail(r.error());
-    auto r = [&]() -> Result<std::vector<std::string>> {
+    return in_write_transaction([&]() -> Result<std::vector<std::string>> {
       // Ids are given here (the write lock is held), so the number goes in with the row.
       int64_t id = 0;
       {
@@ -602,13 +587,7 @@ class SqliteStore final : public model::Store {
         out.push_back(std::move(number));
       }
       return out;
-    }();
-    if (!r) {
-      (void)exec("ROLLBACK");
-      return r;
-    }
-    if (auto c = exec("COMMIT"); !c) return fail(c.error());
-    return r;
+    });
   }
 
   Result<int64_t> add_regularisation(const model::Regularisation& x) override {
@@ -871,6 +850,18 @@ class SqliteStore final : public model::Store {
       return error(m);
     }
     return {};
+  }
+  // Runs `body` in one write transaction: committed when it succeeds, rolled back when not.
+  template <typename F>
+  auto in_write_transaction(F&& body) -> decltype(body()) {
+    if (auto b = exec("BEGIN IMMEDIATE"); !b) return fail(b.error());
+    auto r = body();
+    if (!r) {
+      (void)exec("ROLLBACK");
+      return r;
+    }
+    if (auto c = exec("COMMIT"); !c) return fail(c.error());
+    return r;
   }
   tl::unexpected<Error> error_of(const std::string& what) const {
     return fail({.code = "Z00200", .message = what, .file = path_});
