@@ -189,7 +189,7 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
     nlohmann::ordered_json j = {{"message", "920999"}, {"file", name}, {"summary", out.summary}};
     out.responses.push_back({"920999", std::string(), j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace)});
     if (options.record) {
-      model::EnvoiOutcome o{rec, {}, {}, out.responses, bytes, "[]"};
+      model::EnvoiOutcome o{rec, {}, {}, {}, out.responses, bytes, "[]"};
       auto id = store.record(o);
       if (!id) return fail(id.error());
       out.envoi.id = *id;
@@ -384,10 +384,19 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
     if (!history) return fail(history.error());
     std::set<int64_t> reversed;
     for (const auto& l : e->lines) {
-      if (verdicts->rejected(l.record) || verdicts->pending(l.record)) continue;
+      if (verdicts->rejected(l.record)) continue;
       const auto& inv = e->invoices[l.invoice];
-      o.accepted.push_back({0, l.niss, l.code, l.first, l.last, l.units, l.amount, l.provider, e->third_party,
-                            inv.number, e->records[l.record].number, e->created, e->number, false, 0});
+      model::HistoryLine line{0, l.niss, l.code, l.first, l.last, l.units, l.amount, l.provider, e->third_party,
+                           inv.number, e->records[l.record].number, e->created, e->number, false, 0};
+      if (verdicts->pending(l.record)) {
+        // Waits on the medical advisor: enters history and is paid when approved.
+        model::PendingLine p;
+        p.line = std::move(line);
+        p.account = l.account == 1 ? 'B' : 'A';
+        o.pending.push_back(std::move(p));
+        continue;
+      }
+      o.accepted.push_back(std::move(line));
       if (!l.credit) continue;
       auto h = history->find(l.niss);
       if (h == history->end()) continue;

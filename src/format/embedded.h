@@ -16,4 +16,5 @@ std::string_view sqlite_001_init();
 std::string_view sqlite_002_refdata_version();
 std::string_view sqlite_003_ledger();
 std::string_view sqlite_004_consultations();
+std::string_view sqlite_005_advisor();
 }  // namespace mutua::embedded

@@ -14,6 +14,8 @@
 #include "format/embedded.h"
 #include "mutua/model/dates.h"
 #include "mutua/store/sqlite.h"
+#include "store/sqlite_advisor.h"
+#include "store/sqlite_db.h"
 
 namespace mutua::store {
 
@@ -57,58 +59,18 @@ Result<std::string> unpacked(std::string blob) {
 // Migrations in order; version i+1 is migrations()[i].
 std::vector<std::string_view> migrations() {
   return {embedded::sqlite_001_init(), embedded::sqlite_002_refdata_version(), embedded::sqlite_003_ledger(),
-          embedded::sqlite_004_consultations()};
+          embedded::sqlite_004_consultations(), embedded::sqlite_005_advisor()};
 }
 
-class Stmt {
- public:
-  Stmt(sqlite3* db, std::string_view sql) {
-    rc_ = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), 0, &s_, nullptr);
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  bool ok() const { return rc_ == SQLITE_OK; }
-  Stmt& bind(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& blob(int i, std::string_view v) {
-    // Not copied: every caller keeps the bytes alive until the statement has run.
-    sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_STATIC);
-    return *this;
-  }
-  Stmt& bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int step() { return sqlite3_step(s_); }
-  void reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
-  std::string text(int c) const {
-    const auto* p = sqlite3_column_blob(s_, c);
-    int n = sqlite3_column_bytes(s_, c);
-    return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
-  }
-  int columns() const { return sqlite3_column_count(s_); }
-  std::string name(int c) const { return sqlite3_column_name(s_, c); }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-  int rc_ = SQLITE_OK;
-};
 
 std::string status_text(EnvoiStatus s) { return std::string(model::status_name(s)); }
 EnvoiStatus status_of(const std::string& s) {
   return s == "accepted" ? EnvoiStatus::Accepted : s == "rejected" ? EnvoiStatus::Rejected : EnvoiStatus::Refused;
 }
 
-class SqliteStore final : public model::Store {
+class SqliteStore final : public model::Store, private SqliteDb {
  public:
-  explicit SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  explicit SqliteStore(sqlite3* db, std::string path) : SqliteDb(db, std::move(path)) {}
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
   Result<void> migrate() {
@@ -175,21 +137,6 @@ class SqliteStore final : public model::Store {
     return exec("COMMIT");
   }
 
-  // Many small reads (one per patient and table) under one read transaction: one lock, not one
-  // per statement.
-  class ReadTransaction {
-   public:
-    explicit ReadTransaction(sqlite3* db) : db_(db), own_(sqlite3_get_autocommit(db) != 0) {
-      if (own_) own_ = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
-    }
-    ~ReadTransaction() {
-      if (own_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
-    }
-
-   private:
-    sqlite3* db_;
-    bool own_;
-  };
 
   Result<RefTables> load_refdata() override { return load_tables(nullptr, true, true); }
   Result<RefTables> load_refdata_for(const std::vector<std::string>& niss) override {
@@ -327,6 +274,7 @@ class SqliteStore final : public model::Store {
         resp.reset();
       }
       if (auto h = insert_history(o.accepted, id); !h) return fail(h.error());
+      if (auto p = insert_pending(*this, o.pending, id); !p) return fail(p.error());
       Stmt rev(db_, "UPDATE history SET reversed = 1 WHERE id = ?1");
       for (int64_t hid : o.reversed_ids) {
         rev.bind(1, hid);
@@ -431,7 +379,12 @@ class SqliteStore final : public model::Store {
       }
       if (rc != SQLITE_DONE) return fail(last_error("read regularisations"));
     }
-    if (awaiting_only) return st;
+    if (awaiting_only) {
+      auto complements = awaiting_complements(*this);
+      if (!complements) return fail(complements.error());
+      st.complements = std::move(*complements);
+      return st;
+    }
     {
       Stmt p(db_, kSelectPayment + " ORDER BY id");
       auto payments = read_payments(p);
@@ -549,6 +502,7 @@ class SqliteStore final : public model::Store {
           return error_of(fmt::format("envoi {} was settled by another payment run meanwhile; run again", id));
         mark.reset();
       }
+      if (auto m = mark_complement_lines(*this, o.complement_lines, run_id); !m) return fail(m.error());
       return run_id;
     });
   }
@@ -587,6 +541,22 @@ class SqliteStore final : public model::Store {
         out.push_back(std::move(number));
       }
       return out;
+    });
+  }
+
+  Result<int64_t> record_agreement(const model::AgreementRecord& a) override {
+    return in_write_transaction([&] { return insert_agreement(*this, a); });
+  }
+  Result<std::vector<model::AgreementRecord>> agreements(const model::AgreementQuery& q) override {
+    return select_agreements(*this, q);
+  }
+  Result<std::vector<model::PendingLine>> pending_lines(const model::PendingQuery& q) override {
+    return select_pending(*this, q);
+  }
+  Result<void> record_decision(const model::AgreementDecision& d) override {
+    return in_write_transaction([&]() -> Result<void> {
+      if (auto r = apply_decision(*this, d); !r) return r;
+      return insert_history(d.history, -1);
     });
   }
 
@@ -802,6 +772,8 @@ class SqliteStore final : public model::Store {
       }
       if (name == "commitments.csv")
         if (auto r = add_issued_commitments(t, niss, by_niss); !r) return fail(r.error());
+      if (name == "agreements.csv")
+        if (auto r = add_recorded_agreements(*this, t, niss); !r) return fail(r.error());
       out[name] = std::move(t);
     }
     return out;
@@ -842,39 +814,6 @@ class SqliteStore final : public model::Store {
     return {};
   }
 
-  Result<void> exec(const std::string& sql) {
-    char* msg = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
-      std::string m = msg ? msg : "unknown error";
-      sqlite3_free(msg);
-      return error(m);
-    }
-    return {};
-  }
-  // Runs `body` in one write transaction: committed when it succeeds, rolled back when not.
-  template <typename F>
-  auto in_write_transaction(F&& body) -> decltype(body()) {
-    if (auto b = exec("BEGIN IMMEDIATE"); !b) return fail(b.error());
-    auto r = body();
-    if (!r) {
-      (void)exec("ROLLBACK");
-      return r;
-    }
-    if (auto c = exec("COMMIT"); !c) return fail(c.error());
-    return r;
-  }
-  tl::unexpected<Error> error_of(const std::string& what) const {
-    return fail({.code = "Z00200", .message = what, .file = path_});
-  }
-  Error last_error(const std::string& what) const {
-    return {.code = "Z00200", .message = fmt::format("{}: {}", what, sqlite3_errmsg(db_)), .file = path_};
-  }
-  Result<void> error(const std::string& what) const {
-    return fail({.code = "Z00200", .message = what, .file = path_});
-  }
-
-  sqlite3* db_;
-  std::string path_;
   std::shared_ptr<const model::RefData> shared_;
   int64_t shared_version_ = -1;
 };

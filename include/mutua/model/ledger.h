@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mutua/model/envoi.h"
@@ -75,6 +76,8 @@ struct PaymentRunOutcome {
   std::vector<Compensation> compensations;
   std::vector<Regularisation> balances;   // credit-note envois turned into amounts owed
   std::vector<int64_t> settled_envois;    // envois settled without a payment (nothing accepted)
+  // Approved pending lines paid by this run: (line id, complement number).
+  std::vector<std::pair<int64_t, int64_t>> complement_lines;
 };
 
 // An accepted envoi as the ledger sees it.
@@ -87,11 +90,17 @@ struct LedgerEnvoi {
   int64_t settled_run = 0;        // the run that settled it; 0 while awaiting payment
   int64_t history_cents = 0;      // sum of its lines in history (-1 when not read)
   int64_t history_lines = 0;
+  // A complement (ledger(awaiting_only).complements): the approved lines of this envoi not paid
+  // yet, as the complement `complement` (1, 2...); `received` is the day of the last approval
+  // (its place in the order of payment), accepted_a / accepted_b their sums per account.
+  int64_t complement = 0;
+  std::vector<int64_t> line_ids;
 };
 
 // What the ledger holds: read at once, judged in memory (settlement, ledger check).
 struct LedgerState {
   std::vector<LedgerEnvoi> envois;          // accepted, not test, in order of receipt
+  std::vector<LedgerEnvoi> complements;     // approved lines awaiting payment, per envoi (awaiting_only)
   std::vector<Payment> payments;
   std::vector<Regularisation> regularisations;
   std::vector<Compensation> compensations;  // payment_id = the payment's id

@@ -13,7 +13,9 @@
 
 #include "mutua/error.h"
 #include "mutua/model/envoi.h"
+#include "mutua/model/advisor.h"
 #include "mutua/model/consultation.h"
+#include "mutua/model/history.h"
 #include "mutua/model/ledger.h"
 #include "mutua/model/refdata.h"
 
@@ -44,24 +46,6 @@ struct EnvoiRecord {
   int64_t accepted_a_cents = 0, accepted_b_cents = 0, account_c_cents = 0, pending_cents = 0;
 };
 
-// An accepted line, remembered so that later envois are judged against it.
-struct HistoryLine {
-  int64_t envoi_id = 0;
-  std::string niss;
-  std::string code;
-  Date first_date = 0, last_date = 0;
-  int units = 1;
-  int64_t amount = 0;             // cents; negative for a credit note line
-  std::string provider;           // who performed it (ET 50 zone 15)
-  std::string third_party;        // who billed it (ET 10 zone 14)
-  uint64_t invoice_number = 0;
-  uint64_t record = 0;            // record number in its envoi
-  Date billed = 0;                // creation date of its envoi
-  int envoi_number = 0;
-  bool reversed = false;          // cancelled by a later credit note
-  int64_t id = 0;
-};
-
 // A response file kept with its envoi.
 struct StoredResponse {
   std::string message;            // 920900, 920099, 920999, 920098
@@ -73,11 +57,23 @@ struct StoredResponse {
 struct EnvoiOutcome {
   EnvoiRecord envoi;
   std::vector<HistoryLine> accepted;      // lines entering history (empty for tests, rejections)
+  std::vector<PendingLine> pending;       // lines left waiting on the medical advisor (500434)
   std::vector<int64_t> reversed_ids;      // history lines a credit note cancels
   std::vector<StoredResponse> responses;
   std::string_view received_bytes;        // the envoi as received (for explain); the caller's
                                           // bytes, alive until record() returns
   std::string verdicts_json;              // per-record codes and facts
+};
+
+struct AgreementQuery {
+  int64_t id = 0;                 // 0: any
+  std::string niss, code, requested_by;  // empty: any
+};
+
+struct PendingQuery {
+  int64_t envoi_id = 0;           // 0: any
+  std::string niss, code;         // empty: any
+  std::optional<PendingState> state;
 };
 
 class Store {
@@ -136,6 +132,16 @@ class Store {
   // commitment number (unique, never reused), returned in order ("" for the others); from then
   // on load_refdata_for() gives it as a row of commitments.csv, so the engine honours it.
   virtual Result<std::vector<std::string>> record_consultations(const std::vector<Consultation>& consultations) = 0;
+
+  // Medical-advisor agreements recorded by the fund. load_refdata_for() gives them as rows of
+  // agreements.csv after the file's own (a request not decided yet as D: waiting), so the
+  // engine judges lines against them.
+  virtual Result<int64_t> record_agreement(const AgreementRecord& request) = 0;  // with its first event
+  virtual Result<std::vector<AgreementRecord>> agreements(const AgreementQuery& query) = 0;
+  virtual Result<std::vector<PendingLine>> pending_lines(const PendingQuery& query) = 0;
+  // Records a decision, its event and the lines it settles; all or nothing. Fails (nothing
+  // written) if one of those lines was settled meanwhile.
+  virtual Result<void> record_decision(const AgreementDecision& decision) = 0;
 };
 
 }  // namespace mutua::model

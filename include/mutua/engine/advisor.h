@@ -1,0 +1,39 @@
+// The medical advisor's side of agreements (DOMAIN.md "The billing loop" 4 and the portal's
+// agreements module): a request is recorded, decisions follow with their dates (A accepted,
+// N refused, D waiting for information, O waiting for INAMI, R no motivation received), and
+// each decision settles the lines accepted envois left pending on it (500434), judged by the
+// same rule as the engine: covered by an accepted agreement → approved, enters history and is
+// paid in a complement; refused, out of the agreement's dates or without motivation → refused
+// with that code; still waiting → stays pending.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "mutua/error.h"
+#include "mutua/model/store.h"
+
+namespace mutua::engine {
+
+// Checks and records a request (decision none yet). A stay agreement (establishment given)
+// needs its admission date; its period defaults to the stay.
+Result<model::AgreementRecord> request_agreement(model::Store& store, model::AgreementRecord request,
+                                                 const std::string& by);
+
+struct DecisionInput {
+  int64_t agreement_id = 0;
+  char decision = 'A';
+  model::Date date = 0;                 // the decision's date
+  model::Date valid_from = 0, valid_to = 0;  // A: the period covered (0: the request's, or the stay's)
+  std::string note, by;
+};
+
+struct DecisionResult {
+  model::AgreementRecord agreement;
+  std::vector<model::PendingLine> approved, refused, still_pending;
+};
+
+// Records the decision and settles the lines waiting on it, atomically. An agreement already
+// decided A or N is final (a new request is needed); D, O and R may be followed by any decision.
+Result<DecisionResult> decide_agreement(model::Store& store, const DecisionInput& input);
+
+}  // namespace mutua::engine

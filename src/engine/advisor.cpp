@@ -1,0 +1,131 @@
+#include "mutua/engine/advisor.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "mutua/check_digits.h"
+#include "mutua/model/dates.h"
+#include "rules/lines/agreements.h"
+
+namespace mutua::engine {
+
+namespace {
+
+tl::unexpected<Error> bad(const std::string& zone, const std::string& message) {
+  return fail({.code = "Z00700", .message = message, .zone = zone});
+}
+
+}  // namespace
+
+Result<model::AgreementRecord> request_agreement(model::Store& store, model::AgreementRecord r, const std::string& by) {
+  if (check::niss(r.niss) != check::Verdict::Valid) return bad("niss", fmt::format("'{}' is not a valid NISS", r.niss));
+  if (check::nomenclature(r.code) != check::Verdict::Valid)
+    return bad("code", fmt::format("'{}' is not a valid nomenclature code (6 digits, check digit)", r.code));
+  if (!r.requested_by.empty() && check::inami(r.requested_by) != check::Verdict::Valid && r.requested_by[0] != '9')
+    return bad("provider", fmt::format("'{}' is not a valid INAMI number", r.requested_by));
+  if (!model::valid_date(r.request_date)) return bad("date", "the request needs a valid date");
+  if (!r.establishment.empty()) {
+    if (!model::valid_date(r.admission)) return bad("admission", "a stay agreement needs the admission date");
+    if (r.discharge && (!model::valid_date(r.discharge) || r.discharge < r.admission))
+      return bad("discharge", "the discharge date must be a valid date on or after the admission");
+    if (!r.valid_from) r.valid_from = r.admission;
+    if (r.valid_to == model::kOpenEnd && r.discharge) r.valid_to = r.discharge;
+  }
+  if (r.valid_to < r.valid_from) return bad("to", "the period ends before it starts");
+  r.decision = model::kNoDecision;
+  r.decision_date = 0;
+  r.events = {{0, r.request_date, model::kNoDecision, r.motivation.empty() ? "request" : r.motivation, by}};
+  auto id = store.record_agreement(r);
+  if (!id) return fail(id.error());
+  r.id = *id;
+  return r;
+}
+
+Result<DecisionResult> decide_agreement(model::Store& store, const DecisionInput& in) {
+  auto found = store.agreements({.id = in.agreement_id});
+  if (!found) return fail(found.error());
+  if (found->empty()) return bad("id", fmt::format("no agreement {} in the store", in.agreement_id));
+  const model::AgreementRecord before = found->front();
+  model::AgreementRecord a = before;
+  if (!model::valid_decision(in.decision))
+    return bad("decision", fmt::format("'{}' is not a decision (A, N, D, O or R)", in.decision));
+  if (!model::valid_date(in.date)) return bad("date", "the decision needs a valid date");
+  if (in.date < a.request_date)
+    return bad("date", fmt::format("the decision ({}) comes before the request ({})", model::iso(in.date),
+                                   model::iso(a.request_date)));
+  if (a.decision == 'A' || a.decision == 'N')
+    return bad("decision", fmt::format("agreement {} was already decided {} ({}) on {}: it is final, record a new request",
+                                       a.id, a.decision, model::decision_name(a.decision), model::iso(a.decision_date)));
+  a.decision = in.decision;
+  a.decision_date = in.date;
+  if (in.valid_from) a.valid_from = in.valid_from;
+  if (in.valid_to) a.valid_to = in.valid_to;
+  if (a.decision == 'A' && a.valid_from == 0)
+    return bad("from", "an accepted agreement needs the first day it covers (--from), or a stay");
+  if (a.valid_to < a.valid_from) return bad("to", "the period ends before it starts");
+
+  // The patient's agreements as the engine sees them, this one as decided now.
+  auto tables = store.load_patient_files({a.niss}, {"agreements.csv"});
+  if (!tables) return fail(tables.error());
+  std::vector<Error> problems;
+  auto data = model::parse_refdata(*tables, "store", problems);
+  if (!data) return fail(data.error());
+  auto as_row = [](const model::AgreementRecord& x) {
+    model::Agreement g;
+    g.niss = x.niss;
+    g.code = x.code;
+    g.decision = x.decision == model::kNoDecision ? 'D' : x.decision;
+    g.request_date = x.request_date;
+    g.decision_date = x.decision_date;
+    g.valid_from = x.valid_from;
+    g.valid_to = x.valid_to;
+    return g;
+  };
+  const model::Agreement old = as_row(before), now = as_row(a);
+  std::vector<const model::Agreement*> list;
+  bool replaced = false;
+  for (const auto& g : data->agreements) {
+    if (!replaced && g.code == old.code && g.decision == old.decision && g.request_date == old.request_date &&
+        g.decision_date == old.decision_date && g.valid_from == old.valid_from && g.valid_to == old.valid_to) {
+      replaced = true;
+      continue;
+    }
+    list.push_back(&g);
+  }
+  list.push_back(&now);
+
+  model::AgreementDecision d;
+  d.agreement = a;
+  d.event = {a.id, in.date, in.decision, in.note, in.by};
+  DecisionResult out;
+  auto waiting = store.pending_lines({.niss = a.niss, .code = a.code, .state = model::PendingState::Pending});
+  if (!waiting) return fail(waiting.error());
+  for (auto& p : *waiting) {
+    auto s = rules::agreement_standing(p.line.code, p.line.first_date, p.line.last_date ? p.line.last_date : p.line.first_date,
+                                       list);
+    if (s.code == "500434") {
+      out.still_pending.push_back(std::move(p));
+      continue;
+    }
+    p.decided = in.date;
+    p.agreement_id = a.id;
+    if (s.code.empty()) {
+      p.state = model::PendingState::Approved;
+      d.changes.push_back({p.id, p.state, ""});
+      d.history.push_back(p.line);
+      out.approved.push_back(std::move(p));
+    } else {
+      p.state = model::PendingState::Refused;
+      p.code = s.code;
+      d.changes.push_back({p.id, p.state, s.code});
+      out.refused.push_back(std::move(p));
+    }
+  }
+  if (auto r = store.record_decision(d); !r) return fail(r.error());
+  a.events.push_back(d.event);
+  out.agreement = std::move(a);
+  return out;
+}
+
+}  // namespace mutua::engine
