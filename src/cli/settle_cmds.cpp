@@ -25,16 +25,11 @@ std::string default_config() {
   return env && *env ? env : "mutua-payments.json";
 }
 
-bool bad_date(const char* cmd, const char* option, const std::string& text, model::Date& into) {
-  into = parse_date(text);
-  if (into) return false;
-  std::fprintf(stderr, "mutua %s: %s '%s' is not a date (YYYY-MM-DD)\n", cmd, option, text.c_str());
-  exit_code() = 2;
-  return true;
-}
 
 std::string envoi_name(const model::LedgerEnvoi& e) {
-  return fmt::format("{:03d} {:02d}/{:04d} of {}", e.number, e.month, e.year, e.third_party);
+  // A complement is marked * after the envoi number (DOMAIN.md, "The billing loop" 5).
+  return fmt::format("{:03d}{} {:02d}/{:04d} of {}", e.number, e.complement ? fmt::format("*{}", e.complement) : "",
+                     e.month, e.year, e.third_party);
 }
 
 // The run's report, for a person: the figures, then every transfer, every envoi waiting or held.
@@ -67,7 +62,7 @@ std::string run_report(const settlement::RunResult& r, size_t limit) {
         break;
       }
       s += fmt::format("| {} | reception {}{} | {} | {} | {} | {} | {} |\n", p.reference.empty() ? "(no transfer)" : p.reference,
-                       p.envoi_id, p.complement ? "*" : "", p.account, euros(p.accepted_cents), euros(p.compensated_cents),
+                       p.envoi_id, p.complement ? fmt::format("*{}", p.complement) : "", p.account, euros(p.accepted_cents), euros(p.compensated_cents),
                        euros(p.paid_cents), p.iban);
     }
   }
@@ -189,6 +184,9 @@ void add_ledger(CLI::App& app) {
                 static_cast<long long>(t.runs), static_cast<long long>(t.transfers), static_cast<long long>(t.regularisations),
                 euros(t.owed_by_providers).c_str(), euros(t.owed_to_providers).c_str(),
                 static_cast<long long>(t.history_checked));
+    if (t.approved || t.refused_later)
+      std::printf("lines the advisor settled later: %s approved (%s of them awaiting a complement), %s refused\n",
+                  euros(t.approved).c_str(), euros(t.approved_awaiting).c_str(), euros(t.refused_later).c_str());
     if (rep.problems.empty()) {
       std::printf("ledger balances: accepted = paid + compensated + awaiting payment\n");
       return;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/dates.h"
 #include "mutua/store/sqlite.h"
 
 namespace mutua::cli {
@@ -29,6 +30,14 @@ void print_error(const Error& e) {
   std::string where = e.file;
   if (e.record) where += fmt::format(":{}", e.record);
   std::fprintf(stderr, "%s%s%s %s\n", where.c_str(), where.empty() ? "" : ": ", e.code.c_str(), e.message.c_str());
+}
+
+bool bad_date(const char* cmd, const char* option, const std::string& text, model::Date& into) {
+  into = parse_date(text);
+  if (into) return false;
+  std::fprintf(stderr, "mutua %s: %s '%s' is not a date (YYYY-MM-DD)\n", cmd, option, text.c_str());
+  exit_code() = 2;
+  return true;
 }
 
 }  // namespace mutua::cli

@@ -68,6 +68,26 @@ LedgerReport check_ledger(const model::LedgerState& st) {
     if (open != 0) ++t.regularisations;
     (open > 0 ? t.owed_by_providers : t.owed_to_providers) += open > 0 ? open : -open;
   }
+  // Lines left pending on the advisor, per envoi; approved ones per complement and account.
+  struct Waiting {
+    int64_t recorded = 0, approved = 0;
+    std::map<std::pair<int64_t, char>, int64_t> complements;  // (complement, account) -> approved lines paid
+  };
+  std::unordered_map<int64_t, Waiting> waiting;
+  for (const auto& l : st.pending_lines) {
+    auto& w = waiting[l.line.envoi_id];
+    w.recorded += l.line.amount;
+    switch (l.state) {
+      case model::PendingState::Pending: t.pending += l.line.amount; break;
+      case model::PendingState::Refused: t.refused_later += l.line.amount; break;
+      case model::PendingState::Approved:
+        w.approved += l.line.amount;
+        t.approved += l.line.amount;
+        if (l.complement) w.complements[{l.complement, l.account}] += l.line.amount;
+        else t.approved_awaiting += l.line.amount;
+        break;
+    }
+  }
   for (const auto& e : st.envois) {
     ++t.envois;
     const std::string who = fmt::format("envoi {:03d} of {} ({:02d}/{:04d}, reception {})", e.number, e.third_party,
@@ -75,11 +95,18 @@ LedgerReport check_ledger(const model::LedgerState& st) {
     const int64_t accepted = e.accepted_a + e.accepted_b;
     t.accepted += accepted;
     t.account_c += e.account_c;
-    t.pending += e.pending;
+    auto& w = waiting[e.id];
+    if (w.recorded != e.pending)
+      problem(who + fmt::format(": {} pending on the advisor at reception but its pending lines add up to {}", euros(e.pending),
+                                euros(w.recorded)));
     int64_t settled_amount = 0;
     std::map<char, int64_t> own;
+    std::map<std::pair<int64_t, char>, int64_t> complements;
     for (const auto* p : by_envoi[e.id]) {
-      if (p->complement) continue;
+      if (p->complement) {
+        complements[{p->complement, p->account}] += p->accepted_cents;
+        continue;
+      }
       own[p->account] += p->accepted_cents;
       settled_amount += p->paid_cents + p->compensated_cents;
       if (p->run_id != e.settled_run)
@@ -102,10 +129,20 @@ LedgerReport check_ledger(const model::LedgerState& st) {
     if (accepted != settled_amount + awaiting)
       problem(who + fmt::format(": accepted {} != paid + compensated {} + awaiting {}", euros(accepted),
                                 euros(settled_amount), euros(awaiting)));
+    // Complements: each pays exactly the approved lines marked with its number and account.
+    if (complements != w.complements)
+      for (const auto& [key, cents] : w.complements)
+        if (!complements.count(key) || complements[key] != cents)
+          problem(who + fmt::format(": complement {} account {}: approved lines {} but paid as {}", key.first, key.second,
+                                    euros(cents), euros(complements.count(key) ? complements[key] : 0)));
+    for (const auto& [key, cents] : complements)
+      if (!w.complements.count(key))
+        problem(who + fmt::format(": complement {} account {} paid {} without approved lines", key.first, key.second, euros(cents)));
     if (e.history_cents >= 0 && e.history_lines > 0) {
       ++t.history_checked;
-      if (e.history_cents != accepted)
-        problem(who + fmt::format(": accepted {} but its lines in history add up to {}", euros(accepted), euros(e.history_cents)));
+      if (e.history_cents != accepted + w.approved)
+        problem(who + fmt::format(": accepted {} (and approved later {}) but its lines in history add up to {}", euros(accepted),
+                                  euros(w.approved), euros(e.history_cents)));
     }
   }
   t.runs = static_cast<int64_t>(st.runs.size());

@@ -28,7 +28,23 @@ struct Open {
 };
 using OpenKey = std::pair<std::string, char>;
 
-std::string envoi_label(const model::LedgerEnvoi& e) { return fmt::format("{:03d} {:02d}/{:04d}", e.number, e.month, e.year); }
+std::string envoi_label(const model::LedgerEnvoi& e) {
+  return fmt::format("{:03d}{} {:02d}/{:04d}", e.number, e.complement ? "*" : "", e.month, e.year);
+}
+
+// Envois in order of receipt, each complement in its place by the day its lines were approved.
+std::vector<const model::LedgerEnvoi*> payment_order(const model::LedgerState& awaiting) {
+  std::vector<const model::LedgerEnvoi*> order;
+  order.reserve(awaiting.envois.size() + awaiting.complements.size());
+  size_t c = 0;
+  for (const auto& e : awaiting.envois) {
+    while (c < awaiting.complements.size() && awaiting.complements[c].received < e.received)
+      order.push_back(&awaiting.complements[c++]);
+    order.push_back(&e);
+  }
+  while (c < awaiting.complements.size()) order.push_back(&awaiting.complements[c++]);
+  return order;
+}
 
 }  // namespace
 
@@ -53,8 +69,9 @@ RunPlan plan_run(const model::LedgerState& awaiting, const std::vector<std::tupl
 
   int64_t spent = 0;
   bool stopped = false;
-  for (const auto& e : awaiting.envois) {
-    if (e.received > options.date) continue;  // received after the run's date: not its turn
+  for (const model::LedgerEnvoi* next : payment_order(awaiting)) {
+    const model::LedgerEnvoi& e = *next;
+    if (e.received > options.date) continue;  // received (approved) after the run's date: not its turn
     NotPaid np{e, 0, model::days_between(e.received, options.date), false, {}};
     np.overdue = np.days_waiting > kDueDays;
     if (stopped) {
@@ -77,6 +94,7 @@ RunPlan plan_run(const model::LedgerState& awaiting, const std::vector<std::tupl
       if (accepted == 0) continue;
       model::Payment p;
       p.envoi_id = e.id;
+      p.complement = e.complement;
       p.account = account;
       p.fund = options.fund.empty() ? e.fund : options.fund;
       p.year = year;
@@ -168,7 +186,10 @@ RunPlan plan_run(const model::LedgerState& awaiting, const std::vector<std::tupl
       o.compensations.push_back(c);
     }
     for (auto& b : balances) o.balances.push_back(std::move(b));
-    if (pays.empty()) o.settled_envois.push_back(e.id);
+    if (e.complement)
+      for (int64_t line : e.line_ids) o.complement_lines.emplace_back(line, e.complement);
+    else if (pays.empty())
+      o.settled_envois.push_back(e.id);
     spent += net;
     ++plan.envois_paid;
     plan.account_c_cents += e.account_c;
@@ -222,7 +243,7 @@ Result<RunResult> settle(model::Store& store, const Config& config, RunOptions o
     res.waiting = std::move(plan.waiting);
     res.held = std::move(plan.held);
     res.account_c_cents = plan.account_c_cents;
-    if (plan.outcome.payments.empty() && plan.outcome.settled_envois.empty()) {
+    if (plan.outcome.payments.empty() && plan.outcome.settled_envois.empty() && plan.outcome.complement_lines.empty()) {
       // Nothing paid: no run is recorded, so the same key can be run again with more budget.
       res.run = plan.outcome.run;
       return res;
@@ -240,7 +261,8 @@ Result<RunResult> settle(model::Store& store, const Config& config, RunOptions o
     // What still waits now (the run itself is done).
     auto awaiting = store.ledger(true, false);
     if (!awaiting) return fail(awaiting.error());
-    for (const auto& e : awaiting->envois) {
+    for (const model::LedgerEnvoi* next : payment_order(*awaiting)) {
+      const model::LedgerEnvoi& e = *next;
       if (e.received > res.run.date) continue;
       NotPaid np{e, std::max<int64_t>(e.accepted_a, 0) + std::max<int64_t>(e.accepted_b, 0),
                  model::days_between(e.received, res.run.date), false, "awaits a later run"};
@@ -270,8 +292,9 @@ Result<RunResult> settle(model::Store& store, const Config& config, RunOptions o
     t.creditor = prov && !prov->name.empty() ? prov->name : "INAMI " + p.third_party;
     t.iban = p.iban;
     t.bic = p.bic;
-    t.remittance = fmt::format("{} ENVOI {:03d}{} {:02d}/{:04d} COMPTE {} INAMI {}", p.reference, e.number,
-                               p.complement ? "*" : "", e.month, e.year, p.account, p.third_party);
+    // The * that marks a complement is not in the SEPA character set: the remittance spells it out.
+    t.remittance = fmt::format("{} ENVOI {:03d} {:02d}/{:04d}{} COMPTE {} INAMI {}", p.reference, e.number, e.month, e.year,
+                               p.complement ? fmt::format(" COMPLEMENT {}", p.complement) : "", p.account, p.third_party);
     transfers.push_back(std::move(t));
   }
   std::error_code ec;

@@ -398,6 +398,11 @@ class SqliteStore final : public model::Store, private SqliteDb {
       if (rc != SQLITE_DONE) return fail(last_error("read compensations"));
     }
     {
+      auto lines = select_pending(*this, {});
+      if (!lines) return fail(lines.error());
+      st.pending_lines = std::move(*lines);
+    }
+    {
       Stmt r(db_, kSelectRun + " ORDER BY id");
       auto runs = read_runs(r);
       if (!runs) return fail(runs.error());

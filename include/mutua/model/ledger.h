@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "mutua/model/advisor.h"
 #include "mutua/model/envoi.h"
 
 namespace mutua::model {
@@ -101,6 +102,7 @@ struct LedgerEnvoi {
 struct LedgerState {
   std::vector<LedgerEnvoi> envois;          // accepted, not test, in order of receipt
   std::vector<LedgerEnvoi> complements;     // approved lines awaiting payment, per envoi (awaiting_only)
+  std::vector<PendingLine> pending_lines;   // every line left pending on the advisor (not awaiting_only)
   std::vector<Payment> payments;
   std::vector<Regularisation> regularisations;
   std::vector<Compensation> compensations;  // payment_id = the payment's id

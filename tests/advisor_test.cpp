@@ -1,0 +1,250 @@
+// Medical-advisor agreements through the real binary on a real store: lines needing an
+// agreement wait (500434) while the request is open, the advisor's decision settles them
+// (accepted: history and a complement marked *; refused: 500449), a later envoi is judged
+// against the recorded agreement and the approved lines, and the ledger balances throughout.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "baseline.h"
+#include "mutua/model/dates.h"
+#include "mutua/model/envoi_writer.h"
+#include "mutua/settlement/ledger_check.h"
+#include "mutua/store/sqlite.h"
+
+namespace fs = std::filesystem;
+using mutua::testing::read_all;
+using mutua::testing::run_mutua;
+namespace model = mutua::model;
+
+namespace {
+
+const std::string kBase = std::string(MUTUA_TEST_DATA) + "/scenarios/base";
+const std::string kConfig = std::string(MUTUA_SOURCE_DIR) + "/data/sample/mutua-payments.json";
+const std::string kNurse = "40765140401";
+const std::string kPatient = "85073003328", kOther = "60010112347";
+constexpr int64_t kVisit = 1250, kPhysio = 4000;  // fees of 425014 and 560011 in the base data
+
+model::Prestation line(const std::string& code, const std::string& date, int64_t amount, const std::string& ref) {
+  model::Prestation p;
+  p.nomenclature = code;
+  p.first_date = p.last_date = model::parse_iso_date(date);
+  p.provider = kNurse;
+  p.amount = amount;
+  p.reference = ref;
+  return p;
+}
+
+model::Invoice invoice(const std::string& niss, uint64_t number, std::vector<model::Prestation> lines) {
+  model::Invoice inv;
+  inv.niss = niss;
+  inv.affiliation = inv.destination = "301";
+  inv.provider = kNurse;
+  inv.number = number;
+  inv.ct1 = inv.ct2 = niss == kOther ? 111 : 110;  // as insurability.csv of the base data says
+  inv.invoice_type = 3;
+  inv.sex = 1;
+  inv.billing_date = model::parse_iso_date("2026-11-05");
+  inv.lines = std::move(lines);
+  return inv;
+}
+
+class Advisor : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = mutua::testing::temp_path("advisor-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto i = run_mutua("refdata import " + kBase + " --db " + db());
+    ASSERT_EQ(i.code, 0) << i.out;
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+  std::string db() const { return dir_ + "/m.db"; }
+  // Writes and adjudicates an envoi of the nurse; returns the command's output.
+  mutua::testing::CmdResult send(int number, const std::string& month, const std::string& today,
+                                 const std::vector<model::Invoice>& invoices) {
+    model::EnvoiHeader h;
+    h.third_party = kNurse;
+    h.sending_number = number;
+    h.year = std::stoi(month.substr(0, 4));
+    h.month = std::stoi(month.substr(5, 2));
+    h.created = model::parse_iso_date(today);
+    h.federation = "300";
+    h.iban_a = "BE71096123456769";
+    h.bic_a = "GKCCBEBB";
+    const std::string path = dir_ + "/envoi-" + std::to_string(number) + ".efact";
+    EXPECT_TRUE(model::write_envoi(path, h, invoices));
+    return run_mutua("adjudicate --db " + db() + " --today " + today + " --out " + dir_ + "/responses " + path);
+  }
+  mutua::testing::CmdResult settle(const std::string& date) {
+    return run_mutua("settle --db " + db() + " --config " + kConfig + " --date " + date + " --budget 100000 --out " + dir_ +
+                     "/pay");
+  }
+  model::LedgerState ledger() {
+    auto store = mutua::store::open_sqlite(db());
+    EXPECT_TRUE(store.has_value());
+    auto st = (*store)->ledger(false, true);
+    EXPECT_TRUE(st.has_value());
+    return *st;
+  }
+  std::string verdicts_json(int64_t envoi) {
+    auto store = mutua::store::open_sqlite(db());
+    auto v = (*store)->verdicts(envoi);
+    return v ? *v : std::string();
+  }
+  std::string dir_;
+};
+
+TEST_F(Advisor, LateApprovalIsPaidAsAComplementAndARefusalLosesTheLine) {
+  // Requests open before billing: the lines wait on the advisor.
+  auto r1 = run_mutua("agreement request --db " + db() + " --niss " + kPatient + " --code 560011 --date 2026-10-15 --provider " +
+                      kNurse + " --motivation 'post-operative rehabilitation'");
+  ASSERT_EQ(r1.code, 0) << r1.out;
+  EXPECT_NE(r1.out.find("agreement 1:"), std::string::npos) << r1.out;
+  auto r2 = run_mutua("agreement request --db " + db() + " --niss " + kOther + " --code 560011 --date 2026-10-16");
+  ASSERT_EQ(r2.code, 0) << r2.out;
+
+  auto a = send(20, "2026-10", "2026-11-06",
+                {invoice(kPatient, 1,
+                         {line("425014", "2026-10-01", kVisit, "V1"), line("560011", "2026-10-20", kPhysio, "P1"),
+                          line("560011", "2026-10-22", kPhysio, "P2")}),
+                 invoice(kOther, 2, {line("425014", "2026-10-02", kVisit, "V2"), line("560011", "2026-10-21", kPhysio, "P3")})});
+  ASSERT_EQ(a.code, 0) << a.out;
+  auto st = ledger();
+  ASSERT_EQ(st.envois.size(), 1u);
+  EXPECT_EQ(st.envois[0].accepted_a, 2 * kVisit);
+  EXPECT_EQ(st.envois[0].pending, 3 * kPhysio);
+  ASSERT_EQ(st.pending_lines.size(), 3u);
+  EXPECT_NE(verdicts_json(st.envois[0].id).find("500434"), std::string::npos);
+
+  // The envoi is paid for what was accepted; the pending lines are not.
+  auto s1 = settle("2026-11-10");
+  ASSERT_EQ(s1.code, 0) << s1.out;
+  st = ledger();
+  ASSERT_EQ(st.payments.size(), 1u);
+  EXPECT_EQ(st.payments[0].paid_cents, 2 * kVisit);
+  EXPECT_EQ(st.payments[0].reference, "2026/2/0000001");
+
+  // A decision before the request is refused; an unknown decision letter too.
+  auto bad = run_mutua("agreement decide --db " + db() + " --id 1 --decision A --date 2026-10-01 --from 2026-10-01");
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("Z00700"), std::string::npos) << bad.out;
+  EXPECT_EQ(run_mutua("agreement decide --db " + db() + " --id 1 --decision X").code, 2);
+
+  // Waiting for information first: the lines stay pending.
+  auto d0 = run_mutua("agreement decide --db " + db() + " --id 1 --decision D --date 2026-11-12 --note 'report missing'");
+  ASSERT_EQ(d0.code, 0) << d0.out;
+  EXPECT_NE(d0.out.find("still pending (500434)"), std::string::npos) << d0.out;
+  // Accepted from 2026-10-21: the line of 10/20 falls before it (500548), the one of 10/22 is approved.
+  auto d1 = run_mutua("agreement decide --db " + db() + " --id 1 --decision A --date 2026-11-20 --from 2026-10-21 --to 2026-12-31 --by dr.adv");
+  ASSERT_EQ(d1.code, 0) << d1.out;
+  EXPECT_NE(d1.out.find("1 line(s) approved, 40.00"), std::string::npos) << d1.out;
+  EXPECT_NE(d1.out.find("refused 500548"), std::string::npos) << d1.out;
+  auto d2 = run_mutua("agreement decide --db " + db() + " --id 2 --decision N --date 2026-11-21");
+  ASSERT_EQ(d2.code, 0) << d2.out;
+  EXPECT_NE(d2.out.find("refused 500449"), std::string::npos) << d2.out;
+  // Decided A: final.
+  auto again = run_mutua("agreement decide --db " + db() + " --id 1 --decision N --date 2026-11-22");
+  EXPECT_EQ(again.code, 2) << again.out;
+  EXPECT_NE(again.out.find("final"), std::string::npos) << again.out;
+
+  // The approved line is in history: billing it again is a duplicate; a new session in the
+  // agreement's period is accepted directly, without waiting.
+  // (Twenty visits keep the one rejected line under the 5 % error rate.)
+  std::vector<model::Prestation> lines = {line("560011", "2026-10-22", kPhysio, "P1"), line("560011", "2026-11-03", kPhysio, "P4")};
+  for (int day = 1; day <= 20; ++day)
+    lines.push_back(line("425014", model::iso(model::add_days(model::parse_iso_date("2026-11-01"), day - 1)), kVisit,
+                         "V" + std::to_string(day)));
+  auto b = send(21, "2026-11", "2026-11-23", {invoice(kPatient, 1, lines)});
+  ASSERT_EQ(b.code, 0) << b.out;
+  st = ledger();
+  ASSERT_EQ(st.envois.size(), 2u) << b.out;
+  EXPECT_EQ(st.envois[1].accepted_a, kPhysio + 20 * kVisit) << b.out;
+  EXPECT_EQ(st.envois[1].pending, 0);
+  EXPECT_NE(verdicts_json(st.envois[1].id).find("500423"), std::string::npos);
+
+  // The next run pays the complement (the approved line, marked *) and the new envoi.
+  auto s2 = settle("2026-11-25");
+  ASSERT_EQ(s2.code, 0) << s2.out;
+  EXPECT_NE(s2.out.find("*1"), std::string::npos) << s2.out;
+  st = ledger();
+  ASSERT_EQ(st.payments.size(), 3u);
+  const auto& complement = st.payments[1];
+  EXPECT_EQ(complement.envoi_id, st.envois[0].id);
+  EXPECT_EQ(complement.complement, 1);
+  EXPECT_EQ(complement.paid_cents, kPhysio);
+  EXPECT_EQ(complement.reference, "2026/2/0000002");
+  EXPECT_EQ(st.payments[2].envoi_id, st.envois[1].id);
+  const std::string pain = read_all(dir_ + "/pay/payments-2026-11-25.pain.001.xml");
+  EXPECT_NE(pain.find("ENVOI 020 10/2026 COMPLEMENT 1 COMPTE A"), std::string::npos) << pain;
+
+  // A third run pays nothing again.
+  auto s3 = settle("2026-11-30");
+  ASSERT_EQ(s3.code, 0) << s3.out;
+  EXPECT_EQ(ledger().payments.size(), 3u);
+
+  auto check = mutua::settlement::check_ledger(ledger());
+  EXPECT_TRUE(check.problems.empty()) << check.problems.front();
+  EXPECT_EQ(check.totals.approved, kPhysio);
+  EXPECT_EQ(check.totals.refused_later, 2 * kPhysio);
+  EXPECT_EQ(check.totals.pending, 0);
+  auto cli_check = run_mutua("ledger check --db " + db());
+  EXPECT_EQ(cli_check.code, 0) << cli_check.out;
+  EXPECT_NE(cli_check.out.find("40.00 approved"), std::string::npos) << cli_check.out;
+
+  // The agreement's page: its history and the payment of the line it approved.
+  auto show = run_mutua("agreement show --db " + db() + " --id 1");
+  ASSERT_EQ(show.code, 0) << show.out;
+  EXPECT_NE(show.out.find("report missing"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("paid in complement 020*1 (2026/2/0000002)"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("refused 500548"), std::string::npos) << show.out;
+  auto list = run_mutua("agreement list --db " + db() + " --json");
+  ASSERT_EQ(list.code, 0) << list.out;
+  EXPECT_NE(list.out.find("\"decision\": \"N\""), std::string::npos) << list.out;
+}
+
+TEST_F(Advisor, StayAgreementCoversTheStayAndTheLedgerCatchesATamperedComplement) {
+  auto r = run_mutua("agreement request --db " + db() + " --niss " + kPatient +
+                     " --code 560011 --date 2026-10-01 --establishment 71000123 --admission 2026-10-05 --discharge 2026-10-25");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("covering 2026-10-05 to 2026-10-25"), std::string::npos) << r.out;
+  // A stay agreement without its admission date is refused.
+  auto bad = run_mutua("agreement request --db " + db() + " --niss " + kPatient + " --code 560011 --date 2026-10-01 --establishment 71000123");
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  // A bad NISS check digit is refused.
+  EXPECT_EQ(run_mutua("agreement request --db " + db() + " --niss 85073003329 --code 560011 --date 2026-10-01").code, 2);
+
+  ASSERT_EQ(send(30, "2026-10", "2026-11-06",
+                 {invoice(kPatient, 1, {line("560011", "2026-10-10", kPhysio, "P1"), line("560011", "2026-10-28", kPhysio, "P2")})})
+                .code,
+            0);
+  auto d = run_mutua("agreement decide --db " + db() + " --id 1 --decision A --date 2026-11-08");
+  ASSERT_EQ(d.code, 0) << d.out;
+  EXPECT_NE(d.out.find("1 line(s) approved"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("refused 500548"), std::string::npos) << d.out;  // after the stay's end
+  ASSERT_EQ(settle("2026-11-10").code, 0);
+  auto st = ledger();
+  ASSERT_EQ(st.payments.size(), 1u);  // the envoi had nothing accepted: only the complement pays
+  EXPECT_EQ(st.payments[0].complement, 1);
+  EXPECT_EQ(st.payments[0].paid_cents, kPhysio);
+  EXPECT_EQ(run_mutua("ledger check --db " + db()).code, 0);
+
+  // Alter the approved line's amount: the check names the complement.
+  {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db().c_str(), &h), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(h, "UPDATE pending_lines SET amount = amount + 1 WHERE state = 'approved'", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(h);
+  }
+  auto c = run_mutua("ledger check --db " + db());
+  EXPECT_EQ(c.code, 1) << c.out;
+  EXPECT_NE(c.out.find("complement 1 account A"), std::string::npos) << c.out;
+}
+
+}  // namespace
