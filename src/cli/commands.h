@@ -14,6 +14,7 @@ void add_ledger(CLI::App& app);
 void add_regularisation(CLI::App& app);
 void add_insurability(CLI::App& app);
 void add_agreement(CLI::App& app);
+void add_dispute(CLI::App& app);
 // Exit code the chosen subcommand set.
 int& exit_code();
 

@@ -17,4 +17,5 @@ std::string_view sqlite_002_refdata_version();
 std::string_view sqlite_003_ledger();
 std::string_view sqlite_004_consultations();
 std::string_view sqlite_005_advisor();
+std::string_view sqlite_006_disputes();
 }  // namespace mutua::embedded

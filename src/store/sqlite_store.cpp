@@ -16,6 +16,7 @@
 #include "mutua/store/sqlite.h"
 #include "store/sqlite_advisor.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_disputes.h"
 
 namespace mutua::store {
 
@@ -59,7 +60,8 @@ Result<std::string> unpacked(std::string blob) {
 // Migrations in order; version i+1 is migrations()[i].
 std::vector<std::string_view> migrations() {
   return {embedded::sqlite_001_init(), embedded::sqlite_002_refdata_version(), embedded::sqlite_003_ledger(),
-          embedded::sqlite_004_consultations(), embedded::sqlite_005_advisor()};
+          embedded::sqlite_004_consultations(), embedded::sqlite_005_advisor(),
+          embedded::sqlite_006_disputes()};
 }
 
 
@@ -562,6 +564,25 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return in_write_transaction([&]() -> Result<void> {
       if (auto r = apply_decision(*this, d); !r) return r;
       return insert_history(d.history, -1);
+    });
+  }
+
+  Result<int64_t> open_dispute(const model::Dispute& d) override {
+    return in_write_transaction([&] { return insert_dispute(*this, d); });
+  }
+  Result<std::vector<model::Dispute>> disputes(int64_t id, const std::string& third_party) override {
+    return select_disputes(*this, id, third_party);
+  }
+  Result<void> dispute_step(int64_t id, model::DisputeState expected, const model::Dispute& after,
+                            const model::DisputeEvent& event, const std::optional<model::Regularisation>& reg) override {
+    return in_write_transaction([&]() -> Result<void> {
+      int64_t reg_id = 0;
+      if (reg) {
+        auto r = insert_regularisation(*reg);
+        if (!r) return fail(r.error());
+        reg_id = *r;
+      }
+      return apply_dispute_step(*this, id, expected, after, event, reg_id);
     });
   }
 

@@ -15,6 +15,7 @@
 #include "mutua/model/envoi.h"
 #include "mutua/model/advisor.h"
 #include "mutua/model/consultation.h"
+#include "mutua/model/dispute.h"
 #include "mutua/model/history.h"
 #include "mutua/model/ledger.h"
 #include "mutua/model/refdata.h"
@@ -142,6 +143,14 @@ class Store {
   // Records a decision, its event and the lines it settles; all or nothing. Fails (nothing
   // written) if one of those lines was settled meanwhile.
   virtual Result<void> record_decision(const AgreementDecision& decision) = 0;
+
+  // Disputes. open_dispute records it with its first event; `dispute_step` records a step with
+  // the new state (and, for a settled one, its regularisation, linked both ways); all or
+  // nothing, and only if the dispute is still in `expected` state (no two steps at once).
+  virtual Result<int64_t> open_dispute(const Dispute& dispute) = 0;
+  virtual Result<std::vector<Dispute>> disputes(int64_t id, const std::string& third_party) = 0;  // 0 / "": all
+  virtual Result<void> dispute_step(int64_t id, DisputeState expected, const Dispute& after, const DisputeEvent& event,
+                                    const std::optional<Regularisation>& regularisation) = 0;
 };
 
 }  // namespace mutua::model

@@ -1,7 +1,8 @@
-// Medical-advisor agreements through the real binary on a real store: lines needing an
-// agreement wait (500434) while the request is open, the advisor's decision settles them
-// (accepted: history and a complement marked *; refused: 500449), a later envoi is judged
-// against the recorded agreement and the approved lines, and the ledger balances throughout.
+// The fund's follow-up flows through the real binary on a real store. Medical-advisor
+// agreements: lines needing one wait (500434) while the request is open, the decision settles
+// them (accepted: history and a complement marked *; refused: 500449 / 500548), a later envoi is
+// judged against the recorded agreement and the approved lines. Disputes: open → under review →
+// settled, the amount set off on the next payment. The ledger balances throughout.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -52,10 +53,10 @@ model::Invoice invoice(const std::string& niss, uint64_t number, std::vector<mod
   return inv;
 }
 
-class Advisor : public ::testing::Test {
+class FundFlows : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = mutua::testing::temp_path("advisor-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    dir_ = mutua::testing::temp_path("flows-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     auto i = run_mutua("refdata import " + kBase + " --db " + db());
@@ -100,7 +101,7 @@ class Advisor : public ::testing::Test {
   std::string dir_;
 };
 
-TEST_F(Advisor, LateApprovalIsPaidAsAComplementAndARefusalLosesTheLine) {
+TEST_F(FundFlows, LateApprovalIsPaidAsAComplementAndARefusalLosesTheLine) {
   // Requests open before billing: the lines wait on the advisor.
   auto r1 = run_mutua("agreement request --db " + db() + " --niss " + kPatient + " --code 560011 --date 2026-10-15 --provider " +
                       kNurse + " --motivation 'post-operative rehabilitation'");
@@ -208,7 +209,7 @@ TEST_F(Advisor, LateApprovalIsPaidAsAComplementAndARefusalLosesTheLine) {
   EXPECT_NE(list.out.find("\"decision\": \"N\""), std::string::npos) << list.out;
 }
 
-TEST_F(Advisor, StayAgreementCoversTheStayAndTheLedgerCatchesATamperedComplement) {
+TEST_F(FundFlows, StayAgreementCoversTheStayAndTheLedgerCatchesATamperedComplement) {
   auto r = run_mutua("agreement request --db " + db() + " --niss " + kPatient +
                      " --code 560011 --date 2026-10-01 --establishment 71000123 --admission 2026-10-05 --discharge 2026-10-25");
   ASSERT_EQ(r.code, 0) << r.out;
@@ -245,6 +246,57 @@ TEST_F(Advisor, StayAgreementCoversTheStayAndTheLedgerCatchesATamperedComplement
   auto c = run_mutua("ledger check --db " + db());
   EXPECT_EQ(c.code, 1) << c.out;
   EXPECT_NE(c.out.find("complement 1 account A"), std::string::npos) << c.out;
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(FundFlows, SettledDisputeIsPaidWithTheNextPaymentAndTakesNoMoreSteps) {
+  ASSERT_EQ(send(40, "2026-10", "2026-11-06", {invoice(kPatient, 1, {line("425014", "2026-10-01", kVisit, "V1")})}).code, 0);
+  ASSERT_EQ(settle("2026-11-10").code, 0);
+  auto o = run_mutua("dispute open --db " + db() + " --provider " + kNurse +
+                     " --subject 'visit of 02/10 refused wrongly' --envoi 1 --line 4 --payment 2026/2/0000001 --date 2026-11-12");
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_NE(o.out.find("dispute 1 of 40765140401"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("(open)"), std::string::npos) << o.out;
+  // What it names must exist and be the provider's.
+  EXPECT_EQ(run_mutua("dispute open --db " + db() + " --provider " + kNurse + " --subject x --payment 2026/2/0000099").code, 2);
+  EXPECT_EQ(run_mutua("dispute open --db " + db() + " --provider 41234502401 --subject x --envoi 1").code, 2);
+
+  auto c = run_mutua("dispute comment --db " + db() + " --id 1 --text 'prescription received' --date 2026-11-13 --by fund");
+  ASSERT_EQ(c.code, 0) << c.out;
+  EXPECT_NE(c.out.find("(under review)"), std::string::npos) << c.out;
+  EXPECT_EQ(run_mutua("dispute comment --db " + db() + " --id 1 --text early --date 2026-11-01").code, 2);  // before it opened
+  auto s = run_mutua("dispute settle --db " + db() + " --id 1 --amount 12.50 --to-provider --date 2026-11-20");
+  ASSERT_EQ(s.code, 0) << s.out;
+  EXPECT_NE(s.out.find("settled -12.50 on account A (owed to the provider)"), std::string::npos) << s.out;
+  auto again = run_mutua("dispute close --db " + db() + " --id 1 --date 2026-11-21");
+  EXPECT_EQ(again.code, 2) << again.out;
+  EXPECT_NE(again.out.find("takes no more steps"), std::string::npos) << again.out;
+
+  // A second dispute closed without money.
+  ASSERT_EQ(run_mutua("dispute open --db " + db() + " --provider " + kNurse + " --subject 'late payment' --date 2026-11-12").code, 0);
+  auto cl = run_mutua("dispute close --db " + db() + " --id 2 --text 'paid meanwhile' --date 2026-11-14");
+  ASSERT_EQ(cl.code, 0) << cl.out;
+  EXPECT_NE(cl.out.find("(closed)"), std::string::npos) << cl.out;
+
+  // The next payment adds what the fund owes.
+  ASSERT_EQ(send(41, "2026-11", "2026-11-23", {invoice(kPatient, 1, {line("425014", "2026-11-02", kVisit, "V1")})}).code, 0);
+  ASSERT_EQ(settle("2026-11-25").code, 0);
+  auto st = ledger();
+  ASSERT_EQ(st.payments.size(), 2u);
+  EXPECT_EQ(st.payments[1].accepted_cents, kVisit);
+  EXPECT_EQ(st.payments[1].compensated_cents, -1250);
+  EXPECT_EQ(st.payments[1].paid_cents, kVisit + 1250);
+  ASSERT_EQ(st.regularisations.size(), 1u);
+  EXPECT_EQ(st.regularisations[0].origin, "dispute");
+  EXPECT_EQ(st.regularisations[0].dispute_id, 1);
+  EXPECT_EQ(run_mutua("ledger check --db " + db()).code, 0);
+  auto list = run_mutua("dispute list --db " + db() + " --json");
+  ASSERT_EQ(list.code, 0) << list.out;
+  EXPECT_NE(list.out.find("\"state\": \"settled\""), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("prescription received"), std::string::npos) << list.out;
 }
 
 }  // namespace

@@ -1,0 +1,27 @@
+// Disputes (contentieux, DOMAIN.md "The billing loop" 5): open → under review (the first
+// comment) → settled (an amount, recorded as a regularisation set off on the provider's next
+// payments) or closed (without one). Settled and closed disputes take no more steps.
+#pragma once
+#include <string>
+
+#include "mutua/error.h"
+#include "mutua/model/store.h"
+
+namespace mutua::settlement {
+
+// Checks what the dispute names (the provider, its envoi and line, its payment) and opens it.
+Result<model::Dispute> open_dispute(model::Store& store, model::Dispute d, const std::string& by);
+
+struct DisputeStep {
+  int64_t id = 0;
+  model::Date date = 0;
+  std::string text, by;
+  int64_t amount_cents = 0;   // settle: positive owed by the provider, negative owed to the provider
+  char account = 0;           // settle: 0 keeps the dispute's account
+};
+
+Result<model::Dispute> comment_dispute(model::Store& store, const DisputeStep& step);
+Result<model::Dispute> settle_dispute(model::Store& store, const DisputeStep& step);
+Result<model::Dispute> close_dispute(model::Store& store, const DisputeStep& step);
+
+}  // namespace mutua::settlement
