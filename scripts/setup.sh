@@ -11,6 +11,7 @@ PACKAGES=(
   libsqlite3-dev libzstd-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libxml2-utils
+  libcairo2-dev libxlsxwriter-dev fonts-dejavu-core poppler-utils
   python3
 )
 missing=()

@@ -53,6 +53,17 @@ model::Invoice invoice(const std::string& niss, uint64_t number, std::vector<mod
   return inv;
 }
 
+// Output of a shell command (pdftotext, python3 reading the XLSX).
+std::string shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
 class FundFlows : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -184,6 +195,27 @@ TEST_F(FundFlows, LateApprovalIsPaidAsAComplementAndARefusalLosesTheLine) {
   const std::string pain = read_all(dir_ + "/pay/payments-2026-11-25.pain.001.xml");
   EXPECT_NE(pain.find("ENVOI 020 10/2026 COMPLEMENT 1 COMPTE A"), std::string::npos) << pain;
 
+  // The letters of the run: the complement's says so, with the advisor's approval; the
+  // envoi's lists its invoice; the detail has every line with the invoice numbers.
+  auto letters = run_mutua("letters --db " + db() + " --config " + kConfig + " --run 2026-11-25 --out " + dir_ + "/letters");
+  ASSERT_EQ(letters.code, 0) << letters.out;
+  EXPECT_NE(letters.out.find("2 letter(s)"), std::string::npos) << letters.out;
+  const std::string complement_pdf = shell("pdftotext -layout " + dir_ + "/letters/letter-2026-2-0000002.pdf -");
+  EXPECT_NE(complement_pdf.find("Paiement complémentaire"), std::string::npos) << complement_pdf;
+  EXPECT_NE(complement_pdf.find("Envoi 020* 10/2026"), std::string::npos) << complement_pdf;
+  EXPECT_NE(complement_pdf.find("40,00 EUR"), std::string::npos) << complement_pdf;
+  EXPECT_NE(complement_pdf.find("0202620000002"), std::string::npos) << complement_pdf;
+  const std::string envoi_pdf = shell("pdftotext -layout " + dir_ + "/letters/letter-2026-2-0000003.pdf -");
+  EXPECT_NE(envoi_pdf.find("Montant refusé"), std::string::npos) << envoi_pdf;
+  EXPECT_NE(envoi_pdf.find("500423"), std::string::npos) << envoi_pdf;  // the duplicate, with its code
+  const std::string csv = read_all(dir_ + "/letters/letter-2026-2-0000002.csv");
+  EXPECT_NE(csv.find("2026/2/0000002;020;1;A;1;5;;85073003328;560011;2026-10-22;40.00;40.00;0.00;approved;"), std::string::npos)
+      << csv;
+  const std::string sheet = shell("python3 -c \"import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); "
+                                  "print(z.read('xl/sharedStrings.xml').decode())\" " + dir_ + "/letters/letter-2026-2-0000003.xlsx");
+  EXPECT_NE(sheet.find("85073003328"), std::string::npos) << sheet;
+  EXPECT_NE(sheet.find("Facture"), std::string::npos) << sheet;
+
   // A third run pays nothing again.
   auto s3 = settle("2026-11-30");
   ASSERT_EQ(s3.code, 0) << s3.out;
@@ -293,6 +325,12 @@ TEST_F(FundFlows, SettledDisputeIsPaidWithTheNextPaymentAndTakesNoMoreSteps) {
   EXPECT_EQ(st.regularisations[0].origin, "dispute");
   EXPECT_EQ(st.regularisations[0].dispute_id, 1);
   EXPECT_EQ(run_mutua("ledger check --db " + db()).code, 0);
+  auto letter = run_mutua("letters --db " + db() + " --config " + kConfig + " --run 2026-11-25 --format pdf --out " + dir_ + "/l");
+  ASSERT_EQ(letter.code, 0) << letter.out;
+  const std::string pdf = shell("pdftotext -layout " + dir_ + "/l/letter-2026-2-0000002.pdf -");
+  EXPECT_NE(pdf.find("Régularisation 1: dispute 1: visit of 02/10 refused wrongly"), std::string::npos) << pdf;
+  EXPECT_NE(pdf.find("25,00 EUR"), std::string::npos) << pdf;  // 12.50 accepted + 12.50 owed
+  EXPECT_FALSE(fs::exists(dir_ + "/l/letter-2026-2-0000002.csv"));
   auto list = run_mutua("dispute list --db " + db() + " --json");
   ASSERT_EQ(list.code, 0) << list.out;
   EXPECT_NE(list.out.find("\"state\": \"settled\""), std::string::npos) << list.out;

@@ -237,6 +237,7 @@ std::string response_json(const ResponseInput& in, const std::vector<std::string
       j.key("reference").value(l.reference);
       j.key("invoice").value(e.invoices[l.invoice].number);
       j.key("amount").value(l.amount);
+      j.key("account").value(l.account == 1 ? "B" : "A");
       j.key("accepted").value(in.amounts->accepted[i]);
       j.key("refused").value(in.amounts->refused[i]);
       j.key("status").value(in.verdicts->rejected(i) ? "rejected" : in.verdicts->pending(i) ? "pending" : "accepted");

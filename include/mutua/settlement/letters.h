@@ -1,0 +1,55 @@
+// Payment letters (avis de paiement / betalingsbericht): one per payment of a run, for the
+// provider, in the provider's language. The PDF says what the envoi (or its complement, marked
+// *) asked, what was accepted, refused, left pending on the advisor, which regularisations were
+// set off and why, and what was paid to which account under which reference; per invoice, and
+// every refused line with its codes. The CSV and XLSX give every line with the provider's
+// invoice numbers.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mutua/error.h"
+#include "mutua/model/store.h"
+#include "mutua/settlement/config.h"
+
+namespace mutua::settlement {
+
+struct LetterLine {
+  uint64_t invoice = 0, record = 0;
+  std::string niss, code, reference;  // reference: the provider's own line reference (ET 50)
+  model::Date date = 0;
+  char account = 'A';
+  int64_t asked = 0, accepted = 0, refused = 0;
+  std::string status;                 // accepted, rejected, pending, approved
+  std::string codes;                  // "500423 Prestation déjà ...; ..." in the letter's language
+};
+
+struct SetOff {
+  int64_t regularisation_id = 0;
+  std::string reason, origin;
+  int64_t cents = 0;                  // positive: deducted; negative: added
+};
+
+struct Letter {
+  model::Payment payment;
+  model::EnvoiRecord envoi;
+  std::string provider_name, language = "fr";
+  std::string fund_name;
+  model::Date run_date = 0;
+  std::vector<SetOff> set_off;
+  std::vector<LetterLine> lines;      // this payment's account only
+  int64_t asked = 0, accepted = 0, refused = 0, pending = 0;  // of those lines
+};
+
+// The letters of a recorded run, from the store (responses, complements, compensations).
+Result<std::vector<Letter>> gather_letters(model::Store& store, const Config& config, const std::string& run_key);
+
+// File name stem of a letter: letter-2026-2-0000001, or letter-run-<id>-<envoi>-<account> when
+// nothing was transferred.
+std::string letter_name(const Letter& l);
+std::string letter_csv(const Letter& l);
+Result<void> write_letter_pdf(const Letter& l, const std::string& path);
+Result<void> write_letter_xlsx(const Letter& l, const std::string& path);
+
+}  // namespace mutua::settlement
