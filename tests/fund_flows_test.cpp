@@ -90,7 +90,9 @@ class FundFlows : public ::testing::Test {
     h.iban_a = "BE71096123456769";
     h.bic_a = "GKCCBEBB";
     const std::string path = dir_ + "/envoi-" + std::to_string(number) + ".efact";
-    EXPECT_TRUE(model::write_envoi(path, h, invoices));
+    std::vector<model::Invoice> billed = invoices;
+    for (auto& inv : billed) inv.billing_date = h.created;
+    EXPECT_TRUE(model::write_envoi(path, h, billed));
     return run_mutua("adjudicate --db " + db() + " --today " + today + " --out " + dir_ + "/responses " + path);
   }
   mutua::testing::CmdResult settle(const std::string& date) {
@@ -335,6 +337,66 @@ TEST_F(FundFlows, SettledDisputeIsPaidWithTheNextPaymentAndTakesNoMoreSteps) {
   ASSERT_EQ(list.code, 0) << list.out;
   EXPECT_NE(list.out.find("\"state\": \"settled\""), std::string::npos) << list.out;
   EXPECT_NE(list.out.find("prescription received"), std::string::npos) << list.out;
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(FundFlows, RetentionRemovesOldPersonalDetailsOnlyAndTheLedgerStillBalances) {
+  // 2022: an envoi paid, a consultation, an agreement decided, a dispute closed.
+  ASSERT_EQ(send(50, "2022-02", "2022-03-10", {invoice(kPatient, 1, {line("425014", "2022-02-01", kVisit, "V1")})}).code, 0);
+  ASSERT_EQ(settle("2022-03-15").code, 0);
+  ASSERT_EQ(run_mutua("insurability --db " + db() + " --niss " + kPatient + " --date 2022-03-01 --today 2022-03-01").code, 0);
+  ASSERT_EQ(run_mutua("agreement request --db " + db() + " --niss " + kPatient + " --code 560011 --date 2022-01-05").code, 0);
+  ASSERT_EQ(run_mutua("agreement decide --db " + db() + " --id 1 --decision A --date 2022-01-10 --from 2022-01-01 --to 2022-06-30").code, 0);
+  ASSERT_EQ(run_mutua("dispute open --db " + db() + " --provider " + kNurse + " --subject 'Mme X, visit' --date 2022-04-01").code, 0);
+  ASSERT_EQ(run_mutua("dispute close --db " + db() + " --id 1 --date 2022-05-01 --text 'agreed by phone'").code, 0);
+  // 2026: the same, younger than the cut-off (2023-01-01).
+  ASSERT_EQ(send(51, "2026-10", "2026-11-06", {invoice(kPatient, 1, {line("425014", "2026-10-01", kVisit, "V1")})}).code, 0);
+  ASSERT_EQ(settle("2026-11-10").code, 0);
+  ASSERT_EQ(run_mutua("insurability --db " + db() + " --niss " + kPatient + " --date 2026-11-01 --today 2026-11-01").code, 0);
+  ASSERT_EQ(run_mutua("dispute open --db " + db() + " --provider " + kNurse + " --subject 'recent' --date 2026-11-12").code, 0);
+
+  const std::vector<std::string> young = {
+      "SELECT envoi_id, length(received), length(verdicts) FROM envoi_files WHERE envoi_id = 2",
+      "SELECT envoi_id, message, length(bytes) FROM responses WHERE envoi_id = 2",
+      "SELECT * FROM history WHERE envoi_id = 2", "SELECT * FROM consultations WHERE recorded >= 20230101",
+      "SELECT * FROM disputes WHERE id = 2", "SELECT * FROM dispute_events WHERE dispute_id = 2"};
+  const std::string before = mutua::testing::dump(db(), young);
+  const std::string ledger_before = mutua::testing::dump(db(), {"SELECT * FROM envois", "SELECT * FROM payments"});
+
+  auto dry = run_mutua("retention --db " + db() + " --today 2026-11-23 --dry-run");
+  ASSERT_EQ(dry.code, 0) << dry.out;
+  EXPECT_NE(dry.out.find("before 2023-01-01 (dry run"), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("| 1 | 1 | 1 | 1 | 0 | 1 | 1 | 1 |"), std::string::npos) << dry.out;
+  EXPECT_EQ(mutua::testing::dump(db(), {"SELECT COUNT(*) FROM envoi_files", "SELECT COUNT(*) FROM history"}),
+            "## SELECT COUNT(*) FROM envoi_files\n2|\n## SELECT COUNT(*) FROM history\n2|\n");
+
+  auto r = run_mutua("retention --db " + db() + " --today 2026-11-23");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("| 1 | 1 | 1 | 1 | 0 | 1 | 1 | 1 |"), std::string::npos) << r.out;
+  // The old details are gone, the young untouched, the ledger the same and balanced.
+  EXPECT_EQ(mutua::testing::dump(db(), {"SELECT COUNT(*) FROM envoi_files WHERE envoi_id = 1",
+                                        "SELECT COUNT(*) FROM history WHERE niss = '" + kPatient + "' AND envoi_id = 1",
+                                        "SELECT COUNT(*) FROM consultations WHERE niss = '" + kPatient + "' AND recorded < 20230101",
+                                        "SELECT niss, motivation FROM agreements", "SELECT subject FROM disputes WHERE id = 1",
+                                        "SELECT text FROM dispute_events WHERE dispute_id = 1"}),
+            "## SELECT COUNT(*) FROM envoi_files WHERE envoi_id = 1\n0|\n"
+            "## SELECT COUNT(*) FROM history WHERE niss = '85073003328' AND envoi_id = 1\n0|\n"
+            "## SELECT COUNT(*) FROM consultations WHERE niss = '85073003328' AND recorded < 20230101\n0|\n"
+            "## SELECT niss, motivation FROM agreements\n||\n## SELECT subject FROM disputes WHERE id = 1\n|\n"
+            "## SELECT text FROM dispute_events WHERE dispute_id = 1\n|\n|\n");
+  EXPECT_EQ(mutua::testing::dump(db(), young), before);
+  EXPECT_EQ(mutua::testing::dump(db(), {"SELECT * FROM envois", "SELECT * FROM payments"}), ledger_before);
+  auto check = run_mutua("ledger check --db " + db());
+  EXPECT_EQ(check.code, 0) << check.out;
+  // The envoi number stays used: sending number 50 of 2022 again is refused.
+  auto again = send(50, "2022-02", "2026-11-23", {invoice(kPatient, 1, {line("425014", "2022-02-02", kVisit, "V1")})});
+  EXPECT_NE(again.out.find("920999"), std::string::npos) << again.out;
+  // Running it again removes nothing more.
+  auto twice = run_mutua("retention --db " + db() + " --today 2026-11-23");
+  EXPECT_NE(twice.out.find("| 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |"), std::string::npos) << twice.out;
 }
 
 }  // namespace

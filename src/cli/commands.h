@@ -16,6 +16,7 @@ void add_insurability(CLI::App& app);
 void add_agreement(CLI::App& app);
 void add_dispute(CLI::App& app);
 void add_letters(CLI::App& app);
+void add_retention(CLI::App& app);
 // Exit code the chosen subcommand set.
 int& exit_code();
 

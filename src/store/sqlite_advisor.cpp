@@ -202,7 +202,8 @@ Result<void> add_recorded_agreements(SqliteDb& db, format::Table& t, const std::
   std::unordered_set<std::string> wanted;
   if (niss) wanted.insert(niss->begin(), niss->end());
   Stmt s(db.db_,
-         "SELECT niss, code, decision, request_date, decision_date, valid_from, valid_to FROM agreements ORDER BY id");
+         "SELECT niss, code, decision, request_date, decision_date, valid_from, valid_to FROM agreements "
+         "WHERE niss <> '' ORDER BY id");  // '': anonymised (retention)
   const std::vector<std::string> columns = {"niss",          "code",       "decision", "request_date",
                                             "decision_date", "valid_from", "valid_to"};
   std::vector<int> where;

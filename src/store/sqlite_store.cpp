@@ -17,6 +17,7 @@
 #include "store/sqlite_advisor.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_disputes.h"
+#include "store/sqlite_retention.h"
 
 namespace mutua::store {
 
@@ -586,6 +587,10 @@ class SqliteStore final : public model::Store, private SqliteDb {
     });
   }
 
+  Result<model::RetentionReport> apply_retention(model::Date cutoff, bool dry_run) override {
+    return store::apply_retention(*this, cutoff, dry_run);
+  }
+
   Result<int64_t> add_regularisation(const model::Regularisation& x) override {
     auto id = insert_regularisation(x);
     if (!id) return fail(id.error());
@@ -810,7 +815,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     std::vector<std::pair<std::string, std::string>> cols = {{"niss", "niss"},          {"number", "commitment"},
                                                              {"consulted", "date"},     {"ct1", "ct1"},
                                                              {"ct2", "ct2"},            {"mutuality", "mutuality"}};
-    std::string sql = "SELECT niss, commitment, date, ct1, ct2, mutuality FROM consultations WHERE commitment IS NOT NULL";
+    std::string sql = "SELECT niss, commitment, date, ct1, ct2, mutuality FROM consultations WHERE commitment IS NOT NULL AND niss <> ''";  // '': anonymised (retention)
     Stmt s(db_, sql + (by_niss ? " AND niss = ?1" : "") + " ORDER BY id");
     if (!s.ok()) return fail(last_error("prepare consultations"));
     std::vector<int> where;

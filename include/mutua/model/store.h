@@ -19,6 +19,7 @@
 #include "mutua/model/history.h"
 #include "mutua/model/ledger.h"
 #include "mutua/model/refdata.h"
+#include "mutua/model/retention.h"
 
 namespace mutua::model {
 
@@ -128,6 +129,10 @@ class Store {
   // settled; all or nothing. Fails (nothing written) if one of them was settled meanwhile.
   virtual Result<int64_t> record_payment_run(const PaymentRunOutcome& run) = 0;
   virtual Result<int64_t> add_regularisation(const Regularisation& r) = 0;
+
+  // Removes or anonymises personal details older than `cutoff` (model/retention.h), in one
+  // transaction; with `dry_run`, only counts them.
+  virtual Result<RetentionReport> apply_retention(Date cutoff, bool dry_run) = 0;
 
   // Records insurability consultations in one transaction. Each insured one gets a payment
   // commitment number (unique, never reused), returned in order ("" for the others); from then

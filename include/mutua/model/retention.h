@@ -1,0 +1,23 @@
+// Retention (DOMAIN.md "Decisions": 3 years plus the current year). Personal details older
+// than the cut-off go: the received envoi, its responses and verdicts, its lines in history;
+// lines once pending on the advisor, consultations, closed agreements and ended disputes lose
+// their NISS and free text. Kept, without personal data: envoi-number keys (unicity), ledger
+// totals, payments and their references, regularisations, so the ledger check still passes.
+#pragma once
+#include <cstdint>
+
+#include "mutua/model/envoi.h"
+
+namespace mutua::model {
+
+// The first day kept: 1 January of (today's year - 3).
+Date retention_cutoff(Date today);
+
+struct RetentionReport {
+  Date cutoff = 0;
+  int64_t envois = 0;             // envois received before the cut-off whose details went
+  int64_t received_files = 0, responses = 0, history_lines = 0;
+  int64_t pending_lines = 0, consultations = 0, agreements = 0, disputes = 0;  // anonymised
+};
+
+}  // namespace mutua::model
