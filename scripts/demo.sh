@@ -2,8 +2,8 @@
 # Sets up a fresh Debian 12 machine, builds mutua, generates a sample world and runs the
 # pre-flight validator on its first envoi, shows it as a tree, then imports the world's
 # reference data into the embedded SQLite store and adjudicates every envoi as the fund would,
-# makes a payment run over the accepted ones, checks the ledger and answers an insurability
-# consultation.
+# makes a payment run over the accepted ones, writes its payment letters, checks the ledger and
+# answers an insurability consultation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -31,6 +31,10 @@ echo
 echo "== mutua settle: a payment run on 2026-11-30 with a budget of 50,000.00 euros (pain.001 in out/sample/payments)"
 build/mutua settle --db out/sample/mutua.db --config data/sample/mutua-payments.json --date 2026-11-30 \
   --budget 50000 --out out/sample/payments --limit 5 || true
+echo
+echo "== mutua letters: the payment letters of that run (PDF, CSV, XLSX in out/sample/letters)"
+build/mutua letters --db out/sample/mutua.db --config data/sample/mutua-payments.json --run 2026-11-30 \
+  --out out/sample/letters || true
 echo
 echo "== mutua ledger check"
 build/mutua ledger check --db out/sample/mutua.db

@@ -94,7 +94,8 @@ void add_settle(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "settle",
       "Payment run: pay the accepted envois received up to --date, in strict order of receipt, within --budget\n"
-      "(an envoi that does not fit waits, and so do all after it). One payment per envoi and account (A, B), minus\n"
+      "(an envoi that does not fit waits, and so do all after it); lines the advisor approved later are paid as\n"
+      "complements (*) in their place in that order. One payment per envoi and account (A, B), minus\n"
       "the provider's regularisations on that account; each transfer gets a reference YYYY/2/nnnnnnn. Writes the\n"
       "pain.001 file and a report into --out. Running the same run (--run, default its date) again pays nothing\n"
       "twice: it writes the recorded run's payment file again.\n"
