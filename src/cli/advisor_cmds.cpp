@@ -51,12 +51,6 @@ nlohmann::json agreement_json(const model::AgreementRecord& a) {
   return j;
 }
 
-bool fail_with(const Error& e) {
-  print_error(e);
-  exit_code() = 2;
-  return false;
-}
-
 }  // namespace
 
 void add_agreement(CLI::App& app) {
@@ -103,7 +97,7 @@ void add_agreement(CLI::App& app) {
     auto store = open_store(o->db);
     if (!store) return;
     auto a = engine::request_agreement(*store, r, o->by);
-    if (!a) return (void)fail_with(a.error());
+    if (!a) return command_failed(a.error());
     std::printf("agreement %lld: %s for %s, requested %s%s, covering %s; waiting for the advisor's decision\n",
                 static_cast<long long>(a->id), a->code.c_str(), a->niss.c_str(), model::iso(a->request_date).c_str(),
                 a->requested_by.empty() ? "" : (" by " + a->requested_by).c_str(), period(a->valid_from, a->valid_to).c_str());
@@ -132,7 +126,7 @@ void add_agreement(CLI::App& app) {
     auto store = open_store(o->db);
     if (!store) return;
     auto r = engine::decide_agreement(*store, in);
-    if (!r) return (void)fail_with(r.error());
+    if (!r) return command_failed(r.error());
     const auto& a = r->agreement;
     std::printf("agreement %lld (%s for %s): %s on %s, covering %s\n", static_cast<long long>(a.id), a.code.c_str(),
                 a.niss.c_str(), decision_text(a.decision).c_str(), model::iso(a.decision_date).c_str(),
@@ -157,7 +151,7 @@ void add_agreement(CLI::App& app) {
     auto store = open_store(o->db);
     if (!store) return;
     auto all = store->agreements({.niss = o->niss, .code = o->code, .requested_by = o->provider});
-    if (!all) return (void)fail_with(all.error());
+    if (!all) return command_failed(all.error());
     if (o->json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& a : *all) j.push_back(agreement_json(a));
@@ -180,17 +174,17 @@ void add_agreement(CLI::App& app) {
     auto store = open_store(o->db);
     if (!store) return;
     auto found = store->agreements({.id = o->id});
-    if (!found) return (void)fail_with(found.error());
-    if (found->empty()) return (void)fail_with({.code = "Z00700", .message = fmt::format("no agreement {} in the store", o->id)});
+    if (!found) return command_failed(found.error());
+    if (found->empty()) return command_failed({.code = "Z00700", .message = fmt::format("no agreement {} in the store", o->id)});
     const auto& a = found->front();
     auto lines = store->pending_lines({.niss = a.niss, .code = a.code});
-    if (!lines) return (void)fail_with(lines.error());
+    if (!lines) return command_failed(lines.error());
     // The payment of each complement, by (run, envoi, account, complement).
     std::map<std::tuple<int64_t, int64_t, char, int64_t>, std::string> references;
     for (const auto& p : *lines) {
       if (!p.run_id) continue;
       auto pays = store->run_payments(p.run_id);
-      if (!pays) return (void)fail_with(pays.error());
+      if (!pays) return command_failed(pays.error());
       for (const auto& x : *pays) references[{x.run_id, x.envoi_id, x.account, x.complement}] = x.reference;
     }
     auto reference_of = [&](const model::PendingLine& p) {
@@ -248,7 +242,7 @@ void add_agreement(CLI::App& app) {
     auto store = open_store(o->db);
     if (!store) return;
     auto lines = store->pending_lines({.niss = o->niss, .code = o->code, .state = model::PendingState::Pending});
-    if (!lines) return (void)fail_with(lines.error());
+    if (!lines) return command_failed(lines.error());
     int64_t total = 0;
     for (const auto& p : *lines) {
       std::printf("%s\n", line_text(p).c_str());

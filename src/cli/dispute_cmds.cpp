@@ -72,8 +72,7 @@ void add_dispute(CLI::App& app) {
   };
   auto done = [](const char* what, Result<model::Dispute> r) {
     if (!r) {
-      print_error(r.error());
-      exit_code() = 2;
+      command_failed(r.error());
       return;
     }
     std::printf("%s\n", what);
@@ -171,8 +170,7 @@ void add_dispute(CLI::App& app) {
     if (!store) return;
     auto all = store->disputes(o->id, o->provider);
     if (!all) {
-      print_error(all.error());
-      exit_code() = 2;
+      command_failed(all.error());
       return;
     }
     if (o->json) {

@@ -48,16 +48,14 @@ void add_letters(CLI::App& app) {
     }
     auto config = settlement::load_config(o->config);
     if (!config) {
-      print_error(config.error());
-      exit_code() = 2;
+      command_failed(config.error());
       return;
     }
     auto store = open_store(o->db);
     if (!store) return;
     auto letters = settlement::gather_letters(*store, *config, o->run);
     if (!letters) {
-      print_error(letters.error());
-      exit_code() = 2;
+      command_failed(letters.error());
       return;
     }
     std::error_code ec;
@@ -70,14 +68,12 @@ void add_letters(CLI::App& app) {
       const fs::path stem = fs::path(o->out) / settlement::letter_name(l);
       if (formats.count("pdf"))
         if (auto r = settlement::write_letter_pdf(l, stem.string() + ".pdf"); !r) {
-          print_error(r.error());
-          exit_code() = 2;
+          command_failed(r.error());
           return;
         }
       if (formats.count("xlsx"))
         if (auto r = settlement::write_letter_xlsx(l, stem.string() + ".xlsx"); !r) {
-          print_error(r.error());
-          exit_code() = 2;
+          command_failed(r.error());
           return;
         }
       if (formats.count("csv")) std::ofstream(stem.string() + ".csv", std::ios::binary) << settlement::letter_csv(l);

@@ -30,8 +30,7 @@ void add_retention(CLI::App& app) {
     if (!store) return;
     auto r = store->apply_retention(model::retention_cutoff(today), o->dry_run);
     if (!r) {
-      print_error(r.error());
-      exit_code() = 2;
+      command_failed(r.error());
       return;
     }
     std::printf("retention: personal details before %s %s\n", model::iso(r->cutoff).c_str(),

@@ -40,4 +40,9 @@ bool bad_date(const char* cmd, const char* option, const std::string& text, mode
   return true;
 }
 
+void command_failed(const Error& e) {
+  print_error(e);
+  exit_code() = 2;
+}
+
 }  // namespace mutua::cli

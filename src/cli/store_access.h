@@ -16,5 +16,7 @@ std::unique_ptr<model::Store> open_store(const std::string& path);
 bool bad_date(const char* cmd, const char* option, const std::string& text, model::Date& into);
 // file:record: code message, on stderr.
 void print_error(const Error& e);
+// The command failed: prints the error and sets exit code 2.
+void command_failed(const Error& e);
 
 }  // namespace mutua::cli
