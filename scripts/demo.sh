@@ -2,7 +2,8 @@
 # Sets up a fresh Debian 12 machine, builds mutua, generates a sample world and runs the
 # pre-flight validator on its first envoi, shows it as a tree, then imports the world's
 # reference data into the embedded SQLite store and adjudicates every envoi as the fund would,
-# makes a payment run over the accepted ones, writes its payment letters, checks the ledger and
+# makes a payment run over the accepted ones, writes their settlement files with the payment
+# references and the payment letters, checks the ledger and
 # answers an insurability consultation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,9 @@ echo
 echo "== mutua letters: the payment letters of that run (PDF, CSV, XLSX in out/sample/letters)"
 build/mutua letters --db out/sample/mutua.db --config data/sample/mutua-payments.json --run 2026-11-30 \
   --out out/sample/letters || true
+echo
+echo "== mutua response: the settlement files of the envois paid, with their payment references in ET 91 (out/sample/paid)"
+build/mutua response --db out/sample/mutua.db --run 2026-11-30 --out out/sample/paid | tail -n 3 || true
 echo
 echo "== mutua ledger check"
 build/mutua ledger check --db out/sample/mutua.db

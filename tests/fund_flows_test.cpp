@@ -13,6 +13,7 @@
 #include "baseline.h"
 #include "mutua/model/dates.h"
 #include "mutua/model/envoi_writer.h"
+#include "mutua/reader.h"
 #include "mutua/settlement/ledger_check.h"
 #include "mutua/store/sqlite.h"
 
@@ -61,6 +62,20 @@ std::string shell(const std::string& cmd) {
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   pclose(p);
+  return out;
+}
+
+// Zones 423 and 424 (payment references, accounts A and B) of every ET 91 of a 920900 file.
+std::vector<std::pair<std::string, std::string>> et91_references(const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto reader = mutua::Reader::open(path);
+  EXPECT_TRUE(reader.has_value()) << path;
+  if (!reader) return out;
+  mutua::RecordView r;
+  std::vector<mutua::Error> problems;
+  while ((*reader)->next(r, problems))
+    if (r.kind == mutua::RecordKind::Et91) out.emplace_back(r.bytes.substr(163, 22), r.bytes.substr(187, 22));
+  EXPECT_TRUE(problems.empty()) << path;
   return out;
 }
 
@@ -136,6 +151,14 @@ TEST_F(FundFlows, LateApprovalIsPaidAsAComplementAndARefusalLosesTheLine) {
   ASSERT_EQ(st.pending_lines.size(), 3u);
   EXPECT_NE(verdicts_json(st.envois[0].id).find("500434"), std::string::npos);
 
+  // Before payment the settlement file's ET 91 has no payment reference.
+  const std::string blank(22, ' ');
+  auto unpaid = run_mutua("response --db " + db() + " --envoi 20 --out " + dir_ + "/unpaid");
+  ASSERT_EQ(unpaid.code, 0) << unpaid.out;
+  const std::string settlement_1 = "/1-envoi-20.920900.efact";
+  EXPECT_EQ(et91_references(dir_ + "/unpaid" + settlement_1),
+            (std::vector<std::pair<std::string, std::string>>{{blank, blank}}));
+
   // The envoi is paid for what was accepted; the pending lines are not.
   auto s1 = settle("2026-11-10");
   ASSERT_EQ(s1.code, 0) << s1.out;
@@ -143,6 +166,31 @@ TEST_F(FundFlows, LateApprovalIsPaidAsAComplementAndARefusalLosesTheLine) {
   ASSERT_EQ(st.payments.size(), 1u);
   EXPECT_EQ(st.payments[0].paid_cents, 2 * kVisit);
   EXPECT_EQ(st.payments[0].reference, "2026/2/0000001");
+
+  // Once paid, every ET 91 carries the reference of the transfer on account A (zone 423);
+  // nothing was billed on account B (zone 424 blank). The rest of the file is unchanged.
+  auto paid = run_mutua("response --db " + db() + " --run 2026-11-10 --out " + dir_ + "/paid");
+  ASSERT_EQ(paid.code, 0) << paid.out;
+  EXPECT_NE(paid.out.find("1 envoi(s), 2 file(s)"), std::string::npos) << paid.out;
+  const std::string ref_1 = "2026/2/0000001" + std::string(8, ' ');
+  EXPECT_EQ(et91_references(dir_ + "/paid" + settlement_1), (std::vector<std::pair<std::string, std::string>>{{ref_1, blank}}));
+  {
+    std::string before = read_all(dir_ + "/unpaid" + settlement_1), after = read_all(dir_ + "/paid" + settlement_1);
+    ASSERT_EQ(before.size(), after.size());
+    size_t differ = 0;
+    for (size_t i = 0; i < before.size(); ++i) differ += before[i] != after[i];
+    EXPECT_EQ(differ, 14u);  // the reference's characters, nothing else
+    EXPECT_EQ(read_all(dir_ + "/responses/envoi-20.920900.efact"), before);  // as adjudicated
+  }
+  const std::string paid_json = read_all(dir_ + "/paid/1-envoi-20.920900.json");
+  EXPECT_NE(paid_json.find("\"payments\":[{\"accepted\":2500,\"account\":\"A\",\"compensated\":0,\"complement\":0,"
+                           "\"executed\":\"2026-11-11\",\"iban\":\"BE71096123456769\",\"paid\":2500,"
+                           "\"reference\":\"2026/2/0000001\"}]"),
+            std::string::npos)
+      << paid_json;
+  EXPECT_EQ(run_mutua("show " + dir_ + "/paid" + settlement_1).code, 0);
+  EXPECT_EQ(run_mutua("response --db " + db() + " --run 2026-01-01").code, 1);
+  EXPECT_EQ(run_mutua("response --db " + db() + " --envoi 99").code, 1);
 
   // A decision before the request is refused; an unknown decision letter too.
   auto bad = run_mutua("agreement decide --db " + db() + " --id 1 --decision A --date 2026-10-01 --from 2026-10-01");
@@ -194,6 +242,14 @@ TEST_F(FundFlows, LateApprovalIsPaidAsAComplementAndARefusalLosesTheLine) {
   EXPECT_EQ(complement.paid_cents, kPhysio);
   EXPECT_EQ(complement.reference, "2026/2/0000002");
   EXPECT_EQ(st.payments[2].envoi_id, st.envois[1].id);
+  // The complement is paid under its own reference: the envoi's 920900 keeps the first one,
+  // its JSON lists both payments.
+  auto after_complement = run_mutua("response --db " + db() + " --reception 1 --out " + dir_ + "/paid2");
+  ASSERT_EQ(after_complement.code, 0) << after_complement.out;
+  EXPECT_EQ(et91_references(dir_ + "/paid2" + settlement_1), (std::vector<std::pair<std::string, std::string>>{{ref_1, blank}}));
+  const std::string json_2 = read_all(dir_ + "/paid2/1-envoi-20.920900.json");
+  EXPECT_NE(json_2.find("\"complement\":1,\"executed\""), std::string::npos) << json_2;
+  EXPECT_NE(json_2.find("2026/2/0000002"), std::string::npos) << json_2;
   const std::string pain = read_all(dir_ + "/pay/payments-2026-11-25.pain.001.xml");
   EXPECT_NE(pain.find("ENVOI 020 10/2026 COMPLEMENT 1 COMPTE A"), std::string::npos) << pain;
 

@@ -17,6 +17,7 @@ void add_agreement(CLI::App& app);
 void add_dispute(CLI::App& app);
 void add_letters(CLI::App& app);
 void add_retention(CLI::App& app);
+void add_response(CLI::App& app);
 // Exit code the chosen subcommand set.
 int& exit_code();
 

@@ -126,18 +126,7 @@ void add_adjudicate(CLI::App& app) {
         for (const auto& [ext, content] : {std::pair{std::string(".efact"), &resp.bytes}, {std::string(".json"), &resp.json}}) {
           if (content->empty()) continue;
           fs::path p = fs::path(opts->out) / (stem + "." + resp.message + ext);
-          fs::path tmp = p;
-          tmp += ".part";
-          {
-            std::ofstream o(tmp, std::ios::binary);
-            o.write(content->data(), static_cast<std::streamsize>(content->size()));
-            if (!o) {
-              std::fprintf(stderr, "mutua adjudicate: cannot write %s\n", tmp.c_str());
-              exit_code() = 2;
-              return;
-            }
-          }
-          fs::rename(tmp, p, ec);
+          if (!write_file(p, *content)) return;
           written.push_back(p.string());
         }
       }
@@ -183,22 +172,8 @@ void add_explain(CLI::App& app) {
   cmd->callback([opts] {
     auto store = open_store(opts->db);
     if (!store) return;
-    auto all = store->envois();
-    if (!all) {
-      print_error(all.error());
-      exit_code() = 2;
-      return;
-    }
-    const model::EnvoiRecord* found = nullptr;
-    for (const auto& e : *all)
-      if ((opts->reception && e.id == opts->reception) ||
-          (!opts->reception && e.number == opts->envoi && (opts->provider.empty() || e.third_party == opts->provider)))
-        found = &e;
-    if (!found) {
-      std::fprintf(stderr, "mutua explain: no such envoi in %s\n", opts->db.c_str());
-      exit_code() = 1;
-      return;
-    }
+    auto found = find_envoi(*store, "explain", opts->reception, opts->envoi, opts->provider);
+    if (!found) return;
     auto bytes = store->received_bytes(found->id);
     if (!bytes) {
       print_error(bytes.error());

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   // unmaps them on free, so each envoi paid every page fault again: keep them in the heap.
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  CLI::App app{"mutua: open third-party-payer billing engine (eFact billing files: generate, validate, show; the fund side: refdata, adjudicate, explain, settle, letters, ledger, regularisation, insurability, agreement, dispute, retention)"};
+  CLI::App app{"mutua: open third-party-payer billing engine (eFact billing files: generate, validate, show; the fund side: refdata, adjudicate, explain, settle, response, letters, ledger, regularisation, insurability, agreement, dispute, retention)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "mutua 0.1.0");
   mutua::cli::add_validate(app);
@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   mutua::cli::add_dispute(app);
   mutua::cli::add_letters(app);
   mutua::cli::add_retention(app);
+  mutua::cli::add_response(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -43,6 +44,53 @@ bool bad_date(const char* cmd, const char* option, const std::string& text, mode
 void command_failed(const Error& e) {
   print_error(e);
   exit_code() = 2;
+}
+
+std::optional<model::EnvoiRecord> find_envoi(model::Store& store, const char* cmd, int64_t reception, int number,
+                                             const std::string& provider) {
+  auto all = store.envois();
+  if (!all) {
+    command_failed(all.error());
+    return std::nullopt;
+  }
+  const model::EnvoiRecord* found = nullptr;
+  for (const auto& e : *all)
+    if ((reception && e.id == reception) ||
+        (!reception && e.number == number && (provider.empty() || e.third_party == provider)))
+      found = &e;
+  if (!found) {
+    if (reception)
+      std::fprintf(stderr, "mutua %s: no reception %lld in the store\n", cmd, static_cast<long long>(reception));
+    else
+      std::fprintf(stderr, "mutua %s: no envoi %d%s%s in the store\n", cmd, number, provider.empty() ? "" : " of ",
+                   provider.c_str());
+    exit_code() = 1;
+    return std::nullopt;
+  }
+  return *found;
+}
+
+bool write_file(const std::filesystem::path& path, std::string_view content) {
+  std::filesystem::path tmp = path;
+  tmp += ".part";
+  {
+    std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
+    o.write(content.data(), static_cast<std::streamsize>(content.size()));
+    o.flush();
+    if (!o) {
+      std::fprintf(stderr, "mutua: cannot write %s\n", tmp.c_str());
+      exit_code() = 2;
+      return false;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::fprintf(stderr, "mutua: cannot write %s: %s\n", path.c_str(), ec.message().c_str());
+    exit_code() = 2;
+    return false;
+  }
+  return true;
 }
 
 }  // namespace mutua::cli

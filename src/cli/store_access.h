@@ -1,7 +1,10 @@
 // What every command on the store shares: where the store is, opening it, printing an error.
 #pragma once
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "mutua/error.h"
 #include "mutua/model/store.h"
@@ -18,5 +21,12 @@ bool bad_date(const char* cmd, const char* option, const std::string& text, mode
 void print_error(const Error& e);
 // The command failed: prints the error and sets exit code 2.
 void command_failed(const Error& e);
+// The reception `reception` when not 0, else the latest reception of envoi `number` (of
+// `provider` when given); when none, says so for `cmd`, sets exit code 1 and returns nothing.
+std::optional<model::EnvoiRecord> find_envoi(model::Store& store, const char* cmd, int64_t reception, int number,
+                                             const std::string& provider);
+// Writes through a .part file renamed into place, so a reader never sees half a file; on
+// failure says so, sets exit code 2 and returns false.
+bool write_file(const std::filesystem::path& path, std::string_view content);
 
 }  // namespace mutua::cli

@@ -438,6 +438,12 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return read_payments(s);
   }
 
+  Result<std::vector<model::Payment>> envoi_payments(int64_t envoi_id) override {
+    Stmt s(db_, kSelectPayment + " WHERE envoi_id = ?1 ORDER BY id");
+    s.bind(1, envoi_id);
+    return read_payments(s);
+  }
+
   Result<int64_t> record_payment_run(const model::PaymentRunOutcome& o) override {
     return in_write_transaction([&]() -> Result<int64_t> {
       const auto& run = o.run;

@@ -125,6 +125,8 @@ class Store {
   virtual Result<std::vector<std::tuple<std::string, int, int64_t>>> last_sequences() = 0;
   virtual Result<std::optional<PaymentRun>> payment_run(const std::string& key) = 0;
   virtual Result<std::vector<Payment>> run_payments(int64_t run_id) = 0;
+  // The payments of one envoi (its own and its complements'), oldest first.
+  virtual Result<std::vector<Payment>> envoi_payments(int64_t envoi_id) = 0;
   // Records a payment run, its payments, compensations and new balances, and marks its envois
   // settled; all or nothing. Fails (nothing written) if one of them was settled meanwhile.
   virtual Result<int64_t> record_payment_run(const PaymentRunOutcome& run) = 0;
