@@ -14,6 +14,7 @@
 #include "format/embedded.h"
 #include "format/tsv.h"
 #include "mutua/check_digits.h"
+#include "mutua/model/dates.h"
 #include "mutua/model/envoi_writer.h"
 
 namespace mutua::gen {
@@ -39,23 +40,8 @@ int days_in_month(int y, int m) {
 }
 
 model::Date ymd(int y, int m, int d) { return static_cast<model::Date>(y * 10000 + m * 100 + d); }
-std::string iso(model::Date d) {
-  if (!d) return "";
-  return fmt::format("{:04d}-{:02d}-{:02d}", d / 10000, d / 100 % 100, d % 100);
-}
-model::Date add_days(model::Date date, int days) {
-  int y = static_cast<int>(date / 10000), m = static_cast<int>(date / 100 % 100), d = static_cast<int>(date % 100);
-  d += days;
-  while (d > days_in_month(y, m)) {
-    d -= days_in_month(y, m);
-    if (++m > 12) { m = 1; ++y; }
-  }
-  while (d < 1) {
-    if (--m < 1) { m = 12; --y; }
-    d += days_in_month(y, m);
-  }
-  return ymd(y, m, d);
-}
+using model::add_days;
+using model::iso;
 
 std::string make_inami(Rng& rng, char profession, const char* qualification) {
   auto base = static_cast<uint32_t>((profession - '0') * 100000 + rng.below(100000));
@@ -107,6 +93,14 @@ struct Member {
 struct Episode {
   uint32_t member;
   model::Date from, to;  // to 0 = open
+};
+
+// An advisor agreement on a code that needs one, billed now and then by a specialist.
+struct AgreementEpisode {
+  uint32_t member;
+  const std::string* code;
+  char decision;
+  model::Date from, to;
 };
 
 enum class Kind { Nurse, Gp, Specialist, Grouping };
@@ -186,22 +180,27 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
     auto it = std::lower_bound(codes.begin(), codes.end(), c, [](const Code& a, std::string_view b) { return a.code < b; });
     return it != codes.end() && it->code == c ? &*it : nullptr;
   };
-  std::vector<const Code*> gp_extra, specialist_codes;
+  std::vector<const Code*> gp_extra, specialist_codes, agreement_codes;
   for (const auto& c : codes) {
     if (c.code[0] == '4' && c.code[1] == '7') gp_extra.push_back(&c);
     if (c.code[0] == '2' || c.code[0] == '3' || c.code[0] == '5') specialist_codes.push_back(&c);
+    // Codes needing the medical advisor's agreement: a sample choice (the sources give no
+    // list), taken where ordinary invoices never bill, so only agreement invoices meet them.
+    if (c.code[0] == '7' && c.code[1] == '1' && agreement_codes.size() < 20) agreement_codes.push_back(&c);
   }
   {
     Csv nom(o.out + "/refdata/nomenclature.csv",
-            "code,fee_cents,personal_share_cents,personal_share_cents_preferential,prescriber,valid_from,valid_to,sector");
+            "code,fee_cents,personal_share_cents,personal_share_cents_preferential,prescriber,valid_from,valid_to,sector,"
+            "agreement");
     if (!nom.ok()) return fail(nom.error());
     // Personal share: at most a quarter of the fee per unit (a tenth for preferential CTs).
     for (const auto& c : codes)
-      nom.row(fmt::format("{},{},{},{},{},2019-01-01,,{}", c.code, c.fee, (c.fee + 3) / 4, (c.fee + 9) / 10,
+      nom.row(fmt::format("{},{},{},{},{},2019-01-01,,{},{}", c.code, c.fee, (c.fee + 3) / 4, (c.fee + 9) / 10,
                           c.prescriber ? 1 : 0,
                           c.code.compare(0, 2, "42") == 0   ? "home_nursing"
                           : c.code.compare(0, 1, "1") == 0 ? "general_practice"
-                                                           : ""));
+                                                           : "",
+                          std::find(agreement_codes.begin(), agreement_codes.end(), &c) != agreement_codes.end() ? 1 : 0));
     if (auto r = nom.close(); !r) return fail(r.error());
   }
 
@@ -328,6 +327,7 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
 
   // --- Episodes: hospital stays, care pathways, medical houses, agreements, palliative care.
   std::vector<std::vector<Episode>> stays(5), houses(5);
+  std::vector<std::vector<AgreementEpisode>> agreements(5);
   {
     Csv hosp(o.out + "/refdata/hospitalisations.csv", "niss,establishment,service,admission,discharge");
     Csv path(o.out + "/refdata/care_pathways.csv", "niss,type,start,end");
@@ -365,13 +365,16 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
         m.billable = false;
         ++m.episodes;
       }
-      if (rng.chance(0.01)) {
+      if (rng.chance(0.01) && !agreement_codes.empty()) {
         const char decisions[] = {'A', 'A', 'A', 'N', 'D', 'O', 'R'};
         model::Date req = recent(12);
         char dec = decisions[rng.below(7)];
-        agr.row(fmt::format("{},{},{},{},{},{},{}", m.niss, codes[rng.below(codes.size())].code, dec, iso(req),
+        const std::string& code = agreement_codes[rng.below(agreement_codes.size())]->code;
+        agr.row(fmt::format("{},{},{},{},{},{},{}", m.niss, code, dec, iso(req),
                             dec == 'D' || dec == 'O' ? "" : iso(add_days(req, rng.range(1, 30))), iso(req),
                             iso(add_days(req, 365))));
+        agreements[static_cast<size_t>(m.federation)].push_back(
+            {static_cast<uint32_t>(mi), &code, dec, req, add_days(req, 365)});
       }
       if (rng.chance(0.005)) {
         model::Date doctor = recent(6);
@@ -398,6 +401,8 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
   uint64_t lines_left = o.lines;
   uint64_t line_id = 0, invoice_number = 1;
   size_t provider_cursor = 0;
+  // Lines (patient, performer, code, day) of the envois written so far, and of this one.
+  std::unordered_set<uint64_t> billed_before, billed_now;
   uint64_t envoi_count = 0;
   const uint64_t avg_per_provider = std::max<uint64_t>(1, o.lines / o.providers);
 
@@ -447,7 +452,9 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
     std::unordered_set<uint32_t> used_in_envoi;  // members given an engine-level error here
     const auto& pool = billable_by_federation[static_cast<size_t>(u)];
     // Engine-level errors injected in this envoi: invoice number -> kind (one line each).
-    enum class EngineError { None, MedicalHouse, HospitalStay, WrongMutuality };
+    // Agreement invoices are not errors: an agreement A covering the date is paid, one still
+    // waiting (D, O) leaves the line pending with 500434.
+    enum class EngineError { None, MedicalHouse, HospitalStay, WrongMutuality, AgreementCovered, AgreementWaiting };
     std::unordered_map<uint64_t, EngineError> engine_errors;
     while (envoi_lines < target) {
       const Member& m = members[pool[rng.below(pool.size())]];
@@ -464,7 +471,14 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       inv.billing_date = h.created;
       inv.reference = base36(inv.number);
       const bool bim = m.ct1 % 10 == 1;
-      auto add_line = [&](std::string code, model::Date date, const std::string& performer, int units = 1) {
+      // Returns false (and adds nothing) when an earlier envoi billed the same line: the
+      // engine would rightly call it a duplicate (500423).
+      auto add_line = [&](std::string code, model::Date date, const std::string& performer, int units = 1,
+                          bool once = true) {
+        const uint64_t key = code_hash(inv.niss) ^ (code_hash(performer) * 3) ^ (code_hash(code) * 5) ^
+                             (static_cast<uint64_t>(date) * 0x9E3779B97F4A7C15ULL);
+        if (once && billed_before.count(key)) return false;
+        billed_now.insert(key);
         const Code* c = code_index(code);
         int64_t fee = c ? c->fee : fee_of(code);
         model::Prestation p;
@@ -488,6 +502,7 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
           p.eid_time_hhmm = p.time_hhmm;
         }
         inv.lines.push_back(std::move(p));
+        return true;
       };
       const int dim = days_in_month(year, month);
       std::string performer = prov.inami;
@@ -496,8 +511,39 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
         performer = prov.nurses.empty() ? prov.inami : providers[prov.nurses[rng.below(prov.nurses.size())]].inami;
         kind = Kind::Nurse;
       }
+      // Now and then a doctor bills a code under an advisor agreement (one line).
+      if ((kind == Kind::Specialist || kind == Kind::Gp) && !agreements[static_cast<size_t>(u)].empty() &&
+          rng.chance(0.05)) {
+        const auto& pool_a = agreements[static_cast<size_t>(u)];
+        const model::Date month_first = ymd(year, month, 1), month_last = ymd(year, month, dim);
+        for (int tries = 0; tries < 16; ++tries) {
+          const AgreementEpisode& ag = pool_a[rng.below(pool_a.size())];
+          const Member& who = members[ag.member];
+          if (ag.decision != 'A' && ag.decision != 'D' && ag.decision != 'O') continue;
+          if (!who.billable || who.ct1 == 0 || used_in_envoi.count(ag.member)) continue;
+          const model::Date from = std::max(ag.from, month_first), to = std::min(ag.to, month_last);
+          if (from > to) continue;
+          const model::Date date = add_days(from, rng.range(0, static_cast<int>(model::days_between(from, to))));
+          inv.niss = who.niss;
+          if (!add_line(*ag.code, date, performer)) {  // billed already: a duplicate (500423)
+            inv.niss = m.niss;
+            continue;
+          }
+          used_in_envoi.insert(ag.member);
+          inv.affiliation = who.mutuality;
+          inv.sex = who.sex;
+          inv.ct1 = who.ct1;
+          inv.ct2 = who.ct2;
+          inv.billing_type = 0;
+          inv.lines.back().personal_share = inv.ct1 % 10 == 1 ? inv.lines.back().amount / 10 : inv.lines.back().amount / 4;
+          engine_errors[inv.number] = ag.decision == 'A' ? EngineError::AgreementCovered : EngineError::AgreementWaiting;
+          break;
+        }
+      }
       // Now and then an invoice of one line the engine must refuse (not a format error).
-      if (!o.error_rate || !rng.chance(o.error_rate)) {
+      if (engine_errors.count(inv.number)) {
+        // an agreement invoice, above
+      } else if (!o.error_rate || !rng.chance(o.error_rate)) {
         // an ordinary invoice, below
       } else {
         EngineError want = static_cast<EngineError>(1 + rng.below(3));
@@ -530,7 +576,7 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
         }
         std::string code = kind == Kind::Nurse ? "425014" : kind == Kind::Gp ? "101032"
                                                      : specialist_codes[rng.below(specialist_codes.size())]->code;
-        add_line(code, date, performer);
+        add_line(code, date, performer, 1, /*refused anyway, never in history*/ false);
         auto& l = inv.lines.back();
         // The personal share follows the CT of the member billed, not of the one first drawn.
         l.personal_share = inv.ct1 % 10 == 1 ? l.amount / 10 : l.amount / 4;
@@ -546,7 +592,7 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
         int days = rng.range(1, 8), start = rng.range(1, dim);
         for (int d = 0; d < days && envoi_lines + inv.lines.size() < target; ++d) {
           model::Date date = ymd(year, month, std::min(dim, start + d));
-          add_line("425014", date, performer);
+          if (!add_line("425014", date, performer)) continue;
           if (rng.chance(0.5)) add_line("425036", date, performer);
           if (rng.chance(0.2)) add_line("425051", date, performer);
           if (rng.chance(0.3)) add_line(nursing_extra[rng.below(6)], date, performer);
@@ -625,9 +671,11 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
               expect(et20_record, "20", "7", "wrong_mutuality", "200742");
               expect(line_record, "50", "", "cascade", "500119");
               break;
+            case EngineError::AgreementWaiting: expect(line_record, "50", "", "agreement_waiting", "500434"); break;
+            case EngineError::AgreementCovered:
             case EngineError::None: break;
           }
-          ++summary.injected;
+          if (engine->second != EngineError::AgreementCovered) ++summary.injected;
           continue;
         }
         if (!rng.chance(o.error_rate)) {
@@ -693,6 +741,8 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       }
     }
 
+    billed_before.merge(billed_now);
+    billed_now.clear();
     auto out = FileWriter::create(path);
     if (!out) return fail(out.error());
     model::EnvoiWriter writer(*out, h, o.framing);
