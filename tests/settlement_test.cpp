@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "baseline.h"
+#include "pain_check.h"
 #include "mutua/check_digits.h"
 #include "mutua/settlement/config.h"
 #include "mutua/settlement/ledger_check.h"
@@ -182,37 +183,9 @@ TEST_F(Settlement, PaymentFileIsWellFormedAndAddsUp) {
     ASSERT_EQ(r.code, 0) << r.out;
     const std::string file = dir_ + "/pay/payments-" + key + ".pain.001.xml";
     ASSERT_TRUE(fs::exists(file)) << r.out;
-    auto lint = std::system(("xmllint --noout " + file + " 2>" + dir_ + "/lint.txt").c_str());
-    EXPECT_EQ(lint, 0) << read_all(dir_ + "/lint.txt");
-    const std::string x = read_all(file);
-    EXPECT_NE(x.find("urn:iso:std:iso:20022:tech:xsd:pain." + version), std::string::npos);
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(x, m, std::regex("<NbOfTxs>(\\d+)</NbOfTxs>\\s*<CtrlSum>([0-9.]+)</CtrlSum>")));
-    const int count = std::stoi(m[1]);
-    const std::string ctrl = m[2];
-    int n = 0;
-    int64_t sum = 0;
-    const std::regex amount("<InstdAmt Ccy=\"EUR\">([^<]*)</InstdAmt>");
-    for (auto it = std::sregex_iterator(x.begin(), x.end(), amount); it != std::sregex_iterator(); ++it) {
-      const std::string a = (*it)[1];
-      EXPECT_TRUE(std::regex_match(a, std::regex("[1-9][0-9]*\\.[0-9]{2}|0\\.[0-9][1-9]|0\\.[1-9][0-9]"))) << a;
-      sum += *mutua::settlement::parse_euros(a);
-      ++n;
-    }
-    EXPECT_GT(n, 0);
-    EXPECT_EQ(n, count);
-    EXPECT_EQ(mutua::settlement::euros(sum), ctrl);
-    const std::regex iban("<IBAN>([^<]*)</IBAN>");
-    for (auto it = std::sregex_iterator(x.begin(), x.end(), iban); it != std::sregex_iterator(); ++it)
-      EXPECT_EQ(mutua::check::iban((*it)[1].str()), mutua::check::Verdict::Valid) << (*it)[1];
-    const std::regex bic(version == "001.001.09" ? "<BICFI>([^<]*)</BICFI>" : "<BIC>([^<]*)</BIC>");
-    int bics = 0;
-    for (auto it = std::sregex_iterator(x.begin(), x.end(), bic); it != std::sregex_iterator(); ++it, ++bics)
-      EXPECT_EQ(mutua::check::bic((*it)[1].str()), mutua::check::Verdict::Valid) << (*it)[1];
-    EXPECT_GT(bics, 0);
-    EXPECT_EQ(x.find(version == "001.001.09" ? "<BIC>" : "<BICFI>"), std::string::npos);
-    // SEPA character set only: the generated names carry accents.
-    for (unsigned char c : x) EXPECT_LT(c, 0x80) << "non-ASCII byte in the payment file";
+    // SEPA character set only, though the generated names carry accents.
+    const auto transactions = mutua::testing::check_pain001(file, version);
+    EXPECT_GT(transactions.size(), 0u);
   }
 }
 
