@@ -55,39 +55,55 @@ InsurabilityAnswer answer(const model::RefIndex& ref, const std::string& niss, m
   return a;
 }
 
-Result<std::vector<InsurabilityAnswer>> consult(model::Store& store, const std::vector<Request>& requests,
-                                                model::Date recorded, const std::string& requested_by) {
+Result<std::vector<InsurabilityAnswer>> look_up(model::Store& store, const std::vector<Request>& requests) {
   // Only what the answer tells: no shared tables, no agreements or commitments.
   static const std::vector<std::string> files = {"members.csv",        "insurability.csv", "hospitalisations.csv",
                                                  "care_pathways.csv",  "medical_houses.csv", "detentions.csv"};
   const model::RefData no_shared;
+  std::set<std::string> unique;
+  for (const auto& r : requests) unique.insert(r.niss);
+  auto tables = store.load_patient_files(std::vector<std::string>(unique.begin(), unique.end()), files);
+  if (!tables) return fail(tables.error());
+  std::vector<Error> problems;
+  auto patients = model::parse_refdata(*tables, "store", problems);
+  if (!patients) return fail(patients.error());
+  model::RefIndex ref(*patients, no_shared);
+  std::vector<InsurabilityAnswer> out;
+  out.reserve(requests.size());
+  for (const auto& r : requests) out.push_back(answer(ref, r.niss, r.date));
+  return out;
+}
+
+Result<void> record(model::Store& store, std::vector<InsurabilityAnswer>& answers, model::Date recorded,
+                    const std::string& requested_by) {
+  std::vector<model::Consultation> rows;
+  rows.reserve(answers.size());
+  for (auto& a : answers) {
+    a.consultation.recorded = recorded;
+    a.consultation.requested_by = requested_by;
+    rows.push_back(a.consultation);
+  }
+  auto numbers = store.record_consultations(rows);
+  if (!numbers) return fail(numbers.error());
+  for (size_t i = 0; i < answers.size(); ++i) {
+    auto& a = answers[i];
+    a.consultation.commitment = (*numbers)[i];
+    if (!a.consultation.commitment.empty()) a.commitment_until = model::add_days(a.consultation.date, kCommitmentDays);
+  }
+  return {};
+}
+
+Result<std::vector<InsurabilityAnswer>> consult(model::Store& store, const std::vector<Request>& requests,
+                                                model::Date recorded, const std::string& requested_by) {
   std::vector<InsurabilityAnswer> out;
   out.reserve(requests.size());
   for (size_t from = 0; from < requests.size(); from += kBatch) {
-    const size_t to = std::min(requests.size(), from + kBatch);
-    std::set<std::string> unique;
-    for (size_t i = from; i < to; ++i) unique.insert(requests[i].niss);
-    auto tables = store.load_patient_files(std::vector<std::string>(unique.begin(), unique.end()), files);
-    if (!tables) return fail(tables.error());
-    std::vector<Error> problems;
-    auto patients = model::parse_refdata(*tables, "store", problems);
-    if (!patients) return fail(patients.error());
-    model::RefIndex ref(*patients, no_shared);
-    std::vector<model::Consultation> record;
-    for (size_t i = from; i < to; ++i) {
-      out.push_back(answer(ref, requests[i].niss, requests[i].date));
-      auto& c = out.back().consultation;
-      c.recorded = recorded;
-      c.requested_by = requested_by;
-      record.push_back(c);
-    }
-    auto numbers = store.record_consultations(record);
-    if (!numbers) return fail(numbers.error());
-    for (size_t i = from; i < to; ++i) {
-      auto& a = out[i];
-      a.consultation.commitment = (*numbers)[i - from];
-      if (!a.consultation.commitment.empty()) a.commitment_until = model::add_days(a.consultation.date, kCommitmentDays);
-    }
+    std::vector<Request> part(requests.begin() + static_cast<std::ptrdiff_t>(from),
+                              requests.begin() + static_cast<std::ptrdiff_t>(std::min(requests.size(), from + kBatch)));
+    auto answers = look_up(store, part);
+    if (!answers) return fail(answers.error());
+    if (auto r = record(store, *answers, recorded, requested_by); !r) return fail(r.error());
+    for (auto& a : *answers) out.push_back(std::move(a));
   }
   return out;
 }
@@ -157,26 +173,33 @@ Result<size_t> consult_csv(model::Store& store, std::istream& in, std::ostream& 
   for (const auto& r : rows)
     if (r.problem.empty()) requests.push_back({r.niss, r.date});
   out << answer_csv_header() << '\n';
+  std::vector<std::vector<Request>> batches;
+  for (size_t from = 0; from < requests.size(); from += kBatch)
+    batches.emplace_back(requests.begin() + static_cast<std::ptrdiff_t>(from),
+                         requests.begin() + static_cast<std::ptrdiff_t>(std::min(requests.size(), from + kBatch)));
   size_t answered = 0, k = 0;
-  for (size_t from = 0; from < requests.size() || (from == 0 && requests.empty()); from += kBatch) {
-    std::vector<Request> part(requests.begin() + static_cast<std::ptrdiff_t>(std::min(from, requests.size())),
-                              requests.begin() + static_cast<std::ptrdiff_t>(std::min(requests.size(), from + kBatch)));
-    auto answers = consult(store, part, recorded, requested_by);
-    if (!answers) return fail(answers.error());
+  for (size_t b = 0; b < batches.size() || (b == 0 && batches.empty()); ++b) {
+    std::vector<InsurabilityAnswer> answers;
+    if (!batches.empty()) {
+      auto got = look_up(store, batches[b]);
+      if (!got) return fail(got.error());
+      answers = std::move(*got);
+      if (auto r = record(store, answers, recorded, requested_by); !r) return fail(r.error());
+    }
     // Write the rows of this batch, bad rows in their place.
     size_t used = 0;
-    while (k < rows.size() && (used < answers->size() || !rows[k].problem.empty())) {
+    while (k < rows.size() && (used < answers.size() || !rows[k].problem.empty())) {
       const Row& r = rows[k++];
       if (!r.problem.empty()) {
         out << field(r.niss) << ',' << field(r.date_text) << ",,,,,,,,,,,,,"
             << field(fmt::format("line {}: {}", r.line, r.problem)) << '\n';
         continue;
       }
-      out << answer_csv_row((*answers)[used++]) << '\n';
+      out << answer_csv_row(answers[used++]) << '\n';
       ++answered;
     }
     if (progress) progress(answered, requests.size());
-    if (requests.empty()) break;
+    if (batches.empty()) break;
   }
   return answered;
 }

@@ -77,7 +77,13 @@ class SqliteStore final : public model::Store, private SqliteDb {
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
   Result<void> migrate() {
-    if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=50000; PRAGMA cache_size=-65536;"); !r) return r;
+    // Reads through a memory map (up to 8 GiB of the file): look-ups by NISS touch pages all over
+    // the patient tables, and each pread of a page cost more than the look-up itself (mass
+    // insurability: 3.1 s -> 1.75 s for 100k rows). Writes still go through the WAL.
+    if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                      "PRAGMA wal_autocheckpoint=50000; PRAGMA cache_size=-65536; PRAGMA mmap_size=8589934592;");
+        !r)
+      return r;
     if (auto r = exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !r) return r;
     int version = 0;
     {

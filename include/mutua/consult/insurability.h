@@ -36,6 +36,13 @@ struct Request {
   model::Date date = 0;
 };
 
+// What the fund's data answer to these requests, read from the store (nothing recorded).
+Result<std::vector<InsurabilityAnswer>> look_up(model::Store& store, const std::vector<Request>& requests);
+// Records the answers as consultations and fills in the commitment numbers issued for the
+// insured ones; `recorded` is the day of the consultation (--today).
+Result<void> record(model::Store& store, std::vector<InsurabilityAnswer>& answers, model::Date recorded,
+                    const std::string& requested_by);
+
 // Answers and records the consultations (commitments issued for the insured ones), in batches.
 // `recorded` is the day of the consultation (--today).
 Result<std::vector<InsurabilityAnswer>> consult(model::Store& store, const std::vector<Request>& requests,
