@@ -27,6 +27,7 @@ bin=$dir/bin
   fi
   rm -f "$dir/pay.db" "$dir/pay.db-wal" "$dir/pay.db-shm"
   cp "$dir/base.db" "$dir/pay.db"
+  sync  # the copy's 2 GB of dirty pages would otherwise be written back during the timings
   echo "## 100k accepted envois of 200 lines (20M lines), received 2026-11-01 to 2026-11-14"
   timed $bin/load_envois "$dir/pay.db" 100000 200 2026-11-01 2>&1 | tail -n 2
   echo
@@ -46,6 +47,7 @@ bin=$dir/bin
   if [ -f "$dir/mass.csv" ]; then
     echo "## mass insurability: $(($(wc -l < "$dir/mass.csv") - 1)) rows"
     cp "$dir/pay.db" "$dir/ins.db"
+    sync
     timed $bin/mutua insurability --db "$dir/ins.db" --csv "$dir/mass.csv" --out "$dir/mass-out.csv" --today 2026-11-23 2>&1 | tail -n 2
   fi
 } | tee "$report"

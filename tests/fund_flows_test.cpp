@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "baseline.h"
 #include "mutua/model/dates.h"
@@ -266,6 +267,25 @@ TEST_F(FundFlows, LateApprovalIsPaidAsAComplementAndARefusalLosesTheLine) {
   const std::string envoi_pdf = shell("pdftotext -layout " + dir_ + "/letters/letter-2026-2-0000003.pdf -");
   EXPECT_NE(envoi_pdf.find("Montant refusé"), std::string::npos) << envoi_pdf;
   EXPECT_NE(envoi_pdf.find("500423"), std::string::npos) << envoi_pdf;  // the duplicate, with its code
+  {
+    // Its comment is read whole on the letter: every word of the CSV's codes column is in the
+    // PDF, in order (longer ones wrap: tests/settlement_e2e_test.cpp).
+    const std::string detail = read_all(dir_ + "/letters/letter-2026-2-0000003.csv");
+    const size_t at = detail.find("500423");
+    ASSERT_NE(at, std::string::npos) << detail;
+    std::string codes = detail.substr(at, detail.find('\n', at) - at);
+    if (!codes.empty() && codes.front() == '"') codes.erase(0, 1);
+    std::vector<std::string> words;
+    std::istringstream split(codes);
+    for (std::string w; split >> w;) words.push_back(w);
+    ASSERT_GE(words.size(), 8u) << codes;
+    size_t pos = 0;
+    for (const auto& w : words) {
+      const std::string bare = w.back() == '"' ? w.substr(0, w.size() - 1) : w;
+      pos = envoi_pdf.find(bare, pos);
+      ASSERT_NE(pos, std::string::npos) << "'" << bare << "' of " << codes << " not in the letter:\n" << envoi_pdf;
+    }
+  }
   const std::string csv = read_all(dir_ + "/letters/letter-2026-2-0000002.csv");
   EXPECT_NE(csv.find("2026/2/0000002;020;1;A;1;5;;85073003328;560011;2026-10-22;40.00;40.00;0.00;approved;"), std::string::npos)
       << csv;

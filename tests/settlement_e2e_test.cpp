@@ -15,6 +15,7 @@
 #include <optional>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -68,6 +69,17 @@ struct RunFigures {
   model::PaymentRun run;
   std::vector<model::Payment> payments;
 };
+
+// Output of a shell command (pdftotext).
+std::string shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
 
 RunFigures figures_of(const model::LedgerState& st, const std::string& key) {
   RunFigures f;
@@ -406,6 +418,40 @@ TEST_F(BillingYear, MonthlyReceptionsTightBudgetsRegularisationsAndALateApproval
   EXPECT_GE(runs, 12);
   EXPECT_GE(runs_with_waiting, 3) << "the budget was not tight";
   EXPECT_GE(overdue_runs, 1) << "nothing ever waited past 14 days";
+
+  // The letters of every run: each line not paid is listed with its codes and comments whole,
+  // however long (wrapped over several lines of the PDF), as in the CSV detail.
+  size_t letters = 0, long_comments = 0;
+  for (const auto& run : st.runs) {
+    const std::string out = dir_ + "/letters-" + run.key;
+    auto l = run_mutua("letters --db " + db() + " --config " + kConfig + " --run " + run.key + " --out " + out);
+    ASSERT_EQ(l.code, 0) << l.out;
+    for (const auto& entry : fs::directory_iterator(out)) {
+      if (entry.path().extension() != ".csv") continue;
+      ++letters;
+      fs::path pdf = entry.path();
+      pdf.replace_extension(".pdf");
+      const std::string text = shell("pdftotext " + pdf.string() + " -");
+      auto csv = mutua::format::parse_table(read_all(entry.path()), ';');
+      const int status = csv.column("status"), codes = csv.column("codes");
+      ASSERT_GE(status, 0);
+      ASSERT_GE(codes, 0);
+      size_t pos = 0;
+      for (const auto& row : csv.rows) {
+        const std::string& st_text = row[static_cast<size_t>(status)];
+        if (st_text == "accepted" || st_text == "approved") continue;
+        const std::string& c = row[static_cast<size_t>(codes)];
+        if (c.size() > 130) ++long_comments;
+        std::istringstream words(c);
+        for (std::string w; words >> w;) {
+          pos = text.find(w, pos);
+          ASSERT_NE(pos, std::string::npos) << "'" << w << "' of '" << c << "' not in " << pdf << ":\n" << text;
+        }
+      }
+    }
+  }
+  EXPECT_GE(letters, static_cast<size_t>(st.payments.size() / 2));
+  EXPECT_GE(long_comments, 1u) << "no comment long enough to wrap";
 
   auto check = run_mutua("ledger check --db " + db());
   EXPECT_EQ(check.code, 0) << check.out;

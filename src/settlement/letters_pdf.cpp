@@ -1,9 +1,12 @@
 // The payment letter as PDF, drawn with cairo (A4, DejaVu Sans): header, payment, summary,
-// one row per invoice, then every line not paid with its codes. Pages break as needed.
+// one row per invoice, then every line not paid with its codes and comments, whole (wrapped).
+// Pages break as needed.
 #include <cairo-pdf.h>
 #include <cairo.h>
 
 #include <map>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -100,6 +103,28 @@ class Pdf {
       if (!s.empty() && static_cast<unsigned char>(s.back()) >= 0xC0) s.pop_back();
     }
     return s + "…";
+  }
+  // Text broken at spaces into lines at most `max` points wide (a word wider than a line is
+  // cut with an ellipsis), so that a rejection's comment is read whole.
+  std::vector<std::string> wrap(const std::string& s, double max) {
+    std::vector<std::string> lines;
+    std::string line;
+    size_t at = 0;
+    while (at < s.size()) {
+      size_t end = s.find(' ', at);
+      if (end == std::string::npos) end = s.size();
+      const std::string word = s.substr(at, end - at);
+      at = end + 1;
+      if (word.empty()) continue;
+      if (!line.empty() && width(line + " " + word) <= max) {
+        line += " " + word;
+        continue;
+      }
+      if (!line.empty()) lines.push_back(std::move(line));
+      line = fit(word, max);
+    }
+    if (!line.empty()) lines.push_back(std::move(line));
+    return lines;
   }
   void text(double x, const std::string& s) {
     cairo_move_to(cr_, x, y_);
@@ -293,7 +318,11 @@ Result<void> write_letter_pdf(const Letter& l, const std::string& path) {
     pdf.right(c_ref, money(x.asked));
     pdf.down(11);
     pdf.font(7.5, false);
-    pdf.text(kMargin + 18, pdf.fit((x.status == "pending" ? pdf.w("pending") + ": " : std::string()) + x.codes, right - kMargin - 24));
+    const auto lines = pdf.wrap((x.status == "pending" ? pdf.w("pending") + ": " : std::string()) + x.codes, right - kMargin - 24);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      pdf.text(kMargin + 18, lines[i]);
+      if (i + 1 < lines.size()) pdf.down(9.5, 12);
+    }
     pdf.down(13, 26);
   }
   if (!any) {
