@@ -30,6 +30,8 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log);
 // Waits for it; its exit code, -1 when it died of a signal (then *killed = true).
 int wait_exit(pid_t pid, bool* killed = nullptr);
 std::string read_all(const std::filesystem::path& p);
+// What a shell command printed (stdout and stderr): pdftotext, python3 reading an XLSX...
+std::string shell(const std::string& cmd);
 // Every file of a directory by name.
 std::map<std::string, std::string> files_of(const std::string& dir);
 // The rows of these queries on an SQLite file, as text (columns separated by '|').

@@ -21,6 +21,7 @@
 namespace fs = std::filesystem;
 using mutua::testing::read_all;
 using mutua::testing::run_mutua;
+using mutua::testing::shell;
 namespace model = mutua::model;
 
 namespace {
@@ -53,17 +54,6 @@ model::Invoice invoice(const std::string& niss, uint64_t number, std::vector<mod
   inv.billing_date = model::parse_iso_date("2026-11-05");
   inv.lines = std::move(lines);
   return inv;
-}
-
-// Output of a shell command (pdftotext, python3 reading the XLSX).
-std::string shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
 }
 
 // Zones 423 and 424 (payment references, accounts A and B) of every ET 91 of a 920900 file.

@@ -32,6 +32,7 @@ namespace fs = std::filesystem;
 namespace model = mutua::model;
 using mutua::testing::read_all;
 using mutua::testing::run_mutua;
+using mutua::testing::shell;
 
 namespace {
 
@@ -69,17 +70,6 @@ struct RunFigures {
   model::PaymentRun run;
   std::vector<model::Payment> payments;
 };
-
-// Output of a shell command (pdftotext).
-std::string shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
-}
 
 RunFigures figures_of(const model::LedgerState& st, const std::string& key) {
   RunFigures f;
