@@ -115,7 +115,7 @@ void add_insurability(CLI::App& app) {
       exit_code() = 2;
       return;
     }
-    auto store = open_store(opts->db);
+    auto store = open_store(opts->db, /*mapped: look-ups all over the patient tables*/ true);
     if (!store) return;
     if (!opts->niss.empty()) {
       auto r = consult::consult(*store, {{opts->niss, date}}, today, opts->by);

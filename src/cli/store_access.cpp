@@ -17,8 +17,8 @@ std::string default_db() {
   return env && *env ? env : "mutua.db";
 }
 
-std::unique_ptr<model::Store> open_store(const std::string& path) {
-  auto store = store::open_sqlite(path);
+std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped) {
+  auto store = store::open_sqlite(path, {.mmap_bytes = mapped ? int64_t{8} << 30 : 0});
   if (!store) {
     std::fprintf(stderr, "mutua: store %s: %s\n", path.c_str(), store.error().message.c_str());
     exit_code() = 2;

@@ -14,7 +14,8 @@ namespace mutua::cli {
 // $MUTUA_DB or ./mutua.db
 std::string default_db();
 // Opens (and migrates) the SQLite store; on failure prints why, sets exit code 2, returns null.
-std::unique_ptr<model::Store> open_store(const std::string& path);
+// `mapped`: reads through a memory map (for look-ups all over large tables).
+std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped = false);
 // Parses a date option into `into`; when malformed, says so, sets exit code 2 and returns true.
 bool bad_date(const char* cmd, const char* option, const std::string& text, model::Date& into);
 // file:record: code message, on stderr.
