@@ -162,6 +162,8 @@ std::vector<Scenario> load_all() {
         auto& inv = s->envois.back().invoices.back();
         p.nomenclature = kv["code"];
         p.first_date = p.last_date = model::parse_iso_date(kv["date"]);
+        if (kv.count("last")) p.last_date = model::parse_iso_date(kv["last"]);
+        p.tp_exception = kv.count("exception") ? std::stoi(kv["exception"]) : 0;
         p.provider = kv.count("provider") ? kv["provider"] : inv.provider;
         p.units = kv.count("units") ? std::stoi(kv["units"]) : 1;
         p.amount = kv.count("amount") ? std::stoll(kv["amount"]) : fees[p.nomenclature] * p.units;
@@ -181,7 +183,8 @@ std::vector<Scenario> load_all() {
         int repeat = kv.count("repeat") ? std::stoi(kv["repeat"]) : 1;
         for (int i = 0; i < repeat; ++i) {
           model::Prestation q = p;
-          q.first_date = q.last_date = model::add_days(p.first_date, i);
+          q.first_date = model::add_days(p.first_date, i);
+          q.last_date = model::add_days(p.last_date, i);
           if (repeat > 1) q.reference = p.reference + "-" + std::to_string(i + 1);
           inv.lines.push_back(std::move(q));
         }
