@@ -12,6 +12,7 @@ codes = list(csv.DictReader(open('data/codes/efact-error-codes.tsv'), delimiter=
 project = list(csv.DictReader((l for l in open('data/codes/project-codes.tsv') if not l.startswith('#')), delimiter='\t'))
 layout = list(csv.DictReader((l for l in open('data/layout/records.tsv') if not l.startswith('#')), delimiter='\t'))
 links = list(csv.DictReader((l for l in open('data/rules/zone-links.tsv') if not l.startswith('#')), delimiter='\t'))
+conditions = list(csv.DictReader((l for l in open('data/rules/zone-conditions.tsv') if not l.startswith('#')), delimiter='\t'))
 
 cases = collections.defaultdict(list)
 for path in sorted(glob.glob('tests/cases/*.cases')):
@@ -48,6 +49,8 @@ for z in layout:
         mark(base + '04', 'rules/zone_format.cpp')
 for l in links:
     mark(l['code'], 'rules/invoices.cpp (data/rules/zone-links.tsv)')
+for l in conditions:
+    mark(l['code'], 'rules/zone_conditions.cpp (data/rules/zone-conditions.tsv)')
 ident = {'10': ['14', '27', '36', '49'], '20': ['08', '14', '15'], '30': ['04', '08', '14', '15', '24'],
          '40': ['04', '08', '14', '15', '24'], '50': ['04', '08', '14', '15', '24', '17', '49'],
          '51': ['04', '08', '15'], '52': ['04', '08', '15'], '80': ['08', '14'], '90': ['14', '27', '36', '49']}

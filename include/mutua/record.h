@@ -16,6 +16,8 @@ inline constexpr int kRecordKindCount = static_cast<int>(RecordKind::Unknown) + 
 
 // The layout-table name of a kind ("200", "300R", "50", "RESP").
 std::string_view record_kind_name(RecordKind kind);
+// The kind named "20", "95"...; Unknown for any other name.
+RecordKind record_kind_from_name(std::string_view name);
 // The kind a record's first two characters announce, or Unknown.
 RecordKind record_kind_from_type(std::string_view two_chars);
 // The two-digit record type ("50") or the segment number ("200").

@@ -10,6 +10,7 @@ std::string_view code_hints();
 std::string_view record_layouts();
 std::string_view nomenclature_codes();
 std::string_view zone_links();
+std::string_view zone_conditions();
 std::string_view rule_parameters();
 std::string_view rule_comments();
 std::string_view sqlite_001_init();

@@ -61,6 +61,12 @@ RecordKind record_kind_from_type(std::string_view t) {
   }
 }
 
+RecordKind record_kind_from_name(std::string_view name) {
+  for (int k = 0; k < kRecordKindCount; ++k)
+    if (record_kind_name(static_cast<RecordKind>(k)) == name) return static_cast<RecordKind>(k);
+  return RecordKind::Unknown;
+}
+
 MessageType message_type_from_name(std::string_view n) {
   if (n == "920000") return MessageType::Billing920000;
   if (n == "931000") return MessageType::Ack931000;

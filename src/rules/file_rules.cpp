@@ -4,6 +4,7 @@
 #include "rules/invoices.h"
 #include "rules/structure.h"
 #include "rules/totals.h"
+#include "rules/zone_conditions.h"
 #include "rules/zone_format.h"
 
 namespace mutua::rules {
@@ -15,6 +16,7 @@ std::vector<std::unique_ptr<FileRule>> make_file_rules() {
   rules.push_back(std::make_unique<IdentifierRule>());
   rules.push_back(std::make_unique<TotalsRule>());
   rules.push_back(std::make_unique<InvoiceRule>());
+  rules.push_back(std::make_unique<ZoneConditionRule>());
   rules.push_back(std::make_unique<BillingPeriodRule>());
   return rules;
 }

@@ -13,11 +13,6 @@ namespace mutua::rules {
 namespace {
 using K = RecordKind;
 
-K kind_of(std::string_view name) {
-  for (int k = 0; k < kRecordKindCount; ++k)
-    if (record_kind_name(static_cast<K>(k)) == name) return static_cast<K>(k);
-  return K::Unknown;
-}
 }  // namespace
 
 InvoiceRule::InvoiceRule() {
@@ -26,7 +21,7 @@ InvoiceRule::InvoiceRule() {
   int c_code = table.column("code"), c_rec = table.column("record"), c_zone = table.column("zone"),
       c_orec = table.column("other_record"), c_ozone = table.column("other_zone");
   for (auto& row : table.rows) {
-    K k = kind_of(row[c_rec]), o = kind_of(row[c_orec]);
+    K k = record_kind_from_name(row[c_rec]), o = record_kind_from_name(row[c_orec]);
     const Zone* z = L.find(k, row[c_zone]);
     const Zone* oz = L.find(o, row[c_ozone]);
     if (!z || !oz) throw std::logic_error("zone-links.tsv names an unknown zone: " + row[c_code]);
