@@ -1,6 +1,7 @@
 // Insurability: is the patient known at the mutuality of affiliation (F200742), known at all
 // (500820), in order on the prestation's date (500840, informative), with the CT1/CT2 the
-// invoice carries (500522 / 500622; 500524 informative when a payment commitment is used)?
+// invoice carries (500522 / 500622; 500524 / 500624 informative when a payment commitment is
+// used)?
 // A valid payment commitment (an insurability consultation carried by ET 20 zones 42-45)
 // stops these rejections for its days. Detention (503325) is checked whatever the commitment.
 #include <fmt/format.h>
@@ -78,6 +79,9 @@ class InsurabilityRules final : public LineRules {
           if (first && (first->ct1 != inv.ct1 || first->ct2 != inv.ct2))
             ctx.verdicts.add(l.record, "500524", "insurability",
                              {{"date", model::dmy(l.first)}, {"ct", ct(first->ct1, first->ct2)}});
+          else if (last && (last->ct1 != inv.ct1 || last->ct2 != inv.ct2))
+            ctx.verdicts.add(l.record, "500624", "insurability",
+                             {{"date", model::dmy(l.last)}, {"ct", ct(last->ct1, last->ct2)}});
           continue;
         }
         // No period, or CT1/CT2 000/000: not in order for the billed period (informative).
