@@ -91,6 +91,7 @@ for code in ('500444', '500445'):
     engine.setdefault(code, 'rules/lines/cumulation.cpp')
 engine.setdefault('5004K6', 'rules/lines/pathways.cpp (code from data/rules/parameters.tsv)')
 engine.setdefault('500119', 'rules/lines/cascades.cpp')
+engine.setdefault('203420', 'engine/adjudicate.cpp (check_corrected_envois: the receptions in the store)')
 # The agreement codes are returned by agreement_standing(), shared with `mutua agreement decide`.
 for code in ('500434', '500446', '500449', '500548', '500648'):
     engine.setdefault(code, 'rules/lines/agreements.cpp (agreement_standing; decisions: engine/advisor.cpp)')

@@ -151,6 +151,12 @@ std::vector<Scenario> load_all() {
         inv.billing_type = kv.count("billing") ? std::stoi(kv["billing"]) : 0;
         inv.billing_date = s->envois.back().header.created;
         inv.sex = kv.count("sex") ? std::stoi(kv["sex"]) : 1;
+        if (kv.count("previous")) {  // a corrective invoice: the envoi it corrects
+          inv.previous_sending = std::stoi(kv["previous"]);
+          inv.previous_year_month = kv.count("previous_month") ? std::stoi(kv["previous_month"]) : 0;
+          inv.previous_invoice = kv.count("previous_invoice") ? std::stoull(kv["previous_invoice"]) : 0;
+          inv.previous_mutuality = inv.affiliation;
+        }
         if (kv.count("commitment")) {
           inv.commitment = kv["commitment"];
           inv.commitment_date = model::parse_iso_date(kv["commitment_date"]);

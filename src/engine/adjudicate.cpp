@@ -124,6 +124,32 @@ void run_rules(const rules::Envoi& e, const model::RefIndex& ref,
   rules::apply_cascades(ctx, patients);
 }
 
+namespace {
+
+Result<void> check_corrected_envois(const rules::Envoi& e, model::Store& store, int64_t before, rules::Verdicts& verdicts) {
+  // A corrective invoice names the envoi it corrects (ET 20 zones 34 and 41): the fund must
+  // have accepted that envoi of the provider (F203420, the whole invoice).
+  std::map<std::pair<int, int>, bool> known;
+  for (const auto& inv : e.invoices) {
+    if (inv.previous_sending == 0) continue;
+    const int year = inv.previous_year_month >= 100 ? inv.previous_year_month / 100 : e.year;
+    auto [it, fresh] = known.try_emplace({year, inv.previous_sending}, false);
+    if (fresh) {
+      auto receptions = store.receptions(e.third_party, year, inv.previous_sending);
+      if (!receptions) return fail(receptions.error());
+      for (const auto& r : *receptions)
+        if (r.status == model::EnvoiStatus::Accepted && r.test == e.test && (before == 0 || r.id < before))
+          it->second = true;
+    }
+    if (!it->second)
+      verdicts.add(inv.et20, "203420", "corrections",
+                   {{"number", fmt::format("{:03d}", inv.previous_sending)}, {"year", std::to_string(year)}});
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<Adjudication> adjudicate_file(const std::string& path, model::Store& store, const AdjudicateOptions& options) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return fail({.code = "Z00001", .message = "cannot read the file", .file = path});
@@ -296,6 +322,7 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
     // Adjudication against the fund's data and history.
     auto history = store.history(patients, options.history_before);
     if (!history) return fail(history.error());
+    if (auto r = check_corrected_envois(*e, store, options.history_before, *verdicts); !r) return fail(r.error());
     lap("history");
     run_rules(*e, ref, *history, options.today, *verdicts);
     lap("rules");

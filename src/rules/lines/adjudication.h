@@ -64,6 +64,7 @@ struct Invoice {
   std::string commitment;      // payment commitment number (zones 42-45, part A = 2), empty if none
   Date admission = 0, discharge = 0;
   int previous_sending = 0;    // zone 34: corrective invoices
+  int previous_year_month = 0; // zone 41: YYYYMM of the envoi corrected
   std::vector<size_t> lines;   // indexes in Envoi::lines
 };
 
