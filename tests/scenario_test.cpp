@@ -170,6 +170,8 @@ std::vector<Scenario> load_all() {
         p.first_date = p.last_date = model::parse_iso_date(kv["date"]);
         if (kv.count("last")) p.last_date = model::parse_iso_date(kv["last"]);
         p.tp_exception = kv.count("exception") ? std::stoi(kv["exception"]) : 0;
+        if (kv.count("provider_norm")) p.provider_norm = std::stoi(kv["provider_norm"]);
+        if (kv.count("gmd_holder")) p.gmd_holder = kv["gmd_holder"];
         p.provider = kv.count("provider") ? kv["provider"] : inv.provider;
         p.units = kv.count("units") ? std::stoi(kv["units"]) : 1;
         p.amount = kv.count("amount") ? std::stoll(kv["amount"]) : fees[p.nomenclature] * p.units;

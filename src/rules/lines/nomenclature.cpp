@@ -1,6 +1,7 @@
 // What the nomenclature says about a code at the prestation's date: known and in force
 // (500403), not a GMD code (500433), the patient's sex (500942), the provider's kind
-// (501540), a prescriber (502405), the treated limb (503411); and the third-party-payment
+// (501540), a prescriber (502405), the treated limb (503411), a provider norm the code does not
+// allow (501640: the GMD-holder tariff norm 4 for 554875 / 554890); and the third-party-payment
 // exception before May 2022 (503203).
 #include <fmt/format.h>
 
@@ -18,6 +19,7 @@ class NomenclatureRules final : public LineRules {
   void envoi(Context& ctx) override {
     const Envoi& e = ctx.envoi;
     const Date tp_until = static_cast<Date>(ctx.data.number("tp_exception_until"));
+    const int64_t gmd_norm = ctx.data.number("gmd_norm");
     for (const Line& l : e.lines) {
       if (l.norm == 9) continue;  // statistical records of a flat fee carry no amount of their own
       if (ctx.verdicts.has(l.record, "500402")) continue;  // wrong check digit: already rejected for it
@@ -32,6 +34,8 @@ class NomenclatureRules final : public LineRules {
                         fmt::format("{} in force on {}: account {}, max {} per {}, role {}", l.code, model::dmy(l.first),
                                     r->account, r->max_units, r->max_period, r->role.empty() ? "-" : r->role));
       if (r->gmd) ctx.verdicts.add(l.record, "500433", "nomenclature", {{"code", l.code}});
+      if (l.provider_norm == gmd_norm && ctx.data.in_list("gmd_norm_forbidden_codes", l.code))
+        ctx.verdicts.add(l.record, "501640", "nomenclature", {{"code", l.code}, {"norm", std::to_string(l.provider_norm)}});
       if (r->sex) {
         const auto* f = ctx.ref.patient(l.niss);
         int sex = f && f->member ? f->member->sex : l.sex;
