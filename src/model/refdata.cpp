@@ -279,6 +279,7 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          n.kinds = split_list(r.text("kinds"));
          n.max_units = static_cast<int>(r.integer("max_units", false, 0, 0, 9999));
          n.max_period = r.one_of("max_period", {"day", "week", "month", "year"}, n.max_units > 0, "day");
+         n.renewal_days = static_cast<int>(r.integer("renewal_days", false, 0, 0, 36500));
          n.role = r.text("role");
          n.sector = r.text("sector");
          n.needs_laterality = r.flag("laterality");

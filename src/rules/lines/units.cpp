@@ -1,7 +1,8 @@
 // Counting against history: the maximum units of a code per period, counted across all
 // providers and all earlier envois (502255: the second "first basic visit of the day", by this
 // nurse or another); a 2nd identical prestation of a day flagged in ET 50 Z 23 is allowed. For
-// codes without a maximum, the same line already accepted is a duplicate (500423).
+// codes without a maximum, the same line already accepted is a duplicate (500423). A code with a
+// renewal delay is refused when billed again for the patient too soon (500447).
 #include <fmt/format.h>
 
 #include "mutua/model/dates.h"
@@ -22,6 +23,7 @@ class UnitRules final : public LineRules {
       if (l.credit || l.norm == 9) continue;
       const model::NomenclatureRule* r = ctx.ref.rule(l.code, l.first);
       if (!r) continue;
+      if (r->renewal_days > 0) renewal(ctx, p, k, *r);
       if (r->max_units > 0) {
         if (l.identical != 0 && r->max_period == "day") {
           MUTUA_NOTE(ctx.verdicts, l.record, "units", "flagged as a 2nd identical prestation of the day (Z 23)");
@@ -66,6 +68,36 @@ class UnitRules final : public LineRules {
             break;
           }
     }
+  }
+
+ private:
+  // The same code for the patient less than renewal_days after an earlier one (history, or an
+  // earlier line of this envoi not rejected) is refused: the renewal delay is not reached.
+  static void renewal(Context& ctx, const Patient& p, size_t k, const model::NomenclatureRule& r) {
+    const Envoi& e = ctx.envoi;
+    const Line& l = e.lines[p.lines[k]];
+    auto too_soon = [&](Date before) {
+      return before <= l.first && model::days_between(before, l.first) < r.renewal_days;
+    };
+    std::map<std::string, std::string> facts;
+    Date last = 0;
+    if (p.history)
+      for (const auto& h : *p.history)
+        if (h.code == l.code && h.amount >= 0 && too_soon(h.first_date) && h.first_date >= last) {
+          last = h.first_date;
+          facts = other_line_facts(h);
+        }
+    for (size_t j = 0; j < k; ++j) {
+      const Line& o = e.lines[p.lines[j]];
+      if (o.code == l.code && !o.credit && too_soon(o.first) && o.first >= last && !ctx.verdicts.rejected(o.record)) {
+        last = o.first;
+        facts = other_line_facts(e, o);
+      }
+    }
+    if (!last) return;
+    facts["days"] = std::to_string(r.renewal_days);
+    facts["next"] = model::dmy(model::add_days(last, r.renewal_days));
+    ctx.verdicts.add(l.record, "500447", "units", std::move(facts));
   }
 };
 
