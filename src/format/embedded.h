@@ -19,5 +19,5 @@ std::string_view sqlite_003_ledger();
 std::string_view sqlite_004_consultations();
 std::string_view sqlite_005_advisor();
 std::string_view sqlite_006_disputes();
-std::string_view sqlite_007_renewal();
+std::string_view sqlite_007_nomenclature_limits();
 }  // namespace mutua::embedded

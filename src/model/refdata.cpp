@@ -280,6 +280,8 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          n.max_units = static_cast<int>(r.integer("max_units", false, 0, 0, 9999));
          n.max_period = r.one_of("max_period", {"day", "week", "month", "year"}, n.max_units > 0, "day");
          n.renewal_days = static_cast<int>(r.integer("renewal_days", false, 0, 0, 36500));
+         n.ceiling_cents = r.integer("ceiling_cents", false, 0, 0);
+         n.ceiling_period = r.one_of("ceiling_period", {"day", "week", "month", "year"}, false, "year");
          n.role = r.text("role");
          n.sector = r.text("sector");
          n.needs_laterality = r.flag("laterality");

@@ -63,6 +63,8 @@ struct NomenclatureRule {
   int max_units = 0;           // per period, across providers and envois (0 = no limit)
   std::string max_period;      // day, week, month, year
   int renewal_days = 0;        // billed again for the patient only this many days after the last (500447; 0 = any time)
+  int64_t ceiling_cents = 0;   // most the insurance pays for the code per patient and period (501942; 0 = none)
+  std::string ceiling_period;  // day, week, month, year
   std::string role;            // basic_visit_1, forfait_A, multiple_visit_supplement...
   std::string sector;          // home_nursing, general_practice, physiotherapy...
   bool needs_laterality = false;

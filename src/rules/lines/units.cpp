@@ -2,7 +2,8 @@
 // providers and all earlier envois (502255: the second "first basic visit of the day", by this
 // nurse or another); a 2nd identical prestation of a day flagged in ET 50 Z 23 is allowed. For
 // codes without a maximum, the same line already accepted is a duplicate (500423). A code with a
-// renewal delay is refused when billed again for the patient too soon (500447).
+// renewal delay is refused when billed again for the patient too soon (500447); one with a
+// ceiling when its amounts for the patient in the period would exceed it (501942).
 #include <fmt/format.h>
 
 #include "mutua/model/dates.h"
@@ -24,6 +25,7 @@ class UnitRules final : public LineRules {
       const model::NomenclatureRule* r = ctx.ref.rule(l.code, l.first);
       if (!r) continue;
       if (r->renewal_days > 0) renewal(ctx, p, k, *r);
+      if (r->ceiling_cents > 0) ceiling(ctx, p, k, *r);
       if (r->max_units > 0) {
         if (l.identical != 0 && r->max_period == "day") {
           MUTUA_NOTE(ctx.verdicts, l.record, "units", "flagged as a 2nd identical prestation of the day (Z 23)");
@@ -71,6 +73,37 @@ class UnitRules final : public LineRules {
   }
 
  private:
+  // The insurance amounts of the code for the patient in the period (history and earlier lines
+  // of this envoi not rejected) plus this line may not exceed the ceiling; the comment names who
+  // billed the last amount counted, and in which invoice.
+  static void ceiling(Context& ctx, const Patient& p, size_t k, const model::NomenclatureRule& r) {
+    const Envoi& e = ctx.envoi;
+    const Line& l = e.lines[p.lines[k]];
+    const int64_t key = period_key(l.first, r.ceiling_period);
+    int64_t sum = 0;
+    std::map<std::string, std::string> facts = other_line_facts(e, l);
+    facts["invoice"] = std::to_string(e.invoices[l.invoice].number);
+    if (p.history)
+      for (const auto& h : *p.history)
+        if (h.code == l.code && period_key(h.first_date, r.ceiling_period) == key) {
+          sum += h.amount;
+          facts = other_line_facts(h);
+          facts["invoice"] = std::to_string(h.invoice_number);
+        }
+    for (size_t j = 0; j < k; ++j) {
+      const Line& o = e.lines[p.lines[j]];
+      if (o.code == l.code && period_key(o.first, r.ceiling_period) == key && !ctx.verdicts.rejected(o.record)) {
+        sum += o.amount;
+        facts = other_line_facts(e, o);
+        facts["invoice"] = std::to_string(e.invoices[o.invoice].number);
+      }
+    }
+    if (sum + l.amount <= r.ceiling_cents) return;
+    facts["ceiling"] = fmt_cents(r.ceiling_cents);
+    facts["counted"] = fmt_cents(sum);
+    ctx.verdicts.add(l.record, "501942", "units", std::move(facts));
+  }
+
   // The same code for the patient less than renewal_days after an earlier one (history, or an
   // earlier line of this envoi not rejected) is refused: the renewal delay is not reached.
   static void renewal(Context& ctx, const Patient& p, size_t k, const model::NomenclatureRule& r) {
