@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
 rm -rf out/sample
-build/mutua gen --seed 7 --members 20000 --providers 200 --lines 50000 --error-rate 0.03 --out out/sample
+build/mutua gen --seed 7 --members 20000 --providers 200 --lines 50000 --error-rate 0.003 --out out/sample
 envois=(out/sample/envois/*.efact)  # a glob, not `ls | head`: head closing the pipe kills ls (pipefail)
 first=${envois[0]}
 echo
@@ -27,7 +27,7 @@ echo
 echo "== mutua adjudicate out/sample/envois/*.efact (responses in out/sample/responses)"
 build/mutua adjudicate --db out/sample/mutua.db --today 2026-11-23 --out out/sample/responses \
   out/sample/envois/*.efact | grep -E '^out/|error rate|accepted:' | head -n 40 || true
-echo "(generated envois carry injected file errors, so most are rejected: see out/sample/responses/*.json)"
+echo "(the generated envois carry injected errors: a blocking one rejects its envoi (920099), others refuse a line; see out/sample/responses/*.json)"
 echo
 echo "== mutua settle: a payment run on 2026-11-30 with a budget of 50,000.00 euros (pain.001 in out/sample/payments)"
 build/mutua settle --db out/sample/mutua.db --config data/sample/mutua-payments.json --date 2026-11-30 \
