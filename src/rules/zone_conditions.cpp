@@ -53,19 +53,16 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
     std::string_view when = c.when_zone->in(rec.bytes);
     if (!is_digits(when) || std::find(c.when.begin(), c.when.end(), digits_value(when)) == c.when.end()) continue;
     std::string_view v = c.zone->in(rec.bytes);
-    const std::string because = fmt::format("ET {} zone {} = {}", record_kind_name(rec.kind), c.when_zone->id, when);
-    switch (c.want) {
-      case Want::Required:
-        if (blank_or_zero(v)) out.add(at(rec, *c.zone, c.code, "a value, since " + because));
-        break;
-      case Want::Forbidden:
-        if (!blank_or_zero(v)) out.add(at(rec, *c.zone, c.code, "zeros, since " + because));
-        break;
-      case Want::Differs:
-        if (!blank_or_zero(v) && v == c.other->in(rec.bytes))
-          out.add(at(rec, *c.zone, c.code, fmt::format("another number than zone {}, since {}", c.other->id, because)));
-        break;
-    }
+    const bool found = c.want == Want::Required  ? blank_or_zero(v)
+                       : c.want == Want::Forbidden ? !blank_or_zero(v)
+                                                   : !blank_or_zero(v) && v == c.other->in(rec.bytes);
+    if (!found) continue;
+    // Worded only for a finding: most invoices meet a condition (type 3) and satisfy it.
+    const std::string because = fmt::format("since ET {} zone {} = {}", record_kind_name(rec.kind), c.when_zone->id, when);
+    const std::string expected = c.want == Want::Required    ? "a value, " + because
+                                 : c.want == Want::Forbidden ? "zeros, " + because
+                                                             : fmt::format("another number than zone {}, {}", c.other->id, because);
+    out.add(at(rec, *c.zone, c.code, expected));
   }
 }
 

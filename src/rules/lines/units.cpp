@@ -81,24 +81,33 @@ class UnitRules final : public LineRules {
     const Line& l = e.lines[p.lines[k]];
     const int64_t key = period_key(l.first, r.ceiling_period);
     int64_t sum = 0;
-    std::map<std::string, std::string> facts = other_line_facts(e, l);
-    facts["invoice"] = std::to_string(e.invoices[l.invoice].number);
+    const model::HistoryLine* last_history = nullptr;
+    const Line* last_line = nullptr;
     if (p.history)
       for (const auto& h : *p.history)
         if (h.code == l.code && period_key(h.first_date, r.ceiling_period) == key) {
           sum += h.amount;
-          facts = other_line_facts(h);
-          facts["invoice"] = std::to_string(h.invoice_number);
+          last_history = &h;
         }
     for (size_t j = 0; j < k; ++j) {
       const Line& o = e.lines[p.lines[j]];
       if (o.code == l.code && period_key(o.first, r.ceiling_period) == key && !ctx.verdicts.rejected(o.record)) {
         sum += o.amount;
-        facts = other_line_facts(e, o);
-        facts["invoice"] = std::to_string(e.invoices[o.invoice].number);
+        last_line = &o;
       }
     }
     if (sum + l.amount <= r.ceiling_cents) return;
+    // Who billed the last amount counted: an earlier line of this envoi, else history, else
+    // this line alone goes over.
+    std::map<std::string, std::string> facts;
+    if (last_history && !last_line) {
+      facts = other_line_facts(*last_history);
+      facts["invoice"] = std::to_string(last_history->invoice_number);
+    } else {
+      const Line& who = last_line ? *last_line : l;
+      facts = other_line_facts(e, who);
+      facts["invoice"] = std::to_string(e.invoices[who.invoice].number);
+    }
     facts["ceiling"] = fmt_cents(r.ceiling_cents);
     facts["counted"] = fmt_cents(sum);
     ctx.verdicts.add(l.record, "501942", "units", std::move(facts));
@@ -112,22 +121,24 @@ class UnitRules final : public LineRules {
     auto too_soon = [&](Date before) {
       return before <= l.first && model::days_between(before, l.first) < r.renewal_days;
     };
-    std::map<std::string, std::string> facts;
+    const model::HistoryLine* last_history = nullptr;
+    const Line* last_line = nullptr;
     Date last = 0;
     if (p.history)
       for (const auto& h : *p.history)
         if (h.code == l.code && h.amount >= 0 && too_soon(h.first_date) && h.first_date >= last) {
           last = h.first_date;
-          facts = other_line_facts(h);
+          last_history = &h;
         }
     for (size_t j = 0; j < k; ++j) {
       const Line& o = e.lines[p.lines[j]];
       if (o.code == l.code && !o.credit && too_soon(o.first) && o.first >= last && !ctx.verdicts.rejected(o.record)) {
         last = o.first;
-        facts = other_line_facts(e, o);
+        last_line = &o;
       }
     }
     if (!last) return;
+    auto facts = last_line ? other_line_facts(e, *last_line) : other_line_facts(*last_history);
     facts["days"] = std::to_string(r.renewal_days);
     facts["next"] = model::dmy(model::add_days(last, r.renewal_days));
     ctx.verdicts.add(l.record, "500447", "units", std::move(facts));
