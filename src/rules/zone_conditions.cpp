@@ -27,41 +27,101 @@ ZoneConditionRule::ZoneConditionRule() {
             c_wzone = table.column("when_zone"), c_when = table.column("when"), c_rule = table.column("rule");
   for (auto& row : table.rows) {
     const K k = record_kind_from_name(row[c_rec]);
-    Condition c{row[c_code], L.find(k, row[c_zone]), L.find(k, row[c_wzone]), {}, Want::Required};
-    std::istringstream values(row[c_when]);
-    for (std::string v; std::getline(values, v, ',');) c.when.push_back(std::stoull(v));
+    Condition c{row[c_code], L.find(k, row[c_zone]), L.find(k, row[c_wzone])};
+    std::string when = row[c_when];
+    if (when == "present") {
+      c.when_is = When::Present;
+    } else if (when == "absent") {
+      c.when_is = When::Absent;
+    } else {
+      if (when.rfind("not:", 0) == 0) {
+        c.when_is = When::NotIn;
+        when = when.substr(4);
+      }
+      std::istringstream values(when);
+      for (std::string v; std::getline(values, v, ',');) c.when.push_back(std::stoull(v));
+    }
     const std::string& rule = row[c_rule];
     if (rule == "forbidden") {
       c.want = Want::Forbidden;
     } else if (rule.rfind("differs:", 0) == 0) {
       c.want = Want::Differs;
       c.other = L.find(k, rule.substr(8));
+    } else if (rule.rfind("not_before:", 0) == 0) {
+      c.want = Want::NotBefore;
+      c.other = L.find(k, rule.substr(11));
+    } else if (rule.rfind("one_of:", 0) == 0) {
+      c.want = Want::OneOf;
+      std::istringstream values(rule.substr(7));
+      for (std::string v; std::getline(values, v, ',');) c.allowed.push_back(std::stoull(v));
     } else if (rule != "required") {
       throw std::logic_error("zone-conditions.tsv: unknown rule " + rule);
     }
-    if (!c.zone || !c.when_zone || (c.want == Want::Differs && !c.other))
+    if (!c.zone || !c.when_zone || ((c.want == Want::Differs || c.want == Want::NotBefore) && !c.other))
       throw std::logic_error("zone-conditions.tsv names an unknown zone: " + c.code);
     conditions_[static_cast<int>(k)].push_back(std::move(c));
   }
 }
 
+bool ZoneConditionRule::applies(const Condition& c, std::string_view when) {
+  switch (c.when_is) {
+    case When::Present: return !blank_or_zero(when);
+    case When::Absent: return blank_or_zero(when);
+    case When::In:
+    case When::NotIn: {
+      if (!is_digits(when)) return false;  // the zone's own format finding says it
+      const bool in = std::find(c.when.begin(), c.when.end(), digits_value(when)) != c.when.end();
+      return c.when_is == When::In ? in : !in;
+    }
+  }
+  return false;
+}
+
 void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
   if (ctx_->message != MessageType::Billing920000 || rec.kind == K::Unknown) return;
   for (const Condition& c : conditions_[static_cast<int>(rec.kind)]) {
-    if (rec.bytes.size() < static_cast<size_t>(std::max(c.zone->pos - 1 + c.zone->len, c.when_zone->pos - 1 + c.when_zone->len)))
-      continue;
+    size_t end = static_cast<size_t>(std::max(c.zone->pos - 1 + c.zone->len, c.when_zone->pos - 1 + c.when_zone->len));
+    if (c.other) end = std::max(end, static_cast<size_t>(c.other->pos - 1 + c.other->len));
+    if (rec.bytes.size() < end) continue;
     std::string_view when = c.when_zone->in(rec.bytes);
-    if (!is_digits(when) || std::find(c.when.begin(), c.when.end(), digits_value(when)) == c.when.end()) continue;
+    if (!applies(c, when)) continue;
     std::string_view v = c.zone->in(rec.bytes);
-    const bool found = c.want == Want::Required  ? blank_or_zero(v)
-                       : c.want == Want::Forbidden ? !blank_or_zero(v)
-                                                   : !blank_or_zero(v) && v == c.other->in(rec.bytes);
+    bool found = false;
+    switch (c.want) {
+      case Want::Required: found = blank_or_zero(v); break;
+      case Want::Forbidden: found = !blank_or_zero(v); break;
+      case Want::Differs: found = !blank_or_zero(v) && v == c.other->in(rec.bytes); break;
+      case Want::OneOf:
+        found = is_digits(v) && std::find(c.allowed.begin(), c.allowed.end(), digits_value(v)) == c.allowed.end();
+        break;
+      case Want::NotBefore: {
+        // Dates as YYYYMMDD of the same length compare as text; unreadable ones have their own finding.
+        std::string_view o = c.other->in(rec.bytes);
+        found = is_digits(v) && is_digits(o) && !blank_or_zero(v) && !blank_or_zero(o) && v < o;
+        break;
+      }
+    }
     if (!found) continue;
     // Worded only for a finding: most invoices meet a condition (type 3) and satisfy it.
-    const std::string because = fmt::format("since ET {} zone {} = {}", record_kind_name(rec.kind), c.when_zone->id, when);
-    const std::string expected = c.want == Want::Required    ? "a value, " + because
-                                 : c.want == Want::Forbidden ? "zeros, " + because
-                                                             : fmt::format("another number than zone {}, {}", c.other->id, because);
+    const std::string because =
+        c.when_is == When::Present  ? fmt::format("since ET {} zone {} is filled ({})", record_kind_name(rec.kind), c.when_zone->id, when)
+        : c.when_is == When::Absent ? fmt::format("since ET {} zone {} is empty", record_kind_name(rec.kind), c.when_zone->id)
+                                    : fmt::format("since ET {} zone {} = {}", record_kind_name(rec.kind), c.when_zone->id, when);
+    std::string expected;
+    switch (c.want) {
+      case Want::Required: expected = "a value, " + because; break;
+      case Want::Forbidden: expected = "zeros, " + because; break;
+      case Want::Differs: expected = fmt::format("another number than zone {}, {}", c.other->id, because); break;
+      case Want::OneOf: {
+        std::string values;
+        for (uint64_t a : c.allowed) values += (values.empty() ? "" : " or ") + std::to_string(a);
+        expected = values + ", " + because;
+        break;
+      }
+      case Want::NotBefore:
+        expected = fmt::format("a date on or after zone {} ({})", c.other->id, c.other->in(rec.bytes));
+        break;
+    }
     out.add(at(rec, *c.zone, c.code, expected));
   }
 }

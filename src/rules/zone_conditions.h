@@ -8,22 +8,28 @@ namespace mutua::rules {
 
 // Zones a record must fill or leave empty according to another zone of the same record
 // (data/rules/zone-conditions.tsv): the stay institution of a hospital invoice (201510 / 201511),
-// the nursing aide or GMD manager a provider norm calls for (504911 / 504913 / 504915).
+// the nursing aide or GMD manager a provider norm calls for (504911 / 504913 / 504915), the
+// account B of ET 10 against its code indice, the hospital dates and times of ET 20 against the
+// invoice type, the references to a previous invoice against the billing type.
 class ZoneConditionRule : public FileRule {
  public:
   ZoneConditionRule();
   void record(const RecordView& rec, Findings& out) override;
 
  private:
-  enum class Want { Required, Forbidden, Differs };
+  enum class Want { Required, Forbidden, Differs, NotBefore, OneOf };
+  enum class When { In, NotIn, Present, Absent };
   struct Condition {
     std::string code;
     const Zone* zone;
     const Zone* when_zone;
-    std::vector<uint64_t> when;
-    Want want;
-    const Zone* other = nullptr;  // Differs
+    When when_is = When::In;
+    std::vector<uint64_t> when;   // In / NotIn
+    Want want = Want::Required;
+    const Zone* other = nullptr;  // Differs, NotBefore
+    std::vector<uint64_t> allowed;  // OneOf
   };
+  static bool applies(const Condition& c, std::string_view when);
   std::vector<Condition> conditions_[kRecordKindCount];
 };
 
