@@ -141,6 +141,29 @@ fund = re.compile(r"O\.A|OA\b|inconnu|accord|médecin-conseil|conseil|déjà|cum
 paper = re.compile(r"bordereau|papier|courrier|lettre", re.I)
 older = re.compile(r"< 0?20[01]\d{3}|< 20[01]\d{5}")
 
+# Zones mutua can read: those of data/layout/records.tsv (FORMAT.md). A code about a zone whose
+# position no source gives (most of ET 40, parts of ET 30 / 51 / 80 / 90) cannot be checked.
+readable = collections.defaultdict(list)  # record -> [(zone number, pos, len)]
+for z in layout:
+    m = re.match(r'(\d+)', z['zone'])
+    if m and z['record'] in ('10', '20', '30', '40', '50', '51', '52', '80', '90'):
+        readable[z['record']].append((int(m.group(1)), int(z['pos']), int(z['len']), z['type']))
+def zone_unknown(c):
+    rt, zone = c.get('record_type', ''), (c.get('zone', '') or '')
+    if rt not in readable or not zone.isdigit():
+        return False
+    n, known = int(zone), sorted(readable[rt])
+    # A zone the layout holds as "X" (reserved, not checked: no source says what it carries)
+    # cannot be judged. Between two listed zones whose bytes touch, the numbers in between are
+    # parts of the first (ET 20 "42-45" is listed as 42).
+    for k, _, _, t in known:
+        if k == n:
+            return t == 'X'
+    for (a, pos, length, t), (b, next_pos, _, _) in zip(known, known[1:]):
+        if a < n < b:
+            return pos + length != next_pos or t == 'X'
+    return True
+
 rows, counts = [], collections.Counter()
 for c in codes + [dict(code=p['code'], type=p['type'], record_type=p['record_type'], zone=p['zone'], label_fr=p['label_fr']) for p in project]:
     code = c['code']
@@ -154,6 +177,10 @@ for c in codes + [dict(code=p['code'], type=p['type'], record_type=p['record_typ
         status, where = 'not decidable from the file', 'needs the paper bordereau or a letter, which eFact no longer carries'
     elif older.search(c['label_fr']):
         status, where = 'not decidable from the file', 'applies only to billing periods before the condition in its label'
+    elif zone_unknown(c):
+        status, where = 'not decidable from the file', (
+            f"FORMAT.md puts ET {c['record_type']} zone {c['zone']} among the record's reserved bytes, "
+            "without its own bounds or meaning (X, not checked, in data/layout/records.tsv)")
     elif fund.search(c['label_fr']):
         status, where = 'needs fund data, not implemented', fund_reason(c['label_fr'])
     else:
@@ -172,10 +199,13 @@ with open('docs/codes.md', 'w') as out:
               'mutua\'s own, for findings the official list has no code for (`data/codes/project-codes.tsv`).\n\n'
               '"implemented (engine)": a rule family of the adjudication engine gives the code\n'
               '(`src/rules/lines/`, found in the code) and the scenarios of `tests/scenarios/` that\n'
-              'expect it are named. "implemented": the file checks (`mutua validate`). The split of the\n'
-              'rest between "needs fund data, not implemented" (with what is missing) and "not implemented\n'
-              'yet" is made from the labels (keywords such as "inconnu dans le fichier de l\'O.A.",\n'
-              '"accord", "cumul"): a sort by keyword, not yet reviewed code by code.\n\n')
+              'expect it are named. "implemented": the file checks (`mutua validate`). "Not decidable\n'
+              'from the file" covers the paper-era codes, the codes of periods before their label\'s\n'
+              'condition, and the codes about bytes FORMAT.md gives only as "reserved" without their own\n'
+              'bounds or meaning (most of ET 51, 52, 80 and 90 beyond the zones it lists). The split of\n'
+              'the rest between "needs fund data, not implemented" (with what is missing) and "not\n'
+              'implemented yet" is made from the labels (keywords such as "inconnu dans le fichier de\n'
+              'l\'O.A.", "accord", "cumul"): a sort by keyword, not yet reviewed code by code.\n\n')
     out.write('| status | codes |\n|---|---|\n')
     for k, v in sorted(counts.items()):
         out.write(f'| {k} | {v} |\n')
