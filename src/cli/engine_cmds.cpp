@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <fstream>
 #include <iostream>
 
@@ -112,44 +113,64 @@ void add_adjudicate(CLI::App& app) {
     std::error_code ec;
     fs::create_directories(opts->out, ec);
     Progress bar("adjudicate", isatty(2) && opts->files.size() > 1);
+    // Three steps overlap on a batch: the next file is read and checked (no store) while this one
+    // is judged and recorded, and the previous one's responses are written and reported. Each
+    // step keeps the files' order; only this thread touches the store.
+    auto receive = [&](size_t i) {
+      return std::async(std::launch::async, [file = opts->files[i], today = options.today] {
+        return engine::receive_file(file, today);
+      });
+    };
     size_t done = 0;
-    for (const auto& file : opts->files) {
-      auto r = engine::adjudicate_file(file, *store, options);
+    auto report = [&](const std::string& file, engine::Adjudication r) {
+      std::string stem = fs::path(file).stem().string();
+      std::vector<std::string> written;
+      for (const auto& resp : r.responses) {
+        for (const auto& [ext, content] : {std::pair{std::string(".efact"), &resp.bytes}, {std::string(".json"), &resp.json}}) {
+          if (content->empty()) continue;
+          fs::path p = fs::path(opts->out) / (stem + "." + resp.message + ext);
+          if (!write_file(p, *content)) return false;
+          written.push_back(p.string());
+        }
+      }
+      if (r.message != "920900") exit_code() = std::max(exit_code(), 1);
+      const auto& e = r.envoi;
+      if (opts->json) {
+        std::printf("{\"file\":\"%s\",\"message\":\"%s\",\"reception\":%lld,\"error_rate\":\"%lld.%02lld\",\"resumed\":%s}\n",
+                    file.c_str(), r.message.c_str(), static_cast<long long>(e.id),
+                    static_cast<long long>(e.error_rate_bp / 100), static_cast<long long>(e.error_rate_bp % 100),
+                    r.resumed ? "true" : "false");
+      } else {
+        std::printf("%s: %s (envoi %d of %s, %04d-%02d, reception %lld)\n", file.c_str(), r.message.c_str(), e.number,
+                    e.third_party.c_str(), e.year, e.month, static_cast<long long>(e.id));
+        for (const auto& s : r.summary) std::printf("  %s\n", s.c_str());
+        for (const auto& w : written) std::printf("  wrote %s\n", w.c_str());
+      }
+      if (opts->timings) {
+        std::string t;
+        for (const auto& [phase, s] : r.phases) t += fmt::format(" {} {:.3f}", phase, s);
+        std::fprintf(stderr, "%s: timings (s):%s\n", file.c_str(), t.c_str());
+      }
+      std::fflush(stdout);
+      bar.update(++done, opts->files.size(), " envois");
+      return true;
+    };
+    std::future<Result<engine::Reception>> next = receive(0);
+    std::future<bool> reported;
+    for (size_t i = 0; i < opts->files.size(); ++i) {
+      auto received = next.get();
+      if (i + 1 < opts->files.size()) next = receive(i + 1);
+      auto r = received ? engine::adjudicate(std::move(*received), *store, options)
+                        : Result<engine::Adjudication>(fail(received.error()));
+      if (reported.valid() && !reported.get()) return;
       if (!r) {
         print_error(r.error());
         exit_code() = 2;
         return;
       }
-      std::string stem = fs::path(file).stem().string();
-      std::vector<std::string> written;
-      for (const auto& resp : r->responses) {
-        for (const auto& [ext, content] : {std::pair{std::string(".efact"), &resp.bytes}, {std::string(".json"), &resp.json}}) {
-          if (content->empty()) continue;
-          fs::path p = fs::path(opts->out) / (stem + "." + resp.message + ext);
-          if (!write_file(p, *content)) return;
-          written.push_back(p.string());
-        }
-      }
-      if (r->message != "920900") exit_code() = std::max(exit_code(), 1);
-      const auto& e = r->envoi;
-      if (opts->json) {
-        std::printf("{\"file\":\"%s\",\"message\":\"%s\",\"reception\":%lld,\"error_rate\":\"%lld.%02lld\",\"resumed\":%s}\n",
-                    file.c_str(), r->message.c_str(), static_cast<long long>(e.id),
-                    static_cast<long long>(e.error_rate_bp / 100), static_cast<long long>(e.error_rate_bp % 100),
-                    r->resumed ? "true" : "false");
-      } else {
-        std::printf("%s: %s (envoi %d of %s, %04d-%02d, reception %lld)\n", file.c_str(), r->message.c_str(), e.number,
-                    e.third_party.c_str(), e.year, e.month, static_cast<long long>(e.id));
-        for (const auto& s : r->summary) std::printf("  %s\n", s.c_str());
-        for (const auto& w : written) std::printf("  wrote %s\n", w.c_str());
-      }
-      if (opts->timings) {
-        std::string t;
-        for (const auto& [phase, s] : r->phases) t += fmt::format(" {} {:.3f}", phase, s);
-        std::fprintf(stderr, "%s: timings (s):%s\n", file.c_str(), t.c_str());
-      }
-      bar.update(++done, opts->files.size(), " envois");
+      reported = std::async(std::launch::async, report, std::cref(opts->files[i]), std::move(*r));
     }
+    if (reported.valid()) reported.get();
   });
 }
 

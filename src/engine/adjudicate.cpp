@@ -150,26 +150,72 @@ Result<void> check_corrected_envois(const rules::Envoi& e, model::Store& store, 
 
 }  // namespace
 
-Result<Adjudication> adjudicate_file(const std::string& path, model::Store& store, const AdjudicateOptions& options) {
+Reception receive(std::string bytes, std::string name, model::Date today) {
+  Reception r;
+  auto start = std::chrono::steady_clock::now();
+  auto lap = [&](const char* phase) {
+    auto now = std::chrono::steady_clock::now();
+    r.phases.emplace_back(phase, std::chrono::duration<double>(now - start).count());
+    start = now;
+  };
+  r.name = std::move(name);
+  auto owned = std::make_shared<const std::string>(std::move(bytes));
+  r.bytes = owned;
+  r.hash = content_hash(*owned);
+  auto reader = Reader::from_view(*owned, r.name);
+  if (!reader) {
+    r.unreadable = reader.error();
+    return r;
+  }
+  auto parsed = parse_envoi(*owned, r.name);
+  if (!parsed) {
+    r.unreadable = parsed.error();
+    return r;
+  }
+  r.parsed = std::move(*parsed);
+  lap("parse");
+  engine::PreflightOptions pre;
+  pre.today = today;
+  pre.list_per_code = SIZE_MAX;
+  r.report = std::make_shared<PreflightReport>(SIZE_MAX);
+  preflight_reader(**reader, pre, *r.report);
+  lap("file checks");
+  return r;
+}
+
+Result<Reception> receive_file(const std::string& path, model::Date today) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return fail({.code = "Z00001", .message = "cannot read the file", .file = path});
   std::string bytes(static_cast<size_t>(in.tellg()), '\0');
   in.seekg(0);
   if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
     return fail({.code = "Z00001", .message = "cannot read the file", .file = path});
-  return adjudicate(bytes, basename(path), store, options);
+  return receive(std::move(bytes), basename(path), today);
+}
+
+Result<Adjudication> adjudicate_file(const std::string& path, model::Store& store, const AdjudicateOptions& options) {
+  auto r = receive_file(path, options.today);
+  if (!r) return fail(r.error());
+  return adjudicate(std::move(*r), store, options);
 }
 
 Result<Adjudication> adjudicate(const std::string& bytes, const std::string& name, model::Store& store,
                                 const AdjudicateOptions& options) {
+  return adjudicate(receive(bytes, name, options.today), store, options);
+}
+
+Result<Adjudication> adjudicate(Reception reception, model::Store& store, const AdjudicateOptions& options) {
   Adjudication out;
+  out.phases = std::move(reception.phases);
   auto lap_start = std::chrono::steady_clock::now();
   auto lap = [&](const char* phase) {
     auto now = std::chrono::steady_clock::now();
     out.phases.emplace_back(phase, std::chrono::duration<double>(now - lap_start).count());
     lap_start = now;
   };
-  const std::string hash = content_hash(bytes);
+  const std::string& name = reception.name;
+  const std::string& bytes = *reception.bytes;
+  const std::string& hash = reception.hash;
   const rules::RuleData& data = rules::RuleData::builtin();
 
   // A batch run that was interrupted: what it recorded stands, as recorded.
@@ -188,13 +234,6 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
     }
   }
 
-  // Reception: the file checks (every check that needs no fund data).
-  engine::PreflightOptions pre;
-  pre.today = options.today;
-  pre.list_per_code = SIZE_MAX;
-  engine::PreflightReport report(SIZE_MAX);
-  auto reader = Reader::from_view(bytes, name);
-  auto parsed = reader ? parse_envoi(bytes, name) : Result<std::shared_ptr<rules::Envoi>>(fail(reader.error()));
   model::EnvoiRecord rec;
   rec.received = options.today;
   rec.file_name = name;
@@ -205,9 +244,9 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
   verdicts->data = &data;
   verdicts->tracing = options.trace;
 
-  if (!reader || !parsed) {
+  if (!reception.parsed) {
     // Unreadable: refused, nothing to answer record by record.
-    const Error& err = reader ? parsed.error() : reader.error();
+    const Error& err = reception.unreadable;
     rec.status = model::EnvoiStatus::Refused;
     out.message = "920999";
     out.summary.push_back(fmt::format("{} {}: {}", err.code, Catalog::builtin().label(err.code), err.message));
@@ -222,10 +261,8 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
     }
     return out;
   }
-  lap("parse");
-  preflight_reader(**reader, pre, report);
-  lap("file checks");
-  std::shared_ptr<rules::Envoi> e = *parsed;
+  const PreflightReport& report = *reception.report;
+  std::shared_ptr<rules::Envoi> e = reception.parsed;
   out.parsed = e;
   out.verdicts = verdicts;
   verdicts->by_record.resize(e->records.size());

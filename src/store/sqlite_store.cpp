@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <future>
 #include <memory>
 #include <set>
 #include <tuple>
@@ -15,6 +16,7 @@
 #include "mutua/model/dates.h"
 #include "mutua/store/sqlite.h"
 #include "store/sqlite_advisor.h"
+#include "store/sqlite_checkpointer.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_disputes.h"
 #include "store/sqlite_retention.h"
@@ -74,13 +76,22 @@ EnvoiStatus status_of(const std::string& s) {
 class SqliteStore final : public model::Store, private SqliteDb {
  public:
   explicit SqliteStore(sqlite3* db, std::string path) : SqliteDb(db, std::move(path)) {}
-  ~SqliteStore() override { sqlite3_close_v2(db_); }
+  ~SqliteStore() override {
+    checkpointer_.reset();  // its connection closes first: ours makes the final checkpoint
+    sqlite3_close_v2(db_);
+  }
+
+  // Past this many pages in the WAL (4 KiB each), a checkpoint runs beside the writer.
+  void checkpoint_in_background(int pages) {
+    checkpointer_ = std::make_unique<BackgroundCheckpointer>(db_, path_, pages);
+  }
 
   Result<void> map_reads(int64_t bytes) { return exec(fmt::format("PRAGMA mmap_size={}", bytes)); }
+  Result<void> exec_pragma(const std::string& sql) { return exec(sql); }
 
   Result<void> migrate() {
     if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                      "PRAGMA wal_autocheckpoint=50000; PRAGMA cache_size=-65536;");
+                      "PRAGMA cache_size=-65536;");
         !r)
       return r;
     if (auto r = exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !r) return r;
@@ -240,6 +251,17 @@ class SqliteStore final : public model::Store, private SqliteDb {
   }
 
   Result<int64_t> record(const model::EnvoiOutcome& o) override {
+    // The blobs (the received file, responses, JSON: 200+ MB for a 100k-line envoi) are
+    // compressed on another core while the history lines go in.
+    struct Packed {
+      std::string received, verdicts;
+      std::vector<std::pair<std::string, std::string>> responses;
+    };
+    auto packing = std::async(std::launch::async, [&o] {
+      Packed p{packed(o.received_bytes), packed(o.verdicts_json), {}};
+      for (const auto& r : o.responses) p.responses.emplace_back(packed(r.bytes), packed(r.json));
+      return p;
+    });
     return in_write_transaction([&]() -> Result<int64_t> {
       const auto& e = o.envoi;
       Stmt ins(db_,
@@ -270,19 +292,18 @@ class SqliteStore final : public model::Store, private SqliteDb {
           .bind(21, e.pending_cents);
       if (ins.step() != SQLITE_DONE) return fail(last_error("insert envoi"));
       const int64_t id = sqlite3_last_insert_rowid(db_);
+      if (auto h = insert_history(o.accepted, id); !h) return fail(h.error());
+      if (auto p = insert_pending(*this, o.pending, id); !p) return fail(p.error());
+      const Packed blobs = packing.get();
       Stmt file(db_, "INSERT INTO envoi_files (envoi_id, received, verdicts) VALUES (?1, ?2, ?3)");
-      const std::string received = packed(o.received_bytes), verdicts = packed(o.verdicts_json);
-      file.bind(1, id).blob(2, received).blob(3, verdicts);
+      file.bind(1, id).blob(2, blobs.received).blob(3, blobs.verdicts);
       if (file.step() != SQLITE_DONE) return fail(last_error("insert envoi file"));
       Stmt resp(db_, "INSERT INTO responses (envoi_id, message, bytes, json) VALUES (?1, ?2, ?3, ?4)");
-      for (const auto& r : o.responses) {
-        const std::string bytes = packed(r.bytes), json = packed(r.json);
-        resp.bind(1, id).bind(2, r.message).blob(3, bytes).blob(4, json);
+      for (size_t i = 0; i < o.responses.size(); ++i) {
+        resp.bind(1, id).bind(2, o.responses[i].message).blob(3, blobs.responses[i].first).blob(4, blobs.responses[i].second);
         if (resp.step() != SQLITE_DONE) return fail(last_error("insert response"));
         resp.reset();
       }
-      if (auto h = insert_history(o.accepted, id); !h) return fail(h.error());
-      if (auto p = insert_pending(*this, o.pending, id); !p) return fail(p.error());
       Stmt rev(db_, "UPDATE history SET reversed = 1 WHERE id = ?1");
       for (int64_t hid : o.reversed_ids) {
         rev.bind(1, hid);
@@ -608,6 +629,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return id;
   }
  private:
+  std::unique_ptr<BackgroundCheckpointer> checkpointer_;
   inline static const std::string kSelectPayment =
       "SELECT id, run_id, envoi_id, account, complement, fund, year, sequence, COALESCE(reference, ''), "
       "accepted_cents, compensated_cents, paid_cents, third_party, iban, bic, executed FROM payments";
@@ -875,6 +897,15 @@ Result<std::unique_ptr<model::Store>> open_sqlite(const std::string& path, const
   sqlite3_busy_timeout(db, 10000);
   auto store = std::make_unique<SqliteStore>(db, path);
   if (auto r = store->migrate(); !r) return fail(r.error());
+  // The default of 50,000 pages: checkpoints rewrite every index page touched since the last one,
+  // so too often and the same pages of a 20M-line history index are written again and again;
+  // too rarely and the WAL (and the final checkpoint at close) grows.
+  const char* file = sqlite3_db_filename(db, "main");
+  if (options.checkpoint_pages > 0 && file && *file) {
+    store->checkpoint_in_background(options.checkpoint_pages);
+  } else if (auto r = store->exec_pragma("PRAGMA wal_autocheckpoint=50000"); !r) {
+    return fail(r.error());
+  }
   if (options.mmap_bytes > 0)
     if (auto r = store->map_reads(options.mmap_bytes); !r) return fail(r.error());
   return std::unique_ptr<model::Store>(std::move(store));

@@ -20,6 +20,8 @@ struct Verdicts;
 
 namespace mutua::engine {
 
+struct PreflightReport;
+
 struct AdjudicateOptions {
   model::Date today = 0;
   int64_t threshold_bp = -1;   // error-rate threshold in 1/100 %; -1 = parameters.tsv (500)
@@ -40,7 +42,26 @@ struct Adjudication {
   std::vector<std::pair<std::string, double>> phases;  // seconds per pipeline step (--timings)
 };
 
-// Judges the bytes of a received envoi (`name` is its file name).
+// A file as the fund receives it, with every check that needs no fund data done: the half of
+// the pipeline that needs no store, so a batch prepares the next file while this one is judged.
+struct Reception {
+  std::string name;                              // file name, as in responses and errors
+  std::shared_ptr<const std::string> bytes;      // the parsed envoi points into these
+  std::string hash;                              // content hash (batch resumption)
+  std::shared_ptr<rules::Envoi> parsed;          // null when unreadable
+  std::shared_ptr<PreflightReport> report;       // the file checks (when readable)
+  Error unreadable;                              // why, when parsed is null
+  std::vector<std::pair<std::string, double>> phases;
+};
+
+// Reads and checks a file on its own; `today` judges its dates. Never touches a store.
+Reception receive(std::string bytes, std::string name, model::Date today);
+Result<Reception> receive_file(const std::string& path, model::Date today);
+
+// Judges a received envoi against the store and, unless options.record is false, records it
+// (options.today must be the day `reception` was made with).
+Result<Adjudication> adjudicate(Reception reception, model::Store& store, const AdjudicateOptions& options);
+// The same, from the bytes of a received envoi (`name` is its file name).
 Result<Adjudication> adjudicate(const std::string& bytes, const std::string& name, model::Store& store,
                                 const AdjudicateOptions& options);
 Result<Adjudication> adjudicate_file(const std::string& path, model::Store& store, const AdjudicateOptions& options);
