@@ -98,7 +98,7 @@ for code in ('500434', '500446', '500449', '500548', '500648'):
 scenarios = collections.defaultdict(list)
 for path in sorted(glob.glob('tests/scenarios/*.scn')):
     for n, line in enumerate(open(path), 1):
-        if line.startswith('expect') and 'codes=' in line:
+        if line.startswith("expect") and re.search(r"codes=\S", line):
             for c in re.search(r'codes=(\S+)', line).group(1).split(','):
                 scenarios[c].append(f"{path.split('/')[-1]}:{n}")
         elif line.startswith('scenario') and not line.startswith('scenario near miss'):

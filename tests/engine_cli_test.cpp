@@ -40,6 +40,10 @@ TEST(RefdataImport, ABadRowIsLocatedAndNothingIsImported) {
   {
     std::ofstream m(dir + "/bad/members.csv", std::ios::app);
     m << "11111111111,1990-02-30,3,301,TIT\n";  // impossible date, sex 3
+    std::ofstream n(dir + "/bad/nomenclature.csv", std::ios::app);
+    n << "109745,2019-01-01,,2500,0,0,0,A,0,gp,,,,general_practice,0,0,0,0,,,,1,200;21,,\n";  // service of 2 digits
+    std::ofstream h(dir + "/bad/hospitalisations.csv", std::ios::app);
+    h << "85073003328,71000238000,200,2026-10-01,,hospital,110,\n";  // ct1 without ct2
   }
   std::string db = dir + "/store.db";
   CmdResult good = run("refdata import " + dir + "/good --db " + db);
@@ -50,6 +54,8 @@ TEST(RefdataImport, ABadRowIsLocatedAndNothingIsImported) {
   EXPECT_EQ(bad.code, 1) << bad.out;
   EXPECT_NE(bad.out.find("members.csv:6: column 2 (birth_date): '1990-02-30'"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("members.csv:6: column 3 (sex): '3'"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("nomenclature.csv:22: column 23 (services): '21'"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("hospitalisations.csv:2: column 8 (ct2): ''"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("nothing imported"), std::string::npos) << bad.out;
 
   // The store still holds the good import, whole.

@@ -151,6 +151,8 @@ std::vector<Scenario> load_all() {
         inv.billing_type = kv.count("billing") ? std::stoi(kv["billing"]) : 0;
         inv.billing_date = s->envois.back().header.created;
         inv.sex = kv.count("sex") ? std::stoi(kv["sex"]) : 1;
+        if (kv.count("stay")) inv.stay_institution = kv["stay"];
+        if (kv.count("admission")) inv.admission_date = model::parse_iso_date(kv["admission"]);
         if (kv.count("previous")) {  // a corrective invoice: the envoi it corrects
           inv.previous_sending = std::stoi(kv["previous"]);
           inv.previous_year_month = kv.count("previous_month") ? std::stoi(kv["previous_month"]) : 0;
@@ -188,6 +190,10 @@ std::vector<Scenario> load_all() {
         p.laterality = kv.count("laterality") ? std::stoi(kv["laterality"]) : 0;
         p.social_category = kv.count("social") ? std::stoi(kv["social"]) : 0;
         p.identical_flag = kv.count("identical") ? std::stoi(kv["identical"]) : 0;
+        if (kv.count("service")) p.service_code = kv["service"];
+        if (kv.count("place")) p.place = kv["place"];
+        if (kv.count("related")) p.related_code = kv["related"];
+        if (kv.count("supplement")) p.supplement = std::stoll(kv["supplement"]);
         int repeat = kv.count("repeat") ? std::stoi(kv["repeat"]) : 1;
         for (int i = 0; i < repeat; ++i) {
           model::Prestation q = p;
@@ -260,6 +266,21 @@ TEST_P(Scenarios, Adjudicate) {
       if (kv.count("rate")) {
         EXPECT_EQ(fmt::format("{}.{:02d}", r.envoi.error_rate_bp / 100, r.envoi.error_rate_bp % 100), kv["rate"]);
       }
+    }
+    if (kv.count("invoice")) {  // the codes of the n-th invoice's ET 20 (F codes)
+      ASSERT_TRUE(r.parsed && r.verdicts);
+      size_t n = std::stoul(kv["invoice"]) - 1;
+      ASSERT_LT(n, r.parsed->invoices.size());
+      std::set<std::string> got, want;
+      std::string comment;
+      for (const auto& v : r.verdicts->by_record[r.parsed->invoices[n].et20]) {
+        got.insert(v.code);
+        if (v.code == kv["codes"].substr(0, 6)) comment = v.comment;
+      }
+      std::stringstream ss(kv["codes"]);
+      for (std::string c; std::getline(ss, c, ',');) want.insert(c);
+      EXPECT_EQ(got, want);
+      if (kv.count("comment")) EXPECT_EQ(comment, kv["comment"]);
     }
     if (kv.count("line")) {
       ASSERT_TRUE(r.parsed && r.verdicts);

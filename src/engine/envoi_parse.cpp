@@ -82,6 +82,7 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, cons
         inv->invoice_type = static_cast<int>(g.num("10"));
         inv->billing_type = static_cast<int>(g.num("11"));
         inv->provider = g.id("14", 11);
+        inv->stay = g.id("15", 11);
         inv->destination = std::string(g.raw("18"));
         inv->number = static_cast<uint64_t>(g.num("24"));
         int64_t ct = g.num("27") % 1000000;
@@ -114,8 +115,11 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, cons
         l.sex = static_cast<int>(g.num("9"));
         l.norm = static_cast<int>(g.num("3"));
         l.account = static_cast<int>(g.num("11"));
+        l.service = std::string(g.raw("13"));
+        l.place = g.id("14", 11);
         l.provider = g.id("15", 11);
         l.provider_norm = static_cast<int>(g.num("16"));
+        l.related = g.id("17", 6);
         l.amount = g.amount("19");
         l.units = static_cast<int>(g.amount("22"));
         if (l.units < 0) l.units = -l.units;

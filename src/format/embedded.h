@@ -20,4 +20,5 @@ std::string_view sqlite_004_consultations();
 std::string_view sqlite_005_advisor();
 std::string_view sqlite_006_disputes();
 std::string_view sqlite_007_nomenclature_limits();
+std::string_view sqlite_008_stays_related();
 }  // namespace mutua::embedded

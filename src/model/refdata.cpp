@@ -146,6 +146,8 @@ class Row {
     bad(col, v, "one of " + list);
     return v;
   }
+  // A value that reads but breaks a rule of its file.
+  void reject(const char* col, const std::string& value, const std::string& expected) { bad(col, value, expected); }
   void period(const char* from_col, Date from, const char* to_col, Date to) {
     if (from && to && to < from) bad(to_col, iso(to), fmt::format("a date on or after {} ({})", from_col, iso(from)));
   }
@@ -289,6 +291,16 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          n.gmd = r.flag("gmd");
          std::string amb = r.text("ambulatory");
          n.ambulatory = amb.empty() || amb == "1" || amb == "yes";
+         n.hospital = r.flag("hospital");
+         n.services = split_list(r.text("services"));
+         for (const auto& sv : n.services)
+           if (sv.size() != 3 || sv.find_first_not_of("0123456789") != std::string::npos)
+             r.reject("services", sv, "service codes of 3 digits separated by ';'");
+         n.related = split_list(r.text("related"));
+         for (const auto& c : n.related)
+           if (c.size() != 6 || c.find_first_not_of("0123456789") != std::string::npos)
+             r.reject("related", c, "nomenclature codes of 6 digits separated by ';'");
+         n.max_supplement_cents = r.integer("max_supplement_cents", false, -1, 0);
          if (r.ok()) d.nomenclature.push_back(std::move(n));
        }},
       {"cumulations.csv", {"code", "other"}, [&](Row& r) {
@@ -315,6 +327,9 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          h.discharge = r.date("discharge", false, 0);
          r.period("admission", h.admission, "discharge", h.discharge);
          h.kind = r.one_of("kind", {"hospital", "nursing_home"}, false, "hospital");
+         h.ct1 = static_cast<int>(r.integer("ct1", false, -1, 0, 999));
+         h.ct2 = static_cast<int>(r.integer("ct2", false, -1, 0, 999));
+         if ((h.ct1 < 0) != (h.ct2 < 0)) r.reject(h.ct1 < 0 ? "ct1" : "ct2", "", "both ct1 and ct2, or neither");
          if (r.ok()) d.hospitalisations.push_back(std::move(h));
        }},
       {"care_pathways.csv", {"niss", "type", "start"}, [&](Row& r) {

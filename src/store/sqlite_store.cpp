@@ -64,7 +64,8 @@ Result<std::string> unpacked(std::string blob) {
 std::vector<std::string_view> migrations() {
   return {embedded::sqlite_001_init(), embedded::sqlite_002_refdata_version(), embedded::sqlite_003_ledger(),
           embedded::sqlite_004_consultations(), embedded::sqlite_005_advisor(),
-          embedded::sqlite_006_disputes(), embedded::sqlite_007_nomenclature_limits()};
+          embedded::sqlite_006_disputes(), embedded::sqlite_007_nomenclature_limits(),
+          embedded::sqlite_008_stays_related()};
 }
 
 

@@ -71,6 +71,13 @@ struct NomenclatureRule {
   bool needs_agreement = false;
   bool gmd = false;            // a GMD code (500433: not through eFact)
   bool ambulatory = true;      // subject to 500545 (hospital stay)
+  // Billable only for a patient in a hospital stay: the invoice names the establishment of the
+  // stay (ET 20 Z 15, 500455), the line its place (ET 50 Z 14, 501420) and the service the fund
+  // knows from the admission (ET 50 Z 13, 501321).
+  bool hospital = false;
+  std::vector<std::string> services;  // service codes (ET 50 Z 13) the code may carry (501349; empty = any)
+  std::vector<std::string> related;   // codes its related prestation (ET 50 Z 17) must be (501740 / 501753; empty = none needed)
+  int64_t max_supplement_cents = -1;  // highest supplement (ET 50 Z 30) per unit (503043; -1 = not checked)
 };
 
 struct Cumulation {
@@ -90,6 +97,7 @@ struct Hospitalisation {
   std::string service;
   Date admission = 0, discharge = 0;  // discharge 0 = not known yet
   std::string kind = "hospital";      // hospital, or nursing_home (MRS/MRPA: 500424)
+  int ct1 = -1, ct2 = -1;      // CT1/CT2 of the admission message (721900 / 730000); -1 = not given (500523 / 500623)
 };
 
 struct CarePathway {

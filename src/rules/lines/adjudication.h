@@ -38,8 +38,11 @@ struct Line {
   int sex = 0;
   int norm = 0;                // zone 3 (9 = statistical record of a flat fee)
   int account = 0;             // zone 11
+  std::string service;         // zone 13, 3 digits as written
+  std::string place;           // zone 14, 11 digits or empty
   std::string provider;        // zone 15, 11 digits
   int provider_norm = 0;       // zone 16
+  std::string related;         // zone 17: the related prestation's code, 6 digits or empty
   int64_t amount = 0;          // zone 19, cents
   int units = 1;               // zone 22
   int identical = 0;           // zone 23
@@ -58,6 +61,7 @@ struct Line {
 struct Invoice {
   size_t et20 = 0, et80 = 0;   // record indexes (et80 = et20 when missing)
   std::string niss, affiliation, destination, provider;
+  std::string stay;            // zone 15: establishment of stay, 11 digits or empty
   int invoice_type = 3, billing_type = 0;
   uint64_t number = 0;
   int ct1 = 0, ct2 = 0;
@@ -177,6 +181,7 @@ void apply_cascades(Context& ctx, const std::vector<Patient>& patients);
 
 // Helpers shared by families.
 std::string fmt_cents(int64_t cents);                 // 1234 -> "12,34"
+std::string join_list(const std::vector<std::string>& items);  // {"a", "b"} -> "a, b"
 bool in_period(Date d, Date from, Date to);           // from <= d <= to (to 0 = open)
 int64_t period_key(Date d, const std::string& period);  // same key = same day/week/month/year
 

@@ -59,8 +59,12 @@ bool RuleData::in_list(const std::string& name, const std::string& value) const 
 
 std::string RuleData::comment(const std::string& code, const std::string& language,
                               const std::map<std::string, std::string>& facts) const {
-  auto it = comments_.find(code + "/" + language);
-  if (it == comments_.end()) it = comments_.find(code + "/fr");
+  // A rule may pick another wording of its code's comment (a "variant" fact: code.variant).
+  std::string key = code;
+  if (auto v = facts.find("variant"); v != facts.end() && comments_.count(code + "." + v->second + "/fr"))
+    key += "." + v->second;
+  auto it = comments_.find(key + "/" + language);
+  if (it == comments_.end()) it = comments_.find(key + "/fr");
   if (it == comments_.end()) return {};
   const std::string& t = it->second;
   std::string out;
@@ -113,6 +117,12 @@ bool Verdicts::pending(size_t record) const { return has(record, "500434"); }
 std::string fmt_cents(int64_t cents) {
   int64_t m = cents < 0 ? -cents : cents;
   return fmt::format("{}{},{:02d}", cents < 0 ? "-" : "", m / 100, m % 100);
+}
+
+std::string join_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
 }
 
 bool in_period(Date d, Date from, Date to) { return d >= from && (to == 0 || d <= to); }

@@ -15,6 +15,7 @@ std::vector<std::unique_ptr<LineRules>> make_line_rules() {
   out.push_back(make_nursing_rules());
   out.push_back(make_cumulation_rules());
   out.push_back(make_unit_rules());
+  out.push_back(make_related_rules());
   return out;
 }
 

@@ -1,7 +1,9 @@
 // Amounts at the prestation's date: the insurance amount must be the fee times the units
 // (501940; not checked when an ET 51 tariff commitment is attached), the personal share must
 // not exceed the maximum for the patient's CT (502742), and a correct share with ET 50 Z 33 = 1
-// is signalled (502744, S: no rejection).
+// is signalled (502744, S: no rejection). A supplement (ET 50 Z 30) above the code's maximum
+// per unit is refused (503043); a supplement on a line whose personal share (Z 27) is empty
+// although the code has one is the patient's share written in the wrong zone (503044).
 #include <fmt/format.h>
 
 #include "mutua/model/dates.h"
@@ -45,6 +47,14 @@ class TariffRules final : public LineRules {
         else if (l.social_category == 1)
           ctx.verdicts.add(l.record, "502744", "tariffs", {{"billed", fmt_cents(share)}});
       }
+      if (l.supplement == 0) continue;
+      const int64_t supplement = l.supplement < 0 ? -l.supplement : l.supplement;
+      if (r->max_supplement_cents >= 0 && supplement > r->max_supplement_cents * units)
+        ctx.verdicts.add(l.record, "503043", "tariffs",
+                         {{"expected", fmt_cents(r->max_supplement_cents * units)}, {"billed", fmt_cents(supplement)}});
+      if (l.personal_share == 0 && max_share > 0)
+        ctx.verdicts.add(l.record, "503044", "tariffs",
+                         {{"billed", fmt_cents(supplement)}, {"expected", fmt_cents(max_share * units)}});
     }
   }
 };
