@@ -80,8 +80,10 @@ void BillingPeriodRule::record(const RecordView& rec, Findings& out) {
         out.add(header_finding(K::Segment300, "304", "Z30002", std::string(version), "ET 10 zone 4 says otherwise"));
     }
 
+    billed_ = 0;
     if (is_digits(year) && month_ok) {
       uint64_t billed = digits_value(year) * 100 + digits_value(month);
+      billed_ = billed;
       if (is_valid_date(created) && billed > digits_value(created) / 100)
         out.add(at(rec, z("23"), "102311", fmt::format("at most {}", digits_value(created) / 100),
                    fmt::format("billed month {:04d}-{:02d} is after the creation date {}", billed / 100, billed % 100,
@@ -90,6 +92,29 @@ void BillingPeriodRule::record(const RecordView& rec, Findings& out) {
         out.add(at(rec, z("23"), "102310", fmt::format("at most {}", ctx_->today / 100),
                    fmt::format("billed month {:04d}-{:02d} is after today {}", billed / 100, billed % 100, ctx_->today)));
     }
+  } else if (rec.kind == K::Et30 || rec.kind == K::Et40 || rec.kind == K::Et50) {
+    // Codes per record type: first date after today, last date after today, first date
+    // more than a month after the billed month, last date likewise.
+    struct Codes { const char *first_future, *last_future, *first_late, *last_late; };
+    static const Codes et30{"300510", "300610", "300547", "300647"}, et40{"400510", "400610", "400547", "400647"},
+        et50{"500510", "500610", "500547", "500647"};
+    const Codes& c = rec.kind == K::Et30 ? et30 : rec.kind == K::Et40 ? et40 : et50;
+    auto judge = [&](const char* zone_id, const char* future, const char* late) {
+      const Zone& z = L.at(rec.kind, zone_id);
+      std::string_view d = z.in(rec.bytes);
+      if (!is_valid_date(d)) return;
+      const uint64_t date = digits_value(d);
+      if (ctx_->today && date > ctx_->today) {
+        out.add(at(rec, z, future, fmt::format("at most {}", ctx_->today), "a date in the future"));
+        return;
+      }
+      const uint64_t month_index = date / 10000 * 12 + date / 100 % 100;
+      if (billed_ && month_index > billed_ / 100 * 12 + billed_ % 100 + 1)
+        out.add(at(rec, z, late, fmt::format("at most the month after {:04d}-{:02d}", billed_ / 100, billed_ % 100),
+                   "more than a month after the billed month (ET 10 zones 22-23)"));
+    };
+    judge("5", c.first_future, c.first_late);
+    judge("6", c.last_future, c.last_late);
   } else if (rec.kind == K::Et20) {
     const Zone& z = L.at(K::Et20, "47");
     std::string_view d = z.in(rec.bytes);

@@ -19,13 +19,26 @@ InvoiceRule::InvoiceRule() {
   const Layout& L = Layout::builtin();
   auto table = format::parse_table(embedded::zone_links(), '\t');
   int c_code = table.column("code"), c_rec = table.column("record"), c_zone = table.column("zone"),
-      c_orec = table.column("other_record"), c_ozone = table.column("other_zone");
+      c_orec = table.column("other_record"), c_ozone = table.column("other_zone"),
+      c_rel = table.column("relation"), c_unless = table.column("unless");
+  auto cell = [](const std::vector<std::string>& row, int c) {
+    return c >= 0 && static_cast<size_t>(c) < row.size() ? row[c] : std::string();
+  };
   for (auto& row : table.rows) {
     K k = record_kind_from_name(row[c_rec]), o = record_kind_from_name(row[c_orec]);
-    const Zone* z = L.find(k, row[c_zone]);
-    const Zone* oz = L.find(o, row[c_ozone]);
-    if (!z || !oz) throw std::logic_error("zone-links.tsv names an unknown zone: " + row[c_code]);
-    links_[static_cast<int>(k)].push_back({row[c_code], z, o, oz});
+    Link link{row[c_code], L.find(k, row[c_zone]), o, L.find(o, row[c_ozone])};
+    if (!link.zone || !link.other) throw std::logic_error("zone-links.tsv names an unknown zone: " + row[c_code]);
+    const std::string rel = cell(row, c_rel);
+    if (rel == "not_before") link.relation = Relation::NotBefore;
+    else if (rel == "not_after") link.relation = Relation::NotAfter;
+    else if (!rel.empty() && rel != "same") throw std::logic_error("zone-links.tsv: unknown relation " + rel);
+    if (const std::string unless = cell(row, c_unless); !unless.empty()) {
+      const size_t eq = unless.find('=');
+      link.unless_zone = eq == std::string::npos ? nullptr : L.find(k, unless.substr(0, eq));
+      if (!link.unless_zone) throw std::logic_error("zone-links.tsv: bad unless " + unless);
+      link.unless_value = unless.substr(eq + 1);
+    }
+    links_[static_cast<int>(k)].push_back(std::move(link));
   }
 }
 
@@ -42,6 +55,18 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
     if (!other || other->empty()) continue;
     std::string_view mine = link.zone->in(rec.bytes);
     std::string_view theirs = link.other->in(*other);
+    if (link.unless_zone && link.unless_zone->in(rec.bytes) == link.unless_value) continue;
+    if (link.relation != Relation::Same) {
+      // Dates only: an absent or malformed date is the format checks' business.
+      if (!is_valid_date(mine) || !is_valid_date(theirs)) continue;
+      const bool before = digits_value(mine) < digits_value(theirs);
+      const bool after = digits_value(mine) > digits_value(theirs);
+      if (link.relation == Relation::NotBefore ? before : after)
+        out.add(at(rec, *link.zone, link.code,
+                   fmt::format("{} {}", link.relation == Relation::NotBefore ? "on or after" : "on or before", theirs),
+                   fmt::format("ET {} zone {} is {}", record_kind_name(link.other_kind), link.other->id, theirs)));
+      continue;
+    }
     // Zones of different lengths (ET 30 Z 47 vs ET 20 Z 20) compare by value.
     bool same = mine.size() == theirs.size() ? mine == theirs
                                              : (is_digits(mine) && is_digits(theirs) && digits_value(mine) == digits_value(theirs));

@@ -9,7 +9,8 @@ namespace mutua::rules {
 
 // Invoice-level consistency that needs no fund data: ascending destination mutuality
 // (201812), unique individual invoice numbers (202420), credit notes all negative (201140),
-// and zones that must repeat another record's zone (the xxxx12 codes, data/rules/zone-links.tsv).
+// zones that must repeat another record's zone (the xxxx12 codes) and dates that may not fall
+// before the admission or after the discharge or billing date of their invoice (data/rules/zone-links.tsv).
 class InvoiceRule : public FileRule {
  public:
   InvoiceRule();
@@ -17,11 +18,17 @@ class InvoiceRule : public FileRule {
   void end(Findings& out) override;
 
  private:
+  // How the zone must compare with the other record's: repeat it, or (dates) not fall
+  // before / after it; `unless_zone` holding `unless_value` exempts the record.
+  enum class Relation { Same, NotBefore, NotAfter };
   struct Link {
     std::string code;
     const Zone* zone;
     RecordKind other_kind;
     const Zone* other;
+    Relation relation = Relation::Same;
+    const Zone* unless_zone = nullptr;
+    std::string unless_value;
   };
   std::vector<Link> links_[kRecordKindCount];
   std::string last_et10_, last_et20_, last_et50_;

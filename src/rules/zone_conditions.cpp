@@ -97,7 +97,8 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
       case Want::NotBefore: {
         // Dates as YYYYMMDD of the same length compare as text; unreadable ones have their own finding.
         std::string_view o = c.other->in(rec.bytes);
-        found = is_digits(v) && is_digits(o) && !blank_or_zero(v) && !blank_or_zero(o) && v < o;
+        found = is_digits(v) && is_digits(o) && !blank_or_zero(v) && !blank_or_zero(o) && v < o &&
+                (c.zone->type != ZoneType::Date || (is_valid_date(v) && is_valid_date(o)));
         break;
       }
     }

@@ -16,7 +16,7 @@ std::unique_ptr<LineRules> make_agreement_rules();      // agreements.cpp: 50043
 std::unique_ptr<LineRules> make_nursing_rules();        // nursing.cpp: 500452, 500453, 500458, 5004G3, 5004K3
 std::unique_ptr<LineRules> make_cumulation_rules();     // cumulation.cpp: 500444, 500445, 500464
 std::unique_ptr<LineRules> make_unit_rules();           // units.cpp: 502255, 500423
-std::unique_ptr<LineRules> make_related_rules();        // related.cpp: 501740, 501753
+std::unique_ptr<LineRules> make_related_rules();        // related.cpp: 501740, 501753, 501720, 501721
 
 // Facts naming another line of the envoi or of history (comments of 500444, 502255...).
 std::map<std::string, std::string> other_line_facts(const Envoi& envoi, const Line& line);

@@ -1,8 +1,8 @@
 // Related prestations (ET 50 Z 17): a code whose related prestation is listed in the
 // nomenclature (`related`, e.g. a supplement that goes with the consultation it completes)
 // must name one of those codes (501740 when the zone is empty, 501753 when it names another
-// code), and the prestation it names must be billed for the patient on the same day, in this
-// envoi or accepted earlier (501740: the related prestation is absent).
+// code), valid at the prestation's date (501720), and the prestation it names must be billed
+// for the patient on the same day, in this envoi or accepted earlier (501721: not billed).
 #include <fmt/format.h>
 
 #include "mutua/model/dates.h"
@@ -34,9 +34,12 @@ class RelatedRules final : public LineRules {
         ctx.verdicts.add(l.record, "501753", "related", {{"billed", l.related}, {"expected", expected}});
         continue;
       }
+      if (ctx.ref.code_known(l.related) && !ctx.ref.rule(l.related, l.first)) {
+        ctx.verdicts.add(l.record, "501720", "related", {{"code", l.related}, {"date", model::dmy(l.first)}});
+        continue;
+      }
       if (billed_that_day(e, p, li, l.related, l.first)) continue;
-      ctx.verdicts.add(l.record, "501740", "related",
-                       {{"expected", l.related}, {"code", l.related}, {"date", model::dmy(l.first)}});
+      ctx.verdicts.add(l.record, "501721", "related", {{"code", l.related}, {"date", model::dmy(l.first)}});
     }
   }
 
