@@ -70,6 +70,8 @@ for c in ['201812', '202420', '201140']:
     mark(c, 'rules/invoices.cpp')
 for c in ['102311', '102310', '204710', '102303', '100703', '100403']:
     mark(c, 'rules/billing_period.cpp')
+for c in ['500517', '500617', '500817', '501317', '501417']:
+    mark(c, 'rules/blocks.cpp')
 for rec in ['30', '40', '50']:  # dates after today / more than a month after the billed month
     for s in ('0510', '0610', '0547', '0647'):
         mark(rec + s, 'rules/billing_period.cpp')

@@ -1,4 +1,5 @@
 #include "rules/billing_period.h"
+#include "rules/blocks.h"
 #include "rules/file_rule.h"
 #include "rules/identifiers.h"
 #include "rules/invoices.h"
@@ -18,6 +19,7 @@ std::vector<std::unique_ptr<FileRule>> make_file_rules() {
   rules.push_back(std::make_unique<InvoiceRule>());
   rules.push_back(std::make_unique<ZoneConditionRule>());
   rules.push_back(std::make_unique<BillingPeriodRule>());
+  rules.push_back(std::make_unique<BlockRule>());
   return rules;
 }
 

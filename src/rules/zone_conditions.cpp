@@ -16,7 +16,8 @@ namespace {
 using K = RecordKind;
 
 
-bool blank_or_zero(std::string_view v) { return v.find_first_not_of(" 0") == std::string_view::npos; }
+// Spaces and zeros, with or without the sign of a signed amount.
+bool blank_or_zero(std::string_view v) { return v.find_first_not_of(" 0+-") == std::string_view::npos; }
 
 }  // namespace
 
