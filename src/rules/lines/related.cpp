@@ -16,7 +16,13 @@ class RelatedRules final : public LineRules {
  public:
   std::string_view name() const override { return "related"; }
 
+  void envoi(Context& ctx) override {
+    any_ = false;  // without a code that names its related prestations there is nothing to look up
+    for (const auto& n : ctx.ref.shared().nomenclature) any_ = any_ || !n.related.empty();
+  }
+
   void patient(Context& ctx, const Patient& p) override {
+    if (!any_) return;
     const Envoi& e = ctx.envoi;
     for (size_t li : p.lines) {
       const Line& l = e.lines[li];
@@ -44,6 +50,8 @@ class RelatedRules final : public LineRules {
   }
 
  private:
+  bool any_ = false;
+
   static bool billed_that_day(const Envoi& e, const Patient& p, size_t self, const std::string& code, Date d) {
     for (size_t oi : p.lines) {
       const Line& o = e.lines[oi];

@@ -41,9 +41,17 @@ class StayRules final : public LineRules {
  public:
   std::string_view name() const override { return "stays"; }
 
+  void envoi(Context& ctx) override {
+    // Most nomenclatures have no hospital-only codes nor service lists: then a patient without
+    // stays needs no rule look-up per line.
+    code_rules_ = false;
+    for (const auto& n : ctx.ref.shared().nomenclature) code_rules_ = code_rules_ || n.hospital || !n.services.empty();
+  }
+
   void patient(Context& ctx, const Patient& p) override {
     if (!p.facts) return;  // unknown to the fund: the insurability family says so
     const Envoi& e = ctx.envoi;
+    const bool stays = !p.facts->hospitalisations.empty();
     // An establishment the fund knows: a provider of its file or one of this patient's stays.
     auto known = [&](const std::string& inami) {
       if (ctx.ref.provider(inami)) return true;
@@ -59,19 +67,24 @@ class StayRules final : public LineRules {
         last_invoice = l.invoice;
         invoice_checks(ctx, p, inv, known);
       }
-      const model::NomenclatureRule* r = ctx.ref.rule(l.code, l.first);
-      ambulatory_during_stay(ctx, p, l, inv, r);
-      if (r && !r->services.empty() && !contains(r->services, l.service))
-        ctx.verdicts.add(l.record, "501349", "stays", {{"service", l.service}, {"allowed", join_list(r->services)}});
-      const model::Hospitalisation* h = hospital_stay_at(p.facts, l.first);
-      if (r && r->hospital && !l.credit) hospital_code(ctx, l, inv, h);
+      if (stays || code_rules_) {
+        const model::NomenclatureRule* r = ctx.ref.rule(l.code, l.first);
+        if (stays) ambulatory_during_stay(ctx, p, l, inv, r);
+        if (r && !r->services.empty() && !contains(r->services, l.service))
+          ctx.verdicts.add(l.record, "501349", "stays", {{"service", l.service}, {"allowed", join_list(r->services)}});
+        const model::Hospitalisation* h = hospital_stay_at(p.facts, l.first);
+        if (r && r->hospital && !l.credit) hospital_code(ctx, l, inv, h);
+        if (h && h->ct1 >= 0 && (inv.invoice_type == 1 || (r && r->hospital))) ct_checks(ctx, l, inv, p);
+      }
+      // After the stay's own 501420, which says more (one code once per record).
       if (!l.place.empty() && !known(l.place))
         ctx.verdicts.add(l.record, "501420", "stays", {{"variant", "unknown"}, {"billed", l.place}});
-      if (h && h->ct1 >= 0 && (inv.invoice_type == 1 || (r && r->hospital))) ct_checks(ctx, l, inv, p);
     }
   }
 
  private:
+  bool code_rules_ = false;  // some code is hospital-only or lists its services
+
   static bool contains(const std::vector<std::string>& v, const std::string& x) {
     for (const auto& s : v)
       if (s == x) return true;
