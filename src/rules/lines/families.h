@@ -13,7 +13,7 @@ std::unique_ptr<LineRules> make_tariff_rules();         // tariffs.cpp: 501940, 
 std::unique_ptr<LineRules> make_stay_rules();           // stays.cpp: 500545, 500424, 500455, 501420, 501321, 501349, 201520, 201521, 500523, 500623
 std::unique_ptr<LineRules> make_pathway_rules();        // pathways.cpp: 5004K6, 500450
 std::unique_ptr<LineRules> make_agreement_rules();      // agreements.cpp: 500434, 500446, 500449, 500548, 500648
-std::unique_ptr<LineRules> make_nursing_rules();        // nursing.cpp: 500452, 500453, 500458, 5004G3, 5004K3
+std::unique_ptr<LineRules> make_nursing_rules();        // nursing.cpp: 500452, 500453, 500458, 5004G3, 5004K3, 501512
 std::unique_ptr<LineRules> make_cumulation_rules();     // cumulation.cpp: 500444, 500445, 500464
 std::unique_ptr<LineRules> make_unit_rules();           // units.cpp: 502255, 500423
 std::unique_ptr<LineRules> make_related_rules();        // related.cpp: 501740, 501753, 501720, 501721

@@ -4,7 +4,10 @@
 // flat fees need as many 1st basic visits, flat fees C as many 2nd ones (500458); flat fees
 // not cumulable with a palliative flat fee are refused on its days (5004G3); a palliative flat
 // fee needs the doctor's notification, then the nurse's, both before the prestation (5004K3).
+// A flat fee is billed by the provider of that day's first basic visit (501512).
 // Roles (basic_visit_1...) come from nomenclature.csv, the lists from parameters.tsv.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "mutua/model/dates.h"
@@ -124,10 +127,18 @@ class NursingRules final : public LineRules {
         if (d.in_list("forfait_roles", r)) ++forfaits;
         if (r == d.text("forfait_c_role")) ++forfaits_c;
       }
+      // 501512: the flat fee's provider is the provider of that day's first basic visit.
+      std::vector<std::string> first_by;
+      for (const auto* h : past)
+        if (role(h->code, day) == first_role) first_by.push_back(h->provider);
+      for (size_t li : lines)
+        if (role(e.lines[li].code, day) == first_role) first_by.push_back(e.lines[li].provider);
       for (size_t li : lines) {
         const Line& l = e.lines[li];
         std::string r = role(l.code, day);
         if (!d.in_list("forfait_roles", r)) continue;
+        if (!first_by.empty() && std::find(first_by.begin(), first_by.end(), l.provider) == first_by.end())
+          ctx.verdicts.add(l.record, "501512", "nursing", {{"date", model::dmy(day)}, {"tiers", first_by.front()}});
         ++forfaits;
         bool c = r == d.text("forfait_c_role");
         if (c) ++forfaits_c;
