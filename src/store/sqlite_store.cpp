@@ -744,7 +744,15 @@ class SqliteStore final : public model::Store, private SqliteDb {
            "INSERT INTO history (envoi_id, niss, code, first_date, last_date, units, amount, provider, "
            "third_party, invoice_number, record, billed, envoi_number) "
            "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
-    for (const auto& l : lines) {
+    // In NISS order (a patient's lines keep theirs, so their ids still say which came first):
+    // the index on NISS then takes its inserts page after page instead of at random, and each
+    // page of a 20M-line index is read, changed and written once per envoi, not once per line
+    // when the page cache cannot hold them all.
+    std::vector<size_t> order(lines.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lines[a].niss < lines[b].niss; });
+    for (size_t i : order) {
+      const auto& l = lines[i];
       h.bind(1, envoi_id < 0 ? l.envoi_id : envoi_id)
           .bind(2, l.niss)
           .bind(3, l.code)
@@ -888,8 +896,14 @@ class SqliteStore final : public model::Store, private SqliteDb {
 int sqlite_schema_version() { return static_cast<int>(migrations().size()); }
 
 Result<std::unique_ptr<model::Store>> open_sqlite(const std::string& path, const SqliteOptions& options) {
+  // SQLite counts every allocation under a global mutex unless told not to, before its first use;
+  // mutua never reads those counters. Later calls (another store opened) are refused, harmlessly.
+  static const bool no_memstatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  (void)no_memstatus;
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+  // A store belongs to one thread at a time (the Store interface says so), so its connection
+  // goes without SQLite's per-call mutex: 4 % of an adjudication's main thread went into it.
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
       SQLITE_OK) {
     std::string m = db ? sqlite3_errmsg(db) : "cannot open";
     sqlite3_close_v2(db);

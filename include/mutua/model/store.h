@@ -1,6 +1,7 @@
 // The store interface: what the engine needs to remember between envois (reference data,
 // envoi numbers, accepted lines, responses). Implemented on SQLite (store/sqlite.h); kept free
-// of any SQL dialect so another database can implement it.
+// of any SQL dialect so another database can implement it. A store is used by one thread at a
+// time (a server opens one per worker): implementations need not lock around their connection.
 #pragma once
 #include <cstdint>
 #include <memory>
