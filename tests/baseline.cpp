@@ -4,7 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -99,6 +102,23 @@ std::vector<model::Invoice> baseline_invoices() {
 std::string temp_path(const std::string& name) {
   return "/tmp/mutua-test-" + std::to_string(::getpid()) + "-" + name;
 }
+
+namespace {
+// The files and stores a test process made under /tmp go when its tests pass (some are stores
+// of 250 MB); they stay, for a look, when one failed.
+class RemoveTempFiles : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (::testing::UnitTest::GetInstance()->Failed()) return;
+    const std::string prefix = "mutua-test-" + std::to_string(::getpid()) + "-";
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/tmp", ec))
+      if (e.path().filename().string().rfind(prefix, 0) == 0) std::filesystem::remove_all(e.path(), ec);
+  }
+};
+[[maybe_unused]] ::testing::Environment* const remove_temp_files =
+    ::testing::AddGlobalTestEnvironment(new RemoveTempFiles);
+}  // namespace
 
 std::string baseline_file(Framing framing) {
   std::string path = temp_path("baseline.efact");

@@ -8,11 +8,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include "baseline.h"
 #include "format/tsv.h"
@@ -36,18 +38,33 @@ std::string read_all(const fs::path& p) {
 
 using Codes = std::set<std::pair<uint64_t, std::string>>;  // (record, code)
 
-TEST(EndToEnd, EveryRecordGetsExactlyTheCodesTheGeneratorInjected) {
-  std::string dir = mutua::testing::temp_path("e2e");
-  fs::remove_all(dir);
-  std::string log;
-  ASSERT_EQ(run("gen --seed 21 --members 6000 --providers 60 --lines 50000 --envoi-lines 5000 --error-rate 0.01 "
-                "--credit-notes 0.02 --out " + dir, &log), 0) << log;
-  ASSERT_EQ(run("refdata import " + dir + "/refdata --db " + dir + "/store.db", &log), 0) << log;
+// A generated world imported into a store; its envois in file-name order.
+struct World {
+  std::string dir, log;
   std::vector<std::string> envois;
-  for (auto& e : fs::directory_iterator(dir + "/envois")) envois.push_back(e.path().string());
-  std::sort(envois.begin(), envois.end());
-  std::string files;
-  for (const auto& e : envois) files += " " + e;
+  std::string files;  // the envois, each after a space, for a command line
+};
+
+World make_world(const std::string& name, const std::string& gen_options) {
+  World w;
+  w.dir = mutua::testing::temp_path(name);
+  fs::remove_all(w.dir);
+  EXPECT_EQ(run("gen " + gen_options + " --out " + w.dir, &w.log), 0) << w.log;
+  EXPECT_EQ(run("refdata import " + w.dir + "/refdata --db " + w.dir + "/store.db", &w.log), 0) << w.log;
+  for (auto& e : fs::directory_iterator(w.dir + "/envois")) w.envois.push_back(e.path().string());
+  std::sort(w.envois.begin(), w.envois.end());
+  for (const auto& e : w.envois) w.files += " " + e;
+  return w;
+}
+
+TEST(EndToEnd, EveryRecordGetsExactlyTheCodesTheGeneratorInjected) {
+  World w = make_world("e2e", "--seed 21 --members 6000 --providers 60 --lines 50000 --envoi-lines 5000 "
+                              "--error-rate 0.01 --credit-notes 0.02");
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  const std::string& dir = w.dir;
+  const std::vector<std::string>& envois = w.envois;
+  const std::string& files = w.files;
+  std::string log;
   int rc = run("adjudicate --db " + dir + "/store.db --today 2026-11-23 --out " + dir + "/responses" + files, &log);
   ASSERT_LE(rc, 1) << log;
 
@@ -121,6 +138,55 @@ TEST(EndToEnd, EveryRecordGetsExactlyTheCodesTheGeneratorInjected) {
     EXPECT_EQ(answer[stem], name.substr(stem.size() + 1, 6)) << stem;
   }
   EXPECT_EQ(answer.size(), envois.size());
+}
+
+// Credit notes (ET 20 zone 11 = 3) cancel invoices of the provider's earlier accepted envois and
+// name them (zones 29, 34, 37, 41): the validator finds nothing to say, the engine finds the
+// envoi named (no 203420) and reverses each cancelled line in history exactly once.
+TEST(EndToEnd, CreditNotesNameAndReverseTheLinesOfEarlierEnvois) {
+  World w = make_world("e2e-credit", "--seed 5 --members 3000 --providers 10 --lines 60000 --envoi-lines 2000 "
+                                     "--error-rate 0 --test-files 0 --credit-notes 0.05");
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  const std::string& dir = w.dir;
+  const std::string& files = w.files;
+  std::string log;
+  EXPECT_EQ(run("validate --today 2026-11-23" + files, &log), 0) << log.substr(0, 3000);
+  ASSERT_EQ(run("adjudicate --db " + dir + "/store.db --today 2026-11-23 --out " + dir + "/responses" + files, &log), 0)
+      << log.substr(0, 3000);
+  // Every envoi accepted, and no line given a code the ground truth does not list (500434 only).
+  size_t truth_rows = 0, given = 0;
+  auto table = mutua::format::parse_table(read_all(dir + "/ground-truth.csv"), ',');
+  truth_rows = table.rows.size();
+  for (auto& f : fs::directory_iterator(dir + "/responses")) {
+    if (f.path().extension() != ".json") continue;
+    EXPECT_NE(f.path().filename().string().find(".920900."), std::string::npos) << f.path();
+    auto j = nlohmann::json::parse(read_all(f.path()));
+    for (const auto& r : j["records"]) given += r["codes"].size();
+  }
+  EXPECT_EQ(given, truth_rows);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir + "/store.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  auto count = [&](const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &s, nullptr), SQLITE_OK) << sql;
+    int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    return n;
+  };
+  const int64_t credit_lines = count("SELECT COUNT(*) FROM history WHERE amount < 0");
+  const int64_t reversed = count("SELECT COUNT(*) FROM history WHERE reversed = 1");
+  // Each reversed line is the positive twin of one credit line: same patient, code, date, provider.
+  const int64_t twins = count(
+      "SELECT COUNT(*) FROM history c WHERE c.amount < 0 AND EXISTS (SELECT 1 FROM history o WHERE o.reversed = 1 "
+      "AND o.niss = c.niss AND o.code = c.code AND o.first_date = c.first_date AND o.provider = c.provider "
+      "AND o.amount = -c.amount AND o.envoi_id < c.envoi_id)");
+  sqlite3_close(db);
+  EXPECT_GT(credit_lines, 50);
+  EXPECT_EQ(reversed, credit_lines);
+  EXPECT_EQ(twins, credit_lines);
+  std::printf("%zu envois, %lld credit-note lines, %lld lines reversed\n", w.envois.size(),
+              static_cast<long long>(credit_lines), static_cast<long long>(reversed));
 }
 
 }  // namespace

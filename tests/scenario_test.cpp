@@ -159,6 +159,11 @@ std::vector<Scenario> load_all() {
           inv.previous_invoice = kv.count("previous_invoice") ? std::stoull(kv["previous_invoice"]) : 0;
           inv.previous_mutuality = inv.affiliation;
         }
+        if (kv.count("fund_refs")) {  // the fund's references of accounts A and B: REFA/REFB
+          const std::string refs = kv["fund_refs"];
+          inv.fund_reference_a = refs.substr(0, refs.find('/'));
+          inv.fund_reference_b = refs.find('/') == std::string::npos ? "" : refs.substr(refs.find('/') + 1);
+        }
         if (kv.count("commitment")) {
           inv.commitment = kv["commitment"];
           inv.commitment_date = model::parse_iso_date(kv["commitment_date"]);

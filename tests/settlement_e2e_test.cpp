@@ -282,6 +282,18 @@ TEST_F(BillingYear, MonthlyReceptionsTightBudgetsRegularisationsAndALateApproval
       for (const auto& p : st.pending_lines)
         if (p.state == model::PendingState::Pending) pending.push_back(&p);
       ASSERT_GE(pending.size(), 2u) << "the world has lines waiting on the advisor";
+      // A decision covers every line of its patient and code: the approved line is one whose
+      // patient and code no other pending line shares, the refused one of another patient or code.
+      auto key = [](const model::PendingLine* p) { return std::make_pair(p->line.niss, p->line.code); };
+      std::map<std::pair<std::string, std::string>, int> lines_of;
+      for (const auto* p : pending) ++lines_of[key(p)];
+      std::stable_partition(pending.begin(), pending.end(), [&](const model::PendingLine* p) { return lines_of[key(p)] == 1; });
+      for (size_t k = 1; k < pending.size(); ++k)
+        if (key(pending[k]) != key(pending[0])) {
+          std::swap(pending[1], pending[k]);
+          break;
+        }
+      ASSERT_NE(key(pending[0]), key(pending[1])) << "two pending lines of different patients or codes";
       const model::Date decided = model::add_days(received, 2);
       for (int k = 0; k < 2; ++k) {
         const auto& l = pending[static_cast<size_t>(k)]->line;
@@ -307,7 +319,9 @@ TEST_F(BillingYear, MonthlyReceptionsTightBudgetsRegularisationsAndALateApproval
     }
 
     auto st = ledger();
-    settle(run_date, tight_budget(st, run_date));
+    // The month of the regularisations pays all that waits, so both providers are paid and
+    // their set-offs can be checked; the other months run on a tight budget.
+    settle(run_date, month_index == 4 ? 1'000'000'000 : tight_budget(st, run_date));
 
     if (month_index == 4) {
       // The small regularisation is wholly set off on the provider's first payment on A; the

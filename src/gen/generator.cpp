@@ -13,6 +13,7 @@
 
 #include "format/embedded.h"
 #include "format/tsv.h"
+#include "mutua/catalog.h"
 #include "mutua/check_digits.h"
 #include "mutua/model/dates.h"
 #include "mutua/model/envoi_writer.h"
@@ -113,6 +114,14 @@ struct Provider {
   std::string puc[5];          // destination mutuality per union
   std::string second_destination[5];
   int next_sending[3000]{};    // sending number per year offset (2000..)
+  // Invoices of this provider's earlier envois, as billed, that a credit note may cancel.
+  struct Billed {
+    model::Invoice invoice;
+    int federation = 0;        // union of its destination: a credit note goes to the same
+    int sending = 0;           // its envoi's number, billed year and month (ET 20 zones 34, 41)
+    int year_month = 0;
+  };
+  std::vector<Billed> cancellable;
   std::unordered_set<model::Date> created_days;  // eFact: one file a day (100724)
 };
 
@@ -396,6 +405,13 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
   if (!index.ok()) return fail(index.error());
   if (!truth.ok()) return fail(truth.error());
 
+  // The engine's threshold (data/rules/parameters.tsv), to know which envois it accepts.
+  int64_t error_rate_threshold_bp = 500;
+  {
+    auto params = format::parse_table(embedded::rule_parameters(), '\t');
+    for (const auto& row : params.rows)
+      if (row.size() > 1 && row[0] == "error_rate_threshold_bp") error_rate_threshold_bp = std::stoll(row[1]);
+  }
   const char* nursing_extra[] = {"424336", "424351", "423076", "424874", "418913", "427534"};
   const char* gp_codes[] = {"101032", "101076", "101010", "103132", "104215", "109955", "475075"};
   uint64_t lines_left = o.lines;
@@ -456,6 +472,8 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
     // waiting (D, O) leaves the line pending with 500434.
     enum class EngineError { None, MedicalHouse, HospitalStay, WrongMutuality, AgreementCovered, AgreementWaiting };
     std::unordered_map<uint64_t, EngineError> engine_errors;
+    std::vector<Provider::Billed> cancellable_now;
+    std::unordered_set<uint64_t> injected_invoices;
     while (envoi_lines < target) {
       const Member& m = members[pool[rng.below(pool.size())]];
       model::Invoice inv;
@@ -467,9 +485,39 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       inv.number = invoice_number++;
       inv.ct1 = m.ct1 ? m.ct1 : 110;
       inv.ct2 = m.ct2 ? m.ct2 : 110;
-      inv.billing_type = rng.chance(o.credit_notes) ? 3 : 0;
+      inv.billing_type = 0;
       inv.billing_date = h.created;
       inv.reference = base36(inv.number);
+      // A credit note cancels an invoice of an earlier envoi to the same union, line for line,
+      // and names it (ET 20 zones 29, 34, 37, 41): the engine finds that envoi (203420) and
+      // reverses the lines in history. Earlier means before in file-name order too (billed
+      // month, then sending number), the order in which the envois are usually adjudicated.
+      if (rng.chance(o.credit_notes) && !prov.cancellable.empty()) {
+        const size_t pick = rng.below(prov.cancellable.size());
+        const Provider::Billed prev = prov.cancellable[pick];
+        if (prev.federation == u && prev.year_month <= year * 100 + month) {
+          prov.cancellable.erase(prov.cancellable.begin() + static_cast<std::ptrdiff_t>(pick));  // cancelled once
+          model::Invoice credit = prev.invoice;
+          credit.number = inv.number;
+          credit.billing_type = 3;
+          credit.billing_date = h.created;
+          credit.reference = inv.reference;
+          credit.previous_invoice = prev.invoice.number;
+          credit.previous_sending = prev.sending;
+          credit.previous_mutuality = prev.invoice.destination;
+          credit.previous_year_month = prev.year_month;
+          for (auto& p : credit.lines) {
+            p.amount = -p.amount;
+            p.personal_share = -p.personal_share;
+            p.units = -p.units;
+            p.reference = base36(++line_id);
+          }
+          if (envoi_lines + credit.lines.size() > target) credit.lines.resize(target - envoi_lines);
+          envoi_lines += credit.lines.size();
+          invoices.push_back(std::move(credit));
+          continue;
+        }
+      }
       const bool bim = m.ct1 % 10 == 1;
       // Returns false (and adds nothing) when an earlier envoi billed the same line: the
       // engine would rightly call it a duplicate (500423).
@@ -613,13 +661,12 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       }
       if (envoi_lines + inv.lines.size() > target) inv.lines.resize(target - envoi_lines);
       if (inv.lines.empty()) continue;
-      if (inv.billing_type == 3)
-        for (auto& p : inv.lines) {
-          p.amount = -p.amount;
-          p.personal_share = -p.personal_share;
-          p.units = -p.units;
-        }
       envoi_lines += inv.lines.size();
+      // As billed, before any injected error, an invoice a later credit note may cancel.
+      // (A sample of 5 %, kept if nothing is injected into it below.)
+      if (!engine_errors.count(inv.number) && !h.test && rng.chance(0.05) &&
+          std::none_of(inv.lines.begin(), inv.lines.end(), [](const auto& p) { return p.has_commitment; }))
+        cancellable_now.push_back({inv, u, h.sending_number, year * 100 + month});
       invoices.push_back(std::move(inv));
     }
     std::stable_sort(invoices.begin(), invoices.end(),
@@ -645,9 +692,19 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
     std::map<std::pair<std::string, model::Date>, std::vector<DayLine>> nursing_days;
     // found_by: "validate" when the file alone shows it, "adjudicate" when it takes the fund's
     // data or the cascades.
+    // Whether the fund will accept this envoi (920900): no blocking code, and at most the
+    // threshold of rejected lines (500434 leaves a line pending, not rejected). Only an
+    // accepted envoi's invoices can be cancelled later.
+    bool blocked = false;
+    std::unordered_set<uint64_t> rejected_lines;
     auto expect = [&](uint64_t rec, const char* type, const char* zone, const char* kind, const char* code,
                       const char* found_by = "adjudicate") {
       truth.row(fmt::format("{},{},{},{},{},{},{}", name, rec, type, zone, kind, code, found_by));
+      const CodeInfo* info = Catalog::builtin().find(code);
+      const char letter = info ? info->type : 'R';
+      blocked = blocked || letter == 'B';
+      if (std::strcmp(type, "50") == 0 && std::strcmp(code, "500434") != 0 && type_rank(letter) <= type_rank('R'))
+        rejected_lines.insert(rec);
     };
     uint64_t record = 2;  // ET 10 is record 1, the first ET 20 record 2
     for (auto& inv : invoices) {
@@ -690,6 +747,7 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
         const char* zone = "";
         const char* code = "";
         day.rejected = true;
+        injected_invoices.insert(inv.number);
         // A changed code or an impossible date leaves no nursing day to take along.
         day.cause = kind != Inject::NomenclatureCheck && kind != Inject::ImpossibleDate;
         keep_day();
@@ -741,6 +799,15 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       }
     }
 
+    // A few invoices of each accepted envoi stay cancellable later (a bounded sample per provider).
+    const bool accepted = !blocked && envoi_lines > 0 &&
+                          static_cast<int64_t>((rejected_lines.size() * 10000 + envoi_lines / 2) / envoi_lines) <=
+                              error_rate_threshold_bp;
+    for (auto& b : cancellable_now) {
+      if (!accepted || injected_invoices.count(b.invoice.number)) continue;
+      if (prov.cancellable.size() < 64) prov.cancellable.push_back(std::move(b));
+      else prov.cancellable[rng.below(64)] = std::move(b);
+    }
     billed_before.merge(billed_now);
     billed_now.clear();
     auto out = FileWriter::create(path);

@@ -111,6 +111,8 @@ void EnvoiWriter::add(const Invoice& inv) {
       .number(ZONE(Et20, "34"), static_cast<uint64_t>(inv.previous_sending))
       .digits(ZONE(Et20, "37"), inv.previous_mutuality)
       .number(ZONE(Et20, "41"), static_cast<uint64_t>(inv.previous_year_month))
+      .text(ZONE(Et20, "38"), inv.fund_reference_a)
+      .text(ZONE(Et20, "49"), inv.fund_reference_b)
       .number(ZONE(Et20, "47"), inv.billing_date);
   if (!inv.commitment.empty()) {
     // Part A = 2: network (MyCareNet) reference, then the commitment number.

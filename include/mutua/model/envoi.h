@@ -66,6 +66,8 @@ struct Invoice {
   int previous_sending = 0;
   std::string previous_mutuality;
   int previous_year_month = 0;
+  // The fund's references for accounts A and B (zones 38, 49), which a corrective invoice repeats.
+  std::string fund_reference_a, fund_reference_b;
   Date admission_date = 0, discharge_date = 0;
   std::vector<Prestation> lines;
 };
