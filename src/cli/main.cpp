@@ -28,9 +28,14 @@ void restart_with_huge_pages(char** argv) {
   if (tunables && std::strstr(tunables, "glibc.malloc.hugetlb")) return;
   std::string value = tunables && *tunables ? std::string(tunables) + ":" : std::string();
   value += "glibc.malloc.hugetlb=1";
+  // The binary's own path, not /proc/self/exe: the process keeps its name (ps, top).
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return;
+  self[n] = '\0';
   if (setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0) return;
-  execv("/proc/self/exe", argv);
-  // No /proc (or no exec): run as is, with the tunable's ordinary pages.
+  execv(self, argv);
+  // No exec: run as is, with the tunable's ordinary pages.
 }
 }  // namespace
 
