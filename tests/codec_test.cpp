@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "baseline.h"
@@ -157,3 +160,28 @@ TEST(Writer, BuilderPadsZonesByType) {
 
 }  // namespace
 }  // namespace mutua
+
+// Whole files written at once: small ones the ordinary way, large ones past the page cache with
+// a tail that is not a whole block; each read back byte for byte, and a shorter file replacing
+// a longer one leaves nothing of it.
+TEST(WriteWholeFile, GivesBackTheSameBytesAtEverySize) {
+  const std::string path = mutua::testing::temp_path("whole.bin");
+  std::string big(size_t{8} << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('A' + (i * 7919) % 26);
+  for (size_t size : {size_t{0}, size_t{1}, size_t{4096}, (size_t{8} << 20) - 1, size_t{8} << 20, (size_t{8} << 20) + 1,
+                      (size_t{16} << 20) + 4095, (size_t{17} << 20) + 123, size_t{3} << 20}) {
+    std::string want;
+    while (want.size() < size) want += big.substr(0, std::min(big.size(), size - want.size()));
+    if (!want.empty()) want[want.size() - 1] = '#';
+    auto w = mutua::write_whole_file(path, want);
+    ASSERT_TRUE(w.has_value()) << size << ": " << w.error().message;
+    std::ifstream in(path, std::ios::binary);
+    std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_EQ(got.size(), want.size()) << size;
+    EXPECT_TRUE(got == want) << size;
+  }
+  auto bad = mutua::write_whole_file("/nonexistent-dir/x.bin", "abc");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("cannot create"), std::string::npos);
+  std::remove(path.c_str());
+}

@@ -12,6 +12,10 @@
 
 namespace mutua {
 
+// Writes `bytes` to the file at `path` (created, or emptied first) in one go, for contents already
+// whole in memory (responses, JSON). Large ones bypass the page cache.
+Result<void> write_whole_file(const std::string& path, std::string_view bytes);
+
 class FileWriter {
  public:
   static Result<FileWriter> create(const std::string& path);

@@ -2,13 +2,13 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/dates.h"
 #include "mutua/store/sqlite.h"
+#include "mutua/writer.h"
 
 namespace mutua::cli {
 
@@ -73,15 +73,10 @@ std::optional<model::EnvoiRecord> find_envoi(model::Store& store, const char* cm
 bool write_file(const std::filesystem::path& path, std::string_view content) {
   std::filesystem::path tmp = path;
   tmp += ".part";
-  {
-    std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
-    o.write(content.data(), static_cast<std::streamsize>(content.size()));
-    o.flush();
-    if (!o) {
-      std::fprintf(stderr, "mutua: cannot write %s\n", tmp.c_str());
-      exit_code() = 2;
-      return false;
-    }
+  if (auto w = write_whole_file(tmp.string(), content); !w) {
+    std::fprintf(stderr, "mutua: cannot write %s: %s\n", tmp.c_str(), w.error().message.c_str());
+    exit_code() = 2;
+    return false;
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
