@@ -44,6 +44,8 @@ TEST(RefdataImport, ABadRowIsLocatedAndNothingIsImported) {
     n << "109745,2019-01-01,,2500,0,0,0,A,0,gp,,,,general_practice,0,0,0,0,,,,1,200;21,,\n";  // service of 2 digits
     std::ofstream h(dir + "/bad/hospitalisations.csv", std::ios::app);
     h << "85073003328,71000238000,200,2026-10-01,,hospital,110,\n";  // ct1 without ct2
+    std::ofstream pr(dir + "/bad/providers.csv", std::ios::app);
+    pr << "71000238000,hospital,000,,BE71096123456769,GKCCBEBB,,,,fr,200;2x0\n";  // a service not of 3 digits
   }
   std::string db = dir + "/store.db";
   CmdResult good = run("refdata import " + dir + "/good --db " + db);
@@ -56,6 +58,7 @@ TEST(RefdataImport, ABadRowIsLocatedAndNothingIsImported) {
   EXPECT_NE(bad.out.find("members.csv:6: column 3 (sex): '3'"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("nomenclature.csv:22: column 23 (services): '21'"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("hospitalisations.csv:2: column 8 (ct2): ''"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("providers.csv:6: column 11 (services): '2x0'"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("nothing imported"), std::string::npos) << bad.out;
 
   // The store still holds the good import, whole.

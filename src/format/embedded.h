@@ -21,4 +21,5 @@ std::string_view sqlite_005_advisor();
 std::string_view sqlite_006_disputes();
 std::string_view sqlite_007_nomenclature_limits();
 std::string_view sqlite_008_stays_related();
+std::string_view sqlite_009_provider_services();
 }  // namespace mutua::embedded

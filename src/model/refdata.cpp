@@ -254,6 +254,10 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          p.grouping = !p.inami.empty() && p.inami[0] == '9';
          p.language = r.one_of("language", {"fr", "nl"}, false, "fr");
          p.name = r.text("name");
+         p.services = split_list(r.text("services"));
+         for (const auto& sv : p.services)
+           if (sv.size() != 3 || sv.find_first_not_of("0123456789") != std::string::npos)
+             r.reject("services", sv, "service codes of 3 digits separated by ';'");
          if (r.ok()) d.providers.push_back(std::move(p));
        }},
       {"provider_destinations.csv", {"inami", "destination"}, [&](Row& r) {

@@ -41,6 +41,7 @@ struct Provider {
   std::string member_of;       // the grouping this provider bills through, if any
   std::string language = "fr"; // fr or nl: the language of its responses
   std::string name;            // for payment files and letters (optional)
+  std::vector<std::string> services;  // a hospital's service codes (ET 50 Z 13, 501320); empty = not checked
 };
 
 struct ProviderDestination {

@@ -10,7 +10,7 @@ std::unique_ptr<LineRules> make_provider_rules();       // provider.cpp: 101420,
 std::unique_ptr<LineRules> make_insurability_rules();   // insurability.cpp: 200742, 500820, 5008xx, 5005xx/5006xx, 503325
 std::unique_ptr<LineRules> make_nomenclature_rules();   // nomenclature.cpp: 500403, 500433, 500942, 501540, 502405, 503411, 503203
 std::unique_ptr<LineRules> make_tariff_rules();         // tariffs.cpp: 501940, 502742, 502744, 503043, 503044
-std::unique_ptr<LineRules> make_stay_rules();           // stays.cpp: 500545, 500424, 500455, 501420, 501321, 501349, 201520, 201521, 500523, 500623
+std::unique_ptr<LineRules> make_stay_rules();           // stays.cpp: 500545, 500424, 500455, 501420, 501321, 501349, 501320, 201520, 201521, 500523, 500623
 std::unique_ptr<LineRules> make_pathway_rules();        // pathways.cpp: 5004K6, 500450
 std::unique_ptr<LineRules> make_agreement_rules();      // agreements.cpp: 500434, 500446, 500449, 500548, 500648
 std::unique_ptr<LineRules> make_nursing_rules();        // nursing.cpp: 500452, 500453, 500458, 5004G3, 5004K3, 501512

@@ -11,7 +11,8 @@
 // the first / last date 500523 / 500623. A place of prestation or establishment of stay the
 // fund does not know at all (not in providers.csv, not one of the patient's stays) gets 501420
 // / 201520. A code whose service codes are listed (nomenclature `services`) with another
-// service in ET 50 Z 13 gets 501349.
+// service in ET 50 Z 13 gets 501349; a service the establishment of stay (ET 20 Z 15) does not
+// have (providers.csv `services`) 501320.
 #include <optional>
 
 #include <fmt/format.h>
@@ -76,6 +77,11 @@ class StayRules final : public LineRules {
         if (r && r->hospital && !l.credit) hospital_code(ctx, l, inv, h);
         if (h && h->ct1 >= 0 && (inv.invoice_type == 1 || (r && r->hospital))) ct_checks(ctx, l, inv, p);
       }
+      if (!inv.stay.empty() && !l.service.empty() && l.service != "000")
+        if (const model::Provider* est = ctx.ref.provider(inv.stay); est && !est->services.empty() &&
+                                                                     !contains(est->services, l.service))
+          ctx.verdicts.add(l.record, "501320", "stays",
+                           {{"service", l.service}, {"place", inv.stay}, {"allowed", join_list(est->services)}});
       // After the stay's own 501420, which says more (one code once per record).
       if (!l.place.empty() && !known(l.place))
         ctx.verdicts.add(l.record, "501420", "stays", {{"variant", "unknown"}, {"billed", l.place}});
