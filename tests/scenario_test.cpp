@@ -186,7 +186,7 @@ std::vector<Scenario> load_all() {
         p.personal_share = kv.count("share") ? std::stoll(kv["share"]) : 0;
         p.prescriber = kv.count("prescriber") ? kv["prescriber"] : "";
         if (!p.prescriber.empty()) {
-          p.prescriber_norm = 1;
+          p.prescriber_norm = kv.count("prescriber_norm") ? std::stoi(kv["prescriber_norm"]) : 1;
           p.prescription_date = p.first_date;
         }
         p.reference = kv.count("ref") ? kv["ref"] : "L" + std::to_string(inv.lines.size() + 1);

@@ -540,7 +540,7 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
         if (c && c->prescriber) {
           p.prescriber = providers[gps.empty() ? 0 : gps[rng.below(gps.size())]].inami;
           p.prescription_date = add_days(date, -rng.range(1, 20));
-          p.prescriber_norm = 1;
+          p.prescriber_norm = p.prescriber == performer ? 3 : 1;  // 3: for the provider's own patients
         }
         if (prov.kind == Kind::Grouping && !prov.iban_b.empty() && rng.chance(0.1)) p.account = 1;
         p.time_hhmm = rng.range(7, 20) * 100 + rng.range(0, 59);

@@ -34,6 +34,10 @@ ZoneConditionRule::ZoneConditionRule() {
       c.when_is = When::Present;
     } else if (when == "absent") {
       c.when_is = When::Absent;
+    } else if (when.rfind("same_as:", 0) == 0 || when.rfind("not_same_as:", 0) == 0) {
+      c.when_is = when[0] == 's' ? When::SameAs : When::NotSameAs;
+      c.when_other = L.find(k, when.substr(when.find(':') + 1));
+      if (!c.when_other) throw std::logic_error("zone-conditions.tsv names an unknown zone: " + c.code);
     } else {
       if (when.rfind("not:", 0) == 0) {
         c.when_is = When::NotIn;
@@ -64,10 +68,12 @@ ZoneConditionRule::ZoneConditionRule() {
   }
 }
 
-bool ZoneConditionRule::applies(const Condition& c, std::string_view when) {
+bool ZoneConditionRule::applies(const Condition& c, std::string_view when, std::string_view record) {
   switch (c.when_is) {
     case When::Present: return !blank_or_zero(when);
     case When::Absent: return blank_or_zero(when);
+    case When::SameAs: return !blank_or_zero(when) && when == c.when_other->in(record);
+    case When::NotSameAs: return !blank_or_zero(when) && when != c.when_other->in(record);
     case When::In:
     case When::NotIn: {
       if (!is_digits(when)) return false;  // the zone's own format finding says it
@@ -83,9 +89,10 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
   for (const Condition& c : conditions_[static_cast<int>(rec.kind)]) {
     size_t end = static_cast<size_t>(std::max(c.zone->pos - 1 + c.zone->len, c.when_zone->pos - 1 + c.when_zone->len));
     if (c.other) end = std::max(end, static_cast<size_t>(c.other->pos - 1 + c.other->len));
+    if (c.when_other) end = std::max(end, static_cast<size_t>(c.when_other->pos - 1 + c.when_other->len));
     if (rec.bytes.size() < end) continue;
     std::string_view when = c.when_zone->in(rec.bytes);
-    if (!applies(c, when)) continue;
+    if (!applies(c, when, rec.bytes)) continue;
     std::string_view v = c.zone->in(rec.bytes);
     bool found = false;
     switch (c.want) {
@@ -108,6 +115,9 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
     const std::string because =
         c.when_is == When::Present  ? fmt::format("since ET {} zone {} is filled ({})", record_kind_name(rec.kind), c.when_zone->id, when)
         : c.when_is == When::Absent ? fmt::format("since ET {} zone {} is empty", record_kind_name(rec.kind), c.when_zone->id)
+        : c.when_is == When::SameAs ? fmt::format("since ET {} zone {} = zone {} ({})", record_kind_name(rec.kind), c.when_zone->id, c.when_other->id, when)
+        : c.when_is == When::NotSameAs
+            ? fmt::format("since ET {} zone {} ({}) is not zone {}", record_kind_name(rec.kind), c.when_zone->id, when, c.when_other->id)
                                     : fmt::format("since ET {} zone {} = {}", record_kind_name(rec.kind), c.when_zone->id, when);
     std::string expected;
     switch (c.want) {

@@ -18,18 +18,19 @@ class ZoneConditionRule : public FileRule {
 
  private:
   enum class Want { Required, Forbidden, Differs, NotBefore, OneOf };
-  enum class When { In, NotIn, Present, Absent };
+  enum class When { In, NotIn, Present, Absent, SameAs, NotSameAs };
   struct Condition {
     std::string code;
     const Zone* zone;
     const Zone* when_zone;
     When when_is = When::In;
     std::vector<uint64_t> when;   // In / NotIn
+    const Zone* when_other = nullptr;  // When::SameAs / NotSameAs: the zone compared with
     Want want = Want::Required;
     const Zone* other = nullptr;  // Differs, NotBefore
     std::vector<uint64_t> allowed;  // OneOf
   };
-  static bool applies(const Condition& c, std::string_view when);
+  static bool applies(const Condition& c, std::string_view when, std::string_view record);
   std::vector<Condition> conditions_[kRecordKindCount];
 };
 
