@@ -96,7 +96,7 @@ TEST_F(BillingYear, MonthlyReceptionsTightBudgetsRegularisationsAndALateApproval
   int64_t paid_total = 0;
   int runs = 0, runs_with_waiting = 0, overdue_runs = 0;
   int64_t small_reg = 0, large_reg = 0;  // regularisation ids
-  std::string large_provider;
+  std::string large_provider, small_provider;
   int64_t approved_line = 0, refused_line = 0;
 
   // Checks a run against the ledger before and after it and against its payment file.
@@ -235,7 +235,7 @@ TEST_F(BillingYear, MonthlyReceptionsTightBudgetsRegularisationsAndALateApproval
     return after;
   };
 
-  // The providers the fund regularises: the two that send the most envois.
+  // The providers the fund regularises: the busiest one with an unpaid envoi on account A, and another busy one.
   std::vector<std::pair<size_t, std::string>> busiest;
   for (const auto& [p, n] : envois_of) busiest.emplace_back(n, p);
   std::sort(busiest.rbegin(), busiest.rend());
@@ -256,12 +256,18 @@ TEST_F(BillingYear, MonthlyReceptionsTightBudgetsRegularisationsAndALateApproval
       // Regularisations (M38): 10.00 owed by one provider, set off on its next payment; and
       // more than the other's next payment on account A, so the rest is carried over.
       auto st = ledger();
-      const std::string small_provider = busiest[1].second;
-      large_provider = busiest[0].second;
+      // The large one: the busiest provider with an envoi accepted on account A still unpaid.
       int64_t next_a = 0;
-      for (const auto& e : st.envois)
-        if (!e.settled_run && e.third_party == large_provider && e.accepted_a > 0 && !next_a) next_a = e.accepted_a;
-      ASSERT_GT(next_a, 0);
+      for (const auto& [n, provider] : busiest) {
+        for (const auto& e : st.envois)
+          if (!e.settled_run && e.third_party == provider && e.accepted_a > 0 && !next_a) next_a = e.accepted_a;
+        if (next_a) {
+          large_provider = provider;
+          break;
+        }
+      }
+      ASSERT_GT(next_a, 0) << "no provider has an unpaid envoi on account A";
+      small_provider = busiest[0].second == large_provider ? busiest[1].second : busiest[0].second;
       auto r1 = run_mutua("regularisation add --db " + db() + " --provider " + small_provider +
                           " --amount 10.00 --reason 'M38 visit billed twice' --date " + model::iso(received));
       ASSERT_EQ(r1.code, 0) << r1.out;
@@ -335,7 +341,7 @@ TEST_F(BillingYear, MonthlyReceptionsTightBudgetsRegularisationsAndALateApproval
       const RunFigures f = figures_of(st, model::iso(run_date));
       bool small_paid = false, large_paid = false;
       for (const auto& p : f.payments) {
-        if (p.third_party == busiest[1].second && p.account == 'A') small_paid = true;
+        if (p.third_party == small_provider && p.account == 'A') small_paid = true;
         if (p.third_party == large_provider && p.account == 'A' && p.accepted_cents > 0 && !large_paid) {
           large_paid = true;
           EXPECT_EQ(p.paid_cents, 0) << "the regularisation is larger than the payment";

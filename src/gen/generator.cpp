@@ -110,7 +110,8 @@ struct Provider {
   std::string inami;
   Kind kind;
   std::string iban_a, bic_a, iban_b, bic_b, bce;
-  std::vector<size_t> nurses;  // for a grouping: its members (indexes into providers)
+  std::vector<size_t> nurses;  // for a grouping: its members (indexes into providers), GPs for a council
+  bool hospital_council = false;  // a grouping with account B: a hospital's number (710.../720...)
   std::string puc[5];          // destination mutuality per union
   std::string second_destination[5];
   int next_sending[3000]{};    // sending number per year offset (2000..)
@@ -276,19 +277,30 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       int k = rng.range(1, 100);
       p.kind = k <= 55 ? Kind::Nurse : k <= 88 ? Kind::Gp : k <= 95 ? Kind::Specialist : Kind::Grouping;
       if (i == 0) p.kind = Kind::Gp;  // there is always a prescriber
+      // Account B is a hospital's (its medical council billing for its doctors): such a grouping
+      // has a hospital's number, 710XXXCC000 or 720XXXCC000 (100312 / 104312); the others bill
+      // for nurses under a fictitious 9... number.
+      p.hospital_council = p.kind == Kind::Grouping && rng.chance(0.3);
       do {
         switch (p.kind) {
           case Kind::Nurse: p.inami = make_inami(rng, '4', rng.chance(0.7) ? "401" : "408"); break;
           case Kind::Gp: p.inami = make_inami(rng, '1', rng.chance(0.6) ? "003" : "004"); break;
           case Kind::Specialist: p.inami = make_inami(rng, '1', "580"); break;
-          case Kind::Grouping: p.inami = fmt::format("9{:010d}", rng.below(10000000000ULL)); break;
+          case Kind::Grouping:
+            if (p.hospital_council) {
+              const auto base = static_cast<uint32_t>((rng.chance(0.5) ? 710000 : 720000) + rng.below(1000));
+              p.inami = fmt::format("{:06d}{:02d}000", base, check::inami_check(base));
+            } else {
+              p.inami = fmt::format("9{:010d}", rng.below(10000000000ULL));
+            }
+            break;
         }
       } while (!seen.insert(p.inami).second);
       p.iban_a = make_iban(rng);
       p.bic_a = bics[rng.below(6)];
       if (p.kind == Kind::Grouping) {
         p.bce = make_bce(rng);
-        if (rng.chance(0.3)) {
+        if (p.hospital_council) {
           p.iban_b = make_iban(rng);
           p.bic_b = bics[rng.below(6)];
         }
@@ -303,17 +315,18 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
         }
       }
     }
-    // Groupings bill for some nurses.
+    // Groupings bill for some nurses, a hospital's medical council for some GPs.
     std::vector<size_t> nurses;
     for (size_t i = 0; i < providers.size(); ++i)
       if (providers[i].kind == Kind::Nurse) nurses.push_back(i);
     for (auto& p : providers) {
-      if (p.kind != Kind::Grouping || nurses.empty()) continue;
+      const std::vector<size_t>& pool = p.hospital_council ? gps : nurses;
+      if (p.kind != Kind::Grouping || pool.empty()) continue;
       int n = rng.range(2, 6);
       for (int j = 0; j < n; ++j) {
-        size_t nurse = nurses[rng.below(nurses.size())];
-        p.nurses.push_back(nurse);
-        grouping_of[nurse] = p.inami;
+        size_t member = pool[rng.below(pool.size())];
+        p.nurses.push_back(member);
+        grouping_of[member] = p.inami;
       }
     }
     for (size_t i = 0; i < providers.size(); ++i) {
@@ -325,6 +338,7 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
                                        "Hermans", "De Smet",  "Renard", "François"};
       const char* surname = surnames[std::stoull(p.inami) % 16];
       std::string name = p.kind == Kind::Nurse ? fmt::format("Infirmière {}", surname)
+                         : p.hospital_council       ? fmt::format("Conseil médical Hôpital {}", surname)
                          : p.kind == Kind::Grouping ? fmt::format("Soins à domicile {} SRL", surname)
                                                     : fmt::format("Dr {}", surname);
       prov.row(fmt::format("{},{},{},{},{},{},{},{},{},{}", p.inami, kind, p.inami.substr(8), p.bce, p.iban_a, p.bic_a,
@@ -557,7 +571,7 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       Kind kind = prov.kind;
       if (kind == Kind::Grouping) {
         performer = prov.nurses.empty() ? prov.inami : providers[prov.nurses[rng.below(prov.nurses.size())]].inami;
-        kind = Kind::Nurse;
+        kind = prov.hospital_council ? Kind::Gp : Kind::Nurse;
       }
       // Now and then a doctor bills a code under an advisor agreement (one line).
       if ((kind == Kind::Specialist || kind == Kind::Gp) && !agreements[static_cast<size_t>(u)].empty() &&

@@ -19,6 +19,14 @@ using K = RecordKind;
 // Spaces and zeros, with or without the sign of a signed amount.
 bool blank_or_zero(std::string_view v) { return v.find_first_not_of(" 0+-") == std::string_view::npos; }
 
+// A pattern of the official labels: its digits as written, '?' any digit.
+bool matches(std::string_view v, std::string_view pattern) {
+  if (v.size() != pattern.size()) return false;
+  for (size_t i = 0; i < v.size(); ++i)
+    if (pattern[i] == '?' ? (v[i] < '0' || v[i] > '9') : v[i] != pattern[i]) return false;
+  return true;
+}
+
 }  // namespace
 
 ZoneConditionRule::ZoneConditionRule() {
@@ -59,6 +67,10 @@ ZoneConditionRule::ZoneConditionRule() {
       c.want = Want::OneOf;
       std::istringstream values(rule.substr(7));
       for (std::string v; std::getline(values, v, ',');) c.allowed.push_back(std::stoull(v));
+    } else if (rule.rfind("pattern:", 0) == 0) {
+      c.want = Want::Pattern;
+      std::istringstream values(rule.substr(8));
+      for (std::string v; std::getline(values, v, ',');) c.patterns.push_back(v);
     } else if (rule != "required") {
       throw std::logic_error("zone-conditions.tsv: unknown rule " + rule);
     }
@@ -102,6 +114,9 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
       case Want::OneOf:
         found = is_digits(v) && std::find(c.allowed.begin(), c.allowed.end(), digits_value(v)) == c.allowed.end();
         break;
+      case Want::Pattern:
+        found = std::none_of(c.patterns.begin(), c.patterns.end(), [&](const std::string& p) { return matches(v, p); });
+        break;
       case Want::NotBefore: {
         // Dates as YYYYMMDD of the same length compare as text; unreadable ones have their own finding.
         std::string_view o = c.other->in(rec.bytes);
@@ -133,6 +148,13 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
       case Want::NotBefore:
         expected = fmt::format("a date on or after zone {} ({})", c.other->id, c.other->in(rec.bytes));
         break;
+      case Want::Pattern: {
+        std::string forms;
+        for (const auto& p : c.patterns) forms += (forms.empty() ? "" : " or ") + p;
+        std::replace(forms.begin(), forms.end(), '?', 'X');
+        expected = forms + ", " + because;
+        break;
+      }
     }
     out.add(at(rec, *c.zone, c.code, expected));
   }

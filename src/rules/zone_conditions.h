@@ -17,7 +17,7 @@ class ZoneConditionRule : public FileRule {
   void record(const RecordView& rec, Findings& out) override;
 
  private:
-  enum class Want { Required, Forbidden, Differs, NotBefore, OneOf };
+  enum class Want { Required, Forbidden, Differs, NotBefore, OneOf, Pattern };
   enum class When { In, NotIn, Present, Absent, SameAs, NotSameAs };
   struct Condition {
     std::string code;
@@ -29,6 +29,7 @@ class ZoneConditionRule : public FileRule {
     Want want = Want::Required;
     const Zone* other = nullptr;  // Differs, NotBefore
     std::vector<uint64_t> allowed;  // OneOf
+    std::vector<std::string> patterns;  // Pattern: '?' any digit
   };
   static bool applies(const Condition& c, std::string_view when, std::string_view record);
   std::vector<Condition> conditions_[kRecordKindCount];
