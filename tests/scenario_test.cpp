@@ -285,7 +285,9 @@ TEST_P(Scenarios, Adjudicate) {
       std::stringstream ss(kv["codes"]);
       for (std::string c; std::getline(ss, c, ',');) want.insert(c);
       EXPECT_EQ(got, want);
-      if (kv.count("comment")) EXPECT_EQ(comment, kv["comment"]);
+      if (kv.count("comment")) {
+        EXPECT_EQ(comment, kv["comment"]);
+      }
     }
     if (kv.count("line")) {
       ASSERT_TRUE(r.parsed && r.verdicts);

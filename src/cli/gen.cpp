@@ -27,7 +27,7 @@ void add_gen(CLI::App& app) {
   cmd->add_option("--test-files", o->test_files, "Fraction of envois written as test files")->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--credit-notes", o->credit_notes, "Fraction of invoices written as credit notes")->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--senders", o->senders,
-                  "Only this many providers send envois (groupings first), each envoi filled to --envoi-lines; "
+                  "Only this many providers send envois (groupings of nurses first), each envoi filled to --envoi-lines; "
                   "0 = every provider sends its share")
       ->capture_default_str();
   cmd->add_option("--today", *today, "The world's date (YYYY-MM-DD): envois bill the 12 months before it; default 2026-11-15");

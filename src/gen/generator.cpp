@@ -436,12 +436,13 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
   uint64_t envoi_count = 0;
   const uint64_t avg_per_provider = std::max<uint64_t>(1, o.lines / o.providers);
 
-  // Senders: when limited, big groupings first (they bill for their nurses), then the others.
+  // Senders: when limited, the groupings of nurses first (big senders, billing nursing days for
+  // their nurses), then the others (hospitals' medical councils among them).
   std::vector<size_t> senders;
   if (o.senders) {
     for (int pass = 0; pass < 2 && senders.size() < o.senders; ++pass)
       for (size_t i = 0; i < providers.size() && senders.size() < o.senders; ++i)
-        if ((providers[i].kind == Kind::Grouping) == (pass == 0)) senders.push_back(i);
+        if ((providers[i].kind == Kind::Grouping && !providers[i].hospital_council) == (pass == 0)) senders.push_back(i);
   }
 
   while (lines_left > 0) {
