@@ -33,56 +33,62 @@ class NursingRules final : public LineRules {
       if (r && d.in_list("nursing_sectors", r->sector)) days[l.first].push_back(li);
     }
     if (days.empty()) return;
-    auto role = [&](const std::string& code, Date date) -> std::string {
+    static const std::string no_role;
+    auto role = [&](const std::string& code, Date date) -> const std::string& {
       const auto* r = ctx.ref.rule(code, date);
-      return r ? r->role : std::string();
+      return r ? r->role : no_role;
     };
     const auto& basic_roles = d.list("basic_visit_roles");
     const std::string first_role = basic_roles.empty() ? "" : basic_roles[0];
     const std::string second_role = basic_roles.size() > 1 ? basic_roles[1] : "";
     const std::string supplement_role = d.text("multiple_visit_role");
+    const std::string forfait_c_role = d.text("forfait_c_role");
     const int64_t base = d.number("multiple_visit_base");
+    auto is_basic = [&](const std::string& r) {
+      for (const auto& b : basic_roles)
+        if (r == b) return true;
+      return false;
+    };
 
     for (const auto& entry : days) {
       // Plain variables, not a structured binding: clang 14 cannot capture those in lambdas.
       const Date day = entry.first;
       const std::vector<size_t>& lines = entry.second;
-      // History of this day.
+      // History of this day; each line's role looked up once.
       std::vector<const model::HistoryLine*> past;
+      std::vector<const std::string*> past_role, line_role;
       if (p.history)
         for (const auto& h : *p.history)
-          if (h.first_date == day && h.amount >= 0) past.push_back(&h);
+          if (h.first_date == day && h.amount >= 0) {
+            past.push_back(&h);
+            past_role.push_back(&role(h.code, day));
+          }
+      for (size_t li : lines) line_role.push_back(&role(e.lines[li].code, day));
 
       auto count_role = [&](const std::string& wanted, const std::string* provider) {
         int64_t n = 0;
-        for (const auto* h : past)
-          if (role(h->code, day) == wanted && (!provider || h->provider == *provider)) n += h->units;
-        for (size_t li : lines) {
-          const Line& l = e.lines[li];
-          if (role(l.code, day) == wanted && (!provider || l.provider == *provider) && !ctx.verdicts.rejected(l.record))
+        for (size_t k = 0; k < past.size(); ++k)
+          if (*past_role[k] == wanted && (!provider || past[k]->provider == *provider)) n += past[k]->units;
+        for (size_t k = 0; k < lines.size(); ++k) {
+          const Line& l = e.lines[lines[k]];
+          if (*line_role[k] == wanted && (!provider || l.provider == *provider) && !ctx.verdicts.rejected(l.record))
             n += l.units;
         }
         return n;
-      };
-      auto is_basic = [&](const std::string& r) {
-        for (const auto& b : basic_roles)
-          if (r == b) return true;
-        return false;
       };
 
       // 500452: basic visits that day but no first one.
       bool any_basic = false, first_seen = false;
       size_t first_basic_line = SIZE_MAX;
-      for (const auto* h : past) {
-        std::string r = role(h->code, day);
-        any_basic = any_basic || is_basic(r);
-        first_seen = first_seen || r == first_role;
+      for (const auto* r : past_role) {
+        any_basic = any_basic || is_basic(*r);
+        first_seen = first_seen || *r == first_role;
       }
-      for (size_t li : lines) {
-        std::string r = role(e.lines[li].code, day);
+      for (size_t k = 0; k < lines.size(); ++k) {
+        const std::string& r = *line_role[k];
         if (is_basic(r)) {
           any_basic = true;
-          if (first_basic_line == SIZE_MAX) first_basic_line = li;
+          if (first_basic_line == SIZE_MAX) first_basic_line = lines[k];
         }
         first_seen = first_seen || r == first_role;
       }
@@ -92,14 +98,14 @@ class NursingRules final : public LineRules {
       // 500453: multiple-visit supplements.
       std::map<std::string, int64_t> accepted_per_provider;
       std::map<std::string, bool> code_used;
-      for (const auto* h : past)
-        if (role(h->code, day) == supplement_role) {
-          code_used[h->code] = true;
-          accepted_per_provider[h->provider] += 1;
+      for (size_t k = 0; k < past.size(); ++k)
+        if (*past_role[k] == supplement_role) {
+          code_used[past[k]->code] = true;
+          accepted_per_provider[past[k]->provider] += 1;
         }
-      for (size_t li : lines) {
-        const Line& l = e.lines[li];
-        if (role(l.code, day) != supplement_role) continue;
+      for (size_t k = 0; k < lines.size(); ++k) {
+        const Line& l = e.lines[lines[k]];
+        if (*line_role[k] != supplement_role) continue;
         int64_t visits = 0;
         for (const auto& b : basic_roles) visits += count_role(b, &l.provider);
         int64_t allowed = visits - base;
@@ -122,25 +128,24 @@ class NursingRules final : public LineRules {
       // 500458: flat fees against basic visits.
       int64_t firsts = count_role(first_role, nullptr), seconds = count_role(second_role, nullptr);
       int64_t forfaits = 0, forfaits_c = 0;
-      for (const auto* h : past) {
-        std::string r = role(h->code, day);
-        if (d.in_list("forfait_roles", r)) ++forfaits;
-        if (r == d.text("forfait_c_role")) ++forfaits_c;
+      for (const auto* r : past_role) {
+        if (d.in_list("forfait_roles", *r)) ++forfaits;
+        if (*r == forfait_c_role) ++forfaits_c;
       }
       // 501512: the flat fee's provider is the provider of that day's first basic visit.
       std::vector<std::string> first_by;
-      for (const auto* h : past)
-        if (role(h->code, day) == first_role) first_by.push_back(h->provider);
-      for (size_t li : lines)
-        if (role(e.lines[li].code, day) == first_role) first_by.push_back(e.lines[li].provider);
-      for (size_t li : lines) {
-        const Line& l = e.lines[li];
-        std::string r = role(l.code, day);
+      for (size_t k = 0; k < past.size(); ++k)
+        if (*past_role[k] == first_role) first_by.push_back(past[k]->provider);
+      for (size_t k = 0; k < lines.size(); ++k)
+        if (*line_role[k] == first_role) first_by.push_back(e.lines[lines[k]].provider);
+      for (size_t k = 0; k < lines.size(); ++k) {
+        const Line& l = e.lines[lines[k]];
+        const std::string& r = *line_role[k];
         if (!d.in_list("forfait_roles", r)) continue;
         if (!first_by.empty() && std::find(first_by.begin(), first_by.end(), l.provider) == first_by.end())
           ctx.verdicts.add(l.record, "501512", "nursing", {{"date", model::dmy(day)}, {"tiers", first_by.front()}});
         ++forfaits;
-        bool c = r == d.text("forfait_c_role");
+        bool c = r == forfait_c_role;
         if (c) ++forfaits_c;
         if (firsts < forfaits)
           ctx.verdicts.add(l.record, "500458", "nursing",
@@ -154,17 +159,17 @@ class NursingRules final : public LineRules {
 
       // 5004G3 and 5004K3: palliative flat fees.
       std::string palliative;
-      for (const auto* h : past)
-        if (d.in_list("palliative_forfait_roles", role(h->code, day))) palliative = h->code;
-      for (size_t li : lines) {
-        const Line& l = e.lines[li];
-        if (!d.in_list("palliative_forfait_roles", role(l.code, day))) continue;
+      for (size_t k = 0; k < past.size(); ++k)
+        if (d.in_list("palliative_forfait_roles", *past_role[k])) palliative = past[k]->code;
+      for (size_t k = 0; k < lines.size(); ++k) {
+        const Line& l = e.lines[lines[k]];
+        if (!d.in_list("palliative_forfait_roles", *line_role[k])) continue;
         if (palliative_ok(ctx, p, l)) palliative = l.code;
       }
       if (!palliative.empty())
-        for (size_t li : lines) {
-          const Line& l = e.lines[li];
-          if (d.in_list("palliative_not_cumulable_roles", role(l.code, day)))
+        for (size_t k = 0; k < lines.size(); ++k) {
+          const Line& l = e.lines[lines[k]];
+          if (d.in_list("palliative_not_cumulable_roles", *line_role[k]))
             ctx.verdicts.add(l.record, "5004G3", "nursing", {{"other", palliative}, {"date", model::dmy(day)}});
         }
     }
