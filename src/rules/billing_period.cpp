@@ -120,6 +120,17 @@ void BillingPeriodRule::record(const RecordView& rec, Findings& out) {
     std::string_view d = z.in(rec.bytes);
     if (ctx_->today && is_valid_date(d) && digits_value(d) > ctx_->today)
       out.add(at(rec, z, "204710", fmt::format("at most {}", ctx_->today), "billing date in the future"));
+    // The month a corrective invoice or credit note corrects (YYYYMM) cannot lie ahead.
+    const Zone& previous = L.at(K::Et20, "41");
+    std::string_view pm = previous.in(rec.bytes);
+    if (is_digits(pm) && digits_value(pm) != 0) {
+      const uint64_t month = digits_value(pm);
+      if (ctx_->today && month > ctx_->today / 100)
+        out.add(at(rec, previous, "204110", fmt::format("at most {}", ctx_->today / 100), "previous billed month in the future"));
+      else if (billed_ && month > billed_)
+        out.add(at(rec, previous, "204111", fmt::format("at most {}", billed_),
+                   "previous billed month after this envoi's (ET 10 zones 22-23)"));
+    }
   }
 }
 
