@@ -509,8 +509,8 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       // month, then sending number), the order in which the envois are usually adjudicated.
       if (rng.chance(o.credit_notes) && !prov.cancellable.empty()) {
         const size_t pick = rng.below(prov.cancellable.size());
-        const Provider::Billed prev = prov.cancellable[pick];
-        if (prev.federation == u && prev.year_month <= year * 100 + month) {
+        if (prov.cancellable[pick].federation == u && prov.cancellable[pick].year_month <= year * 100 + month) {
+          Provider::Billed prev = std::move(prov.cancellable[pick]);
           prov.cancellable.erase(prov.cancellable.begin() + static_cast<std::ptrdiff_t>(pick));  // cancelled once
           model::Invoice credit = prev.invoice;
           credit.number = inv.number;
