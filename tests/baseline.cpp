@@ -26,6 +26,7 @@ model::EnvoiHeader baseline_header() {
   h.bic_a = "GKCCBEBB";
   h.federation = "300";
   h.reference = "BASELINE";
+  h.bce = "0123456749";  // required from 2015 (102710)
   return h;
 }
 

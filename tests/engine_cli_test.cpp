@@ -80,8 +80,10 @@ TEST(Adjudicate, WritesResponsesRecordsTheEnvoiAndRefusesItsNumberTwice) {
   h.year = 2026;
   h.month = 10;
   h.created = 20261105;
+  h.bce = "0123456749";  // enterprise number, required since 2015 (102710)
   h.federation = "300";
   h.iban_a = "BE71096123456769";
+  h.bic_a = "GKCCBEBB";
   model::Invoice inv;
   inv.niss = "85073003328";
   inv.affiliation = inv.destination = "301";

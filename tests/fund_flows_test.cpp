@@ -92,6 +92,7 @@ class FundFlows : public ::testing::Test {
     h.year = std::stoi(month.substr(0, 4));
     h.month = std::stoi(month.substr(5, 2));
     h.created = model::parse_iso_date(today);
+    h.bce = "0123456749";  // enterprise number, required since 2015 (102710)
     h.federation = "300";
     h.iban_a = "BE71096123456769";
     h.bic_a = "GKCCBEBB";

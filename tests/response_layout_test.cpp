@@ -52,6 +52,7 @@ TEST(ResponseLayout, SettlementFileRecordsSitWhereTheFormatSays) {
   h.year = 2026;
   h.month = 10;
   h.created = model::parse_iso_date("2026-11-05");
+  h.bce = "0123456749";  // enterprise number, required since 2015 (102710)
   h.federation = "300";
   h.iban_a = "BE71096123456769";
   h.bic_a = "GKCCBEBB";

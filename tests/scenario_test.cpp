@@ -130,6 +130,7 @@ std::vector<Scenario> load_all() {
         h.year = std::stoi(month.substr(0, 4));
         h.month = std::stoi(month.substr(5, 2));
         h.created = model::parse_iso_date(kv.count("created") ? kv["created"] : "2026-11-05");
+        h.bce = kv.count("bce") ? kv["bce"] : "0123456749";
         h.federation = "300";
         h.iban_a = kv.count("iban") ? kv["iban"] : "BE71096123456769";
         h.bic_a = "GKCCBEBB";
@@ -182,7 +183,10 @@ std::vector<Scenario> load_all() {
         p.provider = kv.count("provider") ? kv["provider"] : inv.provider;
         p.units = kv.count("units") ? std::stoi(kv["units"]) : 1;
         p.amount = kv.count("amount") ? std::stoll(kv["amount"]) : fees[p.nomenclature] * p.units;
-        if (inv.billing_type == 3) p.amount = -p.amount;
+        if (inv.billing_type == 3) {  // a credit note takes back amounts and units (201140, 502248)
+          p.amount = -p.amount;
+          p.units = -p.units;
+        }
         p.personal_share = kv.count("share") ? std::stoll(kv["share"]) : 0;
         p.prescriber = kv.count("prescriber") ? kv["prescriber"] : "";
         if (!p.prescriber.empty()) {

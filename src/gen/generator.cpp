@@ -62,6 +62,15 @@ std::string make_bce(Rng& rng) {
   return fmt::format("0{:08d}{:02d}", body % 100000000ULL, 97 - body % 97).substr(1);
 }
 
+// A self-employed provider's enterprise number, derived from the INAMI number so that giving
+// one to every provider draws nothing more from the seed (the worlds stay as they were).
+// Natural persons' numbers start with 0.
+std::string bce_of(std::string_view inami) {
+  uint64_t body = 0;
+  for (char c : inami.substr(0, 7)) body = body * 10 + static_cast<uint64_t>(c - '0');
+  return fmt::format("0{:07d}{:02d}", body, 97 - body % 97);
+}
+
 std::string base36(uint64_t v) {
   const char* digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
   std::string s;
@@ -298,6 +307,9 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       } while (!seen.insert(p.inami).second);
       p.iban_a = make_iban(rng);
       p.bic_a = bics[rng.below(6)];
+      // ET 10 zone 27 is required from January 2015 (102710): every provider bills under an
+      // enterprise number, a grouping under its own.
+      if (p.kind != Kind::Grouping) p.bce = bce_of(p.inami);
       if (p.kind == Kind::Grouping) {
         p.bce = make_bce(rng);
         if (p.hospital_council) {

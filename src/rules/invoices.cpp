@@ -20,7 +20,7 @@ InvoiceRule::InvoiceRule() {
   auto table = format::parse_table(embedded::zone_links(), '\t');
   int c_code = table.column("code"), c_rec = table.column("record"), c_zone = table.column("zone"),
       c_orec = table.column("other_record"), c_ozone = table.column("other_zone"),
-      c_rel = table.column("relation"), c_unless = table.column("unless");
+      c_rel = table.column("relation"), c_unless = table.column("unless"), c_period = table.column("period");
   auto cell = [](const std::vector<std::string>& row, int c) {
     return c >= 0 && static_cast<size_t>(c) < row.size() ? row[c] : std::string();
   };
@@ -38,6 +38,7 @@ InvoiceRule::InvoiceRule() {
       if (!link.unless_zone) throw std::logic_error("zone-links.tsv: bad unless " + unless);
       link.unless_value = unless.substr(eq + 1);
     }
+    link.period = PeriodLimit::parse(cell(row, c_period));
     links_[static_cast<int>(k)].push_back(std::move(link));
   }
 }
@@ -46,8 +47,10 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
   if (ctx_->message != MessageType::Billing920000 || rec.kind == K::Unknown) return;
   const Layout& L = *ctx_->layout;
   const K k = rec.kind;
+  if (k == K::Et10) period_ = EnvoiPeriod::of_et10(rec.bytes, L);
 
   for (const Link& link : links_[static_cast<int>(k)]) {
+    if (!link.period.holds(period_)) continue;
     const std::string* other = link.other_kind == K::Et10   ? &last_et10_
                                : link.other_kind == K::Et20 ? &last_et20_
                                : link.other_kind == K::Et50 ? &last_et50_
@@ -105,7 +108,14 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
     case K::Et30:
     case K::Et40:
     case K::Et50: {
-      if (k == K::Et50) last_et50_.assign(rec.bytes);
+      if (k == K::Et50) {
+        last_et50_.assign(rec.bytes);
+        // A credit note takes back units as well as amounts: its number of units is negative.
+        const Zone& units = L.at(k, "22");
+        std::string_view u = units.in(rec.bytes);
+        if (credit_note_ && u[0] == '+' && u.substr(1).find_first_not_of('0') != std::string_view::npos)
+          out.add(at(rec, units, "502248", "a negative number of units (-)", "the invoice is a credit note (ET 20 zone 11 = 3)"));
+      }
       if (credit_note_ && !credit_reported_) {
         std::string_view amount = L.at(k, "19").in(rec.bytes);
         if (amount[0] != '-' && amount.substr(1).find_first_not_of('0') != std::string_view::npos) {

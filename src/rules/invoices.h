@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "rules/file_rule.h"
+#include "rules/period.h"
 
 namespace mutua::rules {
 
@@ -29,9 +30,11 @@ class InvoiceRule : public FileRule {
     Relation relation = Relation::Same;
     const Zone* unless_zone = nullptr;
     std::string unless_value;
+    PeriodLimit period;
   };
   std::vector<Link> links_[kRecordKindCount];
   std::string last_et10_, last_et20_, last_et50_;
+  EnvoiPeriod period_;  // of the envoi's ET 10
   std::string last_destination_;
   // One per invoice for 202420, kept until the end of the file: packed in 16 bytes
   // (12-digit number < 2^40, record < 2^40, byte position < 2^48) and stored in a deque so

@@ -180,7 +180,7 @@ void StructureRule::end(Findings& out) {
   if (ctx_->message == MessageType::Ack931000) return;
   if (const OrderRule* last = order_of(prev_); last && prev_ != K::Et90)
     file_finding(last->followed_code, fmt::format("the file ends after ET {}", record_kind_name(prev_)));
-  if (!refusal && !after_et90_) file_finding("Z00008", "no ET 90");
+  if (!refusal && !after_et90_) file_finding("900104", "no ET 90");
   if (!detailed && !seen_total_) file_finding(refusal ? "Z96002" : "Z96002", "no ET 96");
   if (!refusal && !seen_et10_) file_finding("Z00008", "no ET 10");
 }

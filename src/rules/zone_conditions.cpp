@@ -33,12 +33,19 @@ ZoneConditionRule::ZoneConditionRule() {
   const Layout& L = Layout::builtin();
   auto table = format::parse_table(embedded::zone_conditions(), '\t');
   const int c_code = table.column("code"), c_rec = table.column("record"), c_zone = table.column("zone"),
-            c_wzone = table.column("when_zone"), c_when = table.column("when"), c_rule = table.column("rule");
+            c_wzone = table.column("when_zone"), c_when = table.column("when"), c_rule = table.column("rule"),
+            c_period = table.column("period");
   for (auto& row : table.rows) {
     const K k = record_kind_from_name(row[c_rec]);
     Condition c{row[c_code], L.find(k, row[c_zone]), L.find(k, row[c_wzone])};
     std::string when = row[c_when];
-    if (when == "present") {
+    if (when == "any") {
+      c.when_is = When::Any;
+    } else if (when.rfind("pattern:", 0) == 0) {
+      c.when_is = When::Matches;
+      std::istringstream values(when.substr(8));
+      for (std::string v; std::getline(values, v, ',');) c.when_patterns.push_back(v);
+    } else if (when == "present") {
       c.when_is = When::Present;
     } else if (when == "absent") {
       c.when_is = When::Absent;
@@ -71,9 +78,16 @@ ZoneConditionRule::ZoneConditionRule() {
       c.want = Want::Pattern;
       std::istringstream values(rule.substr(8));
       for (std::string v; std::getline(values, v, ',');) c.patterns.push_back(v);
+    } else if (rule == "zeros") {
+      c.want = Want::Zeros;
+    } else if (rule == "digits") {
+      c.want = Want::Digits;
+    } else if (rule == "date") {
+      c.want = Want::Date;
     } else if (rule != "required") {
       throw std::logic_error("zone-conditions.tsv: unknown rule " + rule);
     }
+    c.period = PeriodLimit::parse(c_period >= 0 && static_cast<size_t>(c_period) < row.size() ? row[c_period] : "");
     if (!c.zone || !c.when_zone || ((c.want == Want::Differs || c.want == Want::NotBefore) && !c.other))
       throw std::logic_error("zone-conditions.tsv names an unknown zone: " + c.code);
     conditions_[static_cast<int>(k)].push_back(std::move(c));
@@ -82,6 +96,9 @@ ZoneConditionRule::ZoneConditionRule() {
 
 bool ZoneConditionRule::applies(const Condition& c, std::string_view when, std::string_view record) {
   switch (c.when_is) {
+    case When::Any: return true;
+    case When::Matches:
+      return std::any_of(c.when_patterns.begin(), c.when_patterns.end(), [&](const std::string& p) { return matches(when, p); });
     case When::Present: return !blank_or_zero(when);
     case When::Absent: return blank_or_zero(when);
     case When::SameAs: return !blank_or_zero(when) && when == c.when_other->in(record);
@@ -98,7 +115,9 @@ bool ZoneConditionRule::applies(const Condition& c, std::string_view when, std::
 
 void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
   if (ctx_->message != MessageType::Billing920000 || rec.kind == K::Unknown) return;
+  if (rec.kind == K::Et10) period_ = EnvoiPeriod::of_et10(rec.bytes, *ctx_->layout);
   for (const Condition& c : conditions_[static_cast<int>(rec.kind)]) {
+    if (!c.period.holds(period_)) continue;
     size_t end = static_cast<size_t>(std::max(c.zone->pos - 1 + c.zone->len, c.when_zone->pos - 1 + c.when_zone->len));
     if (c.other) end = std::max(end, static_cast<size_t>(c.other->pos - 1 + c.other->len));
     if (c.when_other) end = std::max(end, static_cast<size_t>(c.when_other->pos - 1 + c.when_other->len));
@@ -110,12 +129,17 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
     switch (c.want) {
       case Want::Required: found = blank_or_zero(v); break;
       case Want::Forbidden: found = !blank_or_zero(v); break;
+      case Want::Zeros: found = v.find_first_not_of('0') != std::string_view::npos; break;
+      case Want::Digits: found = !is_digits(v); break;
+      case Want::Date: found = v.find_first_not_of('0') != std::string_view::npos && !(is_digits(v) && is_valid_date(v)); break;
       case Want::Differs: found = !blank_or_zero(v) && v == c.other->in(rec.bytes); break;
       case Want::OneOf:
         found = is_digits(v) && std::find(c.allowed.begin(), c.allowed.end(), digits_value(v)) == c.allowed.end();
         break;
       case Want::Pattern:
-        found = std::none_of(c.patterns.begin(), c.patterns.end(), [&](const std::string& p) { return matches(v, p); });
+        // A numeric zone that is not numeric has its own finding.
+        found = (c.zone->type != ZoneType::Numeric || is_digits(v)) &&
+                std::none_of(c.patterns.begin(), c.patterns.end(), [&](const std::string& p) { return matches(v, p); });
         break;
       case Want::NotBefore: {
         // Dates as YYYYMMDD of the same length compare as text; unreadable ones have their own finding.
@@ -127,22 +151,30 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
     }
     if (!found) continue;
     // Worded only for a finding: most invoices meet a condition (type 3) and satisfy it.
-    const std::string because =
-        c.when_is == When::Present  ? fmt::format("since ET {} zone {} is filled ({})", record_kind_name(rec.kind), c.when_zone->id, when)
+    std::string because =
+        c.when_is == When::Any      ? std::string()
+        : c.when_is == When::Matches ? fmt::format("since ET {} zone {} is {}", record_kind_name(rec.kind), c.when_zone->id, when)
+        : c.when_is == When::Present  ? fmt::format("since ET {} zone {} is filled ({})", record_kind_name(rec.kind), c.when_zone->id, when)
         : c.when_is == When::Absent ? fmt::format("since ET {} zone {} is empty", record_kind_name(rec.kind), c.when_zone->id)
         : c.when_is == When::SameAs ? fmt::format("since ET {} zone {} = zone {} ({})", record_kind_name(rec.kind), c.when_zone->id, c.when_other->id, when)
         : c.when_is == When::NotSameAs
             ? fmt::format("since ET {} zone {} ({}) is not zone {}", record_kind_name(rec.kind), c.when_zone->id, when, c.when_other->id)
                                     : fmt::format("since ET {} zone {} = {}", record_kind_name(rec.kind), c.when_zone->id, when);
+    const std::string period = c.period.describe(period_);
+    if (!period.empty()) because += (because.empty() ? "" : " and ") + period;
+    auto with_because = [&](std::string what) { return because.empty() ? what : what + ", " + because; };
     std::string expected;
     switch (c.want) {
-      case Want::Required: expected = "a value, " + because; break;
-      case Want::Forbidden: expected = "zeros, " + because; break;
-      case Want::Differs: expected = fmt::format("another number than zone {}, {}", c.other->id, because); break;
+      case Want::Required: expected = with_because("a value"); break;
+      case Want::Forbidden: expected = with_because("zeros"); break;
+      case Want::Zeros: expected = with_because("zeros"); break;
+      case Want::Digits: expected = with_because("digits only"); break;
+      case Want::Date: expected = with_because("a date YYYYMMDD"); break;
+      case Want::Differs: expected = with_because(fmt::format("another number than zone {}", c.other->id)); break;
       case Want::OneOf: {
         std::string values;
         for (uint64_t a : c.allowed) values += (values.empty() ? "" : " or ") + std::to_string(a);
-        expected = values + ", " + because;
+        expected = with_because(values);
         break;
       }
       case Want::NotBefore:
@@ -152,7 +184,7 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
         std::string forms;
         for (const auto& p : c.patterns) forms += (forms.empty() ? "" : " or ") + p;
         std::replace(forms.begin(), forms.end(), '?', 'X');
-        expected = forms + ", " + because;
+        expected = with_because(forms);
         break;
       }
     }

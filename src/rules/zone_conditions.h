@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "rules/file_rule.h"
+#include "rules/period.h"
 
 namespace mutua::rules {
 
@@ -10,15 +11,17 @@ namespace mutua::rules {
 // (data/rules/zone-conditions.tsv): the stay institution of a hospital invoice (201510 / 201511),
 // the nursing aide or GMD manager a provider norm calls for (504911 / 504913 / 504915), the
 // account B of ET 10 against its code indice, the hospital dates and times of ET 20 against the
-// invoice type, the references to a previous invoice against the billing type.
+// invoice type, the references to a previous invoice against the billing type; zones the
+// official list retired (must be zeros) or introduced (must be filled) from a billing period.
 class ZoneConditionRule : public FileRule {
  public:
   ZoneConditionRule();
   void record(const RecordView& rec, Findings& out) override;
 
  private:
-  enum class Want { Required, Forbidden, Differs, NotBefore, OneOf, Pattern };
-  enum class When { In, NotIn, Present, Absent, SameAs, NotSameAs };
+  enum class Want { Required, Forbidden, Differs, NotBefore, OneOf, Pattern, Zeros, Digits, Date };
+  enum class When { In, NotIn, Present, Absent, SameAs, NotSameAs, Any, Matches };
+
   struct Condition {
     std::string code;
     const Zone* zone;
@@ -26,13 +29,16 @@ class ZoneConditionRule : public FileRule {
     When when_is = When::In;
     std::vector<uint64_t> when;   // In / NotIn
     const Zone* when_other = nullptr;  // When::SameAs / NotSameAs: the zone compared with
+    std::vector<std::string> when_patterns;  // When::Matches: '?' any digit
     Want want = Want::Required;
     const Zone* other = nullptr;  // Differs, NotBefore
     std::vector<uint64_t> allowed;  // OneOf
-    std::vector<std::string> patterns;  // Pattern: '?' any digit
+    std::vector<std::string> patterns;  // Pattern, When::Matches: '?' any digit
+    PeriodLimit period;  // the official list retired or introduced some zones from a given month
   };
   static bool applies(const Condition& c, std::string_view when, std::string_view record);
   std::vector<Condition> conditions_[kRecordKindCount];
+  EnvoiPeriod period_;  // of the envoi's ET 10
 };
 
 }  // namespace mutua::rules

@@ -42,7 +42,17 @@ ZoneFormatRule::ZoneFormatRule() {
       Check c{&z, {}, {}, {}, {}, 0};
       if (!z.code_zone.empty()) {
         std::string base = std::string(record_kind_name(k)) + z.code_zone;
-        if (catalog.find(base + "01")) c.not_numeric = base + "01";
+        // A code whose label is limited to some billing periods ("et ET 10 Z 22-23 < 0201101")
+        // belongs to the zone-conditions table, which knows the envoi's period and the code
+        // of the other periods (data/rules/zone-conditions.tsv).
+        // A reserved part of a zone ("8b", "43b") has its own code: "Contenu zone 8b différent de zéro".
+        const CodeInfo* part = catalog.find(base + "09");
+        if (z.type == ZoneType::ReservedZero && part && part->label_fr.find("zone " + z.id + " ") != std::string::npos) {
+          c.not_numeric = base + "09";
+        } else if (const CodeInfo* own = catalog.find(base + "01")) {
+          if (own->label_fr.find("Z 22-23") != std::string::npos) continue;
+          c.not_numeric = base + "01";
+        }
         if (catalog.find(base + "05")) c.bad_sign = base + "05";
         if (catalog.find(base + "06")) c.inner_sign = base + "06";
         if (const CodeInfo* lead = catalog.find(base + "04")) {
