@@ -80,6 +80,17 @@ void BillingPeriodRule::record(const RecordView& rec, Findings& out) {
         out.add(header_finding(K::Segment300, "304", "Z30002", std::string(version), "ET 10 zone 4 says otherwise"));
     }
 
+    // The creation date and the billed year against today and each other (the month follows).
+    if (ctx_->today && is_valid_date(created) && digits_value(created) > ctx_->today)
+      out.add(at(rec, z("25"), "102510", fmt::format("at most {}", ctx_->today), "a creation date in the future"));
+    if (is_digits(year)) {
+      const uint64_t y = digits_value(year);
+      if (ctx_->today && y > ctx_->today / 10000)
+        out.add(at(rec, z("22"), "102210", fmt::format("at most {:05d}", ctx_->today / 10000), "billed year after today's"));
+      if (is_valid_date(created) && y > digits_value(created) / 10000)
+        out.add(at(rec, z("22"), "102211", fmt::format("at most {:05d}", digits_value(created) / 10000),
+                   fmt::format("billed year after the creation date {}", created)));
+    }
     billed_ = 0;
     if (is_digits(year) && month_ok) {
       uint64_t billed = digits_value(year) * 100 + digits_value(month);

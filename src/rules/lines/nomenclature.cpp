@@ -1,5 +1,5 @@
-// What the nomenclature says about a code at the prestation's date: known and in force
-// (500403), not a GMD code (500433), the patient's sex (500942), the provider's kind
+// What the nomenclature says about a code at the prestation's date: known (500403) and in force
+// on its first and last dates (500420), not a GMD code (500433), the patient's sex (500942), the provider's kind
 // (501540), a prescriber (502405), the treated limb (503411), a provider norm the code does not
 // allow (501640: the GMD-holder tariff norm 4 for 554875 / 554890); and the third-party-payment
 // exception before May 2022 (503203).
@@ -25,9 +25,15 @@ class NomenclatureRules final : public LineRules {
       if (ctx.verdicts.has(l.record, "500402")) continue;  // wrong check digit: already rejected for it
       const model::NomenclatureRule* r = ctx.ref.rule(l.code, l.first);
       if (!r) {
-        ctx.verdicts.add(l.record, "500403", "nomenclature",
-                         {{"code", l.code}, {"date", model::dmy(l.first)},
-                          {"why", ctx.ref.code_known(l.code) ? "not in force at that date" : "unknown"}});
+        // A code the nomenclature knows, but not on that date (500420), or does not know at all (500403).
+        if (ctx.ref.code_known(l.code))
+          ctx.verdicts.add(l.record, "500420", "nomenclature", {{"code", l.code}, {"date", model::dmy(l.first)}});
+        else
+          ctx.verdicts.add(l.record, "500403", "nomenclature", {{"code", l.code}, {"date", model::dmy(l.first)}});
+        continue;
+      }
+      if (l.last > l.first && !ctx.ref.rule(l.code, l.last)) {  // in force on the first date, no longer on the last
+        ctx.verdicts.add(l.record, "500420", "nomenclature", {{"code", l.code}, {"date", model::dmy(l.last)}});
         continue;
       }
       MUTUA_NOTE(ctx.verdicts, l.record, "nomenclature",

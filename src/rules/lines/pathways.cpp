@@ -30,7 +30,8 @@ class PathwayRules final : public LineRules {
         for (const auto* pw : p.facts->pathways)
           if (pw->type == pathway_type && in_period(l.first, pw->start, pw->end))
             ctx.verdicts.add(l.record, pathway_code, "pathways",
-                             {{"pathway", pw->type}, {"from", model::dmy(pw->start)}, {"date", model::dmy(l.first)}});
+                             {{"pathway", pw->type}, {"from", model::dmy(pw->start)}, {"date", model::dmy(l.first)},
+                              {"variant", "pathway"}});  // 500403 also means "code not allowed" (nomenclature)
       if (ctx.committed[li] || p.facts->medical_houses.empty()) continue;
       const model::NomenclatureRule* r = ctx.ref.rule(l.code, l.first);
       if (!r) continue;
