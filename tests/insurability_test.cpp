@@ -9,6 +9,7 @@
 
 #include "baseline.h"
 #include "mutua/model/envoi_writer.h"
+#include "mutua/writer.h"
 
 namespace fs = std::filesystem;
 using mutua::testing::read_all;
@@ -104,6 +105,28 @@ TEST(Insurability, TheEngineHonoursACommitmentAfterTheFundsDataChanged) {
   auto with = run_mutua("adjudicate --today 2026-11-23 --out " + dir + "/out" + db + " " + envoi(dir, 42, 4, commitment));
   EXPECT_EQ(with.code, 0) << with.out;
   EXPECT_NE(with.out.find("accepted: 1 line(s), 0 rejected"), std::string::npos) << with.out;
+
+  // The ET 20 carries it in zones 42-45: the number from byte 213, part A (zone 45, byte 260) = 2.
+  std::string bytes = read_all(dir + "/e42.efact");
+  const size_t et20 = 67 + 160 + 350;
+  ASSERT_EQ(bytes.substr(et20, 2), "20");
+  EXPECT_EQ(bytes.substr(et20 + 212, commitment.size()), commitment);
+  EXPECT_EQ(bytes[et20 + 259], '2');
+  // A file that gives part A first and pads with spaces is read the same way.
+  const std::string path = envoi(dir, 43, 5, commitment);
+  std::string other = read_all(path);
+  std::string record = other.substr(et20, 350);
+  mutua::put_zone(record, mutua::Layout::builtin().at(mutua::RecordKind::Et20, "42"), "2" + commitment);
+  mutua::seal_record(record);
+  other.replace(et20, 350, record);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << other;
+  }
+  ASSERT_EQ(read_all(path).substr(et20 + 212, 1 + commitment.size()), "2" + commitment);
+  auto first = run_mutua("adjudicate --today 2026-11-23 --out " + dir + "/out" + db + " " + path);
+  EXPECT_EQ(first.code, 0) << first.out;
+  EXPECT_NE(first.out.find("accepted: 1 line(s), 0 rejected"), std::string::npos) << first.out;
 }
 
 TEST(Insurability, MassConsultationAnswersEveryRowAsCsv) {

@@ -88,8 +88,16 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, cons
         int64_t ct = g.num("27") % 1000000;
         inv->ct1 = static_cast<int>(ct / 1000);
         inv->ct2 = static_cast<int>(ct % 1000);
+        // Zones 42-45: a reference in zone 42, parts N and V (43, 44) and part A (zone 45, the
+        // last byte) = 2 for a network (MyCareNet) reference. A file giving part A first (mutua
+        // wrote it so before) is read too; the number is compared without its zero padding.
         std::string network = g.text("42");
-        if (!network.empty() && network[0] == '2') inv->commitment = network.substr(1);
+        if (network.size() > 1 && network.back() == '2') network.pop_back();
+        else if (network.size() > 1 && network.front() == '2') network.erase(0, 1);
+        else network.clear();
+        network.erase(0, network.find_first_not_of("0 "));
+        while (!network.empty() && network.back() == ' ') network.pop_back();
+        inv->commitment = network;
         inv->admission = static_cast<model::Date>(g.num("5"));
         inv->discharge = static_cast<model::Date>(g.num("6"));
         inv->previous_sending = static_cast<int>(g.num("34"));

@@ -8,6 +8,16 @@ namespace mutua::model {
 
 namespace {
 
+// ET 20 / ET 51 zones 42-45 for a network (MyCareNet) reference: the number in zone 42, parts
+// N and V (zones 43, 44) zeros, part A (zone 45, the last byte) = 2. The official codes number
+// the parts in that order (204209 … 204533, 514332, 514533); their widths are not in the
+// sources, so the number is written from the first byte and zeros fill up to part A.
+std::string network_reference(const std::string& number) {
+  std::string zone = number.substr(0, 47);
+  zone.append(47 - zone.size(), '0');
+  return zone + '2';
+}
+
 // A zone of the built-in layout, looked up once per call site (each lambda has its own
 // static): the writer fills ~30 zones per record, millions of records.
 #define ZONE(kind, id)                                                            \
@@ -115,8 +125,7 @@ void EnvoiWriter::add(const Invoice& inv) {
       .text(ZONE(Et20, "49"), inv.fund_reference_b)
       .number(ZONE(Et20, "47"), inv.billing_date);
   if (!inv.commitment.empty()) {
-    // Part A = 2: network (MyCareNet) reference, then the commitment number.
-    r20.text(ZONE(Et20, "42"), "2" + inv.commitment)
+    r20.text(ZONE(Et20, "42"), network_reference(inv.commitment))
         .number(ZONE(Et20, "53"), inv.insurability_start)
         .number(ZONE(Et20, "54"), inv.insurability_end)
         .number(ZONE(Et20, "55"), inv.commitment_date);
@@ -171,7 +180,7 @@ void EnvoiWriter::add(const Invoice& inv) {
           .digits(ZONE(Et51, "15"), pad_inami(p.provider))
           .amount(ZONE(Et51, "19"), p.amount)
           .number(ZONE(Et51, "27"), ct)
-          .text(ZONE(Et51, "42"), p.commitment_number)
+          .text(ZONE(Et51, "42"), network_reference(p.commitment_number))
           .number(ZONE(Et51, "55"), p.commitment_date);
       emit(r51.finish(++sequence_));
       ++records;
