@@ -34,7 +34,7 @@ def cz(zone):
     m = re.match(r'\d+', zone)
     return m.group(0).zfill(2) if m else None
 
-lead = re.compile(r'(Premier chiffre|Deux premiers|Trois premiers|Quatre premiers)')
+lead = re.compile(r'(Premier chiffre|Deux premiers|2 premiers|Trois premiers|Quatre premiers)')
 labels = {c['code']: c['label_fr'] for c in codes}
 for z in layout:
     rec, t = z['record'], z['type']
@@ -71,7 +71,9 @@ for rec in ['10', '20', '30', '40', '50', '51', '52', '80', '90']:
 mark('900104', 'rules/structure.cpp')
 for c in ['801910', '801510', '802710', '803010', '809802', '901910', '901911', '901510', '901511', '909802']:
     mark(c, 'rules/totals.cpp')
-for c in ['201812', '202420', '201140', '502248']:
+for c in ['300310', '300311', '300312', '300313', '300314', '302212', '302412']:
+    mark(c, 'rules/hospital_days.cpp')
+for c in ['201812', '202420', '201140', '502248', '302248']:
     mark(c, 'rules/invoices.cpp')
 for c in ['102311', '102310', '102210', '102211', '102510', '204710', '204110', '204111', '102303', '100703', '100403']:
     mark(c, 'rules/billing_period.cpp')

@@ -1,6 +1,7 @@
 #include "rules/billing_period.h"
 #include "rules/blocks.h"
 #include "rules/file_rule.h"
+#include "rules/hospital_days.h"
 #include "rules/identifiers.h"
 #include "rules/invoices.h"
 #include "rules/structure.h"
@@ -20,6 +21,7 @@ std::vector<std::unique_ptr<FileRule>> make_file_rules() {
   rules.push_back(std::make_unique<ZoneConditionRule>());
   rules.push_back(std::make_unique<BillingPeriodRule>());
   rules.push_back(std::make_unique<BlockRule>());
+  rules.push_back(std::make_unique<HospitalDayRule>());
   return rules;
 }
 

@@ -13,7 +13,7 @@ using K = RecordKind;
 // "Premier chiffre de la zone différent de zéro" -> 1, "Deux premiers chiffres" -> 2...
 int leading_zeros_from_label(std::string_view label) {
   if (label.find("Premier chiffre") != std::string_view::npos) return 1;
-  if (label.find("Deux premiers") != std::string_view::npos) return 2;
+  if (label.find("Deux premiers") != std::string_view::npos || label.find("2 premiers") != std::string_view::npos) return 2;
   if (label.find("Trois premiers") != std::string_view::npos) return 3;
   if (label.find("Quatre premiers") != std::string_view::npos) return 4;
   return 0;
