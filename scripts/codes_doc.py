@@ -73,7 +73,7 @@ for c in ['801910', '801510', '802710', '803010', '809802', '901910', '901911', 
     mark(c, 'rules/totals.cpp')
 for c in ['300310', '300311', '300312', '300313', '300314', '302212', '302412']:
     mark(c, 'rules/hospital_days.cpp')
-for c in ['201812', '202420', '201140', '502248', '302248']:
+for c in ['201812', '202420', '201140', '502248', '302248', '402248']:
     mark(c, 'rules/invoices.cpp')
 for c in ['102311', '102310', '102210', '102211', '102510', '204710', '204110', '204111', '102303', '100703', '100403']:
     mark(c, 'rules/billing_period.cpp')
@@ -204,6 +204,14 @@ reviewed = {
     '904309': ('not decidable from the file', 'FORMAT.md gives ET 90 no zone 43b: its bytes 230-270 are reserved (X) without their own bounds'),
 }
 
+# ET 40 (pharmaceutical products): FORMAT.md found no layout; mutua reads it with ET 50's skeleton,
+# which the ET 40 codes about its own zones (galenic form, product number, pharmacist, birth
+# year...) show to differ. Those codes cannot be judged; the zones every detail record shares
+# (dates, NISS, service, units, sign of the amounts) are.
+et40_shared = {'01', '02', '03', '05', '06', '07', '08', '09', '13', '19', '22', '98', '99'}
+# ET 30 zones that FORMAT.md's ET 30 summary does not place (the codes name them as reserved).
+et30_unplaced = {'21', '37', '40', '42', '44', '45', '56', '58', '59'}
+
 rows, counts = [], collections.Counter()
 for c in codes + [dict(code=p['code'], type=p['type'], record_type=p['record_type'], zone=p['zone'], label_fr=p['label_fr']) for p in project]:
     code = c['code']
@@ -215,6 +223,12 @@ for c in codes + [dict(code=p['code'], type=p['type'], record_type=p['record_typ
         status, where = 'implemented', f"{impl[code]}; test: {test}"
     elif code in reviewed:
         status, where = reviewed[code]
+    elif c.get('record_type') == '40' and c.get('zone') not in et40_shared:
+        status, where = 'not decidable from the file', ("ET 40's layout is not in the sources (FORMAT.md); its own zones "
+                                                        "(product, galenic form, pharmacist...) have no known position")
+    elif c.get('record_type') == '30' and c.get('zone') in et30_unplaced:
+        status, where = 'not decidable from the file', f"FORMAT.md's ET 30 summary does not place zone {c.get('zone')}"
+
     elif paper.search(c['label_fr']):
         status, where = 'not decidable from the file', 'needs the paper bordereau or a letter, which eFact no longer carries'
     elif older.search(c['label_fr']):
@@ -244,10 +258,12 @@ with open('docs/codes.md', 'w') as out:
               'expect it are named. "implemented": the file checks (`mutua validate`). "Not decidable\n'
               'from the file" covers the paper-era codes, the codes of periods before their label\'s\n'
               'condition, and the codes about bytes FORMAT.md gives only as "reserved" without their own\n'
-              'bounds or meaning (most of ET 51, 52, 80 and 90 beyond the zones it lists). The split of\n'
+              'bounds or meaning (most of ET 51, 52, 80 and 90 beyond the zones it lists), ET 40\'s own zones\n'
+              '(its layout is not in the sources) and decisions of the fund\'s staff. The split of\n'
               'the rest between "needs fund data, not implemented" (with what is missing) and "not\n'
               'implemented yet" is made from the labels (keywords such as "inconnu dans le fichier de\n'
-              'l\'O.A.", "accord", "cumul"): a sort by keyword, not yet reviewed code by code.\n\n')
+              'l\'O.A.", "accord", "cumul"): a sort by keyword, corrected code by code where a\n'
+              'review found it wrong (the `reviewed` table of the script).\n\n')
     out.write('| status | codes |\n|---|---|\n')
     for k, v in sorted(counts.items()):
         out.write(f'| {k} | {v} |\n')

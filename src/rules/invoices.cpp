@@ -109,12 +109,12 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
     case K::Et40:
     case K::Et50: {
       if (k == K::Et50) last_et50_.assign(rec.bytes);
-      if (k != K::Et40) {
+      {
         // A credit note takes back units (days) as well as amounts: their number is negative.
         const Zone& units = L.at(k, "22");
         std::string_view u = units.in(rec.bytes);
         if (credit_note_ && u[0] == '+' && u.substr(1).find_first_not_of('0') != std::string_view::npos)
-          out.add(at(rec, units, k == K::Et30 ? "302248" : "502248", "a negative number (-)",
+          out.add(at(rec, units, k == K::Et30 ? "302248" : k == K::Et40 ? "402248" : "502248", "a negative number (-)",
                      "the invoice is a credit note (ET 20 zone 11 = 3)"));
       }
       if (credit_note_ && !credit_reported_) {
