@@ -101,6 +101,12 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
       }
       const Zone& type = L.at(k, "11");
       credit_note_ = type.in(rec.bytes) == "3";
+      // An envoi of content 030 (ET 10 zone 13) carries only corrective invoices and credit notes.
+      if (!last_et10_.empty() && L.at(K::Et10, "13").in(last_et10_) == "030") {
+        std::string_view t = type.in(rec.bytes);
+        if (t != "1" && t != "3" && t != "4")
+          out.add(at(rec, type, "201110", "1, 3 or 4", "the envoi's content (ET 10 zone 13) is 030"));
+      }
       credit_reported_ = false;
       if (credit_note_) credit_template_ = at(rec, type, "201140", "every amount negative");
       break;
@@ -109,6 +115,22 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
     case K::Et40:
     case K::Et50: {
       if (k == K::Et50) last_et50_.assign(rec.bytes);
+      // Account B (zone 11 = 1) only when the envoi gives two accounts (ET 10 zone 3, code indice 1).
+      if (k != K::Et40 && !last_et10_.empty()) {
+        const Zone& account = L.at(k, "11");
+        std::string_view indice = L.at(K::Et10, "3").in(last_et10_), a = account.in(rec.bytes);
+        if (a == "1" && indice == "0")
+          out.add(at(rec, account, k == K::Et30 ? "301110" : "501110", "0 (account A)",
+                     fmt::format("the envoi's code indice (ET 10 zone 3) is {}", indice)));
+      }
+      // A billing code 3 or 4 (zone 33: the maximum billing, MAF) belongs to invoices of type 1 or 5.
+      if (k != K::Et40 && !last_et20_.empty()) {
+        const Zone& billing = L.at(k, "33");
+        std::string_view b = billing.in(rec.bytes), invoice_type = L.at(K::Et20, "10").in(last_et20_);
+        if ((b == "3" || b == "4") && invoice_type != "1" && invoice_type != "5")
+          out.add(at(rec, billing, k == K::Et30 ? "303310" : "503310", "another billing code",
+                     fmt::format("the invoice is of type {} (ET 20 zone 10), not 1 or 5", invoice_type)));
+      }
       {
         // A credit note takes back units (days) as well as amounts: their number is negative.
         const Zone& units = L.at(k, "22");
