@@ -4,6 +4,7 @@
 #include "rules/hospital_days.h"
 #include "rules/identifiers.h"
 #include "rules/invoices.h"
+#include "rules/network_reference.h"
 #include "rules/structure.h"
 #include "rules/totals.h"
 #include "rules/zone_conditions.h"
@@ -22,6 +23,7 @@ std::vector<std::unique_ptr<FileRule>> make_file_rules() {
   rules.push_back(std::make_unique<BillingPeriodRule>());
   rules.push_back(std::make_unique<BlockRule>());
   rules.push_back(std::make_unique<HospitalDayRule>());
+  rules.push_back(std::make_unique<NetworkReferenceRule>());
   return rules;
 }
 

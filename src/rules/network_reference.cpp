@@ -1,0 +1,56 @@
+#include "rules/network_reference.h"
+
+#include <fmt/format.h>
+
+namespace mutua::rules {
+
+namespace {
+using K = RecordKind;
+
+bool blank_or_zero(std::string_view v) { return v.find_first_not_of(" 0") == std::string_view::npos; }
+}  // namespace
+
+void NetworkReferenceRule::record(const RecordView& rec, Findings& out) {
+  if (ctx_->message != MessageType::Billing920000 || (rec.kind != K::Et20 && rec.kind != K::Et51)) return;
+  const Layout& L = *ctx_->layout;
+  const Zone& zone = L.at(rec.kind, "42");
+  if (rec.bytes.size() < static_cast<size_t>(zone.pos - 1 + zone.len)) return;
+  std::string_view v = zone.in(rec.bytes);
+  const char last = v.back(), first = v.front();
+  const bool network = last == '2' || first == '2';
+  const bool empty = blank_or_zero(v);
+  if (rec.kind == K::Et20) {
+    if (!empty && !network && last != '0' && last != '1')
+      out.add(at(rec, zone, "204533", "0, 1 or 2 in its last position (part A, zone 45)"));
+    if (network) return;
+    static const struct { const char *zone, *code; } needs_network[] = {
+        {"53", "205311"}, {"54", "205411"}, {"55", "205511"}, {"56", "205611"}, {"57", "205711"}, {"58", "205811"}};
+    for (const auto& n : needs_network) {
+      const Zone& z = L.at(K::Et20, n.zone);
+      if (!blank_or_zero(z.in(rec.bytes)))
+        out.add(at(rec, z, n.code, "zeros", "only with a network reference (zones 42-45, part A = 2)"));
+    }
+    return;
+  }
+  // ET 51: a tariff or payment commitment, always a network reference.
+  const Zone& communicated = L.at(K::Et51, "55");
+  std::string_view c = communicated.in(rec.bytes);
+  if (!network) {
+    out.add(at(rec, zone, "514533", "2 in its last position (part A, zone 45)"));
+    if (!blank_or_zero(c)) out.add(at(rec, communicated, "515511", "zeros", "only with a network reference (part A = 2)"));
+  }
+  std::string_view service = L.at(K::Et51, "5").in(rec.bytes);
+  if (is_valid_date(c) && is_valid_date(service)) {
+    uint64_t s = digits_value(service), year = s / 10000, month = s / 100 % 100 + 2;
+    if (month > 12) {
+      month -= 12;
+      ++year;
+    }
+    const uint64_t limit = year * 10000 + month * 100 + s % 100;
+    if (digits_value(c) > limit)
+      out.add(at(rec, communicated, "515525", fmt::format("at most {} (two months after the service)", limit),
+                 fmt::format("the service (ET 51 zone 5) is of {}", service)));
+  }
+}
+
+}  // namespace mutua::rules
