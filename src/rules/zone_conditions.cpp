@@ -34,7 +34,7 @@ ZoneConditionRule::ZoneConditionRule() {
   auto table = format::parse_table(embedded::zone_conditions(), '\t');
   const int c_code = table.column("code"), c_rec = table.column("record"), c_zone = table.column("zone"),
             c_wzone = table.column("when_zone"), c_when = table.column("when"), c_rule = table.column("rule"),
-            c_period = table.column("period");
+            c_period = table.column("period"), c_and = table.column("and");
   for (auto& row : table.rows) {
     const K k = record_kind_from_name(row[c_rec]);
     Condition c{row[c_code], L.find(k, row[c_zone]), L.find(k, row[c_wzone])};
@@ -88,6 +88,13 @@ ZoneConditionRule::ZoneConditionRule() {
       throw std::logic_error("zone-conditions.tsv: unknown rule " + rule);
     }
     c.period = PeriodLimit::parse(c_period >= 0 && static_cast<size_t>(c_period) < row.size() ? row[c_period] : "");
+    if (const std::string also = c_and >= 0 && static_cast<size_t>(c_and) < row.size() ? row[c_and] : ""; !also.empty()) {
+      const size_t eq = also.find('=');
+      c.and_zone = eq == std::string::npos ? nullptr : L.find(k, also.substr(0, eq));
+      if (!c.and_zone) throw std::logic_error("zone-conditions.tsv: bad 'and' " + also);
+      std::istringstream values(also.substr(eq + 1));
+      for (std::string v; std::getline(values, v, ',');) c.and_values.push_back(v);
+    }
     if (!c.zone || !c.when_zone || ((c.want == Want::Differs || c.want == Want::NotBefore) && !c.other))
       throw std::logic_error("zone-conditions.tsv names an unknown zone: " + c.code);
     conditions_[static_cast<int>(k)].push_back(std::move(c));
@@ -116,6 +123,14 @@ bool ZoneConditionRule::applies(const Condition& c, std::string_view when, std::
 void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
   if (ctx_->message != MessageType::Billing920000 || rec.kind == K::Unknown) return;
   if (rec.kind == K::Et10) period_ = EnvoiPeriod::of_et10(rec.bytes, *ctx_->layout);
+  // An invoice with a record whose last date is before its first (x0612) is rejected whole
+  // (200140), said once at its ET 20 when the invoice ends.
+  if (rec.kind == K::Et20 || rec.kind == K::Et80 || rec.kind == K::Et90) {
+    if (dates_reversed_) out.add(invoice_finding_);
+    dates_reversed_ = false;
+    if (rec.kind == K::Et20) invoice_finding_ = at(rec, ctx_->layout->at(K::Et20, "1"), "200140", "",
+                                                   "a record of this invoice has its last date before its first (R-x0612)");
+  }
   for (const Condition& c : conditions_[static_cast<int>(rec.kind)]) {
     if (!c.period.holds(period_)) continue;
     size_t end = static_cast<size_t>(std::max(c.zone->pos - 1 + c.zone->len, c.when_zone->pos - 1 + c.when_zone->len));
@@ -124,6 +139,11 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
     if (rec.bytes.size() < end) continue;
     std::string_view when = c.when_zone->in(rec.bytes);
     if (!applies(c, when, rec.bytes)) continue;
+    if (c.and_zone) {
+      if (rec.bytes.size() < static_cast<size_t>(c.and_zone->pos - 1 + c.and_zone->len)) continue;
+      std::string_view a = c.and_zone->in(rec.bytes);
+      if (std::find(c.and_values.begin(), c.and_values.end(), a) == c.and_values.end()) continue;
+    }
     std::string_view v = c.zone->in(rec.bytes);
     bool found = false;
     switch (c.want) {
@@ -161,6 +181,9 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
             ? fmt::format("since ET {} zone {} ({}) is not zone {}", record_kind_name(rec.kind), c.when_zone->id, when, c.when_other->id)
                                     : fmt::format("since ET {} zone {} = {}", record_kind_name(rec.kind), c.when_zone->id, when);
     const std::string period = c.period.describe(period_);
+    if (c.and_zone)
+      because += fmt::format("{}ET {} zone {} = {}", because.empty() ? "" : " and ", record_kind_name(rec.kind), c.and_zone->id,
+                             c.and_zone->in(rec.bytes));
     if (!period.empty()) because += (because.empty() ? "" : " and ") + period;
     auto with_because = [&](std::string what) { return because.empty() ? what : what + ", " + because; };
     std::string expected;
@@ -188,6 +211,7 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
         break;
       }
     }
+    if (c.code.size() == 6 && c.code.compare(2, 4, "0612") == 0) dates_reversed_ = true;
     out.add(at(rec, *c.zone, c.code, expected));
   }
 }

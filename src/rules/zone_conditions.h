@@ -34,11 +34,15 @@ class ZoneConditionRule : public FileRule {
     const Zone* other = nullptr;  // Differs, NotBefore
     std::vector<uint64_t> allowed;  // OneOf
     std::vector<std::string> patterns;  // Pattern, When::Matches: '?' any digit
-    PeriodLimit period;  // the official list retired or introduced some zones from a given month
+    PeriodLimit period;
+    const Zone* and_zone = nullptr;  // a second condition: that zone holds one of and_values
+    std::vector<std::string> and_values;  // the official list retired or introduced some zones from a given month
   };
   static bool applies(const Condition& c, std::string_view when, std::string_view record);
   std::vector<Condition> conditions_[kRecordKindCount];
   EnvoiPeriod period_;  // of the envoi's ET 10
+  Finding invoice_finding_;     // 200140 at the current invoice's ET 20
+  bool dates_reversed_ = false;  // the current invoice has an x0612
 };
 
 }  // namespace mutua::rules
