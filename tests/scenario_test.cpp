@@ -153,6 +153,7 @@ std::vector<Scenario> load_all() {
         inv.billing_date = s->envois.back().header.created;
         inv.sex = kv.count("sex") ? std::stoi(kv["sex"]) : 1;
         if (kv.count("stay")) inv.stay_institution = kv["stay"];
+        if (kv.count("service")) inv.service = kv["service"];
         if (kv.count("admission")) inv.admission_date = model::parse_iso_date(kv["admission"]);
         if (kv.count("previous")) {  // a corrective invoice: the envoi it corrects
           inv.previous_sending = std::stoi(kv["previous"]);

@@ -83,6 +83,7 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, cons
         inv->billing_type = static_cast<int>(g.num("11"));
         inv->provider = g.id("14", 11);
         inv->stay = g.id("15", 11);
+        inv->service = std::string(g.raw("13"));
         inv->destination = std::string(g.raw("18"));
         inv->number = static_cast<uint64_t>(g.num("24"));
         int64_t ct = g.num("27") % 1000000;

@@ -53,6 +53,7 @@ struct Invoice {
   int billing_type = 0;       // 0 normal, 1 corrective, 3 credit note
   std::string provider;       // billing provider / institution (INAMI number)
   std::string stay_institution;
+  std::string service;        // ET 20 / 80 zone 13: the service (document 721bis), 3 digits; empty = 000
   std::string destination;    // destination mutuality (the provider's PUC)
   uint64_t number = 0;        // individual invoice number
   int ct1 = 110, ct2 = 110;

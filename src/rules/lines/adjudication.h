@@ -62,6 +62,7 @@ struct Invoice {
   size_t et20 = 0, et80 = 0;   // record indexes (et80 = et20 when missing)
   std::string niss, affiliation, destination, provider;
   std::string stay;            // zone 15: establishment of stay, 11 digits or empty
+  std::string service;         // zone 13: service (document 721bis), 3 digits
   int invoice_type = 3, billing_type = 0;
   uint64_t number = 0;
   int ct1 = 0, ct2 = 0;

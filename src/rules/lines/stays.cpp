@@ -12,7 +12,8 @@
 // fund does not know at all (not in providers.csv, not one of the patient's stays) gets 501420
 // / 201520. A code whose service codes are listed (nomenclature `services`) with another
 // service in ET 50 Z 13 gets 501349; a service the establishment of stay (ET 20 Z 15) does not
-// have (providers.csv `services`) 501320.
+// have (providers.csv `services`) 501320, and an invoice whose own service (ET 20 Z 13) it does
+// not have 201320.
 #include <optional>
 
 #include <fmt/format.h>
@@ -104,6 +105,11 @@ class StayRules final : public LineRules {
       ctx.verdicts.add(inv.et20, "201520", "stays", {{"billed", inv.stay}});
       return;
     }
+    // The invoice's service (ET 20 Z 13, document 721bis) must be one the establishment has.
+    if (!inv.service.empty() && inv.service != "000")
+      if (const model::Provider* est = ctx.ref.provider(inv.stay); est && !est->services.empty() && !contains(est->services, inv.service))
+        ctx.verdicts.add(inv.et20, "201320", "stays",
+                         {{"service", inv.service}, {"place", inv.stay}, {"allowed", join_list(est->services)}});
     if (inv.invoice_type != 1 || !inv.admission) return;
     const model::Hospitalisation* h = hospital_stay_at(p.facts, inv.admission);
     if (h && h->establishment != inv.stay) {
