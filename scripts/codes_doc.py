@@ -72,6 +72,7 @@ mark('900104', 'rules/structure.cpp')
 for c in ['801910', '801510', '802710', '803010', '809802', '901910', '901911', '901510', '901511', '909802']:
     mark(c, 'rules/totals.cpp')
 mark('200140', 'rules/zone_conditions.cpp (an x0612 of the invoice)')
+mark('200812', 'rules/invoices.cpp (an x0812 of the invoice)')
 for c in ['204533', '205311', '205411', '205511', '205611', '205711', '205811', '514533', '515511', '515525']:
     mark(c, 'rules/network_reference.cpp')
 for c in ['300310', '300311', '300312', '300313', '300314', '302212', '302412']:
@@ -198,6 +199,9 @@ reviewed = {
        for c in ('500431', '500435', '500436', '500463', '5004K2', '501505', '501542', '501742', '502241', '502242', '502442',
                  '503311', '503811', '503812', '503911', '503912', '504111', '504112', '504311', '504312', '504342', '504411',
                  '504412', '505711', '505712', '5006A0', '5019A0', '5019A1', '500417', '510420', '503240', '503241', '502940')},
+    '102313': ('needs fund data, not implemented', 'the date from which the third-party-payer number is valid is not in providers.csv'),
+    **{c: ('needs fund data, not implemented', "the services of an establishment (providers.csv `services`) are checked on ET 20 (201320) and "
+            "ET 50 (501320); ET 30 / 40 lines are not read by the engine") for c in ('301320', '401320')},
     '100723': ('needs fund data, not implemented', 'the envois already received from the third party that month (only eFact files, zone 13 = 040, are modelled: one a day, 100724)'),
     **{c: ('not decidable from the file', "the code names the record type the fund expected, which an unreadable type does not say: "
             "mutua reports Z00005 (unknown record type) at the record")

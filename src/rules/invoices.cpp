@@ -73,9 +73,20 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
     // Zones of different lengths (ET 30 Z 47 vs ET 20 Z 20) compare by value.
     bool same = mine.size() == theirs.size() ? mine == theirs
                                              : (is_digits(mine) && is_digits(theirs) && digits_value(mine) == digits_value(theirs));
-    if (!same)
+    if (!same) {
       out.add(at(rec, *link.zone, link.code, printable(theirs),
                  fmt::format("must repeat ET {} zone {}", record_kind_name(link.other_kind), link.other->id)));
+      if (link.other_kind == K::Et20 && link.zone->id == "8") niss_varies_ = true;
+    }
+  }
+
+  // An invoice whose records do not all carry its beneficiary's NISS (x0812) is said so once
+  // more at its ET 20 (200812), when the invoice ends.
+  if (k == K::Et20 || k == K::Et90) {
+    if (niss_varies_) out.add(niss_finding_);
+    niss_varies_ = false;
+    if (k == K::Et20)
+      niss_finding_ = at(rec, L.at(K::Et20, "8"), "200812", "", "another NISS in a record of this invoice (ET 30, 40, 50, 51, 52 or 80)");
   }
 
   switch (k) {

@@ -35,6 +35,8 @@ class InvoiceRule : public FileRule {
   std::vector<Link> links_[kRecordKindCount];
   std::string last_et10_, last_et20_, last_et50_;
   EnvoiPeriod period_;  // of the envoi's ET 10
+  Finding niss_finding_;     // 200812 at the current invoice's ET 20
+  bool niss_varies_ = false;
   std::string last_destination_;
   // One per invoice for 202420, kept until the end of the file: packed in 16 bytes
   // (12-digit number < 2^40, record < 2^40, byte position < 2^48) and stored in a deque so
