@@ -14,8 +14,9 @@ void BlockRule::record(const RecordView& rec, Findings& out) {
   }
   if (rec.kind != RecordKind::Et50) return;
   const Layout& L = *ctx_->layout;
-  const bool statistical = L.at(RecordKind::Et50, "3").in(rec.bytes) == "9";
-  const Zone& provider = L.at(RecordKind::Et50, "15");
+  static const Zone& norm9 = Layout::builtin().at(RecordKind::Et50, "3");
+  static const Zone& provider = Layout::builtin().at(RecordKind::Et50, "15");
+  const bool statistical = norm9.in(rec.bytes) == "9";
   if (first_.empty()) {
     if (statistical) {
       first_.assign(rec.bytes);

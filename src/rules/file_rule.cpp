@@ -64,4 +64,8 @@ bool is_valid_date(std::string_view d) {
 
 bool official(std::string_view code) { return Catalog::builtin().find(code) != nullptr; }
 
+ZoneOfEachKind::ZoneOfEachKind(std::string_view id) {
+  for (int k = 0; k < kRecordKindCount; ++k) zones_[k] = Layout::builtin().find(static_cast<RecordKind>(k), id);
+}
+
 }  // namespace mutua::rules

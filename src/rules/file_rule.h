@@ -48,4 +48,16 @@ bool is_digits(std::string_view s);
 bool is_valid_date(std::string_view yyyymmdd);        // a real calendar date
 bool official(std::string_view code);                 // listed in the catalog
 
+// One zone number in every record kind of the built-in layout, looked up once: for rules that
+// read the same zones of every record (a layout search per record showed in profiles).
+class ZoneOfEachKind {
+ public:
+  explicit ZoneOfEachKind(std::string_view id);
+  // The zone in that kind; the kind must have it (a broken build otherwise).
+  const Zone& operator[](RecordKind kind) const { return *zones_[static_cast<int>(kind)]; }
+
+ private:
+  const Zone* zones_[kRecordKindCount];
+};
+
 }  // namespace mutua::rules

@@ -41,6 +41,9 @@ InvoiceRule::InvoiceRule() {
     link.period = PeriodLimit::parse(cell(row, c_period));
     links_[static_cast<int>(k)].push_back(std::move(link));
   }
+  const K details[] = {K::Et30, K::Et40, K::Et50};
+  for (int i = 0; i < 3; ++i)
+    detail_[i] = {&L.at(details[i], "11"), &L.at(details[i], "33"), &L.at(details[i], "22"), &L.at(details[i], "19")};
 }
 
 void InvoiceRule::record(const RecordView& rec, Findings& out) {
@@ -92,6 +95,7 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
   switch (k) {
     case K::Et10:
       last_et10_.assign(rec.bytes);
+      account_a_only_ = L.at(K::Et10, "3").in(rec.bytes) == "0";
       break;
     case K::Et20: {
       last_et20_.assign(rec.bytes);
@@ -112,6 +116,7 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
       }
       const Zone& type = L.at(k, "11");
       credit_note_ = type.in(rec.bytes) == "3";
+      invoice_type_ = L.at(K::Et20, "10").in(rec.bytes)[0];
       // An envoi of content 030 (ET 10 zone 13) carries only corrective invoices and credit notes.
       if (!last_et10_.empty() && L.at(K::Et10, "13").in(last_et10_) == "030") {
         std::string_view t = type.in(rec.bytes);
@@ -126,32 +131,27 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
     case K::Et40:
     case K::Et50: {
       if (k == K::Et50) last_et50_.assign(rec.bytes);
+      const DetailZones& z = detail_[k == K::Et30 ? 0 : k == K::Et40 ? 1 : 2];
       // Account B (zone 11 = 1) only when the envoi gives two accounts (ET 10 zone 3, code indice 1).
-      if (k != K::Et40 && !last_et10_.empty()) {
-        const Zone& account = L.at(k, "11");
-        std::string_view indice = L.at(K::Et10, "3").in(last_et10_), a = account.in(rec.bytes);
-        if (a == "1" && indice == "0")
-          out.add(at(rec, account, k == K::Et30 ? "301110" : "501110", "0 (account A)",
-                     fmt::format("the envoi's code indice (ET 10 zone 3) is {}", indice)));
-      }
+      if (k != K::Et40 && account_a_only_ && z.account->in(rec.bytes) == "1")
+        out.add(at(rec, *z.account, k == K::Et30 ? "301110" : "501110", "0 (account A)",
+                   "the envoi's code indice (ET 10 zone 3) is 0"));
       // A billing code 3 or 4 (zone 33: the maximum billing, MAF) belongs to invoices of type 1 or 5.
       if (k != K::Et40 && !last_et20_.empty()) {
-        const Zone& billing = L.at(k, "33");
-        std::string_view b = billing.in(rec.bytes), invoice_type = L.at(K::Et20, "10").in(last_et20_);
-        if ((b == "3" || b == "4") && invoice_type != "1" && invoice_type != "5")
-          out.add(at(rec, billing, k == K::Et30 ? "303310" : "503310", "another billing code",
-                     fmt::format("the invoice is of type {} (ET 20 zone 10), not 1 or 5", invoice_type)));
+        std::string_view b = z.billing->in(rec.bytes);
+        if ((b == "3" || b == "4") && invoice_type_ != '1' && invoice_type_ != '5')
+          out.add(at(rec, *z.billing, k == K::Et30 ? "303310" : "503310", "another billing code",
+                     fmt::format("the invoice is of type {} (ET 20 zone 10), not 1 or 5", invoice_type_)));
       }
-      {
+      if (credit_note_) {
         // A credit note takes back units (days) as well as amounts: their number is negative.
-        const Zone& units = L.at(k, "22");
-        std::string_view u = units.in(rec.bytes);
-        if (credit_note_ && u[0] == '+' && u.substr(1).find_first_not_of('0') != std::string_view::npos)
-          out.add(at(rec, units, k == K::Et30 ? "302248" : k == K::Et40 ? "402248" : "502248", "a negative number (-)",
+        std::string_view u = z.units->in(rec.bytes);
+        if (u[0] == '+' && u.substr(1).find_first_not_of('0') != std::string_view::npos)
+          out.add(at(rec, *z.units, k == K::Et30 ? "302248" : k == K::Et40 ? "402248" : "502248", "a negative number (-)",
                      "the invoice is a credit note (ET 20 zone 11 = 3)"));
       }
       if (credit_note_ && !credit_reported_) {
-        std::string_view amount = L.at(k, "19").in(rec.bytes);
+        std::string_view amount = z.amount->in(rec.bytes);
         if (amount[0] != '-' && amount.substr(1).find_first_not_of('0') != std::string_view::npos) {
           Finding f = credit_template_;
           f.message = fmt::format("credit note: record {} (ET {}) has amount {}", rec.number, record_kind_name(k),

@@ -13,7 +13,9 @@ bool blank_or_zero(std::string_view v) { return v.find_first_not_of(" 0") == std
 void NetworkReferenceRule::record(const RecordView& rec, Findings& out) {
   if (ctx_->message != MessageType::Billing920000 || (rec.kind != K::Et20 && rec.kind != K::Et51)) return;
   const Layout& L = *ctx_->layout;
-  const Zone& zone = L.at(rec.kind, "42");
+  static const Zone& et20_zone = Layout::builtin().at(K::Et20, "42");
+  static const Zone& et51_zone = Layout::builtin().at(K::Et51, "42");
+  const Zone& zone = rec.kind == K::Et20 ? et20_zone : et51_zone;
   if (rec.bytes.size() < static_cast<size_t>(zone.pos - 1 + zone.len)) return;
   std::string_view v = zone.in(rec.bytes);
   const char last = v.back(), first = v.front();

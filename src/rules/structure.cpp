@@ -2,6 +2,8 @@
 // sequence numbers (xx0210) and the trailer records after ET 90. Source: FORMAT.md §1.1, §1.3.
 #include "rules/structure.h"
 
+#include <array>
+
 #include <fmt/format.h>
 
 namespace mutua::rules {
@@ -97,7 +99,13 @@ void StructureRule::record(const RecordView& rec, Findings& out) {
 
   const K k = rec.kind;
   if (is_detail(k)) {
-    const Zone& seq = ctx_->layout->at(k, "2");
+    // The sequence-number zone of each kind, looked up once (this runs on every record).
+    static const auto sequence_zones = [] {
+      std::array<const Zone*, kRecordKindCount> zones{};
+      for (int i = 0; i < kRecordKindCount; ++i) zones[i] = Layout::builtin().find(static_cast<K>(i), "2");
+      return zones;
+    }();
+    const Zone& seq = sequence_zones[static_cast<int>(k)] ? *sequence_zones[static_cast<int>(k)] : ctx_->layout->at(k, "2");
     std::string_view s = seq.in(rec.bytes);
     if (is_digits(s)) {
       uint64_t n = digits_value(s);

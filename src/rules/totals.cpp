@@ -21,6 +21,7 @@ void TotalsRule::record(const RecordView& rec, Findings& out) {
   if (ctx_->message != MessageType::Billing920000) return;
   const Layout& L = *ctx_->layout;
   const K k = rec.kind;
+  static const ZoneOfEachKind z4("4"), z11("11"), z18("18"), z19("19"), z27("27"), z30("30");
   auto zone = [&](const char* id) { return L.at(k, id).in(rec.bytes); };
   if (k >= K::Et10 && k <= K::Et90) ++all_records_;
 
@@ -29,23 +30,24 @@ void TotalsRule::record(const RecordView& rec, Findings& out) {
       invoice_ = {};
       invoice_.records = 1;
       in_invoice_ = true;
-      mutuality_ = std::string(zone("18"));
+      mutuality_ = std::string(z18[k].in(rec.bytes));
       break;
     case K::Et30:
     case K::Et40:
     case K::Et50: {
-      int64_t amount = signed_value(zone("19"));
-      (zone("11") == "1" ? invoice_.b : invoice_.a) += amount;
-      (zone("11") == "1" ? detail_file_.b : detail_file_.a) += amount;
-      invoice_.personal += signed_value(zone("27"));
-      invoice_.supplement += signed_value(zone("30"));
-      invoice_.code_sum += digits_value(zone("4"));
+      int64_t amount = signed_value(z19[k].in(rec.bytes));
+      const bool b = z11[k].in(rec.bytes) == "1";
+      (b ? invoice_.b : invoice_.a) += amount;
+      (b ? detail_file_.b : detail_file_.a) += amount;
+      invoice_.personal += signed_value(z27[k].in(rec.bytes));
+      invoice_.supplement += signed_value(z30[k].in(rec.bytes));
+      invoice_.code_sum += digits_value(z4[k].in(rec.bytes));
       ++invoice_.records;
       break;
     }
     case K::Et51:
     case K::Et52:
-      invoice_.code_sum += digits_value(zone("4"));
+      invoice_.code_sum += digits_value(z4[k].in(rec.bytes));
       ++invoice_.records;
       break;
     case K::Et80: {

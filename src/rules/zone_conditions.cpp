@@ -101,6 +101,21 @@ ZoneConditionRule::ZoneConditionRule() {
   }
 }
 
+void ZoneConditionRule::begin(const FileContext& ctx, Findings& out) {
+  FileRule::begin(ctx, out);
+  period_ = EnvoiPeriod{};
+  dates_reversed_ = false;
+  activate();
+}
+
+void ZoneConditionRule::activate() {
+  for (int k = 0; k < kRecordKindCount; ++k) {
+    active_[k].clear();
+    for (const Condition& c : conditions_[k])
+      if (c.period.holds(period_)) active_[k].push_back(&c);
+  }
+}
+
 bool ZoneConditionRule::applies(const Condition& c, std::string_view when, std::string_view record) {
   switch (c.when_is) {
     case When::Any: return true;
@@ -122,7 +137,10 @@ bool ZoneConditionRule::applies(const Condition& c, std::string_view when, std::
 
 void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
   if (ctx_->message != MessageType::Billing920000 || rec.kind == K::Unknown) return;
-  if (rec.kind == K::Et10) period_ = EnvoiPeriod::of_et10(rec.bytes, *ctx_->layout);
+  if (rec.kind == K::Et10) {
+    period_ = EnvoiPeriod::of_et10(rec.bytes, *ctx_->layout);
+    activate();
+  }
   // An invoice with a record whose last date is before its first (x0612) is rejected whole
   // (200140), said once at its ET 20 when the invoice ends.
   if (rec.kind == K::Et20 || rec.kind == K::Et80 || rec.kind == K::Et90) {
@@ -131,8 +149,8 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
     if (rec.kind == K::Et20) invoice_finding_ = at(rec, ctx_->layout->at(K::Et20, "1"), "200140", "",
                                                    "a record of this invoice has its last date before its first (R-x0612)");
   }
-  for (const Condition& c : conditions_[static_cast<int>(rec.kind)]) {
-    if (!c.period.holds(period_)) continue;
+  for (const Condition* cp : active_[static_cast<int>(rec.kind)]) {
+    const Condition& c = *cp;
     size_t end = static_cast<size_t>(std::max(c.zone->pos - 1 + c.zone->len, c.when_zone->pos - 1 + c.when_zone->len));
     if (c.other) end = std::max(end, static_cast<size_t>(c.other->pos - 1 + c.other->len));
     if (c.when_other) end = std::max(end, static_cast<size_t>(c.when_other->pos - 1 + c.when_other->len));

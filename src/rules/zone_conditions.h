@@ -16,6 +16,7 @@ namespace mutua::rules {
 class ZoneConditionRule : public FileRule {
  public:
   ZoneConditionRule();
+  void begin(const FileContext& ctx, Findings& out) override;
   void record(const RecordView& rec, Findings& out) override;
 
  private:
@@ -40,6 +41,10 @@ class ZoneConditionRule : public FileRule {
   };
   static bool applies(const Condition& c, std::string_view when, std::string_view record);
   std::vector<Condition> conditions_[kRecordKindCount];
+  // The conditions of each record kind whose period limit holds for the current envoi,
+  // recomputed at each ET 10 (the period changes only there).
+  std::vector<const Condition*> active_[kRecordKindCount];
+  void activate();
   EnvoiPeriod period_;  // of the envoi's ET 10
   Finding invoice_finding_;     // 200140 at the current invoice's ET 20
   bool dates_reversed_ = false;  // the current invoice has an x0612
