@@ -64,6 +64,19 @@ bool is_valid_date(std::string_view d) {
 
 bool official(std::string_view code) { return Catalog::builtin().find(code) != nullptr; }
 
+// Loops, not find_first_not_of with a set: that searches the set for every character.
+bool blank_or_zero(std::string_view s) {
+  for (char c : s)
+    if (c != ' ' && c != '0') return false;
+  return true;
+}
+
+bool blank_or_zero_signed(std::string_view s) {
+  for (char c : s)
+    if (c != ' ' && c != '0' && c != '+' && c != '-') return false;
+  return true;
+}
+
 ZoneOfEachKind::ZoneOfEachKind(std::string_view id) {
   for (int k = 0; k < kRecordKindCount; ++k) zones_[k] = Layout::builtin().find(static_cast<RecordKind>(k), id);
 }

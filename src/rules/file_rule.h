@@ -47,6 +47,8 @@ int64_t signed_value(std::string_view s);             // "+0001234" -> 1234, "-.
 bool is_digits(std::string_view s);
 bool is_valid_date(std::string_view yyyymmdd);        // a real calendar date
 bool official(std::string_view code);                 // listed in the catalog
+bool blank_or_zero(std::string_view s);               // only spaces and zeros (an absent value)
+bool blank_or_zero_signed(std::string_view s);        // the same, a sign allowed (an absent amount)
 
 // One zone number in every record kind of the built-in layout, looked up once: for rules that
 // read the same zones of every record (a layout search per record showed in profiles).

@@ -32,7 +32,6 @@ const Place kPlaces[] = {
     {K::Et90, "14", 1}, {K::Et90, "27", 3}, {K::Et90, "36", 2}, {K::Et90, "49", 2},
 };
 
-bool blank_or_zero(std::string_view v) { return v.find_first_not_of(" 0") == std::string_view::npos; }
 
 }  // namespace
 

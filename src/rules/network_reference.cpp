@@ -7,7 +7,6 @@ namespace mutua::rules {
 namespace {
 using K = RecordKind;
 
-bool blank_or_zero(std::string_view v) { return v.find_first_not_of(" 0") == std::string_view::npos; }
 }  // namespace
 
 void NetworkReferenceRule::record(const RecordView& rec, Findings& out) {

@@ -16,8 +16,6 @@ namespace {
 using K = RecordKind;
 
 
-// Spaces and zeros, with or without the sign of a signed amount.
-bool blank_or_zero(std::string_view v) { return v.find_first_not_of(" 0+-") == std::string_view::npos; }
 
 // A pattern of the official labels: its digits as written, '?' any digit.
 bool matches(std::string_view v, std::string_view pattern) {
@@ -121,10 +119,10 @@ bool ZoneConditionRule::applies(const Condition& c, std::string_view when, std::
     case When::Any: return true;
     case When::Matches:
       return std::any_of(c.when_patterns.begin(), c.when_patterns.end(), [&](const std::string& p) { return matches(when, p); });
-    case When::Present: return !blank_or_zero(when);
-    case When::Absent: return blank_or_zero(when);
-    case When::SameAs: return !blank_or_zero(when) && when == c.when_other->in(record);
-    case When::NotSameAs: return !blank_or_zero(when) && when != c.when_other->in(record);
+    case When::Present: return !blank_or_zero_signed(when);
+    case When::Absent: return blank_or_zero_signed(when);
+    case When::SameAs: return !blank_or_zero_signed(when) && when == c.when_other->in(record);
+    case When::NotSameAs: return !blank_or_zero_signed(when) && when != c.when_other->in(record);
     case When::In:
     case When::NotIn: {
       if (!is_digits(when)) return false;  // the zone's own format finding says it
@@ -165,12 +163,12 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
     std::string_view v = c.zone->in(rec.bytes);
     bool found = false;
     switch (c.want) {
-      case Want::Required: found = blank_or_zero(v); break;
-      case Want::Forbidden: found = !blank_or_zero(v); break;
+      case Want::Required: found = blank_or_zero_signed(v); break;
+      case Want::Forbidden: found = !blank_or_zero_signed(v); break;
       case Want::Zeros: found = v.find_first_not_of('0') != std::string_view::npos; break;
       case Want::Digits: found = !is_digits(v); break;
       case Want::Date: found = v.find_first_not_of('0') != std::string_view::npos && !(is_digits(v) && is_valid_date(v)); break;
-      case Want::Differs: found = !blank_or_zero(v) && v == c.other->in(rec.bytes); break;
+      case Want::Differs: found = !blank_or_zero_signed(v) && v == c.other->in(rec.bytes); break;
       case Want::OneOf:
         found = is_digits(v) && std::find(c.allowed.begin(), c.allowed.end(), digits_value(v)) == c.allowed.end();
         break;
@@ -182,7 +180,7 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
       case Want::NotBefore: {
         // Dates as YYYYMMDD of the same length compare as text; unreadable ones have their own finding.
         std::string_view o = c.other->in(rec.bytes);
-        found = is_digits(v) && is_digits(o) && !blank_or_zero(v) && !blank_or_zero(o) && v < o &&
+        found = is_digits(v) && is_digits(o) && !blank_or_zero_signed(v) && !blank_or_zero_signed(o) && v < o &&
                 (c.zone->type != ZoneType::Date || (is_valid_date(v) && is_valid_date(o)));
         break;
       }
