@@ -77,7 +77,8 @@ for c in ['204533', '205311', '205411', '205511', '205611', '205711', '205811', 
     mark(c, 'rules/network_reference.cpp')
 for c in ['300310', '300311', '300312', '300313', '300314', '302212', '302412']:
     mark(c, 'rules/hospital_days.cpp')
-for c in ['201812', '202420', '201140', '502248', '302248', '402248', '201110', '501110', '301110', '503310', '303310']:
+for c in ['201812', '202420', '201140', '502248', '302248', '402248', '201110', '501110', '301110', '503310', '303310',
+          '300551', '400551', '500551']:
     mark(c, 'rules/invoices.cpp')
 for c in ['102311', '102310', '102210', '102211', '102510', '204710', '204110', '204111', '102303', '100703', '100403']:
     mark(c, 'rules/billing_period.cpp')
@@ -199,6 +200,7 @@ reviewed = {
        for c in ('500431', '500435', '500436', '500463', '5004K2', '501505', '501542', '501742', '502241', '502242', '502442',
                  '503311', '503811', '503812', '503911', '503912', '504111', '504112', '504311', '504312', '504342', '504411',
                  '504412', '505711', '505712', '5006A0', '5019A0', '5019A1', '500417', '510420', '503240', '503241', '502940')},
+    '502745': ('not decidable from the file', 'applies only to prestations before 1 July 2007, as its label says'),
     '102313': ('needs fund data, not implemented', 'the date from which the third-party-payer number is valid is not in providers.csv'),
     **{c: ('needs fund data, not implemented', "the services of an establishment (providers.csv `services`) are checked on ET 20 (201320) and "
             "ET 50 (501320); ET 30 / 40 lines are not read by the engine") for c in ('301320', '401320')},

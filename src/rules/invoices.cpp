@@ -43,7 +43,8 @@ InvoiceRule::InvoiceRule() {
   }
   const K details[] = {K::Et30, K::Et40, K::Et50};
   for (int i = 0; i < 3; ++i)
-    detail_[i] = {&L.at(details[i], "11"), &L.at(details[i], "33"), &L.at(details[i], "22"), &L.at(details[i], "19")};
+    detail_[i] = {&L.at(details[i], "11"), &L.at(details[i], "33"), &L.at(details[i], "22"), &L.at(details[i], "19"),
+                  &L.at(details[i], "5")};
 }
 
 void InvoiceRule::record(const RecordView& rec, Findings& out) {
@@ -117,6 +118,10 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
       const Zone& type = L.at(k, "11");
       credit_note_ = type.in(rec.bytes) == "3";
       invoice_type_ = L.at(K::Et20, "10").in(rec.bytes)[0];
+      {
+        std::string_view ct = L.at(K::Et20, "27").in(rec.bytes);
+        ct2_900_ = ct.substr(ct.size() - 3) == "900" || ct.substr(ct.size() - 3) == "901";
+      }
       // An envoi of content 030 (ET 10 zone 13) carries only corrective invoices and credit notes.
       if (!last_et10_.empty() && L.at(K::Et10, "13").in(last_et10_) == "030") {
         std::string_view t = type.in(rec.bytes);
@@ -142,6 +147,13 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
         if ((b == "3" || b == "4") && invoice_type_ != '1' && invoice_type_ != '5')
           out.add(at(rec, *z.billing, k == K::Et30 ? "303310" : "503310", "another billing code",
                      fmt::format("the invoice is of type {} (ET 20 zone 10), not 1 or 5", invoice_type_)));
+      }
+      // CT2 900 / 901 for a prestation from 2008 on: said, not rejected (x0551, E).
+      if (ct2_900_) {
+        std::string_view first = z.first->in(rec.bytes);
+        if (is_valid_date(first) && digits_value(first) >= 20080101)
+          out.add(at(rec, *z.first, k == K::Et30 ? "300551" : k == K::Et40 ? "400551" : "500551", "",
+                     "the invoice's CT2 (ET 20 zone 27) is 900 or 901"));
       }
       if (credit_note_) {
         // A credit note takes back units (days) as well as amounts: their number is negative.

@@ -38,11 +38,12 @@ class InvoiceRule : public FileRule {
   Finding niss_finding_;     // 200812 at the current invoice's ET 20
   // Zones of the detail records (ET 30, 40, 50), resolved once.
   struct DetailZones {
-    const Zone *account, *billing, *units, *amount;
+    const Zone *account, *billing, *units, *amount, *first;
   };
   DetailZones detail_[3];
   bool account_a_only_ = false;  // ET 10 zone 3 (code indice) = 0
   char invoice_type_ = ' ';      // ET 20 zone 10 of the current invoice
+  bool ct2_900_ = false;         // its CT2 (ET 20 zone 27) is 900 or 901
   bool niss_varies_ = false;
   std::string last_destination_;
   // One per invoice for 202420, kept until the end of the file: packed in 16 bytes

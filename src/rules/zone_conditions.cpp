@@ -39,6 +39,11 @@ ZoneConditionRule::ZoneConditionRule() {
     std::string when = row[c_when];
     if (when == "any") {
       c.when_is = When::Any;
+    } else if (when.rfind("date_from:", 0) == 0 || when.rfind("date_before:", 0) == 0) {
+      c.when_is = when[5] == 'f' ? When::DateFrom : When::DateBefore;
+      const std::string dates = when.substr(when.find(':') + 1);
+      c.when_date = std::stoull(dates);
+      if (const size_t comma = dates.find(','); comma != std::string::npos) c.when_date_end = std::stoull(dates.substr(comma + 1));
     } else if (when.rfind("pattern:", 0) == 0) {
       c.when_is = When::Matches;
       std::istringstream values(when.substr(8));
@@ -117,6 +122,11 @@ void ZoneConditionRule::activate() {
 bool ZoneConditionRule::applies(const Condition& c, std::string_view when, std::string_view record) {
   switch (c.when_is) {
     case When::Any: return true;
+    case When::DateFrom:
+    case When::DateBefore:
+      if (!is_valid_date(when)) return false;  // the date's own finding says it
+      if (c.when_is == When::DateBefore) return digits_value(when) < c.when_date;
+      return digits_value(when) >= c.when_date && (c.when_date_end == 0 || digits_value(when) < c.when_date_end);
     case When::Matches:
       return std::any_of(c.when_patterns.begin(), c.when_patterns.end(), [&](const std::string& p) { return matches(when, p); });
     case When::Present: return !blank_or_zero_signed(when);
@@ -190,6 +200,9 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
     std::string because =
         c.when_is == When::Any      ? std::string()
         : c.when_is == When::Matches ? fmt::format("since ET {} zone {} is {}", record_kind_name(rec.kind), c.when_zone->id, when)
+        : c.when_is == When::DateFrom ? fmt::format("since ET {} zone {} ({}) is on or after {}{}", record_kind_name(rec.kind), c.when_zone->id, when, c.when_date,
+                                                    c.when_date_end ? fmt::format(" and before {}", c.when_date_end) : "")
+        : c.when_is == When::DateBefore ? fmt::format("since ET {} zone {} ({}) is before {}", record_kind_name(rec.kind), c.when_zone->id, when, c.when_date)
         : c.when_is == When::Present  ? fmt::format("since ET {} zone {} is filled ({})", record_kind_name(rec.kind), c.when_zone->id, when)
         : c.when_is == When::Absent ? fmt::format("since ET {} zone {} is empty", record_kind_name(rec.kind), c.when_zone->id)
         : c.when_is == When::SameAs ? fmt::format("since ET {} zone {} = zone {} ({})", record_kind_name(rec.kind), c.when_zone->id, c.when_other->id, when)

@@ -21,7 +21,7 @@ class ZoneConditionRule : public FileRule {
 
  private:
   enum class Want { Required, Forbidden, Differs, NotBefore, OneOf, Pattern, Zeros, Digits, Date };
-  enum class When { In, NotIn, Present, Absent, SameAs, NotSameAs, Any, Matches };
+  enum class When { In, NotIn, Present, Absent, SameAs, NotSameAs, Any, Matches, DateFrom, DateBefore };
 
   struct Condition {
     std::string code;
@@ -31,6 +31,8 @@ class ZoneConditionRule : public FileRule {
     std::vector<uint64_t> when;   // In / NotIn
     const Zone* when_other = nullptr;  // When::SameAs / NotSameAs: the zone compared with
     std::vector<std::string> when_patterns;  // When::Matches: '?' any digit
+    uint64_t when_date = 0;                  // When::DateFrom / DateBefore: YYYYMMDD
+    uint64_t when_date_end = 0;              // DateFrom: and before this day, if not 0
     Want want = Want::Required;
     const Zone* other = nullptr;  // Differs, NotBefore
     std::vector<uint64_t> allowed;  // OneOf

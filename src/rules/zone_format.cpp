@@ -50,7 +50,8 @@ ZoneFormatRule::ZoneFormatRule() {
         if (z.type == ZoneType::ReservedZero && part && part->label_fr.find("zone " + z.id + " ") != std::string::npos) {
           c.not_numeric = base + "09";
         } else if (const CodeInfo* own = catalog.find(base + "01")) {
-          if (own->label_fr.find("Z 22-23") != std::string::npos) continue;
+          // Likewise a code limited by the record's own service date ("et ET 50 Z 5 < 20150401").
+          if (own->label_fr.find("Z 22-23") != std::string::npos || own->label_fr.find(" Z 5 <") != std::string::npos) continue;
           c.not_numeric = base + "01";
         }
         if (catalog.find(base + "05")) c.bad_sign = base + "05";
