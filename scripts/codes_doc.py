@@ -109,6 +109,8 @@ for code in ('500444', '500445'):
     engine.setdefault(code, 'rules/lines/cumulation.cpp')
 engine.setdefault('5004K6', 'rules/lines/pathways.cpp (code from data/rules/parameters.tsv)')
 engine.setdefault('500119', 'rules/lines/cascades.cpp')
+for code in ('500120', '510120'):
+    engine.setdefault(code, 'rules/lines/cascades.cpp (an error in the line\'s ET 52)')
 engine.setdefault('203420', 'engine/adjudicate.cpp (check_corrected_envois: the receptions in the store)')
 # The agreement codes are returned by agreement_standing(), shared with `mutua agreement decide`.
 for code in ('500434', '500446', '500449', '500548', '500648'):
@@ -225,7 +227,9 @@ rows, counts = [], collections.Counter()
 for c in codes + [dict(code=p['code'], type=p['type'], record_type=p['record_type'], zone=p['zone'], label_fr=p['label_fr']) for p in project]:
     code = c['code']
     if code in engine:
-        test = ', '.join(scenarios.get(code, [])[:2]) or ('tests/end_to_end_test.cpp (ground truth)' if code in ('500119', '510119', '520119', '200742') else 'no scenario yet')
+        test = ', '.join(scenarios.get(code, [])[:2]) or ('tests/end_to_end_test.cpp (ground truth)' if code in ('500119', '510119', '520119', '200742')
+                                                    else 'tests/engine_cli_test.cpp (Adjudicate.AnErrorInTheEidRecordRejectsItsLineWith500120)' if code in ('500120', '510120')
+                                                    else 'no scenario yet')
         status, where = 'implemented (engine)', f"{engine[code]}; scenario: {test}"
     elif code in impl:
         test = ', '.join(cases.get(code, [])[:2]) or ('tests/gen_test.cpp (ground truth)' if code in ('500501', '501905', '509902') else 'family (see the rule file)')

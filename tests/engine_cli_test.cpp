@@ -10,6 +10,7 @@
 
 #include "baseline.h"
 #include "mutua/model/envoi_writer.h"
+#include "mutua/writer.h"
 #include "mutua/store/sqlite.h"
 
 namespace fs = std::filesystem;
@@ -137,3 +138,76 @@ TEST(Adjudicate, WritesResponsesRecordsTheEnvoiAndRefusesItsNumberTwice) {
 }
 
 }  // namespace
+
+// An error in an ET 52 (the eID reading of a line) rejects that line and its ET 51 with their
+// own codes (500120 / 510120), not the generic block code (500119 / 510119).
+TEST(Adjudicate, AnErrorInTheEidRecordRejectsItsLineWith500120) {
+  std::string dir = fresh_dir("adjudicate-eid-cascade");
+  copy_base(dir + "/refdata");
+  std::string db = dir + "/store.db";
+  ASSERT_EQ(run("refdata import " + dir + "/refdata --db " + db).code, 0);
+  model::EnvoiHeader h;
+  h.third_party = "40765140401";
+  h.sending_number = 32;
+  h.year = 2026;
+  h.month = 10;
+  h.created = 20261105;
+  h.bce = "0123456749";
+  h.federation = "300";
+  h.iban_a = "BE71096123456769";
+  h.bic_a = "GKCCBEBB";
+  model::Invoice inv;
+  inv.niss = "85073003328";
+  inv.affiliation = inv.destination = "301";
+  inv.provider = h.third_party;
+  inv.number = 1;
+  inv.billing_date = 20261105;
+  for (int day = 3; day <= 4; ++day) {
+    model::Prestation p;
+    p.nomenclature = "425014";
+    p.first_date = p.last_date = 20261000 + day;
+    p.provider = h.third_party;
+    p.amount = 1250;
+    p.reference = "L" + std::to_string(day);
+    p.has_eid = true;
+    p.eid_read_date = p.first_date;
+    p.eid_time_hhmm = 930;
+    p.has_commitment = true;  // an ET 51 (tariff commitment) between the ET 50 and its ET 52
+    p.commitment_number = "4711";
+    p.commitment_date = p.first_date;
+    inv.lines.push_back(p);
+  }
+  const std::string path = dir + "/e32.efact";
+  ASSERT_TRUE(model::write_envoi(path, h, {inv}));
+  // The first line's ET 52 names another patient than its ET 50 (520812, R): records are ET 10,
+  // ET 20, ET 50, ET 51, ET 52, ET 50, ET 51, ET 52, ET 80, ET 90...
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t et52 = 67 + 160 + 4 * 350;
+  ASSERT_EQ(bytes.substr(et52, 2), "52");
+  std::string record = bytes.substr(et52, 350);
+  put_zone(record, Layout::builtin().at(RecordKind::Et52, "8"), "60010112347");
+  seal_record(record);
+  bytes.replace(et52, 350, record);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  CmdResult r = run("adjudicate --db " + db + " --today 2026-11-23 --threshold 100 --out " + dir + "/out " + path);
+  EXPECT_EQ(r.code, 0) << r.out;
+  std::string json;
+  {
+    std::ifstream in(dir + "/out/e32.920900.json");
+    json.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_NE(json.find("\"520812\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"500120\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"510120\""), std::string::npos) << json;
+  EXPECT_EQ(json.find("\"510119\""), std::string::npos) << json;
+  EXPECT_EQ(json.find("\"500119\""), std::string::npos) << json;
+  EXPECT_NE(json.find("Enregistrement 52 5 refus"), std::string::npos) << json;  // the comment names the ET 52
+  EXPECT_NE(r.out.find("accepted: 2 line(s), 1 rejected"), std::string::npos) << r.out;  // of 2 lines, the other paid
+}

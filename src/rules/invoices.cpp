@@ -80,7 +80,8 @@ void InvoiceRule::record(const RecordView& rec, Findings& out) {
     if (!same) {
       out.add(at(rec, *link.zone, link.code, printable(theirs),
                  fmt::format("must repeat ET {} zone {}", record_kind_name(link.other_kind), link.other->id)));
-      if (link.other_kind == K::Et20 && link.zone->id == "8") niss_varies_ = true;
+      // The label lists ET 30, 40, 50, 51 and 80: an ET 52's patient has its own code (520812).
+      if (link.other_kind == K::Et20 && link.zone->id == "8" && k != K::Et52) niss_varies_ = true;
     }
   }
 

@@ -1,7 +1,8 @@
 // Cascades, applied once after every other rule and never chained (DOMAIN.md, "Decisions"):
 // the detail records of an invoice rejected with an F code carry 500119; a rejected record
 // takes its block with it (an ET 50 with its ET 51 / 52: 510119 / 520119 / 500119; a flat fee
-// with its statistical records, norm 9); a rejected nursing line takes the other nursing lines
+// with its statistical records, norm 9; an error in an ET 52 rejects its line and that line's ET
+// 51 with 500120 / 510120); a rejected nursing line takes the other nursing lines
 // of the same patient and day in this envoi (500118). S, E and 500434 trigger nothing.
 #include <set>
 
@@ -71,8 +72,20 @@ void apply_cascades(Context& ctx, const std::vector<Patient>& patients) {
       for (size_t r : block)
         if (rejected[r] && cause == SIZE_MAX) cause = r;
       if (cause == SIZE_MAX) continue;
-      for (size_t r : block)
-        if (r != cause && !rejected[r]) v.add(r, block_code(e.records[r].kind), "cascades", reason(cause));
+      // An error in an ET 52 (the eID reading) has its own codes for the line it belongs to
+      // and that line's ET 51: 500120 / 510120. The rest of a flat-fee block gets the block codes.
+      const bool eid_cause = e.records[cause].kind == RecordKind::Et52;
+      size_t owner = SIZE_MAX;
+      if (eid_cause)
+        for (size_t r : block)
+          if (e.records[r].kind == RecordKind::Et50 && r < cause && (owner == SIZE_MAX || r > owner)) owner = r;
+      for (size_t r : block) {
+        if (r == cause || rejected[r]) continue;
+        const RecordKind kind = e.records[r].kind;
+        const bool same_line = eid_cause && r >= owner && r < cause + 1 && owner != SIZE_MAX;
+        const char* code = !same_line ? block_code(kind) : kind == RecordKind::Et51 ? "510120" : kind == RecordKind::Et50 ? "500120" : block_code(kind);
+        v.add(r, code, "cascades", reason(cause));
+      }
     }
   }
 
