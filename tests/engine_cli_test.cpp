@@ -146,16 +146,8 @@ TEST(Adjudicate, AnErrorInTheEidRecordRejectsItsLineWith500120) {
   copy_base(dir + "/refdata");
   std::string db = dir + "/store.db";
   ASSERT_EQ(run("refdata import " + dir + "/refdata --db " + db).code, 0);
-  model::EnvoiHeader h;
-  h.third_party = "40765140401";
+  model::EnvoiHeader h = mutua::testing::baseline_header();  // the nurse 40765140401, October 2026
   h.sending_number = 32;
-  h.year = 2026;
-  h.month = 10;
-  h.created = 20261105;
-  h.bce = "0123456749";
-  h.federation = "300";
-  h.iban_a = "BE71096123456769";
-  h.bic_a = "GKCCBEBB";
   model::Invoice inv;
   inv.niss = "85073003328";
   inv.affiliation = inv.destination = "301";
