@@ -17,6 +17,19 @@ namespace fs = std::filesystem;
 using namespace mutua;
 
 namespace {
+// Invoice 1 of the envoi, for the patient 85073003328 of mutuality 301, billed on 5 November 2026.
+model::Invoice patient_invoice(const std::string& provider) {
+  model::Invoice inv;
+  inv.niss = "85073003328";
+  inv.affiliation = inv.destination = "301";
+  inv.provider = provider;
+  inv.number = 1;
+  inv.billing_date = 20261105;
+  return inv;
+}
+}  // namespace
+
+namespace {
 
 using mutua::testing::CmdResult;
 CmdResult run(const std::string& args) { return mutua::testing::run_mutua(args); }
@@ -85,12 +98,7 @@ TEST(Adjudicate, WritesResponsesRecordsTheEnvoiAndRefusesItsNumberTwice) {
   h.federation = "300";
   h.iban_a = "BE71096123456769";
   h.bic_a = "GKCCBEBB";
-  model::Invoice inv;
-  inv.niss = "85073003328";
-  inv.affiliation = inv.destination = "301";
-  inv.provider = h.third_party;
-  inv.number = 1;
-  inv.billing_date = 20261105;
+  model::Invoice inv = patient_invoice(h.third_party);
   model::Prestation p;
   p.nomenclature = "425014";
   p.first_date = p.last_date = 20261003;
@@ -148,12 +156,7 @@ TEST(Adjudicate, AnErrorInTheEidRecordRejectsItsLineWith500120) {
   ASSERT_EQ(run("refdata import " + dir + "/refdata --db " + db).code, 0);
   model::EnvoiHeader h = mutua::testing::baseline_header();  // the nurse 40765140401, October 2026
   h.sending_number = 32;
-  model::Invoice inv;
-  inv.niss = "85073003328";
-  inv.affiliation = inv.destination = "301";
-  inv.provider = h.third_party;
-  inv.number = 1;
-  inv.billing_date = 20261105;
+  model::Invoice inv = patient_invoice(h.third_party);
   for (int day = 3; day <= 4; ++day) {
     model::Prestation p;
     p.nomenclature = "425014";
