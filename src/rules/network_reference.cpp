@@ -1,5 +1,7 @@
 #include "rules/network_reference.h"
 
+#include <array>
+
 #include <fmt/format.h>
 
 namespace mutua::rules {
@@ -24,10 +26,16 @@ void NetworkReferenceRule::record(const RecordView& rec, Findings& out) {
     if (!empty && !network && last != '0' && last != '1')
       out.add(at(rec, zone, "204533", "0, 1 or 2 in its last position (part A, zone 45)"));
     if (network) return;
-    static const struct { const char *zone, *code; } needs_network[] = {
-        {"53", "205311"}, {"54", "205411"}, {"55", "205511"}, {"56", "205611"}, {"57", "205711"}, {"58", "205811"}};
+    // Looked up once: this runs on every invoice without a network reference, most of them.
+    struct NeedsNetwork { const Zone* zone; const char* code; };
+    static const std::array<NeedsNetwork, 6> needs_network = [] {
+      const Layout& B = Layout::builtin();
+      return std::array<NeedsNetwork, 6>{{{&B.at(K::Et20, "53"), "205311"}, {&B.at(K::Et20, "54"), "205411"},
+                                         {&B.at(K::Et20, "55"), "205511"}, {&B.at(K::Et20, "56"), "205611"},
+                                         {&B.at(K::Et20, "57"), "205711"}, {&B.at(K::Et20, "58"), "205811"}}};
+    }();
     for (const auto& n : needs_network) {
-      const Zone& z = L.at(K::Et20, n.zone);
+      const Zone& z = *n.zone;
       if (!blank_or_zero(z.in(rec.bytes)))
         out.add(at(rec, z, n.code, "zeros", "only with a network reference (zones 42-45, part A = 2)"));
     }

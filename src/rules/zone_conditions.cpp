@@ -17,6 +17,14 @@ using K = RecordKind;
 
 
 
+// "a,b,c" -> {"a", "b", "c"}: the value lists of the table.
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream values(text);
+  for (std::string v; std::getline(values, v, ',');) out.push_back(v);
+  return out;
+}
+
 // A pattern of the official labels: its digits as written, '?' any digit.
 bool matches(std::string_view v, std::string_view pattern) {
   if (v.size() != pattern.size()) return false;
@@ -33,6 +41,10 @@ ZoneConditionRule::ZoneConditionRule() {
   const int c_code = table.column("code"), c_rec = table.column("record"), c_zone = table.column("zone"),
             c_wzone = table.column("when_zone"), c_when = table.column("when"), c_rule = table.column("rule"),
             c_period = table.column("period"), c_and = table.column("and");
+  // An optional column: empty when the table or the row does not have it.
+  auto cell = [](const std::vector<std::string>& row, int c) {
+    return c >= 0 && static_cast<size_t>(c) < row.size() ? row[c] : std::string();
+  };
   for (auto& row : table.rows) {
     const K k = record_kind_from_name(row[c_rec]);
     Condition c{row[c_code], L.find(k, row[c_zone]), L.find(k, row[c_wzone])};
@@ -46,8 +58,7 @@ ZoneConditionRule::ZoneConditionRule() {
       if (const size_t comma = dates.find(','); comma != std::string::npos) c.when_date_end = std::stoull(dates.substr(comma + 1));
     } else if (when.rfind("pattern:", 0) == 0) {
       c.when_is = When::Matches;
-      std::istringstream values(when.substr(8));
-      for (std::string v; std::getline(values, v, ',');) c.when_patterns.push_back(v);
+      c.when_patterns = split_commas(when.substr(8));
     } else if (when == "present") {
       c.when_is = When::Present;
     } else if (when == "absent") {
@@ -61,8 +72,7 @@ ZoneConditionRule::ZoneConditionRule() {
         c.when_is = When::NotIn;
         when = when.substr(4);
       }
-      std::istringstream values(when);
-      for (std::string v; std::getline(values, v, ',');) c.when.push_back(std::stoull(v));
+      for (const std::string& v : split_commas(when)) c.when.push_back(std::stoull(v));
     }
     const std::string& rule = row[c_rule];
     if (rule == "forbidden") {
@@ -75,12 +85,10 @@ ZoneConditionRule::ZoneConditionRule() {
       c.other = L.find(k, rule.substr(11));
     } else if (rule.rfind("one_of:", 0) == 0) {
       c.want = Want::OneOf;
-      std::istringstream values(rule.substr(7));
-      for (std::string v; std::getline(values, v, ',');) c.allowed.push_back(std::stoull(v));
+      for (const std::string& v : split_commas(rule.substr(7))) c.allowed.push_back(std::stoull(v));
     } else if (rule.rfind("pattern:", 0) == 0) {
       c.want = Want::Pattern;
-      std::istringstream values(rule.substr(8));
-      for (std::string v; std::getline(values, v, ',');) c.patterns.push_back(v);
+      c.patterns = split_commas(rule.substr(8));
     } else if (rule == "zeros") {
       c.want = Want::Zeros;
     } else if (rule == "digits") {
@@ -90,13 +98,12 @@ ZoneConditionRule::ZoneConditionRule() {
     } else if (rule != "required") {
       throw std::logic_error("zone-conditions.tsv: unknown rule " + rule);
     }
-    c.period = PeriodLimit::parse(c_period >= 0 && static_cast<size_t>(c_period) < row.size() ? row[c_period] : "");
-    if (const std::string also = c_and >= 0 && static_cast<size_t>(c_and) < row.size() ? row[c_and] : ""; !also.empty()) {
+    c.period = PeriodLimit::parse(cell(row, c_period));
+    if (const std::string also = cell(row, c_and); !also.empty()) {
       const size_t eq = also.find('=');
       c.and_zone = eq == std::string::npos ? nullptr : L.find(k, also.substr(0, eq));
       if (!c.and_zone) throw std::logic_error("zone-conditions.tsv: bad 'and' " + also);
-      std::istringstream values(also.substr(eq + 1));
-      for (std::string v; std::getline(values, v, ',');) c.and_values.push_back(v);
+      c.and_values = split_commas(also.substr(eq + 1));
     }
     if (!c.zone || !c.when_zone || ((c.want == Want::Differs || c.want == Want::NotBefore) && !c.other))
       throw std::logic_error("zone-conditions.tsv names an unknown zone: " + c.code);
