@@ -33,6 +33,12 @@ bool matches(std::string_view v, std::string_view pattern) {
   return true;
 }
 
+std::string join_commas(const std::vector<std::string>& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : ", ") + v;
+  return out;
+}
+
 }  // namespace
 
 ZoneConditionRule::ZoneConditionRule() {
@@ -103,7 +109,12 @@ ZoneConditionRule::ZoneConditionRule() {
       const size_t eq = also.find('=');
       c.and_zone = eq == std::string::npos ? nullptr : L.find(k, also.substr(0, eq));
       if (!c.and_zone) throw std::logic_error("zone-conditions.tsv: bad 'and' " + also);
-      c.and_values = split_commas(also.substr(eq + 1));
+      std::string values = also.substr(eq + 1);
+      if (values.rfind("not:", 0) == 0) {
+        c.and_not = true;
+        values = values.substr(4);
+      }
+      c.and_values = split_commas(values);
     }
     if (!c.zone || !c.when_zone || ((c.want == Want::Differs || c.want == Want::NotBefore) && !c.other))
       throw std::logic_error("zone-conditions.tsv names an unknown zone: " + c.code);
@@ -175,7 +186,8 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
     if (c.and_zone) {
       if (rec.bytes.size() < static_cast<size_t>(c.and_zone->pos - 1 + c.and_zone->len)) continue;
       std::string_view a = c.and_zone->in(rec.bytes);
-      if (std::find(c.and_values.begin(), c.and_values.end(), a) == c.and_values.end()) continue;
+      const bool listed = std::find(c.and_values.begin(), c.and_values.end(), a) != c.and_values.end();
+      if (listed == c.and_not) continue;
     }
     std::string_view v = c.zone->in(rec.bytes);
     bool found = false;
@@ -218,8 +230,8 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
                                     : fmt::format("since ET {} zone {} = {}", record_kind_name(rec.kind), c.when_zone->id, when);
     const std::string period = c.period.describe(period_);
     if (c.and_zone)
-      because += fmt::format("{}ET {} zone {} = {}", because.empty() ? "" : " and ", record_kind_name(rec.kind), c.and_zone->id,
-                             c.and_zone->in(rec.bytes));
+      because += fmt::format("{}ET {} zone {} = {}{}", because.empty() ? "" : " and ", record_kind_name(rec.kind), c.and_zone->id,
+                             c.and_zone->in(rec.bytes), c.and_not ? " (not " + join_commas(c.and_values) + ")" : "");
     if (!period.empty()) because += (because.empty() ? "" : " and ") + period;
     auto with_because = [&](std::string what) { return because.empty() ? what : what + ", " + because; };
     std::string expected;

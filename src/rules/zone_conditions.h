@@ -39,7 +39,8 @@ class ZoneConditionRule : public FileRule {
     std::vector<std::string> patterns;  // Pattern, When::Matches: '?' any digit
     PeriodLimit period;
     const Zone* and_zone = nullptr;  // a second condition: that zone holds one of and_values
-    std::vector<std::string> and_values;  // the official list retired or introduced some zones from a given month
+    std::vector<std::string> and_values;
+    bool and_not = false;  // zone=not:values: the second zone holds none of them  // the official list retired or introduced some zones from a given month
   };
   static bool applies(const Condition& c, std::string_view when, std::string_view record);
   std::vector<Condition> conditions_[kRecordKindCount];

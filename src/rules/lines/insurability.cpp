@@ -1,5 +1,6 @@
 // Insurability: is the patient known at the mutuality of affiliation (F200742), known at all
-// (500820), in order on the prestation's date (500840, informative), with the CT1/CT2 the
+// (500820), in order on the prestation's date (500840 / 500841, informative; 200840 / 200841 on a
+// hospital invoice's admission day), with the CT1/CT2 the
 // invoice carries (500522 / 500622; 500524 / 500624 informative when a payment commitment is
 // used)?
 // A valid payment commitment (an insurability consultation carried by ET 20 zones 42-45)
@@ -25,6 +26,13 @@ const model::InsurabilityPeriod* period_at(const model::PatientFacts* f, Date d)
   if (!f) return nullptr;
   for (const auto* p : f->insurability)
     if (in_period(d, p->start, p->end)) return p;
+  return nullptr;
+}
+
+// CT1 is the insurability for big risks, CT2 for small risks (4CP FAQ); 000 is "not in order".
+const char* not_in_order(const model::InsurabilityPeriod* p) {
+  if (!p || p->ct1 == 0) return "500840";
+  if (p->ct2 == 0) return "500841";
   return nullptr;
 }
 
@@ -74,6 +82,10 @@ class InsurabilityRules final : public LineRules {
       MUTUA_NOTE(ctx.verdicts, inv.et20, "insurability",
                         known ? fmt::format("member {} of mutuality {}", inv.niss, inv.affiliation)
                               : "member not known, covered by the payment commitment");
+      // A hospital invoice: in order on the admission day (ET 20 zone 5)? Said at its ET 20.
+      if (known && !c && inv.invoice_type == 1 && inv.admission)
+        if (const char* code = not_in_order(period_at(f, inv.admission)))
+          ctx.verdicts.add(inv.et20, code[5] == '0' ? "200840" : "200841", "insurability", {{"date", model::dmy(inv.admission)}});
       for (size_t li : inv.lines) {
         const Line& l = e.lines[li];
         if (l.niss != inv.niss && !ctx.ref.patient(l.niss) && !ctx.committed[li]) {
@@ -92,9 +104,10 @@ class InsurabilityRules final : public LineRules {
                              {{"date", model::dmy(l.last)}, {"ct", ct(last->ct1, last->ct2)}});
           continue;
         }
-        // No period, or CT1/CT2 000/000: not in order for the billed period (informative).
-        if (!first || (first->ct1 == 0 && first->ct2 == 0)) {
-          ctx.verdicts.add(l.record, "500840", "insurability", {{"date", model::dmy(l.first)}});
+        // Not in order for the billed period (informative): no period or CT1 000 (big risks),
+        // 500840; CT2 000 alone (small risks), 500841.
+        if (const char* code = not_in_order(first)) {
+          ctx.verdicts.add(l.record, code, "insurability", {{"date", model::dmy(l.first)}});
           continue;
         }
         MUTUA_NOTE(ctx.verdicts, l.record, "insurability",
