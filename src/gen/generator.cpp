@@ -268,6 +268,11 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
     }
     if (auto r = mem.close(); !r) return fail(r.error());
     if (auto r = ins.close(); !r) return fail(r.error());
+    // The CT1-CT2 combinations the fund allows (202703 / 202710): the ones its members hold.
+    Csv cts(o.out + "/refdata/ct_codes.csv", "ct1,ct2");
+    if (!cts.ok()) return fail(cts.error());
+    for (const char* pair : {"110,110", "111,111", "130,131"}) cts.row(pair);
+    if (auto r = cts.close(); !r) return fail(r.error());
   }
 
   // --- Providers: nurses, GPs, specialists, groupings (fictitious 9... numbers).

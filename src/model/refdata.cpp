@@ -36,6 +36,17 @@ RefIndex::RefIndex(const RefData& d, const RefData& shared) : data_(d), shared_(
   for (const auto& x : shared.destinations) destinations_[x.inami].push_back(&x);
   for (const auto& x : shared.cumulations) cumulations_[x.code].push_back(&x);
   for (const auto& x : shared.prerequisites) prerequisites_[x.code].push_back(&x);
+  for (const auto& x : shared.ct_codes) {
+    ct1s_.insert(x.ct1);
+    ct2s_.insert(x.ct2);
+    ct_pairs_.insert(x.ct1 * 1000 + x.ct2);
+  }
+}
+
+RefIndex::CtVerdict RefIndex::ct_check(int ct1, int ct2) const {
+  if (ct_pairs_.empty() || ct_pairs_.count(ct1 * 1000 + ct2)) return CtVerdict::Allowed;
+  if (!ct1s_.count(ct1) || !ct2s_.count(ct2)) return CtVerdict::UnknownCode;
+  return CtVerdict::UnknownCombination;
 }
 
 const PatientFacts* RefIndex::patient(const std::string& niss) const {
@@ -204,7 +215,7 @@ const std::vector<std::string>& refdata_files() {
       "members.csv",        "insurability.csv",  "providers.csv",      "provider_destinations.csv",
       "nomenclature.csv",   "cumulations.csv",   "prerequisites.csv",  "hospitalisations.csv",
       "care_pathways.csv",  "medical_houses.csv", "agreements.csv",    "palliative.csv",
-      "commitments.csv",    "detentions.csv"};
+      "commitments.csv",    "detentions.csv",    "ct_codes.csv"};
   return names;
 }
 
@@ -397,6 +408,12 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          x.end = r.date("end", false, kOpenEnd);
          r.period("start", x.start, "end", x.end);
          if (r.ok()) d.detentions.push_back(std::move(x));
+       }},
+      {"ct_codes.csv", {"ct1", "ct2"}, [&](Row& r) {
+         CtCode x;
+         x.ct1 = static_cast<int>(r.integer("ct1", true, 0, 0, 999));
+         x.ct2 = static_cast<int>(r.integer("ct2", true, 0, 0, 999));
+         if (r.ok()) d.ct_codes.push_back(x);
        }},
   };
 

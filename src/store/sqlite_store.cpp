@@ -65,7 +65,8 @@ std::vector<std::string_view> migrations() {
   return {embedded::sqlite_001_init(), embedded::sqlite_002_refdata_version(), embedded::sqlite_003_ledger(),
           embedded::sqlite_004_consultations(), embedded::sqlite_005_advisor(),
           embedded::sqlite_006_disputes(), embedded::sqlite_007_nomenclature_limits(),
-          embedded::sqlite_008_stays_related(), embedded::sqlite_009_provider_services()};
+          embedded::sqlite_008_stays_related(), embedded::sqlite_009_provider_services(),
+          embedded::sqlite_010_ct_codes()};
 }
 
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "format/tsv.h"
@@ -87,6 +88,11 @@ struct Cumulation {
   int period_days = 0;         // for period: window in days around the date
 };
 
+// A CT1-CT2 combination the fund allows in ET 20 zone 27 (ct_codes.csv; 202703 / 202710).
+struct CtCode {
+  int ct1 = 0, ct2 = 0;
+};
+
 struct Prerequisite {
   std::string code, required;
   int within_days = 0;         // 0: any time before
@@ -163,6 +169,7 @@ struct RefData {
   std::vector<PalliativeNotification> palliative;
   std::vector<PaymentCommitment> commitments;
   std::vector<Detention> detentions;
+  std::vector<CtCode> ct_codes;
 };
 
 // Indexes over a RefData (which must outlive it): by NISS, INAMI number and code.
@@ -180,6 +187,10 @@ class RefIndex {
   const std::vector<const ProviderDestination*>& destinations(const std::string& inami) const;
   const std::vector<const Cumulation*>& cumulations(const std::string& code) const;
   const std::vector<const Prerequisite*>& prerequisites(const std::string& code) const;
+  // ET 20 zone 27 against the fund's CT1-CT2 list: Allowed (or no list given), a CT1 or CT2 the
+  // list does not have (202703), or two known codes the list does not combine (202710).
+  enum class CtVerdict { Allowed, UnknownCode, UnknownCombination };
+  CtVerdict ct_check(int ct1, int ct2) const;
   const RefData& data() const { return data_; }
   const RefData& shared() const { return shared_; }
 
@@ -192,6 +203,7 @@ class RefIndex {
   std::unordered_map<std::string, std::vector<const ProviderDestination*>> destinations_;
   std::unordered_map<std::string, std::vector<const Cumulation*>> cumulations_;
   std::unordered_map<std::string, std::vector<const Prerequisite*>> prerequisites_;
+  std::unordered_set<int> ct1s_, ct2s_, ct_pairs_;  // pairs as ct1 * 1000 + ct2
 };
 
 // The reference files as tables of text, by file name ("members.csv"): what a store keeps.

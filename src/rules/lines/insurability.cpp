@@ -2,7 +2,7 @@
 // (500820), in order on the prestation's date (500840 / 500841, informative; 200840 / 200841 on a
 // hospital invoice's admission day), with the CT1/CT2 the
 // invoice carries (500522 / 500622; 500524 / 500624 informative when a payment commitment is
-// used)?
+// used)? Are its CT1-CT2 among the fund's codes (202703) and combinations (202710)?
 // A valid payment commitment (an insurability consultation carried by ET 20 zones 42-45)
 // stops these rejections for its days. Detention (503325) is checked whatever the commitment.
 #include <fmt/format.h>
@@ -66,6 +66,18 @@ class InsurabilityRules final : public LineRules {
       if (!inv.commitment.empty() && !c)
         MUTUA_NOTE(ctx.verdicts, inv.et20, "insurability", "payment commitment " + inv.commitment + " unknown to the fund");
 
+      // ET 20 zone 27 against the fund's list of CT1-CT2 codes (none when a commitment is carried:
+      // its codes are the fund's own answer).
+      if (!c)
+        switch (ctx.ref.ct_check(inv.ct1, inv.ct2)) {
+          case model::RefIndex::CtVerdict::Allowed: break;
+          case model::RefIndex::CtVerdict::UnknownCode:
+            ctx.verdicts.add(inv.et20, "202703", "insurability", {{"invoice_ct", ct(inv.ct1, inv.ct2)}});
+            break;
+          case model::RefIndex::CtVerdict::UnknownCombination:
+            ctx.verdicts.add(inv.et20, "202710", "insurability", {{"invoice_ct", ct(inv.ct1, inv.ct2)}});
+            break;
+        }
       const bool known = f && f->member && f->member->mutuality == inv.affiliation;
       if (!known && !c) {
         ctx.verdicts.add(inv.et20, "200742", "insurability", {{"niss", inv.niss}, {"mutuality", inv.affiliation}});
