@@ -133,6 +133,10 @@ struct Verdicts {
 
   void add(size_t record, std::string code, std::string rule, std::map<std::string, std::string> facts = {});
   bool has(size_t record, std::string_view code) const;
+  // The facts of a code given to a record (nullptr when it was not given).
+  const std::map<std::string, std::string>* facts(size_t record, std::string_view code) const;
+  // Takes back a code given to a record (one rule's finding folded into another's).
+  void remove(size_t record, std::string_view code);
   // Rejected: a B, F or R code other than 500434 (pending).
   bool rejected(size_t record) const;
   bool pending(size_t record) const;  // 500434

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -103,6 +104,19 @@ bool Verdicts::has(size_t record, std::string_view code) const {
   for (const auto& v : by_record[record])
     if (v.code == code) return true;
   return false;
+}
+
+const std::map<std::string, std::string>* Verdicts::facts(size_t record, std::string_view code) const {
+  if (record >= by_record.size()) return nullptr;
+  for (const auto& v : by_record[record])
+    if (v.code == code) return &v.facts;
+  return nullptr;
+}
+
+void Verdicts::remove(size_t record, std::string_view code) {
+  if (record >= by_record.size()) return;
+  auto& list = by_record[record];
+  list.erase(std::remove_if(list.begin(), list.end(), [&](const Verdict& v) { return v.code == code; }), list.end());
 }
 
 bool Verdicts::rejected(size_t record) const {

@@ -2,7 +2,8 @@
 // a code billed with a forbidden other code on the same day (500444) or within a period
 // (500445), looked up in this envoi and in history; when both are in this envoi both are
 // refused, each comment naming the other. A code with a prerequisite (424874 after 424896)
-// needs it billed before or in the same envoi on or before its date (500464).
+// needs it billed before or in the same envoi on or before its date (500464; 500465 when the
+// notification it needs is missing too, the nursing family's 5004K3).
 #include <fmt/format.h>
 
 #include "mutua/model/dates.h"
@@ -63,8 +64,17 @@ class CumulationRules final : public LineRules {
           const Line& o = e.lines[oi];
           found = found || (o.code == pre->required && !o.credit && fits(o.first) && !ctx.verdicts.rejected(o.record));
         }
-        if (!found)
+        if (!found && ctx.verdicts.has(l.record, "5004K3")) {
+          // Neither the required prestation nor the notification (nursing gave 5004K3): one
+          // code says both.
+          auto both = *ctx.verdicts.facts(l.record, "5004K3");
+          both["required"] = pre->required;
+          both["code"] = l.code;
+          ctx.verdicts.remove(l.record, "5004K3");
+          ctx.verdicts.add(l.record, "500465", "cumulation", std::move(both));
+        } else if (!found) {
           ctx.verdicts.add(l.record, "500464", "cumulation", {{"required", pre->required}, {"code", l.code}});
+        }
         else
           MUTUA_NOTE(ctx.verdicts, l.record, "cumulation", fmt::format("prerequisite {} found", pre->required));
       }
