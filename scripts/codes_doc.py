@@ -104,6 +104,7 @@ for path in sorted(glob.glob('src/rules/lines/*.cpp')):
         if code in official or code in ('5004K6', '5004K3', '5004G3', '5004K0', '5004L0'):
             engine.setdefault(code, 'rules/lines/' + path.split('/')[-1])
 engine.setdefault('200742', 'rules/lines/insurability.cpp')
+engine.setdefault('501940', 'rules/lines/tariffs.cpp (501943 in the sectors of tariff_commitment_sectors)')
 for code in ('500840', '500841', '200840', '200841'):
     engine.setdefault(code, 'rules/lines/insurability.cpp (not_in_order)')
 # Codes chosen by a condition or from data/rules/parameters.tsv rather than written in an add( call.

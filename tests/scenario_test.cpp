@@ -196,6 +196,11 @@ std::vector<Scenario> load_all() {
         }
         p.reference = kv.count("ref") ? kv["ref"] : "L" + std::to_string(inv.lines.size() + 1);
         p.has_eid = kv.count("eid") > 0;
+        if (kv.count("tariff")) {  // an ET 51 carrying a tariff consultation's approval number
+          p.has_commitment = true;
+          p.commitment_number = kv["tariff"];
+          p.commitment_date = p.first_date;
+        }
         p.norm = kv.count("norm") ? std::stoi(kv["norm"]) : 0;
         p.laterality = kv.count("laterality") ? std::stoi(kv["laterality"]) : 0;
         p.social_category = kv.count("social") ? std::stoi(kv["social"]) : 0;
@@ -277,13 +282,11 @@ TEST_P(Scenarios, Adjudicate) {
         EXPECT_EQ(fmt::format("{}.{:02d}", r.envoi.error_rate_bp / 100, r.envoi.error_rate_bp % 100), kv["rate"]);
       }
     }
-    if (kv.count("invoice")) {  // the codes of the n-th invoice's ET 20 (F codes)
-      ASSERT_TRUE(r.parsed && r.verdicts);
-      size_t n = std::stoul(kv["invoice"]) - 1;
-      ASSERT_LT(n, r.parsed->invoices.size());
+    // Exactly the codes of a record (and the first one's comment).
+    auto expect_codes = [&](size_t rec) {
       std::set<std::string> got, want;
       std::string comment;
-      for (const auto& v : r.verdicts->by_record[r.parsed->invoices[n].et20]) {
+      for (const auto& v : r.verdicts->by_record[rec]) {
         got.insert(v.code);
         if (v.code == kv["codes"].substr(0, 6)) comment = v.comment;
       }
@@ -293,6 +296,19 @@ TEST_P(Scenarios, Adjudicate) {
       if (kv.count("comment")) {
         EXPECT_EQ(comment, kv["comment"]);
       }
+    };
+    if (kv.count("invoice")) {  // the codes of the n-th invoice's ET 20 (F codes)
+      ASSERT_TRUE(r.parsed && r.verdicts);
+      size_t n = std::stoul(kv["invoice"]) - 1;
+      ASSERT_LT(n, r.parsed->invoices.size());
+      expect_codes(r.parsed->invoices[n].et20);
+    }
+    if (kv.count("et51")) {  // the codes of the n-th line's ET 51
+      ASSERT_TRUE(r.parsed && r.verdicts);
+      size_t n = std::stoul(kv["et51"]) - 1;
+      ASSERT_LT(n, r.parsed->lines.size());
+      ASSERT_NE(r.parsed->lines[n].tariff_record, SIZE_MAX) << "line " << n + 1 << " has no ET 51";
+      expect_codes(r.parsed->lines[n].tariff_record);
     }
     if (kv.count("line")) {
       ASSERT_TRUE(r.parsed && r.verdicts);

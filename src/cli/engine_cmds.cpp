@@ -66,12 +66,13 @@ void add_refdata(CLI::App& app) {
     std::printf("imported into %s: %zu members, %zu insurability periods, %zu providers, %zu destinations, "
                 "%zu nomenclature rows, %zu cumulation bans, %zu prerequisites, %zu hospital stays, %zu care pathways, "
                 "%zu medical-house contracts, %zu agreements, %zu palliative notifications, %zu payment commitments, "
-                "%zu detentions, %zu CT1-CT2 combinations\n",
+                "%zu detentions, %zu CT1-CT2 combinations, %zu tariff consultations\n",
                 opts->db.c_str(), data->members.size(), data->insurability.size(), data->providers.size(),
                 data->destinations.size(), data->nomenclature.size(), data->cumulations.size(),
                 data->prerequisites.size(), data->hospitalisations.size(), data->pathways.size(),
                 data->medical_houses.size(), data->agreements.size(), data->palliative.size(),
-                data->commitments.size(), data->detentions.size(), data->ct_codes.size());
+                data->commitments.size(), data->detentions.size(), data->ct_codes.size(),
+                data->tariff_commitments.size());
   });
 }
 

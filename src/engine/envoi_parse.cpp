@@ -41,6 +41,19 @@ struct Get {
   }
 };
 
+// Zones 42-45 of ET 20 / ET 51: a reference in zone 42, parts N and V (43, 44) and part A (zone
+// 45, the last byte) = 2 for a network (MyCareNet) reference. A file giving part A first (mutua
+// wrote it so before) is read too; the number is compared without its zero padding. Empty when
+// the zones hold no network reference.
+std::string network_reference(std::string network) {
+  if (network.size() > 1 && network.back() == '2') network.pop_back();
+  else if (network.size() > 1 && network.front() == '2') network.erase(0, 1);
+  else network.clear();
+  network.erase(0, network.find_first_not_of("0 "));
+  while (!network.empty() && network.back() == ' ') network.pop_back();
+  return network;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, const std::string& name) {
@@ -89,16 +102,7 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, cons
         int64_t ct = g.num("27") % 1000000;
         inv->ct1 = static_cast<int>(ct / 1000);
         inv->ct2 = static_cast<int>(ct % 1000);
-        // Zones 42-45: a reference in zone 42, parts N and V (43, 44) and part A (zone 45, the
-        // last byte) = 2 for a network (MyCareNet) reference. A file giving part A first (mutua
-        // wrote it so before) is read too; the number is compared without its zero padding.
-        std::string network = g.text("42");
-        if (network.size() > 1 && network.back() == '2') network.pop_back();
-        else if (network.size() > 1 && network.front() == '2') network.erase(0, 1);
-        else network.clear();
-        network.erase(0, network.find_first_not_of("0 "));
-        while (!network.empty() && network.back() == ' ') network.pop_back();
-        inv->commitment = network;
+        inv->commitment = network_reference(g.text("42"));
         inv->admission = static_cast<model::Date>(g.num("5"));
         inv->discharge = static_cast<model::Date>(g.num("6"));
         inv->previous_sending = static_cast<int>(g.num("34"));
@@ -151,6 +155,10 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, cons
         if (line) {
           line->attached.push_back(index);
           (rec.kind == K::Et51 ? line->tariff_commitment : line->eid) = true;
+          if (rec.kind == K::Et51) {
+            line->tariff_record = index;
+            line->tariff_number = network_reference(g.text("42"));
+          }
         }
         break;
       case K::Et80:

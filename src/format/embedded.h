@@ -23,4 +23,5 @@ std::string_view sqlite_007_nomenclature_limits();
 std::string_view sqlite_008_stays_related();
 std::string_view sqlite_009_provider_services();
 std::string_view sqlite_010_ct_codes();
+std::string_view sqlite_011_tariff_commitments();
 }  // namespace mutua::embedded

@@ -29,6 +29,7 @@ RefIndex::RefIndex(const RefData& d, const RefData& shared) : data_(d), shared_(
   for (const auto& x : d.palliative) patients_[x.niss].palliative.push_back(&x);
   for (const auto& x : d.commitments) patients_[x.niss].commitments.push_back(&x);
   for (const auto& x : d.detentions) patients_[x.niss].detentions.push_back(&x);
+  for (const auto& x : d.tariff_commitments) patients_[x.niss].tariff_commitments.push_back(&x);
   providers_.reserve(shared.providers.size());
   rules_.reserve(shared.nomenclature.size());
   for (const auto& p : shared.providers) providers_[p.inami] = &p;
@@ -215,14 +216,15 @@ const std::vector<std::string>& refdata_files() {
       "members.csv",        "insurability.csv",  "providers.csv",      "provider_destinations.csv",
       "nomenclature.csv",   "cumulations.csv",   "prerequisites.csv",  "hospitalisations.csv",
       "care_pathways.csv",  "medical_houses.csv", "agreements.csv",    "palliative.csv",
-      "commitments.csv",    "detentions.csv",    "ct_codes.csv"};
+      "commitments.csv",    "detentions.csv",    "ct_codes.csv",      "tariff_commitments.csv"};
   return names;
 }
 
 bool is_patient_file(const std::string& file) {
   static const std::set<std::string> patient = {"members.csv",        "insurability.csv", "hospitalisations.csv",
                                                 "care_pathways.csv",  "medical_houses.csv", "agreements.csv",
-                                                "palliative.csv",     "commitments.csv",  "detentions.csv"};
+                                                "palliative.csv",     "commitments.csv",  "detentions.csv",
+                                                "tariff_commitments.csv"};
   return patient.count(file) > 0;
 }
 
@@ -409,6 +411,17 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          r.period("start", x.start, "end", x.end);
          if (r.ok()) d.detentions.push_back(std::move(x));
        }},
+      {"tariff_commitments.csv", {"niss", "number", "code", "date", "amount_cents"}, [&](Row& r) {
+         TariffCommitment x;
+         x.niss = r.digits("niss", 11);
+         x.number = r.text("number", true);
+         x.number.erase(0, x.number.find_first_not_of('0'));  // compared without zero padding
+         x.code = r.digits("code", 6);
+         x.date = r.date("date", true);
+         x.amount_cents = r.integer("amount_cents", true, 0, 0, 100000000);
+         x.provider = r.digits("provider", 11, false);
+         if (r.ok()) d.tariff_commitments.push_back(std::move(x));
+       }},
       {"ct_codes.csv", {"ct1", "ct2"}, [&](Row& r) {
          CtCode x;
          x.ct1 = static_cast<int>(r.integer("ct1", true, 0, 0, 999));
@@ -421,6 +434,7 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
     auto it = tables.find(spec.name);
     if (it == tables.end()) continue;
     const format::Table& t = it->second;
+    if (!t.rows.empty()) d.kept.insert(spec.name);
     std::string file = (fs::path(origin) / spec.name).string();
     bool header_ok = true;
     for (const char* col : spec.required_columns)

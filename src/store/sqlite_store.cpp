@@ -66,7 +66,7 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_004_consultations(), embedded::sqlite_005_advisor(),
           embedded::sqlite_006_disputes(), embedded::sqlite_007_nomenclature_limits(),
           embedded::sqlite_008_stays_related(), embedded::sqlite_009_provider_services(),
-          embedded::sqlite_010_ct_codes()};
+          embedded::sqlite_010_ct_codes(), embedded::sqlite_011_tariff_commitments()};
 }
 
 
@@ -180,6 +180,12 @@ class SqliteStore final : public model::Store, private SqliteDb {
     std::vector<Error> problems;
     auto data = model::parse_refdata(*tables, path_, problems);
     if (!data) return fail(data.error());
+    // Patient files are loaded per envoi; which of them the fund keeps at all is said here.
+    for (const auto& name : model::refdata_files()) {
+      if (!model::is_patient_file(name)) continue;
+      Stmt any(db_, "SELECT EXISTS (SELECT 1 FROM " + table_of(name) + ")");
+      if (any.step() == SQLITE_ROW && any.i64(0)) data->kept.insert(name);
+    }
     shared_ = std::make_shared<const model::RefData>(std::move(*data));
     shared_version_ = version;
     return shared_;

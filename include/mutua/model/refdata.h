@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -136,6 +137,14 @@ struct PaymentCommitment {     // insurability consultation 801000 -> 801900
   std::string mutuality;
 };
 
+// A tariff consultation (eTar, GPs): the fund approved this insurance amount for this code on
+// this date under an approval number, which the line's ET 51 zones 42-45 carry (514225).
+struct TariffCommitment {
+  std::string niss, number, code, provider;  // provider: 11 digits, empty = any
+  Date date = 0;
+  int64_t amount_cents = 0;
+};
+
 struct Detention {
   std::string niss;
   Date start = 0, end = kOpenEnd;
@@ -152,6 +161,7 @@ struct PatientFacts {
   std::vector<const PalliativeNotification*> palliative;
   std::vector<const PaymentCommitment*> commitments;
   std::vector<const Detention*> detentions;
+  std::vector<const TariffCommitment*> tariff_commitments;
 };
 
 struct RefData {
@@ -170,6 +180,10 @@ struct RefData {
   std::vector<PaymentCommitment> commitments;
   std::vector<Detention> detentions;
   std::vector<CtCode> ct_codes;
+  std::vector<TariffCommitment> tariff_commitments;
+  // The files with at least one row in the whole fund's data (not only the patients loaded): a
+  // rule on data a fund may not keep (tariff consultations) runs only where it keeps them.
+  std::set<std::string> kept;
 };
 
 // Indexes over a RefData (which must outlive it): by NISS, INAMI number and code.
@@ -191,6 +205,8 @@ class RefIndex {
   // list does not have (202703), or two known codes the list does not combine (202710).
   enum class CtVerdict { Allowed, UnknownCode, UnknownCombination };
   CtVerdict ct_check(int ct1, int ct2) const;
+  // The fund keeps this reference file (it has rows), as `shared` says.
+  bool keeps(const std::string& file) const { return shared_.kept.count(file) > 0; }
   const RefData& data() const { return data_; }
   const RefData& shared() const { return shared_; }
 

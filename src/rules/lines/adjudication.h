@@ -55,6 +55,8 @@ struct Line {
   int laterality = 0;          // zone 34
   bool eid = false;            // an ET 52 (eID read) is attached
   bool tariff_commitment = false;  // an ET 51 is attached
+  size_t tariff_record = SIZE_MAX;  // its record index
+  std::string tariff_number;   // its zones 42-45: the approval number of a tariff consultation (eTar)
   bool credit = false;         // amount < 0 (credit note)
 };
 

@@ -14,14 +14,6 @@ namespace mutua::rules {
 
 namespace {
 
-// The number billed in ET 20 zones 42-45 (leading zeros gone) against one the fund gave: the
-// same, or followed only by the zeros of parts N and V.
-bool same_commitment(std::string_view billed, std::string_view known) {
-  known.remove_prefix(std::min(known.size(), known.find_first_not_of('0')));
-  if (known.empty() || billed.substr(0, known.size()) != known) return false;
-  return billed.find_first_not_of('0', known.size()) == std::string_view::npos;
-}
-
 const model::InsurabilityPeriod* period_at(const model::PatientFacts* f, Date d) {
   if (!f) return nullptr;
   for (const auto* p : f->insurability)
@@ -51,7 +43,7 @@ class InsurabilityRules final : public LineRules {
       const model::PaymentCommitment* c = nullptr;
       if (!inv.commitment.empty() && f)
         for (const auto* x : f->commitments)
-          if (same_commitment(inv.commitment, x->number)) c = x;
+          if (same_network_reference(inv.commitment, x->number)) c = x;
       bool all_committed = !inv.lines.empty();
       for (size_t li : inv.lines) {
         const Line& l = e.lines[li];

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "mutua/model/dates.h"
 #include "rules/lines/families.h"
 
@@ -17,6 +19,12 @@ std::vector<std::unique_ptr<LineRules>> make_line_rules() {
   out.push_back(make_unit_rules());
   out.push_back(make_related_rules());
   return out;
+}
+
+bool same_network_reference(std::string_view billed, std::string_view known) {
+  known.remove_prefix(std::min(known.size(), known.find_first_not_of('0')));
+  if (known.empty() || billed.substr(0, known.size()) != known) return false;
+  return billed.find_first_not_of('0', known.size()) == std::string_view::npos;
 }
 
 std::map<std::string, std::string> other_line_facts(const Envoi& envoi, const Line& line) {
