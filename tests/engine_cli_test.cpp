@@ -60,6 +60,11 @@ TEST(RefdataImport, ABadRowIsLocatedAndNothingIsImported) {
     h << "85073003328,71000238000,200,2026-10-01,,hospital,110,\n";  // ct1 without ct2
     std::ofstream pr(dir + "/bad/providers.csv", std::ios::app);
     pr << "71000238000,hospital,000,,BE71096123456769,GKCCBEBB,,,,fr,200;2x0\n";  // a service not of 3 digits
+    std::ofstream pa(dir + "/bad/parameters.csv", std::ios::app);
+    pa << "error_rate_treshold_bp,1000\n";  // a misspelt name
+    pa << "commitment_valid_days,thirty\n";  // not a number
+    std::ofstream ct(dir + "/bad/ct_codes.csv", std::ios::app);
+    ct << "1100,110\n";  // 4 digits
   }
   std::string db = dir + "/store.db";
   CmdResult good = run("refdata import " + dir + "/good --db " + db);
@@ -73,6 +78,9 @@ TEST(RefdataImport, ABadRowIsLocatedAndNothingIsImported) {
   EXPECT_NE(bad.out.find("nomenclature.csv:22: column 23 (services): '21'"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("hospitalisations.csv:2: column 8 (ct2): ''"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("providers.csv:6: column 11 (services): '2x0'"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("parameters.csv:2: column 1 (name): 'error_rate_treshold_bp'"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("parameters.csv:3: column 2 (value): 'thirty'"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("ct_codes.csv:2: column 1 (ct1): '1100'"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("nothing imported"), std::string::npos) << bad.out;
 
   // The store still holds the good import, whole.

@@ -13,7 +13,6 @@ namespace mutua::consult {
 
 namespace {
 
-constexpr int kCommitmentDays = 30;  // data/rules/parameters.tsv commitment_valid_days
 constexpr size_t kBatch = 20000;     // patients read from the store at once
 
 // A CSV field, quoted when it holds a separator or a quote.
@@ -85,10 +84,14 @@ Result<void> record(model::Store& store, std::vector<InsurabilityAnswer>& answer
   }
   auto numbers = store.record_consultations(rows);
   if (!numbers) return fail(numbers.error());
+  // How long a commitment covers: the fund's parameter, as the engine reads it.
+  auto shared = store.shared_refdata();
+  if (!shared) return fail(shared.error());
+  const int days = std::stoi(model::rule_parameter(**shared, "commitment_valid_days"));
   for (size_t i = 0; i < answers.size(); ++i) {
     auto& a = answers[i];
     a.consultation.commitment = (*numbers)[i];
-    if (!a.consultation.commitment.empty()) a.commitment_until = model::add_days(a.consultation.date, kCommitmentDays);
+    if (!a.consultation.commitment.empty()) a.commitment_until = model::add_days(a.consultation.date, days);
   }
   return {};
 }

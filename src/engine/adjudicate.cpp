@@ -68,7 +68,7 @@ std::string verdicts_json(const rules::Envoi& e, const rules::Verdicts& v) {
 void run_rules(const rules::Envoi& e, const model::RefIndex& ref,
                const std::unordered_map<std::string, std::vector<model::HistoryLine>>& history, model::Date today,
                rules::Verdicts& verdicts, std::vector<FamilyCost>* costs) {
-  const rules::RuleData& data = rules::RuleData::builtin();
+  const rules::RuleData& data = rules::RuleData::with(ref.shared().parameters);
   verdicts.data = &data;
   if (verdicts.by_record.size() < e.records.size()) verdicts.by_record.resize(e.records.size());
   rules::Context ctx{e, ref, data, verdicts, today, std::vector<bool>(e.lines.size(), false)};
@@ -216,7 +216,6 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
   const std::string& name = reception.name;
   const std::string& bytes = *reception.bytes;
   const std::string& hash = reception.hash;
-  const rules::RuleData& data = rules::RuleData::builtin();
 
   // A batch run that was interrupted: what it recorded stands, as recorded.
   if (!options.batch.empty() && options.record) {
@@ -241,7 +240,7 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
   rec.batch = options.batch;
 
   auto verdicts = std::make_shared<rules::Verdicts>();
-  verdicts->data = &data;
+  verdicts->data = &rules::RuleData::builtin();  // the fund's parameters once its data is read
   verdicts->tracing = options.trace;
 
   if (!reception.parsed) {
@@ -288,6 +287,7 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
   auto ref_data = model::parse_refdata(*tables, "store", problems);
   if (!ref_data) return fail(ref_data.error());
   model::RefIndex ref(*ref_data, **shared);
+  verdicts->data = &rules::RuleData::with(ref.shared().parameters);
   lap("reference data");
   std::string language = "fr";  // the provider's, for comments
   if (const auto* p = ref.provider(e->third_party)) language = p->language;
@@ -345,7 +345,7 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
     if (duplicate_of_accepted) {
       // The informative report: the first copy was accepted, do not send it again.
       rules::Verdicts info;
-      info.data = &data;
+      info.data = verdicts->data;
       info.language = language;
       info.by_record.resize(e->records.size());
       if (e->et10 != SIZE_MAX)
@@ -399,7 +399,8 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
     rec.rejected_lines = rejected;
     rec.account_c_cents = e->account_c;
     rec.error_rate_bp = details ? static_cast<int64_t>((rejected * 10000 + details / 2) / details) : 0;
-    const int64_t threshold = options.threshold_bp >= 0 ? options.threshold_bp : data.number("error_rate_threshold_bp");
+    const int64_t threshold = options.threshold_bp >= 0 ? options.threshold_bp
+                                                               : rules::RuleData::with(ref.shared().parameters).number("error_rate_threshold_bp");
     const bool too_many = rec.error_rate_bp > threshold;
     out.message = blocking || too_many ? "920099" : "920900";
     rec.status = out.message == "920900" ? model::EnvoiStatus::Accepted : model::EnvoiStatus::Rejected;

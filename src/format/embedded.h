@@ -24,4 +24,5 @@ std::string_view sqlite_008_stays_related();
 std::string_view sqlite_009_provider_services();
 std::string_view sqlite_010_ct_codes();
 std::string_view sqlite_011_tariff_commitments();
+std::string_view sqlite_012_parameters();
 }  // namespace mutua::embedded

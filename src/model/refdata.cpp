@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "format/embedded.h"
 #include "format/tsv.h"
 #include "mutua/model/dates.h"
 
@@ -216,8 +217,31 @@ const std::vector<std::string>& refdata_files() {
       "members.csv",        "insurability.csv",  "providers.csv",      "provider_destinations.csv",
       "nomenclature.csv",   "cumulations.csv",   "prerequisites.csv",  "hospitalisations.csv",
       "care_pathways.csv",  "medical_houses.csv", "agreements.csv",    "palliative.csv",
-      "commitments.csv",    "detentions.csv",    "ct_codes.csv",      "tariff_commitments.csv"};
+      "commitments.csv",    "detentions.csv",    "ct_codes.csv",      "tariff_commitments.csv",
+      "parameters.csv"};
   return names;
+}
+
+namespace {
+// data/rules/parameters.tsv, by name.
+const std::map<std::string, std::string>& builtin_parameters() {
+  static const std::map<std::string, std::string> params = [] {
+    std::map<std::string, std::string> out;
+    auto t = format::parse_table(embedded::rule_parameters(), '\t');
+    const int n = t.column("name"), v = t.column("value");
+    for (const auto& row : t.rows) out[row[n]] = row[v];
+    return out;
+  }();
+  return params;
+}
+bool all_digits(const std::string& v) { return !v.empty() && v.find_first_not_of("0123456789") == std::string::npos; }
+}  // namespace
+
+std::string rule_parameter(const RefData& shared, const std::string& name) {
+  for (const auto& p : shared.parameters)
+    if (p.name == name) return p.value;
+  auto it = builtin_parameters().find(name);
+  return it == builtin_parameters().end() ? std::string() : it->second;
 }
 
 bool is_patient_file(const std::string& file) {
@@ -421,6 +445,19 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          x.amount_cents = r.integer("amount_cents", true, 0, 0, 100000000);
          x.provider = r.digits("provider", 11, false);
          if (r.ok()) d.tariff_commitments.push_back(std::move(x));
+       }},
+      {"parameters.csv", {"name", "value"}, [&](Row& r) {
+         RuleParameter x;
+         x.name = r.text("name", true);
+         x.value = r.text("value", true);
+         auto it = builtin_parameters().find(x.name);
+         if (it == builtin_parameters().end())
+           r.reject("name", x.name, "a parameter of data/rules/parameters.tsv");
+         else if (all_digits(it->second) && !all_digits(x.value))
+           r.reject("value", x.value, "a whole number (as the built-in " + it->second + ")");
+         for (const auto& seen : d.parameters)
+           if (seen.name == x.name) r.reject("name", x.name, "one row per parameter");
+         if (r.ok()) d.parameters.push_back(std::move(x));
        }},
       {"ct_codes.csv", {"ct1", "ct2"}, [&](Row& r) {
          CtCode x;

@@ -89,6 +89,12 @@ struct Cumulation {
   int period_days = 0;         // for period: window in days around the date
 };
 
+// A rule parameter of the fund (parameters.csv) in place of the built-in value of
+// data/rules/parameters.tsv (the error-rate threshold, the commitment's days, code lists...).
+struct RuleParameter {
+  std::string name, value;
+};
+
 // A CT1-CT2 combination the fund allows in ET 20 zone 27 (ct_codes.csv; 202703 / 202710).
 struct CtCode {
   int ct1 = 0, ct2 = 0;
@@ -181,6 +187,7 @@ struct RefData {
   std::vector<Detention> detentions;
   std::vector<CtCode> ct_codes;
   std::vector<TariffCommitment> tariff_commitments;
+  std::vector<RuleParameter> parameters;
   // The files with at least one row in the whole fund's data (not only the patients loaded): a
   // rule on data a fund may not keep (tariff consultations) runs only where it keeps them.
   std::set<std::string> kept;
@@ -235,6 +242,10 @@ Result<RefData> load_refdata_dir(const std::string& dir, std::vector<Error>& pro
 
 // True for the files of one patient each row (first column niss): members, insurability...
 bool is_patient_file(const std::string& file);
+
+// The value of a rule parameter: the fund's (parameters.csv) or the built-in one
+// (data/rules/parameters.tsv); empty for a name neither has.
+std::string rule_parameter(const RefData& shared, const std::string& name);
 
 // Names of the files load_refdata_dir reads, in order.
 const std::vector<std::string>& refdata_files();

@@ -96,6 +96,8 @@ struct Envoi {
 class RuleData {
  public:
   static const RuleData& builtin();
+  // The built-in data with a fund's parameters (parameters.csv) in place of the built-in values.
+  static const RuleData& with(const std::vector<model::RuleParameter>& fund);
   const std::string& text(const std::string& name) const;
   int64_t number(const std::string& name) const;
   const std::vector<std::string>& list(const std::string& name) const;
@@ -105,6 +107,7 @@ class RuleData {
                       const std::map<std::string, std::string>& facts) const;
 
  private:
+  void set(const std::string& name, const std::string& value);
   std::map<std::string, std::string> params_;
   std::map<std::string, std::vector<std::string>> lists_;  // params_ split on ';', once
   std::map<std::string, std::string> comments_;  // code + "/" + lang

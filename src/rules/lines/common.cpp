@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -16,26 +18,45 @@ const RuleData& RuleData::builtin() {
     RuleData d;
     auto params = format::parse_table(embedded::rule_parameters(), '\t');
     int n = params.column("name"), v = params.column("value");
-    for (auto& row : params.rows) {
-      d.params_[row[n]] = row[v];
-      auto& items = d.lists_[row[n]];
-      std::string cur;
-      for (char ch : row[v]) {
-        if (ch == ';') {
-          items.push_back(cur);
-          cur.clear();
-        } else {
-          cur += ch;
-        }
-      }
-      if (!cur.empty()) items.push_back(cur);
-    }
+    for (auto& row : params.rows) d.set(row[n], row[v]);
     auto comments = format::parse_table(embedded::rule_comments(), '\t');
     int c = comments.column("code"), l = comments.column("lang"), t = comments.column("template");
     for (auto& row : comments.rows) d.comments_[row[c] + "/" + row[l]] = row[t];
     return d;
   }();
   return data;
+}
+
+void RuleData::set(const std::string& name, const std::string& value) {
+  params_[name] = value;
+  auto& items = lists_[name];
+  items.clear();
+  std::string cur;
+  for (char ch : value) {
+    if (ch == ';') {
+      items.push_back(cur);
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  if (!cur.empty()) items.push_back(cur);
+}
+
+const RuleData& RuleData::with(const std::vector<model::RuleParameter>& fund) {
+  if (fund.empty()) return builtin();
+  // One instance per set of values, kept: verdicts point at it after the run.
+  std::string key;
+  for (const auto& p : fund) key += p.name + '\t' + p.value + '\n';
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<RuleData>> instances;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = instances[key];
+  if (!slot) {
+    slot = std::make_unique<RuleData>(builtin());
+    for (const auto& p : fund) slot->set(p.name, p.value);
+  }
+  return *slot;
 }
 
 const std::string& RuleData::text(const std::string& name) const {
