@@ -285,7 +285,7 @@ with open('docs/codes.md', 'w') as out:
         out.write(f'| {k} | {v} |\n')
     out.write('\nTwo codes of the rule catalog (DOMAIN.md) are not given by mutua:\n'
               '- **175** (travel-cost code, 109955: the units must be the round-trip kilometres, '
-              'efact-physician-error-guide): a fund's own three-character code (the guide: labels change from one fund to another), outside the '
+              'efact-physician-error-guide): a fund\'s own three-character code (the guide: labels change from one fund to another), outside the '
               'official list; judging the kilometres needs the addresses of the provider and the '
               'patient, which the reference data does not hold.\n'
               '- **500130** (refused, reason in zone 149 or in a letter): a decision of the fund\'s '
