@@ -1,6 +1,7 @@
 // Amounts at the prestation's date: the insurance amount must be the fee times the units
 // (501940; 501943 in the sectors where a tariff consultation exists; not checked when an ET 51
-// tariff commitment is attached, whose approval number must approve the line instead, 514225),
+// tariff commitment is attached, whose approval number must approve the line instead: 514225,
+// and 501920 for the approved line at another amount),
 // the personal share must
 // not exceed the maximum for the patient's CT (502742), and a correct share with ET 50 Z 33 = 1
 // is signalled (502744, S: no rejection). A supplement (ET 50 Z 30) above the code's maximum
@@ -89,8 +90,13 @@ class TariffRules final : public LineRules {
     MUTUA_NOTE(ctx.verdicts, l.record, "tariffs",
                fmt::format("tariff consultation {}: {} on {}, {}", tc->number, tc->code, model::dmy(tc->date),
                            fmt_cents(tc->amount_cents)));
-    if (tc->code != l.code || tc->date != l.first || tc->amount_cents != billed ||
-        (!tc->provider.empty() && tc->provider != l.provider))
+    const bool same_line = tc->code == l.code && tc->date == l.first && (tc->provider.empty() || tc->provider == l.provider);
+    // The approved line at another amount: the amount is incompatible with the commitment
+    // (501920, FORMAT.md and DOMAIN.md: "501920 checks it") and the number no longer approves it.
+    if (same_line && tc->amount_cents != billed)
+      ctx.verdicts.add(l.record, "501920", "tariffs",
+                       {{"number", tc->number}, {"approved", fmt_cents(tc->amount_cents)}, {"billed", fmt_cents(billed)}});
+    if (!same_line || tc->amount_cents != billed)
       ctx.verdicts.add(l.tariff_record, "514225", "tariffs",
                        {{"number", tc->number}, {"code", tc->code}, {"date", model::dmy(tc->date)},
                         {"approved", fmt_cents(tc->amount_cents)}, {"billed", fmt_cents(billed)},
