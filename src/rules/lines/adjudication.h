@@ -193,6 +193,7 @@ void apply_cascades(Context& ctx, const std::vector<Patient>& patients);
 std::string fmt_cents(int64_t cents);                 // 1234 -> "12,34"
 std::string join_list(const std::vector<std::string>& items);  // {"a", "b"} -> "a, b"
 bool in_period(Date d, Date from, Date to);           // from <= d <= to (to 0 = open)
+bool contains(const std::vector<std::string>& list, const std::string& value);
 int64_t period_key(Date d, const std::string& period);  // same key = same day/week/month/year
 
 }  // namespace mutua::rules

@@ -51,7 +51,16 @@ void apply_cascades(Context& ctx, const std::vector<Patient>& patients) {
   }
 
   // Blocks: a line with its ET 51 / 52, and a flat fee with the statistical records before it.
+  auto any_rejected = [&](const std::vector<size_t>& lines) {
+    for (size_t li : lines) {
+      if (rejected[e.lines[li].record]) return true;
+      for (size_t a : e.lines[li].attached)
+        if (rejected[a]) return true;
+    }
+    return false;
+  };
   for (const auto& inv : e.invoices) {
+    if (!any_rejected(inv.lines)) continue;  // most invoices: nothing to carry over
     std::vector<std::vector<size_t>> blocks;  // record indexes
     std::vector<size_t> statistical;
     for (size_t li : inv.lines) {
@@ -90,12 +99,16 @@ void apply_cascades(Context& ctx, const std::vector<Patient>& patients) {
   }
 
   // Nursing day: same patient, same day, in this envoi.
+  const auto& nursing_sectors = ctx.data.list("nursing_sectors");
   for (const auto& p : patients) {
+    bool any = false;
+    for (size_t li : p.lines) any = any || rejected[e.lines[li].record];
+    if (!any) continue;
     std::map<Date, std::vector<size_t>> days;
     for (size_t li : p.lines) {
       const Line& l = e.lines[li];
       const auto* r = ctx.ref.rule(l.code, l.first);
-      if (r && ctx.data.in_list("nursing_sectors", r->sector)) days[l.first].push_back(li);
+      if (r && contains(nursing_sectors, r->sector)) days[l.first].push_back(li);
     }
     for (const auto& [day, lines] : days) {
       size_t cause = SIZE_MAX;

@@ -73,8 +73,10 @@ const std::vector<std::string>& RuleData::list(const std::string& name) const {
   return it->second;
 }
 
-bool RuleData::in_list(const std::string& name, const std::string& value) const {
-  for (const auto& x : list(name))
+bool RuleData::in_list(const std::string& name, const std::string& value) const { return contains(list(name), value); }
+
+bool contains(const std::vector<std::string>& list, const std::string& value) {
+  for (const auto& x : list)
     if (x == value) return true;
   return false;
 }

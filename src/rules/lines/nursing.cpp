@@ -21,16 +21,30 @@ class NursingRules final : public LineRules {
  public:
   std::string_view name() const override { return "nursing"; }
 
+  // The parameters, read once per envoi rather than per patient.
+  void envoi(Context& ctx) override {
+    const RuleData& d = ctx.data;
+    nursing_sectors_ = &d.list("nursing_sectors");
+    basic_roles_ = &d.list("basic_visit_roles");
+    forfait_roles_ = &d.list("forfait_roles");
+    palliative_roles_ = &d.list("palliative_forfait_roles");
+    not_cumulable_roles_ = &d.list("palliative_not_cumulable_roles");
+    first_role_ = basic_roles_->empty() ? "" : (*basic_roles_)[0];
+    second_role_ = basic_roles_->size() > 1 ? (*basic_roles_)[1] : "";
+    supplement_role_ = d.text("multiple_visit_role");
+    forfait_c_role_ = d.text("forfait_c_role");
+    base_ = d.number("multiple_visit_base");
+  }
+
   void patient(Context& ctx, const Patient& p) override {
     const Envoi& e = ctx.envoi;
-    const RuleData& d = ctx.data;
     // Lines of this patient by nursing day.
     std::map<Date, std::vector<size_t>> days;
     for (size_t li : p.lines) {
       const Line& l = e.lines[li];
       if (l.credit) continue;
       const auto* r = ctx.ref.rule(l.code, l.first);
-      if (r && d.in_list("nursing_sectors", r->sector)) days[l.first].push_back(li);
+      if (r && contains(*nursing_sectors_, r->sector)) days[l.first].push_back(li);
     }
     if (days.empty()) return;
     static const std::string no_role;
@@ -38,17 +52,18 @@ class NursingRules final : public LineRules {
       const auto* r = ctx.ref.rule(code, date);
       return r ? r->role : no_role;
     };
-    const auto& basic_roles = d.list("basic_visit_roles");
-    const std::string first_role = basic_roles.empty() ? "" : basic_roles[0];
-    const std::string second_role = basic_roles.size() > 1 ? basic_roles[1] : "";
-    const std::string supplement_role = d.text("multiple_visit_role");
-    const std::string forfait_c_role = d.text("forfait_c_role");
-    const int64_t base = d.number("multiple_visit_base");
-    auto is_basic = [&](const std::string& r) {
-      for (const auto& b : basic_roles)
-        if (r == b) return true;
-      return false;
-    };
+    const auto& basic_roles = *basic_roles_;
+    const std::string& first_role = first_role_;
+    const std::string& second_role = second_role_;
+    const std::string& supplement_role = supplement_role_;
+    const std::string& forfait_c_role = forfait_c_role_;
+    const int64_t base = base_;
+    auto is_basic = [&](const std::string& r) { return contains(basic_roles, r); };
+    // The history of those days, in one pass over the patient's history.
+    std::map<Date, std::vector<const model::HistoryLine*>> history_of;
+    if (p.history)
+      for (const auto& h : *p.history)
+        if (h.amount >= 0 && days.count(h.first_date)) history_of[h.first_date].push_back(&h);
 
     for (const auto& entry : days) {
       // Plain variables, not a structured binding: clang 14 cannot capture those in lambdas.
@@ -56,13 +71,9 @@ class NursingRules final : public LineRules {
       const std::vector<size_t>& lines = entry.second;
       // History of this day; each line's role looked up once.
       std::vector<const model::HistoryLine*> past;
+      if (auto it = history_of.find(day); it != history_of.end()) past = std::move(it->second);
       std::vector<const std::string*> past_role, line_role;
-      if (p.history)
-        for (const auto& h : *p.history)
-          if (h.first_date == day && h.amount >= 0) {
-            past.push_back(&h);
-            past_role.push_back(&role(h.code, day));
-          }
+      for (const auto* h : past) past_role.push_back(&role(h->code, day));
       for (size_t li : lines) line_role.push_back(&role(e.lines[li].code, day));
 
       auto count_role = [&](const std::string& wanted, const std::string* provider) {
@@ -96,9 +107,10 @@ class NursingRules final : public LineRules {
         ctx.verdicts.add(e.lines[first_basic_line].record, "500452", "nursing", {{"date", model::dmy(day)}});
 
       // 500453: multiple-visit supplements.
+      const bool supplements = std::any_of(line_role.begin(), line_role.end(), [&](const std::string* r) { return *r == supplement_role; });
       std::map<std::string, int64_t> accepted_per_provider;
       std::map<std::string, bool> code_used;
-      for (size_t k = 0; k < past.size(); ++k)
+      for (size_t k = 0; supplements && k < past.size(); ++k)
         if (*past_role[k] == supplement_role) {
           code_used[past[k]->code] = true;
           accepted_per_provider[past[k]->provider] += 1;
@@ -129,7 +141,7 @@ class NursingRules final : public LineRules {
       int64_t firsts = count_role(first_role, nullptr), seconds = count_role(second_role, nullptr);
       int64_t forfaits = 0, forfaits_c = 0;
       for (const auto* r : past_role) {
-        if (d.in_list("forfait_roles", *r)) ++forfaits;
+        if (contains(*forfait_roles_, *r)) ++forfaits;
         if (*r == forfait_c_role) ++forfaits_c;
       }
       // 501512: the flat fee's provider is the provider of that day's first basic visit.
@@ -141,7 +153,7 @@ class NursingRules final : public LineRules {
       for (size_t k = 0; k < lines.size(); ++k) {
         const Line& l = e.lines[lines[k]];
         const std::string& r = *line_role[k];
-        if (!d.in_list("forfait_roles", r)) continue;
+        if (!contains(*forfait_roles_, r)) continue;
         if (!first_by.empty() && std::find(first_by.begin(), first_by.end(), l.provider) == first_by.end())
           ctx.verdicts.add(l.record, "501512", "nursing", {{"date", model::dmy(day)}, {"tiers", first_by.front()}});
         ++forfaits;
@@ -160,22 +172,30 @@ class NursingRules final : public LineRules {
       // 5004G3 and 5004K3: palliative flat fees.
       std::string palliative;
       for (size_t k = 0; k < past.size(); ++k)
-        if (d.in_list("palliative_forfait_roles", *past_role[k])) palliative = past[k]->code;
+        if (contains(*palliative_roles_, *past_role[k])) palliative = past[k]->code;
       for (size_t k = 0; k < lines.size(); ++k) {
         const Line& l = e.lines[lines[k]];
-        if (!d.in_list("palliative_forfait_roles", *line_role[k])) continue;
+        if (!contains(*palliative_roles_, *line_role[k])) continue;
         if (palliative_ok(ctx, p, l)) palliative = l.code;
       }
       if (!palliative.empty())
         for (size_t k = 0; k < lines.size(); ++k) {
           const Line& l = e.lines[lines[k]];
-          if (d.in_list("palliative_not_cumulable_roles", *line_role[k]))
+          if (contains(*not_cumulable_roles_, *line_role[k]))
             ctx.verdicts.add(l.record, "5004G3", "nursing", {{"other", palliative}, {"date", model::dmy(day)}});
         }
     }
   }
 
  private:
+  const std::vector<std::string>* nursing_sectors_ = nullptr;
+  const std::vector<std::string>* basic_roles_ = nullptr;
+  const std::vector<std::string>* forfait_roles_ = nullptr;
+  const std::vector<std::string>* palliative_roles_ = nullptr;
+  const std::vector<std::string>* not_cumulable_roles_ = nullptr;
+  std::string first_role_, second_role_, supplement_role_, forfait_c_role_;
+  int64_t base_ = 0;
+
   // The doctor's notification first, then the nurse's (a nurse's made before the doctor's
   // counts when the doctor's follows within the late window); the prestation after both.
   static bool palliative_ok(Context& ctx, const Patient& p, const Line& l) {

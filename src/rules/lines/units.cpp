@@ -33,19 +33,24 @@ class UnitRules final : public LineRules {
         }
         const int64_t key = period_key(l.first, r->max_period);
         int64_t count = 0;
-        std::vector<std::map<std::string, std::string>> counted;
+        // What was counted: the facts of the one other line are built only if the rule fires.
+        size_t counted = 0;
+        const model::HistoryLine* counted_history = nullptr;
+        const Line* counted_line = nullptr;
         if (p.history)
           for (const auto& h : *p.history)
             if (h.code == l.code && h.amount >= 0 && period_key(h.first_date, r->max_period) == key) {
               count += h.units;
-              counted.push_back(other_line_facts(h));
+              ++counted;
+              counted_history = &h;
             }
         for (size_t j = 0; j < k; ++j) {
           const Line& o = e.lines[p.lines[j]];
           if (o.code == l.code && !o.credit && o.identical == 0 && period_key(o.first, r->max_period) == key &&
               !ctx.verdicts.rejected(o.record)) {
             count += o.units;
-            counted.push_back(other_line_facts(e, o));
+            ++counted;
+            counted_line = &o;
           }
         }
         MUTUA_NOTE(ctx.verdicts, l.record, "units",
@@ -53,7 +58,8 @@ class UnitRules final : public LineRules {
                                       r->max_units));
         if (count + l.units > r->max_units) {
           // The sources: the comment names the other prestation; empty when too many are concerned.
-          auto facts = counted.size() == 1 ? counted.front() : std::map<std::string, std::string>{};
+          std::map<std::string, std::string> facts;
+          if (counted == 1) facts = counted_line ? other_line_facts(e, *counted_line) : other_line_facts(*counted_history);
           facts["max"] = std::to_string(r->max_units);
           facts["period"] = r->max_period;
           facts["counted"] = std::to_string(count);
