@@ -86,6 +86,9 @@ ZoneConditionRule::ZoneConditionRule() {
     } else if (rule.rfind("differs:", 0) == 0) {
       c.want = Want::Differs;
       c.other = L.find(k, rule.substr(8));
+    } else if (rule.rfind("equals:", 0) == 0) {
+      c.want = Want::Equals;
+      c.other = L.find(k, rule.substr(7));
     } else if (rule.rfind("not_before:", 0) == 0) {
       c.want = Want::NotBefore;
       c.other = L.find(k, rule.substr(11));
@@ -113,10 +116,13 @@ ZoneConditionRule::ZoneConditionRule() {
       if (values.rfind("not:", 0) == 0) {
         c.and_not = true;
         values = values.substr(4);
+      } else if (values.rfind("pattern:", 0) == 0) {
+        c.and_pattern = true;
+        values = values.substr(8);
       }
       c.and_values = split_commas(values);
     }
-    if (!c.zone || !c.when_zone || ((c.want == Want::Differs || c.want == Want::NotBefore) && !c.other))
+    if (!c.zone || !c.when_zone || ((c.want == Want::Differs || c.want == Want::Equals || c.want == Want::NotBefore) && !c.other))
       throw std::logic_error("zone-conditions.tsv names an unknown zone: " + c.code);
     conditions_[static_cast<int>(k)].push_back(std::move(c));
   }
@@ -186,7 +192,8 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
     if (c.and_zone) {
       if (rec.bytes.size() < static_cast<size_t>(c.and_zone->pos - 1 + c.and_zone->len)) continue;
       std::string_view a = c.and_zone->in(rec.bytes);
-      const bool listed = std::find(c.and_values.begin(), c.and_values.end(), a) != c.and_values.end();
+      const bool listed = c.and_pattern ? std::any_of(c.and_values.begin(), c.and_values.end(), [&](const std::string& p) { return matches(a, p); })
+                                        : std::find(c.and_values.begin(), c.and_values.end(), a) != c.and_values.end();
       if (listed == c.and_not) continue;
     }
     std::string_view v = c.zone->in(rec.bytes);
@@ -198,6 +205,11 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
       case Want::Digits: found = !is_digits(v); break;
       case Want::Date: found = v.find_first_not_of('0') != std::string_view::npos && !(is_digits(v) && is_valid_date(v)); break;
       case Want::Differs: found = !blank_or_zero_signed(v) && v == c.other->in(rec.bytes); break;
+      case Want::Equals: {  // judged when both are given: an absent one has its own code
+        std::string_view o = c.other->in(rec.bytes);
+        found = !blank_or_zero_signed(v) && !blank_or_zero_signed(o) && v != o;
+        break;
+      }
       case Want::OneOf:
         found = is_digits(v) && std::find(c.allowed.begin(), c.allowed.end(), digits_value(v)) == c.allowed.end();
         break;
@@ -242,6 +254,7 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
       case Want::Digits: expected = with_because("digits only"); break;
       case Want::Date: expected = with_because("a date YYYYMMDD"); break;
       case Want::Differs: expected = with_because(fmt::format("another number than zone {}", c.other->id)); break;
+      case Want::Equals: expected = with_because(fmt::format("zone {} ({})", c.other->id, c.other->in(rec.bytes))); break;
       case Want::OneOf: {
         std::string values;
         for (uint64_t a : c.allowed) values += (values.empty() ? "" : " or ") + std::to_string(a);

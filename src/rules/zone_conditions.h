@@ -20,7 +20,7 @@ class ZoneConditionRule : public FileRule {
   void record(const RecordView& rec, Findings& out) override;
 
  private:
-  enum class Want { Required, Forbidden, Differs, NotBefore, OneOf, Pattern, Zeros, Digits, Date };
+  enum class Want { Required, Forbidden, Differs, Equals, NotBefore, OneOf, Pattern, Zeros, Digits, Date };
   enum class When { In, NotIn, Present, Absent, SameAs, NotSameAs, Any, Matches, DateFrom, DateBefore };
 
   struct Condition {
@@ -34,13 +34,14 @@ class ZoneConditionRule : public FileRule {
     uint64_t when_date = 0;                  // When::DateFrom / DateBefore: YYYYMMDD
     uint64_t when_date_end = 0;              // DateFrom: and before this day, if not 0
     Want want = Want::Required;
-    const Zone* other = nullptr;  // Differs, NotBefore
+    const Zone* other = nullptr;  // Differs, Equals, NotBefore
     std::vector<uint64_t> allowed;  // OneOf
     std::vector<std::string> patterns;  // Pattern, When::Matches: '?' any digit
     PeriodLimit period;
     const Zone* and_zone = nullptr;  // a second condition: that zone holds one of and_values
     std::vector<std::string> and_values;
-    bool and_not = false;  // zone=not:values: the second zone holds none of them  // the official list retired or introduced some zones from a given month
+    bool and_not = false;      // zone=not:values: the second zone holds none of them
+    bool and_pattern = false;  // zone=pattern:forms: the second zone has one of these forms
   };
   static bool applies(const Condition& c, std::string_view when, std::string_view record);
   std::vector<Condition> conditions_[kRecordKindCount];
