@@ -124,6 +124,8 @@ ZoneConditionRule::ZoneConditionRule() {
     }
     if (!c.zone || !c.when_zone || ((c.want == Want::Differs || c.want == Want::Equals || c.want == Want::NotBefore) && !c.other))
       throw std::logic_error("zone-conditions.tsv names an unknown zone: " + c.code);
+    for (const Zone* z : {c.zone, c.when_zone, c.other, c.when_other, c.and_zone})
+      if (z) c.end = std::max(c.end, static_cast<size_t>(z->pos - 1 + z->len));
     conditions_[static_cast<int>(k)].push_back(std::move(c));
   }
 }
@@ -183,14 +185,10 @@ void ZoneConditionRule::record(const RecordView& rec, Findings& out) {
   }
   for (const Condition* cp : active_[static_cast<int>(rec.kind)]) {
     const Condition& c = *cp;
-    size_t end = static_cast<size_t>(std::max(c.zone->pos - 1 + c.zone->len, c.when_zone->pos - 1 + c.when_zone->len));
-    if (c.other) end = std::max(end, static_cast<size_t>(c.other->pos - 1 + c.other->len));
-    if (c.when_other) end = std::max(end, static_cast<size_t>(c.when_other->pos - 1 + c.when_other->len));
-    if (rec.bytes.size() < end) continue;
+    if (rec.bytes.size() < c.end) continue;
     std::string_view when = c.when_zone->in(rec.bytes);
     if (!applies(c, when, rec.bytes)) continue;
     if (c.and_zone) {
-      if (rec.bytes.size() < static_cast<size_t>(c.and_zone->pos - 1 + c.and_zone->len)) continue;
       std::string_view a = c.and_zone->in(rec.bytes);
       const bool listed = c.and_pattern ? std::any_of(c.and_values.begin(), c.and_values.end(), [&](const std::string& p) { return matches(a, p); })
                                         : std::find(c.and_values.begin(), c.and_values.end(), a) != c.and_values.end();

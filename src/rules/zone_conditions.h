@@ -42,6 +42,7 @@ class ZoneConditionRule : public FileRule {
     std::vector<std::string> and_values;
     bool and_not = false;      // zone=not:values: the second zone holds none of them
     bool and_pattern = false;  // zone=pattern:forms: the second zone has one of these forms
+    size_t end = 0;            // the record must be this long to hold every zone named
   };
   static bool applies(const Condition& c, std::string_view when, std::string_view record);
   std::vector<Condition> conditions_[kRecordKindCount];
