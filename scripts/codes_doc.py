@@ -112,6 +112,8 @@ for code in ('500444', '500445'):
     engine.setdefault(code, 'rules/lines/cumulation.cpp')
 engine.setdefault('5004K6', 'rules/lines/pathways.cpp (code from data/rules/parameters.tsv)')
 engine.setdefault('500119', 'rules/lines/cascades.cpp')
+for code in ('300119', '400119', '510119', '520119'):
+    engine.setdefault(code, 'rules/lines/cascades.cpp (block_code: the record type\'s own cascade code)')
 for code in ('500120', '510120'):
     engine.setdefault(code, 'rules/lines/cascades.cpp (an error in the line\'s ET 52)')
 engine.setdefault('203420', 'engine/adjudicate.cpp (check_corrected_envois: the receptions in the store)')
@@ -232,6 +234,8 @@ for c in codes + [dict(code=p['code'], type=p['type'], record_type=p['record_typ
     if code in engine:
         test = ', '.join(scenarios.get(code, [])[:2]) or ('tests/end_to_end_test.cpp (ground truth)' if code in ('500119', '510119', '520119', '200742')
                                                     else 'tests/engine_cli_test.cpp (Adjudicate.AnErrorInTheEidRecordRejectsItsLineWith500120)' if code in ('500120', '510120')
+                                                    else 'tests/engine_cli_test.cpp (Adjudicate.AnInvoiceRejectedWholeTakesItsEt30WithTheEt30Code300119)' if code == '300119'
+                                                    else 'none of its own: the path of 300119 (block_code), for an ET 40' if code == '400119'
                                                     else 'no scenario yet')
         status, where = 'implemented (engine)', f"{engine[code]}; scenario: {test}"
     elif code in impl:

@@ -157,6 +157,64 @@ TEST(Adjudicate, WritesResponsesRecordsTheEnvoiAndRefusesItsNumberTwice) {
 
 // An error in an ET 52 (the eID reading of a line) rejects that line and its ET 51 with their
 // own codes (500120 / 510120), not the generic block code (500119 / 510119).
+TEST(Adjudicate, AnInvoiceRejectedWholeTakesItsEt30WithTheEt30Code300119) {
+  std::string dir = fresh_dir("adjudicate-et30-cascade");
+  copy_base(dir + "/refdata");
+  std::string db = dir + "/store.db";
+  ASSERT_EQ(run("refdata import " + dir + "/refdata --db " + db).code, 0);
+  model::EnvoiHeader h = mutua::testing::baseline_header();
+  h.sending_number = 33;
+  model::Invoice inv = patient_invoice(h.third_party);
+  inv.affiliation = "302";  // the member is at 301: the whole invoice is refused (200742, F)
+  for (int day = 3; day <= 4; ++day) {
+    model::Prestation p;
+    p.nomenclature = "425014";
+    p.first_date = p.last_date = 20261000 + day;
+    p.provider = h.third_party;
+    p.amount = 1250;
+    p.reference = "L" + std::to_string(day);
+    inv.lines.push_back(p);
+  }
+  const std::string path = dir + "/e33.efact";
+  ASSERT_TRUE(model::write_envoi(path, h, {inv}));
+  // The first detail record becomes an ET 30 (a day of a stay): ET 10, ET 20, ET 30, ET 50, ET 80...
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t first = 67 + 160 + 2 * 350;
+  ASSERT_EQ(bytes.substr(first, 2), "50");
+  std::string record = bytes.substr(first, 350);
+  const Layout& L = Layout::builtin();
+  put_zone(record, L.at(RecordKind::Et50, "1"), "30");
+  put_zone(record, L.at(RecordKind::Et30, "14"), "040765140401");
+  put_zone(record, L.at(RecordKind::Et30, "47"), "00000000");
+  put_zone(record, L.at(RecordKind::Et30, "24"), "+00000000000");
+  seal_record(record);
+  bytes.replace(first, 350, record);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  CmdResult r = run("adjudicate --db " + db + " --today 2026-11-23 --threshold 100 --out " + dir + "/out " + path);
+  std::string json;
+  {
+    std::ifstream in(dir + "/out/e33.920900.json");
+    json.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_FALSE(json.empty()) << r.out;
+  EXPECT_NE(json.find("\"200742\""), std::string::npos) << json;
+  // Each detail record carries its own type's cascade code.
+  const size_t et30 = json.find("\"record_type\":\"30\"");
+  const size_t et50 = json.find("\"record_type\":\"50\"");
+  ASSERT_NE(et30, std::string::npos) << json;
+  ASSERT_NE(et50, std::string::npos) << json;
+  EXPECT_NE(json.find("\"300119\"", et30), std::string::npos) << json;
+  EXPECT_LT(json.find("\"300119\"", et30), et50) << json;
+  EXPECT_NE(json.find("\"500119\"", et50), std::string::npos) << json;
+}
+
 TEST(Adjudicate, AnErrorInTheEidRecordRejectsItsLineWith500120) {
   std::string dir = fresh_dir("adjudicate-eid-cascade");
   copy_base(dir + "/refdata");

@@ -1,6 +1,7 @@
 // Cascades, applied once after every other rule and never chained (DOMAIN.md, "Decisions"):
-// the detail records of an invoice rejected with an F code carry 500119; a rejected record
-// takes its block with it (an ET 50 with its ET 51 / 52: 510119 / 520119 / 500119; a flat fee
+// the detail records of an invoice rejected with an F code carry 500119 (300119 / 400119 for ET
+// 30 / 40); a rejected record takes its block with it (an ET 50 with its ET 51 / 52: 510119 /
+// 520119 / 500119; a flat fee
 // with its statistical records, norm 9; an error in an ET 52 rejects its line and that line's ET
 // 51 with 500120 / 510120); a rejected nursing line takes the other nursing lines
 // of the same patient and day in this envoi (500118). S, E and 500434 trigger nothing.
@@ -13,8 +14,16 @@ namespace mutua::rules {
 
 namespace {
 
+// The record type's own "rejected with its block" code: 300119 for an ET 30, 400119 for an
+// ET 40, 500119 / 510119 / 520119.
 const char* block_code(RecordKind k) {
-  return k == RecordKind::Et51 ? "510119" : k == RecordKind::Et52 ? "520119" : "500119";
+  switch (k) {
+    case RecordKind::Et30: return "300119";
+    case RecordKind::Et40: return "400119";
+    case RecordKind::Et51: return "510119";
+    case RecordKind::Et52: return "520119";
+    default: return "500119";
+  }
 }
 
 std::string first_code(const Verdicts& v, size_t record) {
@@ -45,7 +54,7 @@ void apply_cascades(Context& ctx, const std::vector<Patient>& patients) {
     if (f_record == SIZE_MAX) continue;
     for (size_t li : inv.lines) {
       const Line& l = e.lines[li];
-      v.add(l.record, "500119", "cascades", reason(f_record));
+      v.add(l.record, block_code(l.kind), "cascades", reason(f_record));
       for (size_t a : l.attached) v.add(a, block_code(e.records[a].kind), "cascades", reason(f_record));
     }
   }
