@@ -41,6 +41,29 @@ std::string fresh_dir(const std::string& name) {
   return dir;
 }
 
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void spit(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+// Two nursing visits (425014, the 3rd and the 4th of October) of the nurse, at 12,50.
+void add_two_visits(model::Invoice& inv, const std::string& provider) {
+  for (int day = 3; day <= 4; ++day) {
+    model::Prestation p;
+    p.nomenclature = "425014";
+    p.first_date = p.last_date = 20261000 + day;
+    p.provider = provider;
+    p.amount = 1250;
+    p.reference = "L" + std::to_string(day);
+    inv.lines.push_back(p);
+  }
+}
+
 void copy_base(const std::string& to) {
   fs::create_directories(to);
   for (auto& e : fs::directory_iterator(std::string(MUTUA_TEST_DATA) + "/scenarios/base"))
@@ -166,23 +189,11 @@ TEST(Adjudicate, AnInvoiceRejectedWholeTakesItsEt30WithTheEt30Code300119) {
   h.sending_number = 33;
   model::Invoice inv = patient_invoice(h.third_party);
   inv.affiliation = "302";  // the member is at 301: the whole invoice is refused (200742, F)
-  for (int day = 3; day <= 4; ++day) {
-    model::Prestation p;
-    p.nomenclature = "425014";
-    p.first_date = p.last_date = 20261000 + day;
-    p.provider = h.third_party;
-    p.amount = 1250;
-    p.reference = "L" + std::to_string(day);
-    inv.lines.push_back(p);
-  }
+  add_two_visits(inv, h.third_party);
   const std::string path = dir + "/e33.efact";
   ASSERT_TRUE(model::write_envoi(path, h, {inv}));
   // The first detail record becomes an ET 30 (a day of a stay): ET 10, ET 20, ET 30, ET 50, ET 80...
-  std::string bytes;
-  {
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string bytes = slurp(path);
   const size_t first = 67 + 160 + 2 * 350;
   ASSERT_EQ(bytes.substr(first, 2), "50");
   std::string record = bytes.substr(first, 350);
@@ -193,16 +204,9 @@ TEST(Adjudicate, AnInvoiceRejectedWholeTakesItsEt30WithTheEt30Code300119) {
   put_zone(record, L.at(RecordKind::Et30, "24"), "+00000000000");
   seal_record(record);
   bytes.replace(first, 350, record);
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << bytes;
-  }
+  spit(path, bytes);
   CmdResult r = run("adjudicate --db " + db + " --today 2026-11-23 --threshold 100 --out " + dir + "/out " + path);
-  std::string json;
-  {
-    std::ifstream in(dir + "/out/e33.920900.json");
-    json.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string json = slurp(dir + "/out/e33.920900.json");
   ASSERT_FALSE(json.empty()) << r.out;
   EXPECT_NE(json.find("\"200742\""), std::string::npos) << json;
   // Each detail record carries its own type's cascade code.
@@ -223,47 +227,30 @@ TEST(Adjudicate, AnErrorInTheEidRecordRejectsItsLineWith500120) {
   model::EnvoiHeader h = mutua::testing::baseline_header();  // the nurse 40765140401, October 2026
   h.sending_number = 32;
   model::Invoice inv = patient_invoice(h.third_party);
-  for (int day = 3; day <= 4; ++day) {
-    model::Prestation p;
-    p.nomenclature = "425014";
-    p.first_date = p.last_date = 20261000 + day;
-    p.provider = h.third_party;
-    p.amount = 1250;
-    p.reference = "L" + std::to_string(day);
+  add_two_visits(inv, h.third_party);
+  for (auto& p : inv.lines) {
     p.has_eid = true;
     p.eid_read_date = p.first_date;
     p.eid_time_hhmm = 930;
     p.has_commitment = true;  // an ET 51 (tariff commitment) between the ET 50 and its ET 52
     p.commitment_number = "4711";
     p.commitment_date = p.first_date;
-    inv.lines.push_back(p);
   }
   const std::string path = dir + "/e32.efact";
   ASSERT_TRUE(model::write_envoi(path, h, {inv}));
   // The first line's ET 52 names another patient than its ET 50 (520812, R): records are ET 10,
   // ET 20, ET 50, ET 51, ET 52, ET 50, ET 51, ET 52, ET 80, ET 90...
-  std::string bytes;
-  {
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string bytes = slurp(path);
   const size_t et52 = 67 + 160 + 4 * 350;
   ASSERT_EQ(bytes.substr(et52, 2), "52");
   std::string record = bytes.substr(et52, 350);
   put_zone(record, Layout::builtin().at(RecordKind::Et52, "8"), "60010112347");
   seal_record(record);
   bytes.replace(et52, 350, record);
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << bytes;
-  }
+  spit(path, bytes);
   CmdResult r = run("adjudicate --db " + db + " --today 2026-11-23 --threshold 100 --out " + dir + "/out " + path);
   EXPECT_EQ(r.code, 0) << r.out;
-  std::string json;
-  {
-    std::ifstream in(dir + "/out/e32.920900.json");
-    json.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string json = slurp(dir + "/out/e32.920900.json");
   EXPECT_NE(json.find("\"520812\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"500120\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"510120\""), std::string::npos) << json;
