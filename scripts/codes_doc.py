@@ -105,6 +105,8 @@ for path in sorted(glob.glob('src/rules/lines/*.cpp')):
             engine.setdefault(code, 'rules/lines/' + path.split('/')[-1])
 engine.setdefault('200742', 'rules/lines/insurability.cpp')
 engine.setdefault('501940', 'rules/lines/tariffs.cpp (501943 in the sectors of tariff_commitment_sectors)')
+for code in ('500549', '500649', '300549', '300649', '400549', '400649'):
+    engine.setdefault(code, 'rules/lines/insurability.cpp (check_death: members.csv death_date; the record type\'s own code)')
 for code in ('500840', '500841', '200840', '200841'):
     engine.setdefault(code, 'rules/lines/insurability.cpp (not_in_order)')
 # Codes chosen by a condition or from data/rules/parameters.tsv rather than written in an add( call.
@@ -194,8 +196,6 @@ def zone_unknown(c):
 staff = 'not decidable from the file', "a decision of the fund's staff or a request of the institution, not a check of the file"
 reviewed = {
     **{c: staff for c in ('202430', '202431', '202432', '202433', '202434', '500430')},
-    '500549': ('needs fund data, not implemented', 'patient facts (death, age limits) other than sex are not in members.csv yet'),
-    '500649': ('needs fund data, not implemented', 'patient facts (death, age limits) other than sex are not in members.csv yet'),
     '500742': ('needs fund data, not implemented', 'the members of another mutuality of affiliation are not in the fund\'s reference data'),
     **{c: ('needs fund data, not implemented', 'provider registers (accreditation, convention status, qualifications per date) are not in the reference files yet')
        for c in ('501531', '5015A0', '503840', '504941')},
@@ -236,6 +236,8 @@ for c in codes + [dict(code=p['code'], type=p['type'], record_type=p['record_typ
                                                     else 'tests/engine_cli_test.cpp (Adjudicate.AnErrorInTheEidRecordRejectsItsLineWith500120)' if code in ('500120', '510120')
                                                     else 'tests/engine_cli_test.cpp (Adjudicate.AnInvoiceRejectedWholeTakesItsEt30WithTheEt30Code300119)' if code == '300119'
                                                     else 'none of its own: the path of 300119 (block_code), for an ET 40' if code == '400119'
+                                                    else 'tests/engine_cli_test.cpp (Adjudicate.AStayDayOnTheDayOfDeathPassesLaterDaysAre300549And500549)' if code == '300549'
+                                                    else 'none of its own: the path of 300549 / 500649 (check_death)' if code in ('300649', '400549', '400649')
                                                     else 'no scenario yet')
         status, where = 'implemented (engine)', f"{engine[code]}; scenario: {test}"
     elif code in impl:

@@ -180,22 +180,23 @@ TEST(Adjudicate, WritesResponsesRecordsTheEnvoiAndRefusesItsNumberTwice) {
 
 // An error in an ET 52 (the eID reading of a line) rejects that line and its ET 51 with their
 // own codes (500120 / 510120), not the generic block code (500119 / 510119).
-TEST(Adjudicate, AnInvoiceRejectedWholeTakesItsEt30WithTheEt30Code300119) {
-  std::string dir = fresh_dir("adjudicate-et30-cascade");
+// Adjudicates an envoi of the nurse with the invoice's two visits (add_two_visits), the first
+// turned into an ET 30 (a day of a stay): ET 10, ET 20, ET 30, ET 50, ET 80... Returns the
+// 920900's JSON ("" when there is none). `members` is appended to the base members.csv.
+std::string adjudicate_with_et30(const std::string& name, model::Invoice inv, const std::string& members = "") {
+  std::string dir = fresh_dir(name);
   copy_base(dir + "/refdata");
+  if (!members.empty()) std::ofstream(dir + "/refdata/members.csv", std::ios::app) << members;
   std::string db = dir + "/store.db";
-  ASSERT_EQ(run("refdata import " + dir + "/refdata --db " + db).code, 0);
+  if (run("refdata import " + dir + "/refdata --db " + db).code != 0) return "";
   model::EnvoiHeader h = mutua::testing::baseline_header();
   h.sending_number = 33;
-  model::Invoice inv = patient_invoice(h.third_party);
-  inv.affiliation = "302";  // the member is at 301: the whole invoice is refused (200742, F)
   add_two_visits(inv, h.third_party);
   const std::string path = dir + "/e33.efact";
-  ASSERT_TRUE(model::write_envoi(path, h, {inv}));
-  // The first detail record becomes an ET 30 (a day of a stay): ET 10, ET 20, ET 30, ET 50, ET 80...
+  if (!model::write_envoi(path, h, {inv})) return "";
   std::string bytes = slurp(path);
   const size_t first = 67 + 160 + 2 * 350;
-  ASSERT_EQ(bytes.substr(first, 2), "50");
+  if (bytes.substr(first, 2) != "50") return "";
   std::string record = bytes.substr(first, 350);
   const Layout& L = Layout::builtin();
   put_zone(record, L.at(RecordKind::Et50, "1"), "30");
@@ -205,18 +206,42 @@ TEST(Adjudicate, AnInvoiceRejectedWholeTakesItsEt30WithTheEt30Code300119) {
   seal_record(record);
   bytes.replace(first, 350, record);
   spit(path, bytes);
-  CmdResult r = run("adjudicate --db " + db + " --today 2026-11-23 --threshold 100 --out " + dir + "/out " + path);
-  std::string json = slurp(dir + "/out/e33.920900.json");
-  ASSERT_FALSE(json.empty()) << r.out;
+  run("adjudicate --db " + db + " --today 2026-11-23 --threshold 100 --out " + dir + "/out " + path);
+  return slurp(dir + "/out/e33.920900.json");
+}
+
+// The codes of the JSON response's record of that type (its first), as text.
+std::string codes_of_record_type(const std::string& json, const std::string& type) {
+  const size_t at = json.find("\"record_type\":\"" + type + "\"");
+  if (at == std::string::npos) return "";
+  const size_t end = json.find("\n", at);
+  return json.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+TEST(Adjudicate, AnInvoiceRejectedWholeTakesItsEt30WithTheEt30Code300119) {
+  model::Invoice inv = patient_invoice("40765140401");
+  inv.affiliation = "302";  // the member is at 301: the whole invoice is refused (200742, F)
+  const std::string json = adjudicate_with_et30("adjudicate-et30-cascade", inv);
+  ASSERT_FALSE(json.empty());
   EXPECT_NE(json.find("\"200742\""), std::string::npos) << json;
   // Each detail record carries its own type's cascade code.
-  const size_t et30 = json.find("\"record_type\":\"30\"");
-  const size_t et50 = json.find("\"record_type\":\"50\"");
-  ASSERT_NE(et30, std::string::npos) << json;
-  ASSERT_NE(et50, std::string::npos) << json;
-  EXPECT_NE(json.find("\"300119\"", et30), std::string::npos) << json;
-  EXPECT_LT(json.find("\"300119\"", et30), et50) << json;
-  EXPECT_NE(json.find("\"500119\"", et50), std::string::npos) << json;
+  EXPECT_NE(codes_of_record_type(json, "30").find("\"300119\""), std::string::npos) << json;
+  EXPECT_NE(codes_of_record_type(json, "50").find("\"500119\""), std::string::npos) << json;
+}
+
+TEST(Adjudicate, AStayDayOnTheDayOfDeathPassesLaterDaysAre300549And500549) {
+  // 90010100123 dies on 3 October: the ET 30 of the 3rd is not after the death (ET 30's label:
+  // "décédé avant la date"), the ET 50 of the 4th is; then the ET 30 of the 4th is.
+  model::Invoice inv = patient_invoice("40765140401");
+  inv.niss = "90010100123";
+  const std::string member = "90010100123,1990-01-01,1,301,TIT,2026-10-03\n";
+  std::string json = adjudicate_with_et30("adjudicate-et30-death", inv, member);
+  ASSERT_FALSE(json.empty());
+  EXPECT_EQ(codes_of_record_type(json, "30").find("\"300549\""), std::string::npos) << json;
+  EXPECT_NE(codes_of_record_type(json, "50").find("\"500549\""), std::string::npos) << json;
+  json = adjudicate_with_et30("adjudicate-et30-death-before", inv, "90010100123,1990-01-01,1,301,TIT,2026-10-02\n");
+  EXPECT_NE(codes_of_record_type(json, "30").find("\"300549\""), std::string::npos) << json;
+  EXPECT_NE(codes_of_record_type(json, "30").find("Patient décédé le 02/10/2026"), std::string::npos) << json;
 }
 
 TEST(Adjudicate, AnErrorInTheEidRecordRejectsItsLineWith500120) {

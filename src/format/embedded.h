@@ -25,4 +25,5 @@ std::string_view sqlite_009_provider_services();
 std::string_view sqlite_010_ct_codes();
 std::string_view sqlite_011_tariff_commitments();
 std::string_view sqlite_012_parameters();
+std::string_view sqlite_013_death_date();
 }  // namespace mutua::embedded

@@ -263,6 +263,9 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          m.sex = static_cast<int>(r.integer("sex", true, 0, 1, 2));
          m.mutuality = r.digits("mutuality", 3);
          m.holder = r.one_of("holder", {"TIT", "PAC"}, false, "TIT") == "TIT";
+         m.death_date = r.date("death_date", false);
+         if (m.birth_date && m.death_date && m.death_date < m.birth_date)
+           r.reject("death_date", iso(m.death_date), fmt::format("a date on or after birth_date ({})", iso(m.birth_date)));
          if (r.ok()) d.members.push_back(std::move(m));
        }},
       {"insurability.csv", {"niss", "start", "ct1", "ct2"}, [&](Row& r) {

@@ -25,6 +25,7 @@ struct Member {
   int sex = 0;                 // 1 male, 2 female
   std::string mutuality;       // mutuality of affiliation (3 digits)
   bool holder = true;          // TIT (holder) or PAC (dependant)
+  Date death_date = 0;         // 0: alive, or not known to the fund
 };
 
 struct InsurabilityPeriod {

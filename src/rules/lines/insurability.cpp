@@ -4,7 +4,8 @@
 // invoice carries (500522 / 500622; 500524 / 500624 informative when a payment commitment is
 // used)? Are its CT1-CT2 among the fund's codes (202703) and combinations (202710)?
 // A valid payment commitment (an insurability consultation carried by ET 20 zones 42-45)
-// stops these rejections for its days. Detention (503325) is checked whatever the commitment.
+// stops these rejections for its days. Detention (503325) and the patient's death (x0549 /
+// x0649) are checked whatever the commitment.
 #include <fmt/format.h>
 
 #include "mutua/model/dates.h"
@@ -97,6 +98,7 @@ class InsurabilityRules final : public LineRules {
           continue;
         }
         check_detention(ctx, f, l);
+        check_death(ctx, l);
         const auto* first = period_at(f, l.first);
         const auto* last = period_at(f, l.last ? l.last : l.first);
         if (ctx.committed[li]) {
@@ -129,6 +131,21 @@ class InsurabilityRules final : public LineRules {
   }
 
  private:
+  // A prestation after the patient's death (x0549 on the first date, x0649 on the last); ET 50's
+  // labels say "before or on" the date, ET 30 / 40's "before".
+  static void check_death(Context& ctx, const Line& l) {
+    const model::PatientFacts* f = ctx.ref.patient(l.niss);
+    if (!f || !f->member || !f->member->death_date) return;
+    const Date death = f->member->death_date;
+    const bool on_counts = l.kind == RecordKind::Et50;
+    auto after_death = [&](Date d) { return d && (on_counts ? death <= d : death < d); };
+    const char* type = l.kind == RecordKind::Et30 ? "30" : l.kind == RecordKind::Et40 ? "40" : "50";
+    if (after_death(l.first))
+      ctx.verdicts.add(l.record, std::string(type) + "0549", "insurability", {{"death", model::dmy(death)}});
+    else if (after_death(l.last))
+      ctx.verdicts.add(l.record, std::string(type) + "0649", "insurability", {{"death", model::dmy(death)}});
+  }
+
   static void check_detention(Context& ctx, const model::PatientFacts* f, const Line& l) {
     if (!f) return;
     for (const auto* d : f->detentions)
