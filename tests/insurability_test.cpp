@@ -61,6 +61,8 @@ std::string envoi(const std::string& dir, int number, int day, const std::string
 
 TEST(Insurability, AnswersVOrXWithTheFundsData) {
   std::string dir = world("insurability-one");
+  std::ofstream(dir + "/refdata/members.csv", std::ios::app) << "90020200395,1990-02-02,2,301,TIT,2026-10-10\n";
+  std::ofstream(dir + "/refdata/insurability.csv", std::ios::app) << "90020200395,2019-01-01,,110,110\n";
   const std::string db = " --db " + dir + "/m.db --today 2026-11-23";
   ASSERT_EQ(run_mutua("refdata import " + dir + "/refdata --db " + dir + "/m.db").code, 0);
   auto v = run_mutua("insurability --niss 85073003328 --date 2026-10-03" + db);
@@ -77,6 +79,11 @@ TEST(Insurability, AnswersVOrXWithTheFundsData) {
   auto stranger = run_mutua("insurability --niss 90010100123 --date 2026-10-03" + db);
   EXPECT_EQ(stranger.code, 1) << stranger.out;
   EXPECT_NE(stranger.out.find("not a member"), std::string::npos) << stranger.out;
+  auto alive = run_mutua("insurability --niss 90020200395 --date 2026-10-09" + db);
+  EXPECT_EQ(alive.code, 0) << alive.out;
+  auto deceased = run_mutua("insurability --niss 90020200395 --date 2026-10-10" + db);
+  EXPECT_EQ(deceased.code, 1) << deceased.out;
+  EXPECT_NE(deceased.out.find("X not insured: deceased on 2026-10-10"), std::string::npos) << deceased.out;
   auto bad = run_mutua("insurability --niss 12345678901" + db);
   EXPECT_EQ(bad.code, 2) << bad.out;
 }

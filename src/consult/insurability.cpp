@@ -37,6 +37,11 @@ InsurabilityAnswer answer(const model::RefIndex& ref, const std::string& niss, m
   a.member = true;
   a.consultation.mutuality = f->member->mutuality;
   a.consultation.holder = f->member->holder;
+  if (f->member->death_date && f->member->death_date <= date) {
+    // No insurability, and no commitment, on or after the death (the engine: 500549).
+    a.reason = "deceased on " + model::iso(f->member->death_date);
+    return a;
+  }
   for (const auto* p : f->insurability)
     if (p->start <= date && date <= p->end) {
       a.consultation.insured = true;
