@@ -196,6 +196,7 @@ std::vector<Scenario> load_all() {
         }
         p.reference = kv.count("ref") ? kv["ref"] : "L" + std::to_string(inv.lines.size() + 1);
         p.has_eid = kv.count("eid") > 0;
+        if (p.has_eid) p.eid_time_hhmm = 930;  // a reading has its time (521204)
         if (kv.count("tariff")) {  // an ET 51 carrying a tariff consultation's approval number
           p.has_commitment = true;
           p.commitment_number = kv["tariff"];
