@@ -98,7 +98,7 @@ class InsurabilityRules final : public LineRules {
           continue;
         }
         check_detention(ctx, f, l);
-        check_death(ctx, l);
+        check_death(ctx, l.niss == inv.niss ? f : ctx.ref.patient(l.niss), l);
         const auto* first = period_at(f, l.first);
         const auto* last = period_at(f, l.last ? l.last : l.first);
         if (ctx.committed[li]) {
@@ -133,8 +133,7 @@ class InsurabilityRules final : public LineRules {
  private:
   // A prestation after the patient's death (x0549 on the first date, x0649 on the last); ET 50's
   // labels say "before or on" the date, ET 30 / 40's "before".
-  static void check_death(Context& ctx, const Line& l) {
-    const model::PatientFacts* f = ctx.ref.patient(l.niss);
+  static void check_death(Context& ctx, const model::PatientFacts* f, const Line& l) {
     if (!f || !f->member || !f->member->death_date) return;
     const Date death = f->member->death_date;
     const bool on_counts = l.kind == RecordKind::Et50;
