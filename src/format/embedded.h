@@ -26,4 +26,5 @@ std::string_view sqlite_010_ct_codes();
 std::string_view sqlite_011_tariff_commitments();
 std::string_view sqlite_012_parameters();
 std::string_view sqlite_013_death_date();
+std::string_view sqlite_014_nomenclature_ages();
 }  // namespace mutua::embedded

@@ -34,6 +34,14 @@ Date from_day_number(int64_t z) {
 Date add_days(Date d, int64_t days) { return from_day_number(day_number(d) + days); }
 int64_t days_between(Date from, Date to) { return day_number(to) - day_number(from); }
 
+int age_on(Date birth, Date day) {
+  if (!birth || day < birth) return 0;
+  // Years, less one when the birthday (MMDD) has not come yet that year.
+  int years = static_cast<int>(day / 10000 - birth / 10000);
+  if (day % 10000 < birth % 10000) --years;
+  return years;
+}
+
 bool valid_date(Date d) {
   unsigned y = d / 10000, m = (d / 100) % 100, day = d % 100;
   if (y < 1900 || y > 9999 || m < 1 || m > 12 || day < 1) return false;

@@ -345,6 +345,10 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
            if (c.size() != 6 || c.find_first_not_of("0123456789") != std::string::npos)
              r.reject("related", c, "nomenclature codes of 6 digits separated by ';'");
          n.max_supplement_cents = r.integer("max_supplement_cents", false, -1, 0);
+         n.min_age = static_cast<int>(r.integer("min_age", false, -1, 0, 150));
+         n.max_age = static_cast<int>(r.integer("max_age", false, -1, 0, 150));
+         if (n.min_age >= 0 && n.max_age >= 0 && n.max_age < n.min_age)
+           r.reject("max_age", std::to_string(n.max_age), fmt::format("an age of at least min_age ({})", n.min_age));
          if (r.ok()) d.nomenclature.push_back(std::move(n));
        }},
       {"cumulations.csv", {"code", "other"}, [&](Row& r) {

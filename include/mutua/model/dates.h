@@ -13,6 +13,7 @@ int64_t day_number(Date d);
 Date from_day_number(int64_t days);
 Date add_days(Date d, int64_t days);
 int64_t days_between(Date from, Date to);  // to - from
+int age_on(Date birth, Date day);          // whole years from birth to day (0 for an unknown birth)
 // A real calendar date (1900..9999).
 bool valid_date(Date d);
 // Parses YYYY-MM-DD or YYYYMMDD; 0 when empty or malformed.

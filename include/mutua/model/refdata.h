@@ -82,6 +82,7 @@ struct NomenclatureRule {
   std::vector<std::string> services;  // service codes (ET 50 Z 13) the code may carry (501349; empty = any)
   std::vector<std::string> related;   // codes its related prestation (ET 50 Z 17) must be (501740 / 501753; empty = none needed)
   int64_t max_supplement_cents = -1;  // highest supplement (ET 50 Z 30) per unit (503043; -1 = not checked)
+  int min_age = -1, max_age = -1;     // the patient's age in whole years on the date (500443; -1 = no limit)
 };
 
 struct Cumulation {

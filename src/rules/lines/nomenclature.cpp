@@ -1,7 +1,8 @@
 // What the nomenclature says about a code at the prestation's date: known (500403) and in force
 // on its first and last dates (500420), not a GMD code (500433), the patient's sex (500942), the provider's kind
 // (501540), a prescriber (502405), the treated limb (503411), a provider norm the code does not
-// allow (501640: the GMD-holder tariff norm 4 for 554875 / 554890); and the third-party-payment
+// allow (501640: the GMD-holder tariff norm 4 for 554875 / 554890), the patient's age on the date
+// (500443; 300443 / 400443 for ET 30 / 40); and the third-party-payment
 // exception before May 2022 (503203).
 #include <fmt/format.h>
 
@@ -49,6 +50,7 @@ class NomenclatureRules final : public LineRules {
           ctx.verdicts.add(l.record, "500942", "nomenclature",
                            {{"sex", r->sex == 1 ? "M" : "F"}, {"patient_sex", std::to_string(sex)}});
       }
+      if (r->min_age >= 0 || r->max_age >= 0) check_age(ctx, l, *r);
       if (!r->kinds.empty()) {
         const model::Provider* p = ctx.ref.provider(l.provider);
         bool ok = false;
@@ -69,6 +71,25 @@ class NomenclatureRules final : public LineRules {
         ctx.verdicts.add(l.record, "503203", "nomenclature",
                          {{"exception", std::to_string(l.tp_exception)}, {"date", model::dmy(l.first)}});
     }
+  }
+
+ private:
+  // The patient's age in whole years on the first date, against the code's limits (members.csv
+  // birth_date; a patient the fund has no birth date for is not judged).
+  static void check_age(Context& ctx, const Line& l, const model::NomenclatureRule& r) {
+    const auto* f = ctx.ref.patient(l.niss);
+    if (!f || !f->member || !f->member->birth_date) return;
+    const int age = model::age_on(f->member->birth_date, l.first);
+    if ((r.min_age < 0 || age >= r.min_age) && (r.max_age < 0 || age <= r.max_age)) return;
+    const char* code = l.kind == RecordKind::Et30 ? "300443" : l.kind == RecordKind::Et40 ? "400443" : "500443";
+    ctx.verdicts.add(l.record, code, "nomenclature",
+                     {{"age", std::to_string(age)},
+                      {"limits", r.max_age < 0   ? fmt::format("{} ans et plus", r.min_age)
+                                 : r.min_age < 0 ? fmt::format("{} ans au plus", r.max_age)
+                                                 : fmt::format("{} à {} ans", r.min_age, r.max_age)},
+                      {"limits_nl", r.max_age < 0   ? fmt::format("{} jaar en ouder", r.min_age)
+                                    : r.min_age < 0 ? fmt::format("ten hoogste {} jaar", r.max_age)
+                                                    : fmt::format("{} tot {} jaar", r.min_age, r.max_age)}});
   }
 };
 
