@@ -105,6 +105,8 @@ for path in sorted(glob.glob('src/rules/lines/*.cpp')):
             engine.setdefault(code, 'rules/lines/' + path.split('/')[-1])
 engine.setdefault('200742', 'rules/lines/insurability.cpp')
 engine.setdefault('501940', 'rules/lines/tariffs.cpp (501943 in the sectors of tariff_commitment_sectors)')
+for code in ('500514', '500614', '500615', '300615', '400514', '400614'):
+    engine.setdefault(code, 'rules/lines/nomenclature.cpp (check_per_admission: nomenclature.csv per_admission)')
 for code in ('500443', '300443', '400443'):
     engine.setdefault(code, 'rules/lines/nomenclature.cpp (check_age: the record type\'s own code)')
 for code in ('500549', '500649', '300549', '300649', '400549', '400649'):
@@ -241,6 +243,7 @@ for c in codes + [dict(code=p['code'], type=p['type'], record_type=p['record_typ
                                                     else 'tests/engine_cli_test.cpp (Adjudicate.AStayDayOnTheDayOfDeathPassesLaterDaysAre300549And500549)' if code == '300549'
                                                     else 'none of its own: the path of 300549 / 500649 (check_death)' if code in ('300649', '400549', '400649')
                                                     else 'none of its own: the path of 500443 (check_age)' if code in ('300443', '400443')
+                                                    else 'none of its own: the path of 500514 / 500615 (check_per_admission)' if code in ('300615', '400514', '400614')
                                                     else 'no scenario yet')
         status, where = 'implemented (engine)', f"{engine[code]}; scenario: {test}"
     elif code in impl:

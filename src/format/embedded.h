@@ -27,4 +27,5 @@ std::string_view sqlite_011_tariff_commitments();
 std::string_view sqlite_012_parameters();
 std::string_view sqlite_013_death_date();
 std::string_view sqlite_014_nomenclature_ages();
+std::string_view sqlite_015_per_admission();
 }  // namespace mutua::embedded

@@ -336,6 +336,7 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          std::string amb = r.text("ambulatory");
          n.ambulatory = amb.empty() || amb == "1" || amb == "yes";
          n.hospital = r.flag("hospital");
+         n.per_admission = r.flag("per_admission");
          n.services = split_list(r.text("services"));
          for (const auto& sv : n.services)
            if (sv.size() != 3 || sv.find_first_not_of("0123456789") != std::string::npos)

@@ -79,6 +79,7 @@ struct NomenclatureRule {
   // stay (ET 20 Z 15, 500455), the line its place (ET 50 Z 14, 501420) and the service the fund
   // knows from the admission (ET 50 Z 13, 501321).
   bool hospital = false;
+  bool per_admission = false;  // a flat fee per admission: one day, the admission's (x0514, x0614, x0615)
   std::vector<std::string> services;  // service codes (ET 50 Z 13) the code may carry (501349; empty = any)
   std::vector<std::string> related;   // codes its related prestation (ET 50 Z 17) must be (501740 / 501753; empty = none needed)
   int64_t max_supplement_cents = -1;  // highest supplement (ET 50 Z 30) per unit (503043; -1 = not checked)

@@ -51,6 +51,7 @@ class NomenclatureRules final : public LineRules {
                            {{"sex", r->sex == 1 ? "M" : "F"}, {"patient_sex", std::to_string(sex)}});
       }
       if (r->min_age >= 0 || r->max_age >= 0) check_age(ctx, l, *r);
+      if (r->per_admission) check_per_admission(ctx, l);
       if (!r->kinds.empty()) {
         const model::Provider* p = ctx.ref.provider(l.provider);
         bool ok = false;
@@ -74,6 +75,22 @@ class NomenclatureRules final : public LineRules {
   }
 
  private:
+  // A flat fee per admission is billed for one day, the admission's (ET 20 zone 5, when the
+  // invoice gives it): x0514 / x0614 when the first / last date is another day (ET 40, 50; the
+  // labels' "transfer to an acute service" is not in the reference data), x0615 when the last date
+  // is not the first (ET 30, 50).
+  static void check_per_admission(Context& ctx, const Line& l) {
+    const Invoice& inv = ctx.envoi.invoices[l.invoice];
+    const std::string type = l.kind == RecordKind::Et30 ? "30" : l.kind == RecordKind::Et40 ? "40" : "50";
+    const std::map<std::string, std::string> facts = {{"code", l.code}, {"admission", inv.admission ? model::dmy(inv.admission) : ""},
+                                                      {"first", model::dmy(l.first)}, {"last", model::dmy(l.last)}};
+    if (inv.admission && type != "30") {
+      if (l.first != inv.admission) ctx.verdicts.add(l.record, type + "0514", "nomenclature", facts);
+      else if (l.last != inv.admission) ctx.verdicts.add(l.record, type + "0614", "nomenclature", facts);
+    }
+    if (type != "40" && l.last != l.first) ctx.verdicts.add(l.record, type + "0615", "nomenclature", facts);
+  }
+
   // The patient's age in whole years on the first date, against the code's limits (members.csv
   // birth_date; a patient the fund has no birth date for is not judged).
   static void check_age(Context& ctx, const Line& l, const model::NomenclatureRule& r) {
