@@ -222,9 +222,7 @@ const std::vector<std::string>& refdata_files() {
   return names;
 }
 
-namespace {
-// data/rules/parameters.tsv, by name.
-const std::map<std::string, std::string>& builtin_parameters() {
+const std::map<std::string, std::string>& builtin_rule_parameters() {
   static const std::map<std::string, std::string> params = [] {
     std::map<std::string, std::string> out;
     auto t = format::parse_table(embedded::rule_parameters(), '\t');
@@ -234,14 +232,16 @@ const std::map<std::string, std::string>& builtin_parameters() {
   }();
   return params;
 }
+
+namespace {
 bool all_digits(const std::string& v) { return !v.empty() && v.find_first_not_of("0123456789") == std::string::npos; }
 }  // namespace
 
 std::string rule_parameter(const RefData& shared, const std::string& name) {
   for (const auto& p : shared.parameters)
     if (p.name == name) return p.value;
-  auto it = builtin_parameters().find(name);
-  return it == builtin_parameters().end() ? std::string() : it->second;
+  auto it = builtin_rule_parameters().find(name);
+  return it == builtin_rule_parameters().end() ? std::string() : it->second;
 }
 
 bool is_patient_file(const std::string& file) {
@@ -458,8 +458,8 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          RuleParameter x;
          x.name = r.text("name", true);
          x.value = r.text("value", true);
-         auto it = builtin_parameters().find(x.name);
-         if (it == builtin_parameters().end())
+         auto it = builtin_rule_parameters().find(x.name);
+         if (it == builtin_rule_parameters().end())
            r.reject("name", x.name, "a parameter of data/rules/parameters.tsv");
          else if (all_digits(it->second) && !all_digits(x.value))
            r.reject("value", x.value, "a whole number (as the built-in " + it->second + ")");

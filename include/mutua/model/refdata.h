@@ -246,6 +246,9 @@ Result<RefData> load_refdata_dir(const std::string& dir, std::vector<Error>& pro
 // True for the files of one patient each row (first column niss): members, insurability...
 bool is_patient_file(const std::string& file);
 
+// The built-in rule parameters (data/rules/parameters.tsv), by name.
+const std::map<std::string, std::string>& builtin_rule_parameters();
+
 // The value of a rule parameter: the fund's (parameters.csv) or the built-in one
 // (data/rules/parameters.tsv); empty for a name neither has.
 std::string rule_parameter(const RefData& shared, const std::string& name);

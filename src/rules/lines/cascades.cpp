@@ -16,15 +16,7 @@ namespace {
 
 // The record type's own "rejected with its block" code: 300119 for an ET 30, 400119 for an
 // ET 40, 500119 / 510119 / 520119.
-const char* block_code(RecordKind k) {
-  switch (k) {
-    case RecordKind::Et30: return "300119";
-    case RecordKind::Et40: return "400119";
-    case RecordKind::Et51: return "510119";
-    case RecordKind::Et52: return "520119";
-    default: return "500119";
-  }
-}
+std::string block_code(RecordKind k) { return std::string(record_kind_name(k)) + "0119"; }
 
 std::string first_code(const Verdicts& v, size_t record) {
   for (const auto& x : v.by_record[record])
@@ -101,7 +93,9 @@ void apply_cascades(Context& ctx, const std::vector<Patient>& patients) {
         if (r == cause || rejected[r]) continue;
         const RecordKind kind = e.records[r].kind;
         const bool same_line = eid_cause && r >= owner && r < cause + 1 && owner != SIZE_MAX;
-        const char* code = !same_line ? block_code(kind) : kind == RecordKind::Et51 ? "510120" : kind == RecordKind::Et50 ? "500120" : block_code(kind);
+        const std::string code = same_line && (kind == RecordKind::Et50 || kind == RecordKind::Et51)
+                                     ? std::string(record_kind_name(kind)) + "0120"
+                                     : block_code(kind);
         v.add(r, code, "cascades", reason(cause));
       }
     }

@@ -16,9 +16,7 @@ namespace mutua::rules {
 const RuleData& RuleData::builtin() {
   static const RuleData data = [] {
     RuleData d;
-    auto params = format::parse_table(embedded::rule_parameters(), '\t');
-    int n = params.column("name"), v = params.column("value");
-    for (auto& row : params.rows) d.set(row[n], row[v]);
+    for (const auto& [name, value] : model::builtin_rule_parameters()) d.set(name, value);
     auto comments = format::parse_table(embedded::rule_comments(), '\t');
     int c = comments.column("code"), l = comments.column("lang"), t = comments.column("template");
     for (auto& row : comments.rows) d.comments_[row[c] + "/" + row[l]] = row[t];

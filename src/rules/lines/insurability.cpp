@@ -138,11 +138,11 @@ class InsurabilityRules final : public LineRules {
     const Date death = f->member->death_date;
     const bool on_counts = l.kind == RecordKind::Et50;
     auto after_death = [&](Date d) { return d && (on_counts ? death <= d : death < d); };
-    const char* type = l.kind == RecordKind::Et30 ? "30" : l.kind == RecordKind::Et40 ? "40" : "50";
+    const std::string type(record_kind_name(l.kind));
     if (after_death(l.first))
-      ctx.verdicts.add(l.record, std::string(type) + "0549", "insurability", {{"death", model::dmy(death)}});
+      ctx.verdicts.add(l.record, type + "0549", "insurability", {{"death", model::dmy(death)}});
     else if (after_death(l.last))
-      ctx.verdicts.add(l.record, std::string(type) + "0649", "insurability", {{"death", model::dmy(death)}});
+      ctx.verdicts.add(l.record, type + "0649", "insurability", {{"death", model::dmy(death)}});
   }
 
   static void check_detention(Context& ctx, const model::PatientFacts* f, const Line& l) {

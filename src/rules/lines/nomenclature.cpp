@@ -81,7 +81,7 @@ class NomenclatureRules final : public LineRules {
   // is not the first (ET 30, 50).
   static void check_per_admission(Context& ctx, const Line& l) {
     const Invoice& inv = ctx.envoi.invoices[l.invoice];
-    const std::string type = l.kind == RecordKind::Et30 ? "30" : l.kind == RecordKind::Et40 ? "40" : "50";
+    const std::string type(record_kind_name(l.kind));
     const std::map<std::string, std::string> facts = {{"code", l.code}, {"admission", inv.admission ? model::dmy(inv.admission) : ""},
                                                       {"first", model::dmy(l.first)}, {"last", model::dmy(l.last)}};
     if (inv.admission && type != "30") {
@@ -98,8 +98,7 @@ class NomenclatureRules final : public LineRules {
     if (!f || !f->member || !f->member->birth_date) return;
     const int age = model::age_on(f->member->birth_date, l.first);
     if ((r.min_age < 0 || age >= r.min_age) && (r.max_age < 0 || age <= r.max_age)) return;
-    const char* code = l.kind == RecordKind::Et30 ? "300443" : l.kind == RecordKind::Et40 ? "400443" : "500443";
-    ctx.verdicts.add(l.record, code, "nomenclature",
+    ctx.verdicts.add(l.record, std::string(record_kind_name(l.kind)) + "0443", "nomenclature",
                      {{"age", std::to_string(age)},
                       {"limits", r.max_age < 0   ? fmt::format("{} ans et plus", r.min_age)
                                  : r.min_age < 0 ? fmt::format("{} ans au plus", r.max_age)
