@@ -88,6 +88,10 @@ TEST(RefdataImport, ABadRowIsLocatedAndNothingIsImported) {
     pa << "commitment_valid_days,thirty\n";  // not a number
     std::ofstream ct(dir + "/bad/ct_codes.csv", std::ios::app);
     ct << "1100,110\n";  // 4 digits
+    m << "90010100123,1990-01-01,1,301,TIT,1989-12-31\n";  // dead before being born
+    n << "101010,2019-01-01,,2950,0,0,0,A,0,gp,,,,general_practice,0,0,0,1,,,,,,,,65,18,2\n";  // ages reversed, flag 2
+    std::ofstream tc(dir + "/bad/tariff_commitments.csv", std::ios::app);
+    tc << "85073003328,ET1,101076,2026-10-05,-5,\n";  // a negative amount
   }
   std::string db = dir + "/store.db";
   CmdResult good = run("refdata import " + dir + "/good --db " + db);
@@ -104,6 +108,10 @@ TEST(RefdataImport, ABadRowIsLocatedAndNothingIsImported) {
   EXPECT_NE(bad.out.find("parameters.csv:2: column 1 (name): 'error_rate_treshold_bp'"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("parameters.csv:3: column 2 (value): 'thirty'"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("ct_codes.csv:2: column 1 (ct1): '1100'"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("members.csv:7: column 6 (death_date): '1989-12-31'"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("(max_age): '18'"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("(per_admission): '2'"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("tariff_commitments.csv:2: column 5 (amount_cents): '-5'"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("nothing imported"), std::string::npos) << bad.out;
 
   // The store still holds the good import, whole.
