@@ -30,9 +30,19 @@ int record_check_digits(std::string_view s) {
     }
     return t;
   }();
-  uint32_t sum = 0;
-  for (unsigned char c : s) sum += table[c];
-  return control_mod97(sum);
+  // Four sums side by side: one chain of dependent additions was a tenth of parse + validation.
+  // (A branch-free form without the table vectorises at -O3 but ran slower with SSE2 only, and
+  // this loop at -O3 is vectorised into something slower still.)
+  uint32_t sum[4] = {0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 4 <= s.size(); i += 4) {
+    sum[0] += table[static_cast<unsigned char>(s[i])];
+    sum[1] += table[static_cast<unsigned char>(s[i + 1])];
+    sum[2] += table[static_cast<unsigned char>(s[i + 2])];
+    sum[3] += table[static_cast<unsigned char>(s[i + 3])];
+  }
+  for (; i < s.size(); ++i) sum[0] += table[static_cast<unsigned char>(s[i])];
+  return control_mod97(sum[0] + sum[1] + sum[2] + sum[3]);
 }
 
 int control_mod97(uint64_t sum) {

@@ -32,25 +32,6 @@ Finding FileRule::at(const RecordView& rec, std::string code, std::string messag
   return f;
 }
 
-uint64_t digits_value(std::string_view s) {
-  uint64_t v = 0;
-  for (char c : s)
-    if (c >= '0' && c <= '9') v = v * 10 + static_cast<uint64_t>(c - '0');
-  return v;
-}
-
-int64_t signed_value(std::string_view s) {
-  if (s.empty()) return 0;
-  auto magnitude = static_cast<int64_t>(digits_value(s.substr(1)));
-  return s[0] == '-' ? -magnitude : magnitude;
-}
-
-bool is_digits(std::string_view s) {
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return !s.empty();
-}
-
 bool is_valid_date(std::string_view d) {
   if (d.size() != 8 || !is_digits(d)) return false;
   int y = static_cast<int>(digits_value(d.substr(0, 4)));
@@ -63,19 +44,6 @@ bool is_valid_date(std::string_view d) {
 }
 
 bool official(std::string_view code) { return Catalog::builtin().find(code) != nullptr; }
-
-// Loops, not find_first_not_of with a set: that searches the set for every character.
-bool blank_or_zero(std::string_view s) {
-  for (char c : s)
-    if (c != ' ' && c != '0') return false;
-  return true;
-}
-
-bool blank_or_zero_signed(std::string_view s) {
-  for (char c : s)
-    if (c != ' ' && c != '0' && c != '+' && c != '-') return false;
-  return true;
-}
 
 ZoneOfEachKind::ZoneOfEachKind(std::string_view id) {
   for (int k = 0; k < kRecordKindCount; ++k) zones_[k] = Layout::builtin().find(static_cast<RecordKind>(k), id);

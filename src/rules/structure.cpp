@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "mutua/byte_scan.h"
+
 namespace mutua::rules {
 
 namespace {
@@ -72,8 +74,9 @@ void StructureRule::begin(const FileContext& ctx, Findings& out) {
 }
 
 void StructureRule::record(const RecordView& rec, Findings& out) {
-  // Bytes: printable ASCII only.
-  for (size_t i = 0; i < rec.bytes.size(); ++i) {
+  // Bytes: printable ASCII only; the position searched only when something is wrong.
+  const bool clean = check::printable_ascii(rec.bytes);
+  for (size_t i = 0; !clean && i < rec.bytes.size(); ++i) {
     auto c = static_cast<unsigned char>(rec.bytes[i]);
     if (c < 32 || c >= 127) {
       auto f = at(rec, "Z00006", fmt::format("byte 0x{:02X} at position {} of the record", c, i + 1));

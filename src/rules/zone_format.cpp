@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "mutua/byte_scan.h"
 #include "mutua/catalog.h"
 
 namespace mutua::rules {
@@ -72,12 +73,43 @@ ZoneFormatRule::ZoneFormatRule() {
       if (z.id == "1" || z.id == "400" || z.id == "500") continue;
       checks_[ki].push_back(std::move(c));
     }
+    std::string& classes = classes_[ki];
+    for (const Check& c : checks_[ki]) {
+      const Zone& z = *c.zone;
+      const size_t from = static_cast<size_t>(z.pos - 1), end = from + static_cast<size_t>(z.len);
+      if (classes.size() < end) classes.resize(end, check::kAny);
+      auto mark = [&](size_t a, size_t b, check::ByteClass cls) {
+        for (size_t i = a; i < b; ++i) classes[i] = cls;
+      };
+      switch (z.type) {
+        case ZoneType::Numeric: case ZoneType::Date: mark(from, end, check::kDigit); break;
+        case ZoneType::Signed: mark(from, from + 1, check::kSign); mark(from + 1, end, check::kDigit); break;
+        case ZoneType::SignChar: mark(from, end, check::kSign); break;
+        case ZoneType::ReservedZero: mark(from, end, check::kZero); break;
+        default: break;
+      }
+      if (z.len && (c.leading_zeros || z.type == ZoneType::Date)) after_scan_[ki].push_back(&c);
+    }
   }
 }
 
 void ZoneFormatRule::record(const RecordView& rec, Findings& out) {
   if (rec.kind == K::Unknown) return;
-  for (const Check& c : checks_[static_cast<int>(rec.kind)]) {
+  const int ki = static_cast<int>(rec.kind);
+  if (check::byte_classes_hold(rec.bytes, classes_[ki])) {
+    // Every zone holds the characters of its type: only leading zeros and dates are left.
+    for (const Check* c : after_scan_[ki]) {
+      std::string_view v = c->zone->in(rec.bytes);
+      if (c->zone->type == ZoneType::Date) {
+        if (v != "00000000" && !is_valid_date(v))
+          out.add(at(rec, *c->zone, c->not_numeric, "a real date YYYYMMDD", "no such calendar date"));
+      } else if (v.substr(0, c->leading_zeros).find_first_not_of('0') != std::string_view::npos) {
+        out.add(at(rec, *c->zone, c->leading, std::string(c->leading_zeros, '0') + " in the first positions"));
+      }
+    }
+    return;
+  }
+  for (const Check& c : checks_[ki]) {
     const Zone& z = *c.zone;
     if (z.pos - 1 + z.len > rec.bytes.size()) continue;
     std::string_view v = z.in(rec.bytes);
@@ -98,7 +130,7 @@ void ZoneFormatRule::record(const RecordView& rec, Findings& out) {
           break;
         }
         std::string_view rest = v.substr(1);
-        if (rest.find_first_of("+-") != std::string_view::npos) out.add(at(rec, z, c.inner_sign, "digits after the sign"));
+        if (rest.find('+') != std::string_view::npos || rest.find('-') != std::string_view::npos) out.add(at(rec, z, c.inner_sign, "digits after the sign"));
         else if (!is_digits(rest)) out.add(at(rec, z, c.not_numeric, "digits after the sign"));
         break;
       }

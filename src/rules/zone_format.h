@@ -24,6 +24,10 @@ class ZoneFormatRule : public FileRule {
     int leading_zeros = 0;    // how many leading characters must be '0'
   };
   std::array<std::vector<Check>, kRecordKindCount> checks_;
+  // Per kind, the class of each byte the checks want (check::ByteClass), and the checks that a
+  // record passing that one scan still needs: leading zeros and calendar dates.
+  std::array<std::string, kRecordKindCount> classes_;
+  std::array<std::vector<const Check*>, kRecordKindCount> after_scan_;
 };
 
 }  // namespace mutua::rules
