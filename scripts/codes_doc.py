@@ -126,6 +126,17 @@ engine.setdefault('203420', 'engine/adjudicate.cpp (check_corrected_envois: the 
 # The agreement codes are returned by agreement_standing(), shared with `mutua agreement decide`.
 for code in ('500434', '500446', '500449', '500548', '500648'):
     engine.setdefault(code, 'rules/lines/agreements.cpp (agreement_standing; decisions: engine/advisor.cpp)')
+# ET 30 / 40 lines get the ET 50 code's equivalent (data/rules/record-type-codes.tsv), given by
+# the same family: implemented where the ET 50 code is.
+record_type_of = {}
+for line in open('data/rules/record-type-codes.tsv'):
+    if line.startswith('#') or line.startswith('code_50'):
+        continue
+    c50, c30, c40 = line.rstrip('\n').split('\t')[:3]
+    for own in (c30, c40):
+        if own != '-' and c50 in engine:
+            record_type_of[own] = c50
+            engine.setdefault(own, f"rules/lines/record_types.cpp (data/rules/record-type-codes.tsv: {c50} given by {engine[c50].split(' ')[0]} to an ET {own[:2]})")
 scenarios = collections.defaultdict(list)
 for path in sorted(glob.glob('tests/scenarios/*.scn')):
     for n, line in enumerate(open(path), 1):
@@ -236,7 +247,8 @@ rows, counts = [], collections.Counter()
 for c in codes + [dict(code=p['code'], type=p['type'], record_type=p['record_type'], zone=p['zone'], label_fr=p['label_fr']) for p in project]:
     code = c['code']
     if code in engine:
-        test = ', '.join(scenarios.get(code, [])[:2]) or ('tests/end_to_end_test.cpp (ground truth)' if code in ('500119', '510119', '520119', '200742')
+        test = ', '.join(scenarios.get(code, [])[:2]) or (f"none of its own: the path of {record_type_of[code]}" if code in record_type_of
+                                                    else 'tests/end_to_end_test.cpp (ground truth)' if code in ('500119', '510119', '520119', '200742')
                                                     else 'tests/engine_cli_test.cpp (Adjudicate.AnErrorInTheEidRecordRejectsItsLineWith500120)' if code in ('500120', '510120')
                                                     else 'tests/engine_cli_test.cpp (Adjudicate.AnInvoiceRejectedWholeTakesItsEt30WithTheEt30Code300119)' if code == '300119'
                                                     else 'none of its own: the path of 300119 (block_code), for an ET 40' if code == '400119'

@@ -65,6 +65,7 @@ struct Scenario {
   std::string file, title, today = "2026-11-23";
   int64_t threshold_bp = -1;
   std::map<std::string, std::vector<std::string>> rows;  // csv file -> extra rows
+  std::map<std::string, int64_t> fees;                     // fees of the scenario's nomenclature rows
   std::vector<EnvoiSpec> envois;
   std::vector<Expect> expects;
 };
@@ -117,6 +118,12 @@ std::vector<Scenario> load_all() {
         std::getline(ls, row);
         row.erase(0, row.find_first_not_of(' '));
         s->rows[file].push_back(row);
+        if (file == "nomenclature.csv") {  // the scenario's own code: its fee is the default amount
+          std::vector<std::string> cells;
+          std::stringstream cs(row);
+          for (std::string cell; std::getline(cs, cell, ',');) cells.push_back(cell);
+          if (cells.size() > 3 && !cells[3].empty()) s->fees[cells[0]] = std::stoll(cells[3]);
+        }
       } else if (word == "envoi") {
         std::string label;
         ls >> label;
@@ -155,6 +162,7 @@ std::vector<Scenario> load_all() {
         if (kv.count("stay")) inv.stay_institution = kv["stay"];
         if (kv.count("service")) inv.service = kv["service"];
         if (kv.count("admission")) inv.admission_date = model::parse_iso_date(kv["admission"]);
+        if (kv.count("admission_number")) inv.admission_number = std::stoull(kv["admission_number"]);
         if (kv.count("previous")) {  // a corrective invoice: the envoi it corrects
           inv.previous_sending = std::stoi(kv["previous"]);
           inv.previous_year_month = kv.count("previous_month") ? std::stoi(kv["previous_month"]) : 0;
@@ -176,6 +184,7 @@ std::vector<Scenario> load_all() {
         model::Prestation p;
         auto& inv = s->envois.back().invoices.back();
         p.nomenclature = kv["code"];
+        if (kv.count("record")) p.record_type = std::stoi(kv["record"]);  // 30 or 40 instead of an ET 50
         p.first_date = p.last_date = model::parse_iso_date(kv["date"]);
         if (kv.count("last")) p.last_date = model::parse_iso_date(kv["last"]);
         p.tp_exception = kv.count("exception") ? std::stoi(kv["exception"]) : 0;
@@ -183,7 +192,8 @@ std::vector<Scenario> load_all() {
         if (kv.count("gmd_holder")) p.gmd_holder = kv["gmd_holder"];
         p.provider = kv.count("provider") ? kv["provider"] : inv.provider;
         p.units = kv.count("units") ? std::stoi(kv["units"]) : 1;
-        p.amount = kv.count("amount") ? std::stoll(kv["amount"]) : fees[p.nomenclature] * p.units;
+        const int64_t fee = s->fees.count(p.nomenclature) ? s->fees[p.nomenclature] : fees[p.nomenclature];
+        p.amount = kv.count("amount") ? std::stoll(kv["amount"]) : fee * p.units;
         if (inv.billing_type == 3) {  // a credit note takes back amounts and units (201140, 502248)
           p.amount = -p.amount;
           p.units = -p.units;

@@ -111,6 +111,7 @@ void run_rules(const rules::Envoi& e, const model::RefIndex& ref,
       }
     auto t = clock();
     rules::apply_cascades(ctx, patients);
+    rules::apply_record_type_codes(ctx);
     add(families.size(), "cascades", t);
     return;
   }
@@ -122,6 +123,7 @@ void run_rules(const rules::Envoi& e, const model::RefIndex& ref,
   for (const auto& p : patients)
     for (auto& f : families) f->patient(ctx, p);
   rules::apply_cascades(ctx, patients);
+  rules::apply_record_type_codes(ctx);
 }
 
 namespace {

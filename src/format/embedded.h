@@ -13,6 +13,7 @@ std::string_view zone_links();
 std::string_view zone_conditions();
 std::string_view rule_parameters();
 std::string_view rule_comments();
+std::string_view record_type_codes();
 std::string_view sqlite_001_init();
 std::string_view sqlite_002_refdata_version();
 std::string_view sqlite_003_ledger();

@@ -114,6 +114,7 @@ void EnvoiWriter::add(const Invoice& inv) {
       .digits(ZONE(Et20, "15"), inv.stay_institution.empty() ? "" : pad_inami(inv.stay_institution))
       .digits(ZONE(Et20, "13"), inv.service)
       .digits(ZONE(Et20, "18"), inv.destination)
+      .number(ZONE(Et20, "19"), inv.admission_number)
       .number(ZONE(Et20, "24"), inv.number)
       .number(ZONE(Et20, "27"), ct)
       .text(ZONE(Et20, "28"), inv.reference)
@@ -138,7 +139,10 @@ void EnvoiWriter::add(const Invoice& inv) {
   uint64_t code_sum = 0;
   for (const auto& p : inv.lines) {
     const std::string code7 = "0" + p.nomenclature;
-    RecordBuilder r50(K::Et50);
+    // ET 30 and 40 have ET 50's skeleton (FORMAT.md): the same zones at the same places, but
+    // for ET 30's zone 24 (an indicative amount, left at +0) and zone 47 (a date).
+    const K kind = p.record_type == 30 ? K::Et30 : p.record_type == 40 ? K::Et40 : K::Et50;
+    RecordBuilder r50(kind);
     r50.number(ZONE(Et50, "3"), static_cast<uint64_t>(p.norm))
         .digits(ZONE(Et50, "4"), code7)
         .number(ZONE(Et50, "5"), p.first_date)
@@ -157,7 +161,6 @@ void EnvoiWriter::add(const Invoice& inv) {
         .number(ZONE(Et50, "20"), p.prescription_date)
         .amount(ZONE(Et50, "22"), p.units)
         .number(ZONE(Et50, "23"), static_cast<uint64_t>(p.identical_flag))
-        .digits(ZONE(Et50, "24"), p.prescriber.empty() ? "" : pad_inami(p.prescriber))
         .number(ZONE(Et50, "26"), static_cast<uint64_t>(p.prescriber_norm))
         .amount(ZONE(Et50, "27"), p.personal_share)
         .text(ZONE(Et50, "28"), p.reference)
@@ -167,6 +170,7 @@ void EnvoiWriter::add(const Invoice& inv) {
         .number(ZONE(Et50, "34"), static_cast<uint64_t>(p.laterality))
         .number(ZONE(Et50, "36"), static_cast<uint64_t>(p.time_hhmm))
         .digits(ZONE(Et50, "49"), p.gmd_holder.empty() ? "" : pad_inami(p.gmd_holder));
+    if (kind != K::Et30) r50.digits(ZONE(Et50, "24"), p.prescriber.empty() ? "" : pad_inami(p.prescriber));
     emit(r50.finish(++sequence_));
     ++records;
     code_sum += code_value(code7);

@@ -12,6 +12,9 @@ using Date = uint32_t;
 
 struct Prestation {
   std::string nomenclature;   // 6 digits (written on 7 positions)
+  // The detail record: 50 (a prestation), 30 (hospital days and flat fees: zone 22 is a number
+  // of days), 40 (pharmaceutical supplies). An invoice lists its 30s, then 40s, then 50s.
+  int record_type = 50;
   Date first_date = 0;
   Date last_date = 0;
   int norm = 0;               // ET 50 zone 3: service norm (9 = statistical record)
@@ -70,6 +73,7 @@ struct Invoice {
   // The fund's references for accounts A and B (zones 38, 49), which a corrective invoice repeats.
   std::string fund_reference_a, fund_reference_b;
   Date admission_date = 0, discharge_date = 0;
+  uint64_t admission_number = 0;  // ET 20 zone 19: the hospital's number of the stay
   std::vector<Prestation> lines;
 };
 

@@ -188,6 +188,11 @@ class LineRules {
 // they run once after all of these.
 std::vector<std::unique_ptr<LineRules>> make_line_rules();
 void apply_cascades(Context& ctx, const std::vector<Patient>& patients);
+// Last step: ET 30 / 40 lines get their record type's own codes in place of the ET 50 codes the
+// families gave (data/rules/record-type-codes.tsv: 500420 -> 300420 / 400420...).
+void apply_record_type_codes(Context& ctx);
+// 500434, 300434, 400434: a line waiting for the medical advisor (not a rejection).
+bool is_pending_code(std::string_view code);
 
 // Helpers shared by families.
 std::string fmt_cents(int64_t cents);                 // 1234 -> "12,34"

@@ -20,7 +20,7 @@ std::string block_code(RecordKind k) { return std::string(record_kind_name(k)) +
 
 std::string first_code(const Verdicts& v, size_t record) {
   for (const auto& x : v.by_record[record])
-    if ((x.type == 'B' || x.type == 'F' || x.type == 'R') && x.code != "500434") return x.code;
+    if ((x.type == 'B' || x.type == 'F' || x.type == 'R') && !is_pending_code(x.code)) return x.code;
   return {};
 }
 

@@ -143,11 +143,20 @@ void Verdicts::remove(size_t record, std::string_view code) {
 bool Verdicts::rejected(size_t record) const {
   if (record >= by_record.size()) return false;
   for (const auto& v : by_record[record])
-    if ((v.type == 'B' || v.type == 'F' || v.type == 'R') && v.code != "500434") return true;
+    if ((v.type == 'B' || v.type == 'F' || v.type == 'R') && !is_pending_code(v.code)) return true;
   return false;
 }
 
-bool Verdicts::pending(size_t record) const { return has(record, "500434"); }
+bool Verdicts::pending(size_t record) const {
+  if (record >= by_record.size()) return false;
+  for (const auto& v : by_record[record])
+    if (is_pending_code(v.code)) return true;
+  return false;
+}
+
+bool is_pending_code(std::string_view code) {
+  return code == "500434" || code == "300434" || code == "400434";
+}
 
 std::string fmt_cents(int64_t cents) {
   int64_t m = cents < 0 ? -cents : cents;
