@@ -158,17 +158,33 @@ for code, where in engine.items():
 # Why a fund-data code is not judged yet, from what its label asks about.
 reasons = [
     (r'accord|médecin-conseil|conseil', 'advisor agreements: only the decisions mutua models (A/N/D/O/R, 500434/500446/500449/500548/500648) are checked'),
-    (r'cumul|incompatible', 'cumulation: the ban table (cumulations.csv) covers code pairs; this variant is not modelled'),
+    (r'cumul', 'cumulation: the ban table (cumulations.csv) covers code pairs; this variant is not modelled'),
+    (r'carte SIS', 'the SIS-card and network-consultation registers are not in the reference data'),
+    (r'mutualité (de destination|d.affiliation).*(incompatible|mutualité)|incompatible.*mutualité de destination',
+     "which destination mutualities serve which mutualities of affiliation, invoice types and services is the fund's "
+     "organisation, not in the reference data (provider_destinations.csv only says which destinations a provider may use: 201803)"),
+    (r'précédent', 'corrections: the envoi a corrective invoice names is looked up (203420); its invoice numbers, account '
+     'references and destinations are not compared with the earlier invoice'),
+    (r'incompatible', "a table of which values go together (the two the label names: code and service, place, invoice type, "
+     "norm...) that the fund or INAMI keeps; not in the reference data"),
     (r'maximum|plafond|nombre', 'ceilings and counts other than max units per period (502255) are not modelled'),
-    (r'hospitalis|séjour|établissement|service', 'stay establishment / service checks (ET 20 zones 5-6 against the stay) are not written yet'),
+    (r'hospitalis|séjour|établissement|service', 'stays are checked for the establishment, place and service the fund knows '
+     '(hospitalisations.csv, providers.csv services: 500455, 501420, 501320, 501321, 501349, 500545); this variant is not'),
     (r'assurabilit|en règle|CT1|CT2|titulaire|affili', 'insurability variants beyond F200742 / 500820 / 500840 / 500522 / 500622 are not modelled'),
     (r'prescri', 'prescription rules beyond "needs a prescriber" (dates, prescriber qualification) are not modelled'),
     (r'dispensateur|qualification|agréé|convention|numéro INAMI|INAMI', 'provider registers (accreditation, convention status, qualifications per date) are not in the reference files yet'),
     (r'tarif|montant|intervention|supplément|honoraire', 'amounts other than fee, personal share and their preferential variant are not modelled'),
     (r'palliatif', 'palliative forfeits beyond the notification dates are not modelled'),
     (r'trajet|maison médicale|forfait', 'pathway / medical-house variants beyond 5004K6, 500403 and 500450 are not modelled'),
-    (r'décès|âge|sexe', 'patient facts (death, age limits) other than sex are not in members.csv yet'),
+    (r'sexe', "the sex the fund knows (members.csv) is compared with the code's (500942), not with the sex zone the file "
+     "gives (a writer's default there would refuse whole invoices); the values a fund allows there are not in the sources"),
+    (r'décès|âge', 'patient facts beyond the birth date, death date and sex of members.csv are not modelled'),
     (r'déjà', 'duplicates across funds or periods other than 500423 / 502255 are not modelled'),
+]
+reasons += [
+    (r'non autoris', "which values a fund allows in this zone beyond its format (the zone's format is checked, its "
+     "'01' code) is the fund's list; no source gives it"),
+    (r'inconnu', "a register of the fund ('inconnu dans le fichier de l'O.A.') that the reference data does not hold"),
 ]
 def fund_reason(label):
     for pattern, why in reasons:
