@@ -233,6 +233,20 @@ reviewed = {
     **{c: ('needs fund data, not implemented', "the nomenclature's own attributes it asks about (codes billed one unit at a time, codes under "
             "the MAF, codes that need the third-party-payment exception written, billing periods the regulation sets) are not columns of "
             "nomenclature.csv yet") for c in ('302241', '402241', '303311', '303240', '300628', '500628')},
+    '300430': staff,
+    **{c: ('not decidable from the file', "the rule (which hours of admission or discharge make the day not reimbursed) is "
+            "in no source") for c in ('300553', '300653')},
+    '500413': ('not decidable from the file', 'the order the instructions want the prestations in is in no source'),
+    **{c: ('needs fund data, not implemented', "which codes it concerns (single-day codes, the military hospital's codes, "
+            "the MRPA-MRS flat fees that go with the incontinence rebate 763593, codes that need an eID reading or a device "
+            "number, codes that need a prior request) is the nomenclature's, not a column of nomenclature.csv yet")
+       for c in ('300616', '3014H1', '5014H1', '300458', '300459', '3004B1', '500112', '500113')},
+    **{c: ('needs fund data, not implemented', "the ET 30 record that carries the personal shares, the indicative amounts and a "
+            "nursing home's recognition are the fund's data (hospitalisations.csv knows nursing-home stays, not which codes "
+            "bill them)") for c in ('302210', '302440', '300550', '300650')},
+    '401322': ('needs fund data, not implemented', "the service changes within a stay: hospitalisations.csv gives one service per stay"),
+    '502743': ('needs fund data, not implemented', "which codes carry a personal share (nomenclature.csv personal_share_cents) "
+               "decides it; not judged: a writer leaving zones 27 and 33 at zero would see every line with a personal share refused"),
     **{c: ('needs fund data, not implemented', 'readmission within 10 days: the reduced tariff of a readmission is not a column of '
             'nomenclature.csv (the stays are: hospitalisations.csv)') for c in ('3019A0', '3019A1', '4019A0', '4019A1')},
     **{c: ('needs fund data, not implemented', 'provider registers (accreditation, convention status, qualifications per date) are not in the reference files yet')
