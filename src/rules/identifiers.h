@@ -12,7 +12,6 @@ class IdentifierRule : public FileRule {
   IdentifierRule();
   void record(const RecordView& rec, Findings& out) override;
 
- private:
   enum class Id : uint8_t { Niss, Inami, Iban, Bce, Nomenclature };
   struct Check {
     const Zone* zone;
@@ -20,6 +19,10 @@ class IdentifierRule : public FileRule {
     std::string bad_digits;  // xxzz02
     std::string malformed;   // xxzz05 (IBAN) or xxzz03
   };
+  // Every identifier zone this rule checks, per record kind (tests break each one).
+  const std::vector<Check>& checks(RecordKind kind) const { return checks_[static_cast<int>(kind)]; }
+
+ private:
   std::vector<Check> checks_[kRecordKindCount];
   std::string check_digit_code_[kRecordKindCount];  // xx9902
 };

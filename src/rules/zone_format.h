@@ -14,7 +14,6 @@ class ZoneFormatRule : public FileRule {
   ZoneFormatRule();
   void record(const RecordView& rec, Findings& out) override;
 
- private:
   struct Check {
     const Zone* zone;
     std::string not_numeric;  // xxzz01 (or the project fallback)
@@ -23,6 +22,10 @@ class ZoneFormatRule : public FileRule {
     std::string leading;      // xxzz04
     int leading_zeros = 0;    // how many leading characters must be '0'
   };
+  // Every zone this rule checks, per record kind (tests break each one).
+  const std::vector<Check>& checks(RecordKind kind) const { return checks_[static_cast<int>(kind)]; }
+
+ private:
   std::array<std::vector<Check>, kRecordKindCount> checks_;
   // Per kind, the class of each byte the checks want (check::ByteClass), and the checks that a
   // record passing that one scan still needs: leading zeros and calendar dates.
