@@ -11,6 +11,7 @@
 
 #include "baseline.h"
 #include "mutua/layout.h"
+#include "mutua/model/envoi_writer.h"
 #include "mutua/preflight.h"
 #include "mutua/writer.h"
 
@@ -191,6 +192,37 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
 INSTANTIATE_TEST_SUITE_P(Cases, ValidateCase, ::testing::ValuesIn(load_cases()), case_name);
 
 TEST(ValidateCases, ThereAreCasesForEveryFamily) { EXPECT_GE(load_cases().size(), 40u); }
+
+// Checks between the files of one run (a case holds one file): a sending number used twice by
+// a third-party payer in a year (100721) and two eFact files of one day (100724), each with a
+// near miss.
+std::set<std::string> codes_of_run(const std::vector<std::pair<int, model::Date>>& files) {
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < files.size(); ++i) {
+    model::EnvoiHeader h = testing::baseline_header();
+    h.sending_number = files[i].first;
+    h.created = files[i].second;
+    paths.push_back(testing::temp_path("run-" + std::to_string(i) + ".efact"));
+    EXPECT_TRUE(model::write_envoi(paths.back(), h, testing::baseline_invoices()));
+  }
+  engine::PreflightOptions options;
+  options.today = 20261123;
+  auto report = engine::preflight(paths, options);
+  for (const auto& p : paths) ::unlink(p.c_str());
+  std::set<std::string> found;
+  for (const auto& [code, slot] : report.findings.by_code()) found.insert(code);
+  return found;
+}
+
+TEST(ValidateCases, ASendingNumberUsedTwiceInAYearIs100721) {
+  EXPECT_EQ(codes_of_run({{12, 20261105}, {12, 20261106}}), std::set<std::string>{"100721"});
+  EXPECT_EQ(codes_of_run({{12, 20261105}, {13, 20261106}}), std::set<std::string>{});  // near miss
+}
+
+TEST(ValidateCases, TwoEfactFilesOfOneDayAre100724) {
+  EXPECT_EQ(codes_of_run({{12, 20261105}, {13, 20261105}}), std::set<std::string>{"100724"});
+  EXPECT_EQ(codes_of_run({{12, 20261105}, {13, 20261106}}), std::set<std::string>{});  // near miss
+}
 
 }  // namespace
 }  // namespace mutua
