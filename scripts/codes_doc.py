@@ -287,7 +287,7 @@ rows, counts = [], collections.Counter()
 for c in codes + [dict(code=p['code'], type=p['type'], record_type=p['record_type'], zone=p['zone'], label_fr=p['label_fr']) for p in project]:
     code = c['code']
     if code in engine:
-        test = ', '.join(scenarios.get(code, [])[:2]) or (f"none of its own: the path of {record_type_of[code]}" if code in record_type_of
+        test = ', '.join(scenarios.get(code, [])[:2]) or (f"the path of {record_type_of[code]} (its scenarios), translated as tests/record_types_test.cpp checks" if code in record_type_of
                                                     else 'tests/end_to_end_test.cpp (ground truth)' if code in ('500119', '510119', '520119', '200742')
                                                     else 'tests/engine_cli_test.cpp (Adjudicate.AnErrorInTheEidRecordRejectsItsLineWith500120)' if code in ('500120', '510120')
                                                     else 'tests/engine_cli_test.cpp (Adjudicate.AnInvoiceRejectedWholeTakesItsEt30WithTheEt30Code300119)' if code == '300119'
