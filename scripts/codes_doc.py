@@ -234,6 +234,25 @@ reviewed = {
             "the MAF, codes that need the third-party-payment exception written, billing periods the regulation sets) are not columns of "
             "nomenclature.csv yet") for c in ('302241', '402241', '303311', '303240', '300628', '500628')},
     '300430': staff,
+    **{c: ('not decidable from the file', 'the check-digit algorithm of this identifier (care-basin association, blood '
+            'administrator, implant, registration code) is in no source') for c in ('305202', '505202', '503802', '504302', '505702')},
+    **{c: ('not decidable from the file', "the widths of parts N, V and A of zones 42-45 and the SIS card's formats are in no source "
+            "(only part A, the last byte, is read: 204533, 514533)")
+       for c in ('204224', '204231', '204234', '204330', '204331', '204431', '204531', '514231', '514331', '514431', '514531', '514332')},
+    **{c: ('not decidable from the file', "the limitation period (péremption) is in no source; the law's two years would refuse the "
+            "lines before 2022 that DOMAIN.md's 503203 is about") for c in ('300546', '300646', '400546', '400646', '500546', '500646')},
+    **{c: ('not decidable from the file', "the sources contradict each other on ET 51 zone 17: FORMAT.md gives 4 positions (and "
+            "511801 makes zone 18 reserved) while these labels compare it with ET 50's 7-position zones 17-18")
+       for c in ('511702', '511704', '511705', '511712', '511740', '511742')},
+    **{c: ('not decidable from the file', "zone 49 carries the nursing aide, the GMD holder or the trainee by norm (zone 16), and "
+            "the labels' comparison signs are lost ('?'): which code a filled zone 49 under another norm deserves cannot be told")
+       for c in ('504912', '504914', '504916', '504917')},
+    '504940': ('needs fund data, not implemented', "the GMD register (who holds a patient's GMD) is not in the reference data"),
+    '505304': ('not decidable from the file', 'the structure of a trip number the label refers to is in no source'),
+    '505305': ('needs fund data, not implemented', "which codes need a trip number (transport) is the nomenclature's, and the "
+               "label's date comparison sign is lost ('?')"),
+    '500317': ('not decidable from the file', "the 'implant norm' the label names is not placed by any source"),
+    '301742': ('needs fund data, not implemented', "which codes take no related prestation is the nomenclature's"),
     **{c: ('not decidable from the file', "the rule (which hours of admission or discharge make the day not reimbursed) is "
             "in no source") for c in ('300553', '300653')},
     '500413': ('not decidable from the file', 'the order the instructions want the prestations in is in no source'),

@@ -134,6 +134,30 @@ TEST(Insurability, TheEngineHonoursACommitmentAfterTheFundsDataChanged) {
   auto first = run_mutua("adjudicate --today 2026-11-23 --out " + dir + "/out" + db + " " + path);
   EXPECT_EQ(first.code, 0) << first.out;
   EXPECT_NE(first.out.find("accepted: 1 line(s), 0 rejected"), std::string::npos) << first.out;
+
+  // And one that gives the number alone, left-aligned and space-padded, as a text zone: the
+  // commitment holds as well. A number the fund never gave, so written, does not.
+  for (const auto& [number, accepted] : {std::pair{commitment, true}, std::pair{std::string("99") + commitment, false}}) {
+    const int sending = accepted ? 44 : 45;
+    const std::string p = envoi(dir, sending, sending - 38, commitment);
+    std::string file = read_all(p);
+    std::string r = file.substr(et20, 350);
+    mutua::put_zone(r, mutua::Layout::builtin().at(mutua::RecordKind::Et20, "42"), number + std::string(48 - number.size(), ' '));
+    mutua::seal_record(r);
+    file.replace(et20, 350, r);
+    {
+      std::ofstream out(p, std::ios::binary | std::ios::trunc);
+      out << file;
+    }
+    ASSERT_EQ(read_all(p).substr(et20 + 212, number.size() + 1), number + " ");
+    auto judged = run_mutua("adjudicate --today 2026-11-23 --out " + dir + "/out" + db + " " + p);
+    if (accepted) {
+      EXPECT_EQ(judged.code, 0) << judged.out;
+      EXPECT_NE(judged.out.find("accepted: 1 line(s), 0 rejected"), std::string::npos) << judged.out;
+    } else {
+      EXPECT_EQ(judged.code, 1) << judged.out;  // the CT1/CT2 refusal stands (500522)
+    }
+  }
 }
 
 TEST(Insurability, MassConsultationAnswersEveryRowAsCsv) {

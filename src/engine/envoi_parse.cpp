@@ -43,10 +43,15 @@ struct Get {
 
 // Zones 42-45 of ET 20 / ET 51: a reference in zone 42, parts N and V (43, 44) and part A (zone
 // 45, the last byte) = 2 for a network (MyCareNet) reference. A file giving part A first (mutua
-// wrote it so before) is read too; the number is compared without its zero padding. Empty when
-// the zones hold no network reference.
-std::string network_reference(std::string network) {
-  if (network.size() > 1 && network.back() == '2') network.pop_back();
+// wrote it so before) is read too, and so is the number alone, left-aligned and space-padded
+// (FORMAT.md's ET 51 table calls the zone the commitment number, type A); the number is compared
+// without its zero padding. Empty when the zones hold no network reference.
+std::string network_reference(std::string_view zone) {
+  std::string network(zone);
+  const bool text = network.size() > 1 && network.back() == ' ' && network.find_first_not_of("0 ") != std::string::npos;
+  if (text) {
+    // the whole text is the number
+  } else if (network.size() > 1 && network.back() == '2') network.pop_back();
   else if (network.size() > 1 && network.front() == '2') network.erase(0, 1);
   else network.clear();
   network.erase(0, network.find_first_not_of("0 "));
@@ -102,7 +107,7 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, cons
         int64_t ct = g.num("27") % 1000000;
         inv->ct1 = static_cast<int>(ct / 1000);
         inv->ct2 = static_cast<int>(ct % 1000);
-        inv->commitment = network_reference(g.text("42"));
+        inv->commitment = network_reference(g.raw("42"));
         inv->admission = static_cast<model::Date>(g.num("5"));
         inv->discharge = static_cast<model::Date>(g.num("6"));
         inv->previous_sending = static_cast<int>(g.num("34"));
@@ -157,7 +162,7 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, cons
           (rec.kind == K::Et51 ? line->tariff_commitment : line->eid) = true;
           if (rec.kind == K::Et51) {
             line->tariff_record = index;
-            line->tariff_number = network_reference(g.text("42"));
+            line->tariff_number = network_reference(g.raw("42"));
           }
         }
         break;

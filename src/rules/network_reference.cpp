@@ -20,8 +20,10 @@ void NetworkReferenceRule::record(const RecordView& rec, Findings& out) {
   if (rec.bytes.size() < static_cast<size_t>(zone.pos - 1 + zone.len)) return;
   std::string_view v = zone.in(rec.bytes);
   const char last = v.back(), first = v.front();
-  const bool network = last == '2' || first == '2';
   const bool empty = blank_or_zero(v);
+  // Part A last or first, or the number alone, left-aligned (FORMAT.md's ET 51: "commitment
+  // number", type A): a network reference. A SIS card's data are digits to the end.
+  const bool network = last == '2' || first == '2' || (last == ' ' && !empty);
   if (rec.kind == K::Et20) {
     if (!empty && !network && last != '0' && last != '1')
       out.add(at(rec, zone, "204533", "0, 1 or 2 in its last position (part A, zone 45)"));

@@ -9,7 +9,9 @@ namespace mutua::rules {
 // information was communicated and the maximum-billing counters (ET 20 zones 53-58, ET 51 zone
 // 55) come only with a network reference (205311-205811, 515511); an ET 51's communication is
 // at most two months after its service (515525). A part A given first (the zone starting with
-// 2), as some writers did, is read as a network reference too: the parts' widths are in no source.
+// 2), as some writers did, is read as a network reference too, and so is a number alone,
+// left-aligned and space-padded (FORMAT.md calls ET 51's zone the commitment number, type A):
+// the parts' widths are in no source.
 class NetworkReferenceRule : public FileRule {
  public:
   void record(const RecordView& rec, Findings& out) override;

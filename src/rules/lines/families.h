@@ -19,7 +19,7 @@ std::unique_ptr<LineRules> make_unit_rules();           // units.cpp: 502255, 50
 std::unique_ptr<LineRules> make_related_rules();        // related.cpp: 501740, 501753, 501720, 501721
 
 // The number billed in zones 42-45 (ET 20 or ET 51, leading zeros gone) against one the fund
-// gave: the same, or followed only by the zeros of parts N and V.
+// gave: the same, or followed only by the zeros of parts N and V, or after a part A given first.
 bool same_network_reference(std::string_view billed, std::string_view known);
 
 // Facts naming another line of the envoi or of history (comments of 500444, 502255...).
