@@ -24,8 +24,13 @@ void NetworkReferenceRule::record(const RecordView& rec, Findings& out) {
   // Part A last or first, or the number alone, left-aligned (FORMAT.md's ET 51: "commitment
   // number", type A): a network reference. A SIS card's data are digits to the end.
   const bool network = last == '2' || first == '2' || (last == ' ' && !empty);
+  // Part A is not a digit: "parts N, V and A not numeric" (204209 / 514201, B) rather than a
+  // part A of another value (only part A's place is known: the last byte).
+  const bool letter_part_a = !empty && !network && (last < '0' || last > '9');
   if (rec.kind == K::Et20) {
-    if (!empty && !network && last != '0' && last != '1')
+    if (letter_part_a)
+      out.add(at(rec, zone, "204209", "digits in parts N, V and A (part A, zone 45, the last position: 0, 1 or 2)"));
+    else if (!empty && !network && last != '0' && last != '1')
       out.add(at(rec, zone, "204533", "0, 1 or 2 in its last position (part A, zone 45)"));
     if (network) return;
     // Looked up once: this runs on every invoice without a network reference, most of them.
@@ -47,7 +52,8 @@ void NetworkReferenceRule::record(const RecordView& rec, Findings& out) {
   const Zone& communicated = L.at(K::Et51, "55");
   std::string_view c = communicated.in(rec.bytes);
   if (!network) {
-    out.add(at(rec, zone, "514533", "2 in its last position (part A, zone 45)"));
+    if (letter_part_a) out.add(at(rec, zone, "514201", "digits in parts N, V and A (part A, zone 45, the last position: 2)"));
+    else out.add(at(rec, zone, "514533", "2 in its last position (part A, zone 45)"));
     if (!blank_or_zero(c)) out.add(at(rec, communicated, "515511", "zeros", "only with a network reference (part A = 2)"));
   }
   std::string_view service = L.at(K::Et51, "5").in(rec.bytes);

@@ -5,7 +5,7 @@
 namespace mutua::rules {
 
 // The network (MyCareNet) reference of ET 20 and ET 51 zones 42-45: part A (zone 45, the last
-// byte) is 0, 1 or 2 (204533) and 2 in an ET 51 (514533); the insurability period, the date the
+// byte) is 0, 1 or 2 (204533) and 2 in an ET 51 (514533), a digit in any case (204209 / 514201); the insurability period, the date the
 // information was communicated and the maximum-billing counters (ET 20 zones 53-58, ET 51 zone
 // 55) come only with a network reference (205311-205811, 515511); an ET 51's communication is
 // at most two months after its service (515525). A part A given first (the zone starting with
