@@ -825,7 +825,10 @@ class SqliteStore final : public model::Store, private SqliteDb {
       }
       std::string sql = "SELECT line";
       for (const auto& c : cols) sql += ", \"" + c + "\"";
-      sql += " FROM " + table + (by_niss ? " WHERE niss = ?1" : "") + " ORDER BY line";
+      // Rows go in in file order (replace_refdata), so rowid order is line order: ordering by rowid
+      // lets the NISS index give a patient's rows in order (its entries are NISS, rowid) where
+      // "ORDER BY line" sorted them again for every patient and table.
+      sql += " FROM " + table + (by_niss ? " WHERE niss = ?1" : "") + " ORDER BY rowid";
       Stmt s(db_, sql);
       if (!s.ok()) return fail(last_error("prepare " + table));
       format::Table t;
