@@ -29,4 +29,5 @@ std::string_view sqlite_012_parameters();
 std::string_view sqlite_013_death_date();
 std::string_view sqlite_014_nomenclature_ages();
 std::string_view sqlite_015_per_admission();
+std::string_view sqlite_016_history_by_patient();
 }  // namespace mutua::embedded

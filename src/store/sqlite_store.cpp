@@ -68,7 +68,8 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_008_stays_related(), embedded::sqlite_009_provider_services(),
           embedded::sqlite_010_ct_codes(), embedded::sqlite_011_tariff_commitments(),
           embedded::sqlite_012_parameters(), embedded::sqlite_013_death_date(),
-          embedded::sqlite_014_nomenclature_ages(), embedded::sqlite_015_per_admission()};
+          embedded::sqlite_014_nomenclature_ages(), embedded::sqlite_015_per_admission(),
+          embedded::sqlite_016_history_by_patient()};
 }
 
 
