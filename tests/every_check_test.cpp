@@ -1,10 +1,12 @@
-// Every check of the two families that are tables rather than one-off rules, each on its own
-// file: the baseline envoi with that one zone broken must report that check's code, and the
-// baseline itself none. Zone format: a letter in a numeric or date zone, a bad or inner sign
-// in an amount, a digit in a reserved zone, a non-zero leading digit. Identifiers: a NISS,
-// INAMI, BCE, IBAN or nomenclature code with wrong check digits in each zone that carries one.
-// The checks are the rules' own lists (built from the layout and the official list), so a zone
-// added to data/layout/records.tsv is tested without a new case.
+// Every check of the families that are tables rather than one-off rules, each on its own file:
+// the baseline envoi with that one zone broken must report that check's code, and the baseline
+// itself none. Zone format: a letter in a numeric or date zone, a bad or inner sign in an
+// amount, a digit in a reserved zone, a non-zero leading digit. Identifiers: a NISS, INAMI, BCE,
+// IBAN or nomenclature code with wrong check digits in each zone that carries one. Zone links:
+// a zone that must repeat another record's, made to differ. The checks are the rules' own lists
+// (built from the layout, the official list and data/rules/zone-links.tsv), so a zone added to
+// the layout is tested without a new case. MUTUA_LIST_CODES=1 prints the codes each test
+// covered (to compare with docs/codes.md).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
