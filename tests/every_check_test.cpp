@@ -84,6 +84,14 @@ std::set<std::string> codes_of(const std::string& bytes) {
   return found;
 }
 
+// The first record of the kind (an ET 30 / 40 made from the first ET 50 first), or null.
+std::string* first_record(Split& s, K kind) {
+  if (kind == K::Et30 || kind == K::Et40) make_first_line(s, kind);
+  const std::string type(record_type_label(kind));
+  auto it = std::find_if(s.records.begin(), s.records.end(), [&](const std::string& r) { return r.compare(0, 2, type) == 0; });
+  return it == s.records.end() ? nullptr : &*it;
+}
+
 // Writes `value` at `offset` of the zone in the first record of the kind (an ET 30 / 40 made
 // from the first ET 50) and seals the record again, but for its check digits themselves
 // (zone 99) and the records that have none (ET 95 / 96). False when the baseline has none.
@@ -97,10 +105,8 @@ bool write_at(Split& s, K kind, const Zone& zone, size_t offset, const std::stri
     s.header.replace(67 + at, value.size(), value);
     return true;
   }
-  if (kind == K::Et30 || kind == K::Et40) make_first_line(s, kind);
-  const std::string type(record_type_label(kind));
-  auto it = std::find_if(s.records.begin(), s.records.end(), [&](const std::string& r) { return r.compare(0, 2, type) == 0; });
-  if (it == s.records.end()) return false;
+  std::string* it = first_record(s, kind);
+  if (!it) return false;
   it->replace(at, value.size(), value);
   if (kind != K::Et95 && kind != K::Et96 && zone.id != "99") seal_record(*it);
   return true;
@@ -202,10 +208,9 @@ TEST(ZoneLinksAll, EveryLinkReportsItsCodeOnAFileBreakingIt) {
     const K kind = record_kind_from_name(cell(row, rec_c)), other = record_kind_from_name(cell(row, other_c));
     const Zone& zone = L.at(kind, cell(row, zone_c));
     Split s = baseline();
-    if (kind == K::Et30 || kind == K::Et40) make_first_line(s, kind);
     const std::string type(record_type_label(kind));
-    auto it = std::find_if(s.records.begin(), s.records.end(), [&](const std::string& r) { return r.compare(0, 2, type) == 0; });
-    ASSERT_NE(it, s.records.end()) << code;
+    std::string* it = first_record(s, kind);
+    ASSERT_NE(it, nullptr) << code;
     const std::string own = it->substr(static_cast<size_t>(zone.pos - 1), static_cast<size_t>(zone.len));
     if (relation.empty() || relation == "same") {
       std::string changed = own;
@@ -220,7 +225,7 @@ TEST(ZoneLinksAll, EveryLinkReportsItsCodeOnAFileBreakingIt) {
       const model::Date date = static_cast<model::Date>(std::stoul(own));
       const model::Date moved = model::add_days(date, relation == "not_before" ? 1 : -1);
       const Zone& other_zone = L.at(K::Et20, cell(row, other_zone_c));
-      auto et20 = std::find_if(s.records.begin(), s.records.end(), [](const std::string& r) { return r.compare(0, 2, "20") == 0; });
+      std::string* et20 = first_record(s, K::Et20);
       et20->replace(static_cast<size_t>(other_zone.pos - 1), static_cast<size_t>(other_zone.len), std::to_string(moved));
       seal_record(*et20);
     }
@@ -280,10 +285,9 @@ TEST(IdentifiersAll, AMalformedIbanAndWrongRecordCheckDigitsAreReported) {
   }
   for (K kind : {K::Et10, K::Et20, K::Et30, K::Et40, K::Et50, K::Et51, K::Et52, K::Et80, K::Et90}) {
     Split s = baseline();
-    if (kind == K::Et30 || kind == K::Et40) make_first_line(s, kind);
     const std::string type(record_type_label(kind));
-    auto it = std::find_if(s.records.begin(), s.records.end(), [&](const std::string& r) { return r.compare(0, 2, type) == 0; });
-    ASSERT_NE(it, s.records.end()) << type;
+    std::string* it = first_record(s, kind);
+    ASSERT_NE(it, nullptr) << type;
     it->replace(348, 2, it->substr(348, 2) == "01" ? "02" : "01");  // not sealed again
     const std::string code = type + "9902";
     EXPECT_TRUE(codes_of(s.join()).count(code)) << code;
