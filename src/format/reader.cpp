@@ -55,7 +55,9 @@ Result<void> Reader::start_in_memory(std::string_view data, std::string name, Re
   name_ = std::move(name);
   file_size_ = data.size();
   view_ = data;
-  buf_.resize(std::max<size_t>(options.buffer_size, 4096));
+  // The whole input fits in a buffer of its own size: a short file (a response, a test case)
+  // does not zero megabytes it will never use.
+  buf_.resize(std::max<size_t>(std::min<size_t>(options.buffer_size, data.size() + 1), 4096));
   return read_header();
 }
 
