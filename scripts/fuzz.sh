@@ -3,7 +3,9 @@
 #   reader_fuzz   any bytes through the reader and every file check;
 #   engine_fuzz   any bytes through the whole adjudication, against a small generated world
 #                 (made here with build/mutua gen: half its envois become the store's history,
-#                 the other half the seeds of the corpus).
+#                 the other half the seeds of the corpus);
+#   refdata_fuzz  any bytes as one reference file of that world (first byte: which file), through
+#                 import, the store and the engine judging one of its envois.
 #   scripts/fuzz.sh [seconds per fuzzer]   (default 60)
 # A crash is kept: copy the crash-* file into tests/regressions/ under a name that says what
 # it is; the test suite reads every file there.
@@ -13,7 +15,7 @@ seconds="${1:-60}"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMUTUA_BUILD_TESTS=OFF -DMUTUA_BUILD_BENCH=OFF -DMUTUA_BUILD_FUZZ=ON \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" >/dev/null
-cmake --build build-fuzz --target reader_fuzz engine_fuzz -j"$(nproc)" | tail -n 1
+cmake --build build-fuzz --target reader_fuzz engine_fuzz refdata_fuzz -j"$(nproc)" | tail -n 1
 [ -x build/mutua ] || bash scripts/build.sh
 
 # The engine's world: 300 members, 30 providers, envois of at most 12 lines (a few KB each).
@@ -33,6 +35,18 @@ mkdir -p "$world/seeds"
 i=0
 for f in "$world"/envois/*.efact; do
   if [ $((i % 2)) -eq 1 ]; then mv "$f" "$world/seeds/"; fi
+  i=$((i + 1))
+done
+
+# The reference fuzzer's seeds: each file of the world, behind the byte that names it.
+mkdir -p "$world/refdata-seeds"
+i=0
+for name in members insurability providers provider_destinations nomenclature cumulations prerequisites \
+  hospitalisations care_pathways medical_houses agreements palliative commitments detentions ct_codes \
+  tariff_commitments parameters; do  # the order of model::refdata_files()
+  if [ -f "$world/refdata/$name.csv" ]; then
+    { printf "\\$(printf '%03o' "$i")"; head -n 150 "$world/refdata/$name.csv"; } > "$world/refdata-seeds/$name"
+  fi
   i=$((i + 1))
 done
 
@@ -60,4 +74,5 @@ run() {  # run NAME MAX_LEN CORPUS_DIRS...
 }
 run reader_fuzz 20000 fuzz/corpus tests/regressions
 run engine_fuzz 16000 "$world/seeds" tests/regressions
+run refdata_fuzz 16000 "$world/refdata-seeds"
 exit "$status"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command: builds mutua, runs the whole test suite (ctest), then the two fuzzers
-# (reader, engine) for 60 seconds each (MUTUA_FUZZ_SECONDS to change, 0 to skip).
+# The test command: builds mutua, runs the whole test suite (ctest), then the three fuzzers
+# (reader, engine, refdata) for 60 seconds each (MUTUA_FUZZ_SECONDS to change, 0 to skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
