@@ -40,7 +40,7 @@ class Settlement : public ::testing::Test {
     dir_ = mutua::testing::temp_path("settle-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    auto g = run_mutua("gen --seed 5 --members 3000 --providers 30 --lines 20000 --error-rate 0 --test-files 0 --out " +
+    auto g = run_mutua("gen --seed 5 --members 3000 --providers 30 --lines 20000 --envoi-lines 500 --error-rate 0 --test-files 0 --out " +
                        dir_ + "/world");
     ASSERT_EQ(g.code, 0) << g.out;
     auto i = run_mutua("refdata import " + dir_ + "/world/refdata --db " + db());

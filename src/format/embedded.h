@@ -9,6 +9,7 @@ std::string_view newer_official_codes();
 std::string_view code_hints();
 std::string_view record_layouts();
 std::string_view nomenclature_codes();
+std::string_view nomenclature_sample();
 std::string_view zone_links();
 std::string_view zone_conditions();
 std::string_view rule_parameters();

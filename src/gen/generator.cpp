@@ -139,6 +139,8 @@ struct Code {
   std::string code;
   bool prescriber;
   int64_t fee;
+  std::string role;   // from data/nomenclature/sample.csv (nursing roles the engine reads...)
+  int max_per_day = 0;  // idem; 0 = no daily limit known
 };
 
 uint64_t code_hash(std::string_view code) {
@@ -195,6 +197,23 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
     codes.reserve(table.rows.size());
     for (auto& row : table.rows) codes.push_back({row[0], row[1] == "1", fee_of(row[0])});
   }
+  // What is known of the codes' rules (NOMENCLATURE.md, distilled in data/nomenclature/sample.csv):
+  // the nursing roles (basic visits, flat fees, supplements) and the daily limits, so the
+  // nursing rules and the units rule meet real codes with their real attributes.
+  {
+    auto sample = format::parse_table(embedded::nomenclature_sample(), ',');
+    const int code_col = sample.column("code"), role_col = sample.column("role"), max_col = sample.column("max_per_day");
+    for (const auto& row : sample.rows) {
+      auto it = std::lower_bound(codes.begin(), codes.end(), row[code_col],
+                                 [](const Code& a, const std::string& b) { return a.code < b; });
+      if (it == codes.end() || it->code != row[code_col]) continue;
+      it->role = row[role_col];
+      if (!row[max_col].empty()) it->max_per_day = std::stoi(row[max_col]);
+    }
+  }
+  std::unordered_set<std::string> first_visit_codes;  // role basic_visit_1
+  for (const auto& c : codes)
+    if (c.role == "basic_visit_1") first_visit_codes.insert(c.code);
   auto code_index = [&](std::string_view c) -> const Code* {
     auto it = std::lower_bound(codes.begin(), codes.end(), c, [](const Code& a, std::string_view b) { return a.code < b; });
     return it != codes.end() && it->code == c ? &*it : nullptr;
@@ -210,16 +229,17 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
   {
     Csv nom(o.out + "/refdata/nomenclature.csv",
             "code,fee_cents,personal_share_cents,personal_share_cents_preferential,prescriber,valid_from,valid_to,sector,"
-            "agreement");
+            "agreement,role,max_units,max_period");
     if (!nom.ok()) return fail(nom.error());
     // Personal share: at most a quarter of the fee per unit (a tenth for preferential CTs).
     for (const auto& c : codes)
-      nom.row(fmt::format("{},{},{},{},{},2019-01-01,,{},{}", c.code, c.fee, (c.fee + 3) / 4, (c.fee + 9) / 10,
+      nom.row(fmt::format("{},{},{},{},{},2019-01-01,,{},{},{},{},{}", c.code, c.fee, (c.fee + 3) / 4, (c.fee + 9) / 10,
                           c.prescriber ? 1 : 0,
                           c.code.compare(0, 2, "42") == 0   ? "home_nursing"
                           : c.code.compare(0, 1, "1") == 0 ? "general_practice"
                                                            : "",
-                          std::find(agreement_codes.begin(), agreement_codes.end(), &c) != agreement_codes.end() ? 1 : 0));
+                          std::find(agreement_codes.begin(), agreement_codes.end(), &c) != agreement_codes.end() ? 1 : 0,
+                          c.role, c.max_per_day ? std::to_string(c.max_per_day) : "", c.max_per_day ? "day" : ""));
     if (auto r = nom.close(); !r) return fail(r.error());
   }
 
@@ -555,11 +575,15 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
       // engine would rightly call it a duplicate (500423).
       auto add_line = [&](std::string code, model::Date date, const std::string& performer, int units = 1,
                           bool once = true) {
-        const uint64_t key = code_hash(inv.niss) ^ (code_hash(performer) * 3) ^ (code_hash(code) * 5) ^
+        const Code* c = code_index(code);
+        // A code with a daily limit (once a day: the 1st and 2nd basic visits) is billed once a
+        // day per patient whoever performs it, in this envoi or before (else 502255, rightly).
+        const bool daily = c && c->max_per_day == 1;
+        const uint64_t key = code_hash(inv.niss) ^ (daily ? 0 : code_hash(performer) * 3) ^ (code_hash(code) * 5) ^
                              (static_cast<uint64_t>(date) * 0x9E3779B97F4A7C15ULL);
+        if (once && daily && billed_now.count(key)) return false;
         if (once && billed_before.count(key)) return false;
         billed_now.insert(key);
-        const Code* c = code_index(code);
         int64_t fee = c ? c->fee : fee_of(code);
         model::Prestation p;
         p.nomenclature = std::move(code);
@@ -775,6 +799,12 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
         if (p.has_eid || p.has_commitment) kind = kind == Inject::NomenclatureCheck ? Inject::RecordCheck : kind;
         if (inv.billing_type == 3 && kind == Inject::AmountSign) kind = Inject::RecordCheck;
         if ((p.has_eid || p.has_commitment) && kind == Inject::ImpossibleDate) kind = Inject::PrescriberCheck;
+        // A first basic visit made unreadable (its code or its date) would leave its day's other
+        // visits without one: the engine rightly adds the informative 500452 there, which the
+        // ground truth cannot foresee across invoices and envois. Broken otherwise instead.
+        if (first_visit_codes.count(p.nomenclature) &&
+            (kind == Inject::NomenclatureCheck || kind == Inject::ImpossibleDate))
+          kind = Inject::RecordCheck;
         const char* kind_name = "";
         const char* zone = "";
         const char* code = "";

@@ -42,7 +42,8 @@ class NursingRules final : public LineRules {
     std::map<Date, std::vector<size_t>> days;
     for (size_t li : p.lines) {
       const Line& l = e.lines[li];
-      if (l.credit) continue;
+      // A date that is no calendar day (500501) makes no nursing day.
+      if (l.credit || !model::valid_date(l.first)) continue;
       const auto* r = ctx.ref.rule(l.code, l.first);
       if (r && contains(*nursing_sectors_, r->sector)) days[l.first].push_back(li);
     }
