@@ -2,6 +2,7 @@
 // rule families → cascades → error rate → 920099 or 920900 (+ 920098) → recorded atomically.
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -241,6 +242,8 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
   rec.content_hash = hash;
   rec.batch = options.batch;
 
+  // Set when the envoi is judged line by line (920900 / 920099): builds its responses.
+  std::function<std::vector<model::StoredResponse>(std::vector<std::pair<std::string, double>>&)> build_responses;
   auto verdicts = std::make_shared<rules::Verdicts>();
   verdicts->data = &rules::RuleData::builtin();  // the fund's parameters once its data is read
   verdicts->tracing = options.trace;
@@ -255,7 +258,7 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
     nlohmann::ordered_json j = {{"message", "920999"}, {"file", name}, {"summary", out.summary}};
     out.responses.push_back({"920999", std::string(), j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace)});
     if (options.record) {
-      model::EnvoiOutcome o{rec, {}, {}, {}, out.responses, bytes, "[]"};
+      model::EnvoiOutcome o{rec, {}, {}, {}, out.responses, {}, bytes, "[]"};
       auto id = store.record(o);
       if (!id) return fail(id.error());
       out.envoi.id = *id;
@@ -367,7 +370,9 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
     lap("rules");
 
     // Amounts and error rate.
-    Amounts amounts{std::vector<int64_t>(e->records.size(), 0), std::vector<int64_t>(e->records.size(), 0)};
+    auto amounts_kept = std::make_shared<Amounts>(
+        Amounts{std::vector<int64_t>(e->records.size(), 0), std::vector<int64_t>(e->records.size(), 0)});
+    Amounts& amounts = *amounts_kept;
     uint64_t details = 0, rejected = 0;
     bool blocking = false;
     for (size_t i = 0; i < e->records.size(); ++i)
@@ -413,30 +418,56 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
     if (out.message == "920900")
       out.summary.push_back(fmt::format("accepted: {} line(s), {} rejected ({}.{:02d} %)", details, rejected,
                                         rec.error_rate_bp / 100, rec.error_rate_bp % 100));
-    ResponseInput ri{e.get(), verdicts.get(), &amounts, out.message, out.message == "920900" ? "BFRS" : "BFRSE",
-                     options.today, rec.error_rate_bp, blocking ? 1 : too_many ? 2 : 0, language};
-    out.responses.push_back({out.message, write_detail_response(ri), std::string()});
-    lap("response");
-    out.responses.back().json = response_json(ri, out.summary);
-    lap("response json");
-    // E findings of an accepted envoi go to a 920098 beside its 920900, never into it.
-    bool informative = false;
-    for (const auto& per : verdicts->by_record)
-      for (const auto& v : per) informative = informative || v.type == 'E';
-    if (out.message == "920900" && informative) {
-      ResponseInput info = ri;
-      info.message = "920098";
-      info.types = "E";
-      out.responses.push_back({"920098", write_detail_response(info), response_json(info, out.summary)});
-    }
+    // The responses, built by whoever needs them first: here when nothing is recorded, else by
+    // the store while the history lines go in (EnvoiOutcome::build_responses). Everything they
+    // read is kept alive by the closure and no longer changes.
+    build_responses = [e, verdicts, amounts_kept, message = out.message, summary = out.summary, today = options.today,
+                       rate = rec.error_rate_bp, reason = blocking ? 1 : too_many ? 2 : 0,
+                       language](std::vector<std::pair<std::string, double>>& phases) {
+      std::vector<model::StoredResponse> responses;
+      auto start = std::chrono::steady_clock::now();
+      auto lap = [&](const char* phase) {
+        auto now = std::chrono::steady_clock::now();
+        phases.emplace_back(phase, std::chrono::duration<double>(now - start).count());
+        start = now;
+      };
+      ResponseInput ri{e.get(), verdicts.get(), amounts_kept.get(), message, message == "920900" ? "BFRS" : "BFRSE",
+                       today, rate, reason, language};
+      responses.push_back({message, write_detail_response(ri), std::string()});
+      lap("response");
+      responses.back().json = response_json(ri, summary);
+      lap("response json");
+      // E findings of an accepted envoi go to a 920098 beside its 920900, never into it.
+      bool informative = false;
+      for (const auto& per : verdicts->by_record)
+        for (const auto& v : per) informative = informative || v.type == 'E';
+      if (message == "920900" && informative) {
+        ResponseInput info = ri;
+        info.message = "920098";
+        info.types = "E";
+        responses.push_back({"920098", write_detail_response(info), response_json(info, summary)});
+      }
+      return responses;
+    };
   }
 
   out.envoi = rec;
-  if (!options.record) return out;
+  if (!options.record) {
+    if (build_responses) out.responses = build_responses(out.phases);
+    return out;
+  }
 
   model::EnvoiOutcome o;
   o.envoi = rec;
-  o.responses = std::move(out.responses);  // given back after record(): no copy of 100+ MB
+  std::vector<model::StoredResponse> built;
+  std::vector<std::pair<std::string, double>> response_phases;
+  if (build_responses)
+    o.build_responses = [&]() -> const std::vector<model::StoredResponse>& {
+      built = build_responses(response_phases);
+      return built;
+    };
+  else
+    o.responses = std::move(out.responses);  // given back after record(): no copy of 100+ MB
   o.received_bytes = bytes;
   o.verdicts_json = verdicts_json(*e, *verdicts);
   lap("verdicts json");
@@ -478,9 +509,11 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
   }
   lap("history lines");
   auto id = store.record(o);
-  out.responses = std::move(o.responses);
+  out.responses = build_responses ? std::move(built) : std::move(o.responses);
   if (!id) return fail(id.error());
   lap("record");
+  // Built during the recording, on the store's other thread: their own times, after it.
+  for (auto& phase : response_phases) out.phases.push_back(std::move(phase));
   out.envoi.id = *id;
   return out;
 }

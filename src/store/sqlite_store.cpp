@@ -264,13 +264,17 @@ class SqliteStore final : public model::Store, private SqliteDb {
   Result<int64_t> record(const model::EnvoiOutcome& o) override {
     // The blobs (the received file, responses, JSON: 200+ MB for a 100k-line envoi) are
     // compressed on another core while the history lines go in.
+    struct PackedResponse {
+      std::string message, bytes, json;
+    };
     struct Packed {
       std::string received, verdicts;
-      std::vector<std::pair<std::string, std::string>> responses;
+      std::vector<PackedResponse> responses;
     };
     auto packing = std::async(std::launch::async, [&o] {
       Packed p{packed(o.received_bytes), packed(o.verdicts_json), {}};
-      for (const auto& r : o.responses) p.responses.emplace_back(packed(r.bytes), packed(r.json));
+      const auto& responses = o.build_responses ? o.build_responses() : o.responses;
+      for (const auto& r : responses) p.responses.push_back({r.message, packed(r.bytes), packed(r.json)});
       return p;
     });
     return in_write_transaction([&]() -> Result<int64_t> {
@@ -310,8 +314,8 @@ class SqliteStore final : public model::Store, private SqliteDb {
       file.bind(1, id).blob(2, blobs.received).blob(3, blobs.verdicts);
       if (file.step() != SQLITE_DONE) return fail(last_error("insert envoi file"));
       Stmt resp(db_, "INSERT INTO responses (envoi_id, message, bytes, json) VALUES (?1, ?2, ?3, ?4)");
-      for (size_t i = 0; i < o.responses.size(); ++i) {
-        resp.bind(1, id).bind(2, o.responses[i].message).blob(3, blobs.responses[i].first).blob(4, blobs.responses[i].second);
+      for (const auto& r : blobs.responses) {
+        resp.bind(1, id).bind(2, r.message).blob(3, r.bytes).blob(4, r.json);
         if (resp.step() != SQLITE_DONE) return fail(last_error("insert response"));
         resp.reset();
       }

@@ -4,6 +4,7 @@
 // time (a server opens one per worker): implementations need not lock around their connection.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +64,10 @@ struct EnvoiOutcome {
   std::vector<PendingLine> pending;       // lines left waiting on the medical advisor (500434)
   std::vector<int64_t> reversed_ids;      // history lines a credit note cancels
   std::vector<StoredResponse> responses;
+  // When set, record() calls it once, on any thread, for the responses instead of reading
+  // `responses`: the engine's responses to a 100k-line envoi take a tenth of a second to build,
+  // which then overlaps with writing its history lines. The vector must outlive record().
+  std::function<const std::vector<StoredResponse>&()> build_responses;
   std::string_view received_bytes;        // the envoi as received (for explain); the caller's
                                           // bytes, alive until record() returns
   std::string verdicts_json;              // per-record codes and facts
