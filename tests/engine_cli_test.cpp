@@ -125,6 +125,44 @@ TEST(RefdataImport, ABadRowIsLocatedAndNothingIsImported) {
   EXPECT_EQ(tables->at("members.csv").rows.size(), 4u);
 }
 
+// Files as a spreadsheet saves them: a byte-order mark before the header, CRLF line ends,
+// semicolons in a Belgian or French locale. They hold the same data as the plain files.
+TEST(RefdataImport, FilesSavedByASpreadsheetReadAsThePlainOnes) {
+  std::string dir = fresh_dir("refdata-spreadsheet");
+  copy_base(dir + "/plain");
+  copy_base(dir + "/sheet");
+  auto rewrite = [&](const std::string& file, auto&& change) {
+    const std::string path = dir + "/sheet/" + file;
+    std::string text = mutua::testing::read_all(path);
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << change(text);
+  };
+  rewrite("members.csv", [](std::string t) { return "\xEF\xBB\xBF" + t; });
+  rewrite("insurability.csv", [](std::string t) {
+    std::string out;
+    for (char c : t) out += c == '\n' ? std::string("\r\n") : std::string(1, c);
+    return out;
+  });
+  rewrite("provider_destinations.csv", [](std::string t) {
+    EXPECT_EQ(t.find(';'), std::string::npos);  // no list in it: commas become semicolons as they are
+    for (char& c : t) c = c == ',' ? ';' : c;
+    return "\xEF\xBB\xBF" + t;
+  });
+  CmdResult plain = run("refdata import " + dir + "/plain --db " + dir + "/plain.db");
+  ASSERT_EQ(plain.code, 0) << plain.out;
+  CmdResult sheet = run("refdata import " + dir + "/sheet --db " + dir + "/sheet.db");
+  ASSERT_EQ(sheet.code, 0) << sheet.out;
+  auto a = store::open_sqlite(dir + "/plain.db");
+  auto b = store::open_sqlite(dir + "/sheet.db");
+  ASSERT_TRUE(a && b);
+  auto ta = (*a)->load_refdata();
+  auto tb = (*b)->load_refdata();
+  ASSERT_TRUE(ta && tb);
+  for (const char* file : {"members.csv", "insurability.csv", "provider_destinations.csv"}) {
+    EXPECT_FALSE(ta->at(file).rows.empty()) << file;
+    EXPECT_EQ(ta->at(file).rows, tb->at(file).rows) << file;
+  }
+}
+
 TEST(Adjudicate, WritesResponsesRecordsTheEnvoiAndRefusesItsNumberTwice) {
   std::string dir = fresh_dir("adjudicate-cli");
   copy_base(dir + "/refdata");

@@ -504,12 +504,23 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
   return d;
 }
 
+namespace {
+// Commas, as documented; a header with semicolons and no comma (what a spreadsheet in a Belgian
+// or French locale exports as "CSV") is read with semicolons.
+char separator_of(std::string_view text) {
+  const std::string_view header = text.substr(0, text.find('\n'));
+  return header.find(',') == std::string_view::npos && header.find(';') != std::string_view::npos ? ';' : ',';
+}
+}  // namespace
+
 Result<RefTables> read_refdata_dir(const std::string& dir) {
   if (!fs::is_directory(dir)) return fail({.code = "Z00100", .message = "not a directory", .file = dir});
   RefTables tables;
   for (const auto& name : refdata_files()) {
     fs::path p = fs::path(dir) / name;
-    if (fs::exists(p)) tables[name] = format::parse_table(read_text(p), ',');
+    if (!fs::exists(p)) continue;
+    const std::string text = read_text(p);
+    tables[name] = format::parse_table(text, separator_of(text));
   }
   return tables;
 }
