@@ -166,7 +166,8 @@ TEST(Insurability, MassConsultationAnswersEveryRowAsCsv) {
   ASSERT_EQ(run_mutua("refdata import " + dir + "/refdata --db " + dir + "/m.db").code, 0);
   {
     std::ofstream q(dir + "/q.csv");
-    q << "niss,date\n85073003328,2026-10-03\n60010112347,20261004\n90010100123,2026-10-03\n85073003328,2026-02-30\n"
+    // Saved by a spreadsheet: a byte-order mark before the header.
+    q << "\xEF\xBB\xBFniss,date\n85073003328,2026-10-03\n60010112347,20261004\n90010100123,2026-10-03\n85073003328,2026-02-30\n"
          "45050500153,2018-01-01\n";
   }
   auto r = run_mutua("insurability --csv " + dir + "/q.csv --out " + dir + "/a.csv" + db);

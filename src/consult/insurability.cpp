@@ -154,6 +154,7 @@ Result<size_t> consult_csv(model::Store& store, std::istream& in, std::ostream& 
   while (std::getline(in, line)) {
     ++n;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (n == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // a spreadsheet's byte-order mark
     if (line.empty()) continue;
     const size_t comma = line.find_first_of(",;");
     Row r;
