@@ -1,7 +1,9 @@
 // Cumulation bans and prerequisites between codes (cumulations.csv, prerequisites.csv):
 // a code billed with a forbidden other code on the same day (500444) or within a period
 // (500445), looked up in this envoi and in history; when both are in this envoi both are
-// refused, each comment naming the other. A code with a prerequisite (424874 after 424896)
+// refused, each comment naming the other. A statistical record of a flat fee's block (ET 50
+// norm 9, no amount: care the flat fee pays) is no billing of its code, so no side of a ban
+// (nor a zero-amount line of history, which is how such a record is kept). A code with a prerequisite (424874 after 424896)
 // needs it billed before or in the same envoi on or before its date (500464; 500465 when the
 // notification it needs is missing too, the nursing family's 5004K3).
 #include <fmt/format.h>
@@ -29,7 +31,7 @@ class CumulationRules final : public LineRules {
     const Envoi& e = ctx.envoi;
     for (size_t li : p.lines) {
       const Line& l = e.lines[li];
-      if (l.credit) continue;
+      if (l.credit || l.norm == 9) continue;
       auto it = bans_.find(l.code);
       if (it != bans_.end())
         for (const auto* c : it->second) {
@@ -41,13 +43,13 @@ class CumulationRules final : public LineRules {
           };
           if (p.history)
             for (const auto& h : *p.history)
-              if (h.code == other && h.amount >= 0 && close(h.first_date)) {
+              if (h.code == other && h.amount > 0 && close(h.first_date)) {
                 ctx.verdicts.add(l.record, code, "cumulation", other_line_facts(h));
                 break;
               }
           for (size_t oi : p.lines) {
             const Line& o = e.lines[oi];
-            if (oi == li || o.code != other || o.credit || !close(o.first)) continue;
+            if (oi == li || o.code != other || o.credit || o.norm == 9 || !close(o.first)) continue;
             ctx.verdicts.add(l.record, code, "cumulation", other_line_facts(e, o));
             ctx.verdicts.add(o.record, code, "cumulation", other_line_facts(e, l));
             break;

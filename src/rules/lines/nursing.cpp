@@ -4,7 +4,8 @@
 // flat fees need as many 1st basic visits, flat fees C as many 2nd ones (500458); flat fees
 // not cumulable with a palliative flat fee are refused on its days (5004G3); a palliative flat
 // fee needs the doctor's notification, then the nurse's, both before the prestation (5004K3).
-// A flat fee is billed by the provider of that day's first basic visit (501512).
+// A flat fee is billed by the provider of that day's first basic visit (501512), right after
+// the statistical records of its block (ET 50 with norm 9: the day's visits, unpaid), else 500417.
 // Roles (basic_visit_1...) come from nomenclature.csv, the lists from parameters.tsv.
 #include <algorithm>
 
@@ -28,6 +29,7 @@ class NursingRules final : public LineRules {
     basic_roles_ = &d.list("basic_visit_roles");
     forfait_roles_ = &d.list("forfait_roles");
     palliative_roles_ = &d.list("palliative_forfait_roles");
+    flat_fee_roles_ = &d.list("flat_fee_block_roles");
     not_cumulable_roles_ = &d.list("palliative_not_cumulable_roles");
     first_role_ = basic_roles_->empty() ? "" : (*basic_roles_)[0];
     second_role_ = basic_roles_->size() > 1 ? (*basic_roles_)[1] : "";
@@ -38,6 +40,17 @@ class NursingRules final : public LineRules {
 
   void patient(Context& ctx, const Patient& p) override {
     const Envoi& e = ctx.envoi;
+    // 500417: the record before a nursing flat fee is a statistical one (ET 50, norm 9) of its
+    // block (NOMENCLATURE.md N5). A patient's lines of an invoice follow each other.
+    for (size_t k = 0; k < p.lines.size(); ++k) {
+      const Line& l = e.lines[p.lines[k]];
+      if (l.kind != RecordKind::Et50 || l.credit || l.norm == 9) continue;
+      const auto* r = ctx.ref.rule(l.code, l.first);
+      if (!r || !contains(*flat_fee_roles_, r->role)) continue;
+      const Line* before = k > 0 && e.lines[p.lines[k - 1]].invoice == l.invoice ? &e.lines[p.lines[k - 1]] : nullptr;
+      if (!before || before->kind != RecordKind::Et50 || before->norm != 9)
+        ctx.verdicts.add(l.record, "500417", "nursing", {{"code", l.code}, {"date", model::dmy(l.first)}});
+    }
     // Lines of this patient by nursing day.
     std::map<Date, std::vector<size_t>> days;
     for (size_t li : p.lines) {
@@ -192,6 +205,7 @@ class NursingRules final : public LineRules {
   const std::vector<std::string>* nursing_sectors_ = nullptr;
   const std::vector<std::string>* basic_roles_ = nullptr;
   const std::vector<std::string>* forfait_roles_ = nullptr;
+  const std::vector<std::string>* flat_fee_roles_ = nullptr;
   const std::vector<std::string>* palliative_roles_ = nullptr;
   const std::vector<std::string>* not_cumulable_roles_ = nullptr;
   std::string first_role_, second_role_, supplement_role_, forfait_c_role_;
