@@ -1,7 +1,8 @@
 // Home-nursing days (art. 8): the first prestation of a day should be the first basic visit
 // (500452, informative); n multiple-visit supplements (428035/428050/428072) on a day need
 // n + 2 basic visits by the same nurse that day, each supplement at most once a day (500453);
-// flat fees need as many 1st basic visits, flat fees C as many 2nd ones (500458); flat fees
+// flat fees need as many 1st basic visits, flat fees C as many 2nd ones, and hygiene care that
+// day when the fund's nomenclature says which codes are (500458); flat fees
 // not cumulable with a palliative flat fee are refused on its days (5004G3); a palliative flat
 // fee needs the doctor's notification, then the nurse's, both before the prestation (5004K3).
 // A flat fee is billed by the provider of that day's first basic visit (501512), right after
@@ -30,6 +31,15 @@ class NursingRules final : public LineRules {
     forfait_roles_ = &d.list("forfait_roles");
     palliative_roles_ = &d.list("palliative_forfait_roles");
     flat_fee_roles_ = &d.list("flat_fee_block_roles");
+    hygiene_role_ = d.text("hygiene_care_role");
+    // "A flat fee without hygiene care" (500458) is judged only by a fund whose nomenclature
+    // says which codes are hygiene care: the sources name none.
+    hygiene_known_ = false;
+    for (const auto& r : ctx.ref.shared().nomenclature)
+      if (!hygiene_role_.empty() && r.role == hygiene_role_) {
+        hygiene_known_ = true;
+        break;
+      }
     not_cumulable_roles_ = &d.list("palliative_not_cumulable_roles");
     first_role_ = basic_roles_->empty() ? "" : (*basic_roles_)[0];
     second_role_ = basic_roles_->size() > 1 ? (*basic_roles_)[1] : "";
@@ -173,14 +183,18 @@ class NursingRules final : public LineRules {
         ++forfaits;
         bool c = r == forfait_c_role;
         if (c) ++forfaits_c;
+        // Three reasons, three comment templates (data/rules/comments.tsv: 500458.firsts...).
         if (firsts < forfaits)
           ctx.verdicts.add(l.record, "500458", "nursing",
-                           {{"detail", fmt::format("{} forfait(s), {} 1ère(s) prestation(s) de base", forfaits, firsts)},
+                           {{"variant", "firsts"}, {"forfaits", std::to_string(forfaits)}, {"visits", std::to_string(firsts)},
                             {"date", model::dmy(day)}});
         else if (c && seconds < forfaits_c)
           ctx.verdicts.add(l.record, "500458", "nursing",
-                           {{"detail", fmt::format("{} forfait(s) C, {} 2ème(s) prestation(s) de base", forfaits_c, seconds)},
+                           {{"variant", "seconds"}, {"forfaits", std::to_string(forfaits_c)}, {"visits", std::to_string(seconds)},
                             {"date", model::dmy(day)}});
+        else if (hygiene_known_ && count_role(hygiene_role_, nullptr) == 0)
+          ctx.verdicts.add(l.record, "500458", "nursing",
+                           {{"variant", "hygiene"}, {"code", l.code}, {"date", model::dmy(day)}});
       }
 
       // 5004G3 and 5004K3: palliative flat fees.
@@ -206,6 +220,8 @@ class NursingRules final : public LineRules {
   const std::vector<std::string>* basic_roles_ = nullptr;
   const std::vector<std::string>* forfait_roles_ = nullptr;
   const std::vector<std::string>* flat_fee_roles_ = nullptr;
+  std::string hygiene_role_;
+  bool hygiene_known_ = false;
   const std::vector<std::string>* palliative_roles_ = nullptr;
   const std::vector<std::string>* not_cumulable_roles_ = nullptr;
   std::string first_role_, second_role_, supplement_role_, forfait_c_role_;
