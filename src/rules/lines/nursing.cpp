@@ -231,23 +231,24 @@ class NursingRules final : public LineRules {
   // counts when the doctor's follows within the late window); the prestation after both.
   static bool palliative_ok(Context& ctx, const Patient& p, const Line& l) {
     const int64_t late = ctx.data.number("palliative_late_doctor_days");
-    std::string which = "du médecin et de l'infirmier";
+    // Which notification is missing, as the comment's variant (comments.tsv: 5004K3.doctor...).
+    std::string which = "both";
     Date need = 0;
     if (p.facts)
       for (const auto* n : p.facts->palliative) {
         if (!n->doctor_notification && !n->nurse_notification) continue;
         if (!n->doctor_notification) {
-          which = "du médecin";
+          which = "doctor";
           continue;
         }
         if (!n->nurse_notification) {
-          which = "de l'infirmier";
+          which = "nurse";
           continue;
         }
         bool nurse_valid = n->nurse_notification >= n->doctor_notification ||
                            model::days_between(n->nurse_notification, n->doctor_notification) <= late;
         if (!nurse_valid) {
-          which = "de l'infirmier";
+          which = "nurse";
           continue;
         }
         Date from = std::max(n->doctor_notification, n->nurse_notification);
@@ -257,10 +258,11 @@ class NursingRules final : public LineRules {
                                         model::dmy(n->nurse_notification)));
           return true;
         }
-        which = "valide";
+        which = "valid";
         need = from;
       }
-    ctx.verdicts.add(l.record, "5004K3", "nursing", {{"which", which}, {"date", model::dmy(need ? need : l.first)}});
+    ctx.verdicts.add(l.record, "5004K3", "nursing",
+                     {{"variant", which}, {"which", which}, {"date", model::dmy(need ? need : l.first)}});
     return false;
   }
 };
