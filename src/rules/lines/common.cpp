@@ -94,8 +94,24 @@ std::string RuleData::comment(const std::string& code, const std::string& langua
     if (t[i] == '{') {
       size_t end = t.find('}', i);
       if (end != std::string::npos) {
-        auto f = facts.find(t.substr(i + 1, end - i - 1));
-        if (f != facts.end()) out += f->second;
+        // {name:words}: each item of a ", "-separated fact said in the comment's language
+        // (comments.tsv rows "word.<item>", e.g. word.nurse: infirmier / verpleegkundige).
+        std::string name = t.substr(i + 1, end - i - 1);
+        const bool words = name.size() > 6 && name.compare(name.size() - 6, 6, ":words") == 0;
+        if (words) name.resize(name.size() - 6);
+        auto f = facts.find(name);
+        if (f != facts.end() && !words) out += f->second;
+        if (f != facts.end() && words) {
+          std::string_view items = f->second;
+          for (bool first = true; !items.empty(); first = false) {
+            const size_t comma = items.find(", ");
+            const std::string item(items.substr(0, comma));
+            items = comma == std::string_view::npos ? std::string_view() : items.substr(comma + 2);
+            auto w = comments_.find("word." + item + "/" + language);
+            if (w == comments_.end()) w = comments_.find("word." + item + "/fr");
+            out += (first ? "" : ", ") + (w == comments_.end() ? item : w->second);
+          }
+        }
         i = end;
         continue;
       }
