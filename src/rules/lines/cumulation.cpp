@@ -3,9 +3,10 @@
 // (500445), looked up in this envoi and in history; when both are in this envoi both are
 // refused, each comment naming the other. A statistical record of a flat fee's block (ET 50
 // norm 9, no amount: care the flat fee pays) is no billing of its code, so no side of a ban
-// (nor a zero-amount line of history, which is how such a record is kept). A code with a prerequisite (424874 after 424896)
-// needs it billed before or in the same envoi on or before its date (500464; 500465 when the
-// notification it needs is missing too, the nursing family's 5004K3).
+// (nor a zero-amount line of history, which is how such a record is kept). A code with a
+// prerequisite (424874 after 424896) needs it billed before or in the same envoi on or before
+// its date (500464; 500465 when the notification it needs is missing too, the nursing
+// family's 5004K3).
 #include <fmt/format.h>
 
 #include "mutua/model/dates.h"
