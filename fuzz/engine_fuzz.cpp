@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fuzz_world.h"
 #include "mutua/engine/adjudicate.h"
 #include "mutua/reader.h"
 #include "mutua/store/sqlite.h"
@@ -24,21 +25,17 @@ namespace {
 
 constexpr mutua::model::Date kToday = 20261123;
 
-[[noreturn]] void die(const std::string& why) {
-  std::fprintf(stderr, "engine_fuzz: %s\n", why.c_str());
-  std::abort();
-}
+[[noreturn]] void die(const std::string& why) { mutua::fuzz::die("engine_fuzz", why); }
 
 std::unique_ptr<mutua::model::Store> make_world() {
-  const char* dir = std::getenv("MUTUA_FUZZ_WORLD");
-  if (!dir || !*dir) die("MUTUA_FUZZ_WORLD must name a `mutua gen --out` directory (scripts/fuzz.sh sets it)");
-  auto tables = mutua::model::read_refdata_dir(std::string(dir) + "/refdata");
+  const std::string dir = mutua::fuzz::world_dir("engine_fuzz");
+  auto tables = mutua::model::read_refdata_dir(dir + "/refdata");
   if (!tables) die("refdata: " + tables.error().to_string());
   auto store = mutua::store::open_sqlite(":memory:");
   if (!store) die("store: " + store.error().to_string());
   if (auto r = (*store)->replace_refdata(*tables); !r) die("refdata import: " + r.error().to_string());
   std::vector<std::string> envois;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(dir) + "/envois"))
+  for (const auto& e : std::filesystem::directory_iterator(dir + "/envois"))
     envois.push_back(e.path().string());
   std::sort(envois.begin(), envois.end());
   mutua::engine::AdjudicateOptions options;

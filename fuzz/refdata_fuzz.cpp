@@ -12,15 +12,13 @@
 #include <vector>
 
 #include "format/tsv.h"
+#include "fuzz_world.h"
 #include "mutua/engine/adjudicate.h"
 #include "mutua/store/sqlite.h"
 
 namespace {
 
-[[noreturn]] void die(const std::string& why) {
-  std::fprintf(stderr, "refdata_fuzz: %s\n", why.c_str());
-  std::abort();
-}
+[[noreturn]] void die(const std::string& why) { mutua::fuzz::die("refdata_fuzz", why); }
 
 struct World {
   mutua::model::RefTables tables;
@@ -28,14 +26,13 @@ struct World {
 };
 
 World load_world() {
-  const char* dir = std::getenv("MUTUA_FUZZ_WORLD");
-  if (!dir || !*dir) die("MUTUA_FUZZ_WORLD must name a `mutua gen --out` directory (scripts/fuzz.sh sets it)");
+  const std::string dir = mutua::fuzz::world_dir("refdata_fuzz");
   World w;
-  auto tables = mutua::model::read_refdata_dir(std::string(dir) + "/refdata");
+  auto tables = mutua::model::read_refdata_dir(dir + "/refdata");
   if (!tables) die("refdata: " + tables.error().to_string());
   w.tables = std::move(*tables);
   std::vector<std::string> seeds;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(dir) + "/seeds")) seeds.push_back(e.path());
+  for (const auto& e : std::filesystem::directory_iterator(dir + "/seeds")) seeds.push_back(e.path());
   if (seeds.empty()) die("no envoi in seeds/");
   std::sort(seeds.begin(), seeds.end());
   w.envoi = seeds.front();

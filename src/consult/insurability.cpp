@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "format/tsv.h"
 #include "mutua/check_digits.h"
 #include "mutua/model/dates.h"
 
@@ -154,7 +155,11 @@ Result<size_t> consult_csv(model::Store& store, std::istream& in, std::ostream& 
   while (std::getline(in, line)) {
     ++n;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (n == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // a spreadsheet's byte-order mark
+    if (n == 1) {  // a spreadsheet's byte-order mark
+      std::string_view first = line;
+      format::skip_byte_order_mark(first);
+      line.erase(0, line.size() - first.size());
+    }
     if (line.empty()) continue;
     const size_t comma = line.find_first_of(",;");
     Row r;

@@ -10,8 +10,7 @@ int Table::column(std::string_view name) const {
 
 Table parse_table(std::string_view text, char sep) {
   Table table;
-  // A UTF-8 byte-order mark, as spreadsheet programs write before the header, is no part of it.
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  skip_byte_order_mark(text);
   size_t pos = 0, line_no = 0;
   bool have_header = false;
   while (pos < text.size()) {

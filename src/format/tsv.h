@@ -16,7 +16,12 @@ struct Table {
   int column(std::string_view name) const;
 };
 
-// Parses text into a table. The first non-comment line is the header.
+// Drops a UTF-8 byte-order mark, as spreadsheet programs write before a CSV header.
+inline void skip_byte_order_mark(std::string_view& text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+}
+
+// Parses text into a table (a byte-order mark skipped). The first non-comment line is the header.
 Table parse_table(std::string_view text, char separator);
 
 }  // namespace mutua::format
