@@ -113,49 +113,44 @@ TEST(Insurability, TheEngineHonoursACommitmentAfterTheFundsDataChanged) {
   EXPECT_EQ(with.code, 0) << with.out;
   EXPECT_NE(with.out.find("accepted: 1 line(s), 0 rejected"), std::string::npos) << with.out;
 
-  // The ET 20 carries it in zones 42-45: the number from byte 213, part A (zone 45, byte 260) = 2.
+  // The ET 20 carries it in zones 42-45 as the CIN's files do: the number from byte 213 (zone
+  // 42, 32 positions), parts N and V zeros, part A (byte 257) = 2, then 000.
   std::string bytes = read_all(dir + "/e42.efact");
   const size_t et20 = 67 + 160 + 350;
   ASSERT_EQ(bytes.substr(et20, 2), "20");
   EXPECT_EQ(bytes.substr(et20 + 212, commitment.size()), commitment);
-  EXPECT_EQ(bytes[et20 + 259], '2');
-  // A file that gives part A first and pads with spaces is read the same way.
-  const std::string path = envoi(dir, 43, 5, commitment);
-  std::string other = read_all(path);
-  std::string record = other.substr(et20, 350);
-  mutua::put_zone(record, mutua::Layout::builtin().at(mutua::RecordKind::Et20, "42"), "2" + commitment);
-  mutua::seal_record(record);
-  other.replace(et20, 350, record);
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << other;
-  }
-  ASSERT_EQ(read_all(path).substr(et20 + 212, 1 + commitment.size()), "2" + commitment);
-  auto first = run_mutua("adjudicate --today 2026-11-23 --out " + dir + "/out" + db + " " + path);
-  EXPECT_EQ(first.code, 0) << first.out;
-  EXPECT_NE(first.out.find("accepted: 1 line(s), 0 rejected"), std::string::npos) << first.out;
+  EXPECT_EQ(bytes.substr(et20 + 244, 16), "0000000000002000");
 
-  // And one that gives the number alone, left-aligned and space-padded, as a text zone: the
-  // commitment holds as well. A number the fund never gave, so written, does not.
-  for (const auto& [number, accepted] : {std::pair{commitment, true}, std::pair{std::string("99") + commitment, false}}) {
-    const int sending = accepted ? 44 : 45;
+  // Other writings of the 48 positions: the number right-aligned with zeros in zone 42 holds;
+  // a number the fund never gave does not, nor the right number without part A = 2 (a writer
+  // that pads the number with zeros to the end, as one open-source connector does).
+  struct Writing { std::string zones; bool accepted; };
+  const std::string zeros_nv(12, '0');
+  const std::vector<Writing> writings = {
+      {std::string(32 - commitment.size(), '0') + commitment + zeros_nv + "2000", true},
+      {"99" + commitment + std::string(30 - commitment.size(), ' ') + zeros_nv + "2000", false},
+      {commitment + std::string(48 - commitment.size(), '0'), false},
+  };
+  int sending = 43;
+  for (const auto& w : writings) {
+    ASSERT_EQ(w.zones.size(), 48u);
     const std::string p = envoi(dir, sending, sending - 38, commitment);
+    ++sending;
     std::string file = read_all(p);
     std::string r = file.substr(et20, 350);
-    mutua::put_zone(r, mutua::Layout::builtin().at(mutua::RecordKind::Et20, "42"), number + std::string(48 - number.size(), ' '));
+    r.replace(212, 48, w.zones);
     mutua::seal_record(r);
     file.replace(et20, 350, r);
     {
       std::ofstream out(p, std::ios::binary | std::ios::trunc);
       out << file;
     }
-    ASSERT_EQ(read_all(p).substr(et20 + 212, number.size() + 1), number + " ");
     auto judged = run_mutua("adjudicate --today 2026-11-23 --out " + dir + "/out" + db + " " + p);
-    if (accepted) {
-      EXPECT_EQ(judged.code, 0) << judged.out;
+    if (w.accepted) {
+      EXPECT_EQ(judged.code, 0) << w.zones << "\n" << judged.out;
       EXPECT_NE(judged.out.find("accepted: 1 line(s), 0 rejected"), std::string::npos) << judged.out;
     } else {
-      EXPECT_EQ(judged.code, 1) << judged.out;  // the CT1/CT2 refusal stands (500522)
+      EXPECT_EQ(judged.code, 1) << w.zones << "\n" << judged.out;  // the CT1/CT2 refusal stands (500522)
     }
   }
 }

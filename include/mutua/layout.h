@@ -17,6 +17,8 @@ enum class ZoneType : uint8_t {
   Alpha,        // A: free text, left-aligned, space-padded
   Signed,       // S: '+' or '-' then digits (amounts in cents, units)
   Date,         // D: YYYYMMDD, all zeros when absent
+  DateOrSigned, // DS: a date (zeros when absent) or '+' / '-' then digits (ET 50 zone 47: the
+                // agreement date of the official labels, a base value in one writer)
   SignChar,     // G: a lone '+' or '-' (segments 400/500)
   ReservedZero, // Z: reserved, zeros
   ReservedFree, // X: reserved, not checked (content unknown or spaces)
@@ -31,6 +33,7 @@ struct Zone {
   std::string name;
   std::string confidence;  // V, V1 or I
   std::string code_zone;   // two digits used in error codes ("08" for "8a"); empty for segments
+  bool blank_ok = false;   // type written "N?": all spaces is how a real writer leaves it unused
 
   std::string_view in(std::string_view record) const { return record.substr(pos - 1, len); }
 };

@@ -3,6 +3,7 @@
 
 #include "mutua/engine/adjudicate.h"
 #include "mutua/layout.h"
+#include "mutua/network_reference.h"
 #include "mutua/reader.h"
 #include "rules/file_rule.h"
 #include "rules/lines/adjudication.h"
@@ -41,22 +42,10 @@ struct Get {
   }
 };
 
-// Zones 42-45 of ET 20 / ET 51: a reference in zone 42, parts N and V (43, 44) and part A (zone
-// 45, the last byte) = 2 for a network (MyCareNet) reference. A file giving part A first (mutua
-// wrote it so before) is read too, and so is the number alone, left-aligned and space-padded
-// (FORMAT.md's ET 51 table calls the zone the commitment number, type A); the number is compared
-// without its zero padding. Empty when the zones hold no network reference.
-std::string network_reference(std::string_view zone) {
-  std::string network(zone);
-  const bool text = network.size() > 1 && network.back() == ' ' && network.find_first_not_of("0 ") != std::string::npos;
-  if (text) {
-    // the whole text is the number
-  } else if (network.size() > 1 && network.back() == '2') network.pop_back();
-  else if (network.size() > 1 && network.front() == '2') network.erase(0, 1);
-  else network.clear();
-  network.erase(0, network.find_first_not_of("0 "));
-  while (!network.empty() && network.back() == ' ') network.pop_back();
-  return network;
+// The network reference number of an ET 20 / ET 51 (zones 42-45, part A = 2), empty without one.
+std::string network_number(std::string_view record) {
+  const NetworkReference ref = read_network_reference(record);
+  return ref.network() ? std::string(ref.number) : std::string();
 }
 
 }  // namespace
@@ -107,7 +96,7 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, cons
         int64_t ct = g.num("27") % 1000000;
         inv->ct1 = static_cast<int>(ct / 1000);
         inv->ct2 = static_cast<int>(ct % 1000);
-        inv->commitment = network_reference(g.raw("42"));
+        inv->commitment = network_number(rec.bytes);
         inv->admission = static_cast<model::Date>(g.num("5"));
         inv->discharge = static_cast<model::Date>(g.num("6"));
         inv->previous_sending = static_cast<int>(g.num("34"));
@@ -162,7 +151,7 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, cons
           (rec.kind == K::Et51 ? line->tariff_commitment : line->eid) = true;
           if (rec.kind == K::Et51) {
             line->tariff_record = index;
-            line->tariff_number = network_reference(g.raw("42"));
+            line->tariff_number = network_number(rec.bytes);
           }
         }
         break;

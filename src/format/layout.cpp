@@ -21,11 +21,14 @@ RecordKind kind_from_name(std::string_view name) {
   return RecordKind::Unknown;
 }
 
-bool parse_type(std::string_view s, ZoneType& out) {
+bool parse_type(std::string_view s, ZoneType& out, bool& blank_ok) {
+  blank_ok = !s.empty() && s.back() == '?';
+  if (blank_ok) s.remove_suffix(1);
   if (s == "N") out = ZoneType::Numeric;
   else if (s == "A") out = ZoneType::Alpha;
   else if (s == "S") out = ZoneType::Signed;
   else if (s == "D") out = ZoneType::Date;
+  else if (s == "DS") out = ZoneType::DateOrSigned;
   else if (s == "G") out = ZoneType::SignChar;
   else if (s == "Z") out = ZoneType::ReservedZero;
   else if (s == "X") out = ZoneType::ReservedFree;
@@ -56,6 +59,7 @@ std::string_view zone_type_letter(ZoneType t) {
     case ZoneType::Alpha: return "A";
     case ZoneType::Signed: return "S";
     case ZoneType::Date: return "D";
+    case ZoneType::DateOrSigned: return "DS";
     case ZoneType::SignChar: return "G";
     case ZoneType::ReservedZero: return "Z";
     case ZoneType::ReservedFree: return "X";
@@ -84,7 +88,7 @@ Result<Layout> Layout::parse(std::string_view tsv) {
     z.id = row[c_zone];
     z.pos = static_cast<uint16_t>(std::stoi(row[c_pos]));
     z.len = static_cast<uint16_t>(std::stoi(row[c_len]));
-    if (!parse_type(row[c_type], z.type)) return fail(where("unknown zone type " + row[c_type]));
+    if (!parse_type(row[c_type], z.type, z.blank_ok)) return fail(where("unknown zone type " + row[c_type]));
     z.name = row[c_name];
     z.confidence = row[c_conf];
     z.code_zone = code_zone_of(z.record, z.id);

@@ -114,6 +114,7 @@ char empty_char(ZoneType t) {
   switch (t) {
     case ZoneType::Numeric:
     case ZoneType::Date:
+    case ZoneType::DateOrSigned:
     case ZoneType::ReservedZero:
     case ZoneType::Signed: return '0';
     case ZoneType::SignChar: return '+';

@@ -1,21 +1,21 @@
 #include "mutua/model/envoi_writer.h"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "mutua/check_digits.h"
+#include "mutua/network_reference.h"
 
 namespace mutua::model {
 
 namespace {
 
-// ET 20 / ET 51 zones 42-45 for a network (MyCareNet) reference: the number in zone 42, parts
-// N and V (zones 43, 44) zeros, part A (zone 45, the last byte) = 2. The official codes number
-// the parts in that order (204209 … 204533, 514332, 514533); their widths are not in the
-// sources, so the number is written from the first byte and zeros fill up to part A.
-std::string network_reference(const std::string& number) {
-  std::string zone = number.substr(0, 47);
-  zone.append(47 - zone.size(), '0');
-  return zone + '2';
+// ET 20 / ET 51 zones 42-45 as the CIN writes them: the number in zone 42, parts N and V zeros,
+// part A = 2 and three zeros; 48 zeros without a reference (mutua/network_reference.h).
+void put_network_reference(RecordBuilder& r, std::string_view number) {
+  const std::string zones = network_reference_zones(number);
+  std::memcpy(r.mutable_bytes().data() + kNetworkReferencePos - 1, zones.data(), zones.size());
 }
 
 // A zone of the built-in layout, looked up once per call site (each lambda has its own
@@ -126,9 +126,9 @@ void EnvoiWriter::add(const Invoice& inv) {
       .text(ZONE(Et20, "38"), inv.fund_reference_a)
       .text(ZONE(Et20, "49"), inv.fund_reference_b)
       .number(ZONE(Et20, "47"), inv.billing_date);
+  put_network_reference(r20, inv.commitment);
   if (!inv.commitment.empty()) {
-    r20.text(ZONE(Et20, "42"), network_reference(inv.commitment))
-        .number(ZONE(Et20, "53"), inv.insurability_start)
+    r20.number(ZONE(Et20, "53"), inv.insurability_start)
         .number(ZONE(Et20, "54"), inv.insurability_end)
         .number(ZONE(Et20, "55"), inv.commitment_date);
   }
@@ -185,8 +185,8 @@ void EnvoiWriter::add(const Invoice& inv) {
           .digits(ZONE(Et51, "15"), pad_inami(p.provider))
           .amount(ZONE(Et51, "19"), p.amount)
           .number(ZONE(Et51, "27"), ct)
-          .text(ZONE(Et51, "42"), network_reference(p.commitment_number))
           .number(ZONE(Et51, "55"), p.commitment_date);
+      put_network_reference(r51, p.commitment_number);
       emit(r51.finish(++sequence_));
       ++records;
       code_sum += code_value(code7);

@@ -4,34 +4,30 @@
 
 #include <fmt/format.h>
 
+#include "mutua/network_reference.h"
+
 namespace mutua::rules {
 
 namespace {
 using K = RecordKind;
-
 }  // namespace
 
 void NetworkReferenceRule::record(const RecordView& rec, Findings& out) {
   if (ctx_->message != MessageType::Billing920000 || (rec.kind != K::Et20 && rec.kind != K::Et51)) return;
   const Layout& L = *ctx_->layout;
-  static const Zone& et20_zone = Layout::builtin().at(K::Et20, "42");
-  static const Zone& et51_zone = Layout::builtin().at(K::Et51, "42");
-  const Zone& zone = rec.kind == K::Et20 ? et20_zone : et51_zone;
-  if (rec.bytes.size() < static_cast<size_t>(zone.pos - 1 + zone.len)) return;
-  std::string_view v = zone.in(rec.bytes);
-  const char last = v.back(), first = v.front();
-  const bool empty = blank_or_zero(v);
-  // Part A last or first, or the number alone, left-aligned (FORMAT.md's ET 51: "commitment
-  // number", type A): a network reference. A SIS card's data are digits to the end.
-  const bool network = last == '2' || first == '2' || (last == ' ' && !empty);
-  // Part A is not a digit: "parts N, V and A not numeric" (204209 / 514201, B) rather than a
-  // part A of another value (only part A's place is known: the last byte).
-  const bool letter_part_a = !empty && !network && (last < '0' || last > '9');
-  if (rec.kind == K::Et20) {
-    if (letter_part_a)
-      out.add(at(rec, zone, "204209", "digits in parts N, V and A (part A, zone 45, the last position: 0, 1 or 2)"));
-    else if (!empty && !network && last != '0' && last != '1')
-      out.add(at(rec, zone, "204533", "0, 1 or 2 in its last position (part A, zone 45)"));
+  const K k = rec.kind;
+  const Zone& nv_zone = L.at(k, "43");
+  const Zone& a_zone = L.at(k, "45");
+  if (rec.bytes.size() < static_cast<size_t>(a_zone.pos - 1 + a_zone.len)) return;
+  const NetworkReference ref = read_network_reference(rec.bytes);
+  const bool empty = ref.empty();
+  const bool digits = is_digits(ref.parts_nv) && ref.part_a >= '0' && ref.part_a <= '9';
+  const bool network = ref.network();
+  if (k == K::Et20) {
+    if (!empty && !digits)
+      out.add(at(rec, nv_zone, "204209", "digits in parts N, V and A (zones 43-45)"));
+    else if (!empty && ref.part_a > '2')
+      out.add(at(rec, a_zone, "204533", "0, 1 or 2 in its first position (part A)"));
     if (network) return;
     // Looked up once: this runs on every invoice without a network reference, most of them.
     struct NeedsNetwork { const Zone* zone; const char* code; };
@@ -51,11 +47,15 @@ void NetworkReferenceRule::record(const RecordView& rec, Findings& out) {
   // ET 51: a tariff or payment commitment, always a network reference.
   const Zone& communicated = L.at(K::Et51, "55");
   std::string_view c = communicated.in(rec.bytes);
-  if (!network) {
-    if (letter_part_a) out.add(at(rec, zone, "514201", "digits in parts N, V and A (part A, zone 45, the last position: 2)"));
-    else out.add(at(rec, zone, "514533", "2 in its last position (part A, zone 45)"));
-    if (!blank_or_zero(c)) out.add(at(rec, communicated, "515511", "zeros", "only with a network reference (part A = 2)"));
+  if (!digits) {
+    out.add(at(rec, nv_zone, "514201", "digits in parts N, V and A (zones 43-45; part A = 2)"));
+  } else if (!network) {
+    out.add(at(rec, a_zone, "514533", "2 in its first position (part A)"));
+  } else if (ref.parts_nv.find_first_not_of('0') != std::string_view::npos) {
+    out.add(at(rec, nv_zone, "514332", "zeros (parts N and V of a network reference)"));
   }
+  if (!network && !blank_or_zero(c))
+    out.add(at(rec, communicated, "515511", "zeros", "only with a network reference (part A = 2)"));
   std::string_view service = L.at(K::Et51, "5").in(rec.bytes);
   if (is_valid_date(c) && is_valid_date(service)) {
     uint64_t s = digits_value(service), year = s / 10000, month = s / 100 % 100 + 2;

@@ -19,10 +19,9 @@ class TotalsRule : public FileRule {
  private:
   struct Sums {
     int64_t a = 0, b = 0, personal = 0, supplement = 0;
-    uint64_t code_sum = 0, records = 0;
+    uint64_t code_sum = 0;
   };
   Sums invoice_, detail_file_, trailer_file_;  // detail: from ET 30/40/50; trailer: from ET 80
-  uint64_t all_records_ = 0;
   std::string mutuality_;
   bool in_invoice_ = false;
   std::map<std::string, Sums> by_mutuality_;

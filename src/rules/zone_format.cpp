@@ -76,6 +76,11 @@ ZoneFormatRule::ZoneFormatRule() {
     std::string& classes = classes_[ki];
     for (const Check& c : checks_[ki]) {
       const Zone& z = *c.zone;
+      if (z.blank_ok) {
+        // Blank or of its type: looked at on every record, outside the template.
+        blank_ok_[ki].push_back(&c);
+        continue;
+      }
       const size_t from = static_cast<size_t>(z.pos - 1), end = from + static_cast<size_t>(z.len);
       if (classes.size() < end) classes.resize(end, check::kAny);
       auto mark = [&](size_t a, size_t b, check::ByteClass cls) {
@@ -86,9 +91,11 @@ ZoneFormatRule::ZoneFormatRule() {
         case ZoneType::Signed: mark(from, from + 1, check::kSign); mark(from + 1, end, check::kDigit); break;
         case ZoneType::SignChar: mark(from, end, check::kSign); break;
         case ZoneType::ReservedZero: mark(from, end, check::kZero); break;
+        case ZoneType::DateOrSigned: mark(from + 1, end, check::kDigit); break;
         default: break;
       }
-      if (z.len && (c.leading_zeros || z.type == ZoneType::Date)) after_scan_[ki].push_back(&c);
+      if (z.len && (c.leading_zeros || z.type == ZoneType::Date || z.type == ZoneType::DateOrSigned))
+        after_scan_[ki].push_back(&c);
     }
   }
 }
@@ -96,11 +103,18 @@ ZoneFormatRule::ZoneFormatRule() {
 void ZoneFormatRule::record(const RecordView& rec, Findings& out) {
   if (rec.kind == K::Unknown) return;
   const int ki = static_cast<int>(rec.kind);
+  for (const Check* c : blank_ok_[ki]) {
+    const Zone& z = *c->zone;
+    if (z.pos - 1 + z.len > rec.bytes.size()) continue;
+    if (z.in(rec.bytes).find_first_not_of(' ') != std::string_view::npos) check_zone(*c, rec, out);
+  }
   if (check::byte_classes_hold(rec.bytes, classes_[ki])) {
     // Every zone holds the characters of its type: only leading zeros and dates are left.
     for (const Check* c : after_scan_[ki]) {
       std::string_view v = c->zone->in(rec.bytes);
-      if (c->zone->type == ZoneType::Date) {
+      if (c->zone->type == ZoneType::DateOrSigned) {
+        check_zone(*c, rec, out);
+      } else if (c->zone->type == ZoneType::Date) {
         if (v != "00000000" && !is_valid_date(v))
           out.add(at(rec, *c->zone, c->not_numeric, "a real date YYYYMMDD", "no such calendar date"));
       } else if (v.substr(0, c->leading_zeros).find_first_not_of('0') != std::string_view::npos) {
@@ -110,9 +124,16 @@ void ZoneFormatRule::record(const RecordView& rec, Findings& out) {
     return;
   }
   for (const Check& c : checks_[ki]) {
-    const Zone& z = *c.zone;
-    if (z.pos - 1 + z.len > rec.bytes.size()) continue;
-    std::string_view v = z.in(rec.bytes);
+    if (c.zone->blank_ok) continue;
+    if (c.zone->pos - 1 + c.zone->len > rec.bytes.size()) continue;
+    check_zone(c, rec, out);
+  }
+}
+
+void ZoneFormatRule::check_zone(const Check& c, const RecordView& rec, Findings& out) const {
+  const Zone& z = *c.zone;
+  std::string_view v = z.in(rec.bytes);
+  {
     switch (z.type) {
       case ZoneType::Numeric:
         if (!is_digits(v)) out.add(at(rec, z, c.not_numeric, "digits only, zero-padded"));
@@ -124,6 +145,16 @@ void ZoneFormatRule::record(const RecordView& rec, Findings& out) {
         else if (v != "00000000" && !is_valid_date(v))
           out.add(at(rec, z, c.not_numeric, "a real date YYYYMMDD", "no such calendar date"));
         break;
+      case ZoneType::DateOrSigned: {
+        if (v[0] == '+' || v[0] == '-') {
+          if (!is_digits(v.substr(1))) out.add(at(rec, z, c.not_numeric, "digits after the sign"));
+        } else if (!is_digits(v)) {
+          out.add(at(rec, z, c.not_numeric, "a date YYYYMMDD, zeros, or a sign and digits"));
+        } else if (v != std::string_view("00000000").substr(0, v.size()) && !is_valid_date(v)) {
+          out.add(at(rec, z, c.not_numeric, "a real date YYYYMMDD", "no such calendar date"));
+        }
+        break;
+      }
       case ZoneType::Signed: {
         if (v[0] != '+' && v[0] != '-') {
           out.add(at(rec, z, c.bad_sign, "+ or - then digits"));

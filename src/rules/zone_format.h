@@ -31,6 +31,9 @@ class ZoneFormatRule : public FileRule {
   // record passing that one scan still needs: leading zeros and calendar dates.
   std::array<std::string, kRecordKindCount> classes_;
   std::array<std::vector<const Check*>, kRecordKindCount> after_scan_;
+  // Zones a real writer may leave all spaces (type "N?" in the layout): outside the template.
+  std::array<std::vector<const Check*>, kRecordKindCount> blank_ok_;
+  void check_zone(const Check& c, const RecordView& rec, Findings& out) const;
 };
 
 }  // namespace mutua::rules

@@ -22,14 +22,12 @@ std::vector<std::unique_ptr<LineRules>> make_line_rules() {
 }
 
 bool same_network_reference(std::string_view billed, std::string_view known) {
+  // Both without their zero padding on the left: a number the fund keeps right-aligned reads as
+  // the one billed in the 32 positions of zone 42.
+  billed.remove_prefix(std::min(billed.size(), billed.find_first_not_of('0')));
   known.remove_prefix(std::min(known.size(), known.find_first_not_of('0')));
-  if (known.empty()) return false;
-  auto matches = [&](std::string_view b) {
-    return b.substr(0, known.size()) == known && b.find_first_not_of('0', known.size()) == std::string_view::npos;
-  };
-  // A number written alone and space-padded is read whole: its part A may come first ("2" then
-  // the number, as some writers put it).
-  return matches(billed) || (billed.size() > 1 && billed.front() == '2' && matches(billed.substr(1)));
+  while (!known.empty() && known.back() == ' ') known.remove_suffix(1);
+  return !known.empty() && billed == known;
 }
 
 std::map<std::string, std::string> other_line_facts(const Envoi& envoi, const Line& line) {
