@@ -7,6 +7,7 @@ std::string_view efact_error_codes();
 std::string_view project_codes();
 std::string_view newer_official_codes();
 std::string_view code_hints();
+std::string_view zone_error_codes();
 std::string_view record_layouts();
 std::string_view nomenclature_codes();
 std::string_view nomenclature_sample();
