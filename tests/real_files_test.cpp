@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <regex>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -212,4 +214,81 @@ TEST(RealFiles, ShowPrintsEveryRealResponseWithItsCodesAndTotals) {
   EXPECT_NE(settled.out.find("refused A 23.75"), std::string::npos);
   auto refused = run_mutua("show --lang nl " + (kPeer / "responses" / "real-920999-01.txt").string());
   EXPECT_NE(refused.out.find("zone 501 ('100'): error 20 Niet toegelaten waarde"), std::string::npos) << refused.out;
+}
+
+namespace {
+
+// The record types of a response after its header, space-separated ("10 20 50 80 90 91 92").
+std::string record_types(const std::string& bytes) {
+  const bool detailed = bytes.compare(0, 6, "920999") != 0 && bytes.compare(0, 6, "931000") != 0;
+  const size_t header = detailed ? 677 : 227, length = detailed ? 800 : 350;
+  std::string out;
+  for (size_t at = header; at < bytes.size(); at += length) out += (out.empty() ? "" : " ") + bytes.substr(at, 2);
+  return out;
+}
+
+// What each message looks like in the real corpus.
+const std::map<std::string, std::regex>& shapes() {
+  static const std::map<std::string, std::regex> s = {
+      {"920900", std::regex("10( 20( (30|40|50|51|52))* 80)* 90( 91)+ 92")},
+      {"920099", std::regex("10( 20( (30|40|50|51|52))* 80)* 90")},
+      {"920098", std::regex("10( 20( (30|40|50|51|52))* 80)* 90")},
+      {"920999", std::regex("96")},
+  };
+  return s;
+}
+
+}  // namespace
+
+TEST(RealFiles, MutuaResponsesHaveTheShapesOfRealOnes) {
+  // The real ones first: the shapes below are theirs.
+  for (const auto& f : files_in(kPeer / "responses")) {
+    const std::string bytes = read_all(f), message = bytes.substr(0, 6);
+    if (message == "931000") continue;
+    EXPECT_TRUE(std::regex_match(record_types(bytes), shapes().at(message))) << f << ": " << record_types(bytes);
+  }
+  const std::string dir = mutua::testing::temp_path("real-shapes");
+  fs::remove_all(dir);
+  ASSERT_EQ(run_mutua("gen --seed 3 --members 300 --providers 6 --lines 3000 --error-rate 0.004 --out " + dir).code, 0);
+  const std::string db = " --db " + dir + "/m.db";
+  ASSERT_EQ(run_mutua("refdata import " + dir + "/refdata" + db).code, 0);
+  auto judged = run_mutua("adjudicate --today 2026-12-04 --out " + dir + "/out" + db + " " + dir + "/envois/*");
+  std::string accepted_envoi;
+  for (const auto& [name, bytes] : mutua::testing::files_of(dir + "/out"))
+    if (name.find(".920900.efact") != std::string::npos && accepted_envoi.empty())
+      accepted_envoi = name.substr(0, name.find(".920900"));
+  ASSERT_FALSE(accepted_envoi.empty()) << judged.out;
+  // The same envoi again: refused (920999) with the informative 920098.
+  run_mutua("adjudicate --today 2026-12-04 --out " + dir + "/again" + db + " " + dir + "/envois/" + accepted_envoi + ".efact");
+  std::map<std::string, int> seen;
+  for (const std::string sub : {"/out", "/again"})
+    for (const auto& [name, bytes] : mutua::testing::files_of(dir + sub)) {
+      if (name.size() < 6 || name.substr(name.size() - 6) != ".efact") continue;
+      const std::string message = bytes.substr(0, 6);
+      ++seen[message];
+      EXPECT_TRUE(std::regex_match(record_types(bytes), shapes().at(message))) << name << ": " << record_types(bytes);
+      auto r = mutua::read_response(bytes, name);
+      ASSERT_TRUE(r) << name;
+      EXPECT_TRUE(r->problems.empty()) << name << ": " << r->problems.front().to_string();
+      if (message == "920999") {
+        EXPECT_EQ(bytes.size(), 227u + 350u);
+        EXPECT_EQ(r->status, "40");
+        ASSERT_EQ(r->header_errors.size(), 1u) << bytes.substr(0, 227);
+        EXPECT_EQ(r->header_errors[0].zone, "3011");
+        EXPECT_EQ(r->header_errors[0].code, "40");
+      } else {
+        EXPECT_EQ((bytes.size() - 677) % 800, 0u) << name;
+      }
+      if (message == "920900") {
+        for (const auto& t : r->mutualities) {
+          EXPECT_EQ(*t.asked_a, *t.accepted_a + *t.refused_a) << name;
+          EXPECT_EQ(*t.asked_b, *t.accepted_b + *t.refused_b) << name;
+        }
+        ASSERT_TRUE(r->total);
+        EXPECT_EQ(*r->total->asked_a, *r->total->accepted_a + *r->total->refused_a) << name;
+        EXPECT_EQ(r->refusal_type, "00");
+      }
+      if (message == "920099") EXPECT_TRUE(r->refusal_type == "01" || r->refusal_type == "02") << r->refusal_type;
+    }
+  for (const char* m : {"920900", "920099", "920098", "920999"}) EXPECT_GT(seen[m], 0) << m;
 }

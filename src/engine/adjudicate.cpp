@@ -299,14 +299,14 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
   verdicts->language = language;
 
   // Preliminary control.
-  std::vector<std::pair<size_t, std::string>> marks;  // (record index or SIZE_MAX, zone)
+  std::vector<EnvelopeMark> marks;
   std::vector<size_t> index_of_number(e->records.empty() ? 0 : e->records.back().number + 1, SIZE_MAX);
   for (size_t i = 0; i < e->records.size(); ++i) index_of_number[e->records[i].number] = i;
   for (const auto& [code, per] : report.findings.by_code())
     for (const auto& f : per.listed) {
       if (preliminary(f)) {
         size_t idx = f.record && f.record < index_of_number.size() ? index_of_number[f.record] : SIZE_MAX;
-        marks.emplace_back(idx, f.zone);
+        marks.push_back({idx, f.zone, envelope_code(f.code, f.value)});
         out.summary.push_back(fmt::format("{}{} record {} ({}) zone {}: {}", f.type, f.code, f.record, f.record_type,
                                           f.zone, Catalog::builtin().label(f.code, language)));
         continue;
@@ -334,7 +334,7 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
         break;
       }
     if (duplicate_of_accepted) {
-      marks.emplace_back(SIZE_MAX, "301");
+      marks.push_back({SIZE_MAX, "301", "40"});
       out.summary.push_back(fmt::format("B100721 envoi {} of {} already accepted on {} (reception {})", e->number,
                                         e->third_party, model::dmy(first.received), first.id));
     }
@@ -389,6 +389,10 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
         rec.accepted_cents += l.amount;
         (l.account == 1 ? rec.accepted_b_cents : rec.accepted_a_cents) += l.amount;
       } else {
+        // Pending the advisor (500434): not paid now, so refused in this settlement's amounts
+        // (asked = accepted + refused on each account, as real funds write ET 91 / 92); a
+        // complement pays it when the advisor agrees.
+        amounts.refused[l.record] = l.amount;
         rec.pending_cents += l.amount;
       }
       rec.asked_cents += l.amount;

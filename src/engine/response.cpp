@@ -80,7 +80,6 @@ std::string write_detail_response(const ResponseInput& in) {
   out += s300.bytes();
 
   const std::string billed = fmt::format("{:04d}{:02d}", e.year, e.month);
-  int64_t index = 0;
   const bool settlement = in.message == "920900";
   struct Totals {
     int64_t asked_a = 0, asked_b = 0, acc_a = 0, acc_b = 0, ref_a = 0, ref_b = 0;
@@ -90,17 +89,37 @@ std::string write_detail_response(const ResponseInput& in) {
   Totals all;
   std::string mutuality;
   int ct1 = 0, ct2 = 0;
+  // A 920098 / 920099 echoes, as real funds send them, only the records with a code, the ET 20
+  // and ET 80 of their invoices, and ET 10 / ET 90; a 920900 echoes every record.
+  std::vector<bool> echoed(e.records.size(), settlement);
+  if (!settlement) {
+    std::vector<size_t> invoice_of(e.records.size(), SIZE_MAX);
+    std::vector<bool> invoice_coded(e.invoices.size(), false);
+    size_t current = SIZE_MAX;
+    for (size_t i = 0; i < e.records.size(); ++i) {
+      const K k = e.records[i].kind;
+      if (k == K::Et20) current = e.invoice_at[i];
+      if (k == K::Et10 || k == K::Et90 || k == K::Et95 || k == K::Et96) current = SIZE_MAX;
+      invoice_of[i] = current;
+      const bool coded = !listed(in.verdicts->by_record[i], in.types).empty();
+      echoed[i] = coded || k == K::Et10 || k == K::Et90;
+      if (coded && current != SIZE_MAX && current < invoice_coded.size()) invoice_coded[current] = true;
+    }
+    for (size_t i = 0; i < e.records.size(); ++i) {
+      const K k = e.records[i].kind;
+      if ((k == K::Et20 || k == K::Et80) && invoice_of[i] != SIZE_MAX && invoice_coded[invoice_of[i]]) echoed[i] = true;
+    }
+  }
   for (size_t i = 0; i < e.records.size(); ++i) {
     const auto& rec = e.records[i];
-    if (rec.kind == K::Et95 || rec.kind == K::Et96) {
-      if (settlement) continue;  // replaced by ET 91 / 92
-    }
+    if (rec.kind == K::Et95 || rec.kind == K::Et96) continue;  // replaced by ET 91 / 92, or not echoed
     if (rec.kind == K::Et20 && e.invoice_at[i] != SIZE_MAX) {
       const auto& inv = e.invoices[e.invoice_at[i]];
       mutuality = inv.destination;
       ct1 = inv.ct1;
       ct2 = inv.ct2;
     }
+    if (!echoed[i]) continue;
     RecordBuilder r(rec.kind == K::Unknown ? K::Et50 : rec.kind, true);
     std::string& b = r.mutable_bytes();
     b.replace(0, std::min<size_t>(350, rec.bytes.size()), rec.bytes.substr(0, 350));
@@ -120,7 +139,7 @@ std::string write_detail_response(const ResponseInput& in) {
     }
     if (!codes.empty()) r.text("149", ascii(codes.front()->comment));
     r.amount("114", in.amounts->accepted[i]).amount("115", in.amounts->refused[i]);
-    r.number("151", static_cast<uint64_t>(++index));
+    r.number("151", static_cast<uint64_t>(rec.number));  // the record echoed, as some funds do
     out += r.bytes();
 
     if (rec.kind == K::Et30 || rec.kind == K::Et40 || rec.kind == K::Et50 || rec.kind == K::Et51 ||
@@ -175,33 +194,43 @@ std::string write_detail_response(const ResponseInput& in) {
   return out;
 }
 
-std::string write_refusal(const rules::Envoi& e, const std::vector<std::pair<size_t, std::string>>& marks) {
+std::string envelope_code(std::string_view finding_code, std::string_view value) {
+  if (value.find_first_not_of(' ') == std::string_view::npos) return "10";
+  if (finding_code.size() == 6 && finding_code.substr(4) == "01") return "11";
+  return "20";
+}
+
+std::string write_refusal(const rules::Envoi& e, const std::vector<EnvelopeMark>& marks) {
   const Layout& L = Layout::builtin();
   std::string head = with_message(std::string_view(e.header).substr(0, 67), "920999");
-  std::string s300(std::string_view(e.header).substr(67, 160));
+  head.resize(67, '0');
+  head.replace(L.at(K::Segment200, "203").pos - 1, 2, "40");  // the status real funds give a 920999
+  std::string s300(std::string_view(e.header).substr(std::min<size_t>(67, e.header.size()), 160));
   s300.resize(160, ' ');
-  std::string out = head + s300;
-  for (size_t i = 0; i < e.records.size(); ++i) {
-    const auto& rec = e.records[i];
-    if (rec.kind != K::Et95 && rec.kind != K::Et96) continue;
-    std::string bytes = rec.bytes;
-    for (const auto& [record, zone] : marks) {
-      if (record != i) continue;
-      // The 2-digit error zone follows the data zone: zone id + "1".
-      if (const Zone* z = L.find(rec.kind, zone + "1"); z && static_cast<size_t>(z->pos - 1 + z->len) <= bytes.size())
-        bytes.replace(z->pos - 1, z->len, "01");
+  // The file's totals as received: its ET 96, or one built empty when it has none.
+  std::string et96;
+  for (const auto& rec : e.records)
+    if (rec.kind == K::Et96) et96 = rec.bytes;
+  if (et96.empty()) et96 = RecordBuilder(K::Et96).bytes();
+  et96.resize(350, ' ');
+  auto put = [](std::string& bytes, const Zone* z, const std::string& code) {
+    if (z && static_cast<size_t>(z->pos - 1 + z->len) <= bytes.size()) bytes.replace(z->pos - 1, z->len, code);
+  };
+  for (const auto& m : marks) {
+    if (m.record == SIZE_MAX) {
+      // Segment 300 or 200: the 2-digit error zone follows the data zone, zone id + "1".
+      if (const Zone* z = L.find(K::Segment300, m.zone + "1")) put(s300, z, m.code);
+      else if (const Zone* z2 = L.find(K::Segment200, m.zone + "1")) put(head, z2, m.code);
+      else put(et96, L.find(K::Et96, "5001"), m.code);  // about the whole file (a missing record...)
+      continue;
     }
-    out += bytes;
+    const K kind = m.record < e.records.size() ? e.records[m.record].kind : K::Unknown;
+    std::string zone = m.zone;
+    if (kind == K::Et95 && zone.size() == 3 && zone[0] == '4') zone[0] = '5';  // 404 -> 504
+    else if (kind != K::Et96) zone = "501";  // a record the 920999 does not echo: the file is refused
+    put(et96, L.find(K::Et96, zone + "1"), m.code);
   }
-  // Segment 300 marks (zone 3011 after the sending number for a duplicate, header zones).
-  for (const auto& [record, zone] : marks) {
-    if (record != SIZE_MAX) continue;
-    if (const Zone* z = L.find(K::Segment300, zone + "1"))
-      out.replace(67 + z->pos - 1, z->len, "01");
-    else if (const Zone* z2 = L.find(K::Segment200, zone + "1"))
-      out.replace(z2->pos - 1, z2->len, "01");
-  }
-  return out;
+  return head + s300 + et96;
 }
 
 std::string response_json(const ResponseInput& in, const std::vector<std::string>& summary) {

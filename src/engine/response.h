@@ -30,9 +30,20 @@ struct ResponseInput {
 // 920900 / 920099 / 920098: 200 + 300 (610) + every record with its 450-character block;
 // 920900 ends with ET 91 per mutuality and ET 92 instead of ET 95 / 96.
 std::string write_detail_response(const ResponseInput& in);
-// 920999: 200 + 300 (160) + the ET 95s and ET 96 as received, "01" in the error zone of the
-// zone found wrong (2-digit envelope codes: no list exists, FORMAT.md §5).
-std::string write_refusal(const rules::Envoi& envoi, const std::vector<std::pair<size_t, std::string>>& marks);
+// A zone of the envelope found wrong, for the 920999: the record (index in the envoi, SIZE_MAX
+// for segments 200 / 300), the zone, and its two-digit code (data/codes/zone-error-codes.tsv:
+// 10 empty, 11 format, 20 value not allowed, 40 on zone 301 a sending number used twice).
+struct EnvelopeMark {
+  size_t record = SIZE_MAX;
+  std::string zone;
+  std::string code;
+};
+// The two-digit code of a preliminary finding: its value empty, its format, or its value.
+std::string envelope_code(std::string_view finding_code, std::string_view value);
+// 920999 as funds send it: segment 200 (status 40), segment 300 (160) and one ET 96, the file's
+// totals as received, with the two-digit codes in the error zones of the zones found wrong (an
+// ET 95's zone is marked on the ET 96's zone of the same meaning).
+std::string write_refusal(const rules::Envoi& envoi, const std::vector<EnvelopeMark>& marks);
 
 // The JSON form of a response: every record with all its codes, labels, comments and facts.
 std::string response_json(const ResponseInput& in, const std::vector<std::string>& summary);
