@@ -207,7 +207,24 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
   return adjudicate(receive(bytes, name, options.today), store, options);
 }
 
+namespace {
+Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, const AdjudicateOptions& options);
+}  // namespace
+
 Result<Adjudication> adjudicate(Reception reception, model::Store& store, const AdjudicateOptions& options) {
+  // Judged against the store as it stands; when another process recorded something this
+  // judgement depends on before it could record (model::StoreMark), judged again from there:
+  // the decisions are those of the envois judged one after the other, in the order recorded.
+  constexpr int kAttempts = 1000;
+  for (int attempt = 1;; ++attempt) {
+    auto judged = adjudicate_once(reception, store, options);
+    if (judged || judged.error().code != model::kStoreConflict || attempt == kAttempts) return judged;
+  }
+}
+
+namespace {
+
+Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, const AdjudicateOptions& options) {
   Adjudication out;
   out.phases = std::move(reception.phases);
   auto lap_start = std::chrono::steady_clock::now();
@@ -236,6 +253,13 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
     }
   }
 
+  // Where the store stands before this judgement reads it (checked again when recording).
+  std::optional<model::StoreMark> mark;
+  if (options.record) {
+    auto m = store.mark();
+    if (!m) return fail(m.error());
+    mark = *m;
+  }
   model::EnvoiRecord rec;
   rec.received = options.today;
   rec.file_name = name;
@@ -473,6 +497,8 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
   else
     o.responses = std::move(out.responses);  // given back after record(): no copy of 100+ MB
   o.received_bytes = bytes;
+  o.judged_at = mark;
+  o.patients = patients;
   o.verdicts_json = verdicts_json(*e, *verdicts);
   lap("verdicts json");
   if (rec.status == model::EnvoiStatus::Accepted && !e->test) {
@@ -521,5 +547,7 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
   out.envoi.id = *id;
   return out;
 }
+
+}  // namespace
 
 }  // namespace mutua::engine

@@ -42,7 +42,22 @@ Result<model::AgreementRecord> request_agreement(model::Store& store, model::Agr
   return r;
 }
 
+namespace {
+Result<DecisionResult> decide_once(model::Store& store, const DecisionInput& in);
+}  // namespace
+
 Result<DecisionResult> decide_agreement(model::Store& store, const DecisionInput& in) {
+  // Decided from the request as it stands; when another decision was recorded first (the store
+  // refuses this one), decided again from the new state: a final decision then stands.
+  for (int attempt = 1;; ++attempt) {
+    auto r = decide_once(store, in);
+    if (r || r.error().code != model::kStoreConflict || attempt == 100) return r;
+  }
+}
+
+namespace {
+
+Result<DecisionResult> decide_once(model::Store& store, const DecisionInput& in) {
   auto found = store.agreements({.id = in.agreement_id});
   if (!found) return fail(found.error());
   if (found->empty()) return bad("id", fmt::format("no agreement {} in the store", in.agreement_id));
@@ -97,6 +112,7 @@ Result<DecisionResult> decide_agreement(model::Store& store, const DecisionInput
 
   model::AgreementDecision d;
   d.agreement = a;
+  d.before = before;
   d.event = {a.id, in.date, in.decision, in.note, in.by};
   DecisionResult out;
   auto waiting = store.pending_lines({.niss = a.niss, .code = a.code, .state = model::PendingState::Pending});
@@ -127,5 +143,7 @@ Result<DecisionResult> decide_agreement(model::Store& store, const DecisionInput
   out.agreement = std::move(a);
   return out;
 }
+
+}  // namespace
 
 }  // namespace mutua::engine

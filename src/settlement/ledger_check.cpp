@@ -2,10 +2,12 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
+#include "mutua/model/dates.h"
 #include "mutua/settlement/config.h"
 #include "mutua/settlement/payment_run.h"
 
@@ -144,6 +146,33 @@ LedgerReport check_ledger(const model::LedgerState& st) {
         problem(who + fmt::format(": accepted {} (and approved later {}) but its lines in history add up to {}", euros(accepted),
                                   euros(w.approved), euros(e.history_cents)));
     }
+  }
+  // One envoi number accepted twice (two processes of an older mutua), and what that paid.
+  std::map<std::tuple<std::string, int, int>, std::vector<const model::LedgerEnvoi*>> by_number;
+  for (const auto& e : st.envois) by_number[{e.third_party, e.year, e.number}].push_back(&e);
+  for (const auto& [key, list] : by_number) {
+    if (list.size() < 2) continue;
+    std::string ids, paid;
+    int paid_count = 0;
+    for (const auto* e : list) {
+      ids += (ids.empty() ? "" : ", ") + std::to_string(e->id);
+      if (e->settled_run) {
+        ++paid_count;
+        paid += (paid.empty() ? "" : ", ") + fmt::format("reception {} by run {}", e->id, e->settled_run);
+      }
+    }
+    problem(fmt::format("envoi {:03d} of {} for {} accepted {} times: receptions {}", std::get<2>(key), std::get<0>(key),
+                        std::get<1>(key), list.size(), ids));
+    if (paid_count > 1)
+      problem(fmt::format("envoi {:03d} of {} for {} paid {} times: {}", std::get<2>(key), std::get<0>(key),
+                          std::get<1>(key), paid_count, paid));
+  }
+  for (const auto& l : st.repeated_lines) {
+    std::string ids;
+    for (int64_t id : l.envoi_ids) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+    problem(fmt::format("line of envoi {:03d} of {} (created {}), invoice {}, record {} accepted {} times: receptions {}",
+                        l.envoi_number, l.third_party, model::iso(l.billed), l.invoice_number, l.record,
+                        l.envoi_ids.size(), ids));
   }
   t.runs = static_cast<int64_t>(st.runs.size());
   return rep;

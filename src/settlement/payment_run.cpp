@@ -229,6 +229,9 @@ Result<RunResult> settle(model::Store& store, const Config& config, RunOptions o
   if (!shared) return fail(shared.error());
   if (options.fund.empty()) options.fund = config.fund_number;
   RunResult res;
+  // Planned from the ledger as it stands; when another run records first (the store refuses a
+  // payment, reference or key given meanwhile: nothing of this one is written), planned again.
+  for (int attempt = 1;; ++attempt) {
   auto existing = store.payment_run(options.key);
   if (!existing) return fail(existing.error());
   if (*existing) {
@@ -250,9 +253,12 @@ Result<RunResult> settle(model::Store& store, const Config& config, RunOptions o
     }
     if (plan.outcome.run.transfers > 0) plan.outcome.run.payment_file = "payments-" + options.key + ".pain.001.xml";
     auto id = store.record_payment_run(plan.outcome);
+    if (!id && id.error().code == model::kStoreConflict && attempt < 100) continue;
     if (!id) return fail(id.error());
     res.run = plan.outcome.run;
     res.run.id = *id;
+  }
+  break;
   }
   auto payments = store.run_payments(res.run.id);
   if (!payments) return fail(payments.error());

@@ -141,15 +141,22 @@ Result<std::vector<PendingLine>> select_pending(SqliteDb& db, const model::Pendi
 
 Result<void> apply_decision(SqliteDb& db, const model::AgreementDecision& d) {
   const auto& a = d.agreement;
+  // Only from the state it was decided from: two decisions at once, the second is judged again.
   Stmt up(db.db_,
-          "UPDATE agreements SET decision = ?2, decision_date = ?3, valid_from = ?4, valid_to = ?5 WHERE id = ?1");
+          "UPDATE agreements SET decision = ?2, decision_date = ?3, valid_from = ?4, valid_to = ?5 WHERE id = ?1 "
+          "AND decision = ?6 AND decision_date = ?7");
   up.bind(1, a.id)
       .bind(2, decision_text(a.decision))
       .bind(3, int64_t{a.decision_date})
       .bind(4, int64_t{a.valid_from})
-      .bind(5, int64_t{a.valid_to});
+      .bind(5, int64_t{a.valid_to})
+      .bind(6, decision_text(d.before.decision))
+      .bind(7, int64_t{d.before.decision_date});
   if (up.step() != SQLITE_DONE) return fail(db.last_error("update agreement"));
-  if (sqlite3_changes(db.db_) != 1) return db.error_of(fmt::format("no agreement {} in the store", a.id));
+  if (sqlite3_changes(db.db_) != 1)
+    return fail({.code = model::kStoreConflict,
+                 .message = fmt::format("agreement {} was decided meanwhile", a.id),
+                 .file = db.path_});
   auto ev = d.event;
   ev.agreement_id = a.id;
   if (auto r = insert_event(db, ev); !r) return r;
@@ -164,7 +171,9 @@ Result<void> apply_decision(SqliteDb& db, const model::AgreementDecision& d) {
         .bind(5, c.code);
     if (line.step() != SQLITE_DONE) return fail(db.last_error("settle pending line"));
     if (sqlite3_changes(db.db_) != 1)
-      return db.error_of(fmt::format("pending line {} was settled meanwhile; decide again", c.pending_id));
+      return fail({.code = model::kStoreConflict,
+                   .message = fmt::format("pending line {} was settled meanwhile", c.pending_id),
+                   .file = db.path_});
     line.reset();
   }
   return {};

@@ -69,7 +69,7 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_010_ct_codes(), embedded::sqlite_011_tariff_commitments(),
           embedded::sqlite_012_parameters(), embedded::sqlite_013_death_date(),
           embedded::sqlite_014_nomenclature_ages(), embedded::sqlite_015_per_admission(),
-          embedded::sqlite_016_history_by_patient()};
+          embedded::sqlite_016_history_by_patient(), embedded::sqlite_017_unique_accepted_envoi()};
 }
 
 
@@ -100,25 +100,33 @@ class SqliteStore final : public model::Store, private SqliteDb {
         !r)
       return r;
     if (auto r = exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !r) return r;
-    int version = 0;
-    {
-      Stmt s(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
-      if (s.step() == SQLITE_ROW) version = static_cast<int>(s.i64(0));
-    }
+    // One migration per write transaction, the version read inside it: processes opening a new
+    // store at once each apply what the others have not.
     auto all = migrations();
-    if (version > static_cast<int>(all.size()))
-      return error(fmt::format("store schema version {} is newer than this mutua ({})", version, all.size()));
-    for (int v = version; v < static_cast<int>(all.size()); ++v) {
+    for (;;) {
       if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
-      auto r = exec(std::string(all[v]));
-      if (r) r = exec(fmt::format("INSERT INTO schema_version VALUES ({})", v + 1));
+      int version = 0;
+      {
+        Stmt s(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+        if (s.step() == SQLITE_ROW) version = static_cast<int>(s.i64(0));
+      }
+      if (version > static_cast<int>(all.size())) {
+        (void)exec("ROLLBACK");
+        return error(fmt::format("store schema version {} is newer than this mutua ({})", version, all.size()));
+      }
+      if (version == static_cast<int>(all.size())) return exec("COMMIT");
+      auto r = exec(std::string(all[version]));
+      if (r) r = exec(fmt::format("INSERT INTO schema_version VALUES ({})", version + 1));
       if (!r) {
         (void)exec("ROLLBACK");
+        if (version + 1 == 17)
+          return error("this store holds an envoi number accepted twice (by two processes of an older mutua): "
+                       "`mutua ledger check` of that version says which; the store cannot take the constraint "
+                       "that forbids it until one is removed");
         return r;
       }
       if (auto c = exec("COMMIT"); !c) return c;
     }
-    return {};
   }
 
   Result<void> replace_refdata(const RefTables& tables) override {
@@ -261,6 +269,49 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return out;
   }
 
+  Result<model::StoreMark> mark() override {
+    ReadTransaction tx(db_);
+    model::StoreMark m;
+    Stmt s(db_, "SELECT (SELECT COALESCE(MAX(id), 0) FROM envois), (SELECT COALESCE(MAX(id), 0) FROM history), "
+                "(SELECT COALESCE(MAX(id), 0) FROM pending_lines)");
+    if (s.step() != SQLITE_ROW) return fail(last_error("read the store's mark"));
+    m.envoi = s.i64(0);
+    m.history = s.i64(1);
+    m.pending = s.i64(2);
+    return m;
+  }
+
+  // Inside the recording's write transaction: what was recorded after `mark` that the outcome's
+  // judgement depends on, said for a person; empty when nothing.
+  Result<std::string> changed_since(const model::StoreMark& mark, const model::EnvoiOutcome& o) {
+    auto now = this->mark();
+    if (!now) return fail(now.error());
+    if (now->envoi == mark.envoi && now->history == mark.history && now->pending == mark.pending) return std::string();
+    const auto& e = o.envoi;
+    if (e.status == model::EnvoiStatus::Refused) return std::string();  // judged on the file alone
+    {
+      Stmt same(db_, "SELECT id FROM envois WHERE id > ?1 AND status = 'accepted' AND third_party = ?2 AND year = ?3 "
+                     "AND number = ?4 AND test = ?5 LIMIT 1");
+      same.bind(1, mark.envoi).bind(2, e.third_party).bind(3, int64_t{e.year}).bind(4, int64_t{e.number})
+          .bind(5, int64_t{e.test ? 1 : 0});
+      if (same.step() == SQLITE_ROW)
+        return fmt::format("envoi {} of {} for {} was accepted meanwhile (reception {})", e.number, e.third_party,
+                           e.year, same.i64(0));
+    }
+    if (o.patients.empty()) return std::string();
+    const std::unordered_set<std::string> patients(o.patients.begin(), o.patients.end());
+    for (const auto& [table, from] : {std::pair{"history", mark.history}, std::pair{"pending_lines", mark.pending}}) {
+      Stmt s(db_, fmt::format("SELECT DISTINCT niss FROM {} WHERE id > ?1", table));
+      s.bind(1, from);
+      int rc;
+      while ((rc = s.step()) == SQLITE_ROW)
+        if (patients.count(s.text(0)))
+          return std::string("lines of one of its patients were recorded meanwhile by another envoi");
+      if (rc != SQLITE_DONE) return fail(last_error("read the lines recorded meanwhile"));
+    }
+    return std::string();
+  }
+
   Result<int64_t> record(const model::EnvoiOutcome& o) override {
     // The blobs (the received file, responses, JSON: 200+ MB for a 100k-line envoi) are
     // compressed on another core while the history lines go in.
@@ -279,6 +330,11 @@ class SqliteStore final : public model::Store, private SqliteDb {
     });
     return in_write_transaction([&]() -> Result<int64_t> {
       const auto& e = o.envoi;
+      if (o.judged_at) {
+        auto changed = changed_since(*o.judged_at, o);
+        if (!changed) return fail(changed.error());
+        if (!changed->empty()) return fail({.code = model::kStoreConflict, .message = *changed, .file = path_});
+      }
       Stmt ins(db_,
                "INSERT INTO envois (third_party, year, month, number, status, test, received, file_name, "
                "content_hash, batch, error_rate_bp, lines, rejected_lines, asked_cents, accepted_cents, "
@@ -305,7 +361,13 @@ class SqliteStore final : public model::Store, private SqliteDb {
           .bind(19, e.accepted_b_cents)
           .bind(20, e.account_c_cents)
           .bind(21, e.pending_cents);
-      if (ins.step() != SQLITE_DONE) return fail(last_error("insert envoi"));
+      if (const int rc = ins.step(); rc != SQLITE_DONE) {
+        if (rc == SQLITE_CONSTRAINT)
+          return fail({.code = model::kStoreConflict,
+                       .message = fmt::format("envoi {} of {} for {} is already accepted", e.number, e.third_party, e.year),
+                       .file = path_});
+        return fail(last_error("insert envoi"));
+      }
       const int64_t id = sqlite3_last_insert_rowid(db_);
       if (auto h = insert_history(o.accepted, id); !h) return fail(h.error());
       if (auto p = insert_pending(*this, o.pending, id); !p) return fail(p.error());
@@ -368,6 +430,26 @@ class SqliteStore final : public model::Store, private SqliteDb {
       int rc;
       while ((rc = h.step()) == SQLITE_ROW) sums[h.i64(0)] = {h.i64(1), h.i64(2)};
       if (rc != SQLITE_DONE) return fail(last_error("read history sums"));
+      Stmt twice(db_,
+                 "SELECT third_party, envoi_number, billed, invoice_number, record, GROUP_CONCAT(envoi_id) FROM "
+                 "(SELECT DISTINCT third_party, envoi_number, billed, invoice_number, record, envoi_id FROM history "
+                 "WHERE envoi_id > 0 AND reversed = 0 AND amount > 0) GROUP BY third_party, envoi_number, billed, "
+                 "invoice_number, record HAVING COUNT(*) > 1 ORDER BY third_party, envoi_number, invoice_number, record");
+      while ((rc = twice.step()) == SQLITE_ROW) {
+        model::LedgerState::RepeatedLine r{twice.text(0), static_cast<int>(twice.i64(1)),
+                                           static_cast<model::Date>(twice.i64(2)), static_cast<uint64_t>(twice.i64(3)),
+                                           static_cast<uint64_t>(twice.i64(4)), {}};
+        const std::string ids = twice.text(5);
+        for (size_t at = 0; at < ids.size();) {
+          size_t comma = ids.find(',', at);
+          if (comma == std::string::npos) comma = ids.size();
+          r.envoi_ids.push_back(std::stoll(ids.substr(at, comma - at)));
+          at = comma + 1;
+        }
+        std::sort(r.envoi_ids.begin(), r.envoi_ids.end());
+        st.repeated_lines.push_back(std::move(r));
+      }
+      if (rc != SQLITE_DONE) return fail(last_error("read lines accepted twice"));
     }
     {
       Stmt e(db_, std::string("SELECT id, third_party, federation, year, month, number, received, accepted_a_cents, "
@@ -498,7 +580,13 @@ class SqliteStore final : public model::Store, private SqliteDb {
           .bind(5, run.paid_cents)
           .bind(6, run.transfers)
           .bind(7, run.payment_file);
-      if (ins.step() != SQLITE_DONE) return fail(last_error("insert payment run (is its key already used?)"));
+      auto conflict = [&](std::string what) {
+        return fail(Error{.code = model::kStoreConflict, .message = std::move(what), .file = path_});
+      };
+      if (const int rc = ins.step(); rc != SQLITE_DONE) {
+        if (rc == SQLITE_CONSTRAINT) return conflict(fmt::format("payment run '{}' was recorded meanwhile", run.key));
+        return fail(last_error("insert payment run"));
+      }
       const int64_t run_id = sqlite3_last_insert_rowid(db_);
       Stmt pay(db_,
                "INSERT INTO payments (run_id, envoi_id, account, complement, fund, year, sequence, reference, "
@@ -521,7 +609,11 @@ class SqliteStore final : public model::Store, private SqliteDb {
             .bind(14, p.bic)
             .bind(15, int64_t{p.executed});
         if (!p.reference.empty()) pay.bind(8, p.reference);
-        if (pay.step() != SQLITE_DONE) return fail(last_error("insert payment"));
+        if (const int rc = pay.step(); rc != SQLITE_DONE) {
+          // A reference, a sequence or an envoi's payment given by another run meanwhile.
+          if (rc == SQLITE_CONSTRAINT) return conflict("another payment run paid or numbered meanwhile");
+          return fail(last_error("insert payment"));
+        }
         pay.reset();
         payment_ids.push_back(sqlite3_last_insert_rowid(db_));
       }
@@ -554,7 +646,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
         mark.bind(1, run_id).bind(2, id);
         if (mark.step() != SQLITE_DONE) return fail(last_error("mark envoi settled"));
         if (sqlite3_changes(db_) != 1)
-          return error_of(fmt::format("envoi {} was settled by another payment run meanwhile; run again", id));
+          return conflict(fmt::format("envoi {} was settled by another payment run meanwhile", id));
         mark.reset();
       }
       if (auto m = mark_complement_lines(*this, o.complement_lines, run_id); !m) return fail(m.error());

@@ -62,6 +62,7 @@ struct PendingLine {
 // A decision and everything it settles, written atomically.
 struct AgreementDecision {
   AgreementRecord agreement;              // the new state (id set)
+  AgreementRecord before;                 // the state it was decided from: recorded only if still so
   AgreementEvent event;
   struct Change {
     int64_t pending_id = 0;

@@ -107,6 +107,16 @@ struct LedgerState {
   std::vector<Regularisation> regularisations;
   std::vector<Compensation> compensations;  // payment_id = the payment's id
   std::vector<PaymentRun> runs;
+  // One billed line (third party, envoi number, creation date, invoice, record) in history under
+  // more than one reception: accepted twice (ledger(false, true) only).
+  struct RepeatedLine {
+    std::string third_party;
+    int envoi_number = 0;
+    Date billed = 0;
+    uint64_t invoice_number = 0, record = 0;
+    std::vector<int64_t> envoi_ids;
+  };
+  std::vector<RepeatedLine> repeated_lines;
 };
 
 }  // namespace mutua::model

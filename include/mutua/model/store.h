@@ -57,6 +57,16 @@ struct StoredResponse {
   std::string json;               // the same for programs
 };
 
+// Where the store stood when a judgement began reading it: the last envoi, history line and
+// pending line recorded. record() refuses an outcome judged at a mark after which another
+// process recorded an acceptance of the same envoi number or lines of the same patients (error
+// code kStoreConflict, nothing written): judged again, the envoi gets the decisions it would have
+// got had it come after them.
+struct StoreMark {
+  int64_t envoi = 0, history = 0, pending = 0;
+};
+inline constexpr const char* kStoreConflict = "Z00202";
+
 // Everything an envoi's adjudication writes, recorded atomically.
 struct EnvoiOutcome {
   EnvoiRecord envoi;
@@ -71,6 +81,10 @@ struct EnvoiOutcome {
   std::string_view received_bytes;        // the envoi as received (for explain); the caller's
                                           // bytes, alive until record() returns
   std::string verdicts_json;              // per-record codes and facts
+  // The mark the judgement read the store at, and the patients it read: when set, record()
+  // checks nothing it depends on changed since (see StoreMark).
+  std::optional<StoreMark> judged_at;
+  std::vector<std::string> patients;
 };
 
 struct AgreementQuery {
@@ -114,7 +128,10 @@ class Store {
   virtual Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history(
       const std::vector<std::string>& niss, int64_t before_envoi = 0) = 0;
 
-  // Records an envoi with its lines and responses; all or nothing. Returns its id.
+  // The current mark, to give back to record() with what was judged from here.
+  virtual Result<StoreMark> mark() = 0;
+  // Records an envoi with its lines and responses; all or nothing. Returns its id. An accepted
+  // envoi number (third party, year, number, test) is unique in the store itself.
   virtual Result<int64_t> record(const EnvoiOutcome& outcome) = 0;
   virtual Result<std::vector<StoredResponse>> responses(int64_t envoi_id) = 0;
   virtual Result<std::string> received_bytes(int64_t envoi_id) = 0;
