@@ -228,9 +228,11 @@ class NursingRules final : public LineRules {
   int64_t base_ = 0;
 
   // The doctor's notification first, then the nurse's (a nurse's made before the doctor's
-  // counts when the doctor's follows within the late window); the prestation after both.
+  // counts when the doctor's follows within the late window); the prestation after the doctor's
+  // and at most the retroactive days before the nurse's.
   static bool palliative_ok(Context& ctx, const Patient& p, const Line& l) {
     const int64_t late = ctx.data.number("palliative_late_doctor_days");
+    const int64_t retroactive = ctx.data.number("palliative_nurse_retroactive_days");
     // Which notification is missing, as the comment's variant (comments.tsv: 5004K3.doctor...).
     std::string which = "both";
     Date need = 0;
@@ -251,7 +253,10 @@ class NursingRules final : public LineRules {
           which = "nurse";
           continue;
         }
-        Date from = std::max(n->doctor_notification, n->nurse_notification);
+        // The nurse's notification reaches back at most `retroactive` days before its date; the
+        // prestation still comes after the doctor's.
+        const Date nurse_effect = model::add_days(n->nurse_notification, -static_cast<int>(retroactive));
+        Date from = std::max(n->doctor_notification, nurse_effect);
         if (l.first >= from) {
           MUTUA_NOTE(ctx.verdicts, l.record, "nursing",
                             fmt::format("palliative notifications: doctor {}, nurse {}", model::dmy(n->doctor_notification),
