@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/dates.h"
@@ -123,13 +124,19 @@ void add_adjudicate(CLI::App& app) {
       });
     };
     size_t done = 0;
-    auto report = [&](const std::string& file, engine::Adjudication r) {
+    // Response files are named after the envoi's file; a name another reception already wrote
+    // (two providers' files of one name, a file sent again) gets the reception id as well, so
+    // nothing is overwritten. A resumed batch writes its own files again under the same names.
+    auto report = [&](const std::string& file, engine::Adjudication r, bool own_plain_names) {
       std::string stem = fs::path(file).stem().string();
       std::vector<std::string> written;
       for (const auto& resp : r.responses) {
         for (const auto& [ext, content] : {std::pair{std::string(".efact"), &resp.bytes}, {std::string(".json"), &resp.json}}) {
           if (content->empty()) continue;
           fs::path p = fs::path(opts->out) / (stem + "." + resp.message + ext);
+          std::error_code exists_ec;
+          if (fs::exists(p, exists_ec) && !own_plain_names)
+            p = fs::path(opts->out) / fmt::format("{}.{}.{}{}", stem, r.envoi.id, resp.message, ext);
           if (!write_file(p, *content)) return false;
           written.push_back(p.string());
         }
@@ -137,10 +144,13 @@ void add_adjudicate(CLI::App& app) {
       if (r.message != "920900") exit_code() = std::max(exit_code(), 1);
       const auto& e = r.envoi;
       if (opts->json) {
-        std::printf("{\"file\":\"%s\",\"message\":\"%s\",\"reception\":%lld,\"error_rate\":\"%lld.%02lld\",\"resumed\":%s}\n",
-                    file.c_str(), r.message.c_str(), static_cast<long long>(e.id),
-                    static_cast<long long>(e.error_rate_bp / 100), static_cast<long long>(e.error_rate_bp % 100),
-                    r.resumed ? "true" : "false");
+        nlohmann::ordered_json j = {{"file", file},
+                                    {"message", r.message},
+                                    {"reception", e.id},
+                                    {"error_rate", fmt::format("{}.{:02d}", e.error_rate_bp / 100, e.error_rate_bp % 100)},
+                                    {"resumed", r.resumed},
+                                    {"written", written}};
+        std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       } else {
         std::printf("%s: %s (envoi %d of %s, %04d-%02d, reception %lld)\n", file.c_str(), r.message.c_str(), e.number,
                     e.third_party.c_str(), e.year, e.month, static_cast<long long>(e.id));
@@ -158,20 +168,43 @@ void add_adjudicate(CLI::App& app) {
     };
     std::future<Result<engine::Reception>> next = receive(0);
     std::future<bool> reported;
+    int64_t reported_id = 0;  // the reception whose responses are being written
+    // The store is the truth: what could not be written is recorded, and `mutua response` writes
+    // it again. Say which receptions lack their files and stop.
+    auto stopped = [&](std::vector<int64_t> ids) {
+      std::string list;
+      for (int64_t id : ids) list += fmt::format("{}{}", list.empty() ? "" : ", ", id);
+      std::fprintf(stderr,
+                   "mutua adjudicate: stopped: the responses of reception %s could not be written into %s; they are "
+                   "recorded: write them with `mutua response --reception ID --out DIR` once there is room\n",
+                   list.c_str(), opts->out.c_str());
+      exit_code() = 2;
+    };
     for (size_t i = 0; i < opts->files.size(); ++i) {
       auto received = next.get();
       if (i + 1 < opts->files.size()) next = receive(i + 1);
       auto r = received ? engine::adjudicate(std::move(*received), *store, options)
                         : Result<engine::Adjudication>(fail(received.error()));
-      if (reported.valid() && !reported.get()) return;
+      if (reported.valid() && !reported.get()) {
+        std::vector<int64_t> ids = {reported_id};
+        if (r && r->envoi.id) ids.push_back(r->envoi.id);
+        stopped(ids);
+        return;
+      }
       if (!r) {
         print_error(r.error());
         exit_code() = 2;
         return;
       }
-      reported = std::async(std::launch::async, report, std::cref(opts->files[i]), std::move(*r));
+      bool own_plain_names = false;
+      if (r->resumed) {
+        auto first = store->first_reception_named(r->envoi.file_name);
+        own_plain_names = first && *first == r->envoi.id;
+      }
+      reported_id = r->envoi.id;
+      reported = std::async(std::launch::async, report, std::cref(opts->files[i]), std::move(*r), own_plain_names);
     }
-    if (reported.valid()) reported.get();
+    if (reported.valid() && !reported.get()) stopped({reported_id});
   });
 }
 

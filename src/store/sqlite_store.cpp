@@ -227,6 +227,13 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return std::optional<EnvoiRecord>(v->front());
   }
 
+  Result<int64_t> first_reception_named(const std::string& file_name) override {
+    Stmt s(db_, "SELECT COALESCE(MIN(id), 0) FROM envois WHERE file_name = ?1");
+    s.bind(1, file_name);
+    if (s.step() != SQLITE_ROW) return fail(last_error("read receptions by file name"));
+    return s.i64(0);
+  }
+
   Result<std::vector<EnvoiRecord>> envois() override {
     Stmt s(db_, kSelectEnvoi + " ORDER BY id");
     return read_envois(s);

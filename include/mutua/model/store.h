@@ -121,6 +121,8 @@ class Store {
   virtual Result<std::optional<EnvoiRecord>> find_reception(const std::string& batch, const std::string& file_name,
                                                              const std::string& content_hash) = 0;
   virtual Result<std::optional<EnvoiRecord>> envoi(int64_t id) = 0;
+  // The first reception recorded under this file name (0 when none).
+  virtual Result<int64_t> first_reception_named(const std::string& file_name) = 0;
   virtual Result<std::vector<EnvoiRecord>> envois() = 0;
 
   // Accepted, not reversed lines of these patients from envois received before `before_envoi`
