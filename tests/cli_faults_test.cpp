@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -89,4 +90,73 @@ TEST(Faults, AdjudicateJsonIsValidJsonWhateverTheFileName) {
     ++parsed;
   }
   EXPECT_EQ(parsed, 1) << r.out;
+}
+
+TEST(Faults, ImpossibleDatesAndNonsenseNumbersAreRefusedAndNothingIsWritten) {
+  const SmallWorld& w = small_world();
+  const std::string db = fresh_store("dates"), base = w.dir + "/dates";
+  fs::remove_all(base);
+  const std::string config = " --config " + std::string(MUTUA_SOURCE_DIR) + "/data/sample/mutua-payments.json";
+  const std::string envoi = " " + w.envois[0];
+  struct Case {
+    std::string args;
+  };
+  const std::vector<std::string> refused = {
+      "adjudicate --today 2026-04-31 --db " + db + " --out " + base + envoi,
+      "adjudicate --today 2026-13-01 --db " + db + " --out " + base + envoi,
+      "adjudicate --today 20261 --db " + db + " --out " + base + envoi,
+      "adjudicate --threshold -5 --today 2026-11-23 --db " + db + " --out " + base + envoi,
+      "adjudicate --threshold nan --today 2026-11-23 --db " + db + " --out " + base + envoi,
+      "adjudicate --threshold 1e309 --today 2026-11-23 --db " + db + " --out " + base + envoi,
+      "adjudicate --threshold 100.01 --today 2026-11-23 --db " + db + " --out " + base + envoi,
+      "settle --date 2026-11-30 --execution 2026-11-31 --budget 1000 --db " + db + config + " --out " + base,
+      "settle --date 2026-02-29 --budget 1000 --db " + db + config + " --out " + base,
+      "settle --date 2026-11-30 --budget nan --db " + db + config + " --out " + base,
+      "settle --date 2026-11-30 --budget 1000 --run a/../b --db " + db + config + " --out " + base,
+      "regularisation add --provider 40765140401 --amount 10 --reason x --date 2026-02-31 --db " + db,
+  };
+  for (const auto& args : refused) {
+    auto r = run_mutua(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+  }
+  EXPECT_EQ(mutua::testing::dump(db, {"SELECT COUNT(*) FROM envois", "SELECT COUNT(*) FROM payment_runs",
+                                      "SELECT COUNT(*) FROM regularisations"}),
+            "## SELECT COUNT(*) FROM envois\n0|\n## SELECT COUNT(*) FROM payment_runs\n0|\n"
+            "## SELECT COUNT(*) FROM regularisations\n0|\n");
+  EXPECT_FALSE(fs::exists(base + "/payments-a")) << "nothing written for a refused run name";
+  // The near misses: a leap day, a threshold of 0 and of 100.
+  EXPECT_LE(run_mutua("adjudicate --threshold 100 --today 2028-02-29 --db " + db + " --out " + base + envoi).code, 1);
+  EXPECT_EQ(run_mutua("settle --date 2028-02-29 --budget 0 --db " + db + config + " --out " + base).code, 0);
+}
+
+TEST(Faults, AMistypedStoreIsNeverCreatedEmpty) {
+  const SmallWorld& w = small_world();
+  const std::string missing = w.dir + "/no-such-store.db";
+  fs::remove(missing);
+  for (const std::string& cmd : std::vector<std::string>{"adjudicate --today 2026-11-23 --out " + w.dir + "/x " + w.envois[0], "ledger check",
+                                "insurability --niss 85073003328 --date 2026-11-01", "retention --today 2026-11-23"}) {
+    auto r = run_mutua(cmd + " --db " + missing);
+    EXPECT_EQ(r.code, 2) << cmd << "\n" << r.out;
+    EXPECT_NE(r.out.find("no store at"), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(missing)) << cmd;
+  }
+  auto init = run_mutua("db init --db " + missing);
+  EXPECT_EQ(init.code, 0) << init.out;
+  EXPECT_TRUE(fs::exists(missing));
+  EXPECT_EQ(run_mutua("ledger check --db " + missing).code, 0);
+}
+
+TEST(Faults, AReferenceFileThatWouldEmptyATableNeedsAnExplicitFlag) {
+  const SmallWorld& w = small_world();
+  const std::string db = fresh_store("shrink"), dir = w.dir + "/shrink";
+  fs::remove_all(dir);
+  fs::copy(w.dir + "/world/refdata", dir);
+  const std::string members = read_all(dir + "/members.csv");
+  { std::ofstream(dir + "/members.csv", std::ios::trunc) << members.substr(0, members.find('\n') + 1); }
+  auto refused = run_mutua("refdata import " + dir + " --db " + db);
+  EXPECT_EQ(refused.code, 1) << refused.out;
+  EXPECT_NE(refused.out.find("members.csv has 0 rows where the store holds 200"), std::string::npos) << refused.out;
+  EXPECT_EQ(mutua::testing::dump(db, {"SELECT COUNT(*) FROM ref_members"}), "## SELECT COUNT(*) FROM ref_members\n200|\n");
+  EXPECT_EQ(run_mutua("refdata import " + dir + " --allow-shrink --db " + db).code, 0);
+  EXPECT_EQ(mutua::testing::dump(db, {"SELECT COUNT(*) FROM ref_members"}), "## SELECT COUNT(*) FROM ref_members\n0|\n");
 }

@@ -7,6 +7,7 @@ void add_validate(CLI::App& app);
 void add_show(CLI::App& app);
 void add_gen(CLI::App& app);
 void add_refdata(CLI::App& app);
+void add_db(CLI::App& app);
 void add_adjudicate(CLI::App& app);
 void add_explain(CLI::App& app);
 void add_settle(CLI::App& app);

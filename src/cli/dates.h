@@ -2,6 +2,7 @@
 #include <ctime>
 #include <string>
 
+#include "mutua/model/dates.h"
 #include "mutua/model/envoi.h"
 
 namespace mutua::cli {
@@ -14,16 +15,8 @@ inline model::Date system_today() {
   return static_cast<model::Date>((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
 }
 
-// Parses YYYY-MM-DD or YYYYMMDD; 0 when malformed.
-inline model::Date parse_date(std::string s) {
-  std::string digits;
-  for (char c : s)
-    if (c >= '0' && c <= '9') digits += c;
-    else if (c != '-') return 0;
-  if (digits.size() != 8) return 0;
-  int y = std::stoi(digits.substr(0, 4)), m = std::stoi(digits.substr(4, 2)), d = std::stoi(digits.substr(6, 2));
-  if (m < 1 || m > 12 || d < 1 || d > 31 || y < 1900) return 0;
-  return static_cast<model::Date>(y * 10000 + m * 100 + d);
-}
+// Parses YYYY-MM-DD or YYYYMMDD into a real calendar date; 0 when malformed or no such day
+// (2026-02-31): the one date parser of the program (model::parse_iso_date).
+inline model::Date parse_date(const std::string& s) { return model::parse_iso_date(s); }
 
 }  // namespace mutua::cli

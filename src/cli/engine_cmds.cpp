@@ -16,6 +16,7 @@
 #include "mutua/catalog.h"
 #include "mutua/engine/adjudicate.h"
 #include "mutua/model/dates.h"
+#include "mutua/settlement/config.h"
 #include "mutua/store/sqlite.h"
 #include "rules/lines/adjudication.h"
 
@@ -29,6 +30,7 @@ void add_refdata(CLI::App& app) {
   cmd->require_subcommand(1);
   struct Opts {
     std::string dir, db = default_db();
+    bool allow_shrink = false;
   };
   auto opts = std::make_shared<Opts>();
   auto* imp = cmd->add_subcommand("import",
@@ -38,7 +40,9 @@ void add_refdata(CLI::App& app) {
   imp->add_option("dir", opts->dir, "Directory holding members.csv, providers.csv, nomenclature.csv...")
       ->required()
       ->check(CLI::ExistingDirectory);
-  imp->add_option("--db", opts->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  imp->add_option("--db", opts->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db); created when absent");
+  imp->add_flag("--allow-shrink", opts->allow_shrink,
+                "Accept files that would remove more than half of a table's rows (a header-only members.csv...)");
   imp->callback([opts] {
     auto tables = model::read_refdata_dir(opts->dir);
     if (!tables) {
@@ -57,8 +61,34 @@ void add_refdata(CLI::App& app) {
       exit_code() = 1;
       return;
     }
-    auto store = open_store(opts->db);
+    auto store = open_store(opts->db, false, /*create=*/true);
     if (!store) return;
+    if (!opts->allow_shrink) {
+      // A file that would take away most of what the store holds is more likely a wrong file
+      // (an export cut short, a header alone) than the fund's data: it needs --allow-shrink.
+      auto held = store->refdata_counts();
+      if (!held) {
+        print_error(held.error());
+        exit_code() = 2;
+        return;
+      }
+      bool refused = false;
+      for (const auto& [name, before] : *held) {
+        auto it = tables->find(name);
+        const uint64_t after = it == tables->end() ? 0 : it->second.rows.size();
+        if (before >= 10 && after * 2 < before) {
+          std::fprintf(stderr, "mutua refdata import: %s/%s has %llu rows where the store holds %llu: nothing imported "
+                               "(--allow-shrink if that is meant)\n",
+                       opts->dir.c_str(), name.c_str(), static_cast<unsigned long long>(after),
+                       static_cast<unsigned long long>(before));
+          refused = true;
+        }
+      }
+      if (refused) {
+        exit_code() = 1;
+        return;
+      }
+    }
     if (auto r = store->replace_refdata(*tables); !r) {
       print_error(r.error());
       exit_code() = 2;
@@ -77,11 +107,25 @@ void add_refdata(CLI::App& app) {
   });
 }
 
+void add_db(CLI::App& app) {
+  auto* cmd = app.add_subcommand("db", "The store itself");
+  cmd->require_subcommand(1);
+  auto db = std::make_shared<std::string>(default_db());
+  auto* init = cmd->add_subcommand("init", "Create an empty store (every command but this one and `refdata import` "
+                                           "needs an existing store), or bring an existing one to this version");
+  init->add_option("--db", *db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  init->callback([db] {
+    auto store = open_store(*db, false, /*create=*/true);
+    if (!store) return;
+    std::printf("store %s ready (schema version %d)\n", db->c_str(), store::sqlite_schema_version());
+  });
+}
+
 void add_adjudicate(CLI::App& app) {
   struct Opts {
     std::vector<std::string> files;
     std::string db = default_db(), today, out = ".", batch;
-    double threshold = -1;
+    std::string threshold;
     bool json = false, timings = false;
   };
   auto opts = std::make_shared<Opts>();
@@ -109,7 +153,17 @@ void add_adjudicate(CLI::App& app) {
       return;
     }
     options.batch = opts->batch;
-    if (opts->threshold >= 0) options.threshold_bp = static_cast<int64_t>(opts->threshold * 100 + 0.5);
+    if (!opts->threshold.empty()) {
+      // A percentage with at most two decimals, 0 to 100 (hundredths, as the error rate).
+      auto bp = settlement::parse_euros(opts->threshold);
+      if (!bp || *bp < 0 || *bp > 10000) {
+        std::fprintf(stderr, "mutua adjudicate: --threshold '%s' is not a percentage from 0 to 100 (like 5.00)\n",
+                     opts->threshold.c_str());
+        exit_code() = 2;
+        return;
+      }
+      options.threshold_bp = *bp;
+    }
     auto store = open_store(opts->db);
     if (!store) return;
     std::error_code ec;

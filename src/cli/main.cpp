@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   mutua::cli::add_validate(app);
   mutua::cli::add_show(app);
   mutua::cli::add_gen(app);
+  mutua::cli::add_db(app);
   mutua::cli::add_refdata(app);
   mutua::cli::add_adjudicate(app);
   mutua::cli::add_explain(app);

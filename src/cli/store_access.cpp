@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -17,7 +18,18 @@ std::string default_db() {
   return env && *env ? env : "mutua.db";
 }
 
-std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped) {
+std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped, bool create) {
+  // Only an explicit initialisation makes a store: a mistyped --db (or ./mutua.db where MUTUA_DB
+  // is unset) must not judge envois against an empty one.
+  std::error_code ec;
+  if (!create && path != ":memory:" && !std::filesystem::exists(path, ec)) {
+    std::fprintf(stderr,
+                 "mutua: no store at %s: create it with `mutua db init --db %s` or `mutua refdata import DIR --db %s` "
+                 "(or give --db / MUTUA_DB the store you meant)\n",
+                 path.c_str(), path.c_str(), path.c_str());
+    exit_code() = 2;
+    return nullptr;
+  }
   auto store = store::open_sqlite(path, {.mmap_bytes = mapped ? int64_t{8} << 30 : 0});
   if (!store) {
     std::fprintf(stderr, "mutua: store %s: %s\n", path.c_str(), store.error().message.c_str());

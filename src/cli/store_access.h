@@ -15,7 +15,8 @@ namespace mutua::cli {
 std::string default_db();
 // Opens (and migrates) the SQLite store; on failure prints why, sets exit code 2, returns null.
 // `mapped`: reads through a memory map (for look-ups all over large tables).
-std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped = false);
+// Opens the store at `path`; unless `create`, a path where no store is is an error (exit 2).
+std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped = false, bool create = false);
 // Parses a date option into `into`; when malformed, says so, sets exit code 2 and returns true.
 bool bad_date(const char* cmd, const char* option, const std::string& text, model::Date& into);
 // file:record: code message, on stderr.

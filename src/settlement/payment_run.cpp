@@ -222,6 +222,16 @@ Result<RunResult> settle(model::Store& store, const Config& config, RunOptions o
     return fail({.code = "Z00603", .message = "the payment run needs a valid date"});
   if (options.budget_cents < 0) return fail({.code = "Z00603", .message = "the budget cannot be negative"});
   if (options.key.empty()) options.key = model::iso(options.date);
+  // The key names the payment file: letters, digits, '.', '_', '-', not starting with '.'.
+  const bool key_ok = options.key.size() <= 64 && options.key[0] != '.' &&
+                      std::all_of(options.key.begin(), options.key.end(), [](char c) {
+                        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                               c == '_' || c == '-';
+                      });
+  if (!key_ok)
+    return fail({.code = "Z00603",
+                 .message = fmt::format("the run's name '{}' may hold only letters, digits, '.', '_' and '-' (at most 64, "
+                                        "not starting with '.'): it names the payment file", options.key)});
   if (!options.execution) options.execution = model::add_days(options.date, config.execution_offset_days);
   if (options.execution < options.date)
     return fail({.code = "Z00603", .message = "the execution date is before the run's date"});

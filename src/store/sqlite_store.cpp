@@ -171,6 +171,16 @@ class SqliteStore final : public model::Store, private SqliteDb {
 
 
   Result<RefTables> load_refdata() override { return load_tables(nullptr, true, true); }
+  Result<std::map<std::string, uint64_t>> refdata_counts() override {
+    ReadTransaction tx(db_);
+    std::map<std::string, uint64_t> out;
+    for (const auto& name : model::refdata_files()) {
+      Stmt s(db_, "SELECT COUNT(*) FROM " + table_of(name));
+      if (s.step() != SQLITE_ROW) return fail(last_error("count " + name));
+      out[name] = static_cast<uint64_t>(s.i64(0));
+    }
+    return out;
+  }
   Result<RefTables> load_refdata_for(const std::vector<std::string>& niss) override {
     return load_tables(&niss, true, false);
   }

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -106,6 +107,8 @@ class Store {
   // one transaction (a table not given is emptied).
   virtual Result<void> replace_refdata(const RefTables& tables) = 0;
   virtual Result<RefTables> load_refdata() = 0;
+  // Rows per reference file (members.csv...) as the store holds them.
+  virtual Result<std::map<std::string, uint64_t>> refdata_counts() = 0;
   // The patient tables only (members, insurability, stays...), limited to these NISS: what the
   // engine needs of one envoi's patients.
   virtual Result<RefTables> load_refdata_for(const std::vector<std::string>& niss) = 0;
