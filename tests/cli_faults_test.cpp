@@ -160,3 +160,73 @@ TEST(Faults, AReferenceFileThatWouldEmptyATableNeedsAnExplicitFlag) {
   EXPECT_EQ(run_mutua("refdata import " + dir + " --allow-shrink --db " + db).code, 0);
   EXPECT_EQ(mutua::testing::dump(db, {"SELECT COUNT(*) FROM ref_members"}), "## SELECT COUNT(*) FROM ref_members\n0|\n");
 }
+
+TEST(Faults, ReferenceFilesAreReadWholeOrRefusedWithFileLineAndColumn) {
+  const SmallWorld& w = small_world();
+  const std::string providers = read_all(w.dir + "/world/refdata/providers.csv");
+  const std::string members = read_all(w.dir + "/world/refdata/members.csv");
+  const std::string header = members.substr(0, members.find('\n') + 1);
+  const std::string first = members.substr(header.size(), members.find('\n', header.size()) + 1 - header.size());
+  struct Case {
+    std::string name, file, content, expected;  // expected: a piece of the message, "" = imported
+  };
+  std::string big(1 << 20, '7');
+  const std::vector<Case> cases = {
+      {"an unterminated quote", "providers.csv",
+       providers.substr(0, providers.find('\n') + 1) + "\"" + providers.substr(providers.find('\n') + 1),
+       "providers.csv:2: column 1: a quote opened here is never closed"},
+      {"a row starting with #", "members.csv", header + "#" + first.substr(1) + members.substr(header.size() + first.size()),
+       "members.csv:2: column 1 (niss): '#"},
+      {"a key twice", "members.csv", members + first, "the same niss as line 2: a key appears once"},
+      {"more cells than the header", "members.csv", header + first.substr(0, first.size() - 1) + ",extra\n" +
+       members.substr(header.size() + first.size()), "cells where the header has"},
+      {"a 1 MB cell", "members.csv", header + big + first.substr(first.find(',')) + members.substr(header.size() + first.size()),
+       "(1048576 bytes)"},
+      {"CR-only line ends", "members.csv", [&] {
+         std::string cr = members;
+         std::replace(cr.begin(), cr.end(), '\n', '\r');
+         return cr;
+       }(), ""},
+  };
+  for (const auto& c : cases) {
+    const std::string dir = w.dir + "/import-" + std::to_string(&c - cases.data());
+    fs::remove_all(dir);
+    fs::copy(w.dir + "/world/refdata", dir);
+    { std::ofstream(dir + "/" + c.file, std::ios::binary | std::ios::trunc) << c.content; }
+    const std::string db = dir + "/m.db";
+    auto r = run_mutua("refdata import " + dir + " --db " + db);
+    if (c.expected.empty()) {
+      EXPECT_EQ(r.code, 0) << c.name << "\n" << r.out;
+      EXPECT_EQ(mutua::testing::dump(db, {"SELECT COUNT(*) FROM ref_members"}), "## SELECT COUNT(*) FROM ref_members\n200|\n")
+          << c.name;
+      continue;
+    }
+    EXPECT_EQ(r.code, 1) << c.name << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.expected), std::string::npos) << c.name << "\n" << r.out.substr(0, 2000);
+    EXPECT_LT(r.out.size(), 4000u) << c.name;  // a bad cell is not echoed whole
+    EXPECT_FALSE(fs::exists(db)) << c.name << ": nothing imported, no store made";
+  }
+}
+
+TEST(Faults, AProviderNameThatIsNotUtf8IsRefusedAtImport) {
+  const SmallWorld& w = small_world();
+  const std::string dir = w.dir + "/latin1";
+  fs::remove_all(dir);
+  fs::copy(w.dir + "/world/refdata", dir);
+  std::string providers = read_all(dir + "/providers.csv");
+  const size_t name_col = [&] {
+    std::string head = providers.substr(0, providers.find('\n'));
+    size_t col = 0;
+    for (size_t at = 0; at < head.find("name"); ++at) col += head[at] == ',';
+    return col;
+  }();
+  // The first provider's name in Latin-1: "Soci\xe9t\xe9".
+  size_t at = providers.find('\n') + 1;
+  for (size_t c = 0; c < name_col; ++c) at = providers.find(',', at) + 1;
+  providers.replace(at, providers.find_first_of(",\n", at) - at, "Soci\xe9t\xe9");
+  { std::ofstream(dir + "/providers.csv", std::ios::binary | std::ios::trunc) << providers; }
+  auto r = run_mutua("refdata import " + dir + " --db " + dir + "/m.db");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("providers.csv:2: column " + std::to_string(name_col + 1) + " (name)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("UTF-8"), std::string::npos) << r.out;
+}

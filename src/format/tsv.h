@@ -11,6 +11,13 @@ struct Table {
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
   std::vector<size_t> line_numbers;  // 1-based source line of each row
+  // What could not be read as written (a quote never closed, a row with more cells than the
+  // header): the file is not read whole, and its reader must say so.
+  struct Problem {
+    size_t line = 0, column = 0;  // 1-based
+    std::string message;
+  };
+  std::vector<Problem> problems;
 
   // Index of a column by name, or -1.
   int column(std::string_view name) const;
@@ -21,7 +28,8 @@ inline void skip_byte_order_mark(std::string_view& text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
 }
 
-// Parses text into a table (a byte-order mark skipped). The first non-comment line is the header.
+// Parses text into a table (a byte-order mark skipped). Lines starting with '#' before the header
+// are comments; after it, every line is a row. Line ends are LF, CRLF or CR alone.
 Table parse_table(std::string_view text, char separator);
 
 }  // namespace mutua::format

@@ -196,6 +196,11 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
     auto table = format::parse_table(embedded::nomenclature_codes(), ',');
     codes.reserve(table.rows.size());
     for (auto& row : table.rows) codes.push_back({row[0], row[1] == "1", fee_of(row[0])});
+    // Sorted and once each (the list repeats a few codes): the look-ups below search it, and a
+    // nomenclature file gives a code and its validity once.
+    std::stable_sort(codes.begin(), codes.end(), [](const Code& a, const Code& b) { return a.code < b.code; });
+    codes.erase(std::unique(codes.begin(), codes.end(), [](const Code& a, const Code& b) { return a.code == b.code; }),
+                codes.end());
   }
   // What is known of the codes' rules (NOMENCLATURE.md, distilled in data/nomenclature/sample.csv):
   // the nursing roles (basic visits, flat fees, supplements) and the daily limits, so the

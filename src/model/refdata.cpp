@@ -94,6 +94,25 @@ const std::vector<const Prerequisite*>& RefIndex::prerequisites(const std::strin
 
 namespace {
 
+bool valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 9;
+    if (n == 9 || (n && c < 0xC2 && n == 1) || i + n >= s.size() + (n ? 0 : 1)) return false;
+    for (size_t k = 1; k <= n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// The first bytes of `s`, at most `max`, not cutting a UTF-8 character.
+std::string utf8_prefix(std::string_view s, size_t max) {
+  size_t n = std::min(max, s.size());
+  while (n > 0 && n < s.size() && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return std::string(s.substr(0, n));
+}
+
 // Reads typed values from one row, reporting each bad cell with file, line and column.
 class Row {
  public:
@@ -108,6 +127,10 @@ class Row {
     while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.erase(v.begin());
     if (required && v.empty()) bad(col, v, "a value");
+    if (!valid_utf8(v)) {
+      bad(col, std::string(), "text in UTF-8 (the file holds bytes that are not: save it as UTF-8)");
+      return std::string();
+    }
     return v;
   }
   std::string digits(const char* col, size_t len, bool required = true) {
@@ -169,8 +192,10 @@ class Row {
   void bad(const char* col, const std::string& value, const std::string& expected) {
     ok_ = false;
     int c = t_.column(col);
+    // A cell of 200 MB is not echoed whole: its start and its size say enough.
+    const std::string shown = value.size() <= 80 ? value : fmt::format("{}... ({} bytes)", utf8_prefix(value, 60), value.size());
     problems_.push_back({.code = "Z00101",
-                         .message = fmt::format("column {} ({}): '{}', expected {}", c + 1, col, value, expected),
+                         .message = fmt::format("column {} ({}): '{}', expected {}", c + 1, col, shown, expected),
                          .file = file_,
                          .record = t_.line_numbers[i_],
                          .zone = col});
@@ -186,6 +211,7 @@ struct FileSpec {
   std::string name;
   std::vector<const char*> required_columns;
   std::function<void(Row&)> read;  // reads one row; the row is kept only when ok()
+  std::vector<const char*> key = {};  // columns that identify a row: one row per key
 };
 
 std::string read_text(const fs::path& p) {
@@ -267,7 +293,7 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          if (m.birth_date && m.death_date && m.death_date < m.birth_date)
            r.reject("death_date", iso(m.death_date), fmt::format("a date on or after birth_date ({})", iso(m.birth_date)));
          if (r.ok()) d.members.push_back(std::move(m));
-       }},
+       }, {"niss"}},
       {"insurability.csv", {"niss", "start", "ct1", "ct2"}, [&](Row& r) {
          InsurabilityPeriod p;
          p.niss = r.digits("niss", 11);
@@ -299,7 +325,7 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
            if (sv.size() != 3 || sv.find_first_not_of("0123456789") != std::string::npos)
              r.reject("services", sv, "service codes of 3 digits separated by ';'");
          if (r.ok()) d.providers.push_back(std::move(p));
-       }},
+       }, {"inami"}},
       {"provider_destinations.csv", {"inami", "destination"}, [&](Row& r) {
          ProviderDestination x;
          x.inami = r.digits("inami", 11);
@@ -307,7 +333,7 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          x.destination = r.digits("destination", 3);
          x.puc = r.flag("puc");
          if (r.ok()) d.destinations.push_back(std::move(x));
-       }},
+       }, {"inami", "destination"}},
       {"nomenclature.csv", {"code"}, [&](Row& r) {
          NomenclatureRule n;
          n.code = r.digits("code", 6);
@@ -351,7 +377,7 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          if (n.min_age >= 0 && n.max_age >= 0 && n.max_age < n.min_age)
            r.reject("max_age", std::to_string(n.max_age), fmt::format("an age of at least min_age ({})", n.min_age));
          if (r.ok()) d.nomenclature.push_back(std::move(n));
-       }},
+       }, {"code", "valid_from"}},
       {"cumulations.csv", {"code", "other"}, [&](Row& r) {
          Cumulation c;
          c.code = r.digits("code", 6);
@@ -434,7 +460,7 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          c.ct2 = static_cast<int>(r.integer("ct2", false, 0, 0, 999));
          c.mutuality = r.text("mutuality");
          if (r.ok()) d.commitments.push_back(std::move(c));
-       }},
+       }, {"number"}},
       {"detentions.csv", {"niss", "start"}, [&](Row& r) {
          Detention x;
          x.niss = r.digits("niss", 11);
@@ -463,16 +489,14 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
            r.reject("name", x.name, "a parameter of data/rules/parameters.tsv");
          else if (all_digits(it->second) && !all_digits(x.value))
            r.reject("value", x.value, "a whole number (as the built-in " + it->second + ")");
-         for (const auto& seen : d.parameters)
-           if (seen.name == x.name) r.reject("name", x.name, "one row per parameter");
          if (r.ok()) d.parameters.push_back(std::move(x));
-       }},
+       }, {"name"}},
       {"ct_codes.csv", {"ct1", "ct2"}, [&](Row& r) {
          CtCode x;
          x.ct1 = static_cast<int>(r.integer("ct1", true, 0, 0, 999));
          x.ct2 = static_cast<int>(r.integer("ct2", true, 0, 0, 999));
          if (r.ok()) d.ct_codes.push_back(x);
-       }},
+       }, {"ct1", "ct2"}},
   };
 
   for (auto& spec : specs) {
@@ -491,10 +515,34 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
                             .zone = col});
         header_ok = false;
       }
+    for (const auto& p : t.problems)
+      problems.push_back({.code = "Z00101",
+                          .message = fmt::format("column {}: {}", p.column, p.message),
+                          .file = file,
+                          .record = p.line,
+                          .zone = std::to_string(p.column)});
     if (!header_ok) continue;
+    // A key appears once: a second row for it would silently win over the first.
+    std::vector<int> key_columns;
+    for (const char* k : spec.key) key_columns.push_back(t.column(k));
+    std::map<std::vector<std::string>, size_t> first_line;
     for (size_t i = 0; i < t.rows.size(); ++i) {
       Row row(t, i, file, problems);
       spec.read(row);
+      if (key_columns.empty()) continue;
+      std::vector<std::string> key;
+      for (int c : key_columns) key.push_back(c >= 0 && static_cast<size_t>(c) < t.rows[i].size() ? t.rows[i][c] : "");
+      auto [it, fresh] = first_line.emplace(std::move(key), t.line_numbers[i]);
+      if (!fresh) {
+        std::string names;
+        for (const char* k : spec.key) names += (names.empty() ? "" : ", ") + std::string(k);
+        problems.push_back({.code = "Z00101",
+                            .message = fmt::format("column {} ({}): the same {} as line {}: a key appears once",
+                                                   key_columns[0] + 1, spec.key[0], names, it->second),
+                            .file = file,
+                            .record = t.line_numbers[i],
+                            .zone = spec.key[0]});
+      }
     }
   }
   if (problems.size() > before)
