@@ -50,8 +50,20 @@ for name in members insurability providers provider_destinations nomenclature cu
   i=$((i + 1))
 done
 
+# parameters.csv: a seed with every parameter (gen writes none), and a dictionary of their names
+# and of numbers at the edges of their bounds.
+{
+  printf "\\$(printf '%03o' 16)"
+  echo "name,value"
+  awk -F'\t' '!/^#/ && $1 != "name" && $2 != "" { print $1 "," $2 }' data/rules/parameters.tsv
+} > "$world/refdata-seeds/parameters-all"
+{
+  awk -F'\t' '!/^#/ && $1 != "name" { print "\"" $1 "\"" }' data/rules/parameters.tsv
+  printf '"%s"\n' 0 -1 10000 10001 99999999999999999999 1e309 nan ";" ","
+} > "$world/refdata.dict"
+
 status=0
-run() {  # run NAME MAX_LEN CORPUS_DIRS...
+run() {  # run NAME MAX_LEN CORPUS_DIRS...   (FUZZ_DICT: a libFuzzer dictionary)
   local name=$1 max_len=$2
   shift 2
   rm -rf "build-fuzz/corpus-$name" "build-fuzz/artifacts-$name"
@@ -60,6 +72,7 @@ run() {  # run NAME MAX_LEN CORPUS_DIRS...
   echo "fuzz: running $name for ${seconds}s"
   local s=0
   MUTUA_FUZZ_WORLD="$world" "build-fuzz/fuzz/$name" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
+    ${FUZZ_DICT:+-dict="$FUZZ_DICT"} \
     -rss_limit_mb=2048 -artifact_prefix="build-fuzz/artifacts-$name/" -print_final_stats=1 \
     "build-fuzz/corpus-$name" > "build-fuzz/$name.log" 2>&1 || s=$?
   tail -n 8 "build-fuzz/$name.log"
@@ -74,5 +87,5 @@ run() {  # run NAME MAX_LEN CORPUS_DIRS...
 }
 run reader_fuzz 20000 fuzz/corpus tests/regressions
 run engine_fuzz 16000 "$world/seeds" tests/regressions
-run refdata_fuzz 16000 "$world/refdata-seeds"
+FUZZ_DICT="$world/refdata.dict" run refdata_fuzz 16000 "$world/refdata-seeds"
 exit "$status"

@@ -230,3 +230,27 @@ TEST(Faults, AProviderNameThatIsNotUtf8IsRefusedAtImport) {
   EXPECT_NE(r.out.find("providers.csv:2: column " + std::to_string(name_col + 1) + " (name)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("UTF-8"), std::string::npos) << r.out;
 }
+
+TEST(Faults, ARuleParameterOutOfItsBoundsIsRefusedAtImport) {
+  const SmallWorld& w = small_world();
+  for (const std::string& value : {std::string("99999999999999999999"), std::string("-5"), std::string("10001"),
+                                   std::string("5.5"), std::string("")}) {
+    const std::string dir = w.dir + "/params";
+    fs::remove_all(dir);
+    fs::copy(w.dir + "/world/refdata", dir);
+    { std::ofstream(dir + "/parameters.csv") << "name,value\nerror_rate_threshold_bp," << value << "\n"; }
+    auto r = run_mutua("refdata import " + dir + " --db " + dir + "/m.db");
+    EXPECT_EQ(r.code, 1) << value << "\n" << r.out;
+    EXPECT_NE(r.out.find("parameters.csv:2: column 2 (value)"), std::string::npos) << value << "\n" << r.out;
+  }
+  // In its bounds: imported, and the engine judges with it.
+  const std::string dir = w.dir + "/params-ok";
+  fs::remove_all(dir);
+  fs::copy(w.dir + "/world/refdata", dir);
+  { std::ofstream(dir + "/parameters.csv") << "name,value\nerror_rate_threshold_bp,10000\ncommitment_valid_days,3650\n"; }
+  ASSERT_EQ(run_mutua("refdata import " + dir + " --db " + dir + "/m.db").code, 0);
+  auto judged = run_mutua("adjudicate --today 2026-11-23 --db " + dir + "/m.db --out " + dir + "/out " + w.envois[0]);
+  EXPECT_LE(judged.code, 1) << judged.out;
+  EXPECT_LE(run_mutua("insurability --niss 85073003328 --date 2026-11-01 --today 2026-11-23 --db " + dir + "/m.db").code,
+            1);  // answered (1: not insured here), not aborted
+}

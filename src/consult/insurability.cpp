@@ -93,7 +93,7 @@ Result<void> record(model::Store& store, std::vector<InsurabilityAnswer>& answer
   // How long a commitment covers: the fund's parameter, as the engine reads it.
   auto shared = store.shared_refdata();
   if (!shared) return fail(shared.error());
-  const int days = std::stoi(model::rule_parameter(**shared, "commitment_valid_days"));
+  const int days = static_cast<int>(model::rule_parameter_number(**shared, "commitment_valid_days"));
   for (size_t i = 0; i < answers.size(); ++i) {
     auto& a = answers[i];
     a.consultation.commitment = (*numbers)[i];

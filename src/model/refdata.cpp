@@ -1,5 +1,6 @@
 #include "mutua/model/refdata.h"
 
+#include <charconv>
 #include <set>
 #include <filesystem>
 #include <fstream>
@@ -259,6 +260,22 @@ const std::map<std::string, std::string>& builtin_rule_parameters() {
   return params;
 }
 
+// The bounds of the whole-number parameters ("0..10000" in parameters.tsv).
+const std::map<std::string, std::pair<int64_t, int64_t>>& rule_parameter_bounds() {
+  static const std::map<std::string, std::pair<int64_t, int64_t>> bounds = [] {
+    std::map<std::string, std::pair<int64_t, int64_t>> out;
+    auto t = format::parse_table(embedded::rule_parameters(), '\t');
+    const int n = t.column("name"), b = t.column("bounds");
+    for (const auto& row : t.rows) {
+      const std::string& text = row[b];
+      const size_t dots = text.find("..");
+      if (dots != std::string::npos) out[row[n]] = {std::stoll(text.substr(0, dots)), std::stoll(text.substr(dots + 2))};
+    }
+    return out;
+  }();
+  return bounds;
+}
+
 namespace {
 bool all_digits(const std::string& v) { return !v.empty() && v.find_first_not_of("0123456789") == std::string::npos; }
 }  // namespace
@@ -268,6 +285,17 @@ std::string rule_parameter(const RefData& shared, const std::string& name) {
     if (p.name == name) return p.value;
   auto it = builtin_rule_parameters().find(name);
   return it == builtin_rule_parameters().end() ? std::string() : it->second;
+}
+
+int64_t rule_parameter_number(const RefData& shared, const std::string& name) {
+  // Checked against its bounds at import; the built-in value when a store of an older mutua
+  // holds something else.
+  for (const std::string& v : {rule_parameter(shared, name), builtin_rule_parameters().at(name)}) {
+    int64_t out = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (ec == std::errc() && end == v.data() + v.size()) return out;
+  }
+  return 0;
 }
 
 bool is_patient_file(const std::string& file) {
@@ -485,10 +513,14 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          x.name = r.text("name", true);
          x.value = r.text("value", true);
          auto it = builtin_rule_parameters().find(x.name);
-         if (it == builtin_rule_parameters().end())
+         auto bounds = rule_parameter_bounds().find(x.name);
+         if (it == builtin_rule_parameters().end()) {
            r.reject("name", x.name, "a parameter of data/rules/parameters.tsv");
-         else if (all_digits(it->second) && !all_digits(x.value))
-           r.reject("value", x.value, "a whole number (as the built-in " + it->second + ")");
+         } else if (bounds != rule_parameter_bounds().end()) {
+           // Parsed here, once, with its bounds: the rules read it as a number and trust it.
+           const int64_t value = r.integer("value", true, 0, bounds->second.first, bounds->second.second);
+           if (r.ok()) x.value = std::to_string(value);
+         }
          if (r.ok()) d.parameters.push_back(std::move(x));
        }, {"name"}},
       {"ct_codes.csv", {"ct1", "ct2"}, [&](Row& r) {

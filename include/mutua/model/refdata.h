@@ -252,6 +252,8 @@ const std::map<std::string, std::string>& builtin_rule_parameters();
 // The value of a rule parameter: the fund's (parameters.csv) or the built-in one
 // (data/rules/parameters.tsv); empty for a name neither has.
 std::string rule_parameter(const RefData& shared, const std::string& name);
+// The same for a whole-number parameter (error_rate_threshold_bp, commitment_valid_days...).
+int64_t rule_parameter_number(const RefData& shared, const std::string& name);
 
 // Names of the files load_refdata_dir reads, in order.
 const std::vector<std::string>& refdata_files();

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <charconv>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -63,7 +64,15 @@ const std::string& RuleData::text(const std::string& name) const {
   return it->second;
 }
 
-int64_t RuleData::number(const std::string& name) const { return std::stoll(text(name)); }
+int64_t RuleData::number(const std::string& name) const {
+  // Values are checked against their bounds at import; a store of an older mutua may still hold
+  // one that is not a number: the built-in value then stands.
+  const std::string& v = text(name);
+  int64_t out = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec == std::errc() && end == v.data() + v.size()) return out;
+  return std::stoll(builtin().text(name));
+}
 
 const std::vector<std::string>& RuleData::list(const std::string& name) const {
   auto it = lists_.find(name);
