@@ -1,5 +1,6 @@
 // Faults an operator meets (docs/faults.md): what mutua does with them, each reproduced here.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -253,4 +254,26 @@ TEST(Faults, ARuleParameterOutOfItsBoundsIsRefusedAtImport) {
   EXPECT_LE(judged.code, 1) << judged.out;
   EXPECT_LE(run_mutua("insurability --niss 85073003328 --date 2026-11-01 --today 2026-11-23 --db " + dir + "/m.db").code,
             1);  // answered (1: not insured here), not aborted
+}
+
+TEST(Faults, OneBadFileNeverStopsTheOthers) {
+  const SmallWorld& w = small_world();
+  const std::string db = fresh_store("badfiles"), base = w.dir + "/badfiles";
+  fs::remove_all(base);
+  fs::create_directories(base);
+  // Larger than any billing file (sparse: no disk used), a pipe, a byte-order mark, then a good one.
+  { std::ofstream(base + "/huge.efact"); }
+  fs::resize_file(base + "/huge.efact", 400ull << 20);
+  ASSERT_EQ(::mkfifo((base + "/pipe.efact").c_str(), 0600), 0);
+  { std::ofstream(base + "/bom.efact", std::ios::binary) << "\xEF\xBB\xBF" << read_all(w.envois[0]); }
+  auto r = run_mutua("adjudicate --today 2026-11-23 --db " + db + " --out " + base + "/out " + base + "/huge.efact " +
+                     base + "/pipe.efact " + base + "/bom.efact " + w.envois[1]);
+  EXPECT_EQ(r.code, 2) << r.out;  // the pipe is no file: an error, said, after the others were judged
+  EXPECT_NE(r.out.find("pipe.efact: Z00015 not a regular file"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("huge.efact: 920999"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("larger than any billing file can be"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("starts with a UTF-8 byte-order mark"), std::string::npos) << r.out;
+  const std::string good = fs::path(w.envois[1]).filename().string();
+  EXPECT_NE(r.out.find(good + ": 920"), std::string::npos) << r.out;
+  EXPECT_EQ(mutua::testing::dump(db, {"SELECT COUNT(*) FROM envois"}), "## SELECT COUNT(*) FROM envois\n3|\n");
 }

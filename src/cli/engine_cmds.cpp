@@ -134,7 +134,7 @@ void add_adjudicate(CLI::App& app) {
       "Receive envois as the fund does and write the responses (920900 settlement, 920099 reject file,\n"
       "920999 refusal, 920098 informative) in the billing format and as JSON, into --out.\n"
       "Exit 0 when every envoi was accepted (920900), 1 when one was rejected or refused, 2 on a store error.");
-  cmd->add_option("files", opts->files, "Envois (920000), judged in the order given")->required()->check(CLI::ExistingFile);
+  cmd->add_option("files", opts->files, "Envois (920000), judged in the order given")->required()->check(CLI::ExistingPath);
   cmd->add_option("--db", opts->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
   cmd->add_option("--today", opts->today, "Date of receipt (YYYY-MM-DD); default: the system date");
   cmd->add_option("--out", opts->out, "Directory for the responses")->capture_default_str();
@@ -237,8 +237,13 @@ void add_adjudicate(CLI::App& app) {
     for (size_t i = 0; i < opts->files.size(); ++i) {
       auto received = next.get();
       if (i + 1 < opts->files.size()) next = receive(i + 1);
-      auto r = received ? engine::adjudicate(std::move(*received), *store, options)
-                        : Result<engine::Adjudication>(fail(received.error()));
+      if (!received) {
+        // Not a file that can be received (a pipe, a directory...): said, and the others go on.
+        print_error(received.error());
+        exit_code() = 2;
+        continue;
+      }
+      auto r = engine::adjudicate(std::move(*received), *store, options);
       if (reported.valid() && !reported.get()) {
         std::vector<int64_t> ids = {reported_id};
         if (r && r->envoi.id) ids.push_back(r->envoi.id);

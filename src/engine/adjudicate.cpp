@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -19,6 +20,8 @@
 #include "rules/lines/adjudication.h"
 
 namespace mutua::engine {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -187,6 +190,25 @@ Reception receive(std::string bytes, std::string name, model::Date today) {
 }
 
 Result<Reception> receive_file(const std::string& path, model::Date today) {
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (ec || !fs::is_regular_file(status))
+    return fail({.code = "Z00015",
+                 .message = ec ? "cannot read the file: " + ec.message()
+                               : "not a regular file (a directory, a pipe, a device): only files are received",
+                 .file = path});
+  const uint64_t size = fs::file_size(path, ec);
+  if (!ec && size > kMaxEnvoiBytes) {
+    // Six-digit record numbers: no billing file is larger. Refused unread, memory untouched.
+    Reception r;
+    r.name = basename(path);
+    r.bytes = std::make_shared<const std::string>();
+    r.unreadable = {.code = "Z00015",
+                    .message = fmt::format("{} bytes: larger than any billing file can be (999,999 records of 350 "
+                                           "bytes with line ends, {} bytes): refused unread", size, kMaxEnvoiBytes),
+                    .file = path};
+    return r;
+  }
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return fail({.code = "Z00001", .message = "cannot read the file", .file = path});
   std::string bytes(static_cast<size_t>(in.tellg()), '\0');

@@ -103,6 +103,15 @@ Result<void> Reader::read_header() {
   if (avail.empty()) return fail(problem("Z00001", 0, 0, "the file is empty"));
   if (avail.size() < 6) return fail(problem("Z00003", 0, 0, fmt::format("the file has only {} bytes", avail.size())));
   message_ = message_type_from_name(avail.substr(0, 6));
+  if (message_ == MessageType::Unknown && avail.substr(0, 3) == "\xEF\xBB\xBF") {
+    // A text editor's UTF-8 byte-order mark: the official file starts with its message name.
+    auto e = problem("Z00002", 0, 0,
+                     "the file starts with a UTF-8 byte-order mark (bytes EF BB BF) before its message name: save it "
+                     "without one (a billing file is plain ASCII)");
+    e.record_type = "200";
+    e.zone = "200";
+    return fail(e);
+  }
   if (message_ == MessageType::Unknown) {
     std::string shown;
     for (char c : avail.substr(0, 6)) shown += (c >= 32 && c < 127) ? c : '?';

@@ -54,7 +54,13 @@ struct Reception {
   std::vector<std::pair<std::string, double>> phases;
 };
 
-// Reads and checks a file on its own; `today` judges its dates. Never touches a store.
+// The largest billing file there can be: six-digit record numbers, 999,999 records of 350 bytes
+// with CRLF line ends, and the longest header. A larger file is refused unread.
+inline constexpr uint64_t kMaxEnvoiBytes = 677 + 2 + 999999ULL * 352;
+
+// Reads and checks a file on its own; `today` judges its dates. Never touches a store. A file
+// over kMaxEnvoiBytes comes back unreadable (refused, 920999) without being read; a path that is
+// no regular file (a pipe, a directory) is an error.
 Reception receive(std::string bytes, std::string name, model::Date today);
 Result<Reception> receive_file(const std::string& path, model::Date today);
 
