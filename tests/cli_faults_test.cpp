@@ -277,3 +277,48 @@ TEST(Faults, OneBadFileNeverStopsTheOthers) {
   EXPECT_NE(r.out.find(good + ": 920"), std::string::npos) << r.out;
   EXPECT_EQ(mutua::testing::dump(db, {"SELECT COUNT(*) FROM envois"}), "## SELECT COUNT(*) FROM envois\n3|\n");
 }
+
+TEST(Faults, RetentionRefusesADayToComeAndKeepsWhatIsNotPaid) {
+  const SmallWorld& w = small_world();
+  const std::string base = w.dir + "/retention";
+  fs::remove_all(base);
+  ASSERT_EQ(run_mutua("gen --seed 21 --members 200 --providers 5 --lines 1500 --envoi-lines 100 --error-rate 0.002 "
+                      "--today 2022-03-15 --out " + base + "/world").code, 0);
+  const std::string db = base + "/m.db", config = " --config " + std::string(MUTUA_SOURCE_DIR) + "/data/sample/mutua-payments.json";
+  ASSERT_EQ(run_mutua("refdata import " + base + "/world/refdata --db " + db).code, 0);
+  ASSERT_LE(run_mutua("adjudicate --today 2022-03-20 --db " + db + " --out " + base + "/out " + base + "/world/envois/*").code, 1);
+  const std::string accepted = mutua::testing::dump(db, {"SELECT COUNT(*) FROM envois WHERE status = 'accepted'"});
+  ASSERT_NE(accepted.find("\n0|"), accepted.size() - 3) << accepted;
+  // A budget for the first accepted envoi only: it is paid, the rest wait.
+  std::string first_cents = mutua::testing::dump(
+      db, {"SELECT accepted_a_cents + accepted_b_cents FROM envois WHERE status = 'accepted' AND test = 0 ORDER BY id LIMIT 1"});
+  first_cents = first_cents.substr(first_cents.find('\n') + 1);
+  first_cents = first_cents.substr(0, first_cents.find('|'));
+  const std::string budget = std::to_string(std::stoll(first_cents) / 100 + 1);
+  ASSERT_EQ(run_mutua("settle --date 2022-03-25 --budget " + budget + " --run first --db " + db + config + " --out " + base).code, 0);
+  ASSERT_NE(mutua::testing::dump(db, {"SELECT COUNT(*) FROM payment_runs"}), "## SELECT COUNT(*) FROM payment_runs\n0|\n");
+  const std::string waiting_q = "SELECT COUNT(*) FROM envois WHERE status = 'accepted' AND settled_run IS NULL";
+  const std::string waiting = mutua::testing::dump(db, {waiting_q});
+  ASSERT_EQ(waiting.find("\n0|"), std::string::npos) << "some envois must still wait";
+
+  auto future = run_mutua("retention --today 2099-01-01 --db " + db);
+  EXPECT_EQ(future.code, 2) << future.out;
+  EXPECT_NE(future.out.find("after today"), std::string::npos) << future.out;
+  ASSERT_EQ(run_mutua("retention --today 2026-11-23 --db " + db).code, 0);
+  // Every envoi still waiting keeps its received file and responses; the paid ones lost theirs.
+  EXPECT_EQ(mutua::testing::dump(db, {"SELECT COUNT(*) FROM envois e WHERE status = 'accepted' AND settled_run IS NULL "
+                                      "AND NOT EXISTS (SELECT 1 FROM envoi_files f WHERE f.envoi_id = e.id)"}),
+            "## SELECT COUNT(*) FROM envois e WHERE status = 'accepted' AND settled_run IS NULL AND NOT EXISTS (SELECT 1 "
+            "FROM envoi_files f WHERE f.envoi_id = e.id)\n0|\n");
+  EXPECT_EQ(mutua::testing::dump(db, {"SELECT COUNT(*) FROM envoi_files f JOIN envois e ON e.id = f.envoi_id WHERE "
+                                      "e.settled_run IS NOT NULL"}),
+            "## SELECT COUNT(*) FROM envoi_files f JOIN envois e ON e.id = f.envoi_id WHERE e.settled_run IS NOT NULL\n0|\n");
+  // And every command still works on what is kept: the rest is paid, letters for both runs, the ledger.
+  EXPECT_EQ(run_mutua("settle --date 2022-04-10 --budget 100000000 --run second --db " + db + config + " --out " + base).code, 0);
+  for (const char* run : {"first", "second"}) {
+    auto letters = run_mutua(std::string("letters --run ") + run + " --format csv --db " + db + config + " --out " + base + "/letters");
+    EXPECT_EQ(letters.code, 0) << run << "\n" << letters.out;
+  }
+  auto check = run_mutua("ledger check --db " + db);
+  EXPECT_EQ(check.code, 0) << check.out;
+}

@@ -19,13 +19,22 @@ void add_retention(CLI::App& app) {
       "Apply the retention period (3 years plus the current year): removes the received envois, responses and history "
       "lines of envois received before 1 January of (today's year - 3), and the NISS and free text of settled advisor "
       "lines, consultations, closed agreements and ended disputes before it. Keeps envoi-number keys, ledger totals, "
-      "payments, references and regularisations: the ledger check still passes. Nothing younger is touched.");
+      "payments, references and regularisations: the ledger check still passes. Nothing younger is touched, nor an "
+      "accepted envoi not yet paid (or with lines the advisor has not settled or a complement not paid); --today "
+      "cannot be a day to come.");
   cmd->add_option("--today", o->today, "Today (YYYY-MM-DD; default: the system date)");
   cmd->add_flag("--dry-run", o->dry_run, "Count what would go, change nothing");
   cmd->add_option("--db", o->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
   cmd->callback([o] {
     model::Date today = system_today();
     if (!o->today.empty() && bad_date("retention", "--today", o->today, today)) return;
+    if (today > system_today()) {
+      // A day to come would take away what the fund must still keep and show.
+      std::fprintf(stderr, "mutua retention: --today %s is after today (%s): refused\n", model::iso(today).c_str(),
+                   model::iso(system_today()).c_str());
+      exit_code() = 2;
+      return;
+    }
     auto store = open_store(o->db);
     if (!store) return;
     auto r = store->apply_retention(model::retention_cutoff(today), o->dry_run);

@@ -1,6 +1,7 @@
 #include "mutua/settlement/letters.h"
 
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -13,10 +14,13 @@ namespace mutua::settlement {
 
 namespace {
 
-// The detail lines of an accepted envoi, from its stored 920900 JSON.
-Result<std::vector<LetterLine>> envoi_lines(model::Store& store, int64_t envoi_id, const std::string& language) {
+// The detail lines of an accepted envoi, from its stored 920900 JSON; nothing when the retention
+// period took its responses away.
+Result<std::optional<std::vector<LetterLine>>> envoi_lines(model::Store& store, int64_t envoi_id,
+                                                           const std::string& language) {
   auto responses = store.responses(envoi_id);
   if (!responses) return fail(responses.error());
+  if (responses->empty()) return std::optional<std::vector<LetterLine>>();
   const model::StoredResponse* settlement = nullptr;
   for (const auto& r : *responses)
     if (r.message == "920900") settlement = &r;
@@ -69,7 +73,7 @@ Result<std::vector<Letter>> gather_letters(model::Store& store, const Config& co
   for (const auto& r : state->regularisations) regs[r.id] = &r;
 
   std::vector<Letter> out;
-  std::map<std::pair<int64_t, std::string>, std::vector<LetterLine>> lines_of;  // (envoi, language)
+  std::map<std::pair<int64_t, std::string>, std::optional<std::vector<LetterLine>>> lines_of;  // (envoi, language)
   for (const auto& p : *payments) {
     Letter l;
     l.payment = p;
@@ -89,8 +93,13 @@ Result<std::vector<Letter>> gather_letters(model::Store& store, const Config& co
         if (!lines) return fail(lines.error());
         lines_of[key] = std::move(*lines);
       }
-      for (const auto& x : lines_of[key])
-        if (x.account == p.account) l.lines.push_back(x);
+      if (!lines_of[key]) {
+        l.lines_removed = true;
+        l.asked = l.accepted = p.accepted_cents;
+      } else {
+        for (const auto& x : *lines_of[key])
+          if (x.account == p.account) l.lines.push_back(x);
+      }
     } else {
       auto approved = store.pending_lines({.envoi_id = p.envoi_id, .state = model::PendingState::Approved});
       if (!approved) return fail(approved.error());

@@ -50,6 +50,8 @@ const std::map<std::string, std::pair<const char*, const char*>>& words() {
       {"date", {"Date", "Datum"}},
       {"amount", {"Montant", "Bedrag"}},
       {"none_refused", {"Toutes les lignes sont payées.", "Alle lijnen zijn betaald."}},
+      {"lines_removed", {"Le détail des lignes n'est plus conservé (délai de conservation de 3 ans plus l'année en cours).",
+                         "De details van de lijnen worden niet meer bewaard (bewaartermijn van 3 jaar plus het lopende jaar)."}},
       {"page", {"page", "pagina"}},
       {"account_A", {"A (fédéral)", "A (federaal)"}},
       {"account_B", {"B (conseil médical / groupement)", "B (medische raad / groepering)"}},
@@ -245,6 +247,12 @@ Result<void> write_letter_pdf(const Letter& l, const std::string& path) {
   pdf.down(14);
   row(pdf.w("paid"), p.paid_cents, true);
   pdf.down(14);
+
+  if (l.lines_removed) {
+    pdf.font(9.5, false);
+    pdf.text(kMargin, pdf.fit(pdf.w("lines_removed"), right - kMargin));
+    pdf.down(14);
+  }
 
   // Per invoice.
   struct Sum {

@@ -25,9 +25,14 @@ Result<model::RetentionReport> apply_retention(SqliteDb& db, model::Date cutoff,
     if (auto r = db.exec("CREATE TEMP TABLE IF NOT EXISTS retention_envois (id INTEGER PRIMARY KEY); DELETE FROM retention_envois;");
         !r)
       return r;
-    // Envois whose received file, responses or lines are still there.
+    // Envois whose received file, responses or lines are still there, and that are done with:
+    // refused, rejected or test, or accepted and paid with nothing left for the advisor or a
+    // complement. An envoi still awaiting payment keeps everything, however old.
     const std::string old = "SELECT id FROM retention_envois";
     if (auto r = run("INSERT INTO retention_envois SELECT id FROM envois WHERE received < ?1 AND ("
+                     "status <> 'accepted' OR test = 1 OR (settled_run IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                     "pending_lines p WHERE p.envoi_id = envois.id AND (p.state = 'pending' OR (p.state = 'approved' "
+                     "AND p.run_id IS NULL))))) AND ("
                      "EXISTS (SELECT 1 FROM envoi_files f WHERE f.envoi_id = envois.id) OR "
                      "EXISTS (SELECT 1 FROM responses r WHERE r.envoi_id = envois.id) OR "
                      "EXISTS (SELECT 1 FROM history h WHERE h.envoi_id = envois.id))",
@@ -40,8 +45,8 @@ Result<model::RetentionReport> apply_retention(SqliteDb& db, model::Date cutoff,
     if (auto r = run("DELETE FROM responses WHERE envoi_id IN (" + old + ")", rep.responses, kNone); !r) return r;
     if (auto r = run("DELETE FROM history WHERE envoi_id IN (" + old + ")", rep.history_lines, kNone); !r) return r;
     // Lines the advisor settled keep their amounts (the ledger) but not whose they were.
-    if (auto r = run("UPDATE pending_lines SET niss = '' WHERE niss <> '' AND state <> 'pending' AND envoi_id IN "
-                     "(SELECT id FROM envois WHERE received < ?1)",
+    if (auto r = run("UPDATE pending_lines SET niss = '' WHERE niss <> '' AND state <> 'pending' AND NOT (state = "
+                     "'approved' AND run_id IS NULL) AND envoi_id IN (SELECT id FROM envois WHERE received < ?1)",
                      rep.pending_lines, kText);
         !r)
       return r;

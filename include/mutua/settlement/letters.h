@@ -40,6 +40,9 @@ struct Letter {
   std::vector<SetOff> set_off;
   std::vector<LetterLine> lines;      // this payment's account only
   int64_t asked = 0, accepted = 0, refused = 0, pending = 0;  // of those lines
+  // The envoi's line details went with the retention period (its payment is kept): the letter
+  // gives what was paid and says why the lines are not listed.
+  bool lines_removed = false;
 };
 
 // The letters of a recorded run, from the store (responses, complements, compensations).
