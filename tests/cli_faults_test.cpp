@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "baseline.h"
+#include "mutua/writer.h"
 
 namespace fs = std::filesystem;
 using mutua::testing::files_of;
@@ -321,4 +322,63 @@ TEST(Faults, RetentionRefusesADayToComeAndKeepsWhatIsNotPaid) {
   }
   auto check = run_mutua("ledger check --db " + db);
   EXPECT_EQ(check.code, 0) << check.out;
+}
+
+TEST(Faults, FilesForPeopleAndBanksNeverCarryAFormulaOrAnEmptyName) {
+  const SmallWorld& w = small_world();
+  const std::string base = w.dir + "/people";
+  fs::remove_all(base);
+  fs::create_directories(base);
+  fs::copy(w.dir + "/world/refdata", base + "/refdata");
+  // An envoi whose lines carry a formula as their reference (ET 50 zone 28), from a provider
+  // whose name is emoji only.
+  std::string envoi;
+  std::string bytes;
+  for (const auto& e : w.envois) {
+    bytes = read_all(e);
+    if (bytes.size() > 1000) {
+      envoi = e;
+      break;
+    }
+  }
+  ASSERT_FALSE(envoi.empty());
+  const std::string third_party = fs::path(envoi).filename().string().substr(0, 11);
+  for (size_t at = 227; at + 350 <= bytes.size(); at += 350) {
+    if (bytes.compare(at, 2, "50") != 0) continue;
+    std::string record = bytes.substr(at, 350);
+    std::string formula = "=HYPERLINK(\"x\")";
+    formula.resize(25, ' ');
+    record.replace(137, 25, formula);
+    mutua::seal_record(record);
+    bytes.replace(at, 350, record);
+  }
+  { std::ofstream(base + "/formula.efact", std::ios::binary) << bytes; }
+  std::string providers = read_all(base + "/refdata/providers.csv");
+  const std::string head = providers.substr(0, providers.find('\n'));
+  ASSERT_EQ(head.substr(head.rfind(',') + 1), "name") << head;  // the name is the last column
+  const size_t row = providers.find("\n" + third_party + ",");
+  ASSERT_NE(row, std::string::npos);
+  const size_t end = providers.find('\n', row + 1);
+  const size_t last_comma = providers.rfind(',', end);
+  providers.replace(last_comma + 1, end - last_comma - 1, "\xF0\x9F\x98\x80\xF0\x9F\x98\x80");
+  { std::ofstream(base + "/refdata/providers.csv", std::ios::binary | std::ios::trunc) << providers; }
+  const std::string db = " --db " + base + "/m.db";
+  const std::string config = " --config " + std::string(MUTUA_SOURCE_DIR) + "/data/sample/mutua-payments.json";
+  ASSERT_EQ(run_mutua("refdata import " + base + "/refdata" + db).code, 0);
+  auto judged = run_mutua("adjudicate --today 2026-11-23 --threshold 100 --out " + base + "/out" + db + " " + base +
+                          "/formula.efact");
+  ASSERT_LE(judged.code, 1) << judged.out;
+  ASSERT_NE(judged.out.find("920900"), std::string::npos) << judged.out;
+  ASSERT_EQ(run_mutua("settle --date 2026-11-30 --budget 100000000 --run r1 --out " + base + db + config).code, 0);
+  const std::string pain = read_all(base + "/payments-r1.pain.001.xml");
+  EXPECT_EQ(pain.find("<Nm></Nm>"), std::string::npos);
+  EXPECT_NE(pain.find("<Nm>INAMI " + third_party + "</Nm>"), std::string::npos) << pain.substr(0, 3000);
+  ASSERT_EQ(run_mutua("letters --run r1 --format csv --out " + base + "/letters" + db + config).code, 0);
+  int cells = 0;
+  for (const auto& [name, csv] : files_of(base + "/letters")) {
+    EXPECT_EQ(csv.find(";=HYPERLINK"), std::string::npos) << name;
+    EXPECT_EQ(csv.find(";\"=HYPERLINK"), std::string::npos) << name;
+    cells += csv.find("'=HYPERLINK") != std::string::npos;
+  }
+  EXPECT_GT(cells, 0) << "the reference is kept, as text";
 }

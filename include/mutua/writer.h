@@ -15,6 +15,9 @@ namespace mutua {
 // Writes `bytes` to the file at `path` (created, or emptied first) in one go, for contents already
 // whole in memory (responses, JSON). Large ones bypass the page cache.
 Result<void> write_whole_file(const std::string& path, std::string_view bytes);
+// The same into `path` + ".part", synced, then renamed to `path`: a reader never sees half a file,
+// and a write error (a full disk) is an error, with nothing left at `path`.
+Result<void> write_file_atomically(const std::string& path, std::string_view bytes);
 
 class FileWriter {
  public:

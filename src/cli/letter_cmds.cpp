@@ -76,7 +76,7 @@ void add_letters(CLI::App& app) {
           command_failed(r.error());
           return;
         }
-      if (formats.count("csv")) std::ofstream(stem.string() + ".csv", std::ios::binary) << settlement::letter_csv(l);
+      if (formats.count("csv") && !write_file(stem.string() + ".csv", settlement::letter_csv(l))) return;
       ++written;
     }
     std::printf("%zu letter(s) of run %s in %s (%s)\n", written, o->run.c_str(), o->out.c_str(), o->formats.c_str());

@@ -83,17 +83,8 @@ std::optional<model::EnvoiRecord> find_envoi(model::Store& store, const char* cm
 }
 
 bool write_file(const std::filesystem::path& path, std::string_view content) {
-  std::filesystem::path tmp = path;
-  tmp += ".part";
-  if (auto w = write_whole_file(tmp.string(), content); !w) {
-    std::fprintf(stderr, "mutua: cannot write %s: %s\n", tmp.c_str(), w.error().message.c_str());
-    exit_code() = 2;
-    return false;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::fprintf(stderr, "mutua: cannot write %s: %s\n", path.c_str(), ec.message().c_str());
+  if (auto w = write_file_atomically(path.string(), content); !w) {
+    std::fprintf(stderr, "mutua: cannot write %s: %s\n", path.c_str(), w.error().message.c_str());
     exit_code() = 2;
     return false;
   }

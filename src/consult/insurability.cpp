@@ -16,13 +16,8 @@ namespace {
 
 constexpr size_t kBatch = 20000;     // patients read from the store at once
 
-// A CSV field, quoted when it holds a separator or a quote.
-std::string field(const std::string& v) {
-  if (v.find_first_of(",;\"\n") == std::string::npos) return v;
-  std::string q = "\"";
-  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
+// A CSV text cell (quoted, and never read as a formula by a spreadsheet).
+std::string field(const std::string& v) { return format::csv_text(v); }
 
 }  // namespace
 

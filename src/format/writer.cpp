@@ -58,7 +58,35 @@ Result<void> write_whole_file(const std::string& path, std::string_view bytes) {
     }
     done += static_cast<size_t>(w);
   }
+  // On the disk before anyone relies on it (a payment file, a response the store points to).
+  if (::fsync(fd) != 0) {
+    auto e = failed("sync");
+    ::close(fd);
+    return e;
+  }
   if (::close(fd) != 0) return failed("write");
+  return {};
+}
+
+Result<void> write_file_atomically(const std::string& path, std::string_view bytes) {
+  const std::string tmp = path + ".part";
+  if (auto w = write_whole_file(tmp, bytes); !w) {
+    ::unlink(tmp.c_str());
+    return w;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    auto e = fail(Error{.code = "", .message = fmt::format("cannot rename into place: {}", std::strerror(errno)), .file = path});
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  // The rename itself made durable: sync the directory that holds the name.
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d >= 0) {
+    ::fsync(d);
+    ::close(d);
+  }
   return {};
 }
 

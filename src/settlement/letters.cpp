@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "format/tsv.h"
 #include "mutua/model/dates.h"
 #include "mutua/settlement/payment_run.h"
 
@@ -147,12 +148,7 @@ std::string letter_name(const Letter& l) {
 
 namespace {
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(";\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
+std::string csv_field(const std::string& s) { return format::csv_text(s, ";"); }
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 
 #include "mutua/check_digits.h"
 #include "mutua/model/dates.h"
+#include "mutua/writer.h"
 #include "mutua/settlement/pain001.h"
 
 namespace mutua::settlement {
@@ -201,17 +202,8 @@ RunPlan plan_run(const model::LedgerState& awaiting, const std::vector<std::tupl
 namespace {
 
 Result<void> write_atomically(const fs::path& path, const std::string& content) {
-  fs::path tmp = path;
-  tmp += ".part";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.flush();
-    if (!out) return fail({.code = "Z00602", .message = "cannot write the payment file", .file = tmp.string()});
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return fail({.code = "Z00602", .message = "cannot write the payment file: " + ec.message(), .file = path.string()});
+  if (auto w = write_file_atomically(path.string(), content); !w)
+    return fail({.code = "Z00602", .message = "cannot write the payment file: " + w.error().message, .file = path.string()});
   return {};
 }
 
@@ -305,7 +297,9 @@ Result<RunResult> settle(model::Store& store, const Config& config, RunOptions o
     CreditTransfer t;
     t.end_to_end = statement_reference(p.year, p.sequence);
     t.cents = p.paid_cents;
-    t.creditor = prov && !prov->name.empty() ? prov->name : "INAMI " + p.third_party;
+    // A name of nothing the bank's character set can write (emoji...) would leave <Nm> empty,
+    // which the bank's schema refuses: the INAMI number stands in.
+    t.creditor = prov && !sepa_text(prov->name, 70).empty() ? prov->name : "INAMI " + p.third_party;
     t.iban = p.iban;
     t.bic = p.bic;
     // The * that marks a complement is not in the SEPA character set: the remittance spells it out.

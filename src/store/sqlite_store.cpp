@@ -585,6 +585,13 @@ class SqliteStore final : public model::Store, private SqliteDb {
   }
 
   Result<int64_t> record_payment_run(const model::PaymentRunOutcome& o) override {
+    // Durable at commit (the WAL synced), before the payment file exists: a power loss cannot
+    // undo a run whose pain.001 was written, so it is never planned and paid again.
+    if (auto r = exec("PRAGMA synchronous=FULL"); !r) return fail(r.error());
+    struct Normal {
+      SqliteStore* s;
+      ~Normal() { (void)s->exec("PRAGMA synchronous=NORMAL"); }
+    } normal{this};
     return in_write_transaction([&]() -> Result<int64_t> {
       const auto& run = o.run;
       Stmt ins(db_,
