@@ -382,3 +382,19 @@ TEST(Faults, FilesForPeopleAndBanksNeverCarryAFormulaOrAnEmptyName) {
   }
   EXPECT_GT(cells, 0) << "the reference is kept, as text";
 }
+
+TEST(Faults, AnEnvoiNumberSeveralProvidersUsedNeedsTheProvider) {
+  const SmallWorld& w = small_world();
+  const std::string db = fresh_store("ambiguous"), base = w.dir + "/ambiguous";
+  fs::remove_all(base);
+  ASSERT_LE(run_mutua("adjudicate --today 2026-11-23 --db " + db + " --out " + base + "/out " + w.dir + "/world/envois/*").code, 1);
+  const std::string numbers = mutua::testing::dump(
+      db, {"SELECT number FROM envois GROUP BY number HAVING COUNT(DISTINCT third_party) > 1 ORDER BY number LIMIT 1"});
+  const std::string number = numbers.substr(numbers.find('\n') + 1, numbers.find('|') - numbers.find('\n') - 1);
+  ASSERT_FALSE(number.empty()) << numbers;
+  auto r = run_mutua("response --envoi " + number + " --out " + base + "/again --db " + db);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("providers"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("give --provider"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(base + "/again")) << "nothing written";
+}

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -66,10 +67,29 @@ std::optional<model::EnvoiRecord> find_envoi(model::Store& store, const char* cm
     return std::nullopt;
   }
   const model::EnvoiRecord* found = nullptr;
+  std::set<std::string> senders;  // the providers that used this number
   for (const auto& e : *all)
     if ((reception && e.id == reception) ||
-        (!reception && e.number == number && (provider.empty() || e.third_party == provider)))
+        (!reception && e.number == number && (provider.empty() || e.third_party == provider))) {
       found = &e;
+      senders.insert(e.third_party);
+    }
+  if (found && !reception && provider.empty() && senders.size() > 1) {
+    // Envoi numbers are the provider's own: which one is meant must be said, not guessed.
+    std::string some;
+    size_t shown = 0;
+    for (const auto& s : senders) {
+      if (shown++ == 5) {
+        some += ", ...";
+        break;
+      }
+      some += (some.empty() ? "" : ", ") + s;
+    }
+    std::fprintf(stderr, "mutua %s: envoi %d was sent by %zu providers (%s): give --provider, or --reception\n", cmd,
+                 number, senders.size(), some.c_str());
+    exit_code() = 2;
+    return std::nullopt;
+  }
   if (!found) {
     if (reception)
       std::fprintf(stderr, "mutua %s: no reception %lld in the store\n", cmd, static_cast<long long>(reception));
