@@ -6,6 +6,7 @@
 // envoi accepted twice, paid twice, and a line accepted twice, and says where.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -280,4 +281,72 @@ TEST(Concurrency, ProcessesCreatingOneNewStoreAtOnceAllMigrateIt) {
     EXPECT_EQ(wait_exit(pids[p]), 0) << read_all(base + "/import" + std::to_string(p) + ".log");
   EXPECT_EQ(sql_one(base + "/m.db", "SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_version"),
             sql_one(w.dir + "/base.db", "SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_version"));
+}
+
+TEST(Concurrency, AdjudicationPaymentRunsAndDecisionsAllAtOnceKeepTheLedgerWhole) {
+  const World& w = world();
+  const std::string base = w.dir + "/mixed";
+  fs::remove_all(base);
+  fs::create_directories(base);
+  fs::copy_file(w.dir + "/base.db", base + "/m.db");
+  const std::string db = base + "/m.db";
+  const std::string niss = sql_one(db, "SELECT niss FROM ref_members ORDER BY line LIMIT 1");
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(run_mutua("agreement request --db " + db + " --niss " + niss +
+                        " --code 425014 --date 2026-11-01 --from 2026-11-01 --to 2026-12-31").code, 0);
+  std::mt19937 rng(77);
+  std::vector<std::pair<pid_t, std::string>> pids;
+  for (int p = 0; p < 2; ++p) {
+    std::vector<std::string> files = w.envois;
+    std::shuffle(files.begin(), files.end(), rng);
+    const std::string log = base + "/adjudicate" + std::to_string(p) + ".log";
+    pids.emplace_back(spawn(adjudicate_args(db, base + "/out" + std::to_string(p), files), log), log);
+  }
+  for (int id = 1; id <= 4; ++id) {
+    const std::string log = base + "/decide" + std::to_string(id) + ".log";
+    pids.emplace_back(spawn({"agreement", "decide", "--db", db, "--id", std::to_string(id), "--decision", id % 2 ? "A" : "N",
+                             "--date", "2026-11-02"},
+                            log),
+                      log);
+  }
+  // Payment runs, two at a time, again and again while the envois are being judged.
+  auto adjudicating = [&] {
+    bool any = false;
+    for (size_t i = 0; i < 2; ++i) {
+      int status = 0;
+      if (pids[i].first > 0 && ::waitpid(pids[i].first, &status, WNOHANG) == pids[i].first) {
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) <= 1) << read_all(pids[i].second);
+        pids[i].first = 0;
+      }
+      any = any || pids[i].first > 0;
+    }
+    return any;
+  };
+  int runs = 0;
+  while (adjudicating() || runs < 4) {
+    std::vector<pid_t> settles;
+    for (int p = 0; p < 2; ++p, ++runs)
+      settles.push_back(spawn({"settle", "--db", db, "--config", kConfig, "--date", "2026-11-30", "--budget",
+                               "1000000000", "--run", "m" + std::to_string(runs), "--out", base + "/settle"},
+                              base + "/settle.log"));
+    for (pid_t s : settles) EXPECT_LE(wait_exit(s), 1) << read_all(base + "/settle.log");
+  }
+  for (size_t i = 2; i < pids.size(); ++i) {
+    const int rc = wait_exit(pids[i].first);
+    EXPECT_TRUE(rc == 0 || rc == 1) << pids[i].second << "\n" << read_all(pids[i].second);
+  }
+  EXPECT_GE(runs, 4);
+  // Runs paid while envois were still coming in (more than one run recorded something).
+  EXPECT_GE(std::stoi(sql_one(db, "SELECT COUNT(*) FROM payment_runs")), 2) << runs << " runs";
+  // Whatever the interleaving: each envoi number accepted once, each accepted envoi paid at most
+  // once per account, every decision recorded once, and the ledger balances.
+  EXPECT_EQ(sql_one(db, "SELECT COUNT(*) FROM (SELECT 1 FROM envois WHERE status = 'accepted' GROUP BY third_party, year, "
+                        "number, test HAVING COUNT(*) > 1)"),
+            "0");
+  EXPECT_EQ(sql_one(db, "SELECT COUNT(*) FROM (SELECT 1 FROM payments GROUP BY envoi_id, account, complement "
+                        "HAVING COUNT(*) > 1)"),
+            "0");
+  EXPECT_EQ(sql_one(db, "SELECT COUNT(*) FROM agreement_events WHERE decision <> ''"), "4");
+  auto check = run_mutua("ledger check --db " + db);
+  EXPECT_EQ(check.code, 0) << check.out;
 }
