@@ -1,20 +1,9 @@
 #include "engine/json_out.h"
 
+#include "format/utf8.h"
+
 namespace mutua::engine {
 
-namespace {
-// Length of the valid UTF-8 sequence starting at s[i], 0 when invalid.
-size_t utf8_length(std::string_view s, size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-  const auto d = static_cast<unsigned char>(s[i + 1]);
-  if ((c == 0xE0 && d < 0xA0) || (c == 0xED && d > 0x9F) || (c == 0xF0 && d < 0x90) || (c == 0xF4 && d > 0x8F)) return 0;
-  return n;
-}
-}  // namespace
 
 void JsonOut::string(std::string_view s) {
   static const char* hex = "0123456789abcdef";
@@ -36,7 +25,7 @@ void JsonOut::string(std::string_view s) {
       out_ += hex[c & 15];
     } else if (c < 0x80) {
       out_ += static_cast<char>(c);
-    } else if (size_t n = utf8_length(s, i)) {
+    } else if (size_t n = format::utf8_length(s, i)) {
       out_.append(s.substr(i, n));
       i += n - 1;
     } else {

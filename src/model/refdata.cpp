@@ -11,6 +11,7 @@
 
 #include "format/embedded.h"
 #include "format/tsv.h"
+#include "format/utf8.h"
 #include "mutua/model/dates.h"
 
 namespace mutua::model {
@@ -95,18 +96,6 @@ const std::vector<const Prerequisite*>& RefIndex::prerequisites(const std::strin
 
 namespace {
 
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 9;
-    if (n == 9 || (n && c < 0xC2 && n == 1) || i + n >= s.size() + (n ? 0 : 1)) return false;
-    for (size_t k = 1; k <= n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
 // The first bytes of `s`, at most `max`, not cutting a UTF-8 character.
 std::string utf8_prefix(std::string_view s, size_t max) {
   size_t n = std::min(max, s.size());
@@ -128,7 +117,7 @@ class Row {
     while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.erase(v.begin());
     if (required && v.empty()) bad(col, v, "a value");
-    if (!valid_utf8(v)) {
+    if (!format::valid_utf8(v)) {
       bad(col, std::string(), "text in UTF-8 (the file holds bytes that are not: save it as UTF-8)");
       return std::string();
     }
