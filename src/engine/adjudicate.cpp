@@ -37,6 +37,9 @@ std::string content_hash(std::string_view bytes) {
 
 // Findings of the file checks that belong to the preliminary control: the header, ET 95 / 96
 // and anything that stops the file being read.
+// A refusal lists this many preliminary errors in its summary, then counts the rest by code.
+constexpr size_t kSummaryMarks = 200;
+
 bool preliminary(const rules::Finding& f) {
   if (f.type != 'B') return false;
   return f.record == 0 || f.record_type == "200" || f.record_type == "300" || f.record_type == "95" ||
@@ -173,7 +176,7 @@ Reception receive(std::string bytes, std::string name, model::Date today) {
     r.unreadable = reader.error();
     return r;
   }
-  auto parsed = parse_envoi(*owned, r.name);
+  auto parsed = parse_envoi(owned, r.name);
   if (!parsed) {
     r.unreadable = parsed.error();
     return r;
@@ -323,48 +326,71 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
   rec.test = e->test;
   rec.federation = e->federation;
 
+  // The provider's language (for labels and comments) from the fund's shared data.
+  auto shared = store.shared_refdata();
+  if (!shared) return fail(shared.error());
+  std::string language = "fr";
+  for (const auto& p : (*shared)->providers)
+    if (p.inami == e->third_party) language = p.language;
+  verdicts->language = language;
+
+  // Preliminary control first: an envoi refused as a whole needs neither its patients' data nor
+  // a verdict per record, so a file of junk costs little more than its own bytes.
+  std::vector<EnvelopeMark> marks;
+  std::vector<size_t> index_of_number(e->records.empty() ? 0 : e->records.back().number + 1, SIZE_MAX);
+  for (size_t i = 0; i < e->records.size(); ++i) index_of_number[e->records[i].number] = i;
+  uint64_t marks_unlisted = 0;
+  std::map<std::string, uint64_t> unlisted_by_code;
+  for (const auto& [code, per] : report.findings.by_code())
+    for (const auto& f : per.listed) {
+      if (!preliminary(f)) continue;
+      size_t idx = f.record && f.record < index_of_number.size() ? index_of_number[f.record] : SIZE_MAX;
+      marks.push_back({idx, f.zone, envelope_code(f.code, f.value)});
+      if (marks.size() > kSummaryMarks) {
+        ++marks_unlisted;
+        ++unlisted_by_code[f.type + f.code];
+        continue;
+      }
+      out.summary.push_back(fmt::format("{}{} record {} ({}) zone {}: {}", f.type, f.code, f.record, f.record_type,
+                                        f.zone, Catalog::builtin().label(f.code, language)));
+    }
+  if (marks_unlisted) {
+    std::string tally;
+    for (const auto& [code, n] : unlisted_by_code) tally += fmt::format("{}{} {}", tally.empty() ? "" : ", ", code, n);
+    out.summary.push_back(fmt::format("and {} more preliminary error(s) not listed ({})", marks_unlisted, tally));
+  }
+
   // The envoi's patients, once: their reference data now, their history for the rules.
   const std::vector<std::string> patients = [&] {
     std::set<std::string> niss;
+    if (!marks.empty()) return std::vector<std::string>();
     for (const auto& l : e->lines) niss.insert(l.niss);
     for (const auto& inv : e->invoices) niss.insert(inv.niss);
     return std::vector<std::string>(niss.begin(), niss.end());
   }();
-  auto tables = store.load_refdata_for(patients);
-  if (!tables) return fail(tables.error());
-  auto shared = store.shared_refdata();
-  if (!shared) return fail(shared.error());
-  std::vector<Error> problems;
-  auto ref_data = model::parse_refdata(*tables, "store", problems);
-  if (!ref_data) return fail(ref_data.error());
-  model::RefIndex ref(*ref_data, **shared);
-  verdicts->data = &rules::RuleData::with(ref.shared().parameters);
-  lap("reference data");
-  std::string language = "fr";  // the provider's, for comments
-  if (const auto* p = ref.provider(e->third_party)) language = p->language;
-  verdicts->language = language;
-
-  // Preliminary control.
-  std::vector<EnvelopeMark> marks;
-  std::vector<size_t> index_of_number(e->records.empty() ? 0 : e->records.back().number + 1, SIZE_MAX);
-  for (size_t i = 0; i < e->records.size(); ++i) index_of_number[e->records[i].number] = i;
-  for (const auto& [code, per] : report.findings.by_code())
-    for (const auto& f : per.listed) {
-      if (preliminary(f)) {
-        size_t idx = f.record && f.record < index_of_number.size() ? index_of_number[f.record] : SIZE_MAX;
-        marks.push_back({idx, f.zone, envelope_code(f.code, f.value)});
-        out.summary.push_back(fmt::format("{}{} record {} ({}) zone {}: {}", f.type, f.code, f.record, f.record_type,
-                                          f.zone, Catalog::builtin().label(f.code, language)));
-        continue;
+  std::optional<model::RefData> ref_data_kept;
+  std::optional<model::RefIndex> ref_kept;
+  if (marks.empty()) {
+    auto tables = store.load_refdata_for(patients);
+    if (!tables) return fail(tables.error());
+    std::vector<Error> problems;
+    auto ref_data = model::parse_refdata(*tables, "store", problems);
+    if (!ref_data) return fail(ref_data.error());
+    ref_data_kept = std::move(*ref_data);
+    ref_kept.emplace(*ref_data_kept, **shared);
+    verdicts->data = &rules::RuleData::with(ref_kept->shared().parameters);
+    for (const auto& [code, per] : report.findings.by_code())
+      for (const auto& f : per.listed) {
+        if (f.record == 0 || f.record >= index_of_number.size() || index_of_number[f.record] == SIZE_MAX) continue;
+        std::map<std::string, std::string> facts = {{"zone", f.zone},
+                                                    {"position", std::to_string(f.position)},
+                                                    {"value", f.value},
+                                                    {"expected", f.expected}};
+        if (!f.message.empty()) facts["detail"] = f.message;
+        verdicts->add(index_of_number[f.record], f.code, "file", std::move(facts));
       }
-      if (f.record == 0 || f.record >= index_of_number.size() || index_of_number[f.record] == SIZE_MAX) continue;
-      std::map<std::string, std::string> facts = {{"zone", f.zone},
-                                                  {"position", std::to_string(f.position)},
-                                                  {"value", f.value},
-                                                  {"expected", f.expected}};
-      if (!f.message.empty()) facts["detail"] = f.message;
-      verdicts->add(index_of_number[f.record], f.code, "file", std::move(facts));
-    }
+  }
+  lap("reference data");
 
   // Envoi-number unicity per provider and year; test files live apart.
   bool duplicate_of_accepted = false;
@@ -412,7 +438,7 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
     if (!history) return fail(history.error());
     if (auto r = check_corrected_envois(*e, store, options.history_before, *verdicts); !r) return fail(r.error());
     lap("history");
-    run_rules(*e, ref, *history, options.today, *verdicts);
+    run_rules(*e, *ref_kept, *history, options.today, *verdicts);
     lap("rules");
 
     // Amounts and error rate.
@@ -457,7 +483,7 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
     rec.account_c_cents = e->account_c;
     rec.error_rate_bp = details ? static_cast<int64_t>((rejected * 10000 + details / 2) / details) : 0;
     const int64_t threshold = options.threshold_bp >= 0 ? options.threshold_bp
-                                                               : rules::RuleData::with(ref.shared().parameters).number("error_rate_threshold_bp");
+                                                               : rules::RuleData::with(ref_kept->shared().parameters).number("error_rate_threshold_bp");
     const bool too_many = rec.error_rate_bp > threshold;
     out.message = blocking || too_many ? "920099" : "920900";
     rec.status = out.message == "920900" ? model::EnvoiStatus::Accepted : model::EnvoiStatus::Rejected;

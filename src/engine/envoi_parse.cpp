@@ -6,6 +6,7 @@
 #include "mutua/network_reference.h"
 #include "mutua/reader.h"
 #include "rules/file_rule.h"
+#include "rules/finding.h"
 #include "rules/lines/adjudication.h"
 
 namespace mutua::engine {
@@ -51,27 +52,41 @@ std::string network_number(std::string_view record) {
 }  // namespace
 
 Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, const std::string& name) {
-  auto reader = Reader::from_view(bytes, name);
+  return parse_envoi(std::make_shared<const std::string>(bytes), name);
+}
+
+Result<std::shared_ptr<rules::Envoi>> parse_envoi(std::shared_ptr<const std::string> bytes, const std::string& name) {
+  if (!bytes) bytes = std::make_shared<const std::string>();
+  auto reader = Reader::from_view(*bytes, name);
   if (!reader) return fail(reader.error());
   auto e = std::make_shared<rules::Envoi>();
+  e->source = bytes;
   e->file = name;
   e->header = std::string((*reader)->header_bytes());
   e->test = (*reader)->segment200().substr(12, 2) == "92";
   std::vector<Error> problems;
-  // Most records are details of 350 bytes: reserve once instead of growing (a Line is large).
-  e->records.reserve(bytes.size() / 350 + 8);
-  e->lines.reserve(bytes.size() / 350 + 8);
-  RecordView rec;
+  // First the records, as views into the received bytes; then the lines, reserved once for as
+  // many as there are detail records (a Line is large, junk has few).
+  RecordView view;
+  size_t details = 0;
+  const std::string_view all(*bytes);
+  while ((*reader)->next(view, problems)) {
+    // The reader's view is into its own buffer, which moves on: the same bytes in `all`.
+    e->records.push_back({view.kind, view.number, all.substr(view.offset, view.bytes.size())});
+    details += view.kind == K::Et30 || view.kind == K::Et40 || view.kind == K::Et50;
+  }
+  e->lines.reserve(details);
   rules::Invoice* inv = nullptr;
   rules::Line* line = nullptr;
-  while ((*reader)->next(rec, problems)) {
-    size_t index = e->records.size();
-    e->records.push_back({rec.kind, rec.number, std::string(rec.bytes)});
-    Get g{Layout::builtin(), e->records.back().bytes, rec.kind};
+  for (size_t index = 0; index < e->records.size(); ++index) {
+    const rules::EnvoiRecordBytes& rec = e->records[index];
+    Get g{Layout::builtin(), rec.bytes, rec.kind};
     switch (rec.kind) {
       case K::Et10:
         e->et10 = index;
         e->third_party = g.id("14", 11);
+        // Not digits: the file checks say so; kept printable for messages and the store.
+        if (!rules::is_digits(e->third_party)) e->third_party = rules::printable(e->third_party);
         e->number = static_cast<int>(g.num("7"));
         e->year = static_cast<int>(g.num("22"));
         e->month = static_cast<int>(g.num("23"));

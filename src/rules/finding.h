@@ -3,6 +3,7 @@
 // errors still validates in bounded memory.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -31,7 +32,7 @@ class Findings {
   void add(Finding f);
   struct PerCode {
     uint64_t count = 0;
-    std::vector<Finding> listed;
+    std::deque<Finding> listed;  // a deque: no copy of all when it grows (junk has millions)
   };
   const std::map<std::string, PerCode>& by_code() const { return by_code_; }
   uint64_t total() const { return total_; }

@@ -37,15 +37,26 @@ using model::StoredResponse;
 // magic number; a billing file or JSON never does, so rows written uncompressed still read.
 constexpr unsigned char kZstdMagic[4] = {0x28, 0xB5, 0x2F, 0xFD};
 
-std::string packed(std::string_view raw) {
-  if (raw.size() < 512) return std::string(raw);
+// A blob as stored: compressed into its own buffer, or the raw bytes themselves (viewed, not
+// copied) when compressing does not make them smaller (junk, small values).
+struct Packed {
+  std::unique_ptr<char[]> owned;
+  std::string_view bytes;
+};
+
+Packed packed(std::string_view raw) {
+  const bool looks_packed = raw.size() >= 4 && std::memcmp(raw.data(), kZstdMagic, 4) == 0;
+  if (raw.size() < 512 && !looks_packed) return {nullptr, raw};
   // The bound is as large as the input; an uninitialised buffer means only the pages the
   // small compressed frame touches are ever faulted in (a zeroed std::string touched them all).
   const size_t bound = ZSTD_compressBound(raw.size());
-  std::unique_ptr<char[]> buffer(new char[bound]);
-  size_t n = ZSTD_compress(buffer.get(), bound, raw.data(), raw.size(), 1);
-  if (ZSTD_isError(n)) return std::string(raw);
-  return std::string(buffer.get(), n);
+  Packed p{std::unique_ptr<char[]>(new char[bound]), {}};
+  const size_t n = ZSTD_compress(p.owned.get(), bound, raw.data(), raw.size(), 1);
+  if (!ZSTD_isError(n) && (n < raw.size() || looks_packed)) {
+    p.bytes = std::string_view(p.owned.get(), n);
+    return p;
+  }
+  return {nullptr, raw};
 }
 
 Result<std::string> unpacked(std::string blob) {
@@ -329,18 +340,37 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return std::string();
   }
 
+  // Writes `bytes` into the zero blob of (table, column) at `rowid`, a chunk at a time.
+  bool write_blob(const char* table, const char* column, int64_t rowid, std::string_view bytes) {
+    if (bytes.empty()) return true;
+    sqlite3_blob* blob = nullptr;
+    if (sqlite3_blob_open(db_, "main", table, column, rowid, 1, &blob) != SQLITE_OK) {
+      sqlite3_blob_close(blob);
+      return false;
+    }
+    constexpr size_t kChunk = 1 << 20;
+    bool ok = true;
+    for (size_t at = 0; ok && at < bytes.size(); at += kChunk) {
+      const size_t n = std::min(kChunk, bytes.size() - at);
+      ok = sqlite3_blob_write(blob, bytes.data() + at, static_cast<int>(n), static_cast<int>(at)) == SQLITE_OK;
+    }
+    return sqlite3_blob_close(blob) == SQLITE_OK && ok;
+  }
+
   Result<int64_t> record(const model::EnvoiOutcome& o) override {
     // The blobs (the received file, responses, JSON: 200+ MB for a 100k-line envoi) are
     // compressed on another core while the history lines go in.
+    // The packed blobs may view the outcome's own bytes: `o` outlives them.
     struct PackedResponse {
-      std::string message, bytes, json;
+      std::string message;
+      Packed bytes, json;
     };
-    struct Packed {
-      std::string received, verdicts;
+    struct PackedOutcome {
+      Packed received, verdicts;
       std::vector<PackedResponse> responses;
     };
     auto packing = std::async(std::launch::async, [&o] {
-      Packed p{packed(o.received_bytes), packed(o.verdicts_json), {}};
+      PackedOutcome p{packed(o.received_bytes), packed(o.verdicts_json), {}};
       const auto& responses = o.build_responses ? o.build_responses() : o.responses;
       for (const auto& r : responses) p.responses.push_back({r.message, packed(r.bytes), packed(r.json)});
       return p;
@@ -388,15 +418,25 @@ class SqliteStore final : public model::Store, private SqliteDb {
       const int64_t id = sqlite3_last_insert_rowid(db_);
       if (auto h = insert_history(o.accepted, id); !h) return fail(h.error());
       if (auto p = insert_pending(*this, o.pending, id); !p) return fail(p.error());
-      const Packed blobs = packing.get();
-      Stmt file(db_, "INSERT INTO envoi_files (envoi_id, received, verdicts) VALUES (?1, ?2, ?3)");
-      file.bind(1, id).blob(2, blobs.received).blob(3, blobs.verdicts);
+      const PackedOutcome blobs = packing.get();
+      // Zero blobs filled in place: an INSERT with the bytes would first copy them whole into
+      // one record in memory (a received file or its response can be hundreds of MB).
+      Stmt file(db_, "INSERT INTO envoi_files (envoi_id, received, verdicts) VALUES (?1, zeroblob(?2), zeroblob(?3))");
+      file.bind(1, id).bind(2, static_cast<int64_t>(blobs.received.bytes.size()))
+          .bind(3, static_cast<int64_t>(blobs.verdicts.bytes.size()));
       if (file.step() != SQLITE_DONE) return fail(last_error("insert envoi file"));
-      Stmt resp(db_, "INSERT INTO responses (envoi_id, message, bytes, json) VALUES (?1, ?2, ?3, ?4)");
+      if (!write_blob("envoi_files", "received", id, blobs.received.bytes) ||
+          !write_blob("envoi_files", "verdicts", id, blobs.verdicts.bytes))
+        return fail(last_error("write envoi file"));
+      Stmt resp(db_, "INSERT INTO responses (envoi_id, message, bytes, json) VALUES (?1, ?2, zeroblob(?3), zeroblob(?4))");
       for (const auto& r : blobs.responses) {
-        resp.bind(1, id).bind(2, r.message).blob(3, r.bytes).blob(4, r.json);
+        resp.bind(1, id).bind(2, r.message).bind(3, static_cast<int64_t>(r.bytes.bytes.size()))
+            .bind(4, static_cast<int64_t>(r.json.bytes.size()));
         if (resp.step() != SQLITE_DONE) return fail(last_error("insert response"));
         resp.reset();
+        const int64_t row = sqlite3_last_insert_rowid(db_);
+        if (!write_blob("responses", "bytes", row, r.bytes.bytes) || !write_blob("responses", "json", row, r.json.bytes))
+          return fail(last_error("write response"));
       }
       Stmt rev(db_, "UPDATE history SET reversed = 1 WHERE id = ?1");
       for (int64_t hid : o.reversed_ids) {

@@ -85,6 +85,8 @@ void run_rules(const rules::Envoi& envoi, const model::RefIndex& ref,
                rules::Verdicts& verdicts, std::vector<FamilyCost>* costs = nullptr);
 
 // Cuts a readable envoi into records, invoices and lines (no judgement).
+Result<std::shared_ptr<rules::Envoi>> parse_envoi(std::shared_ptr<const std::string> bytes, const std::string& name);
+// The same on a copy of `bytes`.
 Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, const std::string& name);
 
 }  // namespace mutua::engine

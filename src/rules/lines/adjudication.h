@@ -19,11 +19,12 @@ namespace mutua::rules {
 
 using model::Date;
 
-// One record of the envoi, kept as received (the response echoes it).
+// One record of the envoi, kept as received (the response echoes it): a view into the
+// received bytes that Envoi::source keeps alive, not a copy.
 struct EnvoiRecordBytes {
   RecordKind kind = RecordKind::Unknown;
   uint64_t number = 0;  // 1-based record number (ET 10 = 1)
-  std::string bytes;
+  std::string_view bytes;
 };
 
 // A detail record: an ET 50 (with its ET 51 / 52) or an ET 30 / 40.
@@ -76,6 +77,7 @@ struct Invoice {
 };
 
 struct Envoi {
+  std::shared_ptr<const std::string> source;  // the received bytes the records view
   std::string file;
   std::string header;          // segments 200 + 300 as received
   std::vector<EnvoiRecordBytes> records;
