@@ -7,7 +7,10 @@
 #include <set>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include <optional>
 
 #include "baseline.h"
 #include "mutua/writer.h"
@@ -397,4 +400,139 @@ TEST(Faults, AnEnvoiNumberSeveralProvidersUsedNeedsTheProvider) {
   EXPECT_NE(r.out.find("providers"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("give --provider"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(base + "/again")) << "nothing written";
+}
+
+namespace {
+
+// Runs mutua with `dir` on a file system of `kib` KiB of its own (a tmpfs in a private mount
+// namespace: nothing outside sees it, it is gone when the command ends), then lists what the
+// command left in `dir`, one "name size" per line after a "## left" line. Empty when this
+// machine gives no mount namespace.
+std::optional<mutua::testing::CmdResult> run_on_small_fs(const std::string& dir, int kib, const std::string& args) {
+  static const bool available = mutua::testing::shell("unshare -rm sh -c 'echo ok' 2>&1") == "ok\n";
+  if (!available) return std::nullopt;
+  fs::create_directories(dir);
+  const std::string script = fmt::format(
+      "mount -t tmpfs -o size={}k tmpfs '{}' || exit 99; {} {} 2>&1; rc=\\$?; echo '## left'; "
+      "find '{}' -type f -printf '%f %s\\n' | sort; exit \\$rc",
+      kib, dir, MUTUA_BINARY, args, dir);
+  const std::string cmd = "unshare -rm sh -c \"" + script + "\" 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  return mutua::testing::CmdResult{WEXITSTATUS(status), out};
+}
+
+std::string left_in_dir(const std::string& out) {
+  const size_t at = out.find("## left\n");
+  return at == std::string::npos ? std::string("(no listing)") : out.substr(at + 8);
+}
+
+// Whole pages of tmpfs that these files take.
+int kib_of(const std::vector<std::string>& files) {
+  int kib = 0;
+  for (const auto& f : files) kib += static_cast<int>((fs::file_size(f) + 4095) / 4096) * 4;
+  return kib;
+}
+
+}  // namespace
+
+TEST(Faults, AFullOutDirectoryStopsAdjudicateAndTheStoreWritesTheResponsesAgain) {
+  const SmallWorld& w = small_world();
+  ASSERT_GE(w.envois.size(), 3u);
+  const std::string base = w.dir + "/fullout";
+  fs::remove_all(base);
+  const std::string files = w.envois[0] + " " + w.envois[1] + " " + w.envois[2];
+  // The same three envois with room: the responses they must get.
+  const std::string roomy_db = fresh_store("fullout-roomy");
+  ASSERT_LE(run_mutua("adjudicate --today 2026-11-23 --db " + roomy_db + " --out " + base + "/roomy " + files).code, 1);
+  std::vector<std::string> first_files;
+  const std::string stem0 = fs::path(w.envois[0]).stem().string();
+  for (const auto& [name, content] : files_of(base + "/roomy"))
+    if (name.rfind(stem0 + ".", 0) == 0) first_files.push_back(base + "/roomy/" + name);
+  ASSERT_FALSE(first_files.empty());
+
+  // Room for the first envoi's responses and not one page more.
+  const std::string db = fresh_store("fullout");
+  auto r = run_on_small_fs(base + "/out", kib_of(first_files),
+                           "adjudicate --today 2026-11-23 --db " + db + " --out " + base + "/out " + files);
+  if (!r) GTEST_SKIP() << "no mount namespace on this machine (unshare -rm): a full file system cannot be made";
+  ASSERT_NE(r->code, 99) << r->out;
+  EXPECT_EQ(r->code, 2) << r->out;
+  EXPECT_NE(r->out.find("No space left on device"), std::string::npos) << r->out;
+  EXPECT_NE(r->out.find("stopped: the responses of reception 2, 3 could not be written"), std::string::npos) << r->out;
+  const std::string left = left_in_dir(r->out);
+  EXPECT_EQ(left.find(".part"), std::string::npos) << left;  // no half-written file left
+  for (const auto& f : first_files) EXPECT_NE(left.find(fs::path(f).filename().string()), std::string::npos) << left;
+
+  // The store is the truth: the three are recorded as with room, and their responses come back.
+  const std::string q = "SELECT id, number, status, error_rate_bp, accepted_cents FROM envois ORDER BY id";
+  EXPECT_EQ(mutua::testing::dump(db, {q}), mutua::testing::dump(roomy_db, {q}));
+  std::map<std::string, std::string> roomy;
+  for (const auto& [name, content] : files_of(base + "/roomy")) roomy[name] = content;
+  for (int reception : {2, 3}) {
+    const std::string again = base + "/again" + std::to_string(reception);
+    auto written = run_mutua(fmt::format("response --reception {} --db {} --out {}", reception, db, again));
+    ASSERT_EQ(written.code, 0) << written.out;
+    const std::string stem = fs::path(w.envois[reception - 1]).stem().string();
+    int compared = 0;
+    for (const auto& [name, content] : files_of(again)) {
+      // `mutua response` names them "<reception>-<stem>.<message>.<ext>".
+      const std::string plain = name.substr(name.find('-') + 1);
+      ASSERT_TRUE(roomy.count(plain)) << name;
+      EXPECT_EQ(content, roomy[plain]) << name;
+      ++compared;
+    }
+    EXPECT_GE(compared, 2) << stem;
+  }
+}
+
+TEST(Faults, AFullDiskFailsLettersAndPaymentFilesLoudlyAndPaysNothingTwice) {
+  const SmallWorld& w = small_world();
+  const std::string base = w.dir + "/fulldisk";
+  fs::remove_all(base);
+  const std::string db = fresh_store("fulldisk");
+  const std::string config = " --config " + std::string(MUTUA_SOURCE_DIR) + "/data/sample/mutua-payments.json";
+  std::string files;
+  for (const auto& e : w.envois) files += " " + e;
+  ASSERT_LE(run_mutua("adjudicate --today 2026-11-23 --db " + db + " --out " + base + "/responses" + files).code, 1);
+
+  // The payment run on a full disk: recorded (durable before its file), the file refused loudly.
+  auto settled = run_on_small_fs(base + "/pay", 4,
+                                 "settle --date 2026-11-30 --budget 100000000 --run r1 --db " + db + config +
+                                     " --out " + base + "/pay");
+  if (!settled) GTEST_SKIP() << "no mount namespace on this machine (unshare -rm): a full file system cannot be made";
+  ASSERT_NE(settled->code, 99) << settled->out;
+  EXPECT_EQ(settled->code, 2) << settled->out;
+  EXPECT_NE(settled->out.find("No space left on device"), std::string::npos) << settled->out;
+  EXPECT_EQ(left_in_dir(settled->out).find(".part"), std::string::npos) << settled->out;
+  const std::string paid_q = "SELECT COUNT(*), SUM(paid_cents) FROM payments";
+  const std::string paid = mutua::testing::dump(db, {paid_q});
+  EXPECT_NE(paid, mutua::testing::dump(db, {"SELECT 0, NULL"})) << "the run is recorded";
+  // With room, the same run writes its file and pays nothing more.
+  auto again = run_mutua("settle --date 2026-11-30 --budget 100000000 --run r1 --db " + db + config + " --out " + base + "/pay");
+  EXPECT_EQ(again.code, 0) << again.out;
+  EXPECT_TRUE(fs::exists(base + "/pay/payments-r1.pain.001.xml"));
+  EXPECT_EQ(mutua::testing::dump(db, {paid_q}), paid);
+  EXPECT_EQ(run_mutua("ledger check --db " + db).code, 0);
+
+  // Letters on a full disk: an error, never empty letters counted as written.
+  auto letters = run_on_small_fs(base + "/letters", 8, "letters --run r1 --format csv --db " + db + config + " --out " +
+                                                             base + "/letters");
+  ASSERT_TRUE(letters);
+  EXPECT_EQ(letters->code, 2) << letters->out;
+  EXPECT_NE(letters->out.find("No space left on device"), std::string::npos) << letters->out;
+  const std::string left = left_in_dir(letters->out);
+  EXPECT_EQ(left.find(".part"), std::string::npos) << left;
+  for (size_t at = 0; (at = left.find('\n', at)) != std::string::npos; ++at) {
+    const size_t start = left.rfind('\n', at - 1) == std::string::npos ? 0 : left.rfind('\n', at - 1) + 1;
+    const std::string row = left.substr(start, at - start);
+    if (!row.empty()) EXPECT_NE(row.substr(row.rfind(' ') + 1), "0") << "an empty letter was left: " << row;
+  }
+  auto roomy = run_mutua("letters --run r1 --format csv --db " + db + config + " --out " + base + "/letters");
+  EXPECT_EQ(roomy.code, 0) << roomy.out;
+  EXPECT_GT(files_of(base + "/letters").size(), 1u);
 }
