@@ -92,9 +92,30 @@ TEST(Faults, AdjudicateJsonIsValidJsonWhateverTheFileName) {
     auto j = nlohmann::json::parse(line);
     EXPECT_EQ(j["file"], weird);
     EXPECT_FALSE(j["written"].empty());
+    // Every JSON file written parses too, and names the file as it is.
+    for (const auto& written : j["written"]) {
+      const std::string path = written.get<std::string>();
+      if (path.size() < 5 || path.substr(path.size() - 5) != ".json") continue;
+      auto doc = nlohmann::json::parse(read_all(path));
+      EXPECT_EQ(doc["file"], fs::path(weird).filename().string()) << path;
+      EXPECT_FALSE(doc["records"].empty()) << path;
+      ++parsed;
+    }
     ++parsed;
   }
-  EXPECT_EQ(parsed, 1) << r.out;
+  EXPECT_EQ(parsed, 2) << r.out;
+  // A name that is not UTF-8 at all: the JSON replaces the bytes, never becomes invalid.
+  const std::string latin1 = base + "/caf\xe9.efact";
+  fs::copy_file(w.envois[1], latin1);
+  auto l = run_mutua("adjudicate --json --today 2026-11-23 --db " + db + " --out " + base + "/out2 '" + latin1 + "'");
+  ASSERT_LE(l.code, 1) << l.out;
+  int json_files = 0;
+  for (const auto& [name, content] : files_of(base + "/out2"))
+    if (name.size() > 5 && name.substr(name.size() - 5) == ".json") {
+      EXPECT_EQ(nlohmann::json::parse(content)["file"], "caf\xEF\xBF\xBD.efact") << name;
+      ++json_files;
+    }
+  EXPECT_GE(json_files, 1);
 }
 
 TEST(Faults, ImpossibleDatesAndNonsenseNumbersAreRefusedAndNothingIsWritten) {

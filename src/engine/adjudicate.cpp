@@ -53,20 +53,16 @@ std::string basename(const std::string& path) {
 
 std::string verdicts_json(const rules::Envoi& e, const rules::Verdicts& v) {
   std::string text;
-  JsonOut j(text);
-  j.open_array();
+  JsonRecords doc(text);
   for (size_t i = 0; i < e.records.size(); ++i) {
     if (v.by_record[i].empty()) continue;
-    j.newline().open_object().key("record").value(e.records[i].number).key("codes").open_array();
-    for (const auto& x : v.by_record[i]) {
-      j.open_object();
-      j.key("code").value(x.code).key("type").value(std::string_view(&x.type, 1)).key("rule").value(x.rule);
-      j.key("facts").object(x.facts).key("comment").value(x.comment);
-      j.close_object();
-    }
-    j.close_array().close_object();
+    nlohmann::ordered_json codes = nlohmann::ordered_json::array();
+    for (const auto& x : v.by_record[i])
+      codes.push_back({{"code", x.code}, {"type", std::string(1, x.type)}, {"rule", x.rule}, {"facts", x.facts},
+                       {"comment", x.comment}});
+    doc.add({{"record", e.records[i].number}, {"codes", std::move(codes)}});
   }
-  j.newline().close_array();
+  doc.finish();
   return text;
 }
 

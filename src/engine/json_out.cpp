@@ -1,38 +1,32 @@
 #include "engine/json_out.h"
 
-#include "format/utf8.h"
-
 namespace mutua::engine {
 
+std::string dump_json(const nlohmann::ordered_json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
-void JsonOut::string(std::string_view s) {
-  static const char* hex = "0123456789abcdef";
-  out_ += '"';
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
-      out_ += '\\';
-      out_ += static_cast<char>(c);
-    } else if (c == '\n') {
-      out_ += "\\n";
-    } else if (c == '\t') {
-      out_ += "\\t";
-    } else if (c == '\r') {
-      out_ += "\\r";
-    } else if (c < 0x20) {
-      out_ += "\\u00";
-      out_ += hex[c >> 4];
-      out_ += hex[c & 15];
-    } else if (c < 0x80) {
-      out_ += static_cast<char>(c);
-    } else if (size_t n = format::utf8_length(s, i)) {
-      out_.append(s.substr(i, n));
-      i += n - 1;
-    } else {
-      out_ += "\xEF\xBF\xBD";  // U+FFFD
-    }
-  }
-  out_ += '"';
+JsonRecords::JsonRecords(std::string& out, const nlohmann::ordered_json& head, const char* key)
+    : out_(out), in_object_(true) {
+  nlohmann::ordered_json start = head;
+  start[key] = nlohmann::ordered_json::array();
+  out_ += dump_json(start);
+  // `...,"key":[]}` -> `...,"key":[`: the records go where the library put the empty array.
+  out_.resize(out_.size() - 2);
+}
+
+JsonRecords::JsonRecords(std::string& out) : out_(out) { out_ += '['; }
+
+void JsonRecords::add(const nlohmann::ordered_json& record) {
+  out_ += first_ ? "\n" : ",\n";
+  first_ = false;
+  out_ += dump_json(record);
+}
+
+void JsonRecords::finish() {
+  out_ += "\n]";
+  if (in_object_) out_ += '}';
+  out_ += '\n';
 }
 
 }  // namespace mutua::engine

@@ -1,48 +1,30 @@
-// A small JSON emitter for the big documents of the engine (a response lists every record of
-// a 100k-line envoi): written straight into one string, no document tree. Invalid UTF-8 bytes
-// become U+FFFD, as nlohmann's "replace" handler does for the small documents.
+// Large JSON documents of the engine (a response lists every record of a 100k-line envoi),
+// written a record at a time: every record is an nlohmann document serialised by the library
+// (escaping, invalid UTF-8 replaced by U+FFFD), only the enclosing array is framed here, so the
+// whole never becomes one document tree in memory.
 #pragma once
-#include <cstdint>
-#include <map>
 #include <string>
-#include <string_view>
+
+#include <nlohmann/json.hpp>
 
 namespace mutua::engine {
 
-class JsonOut {
+class JsonRecords {
  public:
-  explicit JsonOut(std::string& out) : out_(out) {}
-  JsonOut& open_object() { return sep(), out_ += '{', first_ = true, *this; }
-  JsonOut& close_object() { return out_ += '}', first_ = false, *this; }
-  JsonOut& open_array() { return sep(), out_ += '[', first_ = true, *this; }
-  JsonOut& close_array() { return out_ += ']', first_ = false, *this; }
-  JsonOut& key(std::string_view k) {
-    sep();
-    string(k);
-    out_ += ':';
-    first_ = true;  // the value follows without a comma
-    return *this;
-  }
-  JsonOut& value(std::string_view v) { return sep(), string(v), *this; }
-  JsonOut& value(const char* v) { return value(std::string_view(v)); }
-  JsonOut& value(int64_t v) { return sep(), out_ += std::to_string(v), *this; }
-  JsonOut& value(uint64_t v) { return sep(), out_ += std::to_string(v), *this; }
-  JsonOut& value(int v) { return value(static_cast<int64_t>(v)); }
-  JsonOut& object(const std::map<std::string, std::string>& m) {
-    open_object();
-    for (const auto& [k, v] : m) key(k).value(v);
-    return close_object();
-  }
-  JsonOut& newline() { return out_ += '\n', *this; }
+  // Starts `head` (an object) and opens its array `key`, into `out`.
+  JsonRecords(std::string& out, const nlohmann::ordered_json& head, const char* key);
+  // Starts a document that is only the array.
+  explicit JsonRecords(std::string& out);
+  void add(const nlohmann::ordered_json& record);
+  // Closes the array (and the head object); ends with a line end.
+  void finish();
 
  private:
-  void sep() {
-    if (!first_) out_ += ',';
-    first_ = false;
-  }
-  void string(std::string_view s);
   std::string& out_;
-  bool first_ = true;
+  bool in_object_ = false, first_ = true;
 };
+
+// `j` as compact JSON, invalid UTF-8 replaced (for every JSON mutua writes).
+std::string dump_json(const nlohmann::ordered_json& j, int indent = -1);
 
 }  // namespace mutua::engine

@@ -237,57 +237,53 @@ std::string response_json(const ResponseInput& in, const std::vector<std::string
   const rules::Envoi& e = *in.envoi;
   std::string text;
   text.reserve(e.lines.size() * 220 + 4096);
-  JsonOut j(text);
-  j.open_object();
-  j.key("message").value(in.message);
-  j.key("file").value(e.file);
-  j.key("third_party").value(e.third_party);
-  j.key("envoi_number").value(e.number);
-  j.key("billed_month").value(fmt::format("{:04d}-{:02d}", e.year, e.month));
-  j.key("date").value(model::iso(in.today));
-  j.key("error_rate").value(fmt::format("{}.{:02d}", in.error_rate_bp / 100, in.error_rate_bp % 100));
-  j.key("summary").open_array();
-  for (const auto& s : summary) j.value(s);
-  j.close_array();
-  j.key("records").open_array();
+  JsonRecords doc(text,
+                  {{"message", in.message},
+                   {"file", e.file},
+                   {"third_party", e.third_party},
+                   {"envoi_number", e.number},
+                   {"billed_month", fmt::format("{:04d}-{:02d}", e.year, e.month)},
+                   {"date", model::iso(in.today)},
+                   {"error_rate", fmt::format("{}.{:02d}", in.error_rate_bp / 100, in.error_rate_bp % 100)},
+                   {"summary", summary}},
+                  "records");
   const Catalog& cat = Catalog::builtin();
+  // Two documents filled again for every record (a detail line, another record): their keys
+  // are made once, not 100k times.
+  nlohmann::ordered_json line_doc, other_doc;
   for (size_t i = 0; i < e.records.size(); ++i) {
     auto codes = listed(in.verdicts->by_record[i], in.types);
     const bool detail = e.line_at[i] != SIZE_MAX;
     if (codes.empty() && !detail) continue;
-    j.newline().open_object();
-    j.key("record").value(e.records[i].number);
-    j.key("record_type").value(record_kind_name(e.records[i].kind));
+    nlohmann::ordered_json& r = detail ? line_doc : other_doc;
+    r["record"] = e.records[i].number;
+    r["record_type"] = record_kind_name(e.records[i].kind);
     if (detail) {
       const auto& l = e.lines[e.line_at[i]];
-      j.key("niss").value(l.niss);
-      j.key("code").value(l.code);
-      j.key("date").value(model::iso(l.first));
-      j.key("reference").value(l.reference);
-      j.key("invoice").value(e.invoices[l.invoice].number);
-      j.key("amount").value(l.amount);
-      j.key("account").value(l.account == 1 ? "B" : "A");
-      j.key("accepted").value(in.amounts->accepted[i]);
-      j.key("refused").value(in.amounts->refused[i]);
-      j.key("status").value(in.verdicts->rejected(i) ? "rejected" : in.verdicts->pending(i) ? "pending" : "accepted");
+      r["niss"] = l.niss;
+      r["code"] = l.code;
+      r["date"] = model::iso(l.first);
+      r["reference"] = l.reference;
+      r["invoice"] = e.invoices[l.invoice].number;
+      r["amount"] = l.amount;
+      r["account"] = l.account == 1 ? "B" : "A";
+      r["accepted"] = in.amounts->accepted[i];
+      r["refused"] = in.amounts->refused[i];
+      r["status"] = in.verdicts->rejected(i) ? "rejected" : in.verdicts->pending(i) ? "pending" : "accepted";
     }
-    j.key("codes").open_array();
-    for (const auto* v : codes) {
-      j.open_object();
-      j.key("type").value(std::string_view(&v->type, 1));
-      j.key("code").value(v->code);
-      j.key("label_fr").value(cat.label(v->code, "fr"));
-      j.key("label_nl").value(cat.label(v->code, "nl"));
-      j.key("comment").value(v->comment);
-      j.key("rule").value(v->rule);
-      j.key("facts").object(v->facts);
-      j.close_object();
-    }
-    j.close_array();
-    j.close_object();
+    nlohmann::ordered_json& list = r["codes"];
+    list = nlohmann::ordered_json::array();
+    for (const auto* v : codes)
+      list.push_back({{"type", std::string(1, v->type)},
+                      {"code", v->code},
+                      {"label_fr", cat.label(v->code, "fr")},
+                      {"label_nl", cat.label(v->code, "nl")},
+                      {"comment", v->comment},
+                      {"rule", v->rule},
+                      {"facts", v->facts}});
+    doc.add(r);
   }
-  j.newline().close_array();
-  j.close_object().newline();
+  doc.finish();
   return text;
 }
 

@@ -70,7 +70,7 @@ Result<std::vector<model::StoredResponse>> responses_as_sent(model::Store& store
     // The stored JSON is one object: the payments go in as its last key, the rest untouched.
     const size_t end = r.json.rfind('}');
     if (end == std::string::npos) return fail(unreadable("JSON is not an object"));
-    r.json.insert(end, ",\"payments\":" + list.dump() + "\n");
+    r.json.insert(end, ",\"payments\":" + list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
   return responses;
 }
