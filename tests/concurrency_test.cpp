@@ -251,8 +251,9 @@ TEST(Concurrency, LedgerCheckFindsAnEnvoiAcceptedTwicePaidTwiceAndItsLinesTwice)
            "number, status, test, received, file_name, content_hash, batch, error_rate_bp, lines, rejected_lines, "
            "asked_cents, accepted_cents, refused_cents, federation, accepted_a_cents, accepted_b_cents, account_c_cents, "
            "pending_cents FROM envois WHERE id = " + first + ";"
-           "INSERT INTO history (envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
-           "invoice_number, record, billed, envoi_number, reversed) SELECT " + copy + ", niss, code, first_date, last_date, units, "
+           "INSERT INTO history (id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
+           "invoice_number, record, billed, envoi_number, reversed) SELECT (SELECT MAX(id) FROM history) + "
+           "ROW_NUMBER() OVER (ORDER BY id), " + copy + ", niss, code, first_date, last_date, units, "
            "amount, provider, third_party, invoice_number, record, billed, envoi_number, reversed FROM history "
            "WHERE envoi_id = " + first + ";");
   ASSERT_EQ(run_mutua("settle --db " + base + "/m.db --config " + kConfig +

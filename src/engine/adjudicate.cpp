@@ -430,7 +430,9 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
     }
   } else {
     // Adjudication against the fund's data and history.
-    auto history = store.history(patients, options.history_before);
+    auto history = options.whole_history
+                       ? store.history(patients, options.history_before)
+                       : store.history_of_codes(rules::history_needed(*e, *ref_kept), options.history_before);
     if (!history) return fail(history.error());
     if (auto r = check_corrected_envois(*e, store, options.history_before, *verdicts); !r) return fail(r.error());
     lap("history");

@@ -1,5 +1,7 @@
 #include "mutua/model/store.h"
 
+#include <algorithm>
+
 namespace mutua::model {
 
 std::string_view status_name(EnvoiStatus s) {
@@ -9,6 +11,26 @@ std::string_view status_name(EnvoiStatus s) {
     case EnvoiStatus::Refused: return "refused";
   }
   return "refused";
+}
+
+Result<std::unordered_map<std::string, std::vector<HistoryLine>>> Store::history_of_codes(
+    const std::vector<PatientCodes>& wanted, int64_t before_envoi) {
+  std::vector<std::string> niss;
+  niss.reserve(wanted.size());
+  for (const auto& w : wanted) niss.push_back(w.niss);
+  auto all = history(niss, before_envoi);
+  if (!all) return all;
+  for (const auto& w : wanted) {
+    auto it = all->find(w.niss);
+    if (it == all->end()) continue;
+    auto& lines = it->second;
+    lines.erase(std::remove_if(lines.begin(), lines.end(),
+                               [&](const HistoryLine& h) {
+                                 return !std::binary_search(w.codes.begin(), w.codes.end(), h.code);
+                               }),
+                lines.end());
+  }
+  return all;
 }
 
 }  // namespace mutua::model

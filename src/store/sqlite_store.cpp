@@ -80,7 +80,8 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_010_ct_codes(), embedded::sqlite_011_tariff_commitments(),
           embedded::sqlite_012_parameters(), embedded::sqlite_013_death_date(),
           embedded::sqlite_014_nomenclature_ages(), embedded::sqlite_015_per_admission(),
-          embedded::sqlite_016_history_by_patient(), embedded::sqlite_017_unique_accepted_envoi()};
+          embedded::sqlite_016_history_by_patient(), embedded::sqlite_017_unique_accepted_envoi(),
+          embedded::sqlite_018_history_by_patient_and_code()};
 }
 
 
@@ -273,28 +274,63 @@ class SqliteStore final : public model::Store, private SqliteDb {
       s.bind(1, n).bind(2, before_envoi);
       int rc;
       while ((rc = s.step()) == SQLITE_ROW) {
-        HistoryLine h;
-        h.id = s.i64(0);
-        h.envoi_id = s.i64(1);
-        h.niss = s.text(2);
-        h.code = s.text(3);
-        h.first_date = static_cast<model::Date>(s.i64(4));
-        h.last_date = static_cast<model::Date>(s.i64(5));
-        h.units = static_cast<int>(s.i64(6));
-        h.amount = s.i64(7);
-        h.provider = s.text(8);
-        h.third_party = s.text(9);
-        h.invoice_number = static_cast<uint64_t>(s.i64(10));
-        h.record = static_cast<uint64_t>(s.i64(11));
-        h.billed = static_cast<model::Date>(s.i64(12));
-        h.envoi_number = static_cast<int>(s.i64(13));
-        h.reversed = s.i64(14) != 0;
+        HistoryLine h = history_line(s);
         out[h.niss].push_back(std::move(h));
       }
       if (rc != SQLITE_DONE) return fail(last_error("read history"));
       s.reset();
     }
     return out;
+  }
+
+  Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history_of_codes(
+      const std::vector<model::PatientCodes>& wanted, int64_t before_envoi) override {
+    // One seek per patient and code into the table clustered on (NISS, code, first date, id):
+    // in key order, the pages are read once each.
+    ReadTransaction tx(db_);
+    std::unordered_map<std::string, std::vector<HistoryLine>> out;
+    Stmt s(db_,
+           "SELECT id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
+           "invoice_number, record, billed, envoi_number, reversed FROM history "
+           "WHERE niss = ?1 AND code = ?2 AND reversed = 0 AND (?3 = 0 OR envoi_id < ?3)");
+    if (!s.ok()) return fail(last_error("prepare history"));
+    for (const auto& w : wanted) {
+      std::vector<HistoryLine>* lines = nullptr;
+      for (const auto& code : w.codes) {
+        s.bind(1, w.niss).bind(2, code).bind(3, before_envoi);
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW) {
+          if (!lines) lines = &out[w.niss];
+          lines->push_back(history_line(s));
+        }
+        if (rc != SQLITE_DONE) return fail(last_error("read history"));
+        s.reset();
+      }
+      // The rules read a patient's lines in the order they were accepted.
+      if (lines)
+        std::sort(lines->begin(), lines->end(), [](const HistoryLine& a, const HistoryLine& b) { return a.id < b.id; });
+    }
+    return out;
+  }
+
+  static HistoryLine history_line(Stmt& s) {
+    HistoryLine h;
+    h.id = s.i64(0);
+    h.envoi_id = s.i64(1);
+    h.niss = s.text(2);
+    h.code = s.text(3);
+    h.first_date = static_cast<model::Date>(s.i64(4));
+    h.last_date = static_cast<model::Date>(s.i64(5));
+    h.units = static_cast<int>(s.i64(6));
+    h.amount = s.i64(7);
+    h.provider = s.text(8);
+    h.third_party = s.text(9);
+    h.invoice_number = static_cast<uint64_t>(s.i64(10));
+    h.record = static_cast<uint64_t>(s.i64(11));
+    h.billed = static_cast<model::Date>(s.i64(12));
+    h.envoi_number = static_cast<int>(s.i64(13));
+    h.reversed = s.i64(14) != 0;
+    return h;
   }
 
   Result<model::StoreMark> mark() override {
@@ -910,10 +946,18 @@ class SqliteStore final : public model::Store, private SqliteDb {
 
   // envoi_id < 0: keep each line's own envoi id (bulk loads).
   Result<void> insert_history(const std::vector<HistoryLine>& lines, int64_t envoi_id) {
+    // The table has no rowid (migration 18): each line gets the next id here, inside the write
+    // transaction, so ids still say in which order lines were accepted.
+    int64_t next_id = 0;
+    {
+      Stmt last(db_, "SELECT COALESCE(MAX(id), 0) FROM history");
+      if (last.step() != SQLITE_ROW) return fail(last_error("read the last history id"));
+      next_id = last.i64(0);
+    }
     Stmt h(db_,
            "INSERT INTO history (envoi_id, niss, code, first_date, last_date, units, amount, provider, "
-           "third_party, invoice_number, record, billed, envoi_number) "
-           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+           "third_party, invoice_number, record, billed, envoi_number, id) "
+           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
     // In NISS order (a patient's lines keep theirs, so their ids still say which came first):
     // the index on NISS then takes its inserts page after page instead of at random, and each
     // page of a 20M-line index is read, changed and written once per envoi, not once per line
@@ -935,7 +979,8 @@ class SqliteStore final : public model::Store, private SqliteDb {
           .bind(10, static_cast<int64_t>(l.invoice_number))
           .bind(11, static_cast<int64_t>(l.record))
           .bind(12, int64_t{l.billed})
-          .bind(13, int64_t{l.envoi_number});
+          .bind(13, int64_t{l.envoi_number})
+          .bind(14, ++next_id);
       if (h.step() != SQLITE_DONE) return fail(last_error("insert history"));
       h.reset();
     }

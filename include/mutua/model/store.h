@@ -99,6 +99,12 @@ struct PendingQuery {
   std::optional<PendingState> state;
 };
 
+// The history codes one patient's lines are judged against.
+struct PatientCodes {
+  std::string niss;
+  std::vector<std::string> codes;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -132,6 +138,12 @@ class Store {
   // (0 = all).
   virtual Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history(
       const std::vector<std::string>& niss, int64_t before_envoi = 0) = 0;
+
+  // The same, only the lines of these codes for each patient (what the rules read: see
+  // rules::history_needed), each patient's lines in the order they were accepted. `wanted` is
+  // in NISS order, each patient's codes sorted and unique. The default filters history().
+  virtual Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history_of_codes(
+      const std::vector<PatientCodes>& wanted, int64_t before_envoi = 0);
 
   // The current mark, to give back to record() with what was judged from here.
   virtual Result<StoreMark> mark() = 0;

@@ -186,6 +186,10 @@ class LineRules {
   virtual void patient(Context& ctx, const Patient& p) { (void)ctx; (void)p; }
 };
 
+// The history codes each patient of the envoi is judged against (history_needs.cpp), in NISS
+// order: what the store reads for run_rules.
+std::vector<model::PatientCodes> history_needed(const Envoi& e, const model::RefIndex& ref);
+
 // Every family in the order they run; the cascades (500118, 500119) are not among them:
 // they run once after all of these.
 std::vector<std::unique_ptr<LineRules>> make_line_rules();
