@@ -71,6 +71,11 @@ Result<std::string> unpacked(std::string blob) {
   return out;
 }
 
+// The columns of a history line, in the order history_line() reads them.
+constexpr const char* kSelectHistory =
+    "SELECT id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
+    "invoice_number, record, billed, envoi_number, reversed FROM history ";
+
 // Migrations in order; version i+1 is migrations()[i].
 std::vector<std::string_view> migrations() {
   return {embedded::sqlite_001_init(), embedded::sqlite_002_refdata_version(), embedded::sqlite_003_ledger(),
@@ -266,8 +271,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     ReadTransaction tx(db_);
     std::unordered_map<std::string, std::vector<HistoryLine>> out;
     Stmt s(db_,
-           "SELECT id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
-           "invoice_number, record, billed, envoi_number, reversed FROM history "
+           std::string(kSelectHistory) +
            "WHERE niss = ?1 AND reversed = 0 AND (?2 = 0 OR envoi_id < ?2) ORDER BY id");
     if (!s.ok()) return fail(last_error("prepare history"));
     for (const auto& n : niss) {
@@ -290,8 +294,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     ReadTransaction tx(db_);
     std::unordered_map<std::string, std::vector<HistoryLine>> out;
     Stmt s(db_,
-           "SELECT id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
-           "invoice_number, record, billed, envoi_number, reversed FROM history "
+           std::string(kSelectHistory) +
            "WHERE niss = ?1 AND code = ?2 AND reversed = 0 AND (?3 = 0 OR envoi_id < ?3)");
     if (!s.ok()) return fail(last_error("prepare history"));
     for (const auto& w : wanted) {
