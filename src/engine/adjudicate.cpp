@@ -369,9 +369,11 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
   if (marks.empty()) {
     auto tables = store.load_refdata_for(patients);
     if (!tables) return fail(tables.error());
+    lap("reference data (store)");
     std::vector<Error> problems;
     auto ref_data = model::parse_refdata(*tables, "store", problems);
     if (!ref_data) return fail(ref_data.error());
+    lap("reference data (parse)");
     ref_data_kept = std::move(*ref_data);
     ref_kept.emplace(*ref_data_kept, **shared);
     verdicts->data = &rules::RuleData::with(ref_kept->shared().parameters);
@@ -386,7 +388,7 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
         verdicts->add(index_of_number[f.record], f.code, "file", std::move(facts));
       }
   }
-  lap("reference data");
+  lap("reference data (index)");
 
   // Envoi-number unicity per provider and year; test files live apart.
   bool duplicate_of_accepted = false;
