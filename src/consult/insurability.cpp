@@ -55,14 +55,14 @@ InsurabilityAnswer answer(const model::RefIndex& ref, const std::string& niss, m
   return a;
 }
 
-Result<std::vector<InsurabilityAnswer>> look_up(model::Store& store, const std::vector<Request>& requests) {
+Result<std::vector<InsurabilityAnswer>> look_up(ConsultStores store, const std::vector<Request>& requests) {
   // Only what the answer tells: no shared tables, no agreements or commitments.
   static const std::vector<std::string> files = {"members.csv",        "insurability.csv", "hospitalisations.csv",
                                                  "care_pathways.csv",  "medical_houses.csv", "detentions.csv"};
   const model::RefData no_shared;
   std::set<std::string> unique;
   for (const auto& r : requests) unique.insert(r.niss);
-  auto tables = store.load_patient_files(std::vector<std::string>(unique.begin(), unique.end()), files);
+  auto tables = store.refdata.load_patient_files(std::vector<std::string>(unique.begin(), unique.end()), files);
   if (!tables) return fail(tables.error());
   std::vector<Error> problems;
   auto patients = model::parse_refdata(*tables, "store", problems);
@@ -74,7 +74,7 @@ Result<std::vector<InsurabilityAnswer>> look_up(model::Store& store, const std::
   return out;
 }
 
-Result<void> record(model::Store& store, std::vector<InsurabilityAnswer>& answers, model::Date recorded,
+Result<void> record(ConsultStores store, std::vector<InsurabilityAnswer>& answers, model::Date recorded,
                     const std::string& requested_by) {
   std::vector<model::Consultation> rows;
   rows.reserve(answers.size());
@@ -83,10 +83,10 @@ Result<void> record(model::Store& store, std::vector<InsurabilityAnswer>& answer
     a.consultation.requested_by = requested_by;
     rows.push_back(a.consultation);
   }
-  auto numbers = store.record_consultations(rows);
+  auto numbers = store.consultations.record_consultations(rows);
   if (!numbers) return fail(numbers.error());
   // How long a commitment covers: the fund's parameter, as the engine reads it.
-  auto shared = store.shared_refdata();
+  auto shared = store.refdata.shared_refdata();
   if (!shared) return fail(shared.error());
   const int days = static_cast<int>(model::rule_parameter_number(**shared, "commitment_valid_days"));
   for (size_t i = 0; i < answers.size(); ++i) {
@@ -97,7 +97,7 @@ Result<void> record(model::Store& store, std::vector<InsurabilityAnswer>& answer
   return {};
 }
 
-Result<std::vector<InsurabilityAnswer>> consult(model::Store& store, const std::vector<Request>& requests,
+Result<std::vector<InsurabilityAnswer>> consult(ConsultStores store, const std::vector<Request>& requests,
                                                 model::Date recorded, const std::string& requested_by) {
   std::vector<InsurabilityAnswer> out;
   out.reserve(requests.size());
@@ -135,7 +135,7 @@ std::string answer_csv_row(const InsurabilityAnswer& a) {
                      a.commitment_until ? model::iso(a.commitment_until) : "", field(a.reason));
 }
 
-Result<size_t> consult_csv(model::Store& store, std::istream& in, std::ostream& out, model::Date recorded,
+Result<size_t> consult_csv(ConsultStores store, std::istream& in, std::ostream& out, model::Date recorded,
                            const std::string& requested_by, std::vector<Error>& problems,
                            const std::function<void(size_t, size_t)>& progress) {
   // Rows in order; bad ones are answered with their problem, not consulted.

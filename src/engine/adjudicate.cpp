@@ -131,7 +131,7 @@ void run_rules(const rules::Envoi& e, const model::RefIndex& ref,
 
 namespace {
 
-Result<void> check_corrected_envois(const rules::Envoi& e, model::Store& store, int64_t before, rules::Verdicts& verdicts) {
+Result<void> check_corrected_envois(const rules::Envoi& e, model::EnvoiStore& envois, int64_t before, rules::Verdicts& verdicts) {
   // A corrective invoice names the envoi it corrects (ET 20 zones 34 and 41): the fund must
   // have accepted that envoi of the provider (F203420, the whole invoice).
   std::map<std::pair<int, int>, bool> known;
@@ -140,7 +140,7 @@ Result<void> check_corrected_envois(const rules::Envoi& e, model::Store& store, 
     const int year = inv.previous_year_month >= 100 ? inv.previous_year_month / 100 : e.year;
     auto [it, fresh] = known.try_emplace({year, inv.previous_sending}, false);
     if (fresh) {
-      auto receptions = store.receptions(e.third_party, year, inv.previous_sending);
+      auto receptions = envois.receptions(e.third_party, year, inv.previous_sending);
       if (!receptions) return fail(receptions.error());
       for (const auto& r : *receptions)
         if (r.status == model::EnvoiStatus::Accepted && r.test == e.test && (before == 0 || r.id < before))
@@ -217,22 +217,22 @@ Result<Reception> receive_file(const std::string& path, model::Date today) {
   return receive(std::move(bytes), basename(path), today);
 }
 
-Result<Adjudication> adjudicate_file(const std::string& path, model::Store& store, const AdjudicateOptions& options) {
+Result<Adjudication> adjudicate_file(const std::string& path, JudgingStores store, const AdjudicateOptions& options) {
   auto r = receive_file(path, options.today);
   if (!r) return fail(r.error());
   return adjudicate(std::move(*r), store, options);
 }
 
-Result<Adjudication> adjudicate(const std::string& bytes, const std::string& name, model::Store& store,
+Result<Adjudication> adjudicate(const std::string& bytes, const std::string& name, JudgingStores store,
                                 const AdjudicateOptions& options) {
   return adjudicate(receive(bytes, name, options.today), store, options);
 }
 
 namespace {
-Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, const AdjudicateOptions& options);
+Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, const AdjudicateOptions& options);
 }  // namespace
 
-Result<Adjudication> adjudicate(Reception reception, model::Store& store, const AdjudicateOptions& options) {
+Result<Adjudication> adjudicate(Reception reception, JudgingStores store, const AdjudicateOptions& options) {
   // Judged against the store as it stands; when another process recorded something this
   // judgement depends on before it could record (model::StoreMark), judged again from there:
   // the decisions are those of the envois judged one after the other, in the order recorded.
@@ -245,7 +245,7 @@ Result<Adjudication> adjudicate(Reception reception, model::Store& store, const 
 
 namespace {
 
-Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, const AdjudicateOptions& options) {
+Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, const AdjudicateOptions& options) {
   Adjudication out;
   out.phases = std::move(reception.phases);
   auto lap_start = std::chrono::steady_clock::now();
@@ -260,12 +260,12 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
 
   // A batch run that was interrupted: what it recorded stands, as recorded.
   if (!options.batch.empty() && options.record) {
-    auto seen = store.find_reception(options.batch, name, hash);
+    auto seen = store.envois.find_reception(options.batch, name, hash);
     if (!seen) return fail(seen.error());
     if (*seen) {
       out.resumed = true;
       out.envoi = **seen;
-      auto resp = store.responses(out.envoi.id);
+      auto resp = store.envois.responses(out.envoi.id);
       if (!resp) return fail(resp.error());
       out.responses = std::move(*resp);
       out.message = out.responses.empty() ? "" : out.responses.front().message;
@@ -277,7 +277,7 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
   // Where the store stands before this judgement reads it (checked again when recording).
   std::optional<model::StoreMark> mark;
   if (options.record) {
-    auto m = store.mark();
+    auto m = store.envois.mark();
     if (!m) return fail(m.error());
     mark = *m;
   }
@@ -304,7 +304,7 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
     out.responses.push_back({"920999", std::string(), j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace)});
     if (options.record) {
       model::EnvoiOutcome o{rec, {}, {}, {}, out.responses, {}, bytes, "[]"};
-      auto id = store.record(o);
+      auto id = store.envois.record(o);
       if (!id) return fail(id.error());
       out.envoi.id = *id;
     }
@@ -323,7 +323,7 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
   rec.federation = e->federation;
 
   // The provider's language (for labels and comments) from the fund's shared data.
-  auto shared = store.shared_refdata();
+  auto shared = store.refdata.shared_refdata();
   if (!shared) return fail(shared.error());
   std::string language = "fr";
   for (const auto& p : (*shared)->providers)
@@ -367,7 +367,7 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
   std::optional<model::RefData> ref_data_kept;
   std::optional<model::RefIndex> ref_kept;
   if (marks.empty()) {
-    auto tables = store.load_refdata_for(patients);
+    auto tables = store.refdata.load_refdata_for(patients);
     if (!tables) return fail(tables.error());
     lap("reference data (store)");
     std::vector<Error> problems;
@@ -394,7 +394,7 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
   bool duplicate_of_accepted = false;
   model::EnvoiRecord first;
   if (marks.empty()) {
-    auto earlier = store.receptions(e->third_party, e->year, e->number);
+    auto earlier = store.envois.receptions(e->third_party, e->year, e->number);
     if (!earlier) return fail(earlier.error());
     for (const auto& r : *earlier)
       if (r.status == model::EnvoiStatus::Accepted && r.test == e->test &&
@@ -433,10 +433,10 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
   } else {
     // Adjudication against the fund's data and history.
     auto history = options.whole_history
-                       ? store.history(patients, options.history_before)
-                       : store.history_of_codes(rules::history_needed(*e, *ref_kept), options.history_before);
+                       ? store.envois.history(patients, options.history_before)
+                       : store.envois.history_of_codes(rules::history_needed(*e, *ref_kept), options.history_before);
     if (!history) return fail(history.error());
-    if (auto r = check_corrected_envois(*e, store, options.history_before, *verdicts); !r) return fail(r.error());
+    if (auto r = check_corrected_envois(*e, store.envois, options.history_before, *verdicts); !r) return fail(r.error());
     lap("history");
     run_rules(*e, *ref_kept, *history, options.today, *verdicts);
     lap("rules");
@@ -551,7 +551,7 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
   lap("verdicts json");
   if (rec.status == model::EnvoiStatus::Accepted && !e->test) {
     // History: accepted lines; a credit note's lines reverse the lines they cancel.
-    auto history = store.history([&] {
+    auto history = store.envois.history([&] {
       std::set<std::string> niss;
       for (const auto& l : e->lines)
         if (l.credit) niss.insert(l.niss);
@@ -586,7 +586,7 @@ Result<Adjudication> adjudicate_once(Reception reception, model::Store& store, c
     }
   }
   lap("history lines");
-  auto id = store.record(o);
+  auto id = store.envois.record(o);
   out.responses = build_responses ? std::move(built) : std::move(o.responses);
   if (!id) return fail(id.error());
   lap("record");

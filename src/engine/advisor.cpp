@@ -18,7 +18,7 @@ tl::unexpected<Error> bad(const std::string& zone, const std::string& message) {
 
 }  // namespace
 
-Result<model::AgreementRecord> request_agreement(model::Store& store, model::AgreementRecord r, const std::string& by) {
+Result<model::AgreementRecord> request_agreement(AdvisorStores store, model::AgreementRecord r, const std::string& by) {
   if (check::niss(r.niss) != check::Verdict::Valid) return bad("niss", fmt::format("'{}' is not a valid NISS", r.niss));
   if (check::nomenclature(r.code) != check::Verdict::Valid)
     return bad("code", fmt::format("'{}' is not a valid nomenclature code (6 digits, check digit)", r.code));
@@ -36,17 +36,17 @@ Result<model::AgreementRecord> request_agreement(model::Store& store, model::Agr
   r.decision = model::kNoDecision;
   r.decision_date = 0;
   r.events = {{0, r.request_date, model::kNoDecision, r.motivation.empty() ? "request" : r.motivation, by}};
-  auto id = store.record_agreement(r);
+  auto id = store.advisor.record_agreement(r);
   if (!id) return fail(id.error());
   r.id = *id;
   return r;
 }
 
 namespace {
-Result<DecisionResult> decide_once(model::Store& store, const DecisionInput& in);
+Result<DecisionResult> decide_once(AdvisorStores store, const DecisionInput& in);
 }  // namespace
 
-Result<DecisionResult> decide_agreement(model::Store& store, const DecisionInput& in) {
+Result<DecisionResult> decide_agreement(AdvisorStores store, const DecisionInput& in) {
   // Decided from the request as it stands; when another decision was recorded first (the store
   // refuses this one), decided again from the new state: a final decision then stands.
   for (int attempt = 1;; ++attempt) {
@@ -57,8 +57,8 @@ Result<DecisionResult> decide_agreement(model::Store& store, const DecisionInput
 
 namespace {
 
-Result<DecisionResult> decide_once(model::Store& store, const DecisionInput& in) {
-  auto found = store.agreements({.id = in.agreement_id});
+Result<DecisionResult> decide_once(AdvisorStores store, const DecisionInput& in) {
+  auto found = store.advisor.agreements({.id = in.agreement_id});
   if (!found) return fail(found.error());
   if (found->empty()) return bad("id", fmt::format("no agreement {} in the store", in.agreement_id));
   const model::AgreementRecord before = found->front();
@@ -81,7 +81,7 @@ Result<DecisionResult> decide_once(model::Store& store, const DecisionInput& in)
   if (a.valid_to < a.valid_from) return bad("to", "the period ends before it starts");
 
   // The patient's agreements as the engine sees them, this one as decided now.
-  auto tables = store.load_patient_files({a.niss}, {"agreements.csv"});
+  auto tables = store.refdata.load_patient_files({a.niss}, {"agreements.csv"});
   if (!tables) return fail(tables.error());
   std::vector<Error> problems;
   auto data = model::parse_refdata(*tables, "store", problems);
@@ -115,7 +115,7 @@ Result<DecisionResult> decide_once(model::Store& store, const DecisionInput& in)
   d.before = before;
   d.event = {a.id, in.date, in.decision, in.note, in.by};
   DecisionResult out;
-  auto waiting = store.pending_lines({.niss = a.niss, .code = a.code, .state = model::PendingState::Pending});
+  auto waiting = store.advisor.pending_lines({.niss = a.niss, .code = a.code, .state = model::PendingState::Pending});
   if (!waiting) return fail(waiting.error());
   for (auto& p : *waiting) {
     auto s = rules::agreement_standing(p.line.code, p.line.first_date, p.line.last_date ? p.line.last_date : p.line.first_date,
@@ -138,7 +138,7 @@ Result<DecisionResult> decide_once(model::Store& store, const DecisionInput& in)
       out.refused.push_back(std::move(p));
     }
   }
-  if (auto r = store.record_decision(d); !r) return fail(r.error());
+  if (auto r = store.advisor.record_decision(d); !r) return fail(r.error());
   a.events.push_back(d.event);
   out.agreement = std::move(a);
   return out;

@@ -13,7 +13,7 @@ std::string_view status_name(EnvoiStatus s) {
   return "refused";
 }
 
-Result<std::unordered_map<std::string, std::vector<HistoryLine>>> Store::history_of_codes(
+Result<std::unordered_map<std::string, std::vector<HistoryLine>>> EnvoiStore::history_of_codes(
     const std::vector<PatientCodes>& wanted, int64_t before_envoi) {
   std::vector<std::string> niss;
   niss.reserve(wanted.size());

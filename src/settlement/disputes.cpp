@@ -15,8 +15,8 @@ tl::unexpected<Error> bad(const std::string& zone, const std::string& message) {
 }
 
 // The dispute as it is now, if a step may still be taken on `date`.
-Result<model::Dispute> current(model::Store& store, const DisputeStep& step) {
-  auto found = store.disputes(step.id, "");
+Result<model::Dispute> current(DisputeStores store, const DisputeStep& step) {
+  auto found = store.disputes.disputes(step.id, "");
   if (!found) return fail(found.error());
   if (found->empty()) return bad("id", fmt::format("no dispute {} in the store", step.id));
   const auto& d = found->front();
@@ -29,7 +29,7 @@ Result<model::Dispute> current(model::Store& store, const DisputeStep& step) {
   return d;
 }
 
-Result<model::Dispute> step_to(model::Store& store, const DisputeStep& step, const std::string& kind) {
+Result<model::Dispute> step_to(DisputeStores store, const DisputeStep& step, const std::string& kind) {
   auto d = current(store, step);
   if (!d) return d;
   const model::DisputeState before = d->state;
@@ -59,15 +59,15 @@ Result<model::Dispute> step_to(model::Store& store, const DisputeStep& step, con
     r.dispute_id = d->id;
     reg = std::move(r);
   }
-  if (auto w = store.dispute_step(d->id, before, *d, e, reg); !w) return fail(w.error());
-  auto after = store.disputes(d->id, "");
+  if (auto w = store.disputes.dispute_step(d->id, before, *d, e, reg); !w) return fail(w.error());
+  auto after = store.disputes.disputes(d->id, "");
   if (!after) return fail(after.error());
   return after->front();
 }
 
 }  // namespace
 
-Result<model::Dispute> open_dispute(model::Store& store, model::Dispute d, const std::string& by) {
+Result<model::Dispute> open_dispute(DisputeStores store, model::Dispute d, const std::string& by) {
   if (d.third_party.size() != 11 || !check::all_digits(d.third_party))
     return bad("provider", fmt::format("'{}' is not an 11-digit INAMI number", d.third_party));
   if (d.subject.empty()) return bad("subject", "a dispute needs its subject");
@@ -75,13 +75,13 @@ Result<model::Dispute> open_dispute(model::Store& store, model::Dispute d, const
   if (d.account != 'A' && d.account != 'B') return bad("account", "the account is A or B");
   if (d.record && !d.envoi_id) return bad("line", "a line is named within its envoi (--envoi)");
   if (d.envoi_id) {
-    auto e = store.envoi(d.envoi_id);
+    auto e = store.envois.envoi(d.envoi_id);
     if (!e) return fail(e.error());
     if (!*e || (*e)->third_party != d.third_party)
       return bad("envoi", fmt::format("reception {} is not an envoi of {}", d.envoi_id, d.third_party));
   }
   if (!d.payment_reference.empty()) {
-    auto st = store.ledger(false, false);
+    auto st = store.ledger.ledger(false, false);
     if (!st) return fail(st.error());
     bool found = false;
     for (const auto& p : st->payments) found = found || (p.reference == d.payment_reference && p.third_party == d.third_party);
@@ -89,14 +89,14 @@ Result<model::Dispute> open_dispute(model::Store& store, model::Dispute d, const
   }
   d.state = model::DisputeState::Open;
   d.events = {{d.opened, "open", d.subject, by, 0}};
-  auto id = store.open_dispute(d);
+  auto id = store.disputes.open_dispute(d);
   if (!id) return fail(id.error());
   d.id = *id;
   return d;
 }
 
-Result<model::Dispute> comment_dispute(model::Store& store, const DisputeStep& step) { return step_to(store, step, "comment"); }
-Result<model::Dispute> settle_dispute(model::Store& store, const DisputeStep& step) { return step_to(store, step, "settle"); }
-Result<model::Dispute> close_dispute(model::Store& store, const DisputeStep& step) { return step_to(store, step, "close"); }
+Result<model::Dispute> comment_dispute(DisputeStores store, const DisputeStep& step) { return step_to(store, step, "comment"); }
+Result<model::Dispute> settle_dispute(DisputeStores store, const DisputeStep& step) { return step_to(store, step, "settle"); }
+Result<model::Dispute> close_dispute(DisputeStores store, const DisputeStep& step) { return step_to(store, step, "close"); }
 
 }  // namespace mutua::settlement

@@ -17,9 +17,9 @@ namespace {
 
 // The detail lines of an accepted envoi, from its stored 920900 JSON; nothing when the retention
 // period took its responses away.
-Result<std::optional<std::vector<LetterLine>>> envoi_lines(model::Store& store, int64_t envoi_id,
+Result<std::optional<std::vector<LetterLine>>> envoi_lines(LetterStores store, int64_t envoi_id,
                                                            const std::string& language) {
-  auto responses = store.responses(envoi_id);
+  auto responses = store.envois.responses(envoi_id);
   if (!responses) return fail(responses.error());
   if (responses->empty()) return std::optional<std::vector<LetterLine>>();
   const model::StoredResponse* settlement = nullptr;
@@ -58,15 +58,15 @@ Result<std::optional<std::vector<LetterLine>>> envoi_lines(model::Store& store, 
 
 }  // namespace
 
-Result<std::vector<Letter>> gather_letters(model::Store& store, const Config& config, const std::string& run_key) {
-  auto run = store.payment_run(run_key);
+Result<std::vector<Letter>> gather_letters(LetterStores store, const Config& config, const std::string& run_key) {
+  auto run = store.ledger.payment_run(run_key);
   if (!run) return fail(run.error());
   if (!*run) return fail({.code = "Z00603", .message = fmt::format("no payment run '{}' in the store", run_key)});
-  auto payments = store.run_payments((*run)->id);
+  auto payments = store.ledger.run_payments((*run)->id);
   if (!payments) return fail(payments.error());
-  auto state = store.ledger(false, false);
+  auto state = store.ledger.ledger(false, false);
   if (!state) return fail(state.error());
-  auto shared = store.shared_refdata();
+  auto shared = store.refdata.shared_refdata();
   if (!shared) return fail(shared.error());
   std::unordered_map<std::string, const model::Provider*> providers;
   for (const auto& p : (*shared)->providers) providers[p.inami] = &p;
@@ -80,7 +80,7 @@ Result<std::vector<Letter>> gather_letters(model::Store& store, const Config& co
     l.payment = p;
     l.run_date = (*run)->date;
     l.fund_name = config.fund_name;
-    auto e = store.envoi(p.envoi_id);
+    auto e = store.envois.envoi(p.envoi_id);
     if (!e) return fail(e.error());
     if (*e) l.envoi = **e;
     if (auto it = providers.find(p.third_party); it != providers.end()) {
@@ -102,7 +102,7 @@ Result<std::vector<Letter>> gather_letters(model::Store& store, const Config& co
           if (x.account == p.account) l.lines.push_back(x);
       }
     } else {
-      auto approved = store.pending_lines({.envoi_id = p.envoi_id, .state = model::PendingState::Approved});
+      auto approved = store.advisor.pending_lines({.envoi_id = p.envoi_id, .state = model::PendingState::Approved});
       if (!approved) return fail(approved.error());
       for (const auto& a : *approved) {
         if (a.complement != p.complement || a.account != p.account) continue;

@@ -209,7 +209,7 @@ Result<void> write_atomically(const fs::path& path, const std::string& content) 
 
 }  // namespace
 
-Result<RunResult> settle(model::Store& store, const Config& config, RunOptions options, const std::string& out_dir) {
+Result<RunResult> settle(PaymentStores store, const Config& config, RunOptions options, const std::string& out_dir) {
   if (!model::valid_date(options.date))
     return fail({.code = "Z00603", .message = "the payment run needs a valid date"});
   if (options.budget_cents < 0) return fail({.code = "Z00603", .message = "the budget cannot be negative"});
@@ -227,22 +227,22 @@ Result<RunResult> settle(model::Store& store, const Config& config, RunOptions o
   if (!options.execution) options.execution = model::add_days(options.date, config.execution_offset_days);
   if (options.execution < options.date)
     return fail({.code = "Z00603", .message = "the execution date is before the run's date"});
-  auto shared = store.shared_refdata();
+  auto shared = store.refdata.shared_refdata();
   if (!shared) return fail(shared.error());
   if (options.fund.empty()) options.fund = config.fund_number;
   RunResult res;
   // Planned from the ledger as it stands; when another run records first (the store refuses a
   // payment, reference or key given meanwhile: nothing of this one is written), planned again.
   for (int attempt = 1;; ++attempt) {
-  auto existing = store.payment_run(options.key);
+  auto existing = store.ledger.payment_run(options.key);
   if (!existing) return fail(existing.error());
   if (*existing) {
     res.resumed = true;
     res.run = **existing;
   } else {
-    auto awaiting = store.ledger(true, false);
+    auto awaiting = store.ledger.ledger(true, false);
     if (!awaiting) return fail(awaiting.error());
-    auto sequences = store.last_sequences();
+    auto sequences = store.ledger.last_sequences();
     if (!sequences) return fail(sequences.error());
     RunPlan plan = plan_run(*awaiting, *sequences, **shared, options);
     res.waiting = std::move(plan.waiting);
@@ -254,7 +254,7 @@ Result<RunResult> settle(model::Store& store, const Config& config, RunOptions o
       return res;
     }
     if (plan.outcome.run.transfers > 0) plan.outcome.run.payment_file = "payments-" + options.key + ".pain.001.xml";
-    auto id = store.record_payment_run(plan.outcome);
+    auto id = store.ledger.record_payment_run(plan.outcome);
     if (!id && id.error().code == model::kStoreConflict && attempt < 100) continue;
     if (!id) return fail(id.error());
     res.run = plan.outcome.run;
@@ -262,12 +262,12 @@ Result<RunResult> settle(model::Store& store, const Config& config, RunOptions o
   }
   break;
   }
-  auto payments = store.run_payments(res.run.id);
+  auto payments = store.ledger.run_payments(res.run.id);
   if (!payments) return fail(payments.error());
   res.payments = std::move(*payments);
   if (res.resumed) {
     // What still waits now (the run itself is done).
-    auto awaiting = store.ledger(true, false);
+    auto awaiting = store.ledger.ledger(true, false);
     if (!awaiting) return fail(awaiting.error());
     for (const model::LedgerEnvoi* next : payment_order(*awaiting)) {
       const model::LedgerEnvoi& e = *next;
@@ -288,7 +288,7 @@ Result<RunResult> settle(model::Store& store, const Config& config, RunOptions o
     if (p.paid_cents <= 0) continue;
     auto it = envois.find(p.envoi_id);
     if (it == envois.end()) {
-      auto e = store.envoi(p.envoi_id);
+      auto e = store.envois.envoi(p.envoi_id);
       if (!e) return fail(e.error());
       it = envois.emplace(p.envoi_id, e->value_or(model::EnvoiRecord{})).first;
     }

@@ -43,10 +43,10 @@ Result<std::string> with_payment_references(std::string_view settlement, std::st
   return out;
 }
 
-Result<std::vector<model::StoredResponse>> responses_as_sent(model::Store& store, int64_t envoi_id) {
-  auto responses = store.responses(envoi_id);
+Result<std::vector<model::StoredResponse>> responses_as_sent(ResponseStores store, int64_t envoi_id) {
+  auto responses = store.envois.responses(envoi_id);
   if (!responses) return fail(responses.error());
-  auto payments = store.envoi_payments(envoi_id);
+  auto payments = store.ledger.envoi_payments(envoi_id);
   if (!payments) return fail(payments.error());
   if (payments->empty()) return responses;
   std::string ref_a, ref_b;

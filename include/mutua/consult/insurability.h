@@ -36,22 +36,31 @@ struct Request {
   model::Date date = 0;
 };
 
+// What an insurability consultation uses: the patients' data, and the consultations recorded.
+struct ConsultStores {
+  model::RefDataStore& refdata;
+  model::ConsultationStore& consultations;
+  ConsultStores(model::RefDataStore& refdata_, model::ConsultationStore& consultations_) : refdata(refdata_), consultations(consultations_) {}
+  // A whole store has every role.
+  ConsultStores(model::Store& s) : refdata(s), consultations(s) {}  // NOLINT(google-explicit-constructor): on purpose
+};
+
 // What the fund's data answer to these requests, read from the store (nothing recorded).
-Result<std::vector<InsurabilityAnswer>> look_up(model::Store& store, const std::vector<Request>& requests);
+Result<std::vector<InsurabilityAnswer>> look_up(ConsultStores store, const std::vector<Request>& requests);
 // Records the answers as consultations and fills in the commitment numbers issued for the
 // insured ones; `recorded` is the day of the consultation (--today).
-Result<void> record(model::Store& store, std::vector<InsurabilityAnswer>& answers, model::Date recorded,
+Result<void> record(ConsultStores store, std::vector<InsurabilityAnswer>& answers, model::Date recorded,
                     const std::string& requested_by);
 
 // Answers and records the consultations (commitments issued for the insured ones), in batches.
 // `recorded` is the day of the consultation (--today).
-Result<std::vector<InsurabilityAnswer>> consult(model::Store& store, const std::vector<Request>& requests,
+Result<std::vector<InsurabilityAnswer>> consult(ConsultStores store, const std::vector<Request>& requests,
                                                 model::Date recorded, const std::string& requested_by);
 
 // Mass insurability: reads `niss,date` rows (header optional, date YYYY-MM-DD or YYYYMMDD),
 // writes one answer per row (docs/insurability.md). A bad row gets an answer line with its
 // problem and is not consulted. Returns the number of rows answered; `problems` collects the bad ones.
-Result<size_t> consult_csv(model::Store& store, std::istream& in, std::ostream& out, model::Date recorded,
+Result<size_t> consult_csv(ConsultStores store, std::istream& in, std::ostream& out, model::Date recorded,
                            const std::string& requested_by, std::vector<Error>& problems,
                            const std::function<void(size_t, size_t)>& progress = {});
 

@@ -67,13 +67,23 @@ inline constexpr uint64_t kMaxEnvoiBytes = 677 + 2 + 999999ULL * 352;
 Reception receive(std::string bytes, std::string name, model::Date today);
 Result<Reception> receive_file(const std::string& path, model::Date today);
 
+// What judging an envoi reads and writes: the reference data, and the envois (receptions,
+// history, recording).
+struct JudgingStores {
+  model::RefDataStore& refdata;
+  model::EnvoiStore& envois;
+  JudgingStores(model::RefDataStore& refdata_, model::EnvoiStore& envois_) : refdata(refdata_), envois(envois_) {}
+  // A whole store has every role.
+  JudgingStores(model::Store& s) : refdata(s), envois(s) {}  // NOLINT(google-explicit-constructor): on purpose
+};
+
 // Judges a received envoi against the store and, unless options.record is false, records it
 // (options.today must be the day `reception` was made with).
-Result<Adjudication> adjudicate(Reception reception, model::Store& store, const AdjudicateOptions& options);
+Result<Adjudication> adjudicate(Reception reception, JudgingStores store, const AdjudicateOptions& options);
 // The same, from the bytes of a received envoi (`name` is its file name).
-Result<Adjudication> adjudicate(const std::string& bytes, const std::string& name, model::Store& store,
+Result<Adjudication> adjudicate(const std::string& bytes, const std::string& name, JudgingStores store,
                                 const AdjudicateOptions& options);
-Result<Adjudication> adjudicate_file(const std::string& path, model::Store& store, const AdjudicateOptions& options);
+Result<Adjudication> adjudicate_file(const std::string& path, JudgingStores store, const AdjudicateOptions& options);
 
 // Time spent per rule family (and the cascades), for the benchmark's cost table.
 struct FamilyCost {

@@ -14,9 +14,18 @@
 
 namespace mutua::engine {
 
+// What the medical advisor's requests and decisions use: agreements, and the patients' data.
+struct AdvisorStores {
+  model::AdvisorStore& advisor;
+  model::RefDataStore& refdata;
+  AdvisorStores(model::AdvisorStore& advisor_, model::RefDataStore& refdata_) : advisor(advisor_), refdata(refdata_) {}
+  // A whole store has every role.
+  AdvisorStores(model::Store& s) : advisor(s), refdata(s) {}  // NOLINT(google-explicit-constructor): on purpose
+};
+
 // Checks and records a request (decision none yet). A stay agreement (establishment given)
 // needs its admission date; its period defaults to the stay.
-Result<model::AgreementRecord> request_agreement(model::Store& store, model::AgreementRecord request,
+Result<model::AgreementRecord> request_agreement(AdvisorStores store, model::AgreementRecord request,
                                                  const std::string& by);
 
 struct DecisionInput {
@@ -34,6 +43,6 @@ struct DecisionResult {
 
 // Records the decision and settles the lines waiting on it, atomically. An agreement already
 // decided A or N is final (a new request is needed); D, O and R may be followed by any decision.
-Result<DecisionResult> decide_agreement(model::Store& store, const DecisionInput& input);
+Result<DecisionResult> decide_agreement(AdvisorStores store, const DecisionInput& input);
 
 }  // namespace mutua::engine

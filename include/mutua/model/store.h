@@ -105,9 +105,14 @@ struct PatientCodes {
   std::vector<std::string> codes;
 };
 
-class Store {
+// The store, by role: a caller takes only the roles it needs (the engine reference data and
+// envois; a payment run the ledger...). `Store` is all of them, as one backend (SQLite, and
+// PostgreSQL next) implements them; tests/store_contract_test.cpp is what any backend must pass.
+
+// Reference data: the fund's members, providers, nomenclature... (docs/refdata.md).
+class RefDataStore {
  public:
-  virtual ~Store() = default;
+  virtual ~RefDataStore() = default;
 
   // Reference data, as the checked tables of the documented files: replaced as a whole, in
   // one transaction (a table not given is emptied).
@@ -123,6 +128,12 @@ class Store {
   // The tables shared by all envois (providers, destinations, nomenclature, cumulations,
   // prerequisites), parsed; the same object while no import happened since.
   virtual Result<std::shared_ptr<const RefData>> shared_refdata() = 0;
+};
+
+// Receptions and history: envois as received and judged, their responses, accepted lines.
+class EnvoiStore {
+ public:
+  virtual ~EnvoiStore() = default;
 
   // Receptions of an envoi number (provider, billed year, number), oldest first.
   virtual Result<std::vector<EnvoiRecord>> receptions(const std::string& third_party, int year, int number) = 0;
@@ -156,6 +167,12 @@ class Store {
 
   // Bulk load of history (benchmarks, migrations): one transaction.
   virtual Result<void> load_history(const std::vector<HistoryLine>& lines) = 0;
+};
+
+// Payments and ledger: what accepted envois are owed, payment runs, regularisations.
+class LedgerStore {
+ public:
+  virtual ~LedgerStore() = default;
 
   // The ledger. `awaiting_only`: the accepted envois no run has settled yet, the
   // regularisations not wholly set off, and no payments (what a payment run needs); else
@@ -171,15 +188,23 @@ class Store {
   // settled; all or nothing. Fails (nothing written) if one of them was settled meanwhile.
   virtual Result<int64_t> record_payment_run(const PaymentRunOutcome& run) = 0;
   virtual Result<int64_t> add_regularisation(const Regularisation& r) = 0;
+};
 
-  // Removes or anonymises personal details older than `cutoff` (model/retention.h), in one
-  // transaction; with `dry_run`, only counts them.
-  virtual Result<RetentionReport> apply_retention(Date cutoff, bool dry_run) = 0;
+// Insurability consultations and the payment commitments they give.
+class ConsultationStore {
+ public:
+  virtual ~ConsultationStore() = default;
 
   // Records insurability consultations in one transaction. Each insured one gets a payment
   // commitment number (unique, never reused), returned in order ("" for the others); from then
   // on load_refdata_for() gives it as a row of commitments.csv, so the engine honours it.
   virtual Result<std::vector<std::string>> record_consultations(const std::vector<Consultation>& consultations) = 0;
+};
+
+// Medical-advisor agreements, their decisions and the lines waiting on them.
+class AdvisorStore {
+ public:
+  virtual ~AdvisorStore() = default;
 
   // Medical-advisor agreements recorded by the fund. load_refdata_for() gives them as rows of
   // agreements.csv after the file's own (a request not decided yet as D: waiting), so the
@@ -190,6 +215,12 @@ class Store {
   // Records a decision, its event and the lines it settles; all or nothing. Fails (nothing
   // written) if one of those lines was settled meanwhile.
   virtual Result<void> record_decision(const AgreementDecision& decision) = 0;
+};
+
+// Disputes (contentieux) and their steps.
+class DisputeStore {
+ public:
+  virtual ~DisputeStore() = default;
 
   // Disputes. open_dispute records it with its first event; `dispute_step` records a step with
   // the new state (and, for a settled one, its regularisation, linked both ways); all or
@@ -198,6 +229,27 @@ class Store {
   virtual Result<std::vector<Dispute>> disputes(int64_t id, const std::string& third_party) = 0;  // 0 / "": all
   virtual Result<void> dispute_step(int64_t id, DisputeState expected, const Dispute& after, const DisputeEvent& event,
                                     const std::optional<Regularisation>& regularisation) = 0;
+};
+
+// The retention period, over everything the other roles keep.
+class RetentionStore {
+ public:
+  virtual ~RetentionStore() = default;
+
+  // Removes or anonymises personal details older than `cutoff` (model/retention.h), in one
+  // transaction; with `dry_run`, only counts them.
+  virtual Result<RetentionReport> apply_retention(Date cutoff, bool dry_run) = 0;
+};
+
+class Store : public RefDataStore,
+              public EnvoiStore,
+              public LedgerStore,
+              public ConsultationStore,
+              public AdvisorStore,
+              public DisputeStore,
+              public RetentionStore {
+ public:
+  ~Store() override = default;
 };
 
 }  // namespace mutua::model

@@ -9,8 +9,18 @@
 
 namespace mutua::settlement {
 
+// What disputes use: the disputes, the envois they are about, the ledger they settle into.
+struct DisputeStores {
+  model::DisputeStore& disputes;
+  model::EnvoiStore& envois;
+  model::LedgerStore& ledger;
+  DisputeStores(model::DisputeStore& disputes_, model::EnvoiStore& envois_, model::LedgerStore& ledger_) : disputes(disputes_), envois(envois_), ledger(ledger_) {}
+  // A whole store has every role.
+  DisputeStores(model::Store& s) : disputes(s), envois(s), ledger(s) {}  // NOLINT(google-explicit-constructor): on purpose
+};
+
 // Checks what the dispute names (the provider, its envoi and line, its payment) and opens it.
-Result<model::Dispute> open_dispute(model::Store& store, model::Dispute d, const std::string& by);
+Result<model::Dispute> open_dispute(DisputeStores store, model::Dispute d, const std::string& by);
 
 struct DisputeStep {
   int64_t id = 0;
@@ -20,8 +30,8 @@ struct DisputeStep {
   char account = 0;           // settle: 0 keeps the dispute's account
 };
 
-Result<model::Dispute> comment_dispute(model::Store& store, const DisputeStep& step);
-Result<model::Dispute> settle_dispute(model::Store& store, const DisputeStep& step);
-Result<model::Dispute> close_dispute(model::Store& store, const DisputeStep& step);
+Result<model::Dispute> comment_dispute(DisputeStores store, const DisputeStep& step);
+Result<model::Dispute> settle_dispute(DisputeStores store, const DisputeStep& step);
+Result<model::Dispute> close_dispute(DisputeStores store, const DisputeStep& step);
 
 }  // namespace mutua::settlement

@@ -45,8 +45,20 @@ struct Letter {
   bool lines_removed = false;
 };
 
+// What payment letters read: the run in the ledger, the envois and their responses, the lines
+// waiting on the advisor, the providers.
+struct LetterStores {
+  model::LedgerStore& ledger;
+  model::EnvoiStore& envois;
+  model::AdvisorStore& advisor;
+  model::RefDataStore& refdata;
+  LetterStores(model::LedgerStore& ledger_, model::EnvoiStore& envois_, model::AdvisorStore& advisor_, model::RefDataStore& refdata_) : ledger(ledger_), envois(envois_), advisor(advisor_), refdata(refdata_) {}
+  // A whole store has every role.
+  LetterStores(model::Store& s) : ledger(s), envois(s), advisor(s), refdata(s) {}  // NOLINT(google-explicit-constructor): on purpose
+};
+
 // The letters of a recorded run, from the store (responses, complements, compensations).
-Result<std::vector<Letter>> gather_letters(model::Store& store, const Config& config, const std::string& run_key);
+Result<std::vector<Letter>> gather_letters(LetterStores store, const Config& config, const std::string& run_key);
 
 // File name stem of a letter: letter-2026-2-0000001, or letter-run-<id>-<envoi>-<account> when
 // nothing was transferred.

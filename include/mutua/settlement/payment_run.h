@@ -62,9 +62,19 @@ struct RunResult {
   int64_t account_c_cents = 0;
 };
 
+// What a payment run uses: the ledger, the envois it pays, the providers' accounts.
+struct PaymentStores {
+  model::LedgerStore& ledger;
+  model::EnvoiStore& envois;
+  model::RefDataStore& refdata;
+  PaymentStores(model::LedgerStore& ledger_, model::EnvoiStore& envois_, model::RefDataStore& refdata_) : ledger(ledger_), envois(envois_), refdata(refdata_) {}
+  // A whole store has every role.
+  PaymentStores(model::Store& s) : ledger(s), envois(s), refdata(s) {}  // NOLINT(google-explicit-constructor): on purpose
+};
+
 // Plans, records (atomically) and writes the pain.001 file into `out_dir`. A run whose key is
 // already recorded is not made again: its payment file is written again from the store, so a
 // run killed at any moment is finished by running it again, never paid twice.
-Result<RunResult> settle(model::Store& store, const Config& config, RunOptions options, const std::string& out_dir);
+Result<RunResult> settle(PaymentStores store, const Config& config, RunOptions options, const std::string& out_dir);
 
 }  // namespace mutua::settlement

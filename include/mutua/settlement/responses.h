@@ -19,9 +19,18 @@ namespace mutua::settlement {
 Result<std::string> with_payment_references(std::string_view settlement, std::string_view reference_a,
                                             std::string_view reference_b);
 
+// What the responses as sent read: the envois' responses and their payments.
+struct ResponseStores {
+  model::EnvoiStore& envois;
+  model::LedgerStore& ledger;
+  ResponseStores(model::EnvoiStore& envois_, model::LedgerStore& ledger_) : envois(envois_), ledger(ledger_) {}
+  // A whole store has every role.
+  ResponseStores(model::Store& s) : envois(s), ledger(s) {}  // NOLINT(google-explicit-constructor): on purpose
+};
+
 // The stored responses of the envoi received as `envoi_id`; its 920900 with the references of
 // the envoi's own payments (complements are paid under their own references and letters) and,
 // in its JSON, a "payments" array of all its payments, complements included.
-Result<std::vector<model::StoredResponse>> responses_as_sent(model::Store& store, int64_t envoi_id);
+Result<std::vector<model::StoredResponse>> responses_as_sent(ResponseStores store, int64_t envoi_id);
 
 }  // namespace mutua::settlement
