@@ -1,0 +1,371 @@
+// What any store must do, whatever its database: one suite, parameterised over the backends
+// (SQLite today; PostgreSQL joins the list with its own factory). Each test uses the role
+// interfaces only (model/store.h), on a fresh store, and asserts the promises the engine and
+// the settlement rely on: reference data given back as imported, one accepted envoi number,
+// history in order of acceptance and by code, a judgement refused when what it read changed,
+// a line paid once, commitment numbers never given twice, one step of a dispute at a time.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "baseline.h"
+#include "mutua/model/refdata.h"
+#include "mutua/model/store.h"
+#include "mutua/store/sqlite.h"
+
+namespace fs = std::filesystem;
+using namespace mutua;
+
+namespace {
+
+struct Backend {
+  std::string name;
+  // A new, empty store in `dir`.
+  std::function<Result<std::unique_ptr<model::Store>>(const std::string& dir)> open;
+};
+
+void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
+
+std::vector<Backend> backends() {
+  return {{"sqlite", [](const std::string& dir) { return store::open_sqlite(dir + "/contract.db"); }}};
+}
+
+class StoreContract : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    dir_ = mutua::testing::temp_path("contract-" + GetParam().name + "-" +
+                              ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto s = GetParam().open(dir_);
+    ASSERT_TRUE(s) << s.error().message;
+    store_ = std::move(*s);
+    auto tables = model::read_refdata_dir(std::string(MUTUA_SOURCE_DIR) + "/tests/scenarios/base");
+    ASSERT_TRUE(tables);
+    tables_ = *tables;
+    ASSERT_TRUE(store_->replace_refdata(tables_));
+  }
+  void TearDown() override {
+    store_.reset();
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  // An accepted envoi of `third_party`, number `number`, with one line per (niss, code).
+  static model::EnvoiOutcome accepted(const std::string& third_party, int number,
+                                      const std::vector<std::pair<std::string, std::string>>& lines,
+                                      model::Date date = 20261005) {
+    model::EnvoiOutcome o;
+    o.envoi.third_party = third_party;
+    o.envoi.year = 2026;
+    o.envoi.month = 10;
+    o.envoi.number = number;
+    o.envoi.status = model::EnvoiStatus::Accepted;
+    o.envoi.received = 20261105;
+    o.envoi.file_name = "envoi-" + std::to_string(number) + ".efact";
+    o.envoi.content_hash = "hash-" + third_party + "-" + std::to_string(number);
+    o.envoi.federation = "300";
+    for (const auto& [niss, code] : lines) {
+      model::HistoryLine h;
+      h.niss = niss;
+      h.code = code;
+      h.first_date = h.last_date = date;
+      h.units = 1;
+      h.amount = 1250;
+      h.provider = h.third_party = third_party;
+      h.invoice_number = 1;
+      h.record = 3;
+      h.billed = 20261105;
+      h.envoi_number = number;
+      o.accepted.push_back(h);
+      o.envoi.lines += 1;
+      o.envoi.asked_cents += h.amount;
+      o.envoi.accepted_cents += h.amount;
+      o.envoi.accepted_a_cents += h.amount;
+    }
+    o.responses.push_back({"920900", "920900 response bytes", "{\"message\":\"920900\"}"});
+    o.verdicts_json = "[]";
+    return o;
+  }
+
+  std::string dir_;
+  std::unique_ptr<model::Store> store_;
+  model::RefTables tables_;
+};
+
+const std::string kNurse = "40765140401", kOtherNurse = "41234502401";
+const std::string kPatient = "85073003328", kOtherPatient = "60010112347";
+
+TEST_P(StoreContract, ReferenceDataComesBackAsImportedAndByPatient) {
+  model::RefDataStore& ref = *store_;
+  auto counts = ref.refdata_counts();
+  ASSERT_TRUE(counts);
+  for (const auto& [file, table] : tables_) EXPECT_EQ(counts->at(file), table.rows.size()) << file;
+  auto all = ref.load_refdata();
+  ASSERT_TRUE(all);
+  // Every cell as imported, by column name (a store may keep columns the file did not have).
+  for (const auto& [file, table] : tables_) {
+    const auto& back = all->at(file);
+    ASSERT_EQ(back.rows.size(), table.rows.size()) << file;
+    for (size_t c = 0; c < table.header.size(); ++c) {
+      const int at = back.column(table.header[c]);
+      ASSERT_GE(at, 0) << file << " " << table.header[c];
+      for (size_t r = 0; r < table.rows.size(); ++r) {
+        const std::string& imported = c < table.rows[r].size() ? table.rows[r][c] : std::string();  // a short row
+        EXPECT_EQ(back.rows[r][static_cast<size_t>(at)], imported) << file << ":" << r << " " << table.header[c];
+      }
+    }
+  }
+
+  auto one = ref.load_refdata_for({kPatient});
+  ASSERT_TRUE(one);
+  const auto& members = one->at("members.csv");
+  ASSERT_EQ(members.rows.size(), 1u);
+  EXPECT_EQ(members.rows[0][0], kPatient);
+  for (const auto& [file, table] : *one)
+    for (const auto& row : table.rows)
+      if (!table.header.empty() && table.header[0] == "niss") EXPECT_EQ(row[0], kPatient) << file;
+  auto nobody = ref.load_refdata_for({"99999999999"});
+  ASSERT_TRUE(nobody);
+  EXPECT_TRUE(nobody->at("members.csv").rows.empty());
+
+  // The shared tables are parsed once per import: the same object until the next one.
+  auto a = ref.shared_refdata(), b = ref.shared_refdata();
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->get(), b->get());
+  EXPECT_EQ((*a)->providers.size(), tables_.at("providers.csv").rows.size());
+  ASSERT_TRUE(ref.replace_refdata(tables_));
+  auto c = ref.shared_refdata();
+  ASSERT_TRUE(c);
+  EXPECT_NE(a->get(), c->get());
+}
+
+TEST_P(StoreContract, AnEnvoiAndItsFilesComeBackByteForByte) {
+  model::EnvoiStore& envois = *store_;
+  auto o = accepted(kNurse, 1, {{kPatient, "425014"}});
+  std::string binary(3 << 20, '\0');
+  for (size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<char>((i * 131) % 251);
+  o.responses = {{"920900", binary, "{\"é\":\"\\u0000\"}"}, {"920098", "informative", "{}"}};
+  const std::string received = "920000" + binary.substr(0, 100000);
+  o.received_bytes = received;
+  o.verdicts_json = "[{\"record\":3}]";
+  auto id = envois.record(o);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_GT(*id, 0);
+  auto back = envois.envoi(*id);
+  ASSERT_TRUE(back && *back);
+  EXPECT_EQ((*back)->third_party, kNurse);
+  EXPECT_EQ((*back)->status, model::EnvoiStatus::Accepted);
+  EXPECT_EQ((*back)->accepted_a_cents, 1250);
+  auto responses = envois.responses(*id);
+  ASSERT_TRUE(responses);
+  ASSERT_EQ(responses->size(), 2u);
+  EXPECT_EQ((*responses)[0].message, "920900");
+  EXPECT_EQ((*responses)[0].bytes, binary);
+  EXPECT_EQ((*responses)[0].json, o.responses[0].json);
+  EXPECT_EQ((*responses)[1].message, "920098");
+  EXPECT_EQ(envois.received_bytes(*id).value_or(""), received);
+  EXPECT_EQ(envois.verdicts(*id).value_or(""), o.verdicts_json);
+  auto receptions = envois.receptions(kNurse, 2026, 1);
+  ASSERT_TRUE(receptions);
+  ASSERT_EQ(receptions->size(), 1u);
+  EXPECT_EQ(receptions->front().id, *id);
+}
+
+TEST_P(StoreContract, AnEnvoiNumberIsAcceptedOnceAndNothingIsWrittenTheSecondTime) {
+  model::EnvoiStore& envois = *store_;
+  ASSERT_TRUE(envois.record(accepted(kNurse, 7, {{kPatient, "425014"}})));
+  auto again = envois.record(accepted(kNurse, 7, {{kOtherPatient, "425036"}}));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, model::kStoreConflict);
+  auto all = envois.envois();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 1u);
+  auto history = envois.history({kOtherPatient});
+  ASSERT_TRUE(history);
+  EXPECT_TRUE(history->empty()) << "the refused recording wrote its lines";
+  // The same number as a test file, another provider's, or a rejection: other envois.
+  auto test = accepted(kNurse, 7, {});
+  test.envoi.test = true;
+  EXPECT_TRUE(envois.record(test));
+  EXPECT_TRUE(envois.record(accepted(kOtherNurse, 7, {{kPatient, "425036"}})));
+  auto rejected = accepted(kNurse, 7, {});
+  rejected.envoi.status = model::EnvoiStatus::Rejected;
+  EXPECT_TRUE(envois.record(rejected));
+  EXPECT_EQ(envois.envois()->size(), 4u);
+}
+
+TEST_P(StoreContract, HistoryComesInOrderOfAcceptanceAndByCode) {
+  model::EnvoiStore& envois = *store_;
+  auto first = envois.record(accepted(kNurse, 1, {{kPatient, "425036"}, {kPatient, "425014"}, {kOtherPatient, "425014"}}));
+  auto second = envois.record(accepted(kNurse, 2, {{kPatient, "425014"}, {kPatient, "428035"}}, 20261001));
+  ASSERT_TRUE(first && second);
+  auto all = envois.history({kPatient, kOtherPatient});
+  ASSERT_TRUE(all);
+  const auto& mine = all->at(kPatient);
+  ASSERT_EQ(mine.size(), 4u);
+  for (size_t i = 1; i < mine.size(); ++i) EXPECT_LT(mine[i - 1].id, mine[i].id) << "order of acceptance";
+  EXPECT_EQ(mine[0].envoi_id, *first);
+  EXPECT_EQ(mine[3].envoi_id, *second);
+  EXPECT_EQ(all->at(kOtherPatient).size(), 1u);
+
+  auto by_code = envois.history_of_codes({{kPatient, {"425014"}}});
+  ASSERT_TRUE(by_code);
+  ASSERT_EQ(by_code->size(), 1u);
+  const auto& lines = by_code->at(kPatient);
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& l : lines) EXPECT_EQ(l.code, "425014");
+  EXPECT_LT(lines[0].id, lines[1].id) << "by id, not by date: the second envoi's line is dated earlier";
+  EXPECT_EQ(lines[1].first_date, 20261001u);
+
+  // Judged as before the second envoi (explain): its lines are not there.
+  auto before = envois.history_of_codes({{kPatient, {"425014", "428035"}}}, *second);
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->at(kPatient).size(), 1u);
+  EXPECT_EQ(before->at(kPatient)[0].envoi_id, *first);
+
+  // A credit note reverses a line: it counts no more.
+  auto credit = accepted(kNurse, 3, {});
+  credit.reversed_ids = {lines[0].id};
+  ASSERT_TRUE(envois.record(credit));
+  auto after = envois.history_of_codes({{kPatient, {"425014"}}});
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->at(kPatient).size(), 1u);
+  EXPECT_EQ(after->at(kPatient)[0].id, lines[1].id);
+}
+
+TEST_P(StoreContract, AJudgementIsRefusedWhenWhatItReadChangedMeanwhile) {
+  model::EnvoiStore& envois = *store_;
+  auto mark = envois.mark();
+  ASSERT_TRUE(mark);
+  // Another process records lines of this patient after the mark was taken.
+  ASSERT_TRUE(envois.record(accepted(kOtherNurse, 1, {{kPatient, "425014"}})));
+  auto late = accepted(kNurse, 1, {{kPatient, "425014"}});
+  late.judged_at = *mark;
+  late.patients = {kPatient};
+  auto refused = envois.record(late);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, model::kStoreConflict);
+  EXPECT_EQ(envois.envois()->size(), 1u);
+  // Judged on another patient, from the same mark: nothing it read changed.
+  auto other = accepted(kNurse, 1, {{kOtherPatient, "425014"}});
+  other.judged_at = *mark;
+  other.patients = {kOtherPatient};
+  EXPECT_TRUE(envois.record(other));
+  // Judged again from a fresh mark, the first one records.
+  auto fresh = envois.mark();
+  ASSERT_TRUE(fresh);
+  EXPECT_GT(fresh->history, mark->history);
+  auto again = accepted(kNurse, 2, {{kPatient, "425014"}});
+  again.judged_at = *fresh;
+  again.patients = {kPatient};
+  EXPECT_TRUE(envois.record(again));
+}
+
+TEST_P(StoreContract, AnEnvoiIsPaidOnce) {
+  auto id = store_->record(accepted(kNurse, 1, {{kPatient, "425014"}}));
+  ASSERT_TRUE(id);
+  model::LedgerStore& ledger = *store_;
+  auto awaiting = ledger.ledger(true, false);
+  ASSERT_TRUE(awaiting);
+  ASSERT_EQ(awaiting->envois.size(), 1u);
+  auto run = [&](const std::string& key, int64_t sequence) {
+    model::PaymentRunOutcome r;
+    r.run.key = key;
+    r.run.date = r.run.execution = 20261130;
+    r.run.budget_cents = 100000;
+    r.run.paid_cents = 1250;
+    r.run.transfers = 1;
+    r.run.payment_file = "payments-" + key + ".pain.001.xml";
+    model::Payment p;
+    p.envoi_id = *id;
+    p.account = 'A';
+    p.fund = "300";
+    p.year = 2026;
+    p.sequence = sequence;
+    p.reference = "2026/2/" + std::string(7 - std::to_string(sequence).size(), '0') + std::to_string(sequence);
+    p.accepted_cents = p.paid_cents = 1250;
+    p.third_party = kNurse;
+    p.iban = "BE71096123456769";
+    p.bic = "GKCCBEBB";
+    p.executed = 20261130;
+    r.payments.push_back(p);
+    return r;
+  };
+  ASSERT_TRUE(ledger.record_payment_run(run("first", 1)));
+  auto twice = ledger.record_payment_run(run("second", 2));
+  EXPECT_FALSE(twice) << "the envoi was paid a second time";
+  EXPECT_FALSE(ledger.payment_run("second").value_or(std::nullopt).has_value()) << "the failed run was recorded";
+  auto paid = ledger.envoi_payments(*id);
+  ASSERT_TRUE(paid);
+  ASSERT_EQ(paid->size(), 1u);
+  EXPECT_EQ(paid->front().reference, "2026/2/0000001");
+  EXPECT_TRUE(ledger.ledger(true, false)->envois.empty()) << "a settled envoi still awaits payment";
+  // The same run key once.
+  EXPECT_FALSE(ledger.record_payment_run(run("first", 3)));
+}
+
+TEST_P(StoreContract, CommitmentNumbersAreNeverGivenTwiceAndTheEngineSeesThem) {
+  model::ConsultationStore& consultations = *store_;
+  std::vector<model::Consultation> asked(3);
+  for (size_t i = 0; i < asked.size(); ++i) {
+    asked[i].niss = i == 1 ? kOtherPatient : kPatient;
+    asked[i].date = 20261105;
+    asked[i].insured = i != 2;
+    asked[i].mutuality = "301";
+    asked[i].ct1 = asked[i].ct2 = 110;
+    asked[i].recorded = 20261105;
+  }
+  auto first = consultations.record_consultations(asked);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 3u);
+  EXPECT_FALSE((*first)[0].empty());
+  EXPECT_FALSE((*first)[1].empty());
+  EXPECT_NE((*first)[0], (*first)[1]);
+  EXPECT_TRUE((*first)[2].empty()) << "a member not insured gets no commitment";
+  auto second = consultations.record_consultations({asked[0]});
+  ASSERT_TRUE(second);
+  EXPECT_NE(second->at(0), (*first)[0]);
+  EXPECT_NE(second->at(0), (*first)[1]);
+  model::RefDataStore& ref = *store_;
+  auto rows = ref.load_refdata_for({kPatient});
+  ASSERT_TRUE(rows);
+  int seen = 0;
+  for (const auto& row : rows->at("commitments.csv").rows)
+    for (const auto& cell : row) seen += cell == (*first)[0] || cell == second->at(0);
+  EXPECT_EQ(seen, 2) << "the engine must see the commitments it gave";
+}
+
+TEST_P(StoreContract, ADisputeTakesOneStepAtATime) {
+  model::DisputeStore& disputes = *store_;
+  model::Dispute d;
+  d.third_party = kNurse;
+  d.subject = "visit of 5 October refused";
+  d.opened = 20261110;
+  d.events.push_back({20261110, "open", "refused wrongly", "provider", 0});
+  auto id = disputes.open_dispute(d);
+  ASSERT_TRUE(id);
+  model::Dispute after = d;
+  after.id = *id;
+  after.state = model::DisputeState::UnderReview;
+  model::DisputeEvent comment{20261112, "comment", "we look at it", "fund", 0};
+  ASSERT_TRUE(disputes.dispute_step(*id, model::DisputeState::Open, after, comment, std::nullopt));
+  // A second step from the state the dispute has left: refused, nothing written.
+  model::Dispute closed = after;
+  closed.state = model::DisputeState::Closed;
+  closed.ended = 20261113;
+  EXPECT_FALSE(disputes.dispute_step(*id, model::DisputeState::Open, closed, {20261113, "close", "", "fund", 0},
+                                     std::nullopt));
+  auto now = disputes.disputes(*id, "");
+  ASSERT_TRUE(now);
+  ASSERT_EQ(now->size(), 1u);
+  EXPECT_EQ(now->front().state, model::DisputeState::UnderReview);
+  EXPECT_EQ(now->front().events.size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(backends()),
+                         [](const ::testing::TestParamInfo<Backend>& info) { return info.param.name; });
+
+}  // namespace
