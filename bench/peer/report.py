@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 TIME = re.compile(r"time: wall ([\d.]+) s, user ([\d.]+) s, sys ([\d.]+) s, peak RSS (\d+) KiB")
-PHASE = re.compile(r"([a-z][a-z ]*?) ([\d.]+)")
+PHASE = re.compile(r"([a-z][a-z ()]*?) ([\d.]+)")
 
 
 def read(path):

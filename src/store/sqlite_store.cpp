@@ -289,8 +289,8 @@ class SqliteStore final : public model::Store, private SqliteDb {
 
   Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history_of_codes(
       const std::vector<model::PatientCodes>& wanted, int64_t before_envoi) override {
-    // One seek per patient and code into the table clustered on (NISS, code, first date, id):
-    // in key order, the pages are read once each.
+    // One seek per patient and code into the index on (NISS, code) (migration 18), then only
+    // those lines are fetched; in key order, the index pages are read once each.
     ReadTransaction tx(db_);
     std::unordered_map<std::string, std::vector<HistoryLine>> out;
     Stmt s(db_,
@@ -949,18 +949,10 @@ class SqliteStore final : public model::Store, private SqliteDb {
 
   // envoi_id < 0: keep each line's own envoi id (bulk loads).
   Result<void> insert_history(const std::vector<HistoryLine>& lines, int64_t envoi_id) {
-    // The table has no rowid (migration 18): each line gets the next id here, inside the write
-    // transaction, so ids still say in which order lines were accepted.
-    int64_t next_id = 0;
-    {
-      Stmt last(db_, "SELECT COALESCE(MAX(id), 0) FROM history");
-      if (last.step() != SQLITE_ROW) return fail(last_error("read the last history id"));
-      next_id = last.i64(0);
-    }
     Stmt h(db_,
            "INSERT INTO history (envoi_id, niss, code, first_date, last_date, units, amount, provider, "
-           "third_party, invoice_number, record, billed, envoi_number, id) "
-           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
+           "third_party, invoice_number, record, billed, envoi_number) "
+           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
     // In NISS order (a patient's lines keep theirs, so their ids still say which came first):
     // the index on NISS then takes its inserts page after page instead of at random, and each
     // page of a 20M-line index is read, changed and written once per envoi, not once per line
@@ -982,8 +974,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
           .bind(10, static_cast<int64_t>(l.invoice_number))
           .bind(11, static_cast<int64_t>(l.record))
           .bind(12, int64_t{l.billed})
-          .bind(13, int64_t{l.envoi_number})
-          .bind(14, ++next_id);
+          .bind(13, int64_t{l.envoi_number});
       if (h.step() != SQLITE_DONE) return fail(last_error("insert history"));
       h.reset();
     }
