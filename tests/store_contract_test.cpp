@@ -3,7 +3,8 @@
 // interfaces only (model/store.h), on a fresh store, and asserts the promises the engine and
 // the settlement rely on: reference data given back as imported, one accepted envoi number,
 // history in order of acceptance and by code, a judgement refused when what it read changed,
-// a line paid once, commitment numbers never given twice, one step of a dispute at a time.
+// a line paid once, commitment numbers never given twice, one step of a dispute at a time, an
+// advisor's decision recorded only from the state it was decided from.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -363,6 +364,65 @@ TEST_P(StoreContract, ADisputeTakesOneStepAtATime) {
   ASSERT_EQ(now->size(), 1u);
   EXPECT_EQ(now->front().state, model::DisputeState::UnderReview);
   EXPECT_EQ(now->front().events.size(), 2u);
+}
+
+TEST_P(StoreContract, AnAdvisorDecisionIsRecordedOnlyFromTheStateItWasDecidedFrom) {
+  // A line waits on the advisor (500434): recorded with its envoi.
+  auto o = accepted(kNurse, 1, {});
+  model::PendingLine waiting;
+  waiting.line.niss = kPatient;
+  waiting.line.code = "560011";
+  waiting.line.first_date = waiting.line.last_date = 20261005;
+  waiting.line.amount = 4000;
+  waiting.line.provider = waiting.line.third_party = kNurse;
+  waiting.line.record = 3;
+  waiting.line.envoi_number = 1;
+  o.pending.push_back(waiting);
+  o.envoi.pending_cents = 4000;
+  auto envoi = store_->record(o);
+  ASSERT_TRUE(envoi) << envoi.error().message;
+  model::AdvisorStore& advisor = *store_;
+  model::AgreementRecord request;
+  request.niss = kPatient;
+  request.code = "560011";
+  request.request_date = 20261006;
+  request.events.push_back({0, 20261006, model::kNoDecision, "asked", "provider"});
+  auto id = advisor.record_agreement(request);
+  ASSERT_TRUE(id) << id.error().message;
+  auto asked = advisor.agreements({*id, "", "", ""});
+  ASSERT_TRUE(asked);
+  ASSERT_EQ(asked->size(), 1u);
+  auto pending = advisor.pending_lines({*envoi, "", "", model::PendingState::Pending});
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 1u);
+
+  auto decide = [&](char decision) {
+    model::AgreementDecision d;
+    d.before = asked->front();
+    d.agreement = asked->front();
+    d.agreement.decision = decision;
+    d.agreement.decision_date = 20261010;
+    d.event = {*id, 20261010, decision, "decided", "advisor"};
+    d.changes.push_back({pending->front().id,
+                         decision == 'A' ? model::PendingState::Approved : model::PendingState::Refused,
+                         decision == 'A' ? "" : "500449"});
+    if (decision == 'A') {
+      model::HistoryLine h = pending->front().line;
+      h.envoi_id = *envoi;
+      d.history.push_back(h);
+    }
+    return advisor.record_decision(d);
+  };
+  ASSERT_TRUE(decide('A'));
+  // Another advisor decided at the same moment, from the same request: refused, nothing written.
+  EXPECT_FALSE(decide('N'));
+  auto after = advisor.pending_lines({*envoi, "", "", std::nullopt});
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ(after->front().state, model::PendingState::Approved);
+  auto history = store_->history({kPatient});
+  ASSERT_TRUE(history);
+  EXPECT_EQ(history->at(kPatient).size(), 1u) << "the approved line enters history once";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(backends()),
