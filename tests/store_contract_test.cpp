@@ -7,6 +7,7 @@
 // advisor's decision recorded only from the state it was decided from.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -326,17 +327,26 @@ TEST_P(StoreContract, CommitmentNumbersAreNeverGivenTwiceAndTheEngineSeesThem) {
   EXPECT_FALSE((*first)[1].empty());
   EXPECT_NE((*first)[0], (*first)[1]);
   EXPECT_TRUE((*first)[2].empty()) << "a member not insured gets no commitment";
+  // Few commitments next to the patients asked (one scan), then many (one look-up each).
+  auto seen_for = [&](const std::string& niss, const std::vector<std::string>& numbers) {
+    auto rows = store_->load_refdata_for({niss});
+    EXPECT_TRUE(rows);
+    int seen = 0;
+    const auto& table = rows->at("commitments.csv");
+    const int at = table.column("niss");
+    for (const auto& row : table.rows) {
+      EXPECT_EQ(row[static_cast<size_t>(at)], niss);
+      for (const auto& cell : row) seen += std::find(numbers.begin(), numbers.end(), cell) != numbers.end();
+    }
+    return seen;
+  };
+  EXPECT_EQ(seen_for(kPatient, {(*first)[0]}), 1);
+  EXPECT_EQ(seen_for(kOtherPatient, {(*first)[1]}), 1);
   auto second = consultations.record_consultations({asked[0]});
   ASSERT_TRUE(second);
   EXPECT_NE(second->at(0), (*first)[0]);
   EXPECT_NE(second->at(0), (*first)[1]);
-  model::RefDataStore& ref = *store_;
-  auto rows = ref.load_refdata_for({kPatient});
-  ASSERT_TRUE(rows);
-  int seen = 0;
-  for (const auto& row : rows->at("commitments.csv").rows)
-    for (const auto& cell : row) seen += cell == (*first)[0] || cell == second->at(0);
-  EXPECT_EQ(seen, 2) << "the engine must see the commitments it gave";
+  EXPECT_EQ(seen_for(kPatient, {(*first)[0], second->at(0)}), 2) << "the engine must see the commitments it gave";
 }
 
 TEST_P(StoreContract, ADisputeTakesOneStepAtATime) {
@@ -423,6 +433,30 @@ TEST_P(StoreContract, AnAdvisorDecisionIsRecordedOnlyFromTheStateItWasDecidedFro
   auto history = store_->history({kPatient});
   ASSERT_TRUE(history);
   EXPECT_EQ(history->at(kPatient).size(), 1u) << "the approved line enters history once";
+
+  // The engine sees the patient's agreements, and only the patient's, whether the fund has few
+  // requests or many (then they are looked up by patient).
+  for (int k = 0; k < 2; ++k) {
+    if (k == 1)
+      for (int i = 0; i < 3; ++i) {
+        model::AgreementRecord other = request;
+        other.niss = kOtherPatient;
+        other.events = {{0, 20261006, model::kNoDecision, "asked", "provider"}};
+        ASSERT_TRUE(advisor.record_agreement(other));
+      }
+    auto rows = store_->load_refdata_for({kPatient});
+    ASSERT_TRUE(rows);
+    const auto& agreements = rows->at("agreements.csv");
+    const int niss = agreements.column("niss"), decision = agreements.column("decision");
+    ASSERT_GE(niss, 0);
+    ASSERT_GE(decision, 0);
+    int mine = 0;
+    for (const auto& row : agreements.rows) {
+      EXPECT_EQ(row[static_cast<size_t>(niss)], kPatient);
+      mine += row[static_cast<size_t>(decision)] == "A";
+    }
+    EXPECT_EQ(mine, 1) << "round " << k;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(backends()),

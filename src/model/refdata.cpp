@@ -568,7 +568,8 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
   }
   if (problems.size() > before)
     return fail({.code = "Z00101",
-                 .message = fmt::format("{} bad value(s); nothing imported", problems.size() - before),
+                 .message = fmt::format("{} bad value(s); nothing imported (the first: {})", problems.size() - before,
+                                        problems[before].to_string()),
                  .file = origin});
   return d;
 }

@@ -71,6 +71,14 @@ class ReadTransaction {
 };
 
 // The connection and the helpers every part of the store uses.
+// True when `from_where` ("table WHERE ...") has at most `limit` rows, counted only that far:
+// then one scan filtered in memory costs less than one look-up per patient of an envoi.
+inline bool rows_at_most(sqlite3* db, const std::string& from_where, int64_t limit) {
+  Stmt rows(db, "SELECT COUNT(*) FROM (SELECT 1 FROM " + from_where + " LIMIT ?1)");
+  rows.bind(1, limit + 1);
+  return rows.step() == SQLITE_ROW && rows.i64(0) <= limit;
+}
+
 class SqliteDb {
  public:
   SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}

@@ -1069,6 +1069,12 @@ class SqliteStore final : public model::Store, private SqliteDb {
     std::vector<std::pair<std::string, std::string>> cols = {{"niss", "niss"},          {"number", "commitment"},
                                                              {"consulted", "date"},     {"ct1", "ct1"},
                                                              {"ct2", "ct2"},            {"mutuality", "mutuality"}};
+    // The commitments the fund gave grow with every consultation: a scan when they are few next
+    // to the envoi's patients, else one look-up per patient (never every consultation for
+    // every envoi).
+    if (niss && !by_niss &&
+        !rows_at_most(db_, "consultations WHERE commitment IS NOT NULL", static_cast<int64_t>(niss->size()) * 2))
+      by_niss = true;
     std::string sql = "SELECT niss, commitment, date, ct1, ct2, mutuality FROM consultations WHERE commitment IS NOT NULL AND niss <> ''";  // '': anonymised (retention)
     Stmt s(db_, sql + (by_niss ? " AND niss = ?1" : "") + " ORDER BY id");
     if (!s.ok()) return fail(last_error("prepare consultations"));
@@ -1090,7 +1096,27 @@ class SqliteStore final : public model::Store, private SqliteDb {
       if (rc != SQLITE_DONE) return fail(last_error("read consultations"));
       return {};
     };
-    if (!by_niss) return read();
+    if (!by_niss) {
+      const std::unordered_set<std::string> wanted = niss ? std::unordered_set<std::string>(niss->begin(), niss->end())
+                                                          : std::unordered_set<std::string>();
+      const size_t first = t.rows.size();
+      if (auto r = read(); !r) return r;
+      if (!niss) return {};
+      // Only the envoi's patients.
+      size_t kept = first;
+      const int at = t.column("niss");
+      for (size_t i = first; i < t.rows.size(); ++i)
+        if (at < 0 || wanted.count(t.rows[i][static_cast<size_t>(at)])) {
+          if (kept != i) {  // never a vector moved onto itself
+            t.rows[kept] = std::move(t.rows[i]);
+            t.line_numbers[kept] = t.line_numbers[i];
+          }
+          ++kept;
+        }
+      t.rows.resize(kept);
+      t.line_numbers.resize(kept);
+      return {};
+    }
     for (const auto& n : *niss) {
       s.bind(1, n);
       if (auto r = read(); !r) return r;
