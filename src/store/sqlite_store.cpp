@@ -297,17 +297,37 @@ class SqliteStore final : public model::Store, private SqliteDb {
            std::string(kSelectHistory) +
            "WHERE niss = ?1 AND code = ?2 AND reversed = 0 AND (?3 = 0 OR envoi_id < ?3)");
     if (!s.ok()) return fail(last_error("prepare history"));
+    // Many codes for one patient (a nursing day asks for every code with a role): the patient's
+    // range of the NISS index, in order of acceptance and filtered here, costs less than a seek
+    // per code.
+    constexpr size_t kSeeksPerPatient = 4;
+    Stmt whole(db_, std::string(kSelectHistory) +
+                        "WHERE niss = ?1 AND reversed = 0 AND (?2 = 0 OR envoi_id < ?2) ORDER BY id");
+    if (!whole.ok()) return fail(last_error("prepare history"));
     for (const auto& w : wanted) {
       std::vector<HistoryLine>* lines = nullptr;
-      for (const auto& code : w.codes) {
-        s.bind(1, w.niss).bind(2, code).bind(3, before_envoi);
+      if (w.codes.size() > kSeeksPerPatient) {
+        whole.bind(1, w.niss).bind(2, before_envoi);
         int rc;
-        while ((rc = s.step()) == SQLITE_ROW) {
+        while ((rc = whole.step()) == SQLITE_ROW) {
+          HistoryLine h = history_line(whole);
+          if (!std::binary_search(w.codes.begin(), w.codes.end(), h.code)) continue;
           if (!lines) lines = &out[w.niss];
-          lines->push_back(history_line(s));
+          lines->push_back(std::move(h));
         }
         if (rc != SQLITE_DONE) return fail(last_error("read history"));
-        s.reset();
+        whole.reset();
+      } else {
+        for (const auto& code : w.codes) {
+          s.bind(1, w.niss).bind(2, code).bind(3, before_envoi);
+          int rc;
+          while ((rc = s.step()) == SQLITE_ROW) {
+            if (!lines) lines = &out[w.niss];
+            lines->push_back(history_line(s));
+          }
+          if (rc != SQLITE_DONE) return fail(last_error("read history"));
+          s.reset();
+        }
       }
       // The rules read a patient's lines in the order they were accepted.
       if (lines)
