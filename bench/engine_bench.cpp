@@ -66,9 +66,7 @@ std::vector<Prepared>& world() {
       for (const auto& inv : p.envoi->invoices) niss_set.insert(inv.niss);
       std::vector<std::string> niss(niss_set.begin(), niss_set.end());
       t = Clock::now();
-      auto tables = (*store)->load_refdata_for(niss);
-      std::vector<mutua::Error> problems;
-      auto data = mutua::model::parse_refdata(*tables, "store", problems);
+      auto data = (*store)->load_refdata_for(niss);
       p.data = std::make_unique<mutua::model::RefData>(std::move(*data));
       p.shared = *(*store)->shared_refdata();
       p.ref = std::make_unique<mutua::model::RefIndex>(*p.data, *p.shared);

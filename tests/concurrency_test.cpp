@@ -213,7 +213,7 @@ TEST(Concurrency, TwoAdvisorDecisionsAtOnceOnOneRequestOneStands) {
   fs::remove_all(base);
   fs::create_directories(base);
   fs::copy_file(w.dir + "/base.db", base + "/m.db");
-  const std::string niss = sql_one(base + "/m.db", "SELECT niss FROM ref_members ORDER BY line LIMIT 1");
+  const std::string niss = sql_one(base + "/m.db", "SELECT niss FROM ref_members ORDER BY seq LIMIT 1");
   for (int round = 1; round <= 8; ++round) {
     ASSERT_EQ(run_mutua("agreement request --db " + base + "/m.db --niss " + niss +
                         " --code 425014 --date 2026-11-01 --from 2026-11-01 --to 2026-12-31").code, 0);
@@ -291,7 +291,7 @@ TEST(Concurrency, AdjudicationPaymentRunsAndDecisionsAllAtOnceKeepTheLedgerWhole
   fs::create_directories(base);
   fs::copy_file(w.dir + "/base.db", base + "/m.db");
   const std::string db = base + "/m.db";
-  const std::string niss = sql_one(db, "SELECT niss FROM ref_members ORDER BY line LIMIT 1");
+  const std::string niss = sql_one(db, "SELECT niss FROM ref_members ORDER BY seq LIMIT 1");
   for (int i = 0; i < 4; ++i)
     ASSERT_EQ(run_mutua("agreement request --db " + db + " --niss " + niss +
                         " --code 425014 --date 2026-11-01 --from 2026-11-01 --to 2026-12-31").code, 0);

@@ -11,6 +11,7 @@
 #include "baseline.h"
 #include "mutua/model/envoi_writer.h"
 #include "mutua/writer.h"
+#include "mutua/model/refdata_tables.h"
 #include "mutua/store/sqlite.h"
 
 namespace fs = std::filesystem;
@@ -120,9 +121,9 @@ TEST(RefdataImport, ABadRowIsLocatedAndNothingIsImported) {
   // The store still holds the good import, whole.
   auto store = store::open_sqlite(db);
   ASSERT_TRUE(store);
-  auto tables = (*store)->load_refdata();
-  ASSERT_TRUE(tables);
-  EXPECT_EQ(tables->at("members.csv").rows.size(), 4u);
+  auto data = (*store)->load_refdata();
+  ASSERT_TRUE(data);
+  EXPECT_EQ(data->members.size(), 4u);
 }
 
 // Files as a spreadsheet saves them: a byte-order mark before the header, CRLF line ends,
@@ -158,8 +159,9 @@ TEST(RefdataImport, FilesSavedByASpreadsheetReadAsThePlainOnes) {
   auto tb = (*b)->load_refdata();
   ASSERT_TRUE(ta && tb);
   for (const char* file : {"members.csv", "insurability.csv", "provider_destinations.csv"}) {
-    EXPECT_FALSE(ta->at(file).rows.empty()) << file;
-    EXPECT_EQ(ta->at(file).rows, tb->at(file).rows) << file;
+    const auto& spec = model::ref_table_spec(file);
+    EXPECT_FALSE(model::ref_rows(spec, *ta).empty()) << file;
+    EXPECT_EQ(model::ref_rows(spec, *ta), model::ref_rows(spec, *tb)) << file;
   }
 }
 

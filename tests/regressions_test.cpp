@@ -35,11 +35,12 @@ TEST(Regressions, EveryKeptInputIsReadWithoutCrashing) {
 // What engine_fuzz checks, on every kept input (its crashes are kept here too): the whole
 // adjudication answers one of the three messages with a JSON response that parses.
 TEST(Regressions, EveryKeptInputIsAdjudicatedWithoutCrashing) {
-  auto tables = model::read_refdata_dir(std::string(MUTUA_TEST_DATA) + "/scenarios/base");
-  ASSERT_TRUE(tables) << tables.error().to_string();
+  std::vector<Error> problems;
+  auto data = model::load_refdata_dir(std::string(MUTUA_TEST_DATA) + "/scenarios/base", problems);
+  ASSERT_TRUE(data) << data.error().to_string();
   auto store = store::open_sqlite(":memory:");
   ASSERT_TRUE(store) << store.error().to_string();
-  ASSERT_TRUE((*store)->replace_refdata(*tables));
+  ASSERT_TRUE((*store)->replace_refdata(*data));
   engine::AdjudicateOptions options;
   options.today = 20261123;
   options.record = false;

@@ -264,7 +264,7 @@ TEST_P(Scenarios, Adjudicate) {
   ASSERT_TRUE(parsed) << (problems.empty() ? "" : problems[0].file + ": " + problems[0].message);
   auto store = store::open_sqlite(dir + "/store.db");
   ASSERT_TRUE(store) << store.error().message;
-  ASSERT_TRUE((*store)->replace_refdata(*tables));
+  ASSERT_TRUE((*store)->replace_refdata(*parsed));
 
   engine::AdjudicateOptions options;
   options.today = model::parse_iso_date(s.today);

@@ -16,6 +16,7 @@
 #include "baseline.h"
 #include "mutua/model/refdata.h"
 #include "mutua/model/store.h"
+#include "mutua/model/refdata_tables.h"
 #include "mutua/store/sqlite.h"
 
 namespace fs = std::filesystem;
@@ -45,10 +46,11 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     auto s = GetParam().open(dir_);
     ASSERT_TRUE(s) << s.error().message;
     store_ = std::move(*s);
-    auto tables = model::read_refdata_dir(std::string(MUTUA_SOURCE_DIR) + "/tests/scenarios/base");
-    ASSERT_TRUE(tables);
-    tables_ = *tables;
-    ASSERT_TRUE(store_->replace_refdata(tables_));
+    std::vector<Error> problems;
+    auto data = model::load_refdata_dir(std::string(MUTUA_SOURCE_DIR) + "/tests/scenarios/base", problems);
+    ASSERT_TRUE(data);
+    data_ = *data;
+    ASSERT_TRUE(store_->replace_refdata(data_));
   }
   void TearDown() override {
     store_.reset();
@@ -94,7 +96,7 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
 
   std::string dir_;
   std::unique_ptr<model::Store> store_;
-  model::RefTables tables_;
+  model::RefData data_;
 };
 
 const std::string kNurse = "40765140401", kOtherNurse = "41234502401";
@@ -104,41 +106,47 @@ TEST_P(StoreContract, ReferenceDataComesBackAsImportedAndByPatient) {
   model::RefDataStore& ref = *store_;
   auto counts = ref.refdata_counts();
   ASSERT_TRUE(counts);
-  for (const auto& [file, table] : tables_) EXPECT_EQ(counts->at(file), table.rows.size()) << file;
+  for (const auto& spec : model::ref_table_specs())
+    EXPECT_EQ(counts->at(spec.file), spec.rows(data_)) << spec.file;
   auto all = ref.load_refdata();
   ASSERT_TRUE(all);
-  // Every cell as imported, by column name (a store may keep columns the file did not have).
-  for (const auto& [file, table] : tables_) {
-    const auto& back = all->at(file);
-    ASSERT_EQ(back.rows.size(), table.rows.size()) << file;
-    for (size_t c = 0; c < table.header.size(); ++c) {
-      const int at = back.column(table.header[c]);
-      ASSERT_GE(at, 0) << file << " " << table.header[c];
-      for (size_t r = 0; r < table.rows.size(); ++r) {
-        const std::string& imported = c < table.rows[r].size() ? table.rows[r][c] : std::string();  // a short row
-        EXPECT_EQ(back.rows[r][static_cast<size_t>(at)], imported) << file << ":" << r << " " << table.header[c];
-      }
-    }
+  // Every value as imported, in file order.
+  size_t compared = 0;
+  for (const auto& spec : model::ref_table_specs()) {
+    EXPECT_EQ(model::ref_rows(spec, *all), model::ref_rows(spec, data_)) << spec.file;
+    compared += spec.rows(data_);
   }
+  EXPECT_GT(compared, 30u);
 
   auto one = ref.load_refdata_for({kPatient});
   ASSERT_TRUE(one);
-  const auto& members = one->at("members.csv");
-  ASSERT_EQ(members.rows.size(), 1u);
-  EXPECT_EQ(members.rows[0][0], kPatient);
-  for (const auto& [file, table] : *one)
-    for (const auto& row : table.rows)
-      if (!table.header.empty() && table.header[0] == "niss") EXPECT_EQ(row[0], kPatient) << file;
+  ASSERT_EQ(one->members.size(), 1u);
+  EXPECT_EQ(one->members[0].niss, kPatient);
+  size_t rows_of_patient = 0;
+  for (const auto& spec : model::ref_table_specs()) {
+    if (!spec.per_patient) {
+      EXPECT_EQ(spec.rows(*one), 0u) << spec.file << ": a shared file read with a patient's";
+      continue;
+    }
+    // The patient's rows of each file, and only those, in file order.
+    std::vector<std::vector<std::string>> expected;
+    for (auto& row : model::ref_rows(spec, data_))
+      if (row[0] == kPatient) expected.push_back(row);
+    EXPECT_EQ(model::ref_rows(spec, *one), expected) << spec.file;
+    rows_of_patient += expected.size();
+  }
+  EXPECT_GE(rows_of_patient, 2u);
   auto nobody = ref.load_refdata_for({"99999999999"});
   ASSERT_TRUE(nobody);
-  EXPECT_TRUE(nobody->at("members.csv").rows.empty());
+  EXPECT_TRUE(nobody->members.empty());
 
   // The shared tables are parsed once per import: the same object until the next one.
   auto a = ref.shared_refdata(), b = ref.shared_refdata();
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->get(), b->get());
-  EXPECT_EQ((*a)->providers.size(), tables_.at("providers.csv").rows.size());
-  ASSERT_TRUE(ref.replace_refdata(tables_));
+  EXPECT_EQ((*a)->providers.size(), data_.providers.size());
+  EXPECT_TRUE((*a)->members.empty()) << "patients are read per envoi, never with the shared tables";
+  ASSERT_TRUE(ref.replace_refdata(data_));
   auto c = ref.shared_refdata();
   ASSERT_TRUE(c);
   EXPECT_NE(a->get(), c->get());
@@ -332,11 +340,9 @@ TEST_P(StoreContract, CommitmentNumbersAreNeverGivenTwiceAndTheEngineSeesThem) {
     auto rows = store_->load_refdata_for({niss});
     EXPECT_TRUE(rows);
     int seen = 0;
-    const auto& table = rows->at("commitments.csv");
-    const int at = table.column("niss");
-    for (const auto& row : table.rows) {
-      EXPECT_EQ(row[static_cast<size_t>(at)], niss);
-      for (const auto& cell : row) seen += std::find(numbers.begin(), numbers.end(), cell) != numbers.end();
+    for (const auto& c : rows->commitments) {
+      EXPECT_EQ(c.niss, niss);
+      seen += std::find(numbers.begin(), numbers.end(), c.number) != numbers.end();
     }
     return seen;
   };
@@ -446,14 +452,10 @@ TEST_P(StoreContract, AnAdvisorDecisionIsRecordedOnlyFromTheStateItWasDecidedFro
       }
     auto rows = store_->load_refdata_for({kPatient});
     ASSERT_TRUE(rows);
-    const auto& agreements = rows->at("agreements.csv");
-    const int niss = agreements.column("niss"), decision = agreements.column("decision");
-    ASSERT_GE(niss, 0);
-    ASSERT_GE(decision, 0);
     int mine = 0;
-    for (const auto& row : agreements.rows) {
-      EXPECT_EQ(row[static_cast<size_t>(niss)], kPatient);
-      mine += row[static_cast<size_t>(decision)] == "A";
+    for (const auto& a : rows->agreements) {
+      EXPECT_EQ(a.niss, kPatient);
+      mine += a.decision == 'A';
     }
     EXPECT_EQ(mine, 1) << "round " << k;
   }

@@ -89,7 +89,7 @@ void add_refdata(CLI::App& app) {
         return;
       }
     }
-    if (auto r = store->replace_refdata(*tables); !r) {
+    if (auto r = store->replace_refdata(*data); !r) {
       print_error(r.error());
       exit_code() = 2;
       return;

@@ -66,7 +66,7 @@ void add_validate(CLI::App& app) {
       std::vector<Error> problems;
       auto parsed = tables ? model::parse_refdata(*tables, opts->refdata, problems) : Result<model::RefData>(fail(tables.error()));
       auto store = store::open_sqlite(":memory:");
-      if (!parsed || !store || !(*store)->replace_refdata(*tables)) {
+      if (!parsed || !store || !(*store)->replace_refdata(*parsed)) {
         for (const auto& p : problems)  // file:line: column, as `mutua refdata import` says it
           std::fprintf(stderr, "%s:%llu: %s\n", p.file.c_str(), static_cast<unsigned long long>(p.record),
                        p.message.c_str());

@@ -62,10 +62,7 @@ Result<std::vector<InsurabilityAnswer>> look_up(ConsultStores store, const std::
   const model::RefData no_shared;
   std::set<std::string> unique;
   for (const auto& r : requests) unique.insert(r.niss);
-  auto tables = store.refdata.load_patient_files(std::vector<std::string>(unique.begin(), unique.end()), files);
-  if (!tables) return fail(tables.error());
-  std::vector<Error> problems;
-  auto patients = model::parse_refdata(*tables, "store", problems);
+  auto patients = store.refdata.load_patient_files(std::vector<std::string>(unique.begin(), unique.end()), files);
   if (!patients) return fail(patients.error());
   model::RefIndex ref(*patients, no_shared);
   std::vector<InsurabilityAnswer> out;

@@ -367,13 +367,9 @@ Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, c
   std::optional<model::RefData> ref_data_kept;
   std::optional<model::RefIndex> ref_kept;
   if (marks.empty()) {
-    auto tables = store.refdata.load_refdata_for(patients);
-    if (!tables) return fail(tables.error());
-    lap("reference data (store)");
-    std::vector<Error> problems;
-    auto ref_data = model::parse_refdata(*tables, "store", problems);
+    auto ref_data = store.refdata.load_refdata_for(patients);
     if (!ref_data) return fail(ref_data.error());
-    lap("reference data (parse)");
+    lap("reference data (store)");
     ref_data_kept = std::move(*ref_data);
     ref_kept.emplace(*ref_data_kept, **shared);
     verdicts->data = &rules::RuleData::with(ref_kept->shared().parameters);

@@ -81,10 +81,7 @@ Result<DecisionResult> decide_once(AdvisorStores store, const DecisionInput& in)
   if (a.valid_to < a.valid_from) return bad("to", "the period ends before it starts");
 
   // The patient's agreements as the engine sees them, this one as decided now.
-  auto tables = store.refdata.load_patient_files({a.niss}, {"agreements.csv"});
-  if (!tables) return fail(tables.error());
-  std::vector<Error> problems;
-  auto data = model::parse_refdata(*tables, "store", problems);
+  auto data = store.refdata.load_patient_files({a.niss}, {"agreements.csv"});
   if (!data) return fail(data.error());
   auto as_row = [](const model::AgreementRecord& x) {
     model::Agreement g;

@@ -34,4 +34,5 @@ std::string_view sqlite_015_per_admission();
 std::string_view sqlite_016_history_by_patient();
 std::string_view sqlite_017_unique_accepted_envoi();
 std::string_view sqlite_018_history_by_patient_and_code();
+std::string_view sqlite_019_typed_refdata();
 }  // namespace mutua::embedded

@@ -20,7 +20,6 @@ PendingState state_of(const std::string& s) {
   return s == "approved" ? PendingState::Approved : s == "refused" ? PendingState::Refused : PendingState::Pending;
 }
 
-std::string date_text(model::Date d) { return d == 0 || d == model::kOpenEnd ? std::string() : model::iso(d); }
 
 Result<void> insert_event(SqliteDb& db, const model::AgreementEvent& e) {
   Stmt s(db.db_,
@@ -201,45 +200,6 @@ Result<void> insert_pending(SqliteDb& db, const std::vector<PendingLine>& lines,
         .bind(13, int64_t{l.billed})
         .bind(14, int64_t{l.envoi_number});
     if (s.step() != SQLITE_DONE) return fail(db.last_error("insert pending line"));
-    s.reset();
-  }
-  return {};
-}
-
-Result<void> add_recorded_agreements(SqliteDb& db, format::Table& t, const std::vector<std::string>* niss) {
-  // Few next to the envoi's patients: one scan filtered here; else one look-up per patient (the
-  // requests grow over the years: never all of them for every envoi).
-  std::unordered_set<std::string> wanted;
-  if (niss) wanted.insert(niss->begin(), niss->end());
-  const bool by_niss = niss && !rows_at_most(db.db_, "agreements", static_cast<int64_t>(niss->size()) * 2);
-  Stmt s(db.db_,
-         std::string("SELECT niss, code, decision, request_date, decision_date, valid_from, valid_to FROM agreements "
-                     "WHERE niss <> ''") +  // '': anonymised (retention)
-             (by_niss ? " AND niss = ?1" : "") + " ORDER BY id");
-  const std::vector<std::string> columns = {"niss",          "code",       "decision", "request_date",
-                                            "decision_date", "valid_from", "valid_to"};
-  std::vector<int> where;
-  for (const auto& c : columns) where.push_back(t.column(c));
-  const std::vector<std::string> everyone = {std::string()};
-  for (const auto& patient : by_niss ? *niss : everyone) {
-    if (by_niss) s.bind(1, patient);
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      if (niss && !wanted.count(s.text(0))) continue;
-      std::vector<std::string> values = {s.text(0),
-                                         s.text(1),
-                                         s.text(2).empty() ? std::string("D") : s.text(2),
-                                         date_text(static_cast<model::Date>(s.i64(3))),
-                                         date_text(static_cast<model::Date>(s.i64(4))),
-                                         date_text(static_cast<model::Date>(s.i64(5))),
-                                         date_text(static_cast<model::Date>(s.i64(6)))};
-      std::vector<std::string> row(t.header.size());
-      for (size_t i = 0; i < columns.size(); ++i)
-        if (where[i] >= 0) row[static_cast<size_t>(where[i])] = std::move(values[i]);
-      t.rows.push_back(std::move(row));
-      t.line_numbers.push_back(0);
-    }
-    if (rc != SQLITE_DONE) return fail(db.last_error("read agreements"));
     s.reset();
   }
   return {};

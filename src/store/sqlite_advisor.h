@@ -7,7 +7,6 @@
 #include <utility>
 #include <vector>
 
-#include "format/tsv.h"
 #include "mutua/model/store.h"
 #include "store/sqlite_db.h"
 
@@ -19,9 +18,6 @@ Result<std::vector<model::PendingLine>> select_pending(SqliteDb& db, const model
 // The decision's agreement, event and line changes (not the history lines).
 Result<void> apply_decision(SqliteDb& db, const model::AgreementDecision& d);
 Result<void> insert_pending(SqliteDb& db, const std::vector<model::PendingLine>& lines, int64_t envoi_id);
-// Recorded agreements as rows of agreements.csv (line 0: not from a file), of these patients
-// (all when `niss` is null).
-Result<void> add_recorded_agreements(SqliteDb& db, format::Table& t, const std::vector<std::string>* niss);
 // Approved lines not paid yet, one complement per envoi, in order of approval.
 Result<std::vector<model::LedgerEnvoi>> awaiting_complements(SqliteDb& db);
 // Marks approved lines paid by a run; fails if one was paid meanwhile.

@@ -14,11 +14,13 @@
 
 #include "format/embedded.h"
 #include "mutua/model/dates.h"
+#include "mutua/model/refdata_tables.h"
 #include "mutua/store/sqlite.h"
 #include "store/sqlite_advisor.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_disputes.h"
+#include "store/sqlite_refdata.h"
 #include "store/sqlite_retention.h"
 
 namespace mutua::store {
@@ -28,7 +30,6 @@ namespace {
 using model::EnvoiRecord;
 using model::EnvoiStatus;
 using model::HistoryLine;
-using model::RefTables;
 using model::StoredResponse;
 
 // Large blobs (received envoi, responses, their JSON, the verdicts) are kept as zstd frames: a
@@ -86,7 +87,7 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_012_parameters(), embedded::sqlite_013_death_date(),
           embedded::sqlite_014_nomenclature_ages(), embedded::sqlite_015_per_admission(),
           embedded::sqlite_016_history_by_patient(), embedded::sqlite_017_unique_accepted_envoi(),
-          embedded::sqlite_018_history_by_patient_and_code()};
+          embedded::sqlite_018_history_by_patient_and_code(), embedded::sqlite_019_typed_refdata()};
 }
 
 
@@ -133,6 +134,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
       }
       if (version == static_cast<int>(all.size())) return exec("COMMIT");
       auto r = exec(std::string(all[version]));
+      if (r && version + 1 == 19) r = carry_over_text_refdata(*this);
       if (r) r = exec(fmt::format("INSERT INTO schema_version VALUES ({})", version + 1));
       if (!r) {
         (void)exec("ROLLBACK");
@@ -146,86 +148,37 @@ class SqliteStore final : public model::Store, private SqliteDb {
     }
   }
 
-  Result<void> replace_refdata(const RefTables& tables) override {
-    if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
-    auto r = [&]() -> Result<void> {
-      for (const auto& name : model::refdata_files()) {
-        std::string table = table_of(name);
-        if (auto d = exec("DELETE FROM " + table); !d) return d;
-        auto it = tables.find(name);
-        if (it == tables.end()) continue;
-        std::vector<std::string> cols = table_columns(table);
-        std::string sql = "INSERT INTO " + table + " (line";
-        std::string vals = "?1";
-        for (size_t i = 0; i < cols.size(); ++i) {
-          sql += ", \"" + cols[i] + "\"";
-          vals += fmt::format(", ?{}", i + 2);
-        }
-        Stmt ins(db_, sql + ") VALUES (" + vals + ")");
-        if (!ins.ok()) return error("prepare insert into " + table);
-        const auto& t = it->second;
-        std::vector<int> map;
-        for (const auto& c : cols) map.push_back(t.column(c));
-        for (size_t row = 0; row < t.rows.size(); ++row) {
-          ins.bind(1, static_cast<int64_t>(t.line_numbers[row]));
-          for (size_t i = 0; i < cols.size(); ++i) {
-            int c = map[i];
-            if (c >= 0 && static_cast<size_t>(c) < t.rows[row].size()) ins.bind(static_cast<int>(i) + 2, t.rows[row][c]);
-            else ins.bind(static_cast<int>(i) + 2, std::string_view());
-          }
-          if (ins.step() != SQLITE_DONE) return error("insert into " + table);
-          ins.reset();
-        }
-      }
+  Result<void> replace_refdata(const model::RefData& data) override {
+    return in_write_transaction([&]() -> Result<void> {
+      if (auto w = write_refdata(*this, data); !w) return w;
       return exec("UPDATE refdata_version SET version = version + 1");
-    }();
-    if (!r) {
-      (void)exec("ROLLBACK");
-      return r;
-    }
-    return exec("COMMIT");
+    });
   }
 
-
-  Result<RefTables> load_refdata() override { return load_tables(nullptr, true, true); }
-  Result<std::map<std::string, uint64_t>> refdata_counts() override {
-    ReadTransaction tx(db_);
-    std::map<std::string, uint64_t> out;
-    for (const auto& name : model::refdata_files()) {
-      Stmt s(db_, "SELECT COUNT(*) FROM " + table_of(name));
-      if (s.step() != SQLITE_ROW) return fail(last_error("count " + name));
-      out[name] = static_cast<uint64_t>(s.i64(0));
-    }
-    return out;
+  Result<model::RefData> load_refdata() override { return read_refdata(*this, {}, {}); }
+  Result<std::map<std::string, uint64_t>> refdata_counts() override { return count_refdata(*this); }
+  Result<model::RefData> load_refdata_for(const std::vector<std::string>& niss) override {
+    return load_patients(niss, nullptr);
   }
-  Result<RefTables> load_refdata_for(const std::vector<std::string>& niss) override {
-    return load_tables(&niss, true, false);
-  }
-  Result<RefTables> load_patient_files(const std::vector<std::string>& niss, const std::vector<std::string>& files) override {
-    return load_tables(&niss, true, false, &files);
+  Result<model::RefData> load_patient_files(const std::vector<std::string>& niss,
+                                            const std::vector<std::string>& files) override {
+    return load_patients(niss, &files);
   }
 
   Result<std::shared_ptr<const model::RefData>> shared_refdata() override {
-    int64_t version = 0;
-    {
-      Stmt s(db_, "SELECT version FROM refdata_version");
-      if (s.step() != SQLITE_ROW) return fail(last_error("read refdata version"));
-      version = s.i64(0);
-    }
-    if (shared_ && shared_version_ == version) return shared_;
-    auto tables = load_tables(nullptr, false, true);
-    if (!tables) return fail(tables.error());
-    std::vector<Error> problems;
-    auto data = model::parse_refdata(*tables, path_, problems);
+    auto version = refdata_version();
+    if (!version) return fail(version.error());
+    if (shared_ && shared_version_ == *version) return shared_;
+    auto data = read_refdata(*this, {.patient = false}, {});
     if (!data) return fail(data.error());
     // Patient files are loaded per envoi; which of them the fund keeps at all is said here.
-    for (const auto& name : model::refdata_files()) {
-      if (!model::is_patient_file(name)) continue;
-      Stmt any(db_, "SELECT EXISTS (SELECT 1 FROM " + table_of(name) + ")");
-      if (any.step() == SQLITE_ROW && any.i64(0)) data->kept.insert(name);
+    for (const auto& spec : model::ref_table_specs()) {
+      if (!spec.per_patient) continue;
+      Stmt any(db_, "SELECT EXISTS (SELECT 1 FROM " + spec.table + ")");
+      if (any.step() == SQLITE_ROW && any.i64(0)) data->kept.insert(spec.file);
     }
     shared_ = std::make_shared<const model::RefData>(std::move(*data));
-    shared_version_ = version;
+    shared_version_ = *version;
     return shared_;
   }
 
@@ -1008,143 +961,35 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return unpacked(s.text(0));
   }
 
-  static std::string table_of(const std::string& file) {
-    return "ref_" + file.substr(0, file.size() - 4);  // "members.csv" -> ref_members
+  Result<int64_t> refdata_version() {
+    Stmt s(db_, "SELECT version FROM refdata_version");
+    if (s.step() != SQLITE_ROW) return fail(last_error("read refdata version"));
+    return s.i64(0);
   }
 
-  std::vector<std::string> table_columns(const std::string& table) {
-    std::vector<std::string> cols;
-    Stmt s(db_, "PRAGMA table_info(" + table + ")");
-    while (s.step() == SQLITE_ROW) {
-      std::string c = s.text(1);
-      if (c != "line") cols.push_back(c);
+  // An envoi's patients (sorted), with the rows per file of the current import: a small table
+  // is scanned once rather than looked up per patient.
+  Result<model::RefData> load_patients(const std::vector<std::string>& niss, const std::vector<std::string>* files) {
+    auto version = refdata_version();
+    if (!version) return fail(version.error());
+    if (counts_version_ != *version) {
+      auto counts = count_refdata(*this);
+      if (!counts) return fail(counts.error());
+      counts_ = std::move(*counts);
+      counts_version_ = *version;
     }
-    return cols;
+    std::vector<std::string> sorted;
+    const std::vector<std::string>* keys = &niss;
+    if (!std::is_sorted(niss.begin(), niss.end())) {
+      sorted = niss;
+      std::sort(sorted.begin(), sorted.end());
+      keys = &sorted;
+    }
+    return read_refdata(*this, {.niss = keys, .shared = false, .only = files}, counts_);
   }
 
-  // The reference tables: patient ones (limited to `niss` when given) and/or shared ones.
-  Result<RefTables> load_tables(const std::vector<std::string>* niss, bool patient, bool shared,
-                                const std::vector<std::string>* only = nullptr) {
-    ReadTransaction tx(db_);
-    RefTables out;
-    for (const auto& name : model::refdata_files()) {
-      if (!(model::is_patient_file(name) ? patient : shared)) continue;
-      if (only && std::find(only->begin(), only->end(), name) == only->end()) continue;
-      std::string table = table_of(name);
-      std::vector<std::string> cols = table_columns(table);
-      bool by_niss = niss && !cols.empty() && cols[0] == "niss";
-      // Many patients and a small table (stays, pathways...): one scan filtered here costs
-      // less than one index look-up per patient.
-      std::unique_ptr<std::unordered_set<std::string>> wanted;
-      if (by_niss) {
-        Stmt rows(db_, "SELECT COALESCE(MAX(rowid), 0) FROM " + table);
-        if (rows.step() == SQLITE_ROW && static_cast<uint64_t>(rows.i64(0)) <= niss->size() * 2) {
-          wanted = std::make_unique<std::unordered_set<std::string>>(niss->begin(), niss->end());
-          by_niss = false;
-        }
-      }
-      std::string sql = "SELECT line";
-      for (const auto& c : cols) sql += ", \"" + c + "\"";
-      // Rows go in in file order (replace_refdata), so rowid order is line order: ordering by rowid
-      // lets the NISS index give a patient's rows in order (its entries are NISS, rowid) where
-      // "ORDER BY line" sorted them again for every patient and table.
-      sql += " FROM " + table + (by_niss ? " WHERE niss = ?1" : "") + " ORDER BY rowid";
-      Stmt s(db_, sql);
-      if (!s.ok()) return fail(last_error("prepare " + table));
-      format::Table t;
-      t.header = cols;
-      auto read = [&]() -> Result<void> {
-        int rc;
-        while ((rc = s.step()) == SQLITE_ROW) {
-          if (wanted && !wanted->count(s.text(1))) continue;
-          std::vector<std::string> row;
-          row.reserve(cols.size());
-          for (size_t i = 0; i < cols.size(); ++i) row.push_back(s.text(static_cast<int>(i) + 1));
-          t.rows.push_back(std::move(row));
-          t.line_numbers.push_back(static_cast<size_t>(s.i64(0)));
-        }
-        if (rc != SQLITE_DONE) return fail(last_error("read " + table));
-        return {};
-      };
-      if (by_niss) {
-        for (const auto& n : *niss) {
-          s.bind(1, n);
-          if (auto r = read(); !r) return fail(r.error());
-          s.reset();
-        }
-      } else if (auto r = read(); !r) {
-        return fail(r.error());
-      }
-      if (name == "commitments.csv")
-        if (auto r = add_issued_commitments(t, niss, by_niss); !r) return fail(r.error());
-      if (name == "agreements.csv")
-        if (auto r = add_recorded_agreements(*this, t, niss); !r) return fail(r.error());
-      out[name] = std::move(t);
-    }
-    return out;
-  }
-
-  // Commitments issued by consultations, as rows of commitments.csv (line 0: not from a file).
-  Result<void> add_issued_commitments(format::Table& t, const std::vector<std::string>* niss, bool by_niss) {
-    std::vector<std::pair<std::string, std::string>> cols = {{"niss", "niss"},          {"number", "commitment"},
-                                                             {"consulted", "date"},     {"ct1", "ct1"},
-                                                             {"ct2", "ct2"},            {"mutuality", "mutuality"}};
-    // The commitments the fund gave grow with every consultation: a scan when they are few next
-    // to the envoi's patients, else one look-up per patient (never every consultation for
-    // every envoi).
-    if (niss && !by_niss &&
-        !rows_at_most(db_, "consultations WHERE commitment IS NOT NULL", static_cast<int64_t>(niss->size()) * 2))
-      by_niss = true;
-    std::string sql = "SELECT niss, commitment, date, ct1, ct2, mutuality FROM consultations WHERE commitment IS NOT NULL AND niss <> ''";  // '': anonymised (retention)
-    Stmt s(db_, sql + (by_niss ? " AND niss = ?1" : "") + " ORDER BY id");
-    if (!s.ok()) return fail(last_error("prepare consultations"));
-    std::vector<int> where;
-    for (const auto& [csv, _] : cols) where.push_back(t.column(csv));
-    auto read = [&]() -> Result<void> {
-      int rc;
-      while ((rc = s.step()) == SQLITE_ROW) {
-        std::vector<std::string> row(t.header.size());
-        for (size_t i = 0; i < cols.size(); ++i) {
-          if (where[i] < 0) continue;
-          std::string v = s.text(static_cast<int>(i));
-          if (cols[i].first == "consulted") v = model::iso(static_cast<model::Date>(s.i64(2)));
-          row[static_cast<size_t>(where[i])] = std::move(v);
-        }
-        t.rows.push_back(std::move(row));
-        t.line_numbers.push_back(0);
-      }
-      if (rc != SQLITE_DONE) return fail(last_error("read consultations"));
-      return {};
-    };
-    if (!by_niss) {
-      const std::unordered_set<std::string> wanted = niss ? std::unordered_set<std::string>(niss->begin(), niss->end())
-                                                          : std::unordered_set<std::string>();
-      const size_t first = t.rows.size();
-      if (auto r = read(); !r) return r;
-      if (!niss) return {};
-      // Only the envoi's patients.
-      size_t kept = first;
-      const int at = t.column("niss");
-      for (size_t i = first; i < t.rows.size(); ++i)
-        if (at < 0 || wanted.count(t.rows[i][static_cast<size_t>(at)])) {
-          if (kept != i) {  // never a vector moved onto itself
-            t.rows[kept] = std::move(t.rows[i]);
-            t.line_numbers[kept] = t.line_numbers[i];
-          }
-          ++kept;
-        }
-      t.rows.resize(kept);
-      t.line_numbers.resize(kept);
-      return {};
-    }
-    for (const auto& n : *niss) {
-      s.bind(1, n);
-      if (auto r = read(); !r) return r;
-      s.reset();
-    }
-    return {};
-  }
-
+  std::map<std::string, uint64_t> counts_;
+  int64_t counts_version_ = -1;
   std::shared_ptr<const model::RefData> shared_;
   int64_t shared_version_ = -1;
 };

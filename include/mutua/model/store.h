@@ -114,17 +114,19 @@ class RefDataStore {
  public:
   virtual ~RefDataStore() = default;
 
-  // Reference data, as the checked tables of the documented files: replaced as a whole, in
-  // one transaction (a table not given is emptied).
-  virtual Result<void> replace_refdata(const RefTables& tables) = 0;
-  virtual Result<RefTables> load_refdata() = 0;
+  // Reference data as parsed and checked at import (model/refdata_tables.h: the typed table of
+  // each documented file): replaced as a whole, in one transaction (a file not given is emptied).
+  virtual Result<void> replace_refdata(const RefData& data) = 0;
+  // Everything, in file order, with what the fund recorded itself (commitments of its
+  // consultations, its advisor's agreements) after each file's own rows.
+  virtual Result<RefData> load_refdata() = 0;
   // Rows per reference file (members.csv...) as the store holds them.
   virtual Result<std::map<std::string, uint64_t>> refdata_counts() = 0;
   // The patient tables only (members, insurability, stays...), limited to these NISS: what the
   // engine needs of one envoi's patients.
-  virtual Result<RefTables> load_refdata_for(const std::vector<std::string>& niss) = 0;
+  virtual Result<RefData> load_refdata_for(const std::vector<std::string>& niss) = 0;
   // The same, only these patient files (e.g. "members.csv", "insurability.csv").
-  virtual Result<RefTables> load_patient_files(const std::vector<std::string>& niss, const std::vector<std::string>& files) = 0;
+  virtual Result<RefData> load_patient_files(const std::vector<std::string>& niss, const std::vector<std::string>& files) = 0;
   // The tables shared by all envois (providers, destinations, nomenclature, cumulations,
   // prerequisites), parsed; the same object while no import happened since.
   virtual Result<std::shared_ptr<const RefData>> shared_refdata() = 0;

@@ -1,0 +1,226 @@
+#include "store/sqlite_refdata.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "mutua/model/refdata_tables.h"
+
+namespace mutua::store {
+
+namespace {
+
+using model::RefTableSpec;
+
+class BindSink final : public model::RowSink {
+ public:
+  BindSink(Stmt& s, int first) : s_(s), at_(first) {}
+  void integer(int64_t v) override { s_.bind(at_++, v); }
+  void text(std::string_view v) override { s_.bind(at_++, v); }
+
+ private:
+  Stmt& s_;
+  int at_;
+};
+
+class ColumnSource final : public model::RowSource {
+ public:
+  explicit ColumnSource(Stmt& s) : s_(s) {}
+  int64_t integer() override { return s_.i64(at_++); }
+  std::string text() override { return s_.text(at_++); }
+
+ private:
+  Stmt& s_;
+  int at_ = 0;
+};
+
+std::string column_list(const RefTableSpec& spec) {
+  std::string out;
+  for (const auto& c : spec.columns) out += fmt::format("{}\"{}\"", out.empty() ? "" : ", ", c.name);
+  return out;
+}
+
+bool wanted_file(const RefRead& what, const RefTableSpec& spec) {
+  if (spec.per_patient ? !what.patient : !what.shared) return false;
+  return !what.only || std::find(what.only->begin(), what.only->end(), spec.file) != what.only->end();
+}
+
+// Runs `s` once per patient (binding ?1), or once when `niss` is null.
+template <class F>
+Result<void> per_patient(SqliteDb& db, Stmt& s, const std::vector<std::string>* niss, const char* what, F&& row) {
+  const std::vector<std::string> once = {std::string()};
+  for (const auto& patient : niss ? *niss : once) {
+    if (niss) s.bind(1, patient);
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) row();
+    if (rc != SQLITE_DONE) return fail(db.last_error(std::string("read ") + what));
+    s.reset();
+  }
+  return {};
+}
+
+// Commitments issued by the fund's consultations, as commitments.csv rows of these patients.
+Result<void> add_issued_commitments(SqliteDb& db, model::RefData& out, const std::vector<std::string>* niss) {
+  // They grow with every consultation: a scan when they are few next to the envoi's patients,
+  // else one look-up per patient (never every consultation for every envoi).
+  const bool by_niss =
+      niss && !rows_at_most(db.db_, "consultations WHERE commitment IS NOT NULL", static_cast<int64_t>(niss->size()) * 2);
+  Stmt s(db.db_, std::string("SELECT niss, commitment, date, ct1, ct2, mutuality FROM consultations "
+                             "WHERE commitment IS NOT NULL AND niss <> ''") +  // '': anonymised (retention)
+                     (by_niss ? " AND niss = ?1" : "") + " ORDER BY id");
+  if (!s.ok()) return fail(db.last_error("prepare consultations"));
+  std::unordered_set<std::string> wanted;
+  if (niss && !by_niss) wanted.insert(niss->begin(), niss->end());
+  return per_patient(db, s, by_niss ? niss : nullptr, "consultations", [&] {
+    std::string patient = s.text(0);
+    if (niss && !by_niss && !wanted.count(patient)) return;
+    model::PaymentCommitment c;
+    c.niss = std::move(patient);
+    c.number = s.text(1);
+    c.consulted = static_cast<model::Date>(s.i64(2));
+    c.ct1 = static_cast<int>(s.i64(3));
+    c.ct2 = static_cast<int>(s.i64(4));
+    c.mutuality = s.text(5);
+    out.commitments.push_back(std::move(c));
+  });
+}
+
+// Agreements recorded by the fund's advisor, as agreements.csv rows (not decided yet: D).
+Result<void> add_recorded_agreements(SqliteDb& db, model::RefData& out, const std::vector<std::string>* niss) {
+  // The requests grow over the years: never all of them for every envoi.
+  const bool by_niss = niss && !rows_at_most(db.db_, "agreements", static_cast<int64_t>(niss->size()) * 2);
+  Stmt s(db.db_,
+         std::string("SELECT niss, code, decision, request_date, decision_date, valid_from, valid_to FROM agreements "
+                     "WHERE niss <> ''") +  // '': anonymised (retention)
+             (by_niss ? " AND niss = ?1" : "") + " ORDER BY id");
+  if (!s.ok()) return fail(db.last_error("prepare agreements"));
+  std::unordered_set<std::string> wanted;
+  if (niss && !by_niss) wanted.insert(niss->begin(), niss->end());
+  return per_patient(db, s, by_niss ? niss : nullptr, "agreements", [&] {
+    std::string patient = s.text(0);
+    if (niss && !by_niss && !wanted.count(patient)) return;
+    model::Agreement a;
+    a.niss = std::move(patient);
+    a.code = s.text(1);
+    const std::string decision = s.text(2);
+    a.decision = decision.empty() ? 'D' : decision[0];
+    a.request_date = static_cast<model::Date>(s.i64(3));
+    a.decision_date = static_cast<model::Date>(s.i64(4));
+    a.valid_from = static_cast<model::Date>(s.i64(5));
+    const auto to = static_cast<model::Date>(s.i64(6));
+    a.valid_to = to == 0 ? model::kOpenEnd : to;
+    out.agreements.push_back(std::move(a));
+  });
+}
+
+}  // namespace
+
+Result<void> write_refdata(SqliteDb& db, const model::RefData& data) {
+  for (const auto& spec : model::ref_table_specs()) {
+    if (auto d = db.exec("DELETE FROM " + spec.table); !d) return d;
+    const size_t n = spec.rows(data);
+    if (n == 0) continue;
+    std::string params = "?1";
+    for (size_t i = 0; i < spec.columns.size(); ++i) params += fmt::format(", ?{}", i + 2);
+    Stmt ins(db.db_, fmt::format("INSERT INTO {} (seq, {}) VALUES ({})", spec.table, column_list(spec), params));
+    if (!ins.ok()) return fail(db.last_error("prepare insert into " + spec.table));
+    for (size_t row = 0; row < n; ++row) {
+      ins.bind(1, static_cast<int64_t>(row + 1));
+      BindSink sink(ins, 2);
+      spec.write(data, row, sink);
+      if (ins.step() != SQLITE_DONE) return fail(db.last_error("insert into " + spec.table));
+      ins.reset();
+    }
+  }
+  return {};
+}
+
+Result<model::RefData> read_refdata(SqliteDb& db, const RefRead& what, const std::map<std::string, uint64_t>& counts) {
+  ReadTransaction tx(db.db_);
+  model::RefData out;
+  for (const auto& spec : model::ref_table_specs()) {
+    if (!wanted_file(what, spec)) continue;
+    bool by_niss = what.niss && spec.per_patient;
+    // Many patients and a small table (stays, pathways...): one scan filtered here costs less
+    // than one look-up per patient.
+    std::unique_ptr<std::unordered_set<std::string>> wanted;
+    if (by_niss) {
+      auto it = counts.find(spec.file);
+      if (it != counts.end() && it->second <= what.niss->size() * 2) {
+        wanted = std::make_unique<std::unordered_set<std::string>>(what.niss->begin(), what.niss->end());
+        by_niss = false;
+      }
+    }
+    // A patient's rows come in file order from the primary key (NISS, seq); whole, in file order.
+    const std::string order = by_niss ? "" : wanted ? " ORDER BY niss, seq" : " ORDER BY seq";
+    Stmt s(db.db_, fmt::format("SELECT {} FROM {}{}{}", column_list(spec), spec.table,
+                               by_niss ? " WHERE niss = ?1" : "", order));
+    if (!s.ok()) return fail(db.last_error("prepare " + spec.table));
+    auto r = per_patient(db, s, by_niss ? what.niss : nullptr, spec.table.c_str(), [&] {
+      if (wanted && !wanted->count(s.text(0))) return;
+      ColumnSource source(s);
+      spec.read(source, out);
+    });
+    if (!r) return fail(r.error());
+    if (spec.file == "commitments.csv")
+      if (auto c = add_issued_commitments(db, out, what.niss); !c) return fail(c.error());
+    if (spec.file == "agreements.csv")
+      if (auto a = add_recorded_agreements(db, out, what.niss); !a) return fail(a.error());
+  }
+  return out;
+}
+
+Result<std::map<std::string, uint64_t>> count_refdata(SqliteDb& db) {
+  ReadTransaction tx(db.db_);
+  std::map<std::string, uint64_t> out;
+  for (const auto& spec : model::ref_table_specs()) {
+    Stmt s(db.db_, "SELECT COUNT(*) FROM " + spec.table);
+    if (s.step() != SQLITE_ROW) return fail(db.last_error("count " + spec.file));
+    out[spec.file] = static_cast<uint64_t>(s.i64(0));
+  }
+  return out;
+}
+
+Result<void> carry_over_text_refdata(SqliteDb& db) {
+  model::RefTables tables;
+  for (const auto& spec : model::ref_table_specs()) {
+    const std::string old = "old_" + spec.table;
+    format::Table t;
+    {
+      Stmt cols(db.db_, "PRAGMA table_info(" + old + ")");
+      while (cols.step() == SQLITE_ROW)
+        if (cols.text(1) != "line") t.header.push_back(cols.text(1));
+    }
+    if (t.header.empty()) continue;
+    std::string list;
+    for (const auto& c : t.header) list += fmt::format(", \"{}\"", c);
+    Stmt s(db.db_, fmt::format("SELECT line{} FROM {} ORDER BY rowid", list, old));
+    if (!s.ok()) return fail(db.last_error("prepare " + old));
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      std::vector<std::string> row;
+      row.reserve(t.header.size());
+      for (size_t i = 0; i < t.header.size(); ++i) row.push_back(s.text(static_cast<int>(i) + 1));
+      t.rows.push_back(std::move(row));
+      t.line_numbers.push_back(static_cast<size_t>(s.i64(0)));
+    }
+    if (rc != SQLITE_DONE) return fail(db.last_error("read " + old));
+    tables[spec.file] = std::move(t);
+  }
+  std::vector<Error> problems;
+  auto data = model::parse_refdata(tables, db.path_, problems);
+  if (!data) {
+    const std::string first = problems.empty() ? data.error().message
+                                               : fmt::format("{}:{}: {}", problems[0].file, problems[0].record,
+                                                             problems[0].message);
+    return db.error("the reference data of this store does not read as this mutua reads reference files (" + first +
+                    "): import the files again with the mutua that made the store, or start a new store");
+  }
+  if (auto w = write_refdata(db, *data); !w) return w;
+  for (const auto& spec : model::ref_table_specs())
+    if (auto d = db.exec("DROP TABLE IF EXISTS old_" + spec.table); !d) return d;
+  return {};
+}
+
+}  // namespace mutua::store

@@ -1,0 +1,122 @@
+// A store made by an older mutua is brought to this version when opened: here the reference
+// data kept as CSV text (versions 1-18) becomes the typed tables of version 19, value for value
+// what an import of the same files gives today.
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "baseline.h"
+#include "mutua/model/refdata.h"
+#include "mutua/model/refdata_tables.h"
+#include "mutua/store/sqlite.h"
+
+namespace fs = std::filesystem;
+using namespace mutua;
+
+namespace {
+
+void exec(sqlite3* db, const std::string& sql) {
+  char* msg = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg);
+  ASSERT_EQ(rc, SQLITE_OK) << (msg ? msg : "") << "\n" << sql.substr(0, 200);
+}
+
+// A store as mutua of schema version 18 left it, its reference tables holding `tables` as text
+// (each cell as the file had it, with its line number), the way that version imported them.
+void make_version_18_store(const std::string& path, const model::RefTables& tables) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  exec(db, "CREATE TABLE schema_version (version INTEGER NOT NULL)");
+  std::vector<fs::path> scripts;
+  for (const auto& e : fs::directory_iterator(std::string(MUTUA_SOURCE_DIR) + "/data/store/sqlite"))
+    scripts.push_back(e.path());
+  std::sort(scripts.begin(), scripts.end());
+  for (int v = 1; v <= 18; ++v) {
+    ASSERT_EQ(scripts[static_cast<size_t>(v - 1)].filename().string().substr(0, 3), fmt::format("{:03}", v));
+    exec(db, mutua::testing::read_all(scripts[static_cast<size_t>(v - 1)].string()));
+    exec(db, fmt::format("INSERT INTO schema_version VALUES ({})", v));
+  }
+  for (const auto& [file, t] : tables) {
+    const std::string table = "ref_" + file.substr(0, file.size() - 4);
+    std::string cols = "line", params = "?1";
+    for (size_t i = 0; i < t.header.size(); ++i) {
+      cols += fmt::format(", \"{}\"", t.header[i]);
+      params += fmt::format(", ?{}", i + 2);
+    }
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, fmt::format("INSERT INTO {} ({}) VALUES ({})", table, cols, params).c_str(), -1,
+                                 &s, nullptr),
+              SQLITE_OK)
+        << file << ": " << sqlite3_errmsg(db);
+    for (size_t r = 0; r < t.rows.size(); ++r) {
+      sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(t.line_numbers[r]));
+      for (size_t i = 0; i < t.header.size(); ++i) {
+        const std::string v = i < t.rows[r].size() ? t.rows[r][i] : std::string();
+        sqlite3_bind_text(s, static_cast<int>(i) + 2, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+      }
+      ASSERT_EQ(sqlite3_step(s), SQLITE_DONE) << file << ": " << sqlite3_errmsg(db);
+      sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+}
+
+}  // namespace
+
+TEST(StoreMigration, TextReferenceTablesBecomeTheTypedTablesOfAnImport) {
+  const std::string dir = mutua::testing::temp_path("migration-19");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto tables = model::read_refdata_dir(std::string(MUTUA_TEST_DATA) + "/scenarios/base");
+  ASSERT_TRUE(tables);
+  std::vector<Error> problems;
+  auto imported = model::parse_refdata(*tables, "base", problems);
+  ASSERT_TRUE(imported);
+  make_version_18_store(dir + "/old.db", *tables);
+  if (HasFatalFailure()) return;
+
+  auto store = store::open_sqlite(dir + "/old.db");
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ(mutua::testing::dump(dir + "/old.db", {"SELECT MAX(version) FROM schema_version"}),
+            fmt::format("## SELECT MAX(version) FROM schema_version\n{}|\n", store::sqlite_schema_version()));
+  EXPECT_EQ(mutua::testing::dump(dir + "/old.db", {"SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'old_ref_%'"}),
+            "## SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'old_ref_%'\n0|\n")
+      << "the text tables are dropped once carried over";
+  auto back = (*store)->load_refdata();
+  ASSERT_TRUE(back) << back.error().message;
+  size_t rows = 0;
+  for (const auto& spec : model::ref_table_specs()) {
+    EXPECT_EQ(model::ref_rows(spec, *back), model::ref_rows(spec, *imported)) << spec.file;
+    rows += spec.rows(*imported);
+  }
+  EXPECT_GT(rows, 30u);
+  // Typed: a date is a number a query can compare, not text.
+  EXPECT_EQ(mutua::testing::dump(dir + "/old.db", {"SELECT typeof(start) FROM ref_insurability LIMIT 1"}),
+            "## SELECT typeof(start) FROM ref_insurability LIMIT 1\ninteger|\n");
+}
+
+TEST(StoreMigration, ReferenceTextThatNoLongerReadsStopsTheMigrationAndSaysWhere) {
+  const std::string dir = mutua::testing::temp_path("migration-19-bad");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto tables = model::read_refdata_dir(std::string(MUTUA_TEST_DATA) + "/scenarios/base");
+  ASSERT_TRUE(tables);
+  auto& members = tables->at("members.csv");
+  members.rows[1][static_cast<size_t>(members.column("birth_date"))] = "31/02/1980";
+  make_version_18_store(dir + "/old.db", *tables);
+  if (HasFatalFailure()) return;
+
+  auto store = store::open_sqlite(dir + "/old.db");
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().message.find("members.csv:" + std::to_string(members.line_numbers[1])), std::string::npos)
+      << store.error().message;
+  EXPECT_NE(store.error().message.find("birth_date"), std::string::npos) << store.error().message;
+  // Nothing changed: the store is still the version 18 one, its text rows all there.
+  EXPECT_EQ(mutua::testing::dump(dir + "/old.db", {"SELECT MAX(version), (SELECT COUNT(*) FROM ref_members) FROM schema_version"}),
+            fmt::format("## SELECT MAX(version), (SELECT COUNT(*) FROM ref_members) FROM schema_version\n18|{}|\n",
+                        members.rows.size()));
+}
