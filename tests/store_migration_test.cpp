@@ -120,3 +120,39 @@ TEST(StoreMigration, ReferenceTextThatNoLongerReadsStopsTheMigrationAndSaysWhere
             fmt::format("## SELECT MAX(version), (SELECT COUNT(*) FROM ref_members) FROM schema_version\n18|{}|\n",
                         members.rows.size()));
 }
+
+// Whatever writes to the store (another process, a later worker, a hand-made repair), the
+// database refuses to move an envoi or an approved line to a second payment run.
+TEST(StoreSchema, TheDatabaseRefusesToPayAnEnvoiOrALineTwice) {
+  const std::string dir = mutua::testing::temp_path("paid-once");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = dir + "/store.db";
+  ASSERT_TRUE(store::open_sqlite(path));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  exec(db,
+       "INSERT INTO envois (id, third_party, year, month, number, status, received, file_name, content_hash) "
+       "VALUES (1, '40765140401', 2026, 10, 1, 'accepted', '20261105', 'a.efact', 'h');"
+       "INSERT INTO pending_lines (id, envoi_id, record, niss, code, first_date, last_date, units, amount, account, "
+       "provider, third_party, invoice_number, billed, envoi_number, state) VALUES (1, 1, 3, '85073003328', "
+       "'425014', 20261005, 20261005, 1, 1250, 'A', '40765140401', '40765140401', 1, 20261105, 1, 'approved');"
+       "UPDATE envois SET settled_run = 1 WHERE id = 1;"
+       "UPDATE pending_lines SET run_id = 2, complement = 1 WHERE id = 1;");
+  auto refused = [&](const std::string& sql) {
+    char* msg = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg);
+    std::string m = msg ? msg : "";
+    sqlite3_free(msg);
+    return rc == SQLITE_OK ? std::string() : m;
+  };
+  EXPECT_NE(refused("UPDATE envois SET settled_run = 3 WHERE id = 1").find("paid once"), std::string::npos);
+  EXPECT_NE(refused("UPDATE envois SET settled_run = NULL WHERE id = 1").find("paid once"), std::string::npos);
+  EXPECT_NE(refused("UPDATE pending_lines SET run_id = 3, complement = 2 WHERE id = 1").find("paid once"),
+            std::string::npos);
+  EXPECT_NE(refused("UPDATE pending_lines SET complement = 2 WHERE id = 1").find("paid once"), std::string::npos);
+  EXPECT_EQ(refused("UPDATE envois SET settled_run = 1 WHERE id = 1"), "") << "the same run again changes nothing";
+  sqlite3_close(db);
+  EXPECT_EQ(mutua::testing::dump(path, {"SELECT settled_run FROM envois", "SELECT run_id, complement FROM pending_lines"}),
+            "## SELECT settled_run FROM envois\n1|\n## SELECT run_id, complement FROM pending_lines\n2|1|\n");
+}

@@ -35,4 +35,5 @@ std::string_view sqlite_016_history_by_patient();
 std::string_view sqlite_017_unique_accepted_envoi();
 std::string_view sqlite_018_history_by_patient_and_code();
 std::string_view sqlite_019_typed_refdata();
+std::string_view sqlite_020_paid_once();
 }  // namespace mutua::embedded

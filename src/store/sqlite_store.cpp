@@ -87,7 +87,8 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_012_parameters(), embedded::sqlite_013_death_date(),
           embedded::sqlite_014_nomenclature_ages(), embedded::sqlite_015_per_admission(),
           embedded::sqlite_016_history_by_patient(), embedded::sqlite_017_unique_accepted_envoi(),
-          embedded::sqlite_018_history_by_patient_and_code(), embedded::sqlite_019_typed_refdata()};
+          embedded::sqlite_018_history_by_patient_and_code(), embedded::sqlite_019_typed_refdata(),
+          embedded::sqlite_020_paid_once()};
 }
 
 
