@@ -9,6 +9,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   libexpected-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev libzstd-dev
+  postgresql-15 libpqxx-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libxml2-utils
   libcairo2-dev libxlsxwriter-dev fonts-dejavu-core poppler-utils

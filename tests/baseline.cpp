@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -184,6 +186,59 @@ std::string shell(const std::string& cmd) {
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   pclose(p);
   return out;
+}
+
+namespace {
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// The test server's URL (maintenance database), started once per process when ctest did not.
+const std::string& postgresql_server(std::string& why) {
+  static std::string url, failure;
+  static bool tried = false;
+  if (!tried) {
+    tried = true;
+    if (const char* file = std::getenv("MUTUA_TEST_PG_URL_FILE"); file && std::filesystem::exists(file))
+      url = trimmed(read_all(file));
+    if (url.rfind("postgresql://", 0) != 0) {
+      static const std::string dir = temp_path("postgresql");
+      std::filesystem::remove_all(dir);
+      const std::string out = trimmed(shell("bash " + std::string(MUTUA_SOURCE_DIR) + "/scripts/pg.sh start " + dir));
+      const size_t at = out.rfind("postgresql://");
+      if (at == std::string::npos) {
+        url.clear();
+        failure = "scripts/pg.sh could not start a server: " + out;
+      } else {
+        url = out.substr(at);
+        std::atexit([] { shell("bash " + std::string(MUTUA_SOURCE_DIR) + "/scripts/pg.sh stop " + dir); });
+      }
+    }
+  }
+  why = failure;
+  return url;
+}
+}  // namespace
+
+std::string fresh_postgresql(const std::string& name, std::string* why) {
+  std::string reason;
+  const std::string& server = postgresql_server(reason);
+  if (server.empty()) {
+    if (why) *why = reason;
+    return {};
+  }
+  std::string db = "t" + std::to_string(::getpid()) + "_";
+  for (char c : name) db += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
+  db = db.substr(0, 60);
+  const std::string out = shell("PGOPTIONS='-c client_min_messages=warning' psql -q -v ON_ERROR_STOP=1 '" + server +
+                                "' -c 'DROP DATABASE IF EXISTS " + db + "' -c 'CREATE DATABASE " + db +
+                                "' && echo created");
+  if (trimmed(out) != "created") {
+    if (why) *why = "cannot create a test database: " + out;
+    return {};
+  }
+  return server.substr(0, server.rfind('/') + 1) + db;
 }
 
 std::map<std::string, std::string> files_of(const std::string& dir) {

@@ -1,5 +1,5 @@
 // What any store must do, whatever its database: one suite, parameterised over the backends
-// (SQLite today; PostgreSQL joins the list with its own factory). Each test uses the role
+// (SQLite, and PostgreSQL on a throw-away server: tests/baseline.h fresh_postgresql). Each test uses the role
 // interfaces only (model/store.h), on a fresh store, and asserts the promises the engine and
 // the settlement rely on: reference data given back as imported, one accepted envoi number,
 // history in order of acceptance and by code, a judgement refused when what it read changed,
@@ -17,6 +17,7 @@
 #include "mutua/model/refdata.h"
 #include "mutua/model/store.h"
 #include "mutua/model/refdata_tables.h"
+#include "mutua/store/postgresql.h"
 #include "mutua/store/sqlite.h"
 
 namespace fs = std::filesystem;
@@ -33,7 +34,15 @@ struct Backend {
 void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
 
 std::vector<Backend> backends() {
-  return {{"sqlite", [](const std::string& dir) { return store::open_sqlite(dir + "/contract.db"); }}};
+  return {{"sqlite", [](const std::string& dir) { return store::open_sqlite(dir + "/contract.db"); }},
+          {"postgresql", [](const std::string& dir) -> Result<std::unique_ptr<model::Store>> {
+             std::string why;
+             (void)dir;
+             const std::string url =
+                 mutua::testing::fresh_postgresql(::testing::UnitTest::GetInstance()->current_test_info()->name(), &why);
+             if (url.empty()) return fail({.code = "Z00200", .message = why});
+             return store::open_postgresql(url);
+           }}};
 }
 
 class StoreContract : public ::testing::TestWithParam<Backend> {
@@ -50,7 +59,8 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     auto data = model::load_refdata_dir(std::string(MUTUA_SOURCE_DIR) + "/tests/scenarios/base", problems);
     ASSERT_TRUE(data);
     data_ = *data;
-    ASSERT_TRUE(store_->replace_refdata(data_));
+    auto imported = store_->replace_refdata(data_);
+    ASSERT_TRUE(imported) << imported.error().message;
   }
   void TearDown() override {
     store_.reset();
@@ -93,6 +103,10 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     o.verdicts_json = "[]";
     return o;
   }
+
+  // Roles the PostgreSQL store does not keep yet (issue 21): their contracts are skipped there,
+  // and say so, rather than pass on a store that refuses them.
+  bool not_on_this_backend_yet() const { return GetParam().name == "postgresql"; }
 
   std::string dir_;
   std::unique_ptr<model::Store> store_;
@@ -275,6 +289,7 @@ TEST_P(StoreContract, AJudgementIsRefusedWhenWhatItReadChangedMeanwhile) {
 }
 
 TEST_P(StoreContract, AnEnvoiIsPaidOnce) {
+  if (not_on_this_backend_yet()) GTEST_SKIP() << "not kept on PostgreSQL yet (issue 21)";
   auto id = store_->record(accepted(kNurse, 1, {{kPatient, "425014"}}));
   ASSERT_TRUE(id);
   model::LedgerStore& ledger = *store_;
@@ -318,6 +333,7 @@ TEST_P(StoreContract, AnEnvoiIsPaidOnce) {
 }
 
 TEST_P(StoreContract, CommitmentNumbersAreNeverGivenTwiceAndTheEngineSeesThem) {
+  if (not_on_this_backend_yet()) GTEST_SKIP() << "not kept on PostgreSQL yet (issue 21)";
   model::ConsultationStore& consultations = *store_;
   std::vector<model::Consultation> asked(3);
   for (size_t i = 0; i < asked.size(); ++i) {
@@ -356,6 +372,7 @@ TEST_P(StoreContract, CommitmentNumbersAreNeverGivenTwiceAndTheEngineSeesThem) {
 }
 
 TEST_P(StoreContract, ADisputeTakesOneStepAtATime) {
+  if (not_on_this_backend_yet()) GTEST_SKIP() << "not kept on PostgreSQL yet (issue 21)";
   model::DisputeStore& disputes = *store_;
   model::Dispute d;
   d.third_party = kNurse;
@@ -383,6 +400,7 @@ TEST_P(StoreContract, ADisputeTakesOneStepAtATime) {
 }
 
 TEST_P(StoreContract, AnAdvisorDecisionIsRecordedOnlyFromTheStateItWasDecidedFrom) {
+  if (not_on_this_backend_yet()) GTEST_SKIP() << "not kept on PostgreSQL yet (issue 21)";
   // A line waits on the advisor (500434): recorded with its envoi.
   auto o = accepted(kNurse, 1, {});
   model::PendingLine waiting;

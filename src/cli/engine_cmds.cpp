@@ -17,6 +17,7 @@
 #include "mutua/engine/adjudicate.h"
 #include "mutua/model/dates.h"
 #include "mutua/settlement/config.h"
+#include "mutua/store/postgresql.h"
 #include "mutua/store/sqlite.h"
 #include "rules/lines/adjudication.h"
 
@@ -40,7 +41,7 @@ void add_refdata(CLI::App& app) {
   imp->add_option("dir", opts->dir, "Directory holding members.csv, providers.csv, nomenclature.csv...")
       ->required()
       ->check(CLI::ExistingDirectory);
-  imp->add_option("--db", opts->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db); created when absent");
+  imp->add_option("--db", opts->db, "Store: SQLite file (created when absent) or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   imp->add_flag("--allow-shrink", opts->allow_shrink,
                 "Accept files that would remove more than half of a table's rows (a header-only members.csv...)");
   imp->callback([opts] {
@@ -113,11 +114,13 @@ void add_db(CLI::App& app) {
   auto db = std::make_shared<std::string>(default_db());
   auto* init = cmd->add_subcommand("init", "Create an empty store (every command but this one and `refdata import` "
                                            "needs an existing store), or bring an existing one to this version");
-  init->add_option("--db", *db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  init->add_option("--db", *db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   init->callback([db] {
     auto store = open_store(*db, false, /*create=*/true);
     if (!store) return;
-    std::printf("store %s ready (schema version %d)\n", db->c_str(), store::sqlite_schema_version());
+    const bool pg = store::is_postgresql_url(*db);
+    std::printf("store %s ready (%s schema version %d)\n", pg ? "on PostgreSQL" : db->c_str(), pg ? "PostgreSQL" : "SQLite",
+                pg ? store::postgresql_schema_version() : store::sqlite_schema_version());
   });
 }
 
@@ -135,7 +138,7 @@ void add_adjudicate(CLI::App& app) {
       "920999 refusal, 920098 informative) in the billing format and as JSON, into --out.\n"
       "Exit 0 when every envoi was accepted (920900), 1 when one was rejected or refused, 2 on a store error.");
   cmd->add_option("files", opts->files, "Envois (920000), judged in the order given")->required()->check(CLI::ExistingPath);
-  cmd->add_option("--db", opts->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  cmd->add_option("--db", opts->db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   cmd->add_option("--today", opts->today, "Date of receipt (YYYY-MM-DD); default: the system date");
   cmd->add_option("--out", opts->out, "Directory for the responses")->capture_default_str();
   cmd->add_option("--batch", opts->batch,
@@ -282,7 +285,7 @@ void add_explain(CLI::App& app) {
   cmd->add_option("--provider", opts->provider, "Third-party number, when several providers used the number");
   cmd->add_option("--reception", opts->reception, "Reception id (as `mutua adjudicate` prints it) instead of --envoi");
   cmd->add_option("--line", opts->line, "Record number in the envoi (ET 10 is record 1), as in the responses")->required();
-  cmd->add_option("--db", opts->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  cmd->add_option("--db", opts->db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   cmd->callback([opts] {
     auto store = open_store(opts->db);
     if (!store) return;

@@ -35,7 +35,7 @@ void add_response(CLI::App& app) {
   by_reception->excludes(by_envoi)->excludes(by_run);
   by_envoi->excludes(by_run);
   cmd->add_option("--out", o->out, "Directory for the responses")->capture_default_str();
-  cmd->add_option("--db", o->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  cmd->add_option("--db", o->db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   cmd->callback([o] {
     if (!o->reception && !o->envoi && o->run.empty()) {
       std::fprintf(stderr, "mutua response: give --reception, --envoi or --run\n");

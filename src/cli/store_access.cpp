@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/dates.h"
+#include "mutua/store/postgresql.h"
 #include "mutua/store/sqlite.h"
 #include "mutua/writer.h"
 
@@ -22,6 +23,15 @@ std::string default_db() {
 std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped, bool create) {
   // Only an explicit initialisation makes a store: a mistyped --db (or ./mutua.db where MUTUA_DB
   // is unset) must not judge envois against an empty one.
+  if (store::is_postgresql_url(path)) {
+    auto pg = store::open_postgresql(path);
+    if (!pg) {
+      std::fprintf(stderr, "mutua: store %s: %s\n", pg.error().file.c_str(), pg.error().message.c_str());
+      exit_code() = 2;
+      return nullptr;
+    }
+    return std::move(*pg);
+  }
   std::error_code ec;
   if (!create && path != ":memory:" && !std::filesystem::exists(path, ec)) {
     std::fprintf(stderr,

@@ -16,6 +16,7 @@
 #include "mutua/model/dates.h"
 #include "mutua/model/refdata_tables.h"
 #include "mutua/store/sqlite.h"
+#include "store/blobs.h"
 #include "store/sqlite_advisor.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_db.h"
@@ -31,46 +32,6 @@ using model::EnvoiRecord;
 using model::EnvoiStatus;
 using model::HistoryLine;
 using model::StoredResponse;
-
-// Large blobs (received envoi, responses, their JSON, the verdicts) are kept as zstd frames: a
-// 100k-line envoi comes with a 120 MB response made mostly of blanks and zeros, and writing
-// it through the WAL twice was most of an adjudication's time. A zstd frame starts with its
-// magic number; a billing file or JSON never does, so rows written uncompressed still read.
-constexpr unsigned char kZstdMagic[4] = {0x28, 0xB5, 0x2F, 0xFD};
-
-// A blob as stored: compressed into its own buffer, or the raw bytes themselves (viewed, not
-// copied) when compressing does not make them smaller (junk, small values).
-struct Packed {
-  std::unique_ptr<char[]> owned;
-  std::string_view bytes;
-};
-
-Packed packed(std::string_view raw) {
-  const bool looks_packed = raw.size() >= 4 && std::memcmp(raw.data(), kZstdMagic, 4) == 0;
-  if (raw.size() < 512 && !looks_packed) return {nullptr, raw};
-  // The bound is as large as the input; an uninitialised buffer means only the pages the
-  // small compressed frame touches are ever faulted in (a zeroed std::string touched them all).
-  const size_t bound = ZSTD_compressBound(raw.size());
-  Packed p{std::unique_ptr<char[]>(new char[bound]), {}};
-  const size_t n = ZSTD_compress(p.owned.get(), bound, raw.data(), raw.size(), 1);
-  if (!ZSTD_isError(n) && (n < raw.size() || looks_packed)) {
-    p.bytes = std::string_view(p.owned.get(), n);
-    return p;
-  }
-  return {nullptr, raw};
-}
-
-Result<std::string> unpacked(std::string blob) {
-  if (blob.size() < 4 || std::memcmp(blob.data(), kZstdMagic, 4) != 0) return blob;
-  unsigned long long size = ZSTD_getFrameContentSize(blob.data(), blob.size());
-  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)
-    return fail({.code = "Z00200", .message = "a stored blob is damaged (zstd frame without size)"});
-  std::string out(size, '\0');
-  size_t n = ZSTD_decompress(out.data(), out.size(), blob.data(), blob.size());
-  if (ZSTD_isError(n) || n != size)
-    return fail({.code = "Z00200", .message = std::string("a stored blob is damaged: ") + ZSTD_getErrorName(n)});
-  return out;
-}
 
 // The columns of a history line, in the order history_line() reads them.
 constexpr const char* kSelectHistory =
@@ -374,20 +335,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     // The blobs (the received file, responses, JSON: 200+ MB for a 100k-line envoi) are
     // compressed on another core while the history lines go in.
     // The packed blobs may view the outcome's own bytes: `o` outlives them.
-    struct PackedResponse {
-      std::string message;
-      Packed bytes, json;
-    };
-    struct PackedOutcome {
-      Packed received, verdicts;
-      std::vector<PackedResponse> responses;
-    };
-    auto packing = std::async(std::launch::async, [&o] {
-      PackedOutcome p{packed(o.received_bytes), packed(o.verdicts_json), {}};
-      const auto& responses = o.build_responses ? o.build_responses() : o.responses;
-      for (const auto& r : responses) p.responses.push_back({r.message, packed(r.bytes), packed(r.json)});
-      return p;
-    });
+    auto packing = pack_outcome(o);
     return in_write_transaction([&]() -> Result<int64_t> {
       const auto& e = o.envoi;
       if (o.judged_at) {

@@ -1,0 +1,55 @@
+#include "store/blobs.h"
+
+#include <zstd.h>
+
+#include <cstring>
+
+namespace mutua::store {
+
+namespace {
+
+// Large blobs (received envoi, responses, their JSON, the verdicts) are kept as zstd frames: a
+// 100k-line envoi comes with a 120 MB response made mostly of blanks and zeros, and writing
+// it through the WAL twice was most of an adjudication's time. A zstd frame starts with its
+// magic number; a billing file or JSON never does, so rows written uncompressed still read.
+constexpr unsigned char kZstdMagic[4] = {0x28, 0xB5, 0x2F, 0xFD};
+
+}  // namespace
+
+Packed packed(std::string_view raw) {
+  const bool looks_packed = raw.size() >= 4 && std::memcmp(raw.data(), kZstdMagic, 4) == 0;
+  if (raw.size() < 512 && !looks_packed) return {nullptr, raw};
+  // The bound is as large as the input; an uninitialised buffer means only the pages the
+  // small compressed frame touches are ever faulted in (a zeroed std::string touched them all).
+  const size_t bound = ZSTD_compressBound(raw.size());
+  Packed p{std::unique_ptr<char[]>(new char[bound]), {}};
+  const size_t n = ZSTD_compress(p.owned.get(), bound, raw.data(), raw.size(), 1);
+  if (!ZSTD_isError(n) && (n < raw.size() || looks_packed)) {
+    p.bytes = std::string_view(p.owned.get(), n);
+    return p;
+  }
+  return {nullptr, raw};
+}
+
+Result<std::string> unpacked(std::string blob) {
+  if (blob.size() < 4 || std::memcmp(blob.data(), kZstdMagic, 4) != 0) return blob;
+  unsigned long long size = ZSTD_getFrameContentSize(blob.data(), blob.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)
+    return fail({.code = "Z00200", .message = "a stored blob is damaged (zstd frame without size)"});
+  std::string out(size, '\0');
+  size_t n = ZSTD_decompress(out.data(), out.size(), blob.data(), blob.size());
+  if (ZSTD_isError(n) || n != size)
+    return fail({.code = "Z00200", .message = std::string("a stored blob is damaged: ") + ZSTD_getErrorName(n)});
+  return out;
+}
+
+std::future<PackedOutcome> pack_outcome(const model::EnvoiOutcome& o) {
+  return std::async(std::launch::async, [&o] {
+    PackedOutcome p{packed(o.received_bytes), packed(o.verdicts_json), {}};
+    const auto& responses = o.build_responses ? o.build_responses() : o.responses;
+    for (const auto& r : responses) p.responses.push_back({r.message, packed(r.bytes), packed(r.json)});
+    return p;
+  });
+}
+
+}  // namespace mutua::store

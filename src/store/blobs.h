@@ -1,0 +1,40 @@
+// Large blobs (received envoi, responses, their JSON, the verdicts) as every store keeps them:
+// zstd frames, or the bytes themselves when compressing does not make them smaller. Internal
+// to src/store/.
+#pragma once
+#include <future>
+#include <memory>
+#include <vector>
+#include <string>
+#include <string_view>
+
+#include "mutua/error.h"
+#include "mutua/model/store.h"
+
+namespace mutua::store {
+
+// A blob as stored: compressed into its own buffer, or the raw bytes themselves (viewed, not
+// copied) when compressing does not make them smaller (junk, small values).
+struct Packed {
+  std::unique_ptr<char[]> owned;
+  std::string_view bytes;
+};
+
+Packed packed(std::string_view raw);
+// The bytes of a stored blob (a zstd frame unpacked, anything else as it is).
+Result<std::string> unpacked(std::string blob);
+
+// An envoi's blobs, packed: its received bytes, its verdicts, its responses.
+struct PackedResponse {
+  std::string message;
+  Packed bytes, json;
+};
+struct PackedOutcome {
+  Packed received, verdicts;
+  std::vector<PackedResponse> responses;
+};
+// Packs them on another core (while the history lines go in); the packed blobs may view the
+// outcome's own bytes, so `o` must outlive the result.
+std::future<PackedOutcome> pack_outcome(const model::EnvoiOutcome& o);
+
+}  // namespace mutua::store

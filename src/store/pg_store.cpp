@@ -1,0 +1,729 @@
+#include <algorithm>
+#include <future>
+#include <map>
+#include <memory>
+#include <unordered_set>
+
+#include <fmt/format.h>
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#include <pqxx/pqxx>
+#include <pqxx/tablewriter>
+
+#include "format/embedded.h"
+#include "mutua/model/dates.h"
+#include "mutua/model/refdata_tables.h"
+#include "mutua/store/postgresql.h"
+#include "mutua/store/sqlite.h"
+#include "store/blobs.h"
+
+namespace mutua::store {
+
+namespace {
+
+using model::EnvoiRecord;
+using model::HistoryLine;
+using model::StoredResponse;
+
+std::vector<std::string_view> migrations() { return {embedded::postgresql_001_init()}; }
+
+// The URL without its password, for messages.
+std::string redacted(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  const size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon) + ":***" + url.substr(at);
+}
+
+std::string first_line(const char* what) {
+  std::string m = what ? what : "unknown error";
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  const size_t nl = m.find('\n');
+  return nl == std::string::npos ? m : m.substr(0, nl);
+}
+
+// A text[] literal: every element quoted, so any text goes in as it is.
+std::string text_array(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// One row for COPY, cell after cell as text (pqxx escapes them).
+class CopyLine final : public model::RowSink {
+ public:
+  std::vector<std::string> cells;
+  void integer(int64_t v) override { cells.push_back(std::to_string(v)); }
+  void text(std::string_view v) override { cells.emplace_back(v); }
+};
+
+// COPY ... FROM STDIN of rows of text cells. libpqxx 6 (Debian 12) takes rows of a run-time
+// number of columns only through tablewriter, deprecated since stream_to came (which wants
+// tuples of compile-time types).
+class Copy {
+ public:
+  Copy(pqxx::work& w, const std::string& table, const std::vector<std::string>& columns)
+      : quoted_(quoted(columns)), writer_(w, table, quoted_.begin(), quoted_.end(), kNoNull) {}
+  void row(const std::vector<std::string>& cells) { writer_.insert(cells.begin(), cells.end()); }
+  void complete() { writer_.complete(); }
+
+ private:
+  // The value tablewriter would write as NULL (by default the empty text, which is a value
+  // here): one no cell holds.
+  inline static const std::string kNoNull = std::string("\x01mutua-no-null\x01");
+  static std::vector<std::string> quoted(const std::vector<std::string>& columns) {
+    std::vector<std::string> out;
+    for (const auto& c : columns) out.push_back("\"" + c + "\"");  // "end", "union": keywords
+    return out;
+  }
+  std::vector<std::string> quoted_;
+  pqxx::tablewriter writer_;
+};
+
+class RowReader final : public model::RowSource {
+ public:
+  explicit RowReader(const pqxx::row& r) : r_(r) {}
+  int64_t integer() override { return r_[at_++].as<int64_t>(); }
+  std::string text() override {
+    const auto& f = r_[at_++];
+    return f.is_null() ? std::string() : std::string(f.c_str(), f.size());
+  }
+
+ private:
+  const pqxx::row& r_;
+  pqxx::row::size_type at_ = 0;
+};
+
+std::string column_list(const model::RefTableSpec& spec) {
+  std::string out;
+  for (const auto& c : spec.columns) out += fmt::format("{}\"{}\"", out.empty() ? "" : ", ", c.name);
+  return out;
+}
+
+std::string bytes_of(const pqxx::field& f) {
+  pqxx::binarystring b(f);
+  return b.str();
+}
+
+constexpr const char* kSelectEnvoi =
+    "SELECT id, third_party, year, month, number, status, test, received, file_name, content_hash, batch, "
+    "error_rate_bp, lines, rejected_lines, asked_cents, accepted_cents, refused_cents, federation, "
+    "accepted_a_cents, accepted_b_cents, account_c_cents, pending_cents FROM envois ";
+
+constexpr const char* kSelectHistory =
+    "SELECT id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
+    "invoice_number, record, billed, envoi_number, reversed FROM history ";
+
+const std::vector<std::string> kHistoryColumns = {"envoi_id", "niss", "code", "first_date", "last_date",
+                                                  "units", "amount", "provider", "third_party", "invoice_number",
+                                                  "record", "billed", "envoi_number"};
+
+// Recording envois is one writer at a time (as on SQLite, where the write lock says it): the
+// ids they take are then in the order they commit, which the store's marks rely on.
+constexpr int64_t kRecordLock = 0x6d75747561;  // "mutua"
+constexpr int64_t kMigrateLock = 0x6d75747562;
+
+EnvoiRecord envoi_of(const pqxx::row& r) {
+  EnvoiRecord e;
+  e.id = r[0].as<int64_t>();
+  e.third_party = r[1].c_str();
+  e.year = r[2].as<int>();
+  e.month = r[3].as<int>();
+  e.number = r[4].as<int>();
+  const std::string status = r[5].c_str();
+  e.status = status == "accepted"   ? model::EnvoiStatus::Accepted
+             : status == "rejected" ? model::EnvoiStatus::Rejected
+                                    : model::EnvoiStatus::Refused;
+  e.test = r[6].as<int>() != 0;
+  e.received = model::parse_iso_date(r[7].c_str());
+  e.file_name = r[8].c_str();
+  e.content_hash = r[9].c_str();
+  e.batch = r[10].c_str();
+  e.error_rate_bp = r[11].as<int64_t>();
+  e.lines = r[12].as<uint64_t>();
+  e.rejected_lines = r[13].as<uint64_t>();
+  e.asked_cents = r[14].as<int64_t>();
+  e.accepted_cents = r[15].as<int64_t>();
+  e.refused_cents = r[16].as<int64_t>();
+  e.federation = r[17].c_str();
+  e.accepted_a_cents = r[18].as<int64_t>();
+  e.accepted_b_cents = r[19].as<int64_t>();
+  e.account_c_cents = r[20].as<int64_t>();
+  e.pending_cents = r[21].as<int64_t>();
+  return e;
+}
+
+HistoryLine history_of(const pqxx::row& r) {
+  HistoryLine h;
+  h.id = r[0].as<int64_t>();
+  h.envoi_id = r[1].as<int64_t>();
+  h.niss = r[2].c_str();
+  h.code = r[3].c_str();
+  h.first_date = r[4].as<model::Date>();
+  h.last_date = r[5].as<model::Date>();
+  h.units = r[6].as<int>();
+  h.amount = r[7].as<int64_t>();
+  h.provider = r[8].c_str();
+  h.third_party = r[9].c_str();
+  h.invoice_number = r[10].as<uint64_t>();
+  h.record = r[11].as<uint64_t>();
+  h.billed = r[12].as<model::Date>();
+  h.envoi_number = r[13].as<int>();
+  h.reversed = r[14].as<int>() != 0;
+  return h;
+}
+
+class PgStore final : public model::Store {
+ public:
+  explicit PgStore(const std::string& url) : conn_(url), where_(redacted(url)) {}
+
+  Result<void> migrate() {
+    return guard<void>("migrate", [&]() -> Result<void> {
+      const auto all = migrations();
+      for (;;) {
+        pqxx::work w(conn_);
+        // Processes opening a new database at once: one migrates, the others wait, then see it.
+        w.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrateLock);
+        w.exec0("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)");
+        const int version = w.exec1("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0].as<int>();
+        if (version > static_cast<int>(all.size()))
+          return error(fmt::format("store schema version {} is newer than this mutua ({})", version, all.size()));
+        if (version == static_cast<int>(all.size())) {
+          w.commit();
+          return {};
+        }
+        w.exec0(std::string(all[static_cast<size_t>(version)]));
+        w.exec_params0("INSERT INTO schema_version VALUES ($1)", version + 1);
+        w.commit();
+      }
+    });
+  }
+
+  // ---- reference data
+
+  Result<void> replace_refdata(const model::RefData& data) override {
+    return guard<void>("replace reference data", [&]() -> Result<void> {
+      pqxx::work w(conn_);
+      std::string tables;
+      for (const auto& spec : model::ref_table_specs()) tables += (tables.empty() ? "" : ", ") + spec.table;
+      w.exec0("TRUNCATE " + tables);
+      for (const auto& spec : model::ref_table_specs()) {
+        const size_t n = spec.rows(data);
+        if (n == 0) continue;
+        std::vector<std::string> cols = {"seq"};
+        for (const auto& c : spec.columns) cols.push_back(c.name);
+        Copy copy(w, spec.table, cols);
+        for (size_t row = 0; row < n; ++row) {
+          CopyLine line;
+          line.integer(static_cast<int64_t>(row + 1));
+          spec.write(data, row, line);
+          copy.row(line.cells);
+        }
+        copy.complete();
+      }
+      w.exec0("UPDATE refdata_version SET version = version + 1");
+      w.commit();
+      return {};
+    });
+  }
+
+  Result<model::RefData> load_refdata() override { return read_refdata(nullptr, true, true, nullptr); }
+
+  Result<std::map<std::string, uint64_t>> refdata_counts() override {
+    return guard<std::map<std::string, uint64_t>>("count reference data", [&] {
+      pqxx::read_transaction r(conn_);
+      std::map<std::string, uint64_t> out;
+      for (const auto& spec : model::ref_table_specs())
+        out[spec.file] = r.exec1("SELECT COUNT(*) FROM " + spec.table)[0].as<uint64_t>();
+      return Result<std::map<std::string, uint64_t>>(std::move(out));
+    });
+  }
+
+  Result<model::RefData> load_refdata_for(const std::vector<std::string>& niss) override {
+    return read_refdata(&niss, true, false, nullptr);
+  }
+  Result<model::RefData> load_patient_files(const std::vector<std::string>& niss,
+                                            const std::vector<std::string>& files) override {
+    return read_refdata(&niss, true, false, &files);
+  }
+
+  Result<std::shared_ptr<const model::RefData>> shared_refdata() override {
+    auto version = guard<int64_t>("read the reference data version", [&] {
+      pqxx::read_transaction r(conn_);
+      return Result<int64_t>(r.exec1("SELECT version FROM refdata_version")[0].as<int64_t>());
+    });
+    if (!version) return fail(version.error());
+    if (shared_ && shared_version_ == *version) return shared_;
+    auto data = read_refdata(nullptr, false, true, nullptr);
+    if (!data) return fail(data.error());
+    auto kept = guard<void>("read which reference files are kept", [&]() -> Result<void> {
+      pqxx::read_transaction r(conn_);
+      for (const auto& spec : model::ref_table_specs())
+        if (spec.per_patient && r.exec1("SELECT EXISTS (SELECT 1 FROM " + spec.table + ")")[0].as<bool>())
+          data->kept.insert(spec.file);
+      return {};
+    });
+    if (!kept) return fail(kept.error());
+    shared_ = std::make_shared<const model::RefData>(std::move(*data));
+    shared_version_ = *version;
+    return shared_;
+  }
+
+  // ---- envois and history
+
+  Result<std::vector<EnvoiRecord>> receptions(const std::string& third_party, int year, int number) override {
+    return envois_where("WHERE third_party = $1 AND year = $2 AND number = $3 ORDER BY id", third_party, year, number);
+  }
+
+  Result<std::optional<EnvoiRecord>> find_reception(const std::string& batch, const std::string& file_name,
+                                                    const std::string& content_hash) override {
+    auto v = envois_where("WHERE batch = $1 AND file_name = $2 AND content_hash = $3 ORDER BY id LIMIT 1", batch,
+                          file_name, content_hash);
+    if (!v) return fail(v.error());
+    return v->empty() ? std::optional<EnvoiRecord>() : std::optional<EnvoiRecord>(v->front());
+  }
+
+  Result<std::optional<EnvoiRecord>> envoi(int64_t id) override {
+    auto v = envois_where("WHERE id = $1", id);
+    if (!v) return fail(v.error());
+    return v->empty() ? std::optional<EnvoiRecord>() : std::optional<EnvoiRecord>(v->front());
+  }
+
+  Result<int64_t> first_reception_named(const std::string& file_name) override {
+    return guard<int64_t>("read receptions by file name", [&] {
+      pqxx::read_transaction r(conn_);
+      return Result<int64_t>(
+          r.exec_params1("SELECT COALESCE(MIN(id), 0) FROM envois WHERE file_name = $1", file_name)[0].as<int64_t>());
+    });
+  }
+
+  Result<std::vector<EnvoiRecord>> envois() override { return envois_where("ORDER BY id"); }
+
+  Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history(const std::vector<std::string>& niss,
+                                                                            int64_t before_envoi) override {
+    return read_history(std::string(kSelectHistory) +
+                            "WHERE niss = ANY($1::text[]) AND reversed = 0 AND ($2 = 0 OR envoi_id < $2) ORDER BY niss, id",
+                        text_array(niss), std::string(), before_envoi);
+  }
+
+  Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history_of_codes(
+      const std::vector<model::PatientCodes>& wanted, int64_t before_envoi) override {
+    // One query for the envoi: the (patient, code) pairs as two arrays, joined on the index.
+    std::vector<std::string> niss, codes;
+    for (const auto& w : wanted)
+      for (const auto& c : w.codes) {
+        niss.push_back(w.niss);
+        codes.push_back(c);
+      }
+    return read_history(std::string(kSelectHistory) +
+                            "WHERE (niss, code) IN (SELECT * FROM unnest($1::text[], $3::text[])) AND reversed = 0 "
+                            "AND ($2 = 0 OR envoi_id < $2) ORDER BY niss, id",
+                        text_array(niss), text_array(codes), before_envoi);
+  }
+
+  Result<model::StoreMark> mark() override {
+    return guard<model::StoreMark>("read the store's mark", [&] {
+      pqxx::read_transaction r(conn_);
+      return Result<model::StoreMark>(mark_in(r));
+    });
+  }
+
+  Result<int64_t> record(const model::EnvoiOutcome& o) override {
+    // The blobs are compressed on another core while the history lines go in.
+    auto packing = pack_outcome(o);
+    auto done = guard<int64_t>("record envoi", [&]() -> Result<int64_t> {
+      const auto& e = o.envoi;
+      pqxx::work w(conn_);
+      w.exec_params("SELECT pg_advisory_xact_lock($1)", kRecordLock);
+      if (o.judged_at) {
+        const std::string changed = changed_since(w, *o.judged_at, o);
+        if (!changed.empty()) return fail({.code = model::kStoreConflict, .message = changed, .file = where_});
+      }
+      int64_t id = 0;
+      try {
+        pqxx::subtransaction insert(w, "envoi");
+        id = insert
+                 .exec_params1(
+                     "INSERT INTO envois (third_party, year, month, number, status, test, received, file_name, "
+                     "content_hash, batch, error_rate_bp, lines, rejected_lines, asked_cents, accepted_cents, "
+                     "refused_cents, federation, accepted_a_cents, accepted_b_cents, account_c_cents, pending_cents) "
+                     "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21) RETURNING id",
+                     e.third_party, e.year, e.month, e.number, std::string(model::status_name(e.status)),
+                     e.test ? 1 : 0, model::iso(e.received), e.file_name, e.content_hash, e.batch, e.error_rate_bp,
+                     static_cast<int64_t>(e.lines), static_cast<int64_t>(e.rejected_lines), e.asked_cents,
+                     e.accepted_cents, e.refused_cents, e.federation, e.accepted_a_cents, e.accepted_b_cents,
+                     e.account_c_cents, e.pending_cents)[0]
+                 .as<int64_t>();
+        insert.commit();
+      } catch (const pqxx::unique_violation&) {
+        return fail({.code = model::kStoreConflict,
+                     .message = fmt::format("envoi {} of {} for {} is already accepted", e.number, e.third_party, e.year),
+                     .file = where_});
+      }
+      copy_history(w, o.accepted, id);
+      for (const auto& p : o.pending) {
+        const auto& l = p.line;
+        w.exec_params0(
+            "INSERT INTO pending_lines (envoi_id, record, niss, code, first_date, last_date, units, amount, account, "
+            "provider, third_party, invoice_number, billed, envoi_number) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
+            id, static_cast<int64_t>(l.record), l.niss, l.code, l.first_date, l.last_date, l.units, l.amount,
+            std::string(1, p.account), l.provider, l.third_party, static_cast<int64_t>(l.invoice_number), l.billed,
+            l.envoi_number);
+      }
+      const PackedOutcome blobs = packing.get();
+      auto bytea = [](const Packed& p) { return pqxx::binarystring(p.bytes.data(), p.bytes.size()); };
+      w.exec_params0("INSERT INTO envoi_files (envoi_id, received, verdicts) VALUES ($1, $2, $3)", id,
+                     bytea(blobs.received), bytea(blobs.verdicts));
+      int seq = 0;
+      for (const auto& r : blobs.responses)
+        w.exec_params0("INSERT INTO responses (envoi_id, seq, message, bytes, json) VALUES ($1, $2, $3, $4, $5)", id,
+                       ++seq, r.message, bytea(r.bytes), bytea(r.json));
+      for (int64_t hid : o.reversed_ids) w.exec_params0("UPDATE history SET reversed = 1 WHERE id = $1", hid);
+      w.commit();
+      return id;
+    });
+    if (packing.valid()) packing.wait();  // never leave the packer viewing a gone outcome
+    return done;
+  }
+
+  Result<std::vector<StoredResponse>> responses(int64_t envoi_id) override {
+    return guard<std::vector<StoredResponse>>("read responses", [&]() -> Result<std::vector<StoredResponse>> {
+      pqxx::read_transaction r(conn_);
+      std::vector<StoredResponse> out;
+      for (const auto& row :
+           r.exec_params("SELECT message, bytes, json FROM responses WHERE envoi_id = $1 ORDER BY seq", envoi_id)) {
+        auto bytes = unpacked(bytes_of(row[1]));
+        auto json = unpacked(bytes_of(row[2]));
+        if (!bytes) return fail(bytes.error());
+        if (!json) return fail(json.error());
+        out.push_back({row[0].c_str(), std::move(*bytes), std::move(*json)});
+      }
+      return out;
+    });
+  }
+
+  Result<std::string> received_bytes(int64_t envoi_id) override { return file_column(envoi_id, "received"); }
+  Result<std::string> verdicts(int64_t envoi_id) override { return file_column(envoi_id, "verdicts"); }
+
+  Result<void> load_history(const std::vector<HistoryLine>& lines) override {
+    return guard<void>("load history", [&]() -> Result<void> {
+      pqxx::work w(conn_);
+      copy_history(w, lines, -1);
+      w.commit();
+      return {};
+    });
+  }
+
+  // ---- roles not on PostgreSQL yet: they say so (issue 21), never pretend.
+
+  Result<model::LedgerState> ledger(bool, bool) override { return not_yet("the ledger"); }
+  Result<std::vector<std::tuple<std::string, int, int64_t>>> last_sequences() override {
+    using Out = std::vector<std::tuple<std::string, int, int64_t>>;
+    return guard<Out>("read reference sequences", [&] {
+      pqxx::read_transaction r(conn_);
+      Out out;
+      for (const auto& row : r.exec("SELECT fund, year, MAX(sequence) FROM payments WHERE sequence > 0 GROUP BY fund, year"))
+        out.emplace_back(row[0].c_str(), row[1].as<int>(), row[2].as<int64_t>());
+      return Result<Out>(std::move(out));
+    });
+  }
+  Result<std::optional<model::PaymentRun>> payment_run(const std::string& key) override {
+    using Out = std::optional<model::PaymentRun>;
+    return guard<Out>("read payment runs", [&] {
+      pqxx::read_transaction r(conn_);
+      const auto rows = r.exec_params(
+          "SELECT id, key, date, execution, budget_cents, paid_cents, transfers, payment_file FROM payment_runs "
+          "WHERE key = $1",
+          key);
+      if (rows.empty()) return Result<Out>(Out());
+      model::PaymentRun run;
+      run.id = rows[0][0].as<int64_t>();
+      run.key = rows[0][1].c_str();
+      run.date = rows[0][2].as<model::Date>();
+      run.execution = rows[0][3].as<model::Date>();
+      run.budget_cents = rows[0][4].as<int64_t>();
+      run.paid_cents = rows[0][5].as<int64_t>();
+      run.transfers = rows[0][6].as<int64_t>();
+      run.payment_file = rows[0][7].c_str();
+      return Result<Out>(Out(std::move(run)));
+    });
+  }
+  Result<std::vector<model::Payment>> run_payments(int64_t run_id) override {
+    return payments_where("WHERE run_id = $1 ORDER BY id", run_id);
+  }
+  Result<std::vector<model::Payment>> envoi_payments(int64_t envoi_id) override {
+    return payments_where("WHERE envoi_id = $1 ORDER BY id", envoi_id);
+  }
+  Result<int64_t> record_payment_run(const model::PaymentRunOutcome&) override { return not_yet("payment runs"); }
+  Result<int64_t> add_regularisation(const model::Regularisation&) override { return not_yet("regularisations"); }
+  Result<std::vector<std::string>> record_consultations(const std::vector<model::Consultation>&) override {
+    return not_yet("insurability consultations");
+  }
+  Result<int64_t> record_agreement(const model::AgreementRecord&) override { return not_yet("advisor agreements"); }
+  Result<std::vector<model::AgreementRecord>> agreements(const model::AgreementQuery&) override {
+    return not_yet("advisor agreements");
+  }
+  Result<std::vector<model::PendingLine>> pending_lines(const model::PendingQuery&) override {
+    return not_yet("lines pending on the advisor");
+  }
+  Result<void> record_decision(const model::AgreementDecision&) override { return not_yet("advisor decisions"); }
+  Result<int64_t> open_dispute(const model::Dispute&) override { return not_yet("disputes"); }
+  Result<std::vector<model::Dispute>> disputes(int64_t, const std::string&) override { return not_yet("disputes"); }
+  Result<void> dispute_step(int64_t, model::DisputeState, const model::Dispute&, const model::DisputeEvent&,
+                            const std::optional<model::Regularisation>&) override {
+    return not_yet("disputes");
+  }
+  Result<model::RetentionReport> apply_retention(model::Date, bool) override { return not_yet("retention"); }
+
+ private:
+  template <class T, class F>
+  Result<T> guard(const std::string& what, F&& body) {
+    try {
+      return body();
+    } catch (const pqxx::unique_violation& e) {
+      return fail({.code = model::kStoreConflict, .message = fmt::format("{}: {}", what, first_line(e.what())), .file = where_});
+    } catch (const std::exception& e) {
+      return fail({.code = "Z00200", .message = fmt::format("{}: {}", what, first_line(e.what())), .file = where_});
+    }
+  }
+  tl::unexpected<Error> error(const std::string& what) const {
+    return fail({.code = "Z00200", .message = what, .file = where_});
+  }
+  tl::unexpected<Error> not_yet(const std::string& what) const {
+    return error(what + " are not kept on PostgreSQL yet: use a SQLite store (--db FILE) for them");
+  }
+
+  template <class... Args>
+  Result<std::vector<EnvoiRecord>> envois_where(const std::string& where, Args&&... args) {
+    return guard<std::vector<EnvoiRecord>>("read envois", [&] {
+      pqxx::read_transaction r(conn_);
+      std::vector<EnvoiRecord> out;
+      for (const auto& row : r.exec_params(std::string(kSelectEnvoi) + where, std::forward<Args>(args)...))
+        out.push_back(envoi_of(row));
+      return Result<std::vector<EnvoiRecord>>(std::move(out));
+    });
+  }
+
+  Result<std::vector<model::Payment>> payments_where(const std::string& where, int64_t key) {
+    return guard<std::vector<model::Payment>>("read payments", [&] {
+      pqxx::read_transaction r(conn_);
+      std::vector<model::Payment> out;
+      for (const auto& row : r.exec_params(
+               "SELECT id, run_id, envoi_id, account, complement, fund, year, sequence, COALESCE(reference, ''), "
+               "accepted_cents, compensated_cents, paid_cents, third_party, iban, bic, executed FROM payments " + where,
+               key)) {
+        model::Payment p;
+        p.id = row[0].as<int64_t>();
+        p.run_id = row[1].as<int64_t>();
+        p.envoi_id = row[2].as<int64_t>();
+        const std::string account = row[3].c_str();
+        p.account = account.empty() ? 'A' : account[0];
+        p.complement = row[4].as<int64_t>();
+        p.fund = row[5].c_str();
+        p.year = row[6].as<int>();
+        p.sequence = row[7].as<int64_t>();
+        p.reference = row[8].c_str();
+        p.accepted_cents = row[9].as<int64_t>();
+        p.compensated_cents = row[10].as<int64_t>();
+        p.paid_cents = row[11].as<int64_t>();
+        p.third_party = row[12].c_str();
+        p.iban = row[13].c_str();
+        p.bic = row[14].c_str();
+        p.executed = row[15].as<model::Date>();
+        out.push_back(std::move(p));
+      }
+      return Result<std::vector<model::Payment>>(std::move(out));
+    });
+  }
+
+  Result<std::unordered_map<std::string, std::vector<HistoryLine>>> read_history(const std::string& sql,
+                                                                                 const std::string& niss,
+                                                                                 const std::string& codes,
+                                                                                 int64_t before) {
+    using Out = std::unordered_map<std::string, std::vector<HistoryLine>>;
+    return guard<Out>("read history", [&] {
+      pqxx::read_transaction r(conn_);
+      Out out;
+      const pqxx::result rows = codes.empty() ? r.exec_params(sql, niss, before) : r.exec_params(sql, niss, before, codes);
+      for (const auto& row : rows) {
+        HistoryLine h = history_of(row);
+        out[h.niss].push_back(std::move(h));
+      }
+      return Result<Out>(std::move(out));
+    });
+  }
+
+  static model::StoreMark mark_in(pqxx::transaction_base& t) {
+    const auto row = t.exec1(
+        "SELECT (SELECT COALESCE(MAX(id), 0) FROM envois), (SELECT COALESCE(MAX(id), 0) FROM history), "
+        "(SELECT COALESCE(MAX(id), 0) FROM pending_lines)");
+    return {row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>()};
+  }
+
+  // Inside the recording's transaction, under the recording lock: what was recorded after
+  // `mark` that the outcome's judgement depends on, said for a person; empty when nothing.
+  std::string changed_since(pqxx::work& w, const model::StoreMark& mark, const model::EnvoiOutcome& o) {
+    const model::StoreMark now = mark_in(w);
+    if (now.envoi == mark.envoi && now.history == mark.history && now.pending == mark.pending) return {};
+    const auto& e = o.envoi;
+    if (e.status == model::EnvoiStatus::Refused) return {};  // judged on the file alone
+    const auto same = w.exec_params(
+        "SELECT id FROM envois WHERE id > $1 AND status = 'accepted' AND third_party = $2 AND year = $3 "
+        "AND number = $4 AND test = $5 LIMIT 1",
+        mark.envoi, e.third_party, e.year, e.number, e.test ? 1 : 0);
+    if (!same.empty())
+      return fmt::format("envoi {} of {} for {} was accepted meanwhile (reception {})", e.number, e.third_party, e.year,
+                         same[0][0].as<int64_t>());
+    if (o.patients.empty()) return {};
+    const std::string patients = text_array(o.patients);
+    for (const auto& [table, from] : {std::pair{"history", mark.history}, std::pair{"pending_lines", mark.pending}}) {
+      const auto hit = w.exec_params(
+          fmt::format("SELECT 1 FROM {} WHERE id > $1 AND niss = ANY($2::text[]) LIMIT 1", table), from, patients);
+      if (!hit.empty()) return "lines of one of its patients were recorded meanwhile by another envoi";
+    }
+    return {};
+  }
+
+  // envoi_id < 0: each line's own envoi id (bulk loads). In NISS order, each patient's lines in
+  // theirs, so their ids still say which came first.
+  static void copy_history(pqxx::work& w, const std::vector<HistoryLine>& lines, int64_t envoi_id) {
+    if (lines.empty()) return;
+    std::vector<size_t> order(lines.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lines[a].niss < lines[b].niss; });
+    Copy copy(w, "history", kHistoryColumns);
+    for (size_t i : order) {
+      const auto& l = lines[i];
+      CopyLine line;
+      line.integer(envoi_id < 0 ? l.envoi_id : envoi_id);
+      line.text(l.niss);
+      line.text(l.code);
+      line.integer(l.first_date);
+      line.integer(l.last_date);
+      line.integer(l.units);
+      line.integer(l.amount);
+      line.text(l.provider);
+      line.text(l.third_party);
+      line.integer(static_cast<int64_t>(l.invoice_number));
+      line.integer(static_cast<int64_t>(l.record));
+      line.integer(l.billed);
+      line.integer(l.envoi_number);
+      copy.row(line.cells);
+    }
+    copy.complete();
+  }
+
+  Result<std::string> file_column(int64_t envoi_id, const char* column) {
+    auto blob = guard<std::string>("read envoi file", [&]() -> Result<std::string> {
+      pqxx::read_transaction r(conn_);
+      const auto rows = r.exec_params(fmt::format("SELECT {} FROM envoi_files WHERE envoi_id = $1", column), envoi_id);
+      if (rows.empty()) return error(fmt::format("no envoi {} in the store", envoi_id));
+      return bytes_of(rows[0][0]);
+    });
+    if (!blob) return fail(blob.error());
+    return unpacked(std::move(*blob));
+  }
+
+  // Patient files limited to `niss` (one query per file for the whole envoi) and/or the shared
+  // ones, with what the fund recorded itself after the files' own rows.
+  Result<model::RefData> read_refdata(const std::vector<std::string>* niss, bool patient, bool shared,
+                                      const std::vector<std::string>* only) {
+    return guard<model::RefData>("read reference data", [&] {
+      pqxx::read_transaction r(conn_);
+      model::RefData out;
+      const std::string keys = niss ? text_array(*niss) : std::string();
+      for (const auto& spec : model::ref_table_specs()) {
+        if (spec.per_patient ? !patient : !shared) continue;
+        if (only && std::find(only->begin(), only->end(), spec.file) == only->end()) continue;
+        const bool by_niss = niss && spec.per_patient;
+        const std::string sql = fmt::format("SELECT {} FROM {}{}", column_list(spec), spec.table,
+                                            by_niss ? " WHERE niss = ANY($1::text[]) ORDER BY niss, seq" : " ORDER BY seq");
+        const pqxx::result rows = by_niss ? r.exec_params(sql, keys) : r.exec(sql);
+        for (const auto& row : rows) {
+          RowReader in(row);
+          spec.read(in, out);
+        }
+        if (spec.file == "commitments.csv") {
+          const std::string q =
+              std::string("SELECT niss, commitment, date, ct1, ct2, mutuality FROM consultations WHERE commitment IS "
+                          "NOT NULL AND niss <> ''") +
+              (niss ? " AND niss = ANY($1::text[])" : "") + " ORDER BY id";
+          for (const auto& row : niss ? r.exec_params(q, keys) : r.exec(q)) {
+            model::PaymentCommitment c;
+            c.niss = row[0].c_str();
+            c.number = row[1].c_str();
+            c.consulted = row[2].as<model::Date>();
+            c.ct1 = row[3].as<int>();
+            c.ct2 = row[4].as<int>();
+            c.mutuality = row[5].c_str();
+            out.commitments.push_back(std::move(c));
+          }
+        }
+        if (spec.file == "agreements.csv") {
+          const std::string q =
+              std::string("SELECT niss, code, decision, request_date, decision_date, valid_from, valid_to FROM "
+                          "agreements WHERE niss <> ''") +
+              (niss ? " AND niss = ANY($1::text[])" : "") + " ORDER BY id";
+          for (const auto& row : niss ? r.exec_params(q, keys) : r.exec(q)) {
+            model::Agreement a;
+            a.niss = row[0].c_str();
+            a.code = row[1].c_str();
+            const std::string decision = row[2].c_str();
+            a.decision = decision.empty() ? 'D' : decision[0];
+            a.request_date = row[3].as<model::Date>();
+            a.decision_date = row[4].as<model::Date>();
+            a.valid_from = row[5].as<model::Date>();
+            const auto to = row[6].as<model::Date>();
+            a.valid_to = to == 0 ? model::kOpenEnd : to;
+            out.agreements.push_back(std::move(a));
+          }
+        }
+      }
+      return Result<model::RefData>(std::move(out));
+    });
+  }
+
+  pqxx::connection conn_;
+  std::string where_;
+  std::shared_ptr<const model::RefData> shared_;
+  int64_t shared_version_ = -1;
+};
+
+}  // namespace
+
+bool is_postgresql_url(const std::string& where) {
+  return where.rfind("postgresql://", 0) == 0 || where.rfind("postgres://", 0) == 0;
+}
+
+int postgresql_schema_version() { return static_cast<int>(migrations().size()); }
+
+Result<std::unique_ptr<model::Store>> open_postgresql(const std::string& url) {
+  std::unique_ptr<PgStore> store;
+  try {
+    store = std::make_unique<PgStore>(url);
+  } catch (const std::exception& e) {
+    return fail({.code = "Z00200", .message = "cannot connect: " + first_line(e.what()), .file = redacted(url)});
+  }
+  if (auto m = store->migrate(); !m) return fail(m.error());
+  return std::unique_ptr<model::Store>(std::move(store));
+}
+
+Result<std::unique_ptr<model::Store>> open_store_at(const std::string& where) {
+  if (is_postgresql_url(where)) return open_postgresql(where);
+  return open_sqlite(where);
+}
+
+}  // namespace mutua::store
+
+#pragma GCC diagnostic pop
