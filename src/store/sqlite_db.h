@@ -4,12 +4,14 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include <fmt/format.h>
 
 #include "mutua/error.h"
+#include "store/sql.h"
 
 namespace mutua::store {
 
@@ -79,9 +81,34 @@ inline bool rows_at_most(sqlite3* db, const std::string& from_where, int64_t lim
   return rows.step() == SQLITE_ROW && rows.i64(0) <= limit;
 }
 
-class SqliteDb {
+// A Stmt as a portable query (store/sql.h).
+class SqliteQuery final : public QueryImpl {
+ public:
+  SqliteQuery(sqlite3* db, std::string_view sql) : db_(db), s_(db, sql) {}
+  void bind(int i, std::string_view v) override { s_.bind(i, v); }
+  void bind(int i, int64_t v) override { s_.bind(i, v); }
+  int step() override {
+    const int rc = s_.step();
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) return rc;
+    return (rc & 0xff) == SQLITE_CONSTRAINT ? kSqlConstraint : kSqlError;
+  }
+  void reset() override { s_.reset(); }
+  int64_t i64(int c) const override { return s_.i64(c); }
+  std::string text(int c) const override { return s_.text(c); }
+  int64_t changes() const override { return sqlite3_changes(db_); }
+
+ private:
+  sqlite3* db_;
+  Stmt s_;
+};
+
+class SqliteDb : public SqlDb {
  public:
   SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
+  std::unique_ptr<QueryImpl> query(std::string_view sql) override { return std::make_unique<SqliteQuery>(db_, sql); }
+  bool postgres() const override { return false; }
+  const std::string& where() const override { return path_; }
 
   Result<void> exec(const std::string& sql) {
     char* msg = nullptr;
@@ -104,10 +131,7 @@ class SqliteDb {
     if (auto c = exec("COMMIT"); !c) return fail(c.error());
     return r;
   }
-  tl::unexpected<Error> error_of(const std::string& what) const {
-    return fail({.code = "Z00200", .message = what, .file = path_});
-  }
-  Error last_error(const std::string& what) const {
+  Error last_error(const std::string& what) const override {
     return {.code = "Z00200", .message = fmt::format("{}: {}", what, sqlite3_errmsg(db_)), .file = path_};
   }
   Result<void> error(const std::string& what) const {

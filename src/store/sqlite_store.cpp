@@ -17,12 +17,13 @@
 #include "mutua/model/refdata_tables.h"
 #include "mutua/store/sqlite.h"
 #include "store/blobs.h"
-#include "store/sqlite_advisor.h"
+#include "store/advisor_sql.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_db.h"
-#include "store/sqlite_disputes.h"
+#include "store/disputes_sql.h"
+#include "store/ledger_sql.h"
 #include "store/sqlite_refdata.h"
-#include "store/sqlite_retention.h"
+#include "store/retention_sql.h"
 
 namespace mutua::store {
 
@@ -441,148 +442,17 @@ class SqliteStore final : public model::Store, private SqliteDb {
 
   Result<model::LedgerState> ledger(bool awaiting_only, bool history_sums) override {
     ReadTransaction tx(db_);
-    model::LedgerState st;
-    std::unordered_map<int64_t, std::pair<int64_t, int64_t>> sums;
-    if (history_sums) {
-      Stmt h(db_, "SELECT envoi_id, SUM(amount), COUNT(*) FROM history GROUP BY envoi_id");
-      int rc;
-      while ((rc = h.step()) == SQLITE_ROW) sums[h.i64(0)] = {h.i64(1), h.i64(2)};
-      if (rc != SQLITE_DONE) return fail(last_error("read history sums"));
-      Stmt twice(db_,
-                 "SELECT third_party, envoi_number, billed, invoice_number, record, GROUP_CONCAT(envoi_id) FROM "
-                 "(SELECT DISTINCT third_party, envoi_number, billed, invoice_number, record, envoi_id FROM history "
-                 "WHERE envoi_id > 0 AND reversed = 0 AND amount > 0) GROUP BY third_party, envoi_number, billed, "
-                 "invoice_number, record HAVING COUNT(*) > 1 ORDER BY third_party, envoi_number, invoice_number, record");
-      while ((rc = twice.step()) == SQLITE_ROW) {
-        model::LedgerState::RepeatedLine r{twice.text(0), static_cast<int>(twice.i64(1)),
-                                           static_cast<model::Date>(twice.i64(2)), static_cast<uint64_t>(twice.i64(3)),
-                                           static_cast<uint64_t>(twice.i64(4)), {}};
-        const std::string ids = twice.text(5);
-        for (size_t at = 0; at < ids.size();) {
-          size_t comma = ids.find(',', at);
-          if (comma == std::string::npos) comma = ids.size();
-          r.envoi_ids.push_back(std::stoll(ids.substr(at, comma - at)));
-          at = comma + 1;
-        }
-        std::sort(r.envoi_ids.begin(), r.envoi_ids.end());
-        st.repeated_lines.push_back(std::move(r));
-      }
-      if (rc != SQLITE_DONE) return fail(last_error("read lines accepted twice"));
-    }
-    {
-      Stmt e(db_, std::string("SELECT id, third_party, federation, year, month, number, received, accepted_a_cents, "
-                              "accepted_b_cents, account_c_cents, pending_cents, COALESCE(settled_run, 0) FROM envois "
-                              "WHERE status = 'accepted' AND test = 0") +
-                      (awaiting_only ? " AND settled_run IS NULL" : "") + " ORDER BY id");
-      int rc;
-      while ((rc = e.step()) == SQLITE_ROW) {
-        model::LedgerEnvoi x;
-        x.id = e.i64(0);
-        x.third_party = e.text(1);
-        x.fund = e.text(2);
-        x.year = static_cast<int>(e.i64(3));
-        x.month = static_cast<int>(e.i64(4));
-        x.number = static_cast<int>(e.i64(5));
-        x.received = model::parse_iso_date(e.text(6));
-        x.accepted_a = e.i64(7);
-        x.accepted_b = e.i64(8);
-        x.account_c = e.i64(9);
-        x.pending = e.i64(10);
-        x.settled_run = e.i64(11);
-        x.history_cents = -1;
-        if (history_sums) {
-          auto it = sums.find(x.id);
-          x.history_cents = it == sums.end() ? 0 : it->second.first;
-          x.history_lines = it == sums.end() ? 0 : it->second.second;
-        }
-        st.envois.push_back(std::move(x));
-      }
-      if (rc != SQLITE_DONE) return fail(last_error("read ledger envois"));
-    }
-    {
-      Stmt r(db_, std::string("SELECT r.id, r.third_party, r.account, r.amount_cents, r.reason, r.origin, r.recorded, "
-                              "COALESCE(r.envoi_id, 0), r.record, r.dispute_id, "
-                              "COALESCE((SELECT SUM(c.cents) FROM compensations c WHERE c.regularisation_id = r.id), 0) "
-                              "AS set_off FROM regularisations r") +
-                      (awaiting_only ? " WHERE set_off <> r.amount_cents" : "") + " ORDER BY r.id");
-      int rc;
-      while ((rc = r.step()) == SQLITE_ROW) {
-        model::Regularisation x;
-        x.id = r.i64(0);
-        x.third_party = r.text(1);
-        x.account = r.text(2).empty() ? 'A' : r.text(2)[0];
-        x.amount_cents = r.i64(3);
-        x.reason = r.text(4);
-        x.origin = r.text(5);
-        x.recorded = static_cast<model::Date>(r.i64(6));
-        x.envoi_id = r.i64(7);
-        x.record = static_cast<uint64_t>(r.i64(8));
-        x.dispute_id = r.i64(9);
-        x.set_off_cents = r.i64(10);
-        st.regularisations.push_back(std::move(x));
-      }
-      if (rc != SQLITE_DONE) return fail(last_error("read regularisations"));
-    }
-    if (awaiting_only) {
-      auto complements = awaiting_complements(*this);
-      if (!complements) return fail(complements.error());
-      st.complements = std::move(*complements);
-      return st;
-    }
-    {
-      Stmt p(db_, kSelectPayment + " ORDER BY id");
-      auto payments = read_payments(p);
-      if (!payments) return fail(payments.error());
-      st.payments = std::move(*payments);
-    }
-    {
-      Stmt c(db_, "SELECT regularisation_id, payment_id, cents FROM compensations ORDER BY payment_id, regularisation_id");
-      int rc;
-      while ((rc = c.step()) == SQLITE_ROW) st.compensations.push_back({c.i64(0), c.i64(1), c.i64(2)});
-      if (rc != SQLITE_DONE) return fail(last_error("read compensations"));
-    }
-    {
-      auto lines = select_pending(*this, {});
-      if (!lines) return fail(lines.error());
-      st.pending_lines = std::move(*lines);
-    }
-    {
-      Stmt r(db_, kSelectRun + " ORDER BY id");
-      auto runs = read_runs(r);
-      if (!runs) return fail(runs.error());
-      st.runs = std::move(*runs);
-    }
-    return st;
+    return select_ledger(*this, awaiting_only, history_sums);
   }
-
   Result<std::vector<std::tuple<std::string, int, int64_t>>> last_sequences() override {
-    Stmt s(db_, "SELECT fund, year, MAX(sequence) FROM payments WHERE sequence > 0 GROUP BY fund, year");
-    std::vector<std::tuple<std::string, int, int64_t>> out;
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) out.emplace_back(s.text(0), static_cast<int>(s.i64(1)), s.i64(2));
-    if (rc != SQLITE_DONE) return fail(last_error("read reference sequences"));
-    return out;
+    return select_last_sequences(*this);
   }
-
   Result<std::optional<model::PaymentRun>> payment_run(const std::string& key) override {
-    Stmt s(db_, kSelectRun + " WHERE key = ?1");
-    s.bind(1, key);
-    auto runs = read_runs(s);
-    if (!runs) return fail(runs.error());
-    if (runs->empty()) return std::optional<model::PaymentRun>();
-    return std::optional<model::PaymentRun>(runs->front());
+    return select_payment_run(*this, key);
   }
-
-  Result<std::vector<model::Payment>> run_payments(int64_t run_id) override {
-    Stmt s(db_, kSelectPayment + " WHERE run_id = ?1 ORDER BY id");
-    s.bind(1, run_id);
-    return read_payments(s);
-  }
-
+  Result<std::vector<model::Payment>> run_payments(int64_t run_id) override { return select_run_payments(*this, run_id); }
   Result<std::vector<model::Payment>> envoi_payments(int64_t envoi_id) override {
-    Stmt s(db_, kSelectPayment + " WHERE envoi_id = ?1 ORDER BY id");
-    s.bind(1, envoi_id);
-    return read_payments(s);
+    return select_envoi_payments(*this, envoi_id);
   }
 
   Result<int64_t> record_payment_run(const model::PaymentRunOutcome& o) override {
@@ -593,133 +463,18 @@ class SqliteStore final : public model::Store, private SqliteDb {
       SqliteStore* s;
       ~Normal() { (void)s->exec("PRAGMA synchronous=NORMAL"); }
     } normal{this};
-    return in_write_transaction([&]() -> Result<int64_t> {
-      const auto& run = o.run;
-      Stmt ins(db_,
-               "INSERT INTO payment_runs (key, date, execution, budget_cents, paid_cents, transfers, payment_file) "
-               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-      ins.bind(1, run.key)
-          .bind(2, int64_t{run.date})
-          .bind(3, int64_t{run.execution})
-          .bind(4, run.budget_cents)
-          .bind(5, run.paid_cents)
-          .bind(6, run.transfers)
-          .bind(7, run.payment_file);
-      auto conflict = [&](std::string what) {
-        return fail(Error{.code = model::kStoreConflict, .message = std::move(what), .file = path_});
-      };
-      if (const int rc = ins.step(); rc != SQLITE_DONE) {
-        if (rc == SQLITE_CONSTRAINT) return conflict(fmt::format("payment run '{}' was recorded meanwhile", run.key));
-        return fail(last_error("insert payment run"));
-      }
-      const int64_t run_id = sqlite3_last_insert_rowid(db_);
-      Stmt pay(db_,
-               "INSERT INTO payments (run_id, envoi_id, account, complement, fund, year, sequence, reference, "
-               "accepted_cents, compensated_cents, paid_cents, third_party, iban, bic, executed) "
-               "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
-      std::vector<int64_t> payment_ids;
-      for (const auto& p : o.payments) {
-        pay.bind(1, run_id)
-            .bind(2, p.envoi_id)
-            .bind(3, std::string(1, p.account))
-            .bind(4, p.complement)
-            .bind(5, p.fund)
-            .bind(6, int64_t{p.year})
-            .bind(7, p.sequence)
-            .bind(9, p.accepted_cents)
-            .bind(10, p.compensated_cents)
-            .bind(11, p.paid_cents)
-            .bind(12, p.third_party)
-            .bind(13, p.iban)
-            .bind(14, p.bic)
-            .bind(15, int64_t{p.executed});
-        if (!p.reference.empty()) pay.bind(8, p.reference);
-        if (const int rc = pay.step(); rc != SQLITE_DONE) {
-          // A reference, a sequence or an envoi's payment given by another run meanwhile.
-          if (rc == SQLITE_CONSTRAINT) return conflict("another payment run paid or numbered meanwhile");
-          return fail(last_error("insert payment"));
-        }
-        pay.reset();
-        payment_ids.push_back(sqlite3_last_insert_rowid(db_));
-      }
-      std::vector<int64_t> balance_ids;
-      for (const auto& b : o.balances) {
-        auto id = insert_regularisation(b);
-        if (!id) return fail(id.error());
-        balance_ids.push_back(*id);
-      }
-      Stmt comp(db_, "INSERT INTO compensations (regularisation_id, payment_id, cents) VALUES (?1, ?2, ?3)");
-      for (const auto& c : o.compensations) {
-        int64_t reg = c.regularisation_id;
-        if (reg < 0) {
-          if (static_cast<size_t>(-reg) > balance_ids.size()) return error_of("compensation of an unknown new balance");
-          reg = balance_ids[static_cast<size_t>(-reg - 1)];
-        }
-        if (c.payment_id < 0 || static_cast<size_t>(c.payment_id) >= payment_ids.size())
-          return error_of("compensation of an unknown payment");
-        comp.bind(1, reg).bind(2, payment_ids[static_cast<size_t>(c.payment_id)]).bind(3, c.cents);
-        if (comp.step() != SQLITE_DONE) return fail(last_error("insert compensation"));
-        comp.reset();
-      }
-      // Mark the envois settled; one already settled means another run got there first.
-      std::set<int64_t> envois;
-      for (const auto& p : o.payments)
-        if (p.complement == 0) envois.insert(p.envoi_id);
-      for (int64_t id : o.settled_envois) envois.insert(id);
-      Stmt mark(db_, "UPDATE envois SET settled_run = ?1 WHERE id = ?2 AND settled_run IS NULL");
-      for (int64_t id : envois) {
-        mark.bind(1, run_id).bind(2, id);
-        if (mark.step() != SQLITE_DONE) return fail(last_error("mark envoi settled"));
-        if (sqlite3_changes(db_) != 1)
-          return conflict(fmt::format("envoi {} was settled by another payment run meanwhile", id));
-        mark.reset();
-      }
-      if (auto m = mark_complement_lines(*this, o.complement_lines, run_id); !m) return fail(m.error());
-      return run_id;
-    });
+    return in_write_transaction([&] { return insert_payment_run(*this, o); });
   }
 
   Result<std::vector<std::string>> record_consultations(const std::vector<model::Consultation>& list) override {
-    return in_write_transaction([&]() -> Result<std::vector<std::string>> {
-      // Ids are given here (the write lock is held), so the number goes in with the row.
-      int64_t id = 0;
-      {
-        Stmt last(db_, "SELECT COALESCE(MAX(id), 0) FROM consultations");
-        if (last.step() != SQLITE_ROW) return fail(last_error("read consultations"));
-        id = last.i64(0);
-      }
-      Stmt ins(db_,
-               "INSERT INTO consultations (id, niss, date, insured, mutuality, ct1, ct2, holder, recorded, requested_by, "
-               "commitment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
-      std::vector<std::string> out;
-      out.reserve(list.size());
-      for (const auto& c : list) {
-        ++id;
-        // The consultation's day and its id: unique, and it says when it was given.
-        std::string number = c.insured ? fmt::format("{:08d}{:07d}", c.recorded, id) : std::string();
-        ins.bind(1, id)
-            .bind(2, c.niss)
-            .bind(3, int64_t{c.date})
-            .bind(4, int64_t{c.insured ? 1 : 0})
-            .bind(5, c.mutuality)
-            .bind(6, int64_t{c.ct1})
-            .bind(7, int64_t{c.ct2})
-            .bind(8, int64_t{c.holder ? 1 : 0})
-            .bind(9, int64_t{c.recorded})
-            .bind(10, c.requested_by);
-        if (c.insured) ins.bind(11, number);
-        if (ins.step() != SQLITE_DONE) return fail(last_error("insert consultation"));
-        ins.reset();
-        out.push_back(std::move(number));
-      }
-      return out;
-    });
+    return in_write_transaction([&] { return insert_consultations(*this, list); });
   }
 
   Result<int64_t> record_agreement(const model::AgreementRecord& a) override {
     return in_write_transaction([&] { return insert_agreement(*this, a); });
   }
   Result<std::vector<model::AgreementRecord>> agreements(const model::AgreementQuery& q) override {
+    ReadTransaction tx(db_);
     return select_agreements(*this, q);
   }
   Result<std::vector<model::PendingLine>> pending_lines(const model::PendingQuery& q) override {
@@ -736,6 +491,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return in_write_transaction([&] { return insert_dispute(*this, d); });
   }
   Result<std::vector<model::Dispute>> disputes(int64_t id, const std::string& third_party) override {
+    ReadTransaction tx(db_);
     return select_disputes(*this, id, third_party);
   }
   Result<void> dispute_step(int64_t id, model::DisputeState expected, const model::Dispute& after,
@@ -743,7 +499,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return in_write_transaction([&]() -> Result<void> {
       int64_t reg_id = 0;
       if (reg) {
-        auto r = insert_regularisation(*reg);
+        auto r = insert_regularisation(*this, *reg);
         if (!r) return fail(r.error());
         reg_id = *r;
       }
@@ -752,85 +508,19 @@ class SqliteStore final : public model::Store, private SqliteDb {
   }
 
   Result<model::RetentionReport> apply_retention(model::Date cutoff, bool dry_run) override {
-    return store::apply_retention(*this, cutoff, dry_run);
+    if (auto b = exec("BEGIN IMMEDIATE"); !b) return fail(b.error());
+    auto r = store::apply_retention(*this, cutoff);
+    if (!r || dry_run) {
+      (void)exec("ROLLBACK");
+      return r;
+    }
+    if (auto c = exec("COMMIT"); !c) return fail(c.error());
+    return r;
   }
 
-  Result<int64_t> add_regularisation(const model::Regularisation& x) override {
-    auto id = insert_regularisation(x);
-    if (!id) return fail(id.error());
-    return id;
-  }
+  Result<int64_t> add_regularisation(const model::Regularisation& x) override { return insert_regularisation(*this, x); }
  private:
   std::unique_ptr<BackgroundCheckpointer> checkpointer_;
-  inline static const std::string kSelectPayment =
-      "SELECT id, run_id, envoi_id, account, complement, fund, year, sequence, COALESCE(reference, ''), "
-      "accepted_cents, compensated_cents, paid_cents, third_party, iban, bic, executed FROM payments";
-  inline static const std::string kSelectRun =
-      "SELECT id, key, date, execution, budget_cents, paid_cents, transfers, payment_file FROM payment_runs";
-
-  Result<std::vector<model::Payment>> read_payments(Stmt& s) {
-    std::vector<model::Payment> out;
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      model::Payment p;
-      p.id = s.i64(0);
-      p.run_id = s.i64(1);
-      p.envoi_id = s.i64(2);
-      p.account = s.text(3).empty() ? 'A' : s.text(3)[0];
-      p.complement = s.i64(4);
-      p.fund = s.text(5);
-      p.year = static_cast<int>(s.i64(6));
-      p.sequence = s.i64(7);
-      p.reference = s.text(8);
-      p.accepted_cents = s.i64(9);
-      p.compensated_cents = s.i64(10);
-      p.paid_cents = s.i64(11);
-      p.third_party = s.text(12);
-      p.iban = s.text(13);
-      p.bic = s.text(14);
-      p.executed = static_cast<model::Date>(s.i64(15));
-      out.push_back(std::move(p));
-    }
-    if (rc != SQLITE_DONE) return fail(last_error("read payments"));
-    return out;
-  }
-
-  Result<std::vector<model::PaymentRun>> read_runs(Stmt& s) {
-    std::vector<model::PaymentRun> out;
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      model::PaymentRun r;
-      r.id = s.i64(0);
-      r.key = s.text(1);
-      r.date = static_cast<model::Date>(s.i64(2));
-      r.execution = static_cast<model::Date>(s.i64(3));
-      r.budget_cents = s.i64(4);
-      r.paid_cents = s.i64(5);
-      r.transfers = s.i64(6);
-      r.payment_file = s.text(7);
-      out.push_back(std::move(r));
-    }
-    if (rc != SQLITE_DONE) return fail(last_error("read payment runs"));
-    return out;
-  }
-
-  Result<int64_t> insert_regularisation(const model::Regularisation& x) {
-    Stmt s(db_,
-           "INSERT INTO regularisations (third_party, account, amount_cents, reason, origin, recorded, envoi_id, "
-           "record, dispute_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-    s.bind(1, x.third_party)
-        .bind(2, std::string(1, x.account))
-        .bind(3, x.amount_cents)
-        .bind(4, x.reason)
-        .bind(5, x.origin)
-        .bind(6, int64_t{x.recorded})
-        .bind(8, static_cast<int64_t>(x.record))
-        .bind(9, x.dispute_id);
-    if (x.envoi_id) s.bind(7, x.envoi_id);
-    if (s.step() != SQLITE_DONE) return fail(last_error("insert regularisation"));
-    return sqlite3_last_insert_rowid(db_);
-  }
-
   inline static const std::string kSelectEnvoi =
       "SELECT id, third_party, year, month, number, status, test, received, file_name, content_hash, batch, "
       "error_rate_bp, lines, rejected_lines, asked_cents, accepted_cents, refused_cents, federation, "

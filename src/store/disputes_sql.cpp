@@ -1,4 +1,4 @@
-#include "store/sqlite_disputes.h"
+#include "store/disputes_sql.h"
 
 namespace mutua::store {
 
@@ -13,21 +13,21 @@ DisputeState state_of(const std::string& s) {
                              : DisputeState::Open;
 }
 
-Result<void> insert_event(SqliteDb& db, int64_t id, const model::DisputeEvent& e) {
-  Stmt s(db.db_,
-         "INSERT INTO dispute_events (dispute_id, seq, date, kind, text, by, amount_cents) VALUES (?1, "
+Result<void> insert_event(SqlDb& db, int64_t id, const model::DisputeEvent& e) {
+  Query s(db, 
+         "INSERT INTO dispute_events (dispute_id, seq, date, kind, text, \"by\", amount_cents) VALUES (?1, "
          "(SELECT COALESCE(MAX(seq), 0) + 1 FROM dispute_events WHERE dispute_id = ?1), ?2, ?3, ?4, ?5, ?6)");
   s.bind(1, id).bind(2, int64_t{e.date}).bind(3, e.kind).bind(4, e.text).bind(5, e.by).bind(6, e.amount_cents);
-  if (s.step() != SQLITE_DONE) return fail(db.last_error("insert dispute event"));
+  if (s.step() != kSqlDone) return fail(db.last_error("insert dispute event"));
   return {};
 }
 
 }  // namespace
 
-Result<int64_t> insert_dispute(SqliteDb& db, const model::Dispute& d) {
-  Stmt s(db.db_,
+Result<int64_t> insert_dispute(SqlDb& db, const model::Dispute& d) {
+  Query s(db, 
          "INSERT INTO disputes (third_party, subject, state, opened, account, envoi_id, record, payment_reference) "
-         "VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6, ?7)");
+         "VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6, ?7) RETURNING id");
   s.bind(1, d.third_party)
       .bind(2, d.subject)
       .bind(3, int64_t{d.opened})
@@ -35,23 +35,23 @@ Result<int64_t> insert_dispute(SqliteDb& db, const model::Dispute& d) {
       .bind(5, d.envoi_id)
       .bind(6, static_cast<int64_t>(d.record))
       .bind(7, d.payment_reference);
-  if (s.step() != SQLITE_DONE) return fail(db.last_error("insert dispute"));
-  const int64_t id = sqlite3_last_insert_rowid(db.db_);
+  if (s.step() != kSqlRow) return fail(db.last_error("insert dispute"));
+  const int64_t id = s.i64(0);
+  if (s.step() != kSqlDone) return fail(db.last_error("insert dispute"));
   for (const auto& e : d.events)
     if (auto r = insert_event(db, id, e); !r) return fail(r.error());
   return id;
 }
 
-Result<std::vector<model::Dispute>> select_disputes(SqliteDb& db, int64_t id, const std::string& third_party) {
-  ReadTransaction tx(db.db_);
-  Stmt s(db.db_,
+Result<std::vector<model::Dispute>> select_disputes(SqlDb& db, int64_t id, const std::string& third_party) {
+  Query s(db, 
          "SELECT id, third_party, subject, state, opened, ended, account, envoi_id, record, payment_reference, "
          "amount_cents, regularisation_id FROM disputes WHERE (?1 = 0 OR id = ?1) AND (?2 = '' OR third_party = ?2) "
          "ORDER BY id");
   s.bind(1, id).bind(2, third_party);
   std::vector<model::Dispute> out;
   int rc;
-  while ((rc = s.step()) == SQLITE_ROW) {
+  while ((rc = s.step()) == kSqlRow) {
     model::Dispute d;
     d.id = s.i64(0);
     d.third_party = s.text(1);
@@ -67,21 +67,21 @@ Result<std::vector<model::Dispute>> select_disputes(SqliteDb& db, int64_t id, co
     d.regularisation_id = s.i64(11);
     out.push_back(std::move(d));
   }
-  if (rc != SQLITE_DONE) return fail(db.last_error("read disputes"));
-  Stmt ev(db.db_, "SELECT date, kind, text, by, amount_cents FROM dispute_events WHERE dispute_id = ?1 ORDER BY seq");
+  if (rc != kSqlDone) return fail(db.last_error("read disputes"));
+  Query ev(db, "SELECT date, kind, text, \"by\", amount_cents FROM dispute_events WHERE dispute_id = ?1 ORDER BY seq");
   for (auto& d : out) {
     ev.bind(1, d.id);
-    while ((rc = ev.step()) == SQLITE_ROW)
+    while ((rc = ev.step()) == kSqlRow)
       d.events.push_back({static_cast<model::Date>(ev.i64(0)), ev.text(1), ev.text(2), ev.text(3), ev.i64(4)});
-    if (rc != SQLITE_DONE) return fail(db.last_error("read dispute events"));
+    if (rc != kSqlDone) return fail(db.last_error("read dispute events"));
     ev.reset();
   }
   return out;
 }
 
-Result<void> apply_dispute_step(SqliteDb& db, int64_t id, DisputeState expected, const model::Dispute& after,
+Result<void> apply_dispute_step(SqlDb& db, int64_t id, DisputeState expected, const model::Dispute& after,
                                 const model::DisputeEvent& event, int64_t regularisation_id) {
-  Stmt up(db.db_,
+  Query up(db, 
           "UPDATE disputes SET state = ?3, ended = ?4, amount_cents = ?5, regularisation_id = ?6, account = ?7 "
           "WHERE id = ?1 AND state = ?2");
   up.bind(1, id)
@@ -91,8 +91,8 @@ Result<void> apply_dispute_step(SqliteDb& db, int64_t id, DisputeState expected,
       .bind(5, after.amount_cents)
       .bind(6, regularisation_id)
       .bind(7, std::string(1, after.account));
-  if (up.step() != SQLITE_DONE) return fail(db.last_error("update dispute"));
-  if (sqlite3_changes(db.db_) != 1)
+  if (up.step() != kSqlDone) return fail(db.last_error("update dispute"));
+  if (up.changes() != 1)
     return db.error_of(fmt::format("dispute {} is no longer {}: look at it again", id, model::dispute_state_name(expected)));
   return insert_event(db, id, event);
 }

@@ -1,30 +1,29 @@
-#include "store/sqlite_retention.h"
+#include "store/retention_sql.h"
 
 #include "mutua/model/dates.h"
 
 namespace mutua::store {
 
-Result<model::RetentionReport> apply_retention(SqliteDb& db, model::Date cutoff, bool dry_run) {
+Result<model::RetentionReport> apply_retention(SqlDb& db, model::Date cutoff) {
   model::RetentionReport rep;
   rep.cutoff = cutoff;
-  if (auto b = db.exec("BEGIN IMMEDIATE"); !b) return fail(b.error());
   auto body = [&]() -> Result<void> {
     const std::string iso = model::iso(cutoff);
     const int64_t date = cutoff;
     // ?1 is the cut-off: envois.received is ISO text, the other dates YYYYMMDD integers.
     enum Cutoff { kText, kInteger, kNone };
     auto run = [&](const std::string& sql, int64_t& count, Cutoff cutoff_as) -> Result<void> {
-      Stmt s(db.db_, sql);
-      if (!s.ok()) return fail(db.last_error("prepare retention"));
+      Query s(db, sql);
       if (cutoff_as == kText) s.bind(1, iso);
       else if (cutoff_as == kInteger) s.bind(1, date);
-      if (s.step() != SQLITE_DONE) return fail(db.last_error("retention"));
-      count += sqlite3_changes(db.db_);
+      if (s.step() != kSqlDone) return fail(db.last_error("retention"));
+      count += s.changes();
       return {};
     };
-    if (auto r = db.exec("CREATE TEMP TABLE IF NOT EXISTS retention_envois (id INTEGER PRIMARY KEY); DELETE FROM retention_envois;");
-        !r)
-      return r;
+    int64_t unused = 0;
+    for (const char* sql : {"CREATE TEMP TABLE IF NOT EXISTS retention_envois (id INTEGER PRIMARY KEY)",
+                            "DELETE FROM retention_envois"})
+      if (auto r = run(sql, unused, kNone); !r) return r;
     // Envois whose received file, responses or lines are still there, and that are done with:
     // refused, rejected or test, or accepted and paid with nothing left for the advisor or a
     // complement. An envoi still awaiting payment keeps everything, however old.
@@ -39,7 +38,6 @@ Result<model::RetentionReport> apply_retention(SqliteDb& db, model::Date cutoff,
                      rep.envois, kText);
         !r)
       return r;
-    int64_t unused = 0;
     auto all = [&](const std::string& sql, int64_t& count) { return run(sql, count, kInteger); };
     if (auto r = run("DELETE FROM envoi_files WHERE envoi_id IN (" + old + ")", rep.received_files, kNone); !r) return r;
     if (auto r = run("DELETE FROM responses WHERE envoi_id IN (" + old + ")", rep.responses, kNone); !r) return r;
@@ -53,7 +51,7 @@ Result<model::RetentionReport> apply_retention(SqliteDb& db, model::Date cutoff,
     if (auto r = all("UPDATE consultations SET niss = '', requested_by = '' WHERE niss <> '' AND recorded < ?1", rep.consultations);
         !r)
       return r;
-    if (auto r = all("UPDATE agreement_events SET note = '', by = '' WHERE agreement_id IN (SELECT id FROM agreements WHERE "
+    if (auto r = all("UPDATE agreement_events SET note = '', \"by\" = '' WHERE agreement_id IN (SELECT id FROM agreements WHERE "
                      "niss <> '' AND decision IN ('A', 'N') AND decision_date < ?1 AND valid_to < ?1)",
                      unused);
         !r)
@@ -63,20 +61,14 @@ Result<model::RetentionReport> apply_retention(SqliteDb& db, model::Date cutoff,
                      rep.agreements);
         !r)
       return r;
-    if (auto r = all("UPDATE dispute_events SET text = '', by = '' WHERE dispute_id IN (SELECT id FROM disputes WHERE "
+    if (auto r = all("UPDATE dispute_events SET text = '', \"by\" = '' WHERE dispute_id IN (SELECT id FROM disputes WHERE "
                      "ended > 0 AND ended < ?1 AND subject <> '')",
                      unused);
         !r)
       return r;
     return all("UPDATE disputes SET subject = '' WHERE ended > 0 AND ended < ?1 AND subject <> ''", rep.disputes);
   };
-  auto r = body();
-  if (!r || dry_run) {
-    (void)db.exec("ROLLBACK");
-    if (!r) return fail(r.error());
-    return rep;
-  }
-  if (auto c = db.exec("COMMIT"); !c) return fail(c.error());
+  if (auto r = body(); !r) return fail(r.error());
   return rep;
 }
 

@@ -1,4 +1,4 @@
-#include "store/sqlite_advisor.h"
+#include "store/advisor_sql.h"
 
 #include <map>
 #include <unordered_set>
@@ -21,21 +21,22 @@ PendingState state_of(const std::string& s) {
 }
 
 
-Result<void> insert_event(SqliteDb& db, const model::AgreementEvent& e) {
-  Stmt s(db.db_,
-         "INSERT INTO agreement_events (agreement_id, seq, date, decision, note, by) VALUES (?1, "
+Result<void> insert_event(SqlDb& db, const model::AgreementEvent& e) {
+  Query s(db, 
+         "INSERT INTO agreement_events (agreement_id, seq, date, decision, note, \"by\") VALUES (?1, "
          "(SELECT COALESCE(MAX(seq), 0) + 1 FROM agreement_events WHERE agreement_id = ?1), ?2, ?3, ?4, ?5)");
   s.bind(1, e.agreement_id).bind(2, int64_t{e.date}).bind(3, decision_text(e.decision)).bind(4, e.note).bind(5, e.by);
-  if (s.step() != SQLITE_DONE) return fail(db.last_error("insert agreement event"));
+  if (s.step() != kSqlDone) return fail(db.last_error("insert agreement event"));
   return {};
 }
 
 }  // namespace
 
-Result<int64_t> insert_agreement(SqliteDb& db, const AgreementRecord& a) {
-  Stmt s(db.db_,
+Result<int64_t> insert_agreement(SqlDb& db, const AgreementRecord& a) {
+  Query s(db, 
          "INSERT INTO agreements (niss, code, requested_by, decision, request_date, decision_date, valid_from, "
-         "valid_to, establishment, admission, discharge, motivation) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
+         "valid_to, establishment, admission, discharge, motivation) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
+         "RETURNING id");
   s.bind(1, a.niss)
       .bind(2, a.code)
       .bind(3, a.requested_by)
@@ -48,8 +49,9 @@ Result<int64_t> insert_agreement(SqliteDb& db, const AgreementRecord& a) {
       .bind(10, int64_t{a.admission})
       .bind(11, int64_t{a.discharge})
       .bind(12, a.motivation);
-  if (s.step() != SQLITE_DONE) return fail(db.last_error("insert agreement"));
-  const int64_t id = sqlite3_last_insert_rowid(db.db_);
+  if (s.step() != kSqlRow) return fail(db.last_error("insert agreement"));
+  const int64_t id = s.i64(0);
+  if (s.step() != kSqlDone) return fail(db.last_error("insert agreement"));
   for (auto e : a.events) {
     e.agreement_id = id;
     if (auto r = insert_event(db, e); !r) return fail(r.error());
@@ -57,9 +59,8 @@ Result<int64_t> insert_agreement(SqliteDb& db, const AgreementRecord& a) {
   return id;
 }
 
-Result<std::vector<AgreementRecord>> select_agreements(SqliteDb& db, const model::AgreementQuery& q) {
-  ReadTransaction tx(db.db_);
-  Stmt s(db.db_,
+Result<std::vector<AgreementRecord>> select_agreements(SqlDb& db, const model::AgreementQuery& q) {
+  Query s(db, 
          "SELECT id, niss, code, requested_by, decision, request_date, decision_date, valid_from, valid_to, "
          "establishment, admission, discharge, motivation FROM agreements "
          "WHERE (?1 = 0 OR id = ?1) AND (?2 = '' OR niss = ?2) AND (?3 = '' OR code = ?3) "
@@ -68,7 +69,7 @@ Result<std::vector<AgreementRecord>> select_agreements(SqliteDb& db, const model
   std::vector<AgreementRecord> out;
   std::map<int64_t, size_t> index;
   int rc;
-  while ((rc = s.step()) == SQLITE_ROW) {
+  while ((rc = s.step()) == kSqlRow) {
     AgreementRecord a;
     a.id = s.i64(0);
     a.niss = s.text(1);
@@ -86,20 +87,20 @@ Result<std::vector<AgreementRecord>> select_agreements(SqliteDb& db, const model
     index[a.id] = out.size();
     out.push_back(std::move(a));
   }
-  if (rc != SQLITE_DONE) return fail(db.last_error("read agreements"));
-  Stmt ev(db.db_, "SELECT date, decision, note, by FROM agreement_events WHERE agreement_id = ?1 ORDER BY seq");
+  if (rc != kSqlDone) return fail(db.last_error("read agreements"));
+  Query ev(db, "SELECT date, decision, note, \"by\" FROM agreement_events WHERE agreement_id = ?1 ORDER BY seq");
   for (auto& a : out) {
     ev.bind(1, a.id);
-    while ((rc = ev.step()) == SQLITE_ROW)
+    while ((rc = ev.step()) == kSqlRow)
       a.events.push_back({a.id, static_cast<model::Date>(ev.i64(0)), decision_of(ev.text(1)), ev.text(2), ev.text(3)});
-    if (rc != SQLITE_DONE) return fail(db.last_error("read agreement events"));
+    if (rc != kSqlDone) return fail(db.last_error("read agreement events"));
     ev.reset();
   }
   return out;
 }
 
-Result<std::vector<PendingLine>> select_pending(SqliteDb& db, const model::PendingQuery& q) {
-  Stmt s(db.db_,
+Result<std::vector<PendingLine>> select_pending(SqlDb& db, const model::PendingQuery& q) {
+  Query s(db, 
          "SELECT id, envoi_id, record, niss, code, first_date, last_date, units, amount, account, provider, "
          "third_party, invoice_number, billed, envoi_number, state, decided, agreement_id, refusal_code, complement, "
          "COALESCE(run_id, 0) FROM pending_lines WHERE (?1 = 0 OR envoi_id = ?1) AND (?2 = '' OR niss = ?2) "
@@ -108,7 +109,7 @@ Result<std::vector<PendingLine>> select_pending(SqliteDb& db, const model::Pendi
   s.bind(4, q.state ? std::string(model::pending_state_name(*q.state)) : std::string());
   std::vector<PendingLine> out;
   int rc;
-  while ((rc = s.step()) == SQLITE_ROW) {
+  while ((rc = s.step()) == kSqlRow) {
     PendingLine p;
     p.id = s.i64(0);
     auto& l = p.line;
@@ -134,14 +135,14 @@ Result<std::vector<PendingLine>> select_pending(SqliteDb& db, const model::Pendi
     p.run_id = s.i64(20);
     out.push_back(std::move(p));
   }
-  if (rc != SQLITE_DONE) return fail(db.last_error("read pending lines"));
+  if (rc != kSqlDone) return fail(db.last_error("read pending lines"));
   return out;
 }
 
-Result<void> apply_decision(SqliteDb& db, const model::AgreementDecision& d) {
+Result<void> apply_decision(SqlDb& db, const model::AgreementDecision& d) {
   const auto& a = d.agreement;
   // Only from the state it was decided from: two decisions at once, the second is judged again.
-  Stmt up(db.db_,
+  Query up(db, 
           "UPDATE agreements SET decision = ?2, decision_date = ?3, valid_from = ?4, valid_to = ?5 WHERE id = ?1 "
           "AND decision = ?6 AND decision_date = ?7");
   up.bind(1, a.id)
@@ -151,15 +152,15 @@ Result<void> apply_decision(SqliteDb& db, const model::AgreementDecision& d) {
       .bind(5, int64_t{a.valid_to})
       .bind(6, decision_text(d.before.decision))
       .bind(7, int64_t{d.before.decision_date});
-  if (up.step() != SQLITE_DONE) return fail(db.last_error("update agreement"));
-  if (sqlite3_changes(db.db_) != 1)
+  if (up.step() != kSqlDone) return fail(db.last_error("update agreement"));
+  if (up.changes() != 1)
     return fail({.code = model::kStoreConflict,
                  .message = fmt::format("agreement {} was decided meanwhile", a.id),
-                 .file = db.path_});
+                 .file = db.where()});
   auto ev = d.event;
   ev.agreement_id = a.id;
   if (auto r = insert_event(db, ev); !r) return r;
-  Stmt line(db.db_,
+  Query line(db, 
             "UPDATE pending_lines SET state = ?2, decided = ?3, agreement_id = ?4, refusal_code = ?5 "
             "WHERE id = ?1 AND state = 'pending'");
   for (const auto& c : d.changes) {
@@ -168,18 +169,18 @@ Result<void> apply_decision(SqliteDb& db, const model::AgreementDecision& d) {
         .bind(3, int64_t{d.event.date})
         .bind(4, a.id)
         .bind(5, c.code);
-    if (line.step() != SQLITE_DONE) return fail(db.last_error("settle pending line"));
-    if (sqlite3_changes(db.db_) != 1)
+    if (line.step() != kSqlDone) return fail(db.last_error("settle pending line"));
+    if (line.changes() != 1)
       return fail({.code = model::kStoreConflict,
                    .message = fmt::format("pending line {} was settled meanwhile", c.pending_id),
-                   .file = db.path_});
+                   .file = db.where()});
     line.reset();
   }
   return {};
 }
 
-Result<void> insert_pending(SqliteDb& db, const std::vector<PendingLine>& lines, int64_t envoi_id) {
-  Stmt s(db.db_,
+Result<void> insert_pending(SqlDb& db, const std::vector<PendingLine>& lines, int64_t envoi_id) {
+  Query s(db, 
          "INSERT INTO pending_lines (envoi_id, record, niss, code, first_date, last_date, units, amount, account, "
          "provider, third_party, invoice_number, billed, envoi_number) "
          "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
@@ -199,21 +200,21 @@ Result<void> insert_pending(SqliteDb& db, const std::vector<PendingLine>& lines,
         .bind(12, static_cast<int64_t>(l.invoice_number))
         .bind(13, int64_t{l.billed})
         .bind(14, int64_t{l.envoi_number});
-    if (s.step() != SQLITE_DONE) return fail(db.last_error("insert pending line"));
+    if (s.step() != kSqlDone) return fail(db.last_error("insert pending line"));
     s.reset();
   }
   return {};
 }
 
-Result<std::vector<model::LedgerEnvoi>> awaiting_complements(SqliteDb& db) {
-  Stmt s(db.db_,
+Result<std::vector<model::LedgerEnvoi>> awaiting_complements(SqlDb& db) {
+  Query s(db, 
          "SELECT p.id, p.envoi_id, p.amount, p.account, p.decided, e.third_party, e.federation, e.year, e.month, "
          "e.number, (SELECT COALESCE(MAX(q.complement), 0) FROM pending_lines q WHERE q.envoi_id = p.envoi_id) "
          "FROM pending_lines p JOIN envois e ON e.id = p.envoi_id "
          "WHERE p.state = 'approved' AND p.run_id IS NULL ORDER BY p.envoi_id, p.id");
   std::vector<model::LedgerEnvoi> out;
   int rc;
-  while ((rc = s.step()) == SQLITE_ROW) {
+  while ((rc = s.step()) == kSqlRow) {
     const int64_t envoi = s.i64(1);
     if (out.empty() || out.back().id != envoi) {
       model::LedgerEnvoi c;
@@ -232,18 +233,18 @@ Result<std::vector<model::LedgerEnvoi>> awaiting_complements(SqliteDb& db) {
     (s.text(3) == "B" ? c.accepted_b : c.accepted_a) += s.i64(2);
     c.received = std::max(c.received, static_cast<model::Date>(s.i64(4)));
   }
-  if (rc != SQLITE_DONE) return fail(db.last_error("read approved lines"));
+  if (rc != kSqlDone) return fail(db.last_error("read approved lines"));
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.received < b.received; });
   return out;
 }
 
-Result<void> mark_complement_lines(SqliteDb& db, const std::vector<std::pair<int64_t, int64_t>>& lines, int64_t run_id) {
-  Stmt s(db.db_,
+Result<void> mark_complement_lines(SqlDb& db, const std::vector<std::pair<int64_t, int64_t>>& lines, int64_t run_id) {
+  Query s(db, 
          "UPDATE pending_lines SET complement = ?2, run_id = ?3 WHERE id = ?1 AND state = 'approved' AND run_id IS NULL");
   for (const auto& [id, complement] : lines) {
     s.bind(1, id).bind(2, complement).bind(3, run_id);
-    if (s.step() != SQLITE_DONE) return fail(db.last_error("mark complement line"));
-    if (sqlite3_changes(db.db_) != 1)
+    if (s.step() != kSqlDone) return fail(db.last_error("mark complement line"));
+    if (s.changes() != 1)
       return db.error_of(fmt::format("approved line {} was paid by another payment run meanwhile; run again", id));
     s.reset();
   }
