@@ -68,3 +68,72 @@ TEST(PostgreSQL, AServerThatCannotBeReachedIsAClearErrorNamingIt) {
   EXPECT_NE(r.out.find("127.0.0.1:1"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("secret"), std::string::npos) << "a password is never printed: " << r.out;
 }
+
+// After the envois, the fund's month on both stores: a payment run, its letters and settlement
+// files, the ledger check, a consultation, an advisor's agreement, a dispute, retention. Every
+// command says the same on both, and writes the same files.
+TEST(PostgreSQL, TheFundsMonthAfterTheEnvoisRunsAlikeOnBothStores) {
+  std::string why;
+  const std::string url = mutua::testing::fresh_postgresql("cli_fund_month", &why);
+  ASSERT_FALSE(url.empty()) << why;
+  const std::string dir = mutua::testing::temp_path("pg-fund-month");
+  fs::remove_all(dir);
+  ASSERT_EQ(run_mutua("gen --seed 23 --members 300 --providers 6 --lines 3000 --envoi-lines 250 --error-rate 0.004 "
+                      "--today 2026-11-20 --out " + dir + "/world").code, 0);
+  const std::string niss = [&] {
+    const std::string members = mutua::testing::read_all(dir + "/world/refdata/members.csv");
+    const size_t line = members.find('\n') + 1;
+    return members.substr(line, 11);
+  }();
+  const std::string config = " --config " + std::string(MUTUA_SOURCE_DIR) + "/data/sample/mutua-payments.json";
+  const std::vector<std::string> month = {
+      "refdata import " + dir + "/world/refdata",
+      "adjudicate --today 2026-11-25 --out OUT/responses " + dir + "/world/envois/*",
+      "settle --date 2026-11-30 --budget 1000000 --run november --out OUT/settle" + config,
+      "response --run november --out OUT/paid",
+      "letters --run november --format csv --out OUT/letters" + config,
+      "ledger check",
+      "insurability --niss " + niss + " --date 2026-11-10 --today 2026-11-25",
+      "agreement request --niss " + niss + " --code 425014 --date 2026-11-01 --from 2026-11-01 --to 2026-12-31",
+      "agreement decide --id 1 --decision A --date 2026-11-05",
+      "agreement list",
+      "regularisation add --provider " + mutua::testing::read_all(dir + "/world/refdata/providers.csv").substr(
+                                             mutua::testing::read_all(dir + "/world/refdata/providers.csv").find('\n') + 1, 11) +
+          " --amount 12.50 --reason test --date 2026-11-28",
+      "settle --date 2026-12-01 --budget 1000000 --run december --out OUT/settle" + config,
+      "dispute open --provider " + mutua::testing::read_all(dir + "/world/refdata/providers.csv").substr(
+                                       mutua::testing::read_all(dir + "/world/refdata/providers.csv").find('\n') + 1, 11) +
+          " --subject 'payment late' --date 2026-11-26",
+      "dispute list",
+      "retention --today 2026-12-04 --dry-run",
+      "ledger check"};
+  for (const auto& command : month) {
+    std::string said[2];
+    int code[2];
+    for (int pg = 0; pg < 2; ++pg) {
+      const std::string out = dir + (pg ? "/pg" : "/sqlite");
+      std::string args = std::regex_replace(command, std::regex("OUT"), out);
+      auto r = run_mutua(args + " --db " + (pg ? url : out + ".db"));
+      code[pg] = r.code;
+      said[pg] = std::regex_replace(r.out, std::regex(out), "OUT");
+    }
+    said[1] = std::regex_replace(said[1], std::regex(url), "STORE");
+    said[0] = std::regex_replace(said[0], std::regex("OUT\\.db"), "STORE");
+    EXPECT_EQ(code[1], code[0]) << command << "\n" << said[1];
+    EXPECT_EQ(said[1], said[0]) << command;
+    EXPECT_LE(code[0], 1) << command << "\n" << said[0];
+  }
+  // The files each wrote, their own folder's name aside.
+  auto same_files = [&](const std::string& sub) {
+    auto a = mutua::testing::files_of(dir + "/sqlite/" + sub), b = mutua::testing::files_of(dir + "/pg/" + sub);
+    EXPECT_FALSE(a.empty()) << sub;
+    EXPECT_EQ(a.size(), b.size()) << sub;
+    for (auto& [name, bytes] : a) {
+      ASSERT_TRUE(b.count(name)) << sub << "/" << name;
+      EXPECT_TRUE(std::regex_replace(bytes, std::regex("/sqlite/"), "/X/") ==
+                  std::regex_replace(b.at(name), std::regex("/pg/"), "/X/"))
+          << sub << "/" << name << " differs";
+    }
+  };
+  for (const char* sub : {"responses", "settle", "paid", "letters"}) same_files(sub);
+}

@@ -104,10 +104,6 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     return o;
   }
 
-  // Roles the PostgreSQL store does not keep yet (issue 21): their contracts are skipped there,
-  // and say so, rather than pass on a store that refuses them.
-  bool not_on_this_backend_yet() const { return GetParam().name == "postgresql"; }
-
   std::string dir_;
   std::unique_ptr<model::Store> store_;
   model::RefData data_;
@@ -289,7 +285,6 @@ TEST_P(StoreContract, AJudgementIsRefusedWhenWhatItReadChangedMeanwhile) {
 }
 
 TEST_P(StoreContract, AnEnvoiIsPaidOnce) {
-  if (not_on_this_backend_yet()) GTEST_SKIP() << "not kept on PostgreSQL yet (issue 21)";
   auto id = store_->record(accepted(kNurse, 1, {{kPatient, "425014"}}));
   ASSERT_TRUE(id);
   model::LedgerStore& ledger = *store_;
@@ -333,7 +328,6 @@ TEST_P(StoreContract, AnEnvoiIsPaidOnce) {
 }
 
 TEST_P(StoreContract, CommitmentNumbersAreNeverGivenTwiceAndTheEngineSeesThem) {
-  if (not_on_this_backend_yet()) GTEST_SKIP() << "not kept on PostgreSQL yet (issue 21)";
   model::ConsultationStore& consultations = *store_;
   std::vector<model::Consultation> asked(3);
   for (size_t i = 0; i < asked.size(); ++i) {
@@ -372,7 +366,6 @@ TEST_P(StoreContract, CommitmentNumbersAreNeverGivenTwiceAndTheEngineSeesThem) {
 }
 
 TEST_P(StoreContract, ADisputeTakesOneStepAtATime) {
-  if (not_on_this_backend_yet()) GTEST_SKIP() << "not kept on PostgreSQL yet (issue 21)";
   model::DisputeStore& disputes = *store_;
   model::Dispute d;
   d.third_party = kNurse;
@@ -400,7 +393,6 @@ TEST_P(StoreContract, ADisputeTakesOneStepAtATime) {
 }
 
 TEST_P(StoreContract, AnAdvisorDecisionIsRecordedOnlyFromTheStateItWasDecidedFrom) {
-  if (not_on_this_backend_yet()) GTEST_SKIP() << "not kept on PostgreSQL yet (issue 21)";
   // A line waits on the advisor (500434): recorded with its envoi.
   auto o = accepted(kNurse, 1, {});
   model::PendingLine waiting;

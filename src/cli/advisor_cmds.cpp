@@ -65,7 +65,7 @@ void add_agreement(CLI::App& app) {
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
-  auto db_option = [o](CLI::App* c) { c->add_option("--db", o->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)"); };
+  auto db_option = [o](CLI::App* c) { c->add_option("--db", o->db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)"); };
 
   auto* request = cmd->add_subcommand("request", "Record an agreement request (a stay agreement with --establishment)");
   request->add_option("--niss", o->niss, "The patient's NISS (11 digits)")->required();

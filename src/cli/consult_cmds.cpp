@@ -95,7 +95,7 @@ void add_insurability(CLI::App& app) {
   cmd->add_option("--out", opts->out, "Where to write the CSV answers (default: stdout)");
   cmd->add_option("--today", opts->today, "Day of the consultation (YYYY-MM-DD; default: the system date)");
   cmd->add_option("--by", opts->by, "Who asks (INAMI number or user), recorded with the consultation");
-  cmd->add_option("--db", opts->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  cmd->add_option("--db", opts->db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   cmd->add_flag("--json", opts->json, "One person: print the answer as JSON");
   cmd->callback([opts] {
     const model::Date today = opts->today.empty() ? system_today() : parse_date(opts->today);

@@ -68,7 +68,7 @@ void add_dispute(CLI::App& app) {
   auto common = [o](CLI::App* c) {
     c->add_option("--date", o->date, "Date of the step (default: today)");
     c->add_option("--by", o->by, "Who records it");
-    c->add_option("--db", o->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+    c->add_option("--db", o->db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   };
   auto done = [](const char* what, Result<model::Dispute> r) {
     if (!r) {
@@ -164,7 +164,7 @@ void add_dispute(CLI::App& app) {
   list->add_option("--provider", o->provider, "Only this provider");
   list->add_option("--id", o->id, "Only this dispute");
   list->add_flag("--json", o->json, "JSON");
-  list->add_option("--db", o->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  list->add_option("--db", o->db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   list->callback([o] {
     auto store = open_store(o->db);
     if (!store) return;

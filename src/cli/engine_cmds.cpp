@@ -99,7 +99,7 @@ void add_refdata(CLI::App& app) {
                 "%zu nomenclature rows, %zu cumulation bans, %zu prerequisites, %zu hospital stays, %zu care pathways, "
                 "%zu medical-house contracts, %zu agreements, %zu palliative notifications, %zu payment commitments, "
                 "%zu detentions, %zu CT1-CT2 combinations, %zu tariff consultations\n",
-                opts->db.c_str(), data->members.size(), data->insurability.size(), data->providers.size(),
+                store::display_name(opts->db).c_str(), data->members.size(), data->insurability.size(), data->providers.size(),
                 data->destinations.size(), data->nomenclature.size(), data->cumulations.size(),
                 data->prerequisites.size(), data->hospitalisations.size(), data->pathways.size(),
                 data->medical_houses.size(), data->agreements.size(), data->palliative.size(),
@@ -119,7 +119,7 @@ void add_db(CLI::App& app) {
     auto store = open_store(*db, false, /*create=*/true);
     if (!store) return;
     const bool pg = store::is_postgresql_url(*db);
-    std::printf("store %s ready (%s schema version %d)\n", pg ? "on PostgreSQL" : db->c_str(), pg ? "PostgreSQL" : "SQLite",
+    std::printf("store %s ready (%s schema version %d)\n", store::display_name(*db).c_str(), pg ? "PostgreSQL" : "SQLite",
                 pg ? store::postgresql_schema_version() : store::sqlite_schema_version());
   });
 }

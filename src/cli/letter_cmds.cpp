@@ -34,7 +34,7 @@ void add_letters(CLI::App& app) {
   cmd->add_option("--format", o->formats, "Any of pdf, csv, xlsx, comma-separated")->capture_default_str();
   cmd->add_option("--provider", o->provider, "Only the letters of this INAMI number");
   cmd->add_option("--config", o->config, "Payment configuration (the fund's name); default $MUTUA_PAYMENT_CONFIG or ./mutua-payments.json");
-  cmd->add_option("--db", o->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  cmd->add_option("--db", o->db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   cmd->callback([o] {
     std::set<std::string> formats;
     std::stringstream ss(o->formats);

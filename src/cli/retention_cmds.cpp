@@ -24,7 +24,7 @@ void add_retention(CLI::App& app) {
       "cannot be a day to come.");
   cmd->add_option("--today", o->today, "Today (YYYY-MM-DD; default: the system date)");
   cmd->add_flag("--dry-run", o->dry_run, "Count what would go, change nothing");
-  cmd->add_option("--db", o->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  cmd->add_option("--db", o->db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   cmd->callback([o] {
     model::Date today = system_today();
     if (!o->today.empty() && bad_date("retention", "--today", o->today, today)) return;

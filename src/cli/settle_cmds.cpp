@@ -102,7 +102,7 @@ void add_settle(CLI::App& app) {
       "Exit 0 when done (even if some envois wait), 1 when an envoi is past 14 days unpaid, 2 on an error.");
   cmd->add_option("--date", opts->date, "Date of the run (YYYY-MM-DD)")->required();
   cmd->add_option("--budget", opts->budget, "What the run may pay in all, in euros (e.g. 250000.00)")->required();
-  cmd->add_option("--db", opts->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  cmd->add_option("--db", opts->db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   cmd->add_option("--config", opts->config,
                   "Payment configuration (JSON: the fund's account, docs/settlement.md); default $MUTUA_PAYMENT_CONFIG "
                   "or ./mutua-payments.json");
@@ -162,7 +162,7 @@ void add_ledger(CLI::App& app) {
       "check",
       "Recompute every figure: for every envoi and account accepted = paid + compensated + awaiting; payments,\n"
       "compensations, references and history sums agree. Exit 0 when it balances, 1 on any imbalance (listed).");
-  check->add_option("--db", *db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  check->add_option("--db", *db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   check->callback([db] {
     auto store = open_store(*db);
     if (!store) return;
@@ -218,7 +218,7 @@ void add_regularisation(CLI::App& app) {
   add->add_option("--date", opts->date, "Date recorded (default: today)");
   add->add_option("--envoi", opts->envoi, "Reception id of the envoi it concerns");
   add->add_option("--line", opts->line, "Record number of the line it concerns in that envoi");
-  add->add_option("--db", opts->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  add->add_option("--db", opts->db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   add->callback([opts] {
     model::Regularisation r;
     r.recorded = system_today();
@@ -266,7 +266,7 @@ void add_regularisation(CLI::App& app) {
   auto list_provider = std::make_shared<std::string>();
   auto* list = cmd->add_subcommand("list", "Regularisations with what was set off and what remains");
   list->add_option("--provider", *list_provider, "Only this INAMI number");
-  list->add_option("--db", opts->db, "Store (SQLite file; default $MUTUA_DB or ./mutua.db)");
+  list->add_option("--db", opts->db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   list->callback([opts, list_provider] {
     auto store = open_store(opts->db);
     if (!store) return;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <future>
 #include <map>
 #include <memory>
@@ -15,7 +16,12 @@
 #include "mutua/model/refdata_tables.h"
 #include "mutua/store/postgresql.h"
 #include "mutua/store/sqlite.h"
+#include "store/advisor_sql.h"
 #include "store/blobs.h"
+#include "store/disputes_sql.h"
+#include "store/ledger_sql.h"
+#include "store/retention_sql.h"
+#include "store/sql.h"
 
 namespace mutua::store {
 
@@ -27,14 +33,19 @@ using model::StoredResponse;
 
 std::vector<std::string_view> migrations() { return {embedded::postgresql_001_init()}; }
 
-// The URL without its password, for messages.
-std::string redacted(const std::string& url) {
+// The URL without its password (user:password@ or ?password=), for messages.
+std::string redacted(std::string url) {
   const size_t scheme = url.find("://");
   const size_t at = url.find('@');
-  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
-  const size_t colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon) + ":***" + url.substr(at);
+  if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
+    const size_t colon = url.find(':', scheme + 3);
+    if (colon != std::string::npos && colon < at) url = url.substr(0, colon) + ":***" + url.substr(at);
+  }
+  for (size_t p = url.find("password="); p != std::string::npos; p = url.find("password=", p + 1)) {
+    const size_t end = url.find('&', p);
+    url = url.substr(0, p) + "password=***" + (end == std::string::npos ? "" : url.substr(end));
+  }
+  return url;
 }
 
 std::string first_line(const char* what) {
@@ -67,20 +78,34 @@ class CopyLine final : public model::RowSink {
   void text(std::string_view v) override { cells.emplace_back(v); }
 };
 
-// COPY ... FROM STDIN of rows of text cells. libpqxx 6 (Debian 12) takes rows of a run-time
-// number of columns only through tablewriter, deprecated since stream_to came (which wants
-// tuples of compile-time types).
+// COPY ... FROM STDIN of rows of text cells (an empty cell is the empty text, never NULL).
+// libpqxx 6 (Debian 12) takes rows of a run-time number of columns only through tablewriter,
+// deprecated since stream_to came (which wants tuples of compile-time types).
 class Copy {
  public:
-  Copy(pqxx::work& w, const std::string& table, const std::vector<std::string>& columns)
-      : quoted_(quoted(columns)), writer_(w, table, quoted_.begin(), quoted_.end(), kNoNull) {}
-  void row(const std::vector<std::string>& cells) { writer_.insert(cells.begin(), cells.end()); }
+  Copy(pqxx::transaction_base& w, const std::string& table, const std::vector<std::string>& columns)
+      : quoted_(quoted(columns)), writer_(w, table, quoted_.begin(), quoted_.end()) {}
+  // Escaped here for COPY's text format: tablewriter's own escaping mangles bytes past ASCII
+  // ("Infirmière" came back with octal digits in it).
+  void row(const std::vector<std::string>& cells) {
+    line_.clear();
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (i) line_ += '\t';
+      for (char c : cells[i]) {
+        switch (c) {
+          case '\\': line_ += "\\\\"; break;
+          case '\t': line_ += "\\t"; break;
+          case '\n': line_ += "\\n"; break;
+          case '\r': line_ += "\\r"; break;
+          default: line_ += c;
+        }
+      }
+    }
+    writer_.write_raw_line(line_);
+  }
   void complete() { writer_.complete(); }
 
  private:
-  // The value tablewriter would write as NULL (by default the empty text, which is a value
-  // here): one no cell holds.
-  inline static const std::string kNoNull = std::string("\x01mutua-no-null\x01");
   static std::vector<std::string> quoted(const std::vector<std::string>& columns) {
     std::vector<std::string> out;
     for (const auto& c : columns) out.push_back("\"" + c + "\"");  // "end", "union": keywords
@@ -88,6 +113,7 @@ class Copy {
   }
   std::vector<std::string> quoted_;
   pqxx::tablewriter writer_;
+  std::string line_;
 };
 
 class RowReader final : public model::RowSource {
@@ -103,6 +129,111 @@ class RowReader final : public model::RowSource {
   const pqxx::row& r_;
   pqxx::row::size_type at_ = 0;
 };
+
+// The portable statements of store/sql.h on a PostgreSQL transaction: ?N becomes $K with the
+// type of what was bound (an unbound one NULL), run when first stepped.
+class PgSql final : public SqlDb {
+ public:
+  PgSql(pqxx::transaction_base& t, const std::string& where) : t(t), where_(where) {}
+  std::unique_ptr<QueryImpl> query(std::string_view sql) override;
+  bool postgres() const override { return true; }
+  Error last_error(const std::string& what) const override {
+    return {.code = "Z00200", .message = fmt::format("{}: {}", what, message), .file = where_};
+  }
+  const std::string& where() const override { return where_; }
+
+  pqxx::transaction_base& t;
+  std::string message;  // of the last statement that failed
+
+ private:
+  std::string where_;
+};
+
+class PgQuery final : public QueryImpl {
+ public:
+  PgQuery(PgSql& db, std::string_view sql) : db_(db), sql_(sql) {}
+  void bind(int i, std::string_view v) override { param(i) = {true, false, std::string(v)}; }
+  void bind(int i, int64_t v) override { param(i) = {true, true, std::to_string(v)}; }
+  int step() override {
+    if (!ran_) {
+      ran_ = true;
+      rc_ = run();
+      next_ = 0;
+    }
+    if (rc_ != kSqlDone) return rc_;
+    if (next_ < result_.size()) {
+      current_ = next_++;
+      return kSqlRow;
+    }
+    return kSqlDone;
+  }
+  void reset() override {
+    ran_ = false;
+    params_.clear();
+    result_ = pqxx::result();
+  }
+  int64_t i64(int c) const override {
+    const auto f = result_[current_][c];
+    return f.is_null() ? 0 : f.as<int64_t>();
+  }
+  std::string text(int c) const override {
+    const auto f = result_[current_][c];
+    return f.is_null() ? std::string() : std::string(f.c_str(), f.size());
+  }
+  int64_t changes() const override { return static_cast<int64_t>(result_.affected_rows()); }
+
+ private:
+  struct Param {
+    bool set = false, integer = false;
+    std::string value;
+  };
+  Param& param(int i) {
+    if (static_cast<size_t>(i) >= params_.size()) params_.resize(static_cast<size_t>(i) + 1);
+    return params_[static_cast<size_t>(i)];
+  }
+  int run() {
+    std::string sql;
+    std::vector<std::string> values;
+    std::vector<int> number(params_.size(), 0);  // ?N -> $K
+    for (size_t i = 0; i < sql_.size(); ++i) {
+      if (sql_[i] != '?' || i + 1 >= sql_.size() || !std::isdigit(static_cast<unsigned char>(sql_[i + 1]))) {
+        sql += sql_[i];
+        continue;
+      }
+      size_t n = 0;
+      while (i + 1 < sql_.size() && std::isdigit(static_cast<unsigned char>(sql_[i + 1]))) n = n * 10 + static_cast<size_t>(sql_[++i] - '0');
+      if (n >= params_.size() || !params_[n].set) {
+        sql += "NULL";
+        continue;
+      }
+      if (!number[n]) {
+        values.push_back(params_[n].value);
+        number[n] = static_cast<int>(values.size());
+      }
+      sql += fmt::format("${}::{}", number[n], params_[n].integer ? "bigint" : "text");
+    }
+    try {
+      result_ = db_.t.exec_params(sql, pqxx::prepare::make_dynamic_params(values));
+      return kSqlDone;
+    } catch (const pqxx::integrity_constraint_violation& e) {
+      db_.message = first_line(e.what());
+      return kSqlConstraint;
+    } catch (const std::exception& e) {
+      db_.message = first_line(e.what());
+      return kSqlError;
+    }
+  }
+
+  PgSql& db_;
+  std::string sql_;
+  std::vector<Param> params_;
+  bool ran_ = false;
+  int rc_ = kSqlDone;
+  pqxx::result result_;
+  pqxx::result::size_type next_ = 0, current_ = 0;
+};
+
+std::unique_ptr<QueryImpl> PgSql::query(std::string_view sql) { return std::make_unique<PgQuery>(*this, sql); }
 
 std::string column_list(const model::RefTableSpec& spec) {
   std::string out;
@@ -371,16 +502,8 @@ class PgStore final : public model::Store {
                      .file = where_});
       }
       copy_history(w, o.accepted, id);
-      for (const auto& p : o.pending) {
-        const auto& l = p.line;
-        w.exec_params0(
-            "INSERT INTO pending_lines (envoi_id, record, niss, code, first_date, last_date, units, amount, account, "
-            "provider, third_party, invoice_number, billed, envoi_number) "
-            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
-            id, static_cast<int64_t>(l.record), l.niss, l.code, l.first_date, l.last_date, l.units, l.amount,
-            std::string(1, p.account), l.provider, l.third_party, static_cast<int64_t>(l.invoice_number), l.billed,
-            l.envoi_number);
-      }
+      PgSql db(w, where_);
+      if (auto p = insert_pending(db, o.pending, id); !p) return fail(p.error());
       const PackedOutcome blobs = packing.get();
       auto bytea = [](const Packed& p) { return pqxx::binarystring(p.bytes.data(), p.bytes.size()); };
       w.exec_params0("INSERT INTO envoi_files (envoi_id, received, verdicts) VALUES ($1, $2, $3)", id,
@@ -425,66 +548,71 @@ class PgStore final : public model::Store {
     });
   }
 
-  // ---- roles not on PostgreSQL yet: they say so (issue 21), never pretend.
+  // ---- the roles written once for both stores (store/*_sql.cpp)
 
-  Result<model::LedgerState> ledger(bool, bool) override { return not_yet("the ledger"); }
+  Result<model::LedgerState> ledger(bool awaiting_only, bool history_sums) override {
+    return read<model::LedgerState>("read the ledger", [&](PgSql& db) { return select_ledger(db, awaiting_only, history_sums); });
+  }
   Result<std::vector<std::tuple<std::string, int, int64_t>>> last_sequences() override {
-    using Out = std::vector<std::tuple<std::string, int, int64_t>>;
-    return guard<Out>("read reference sequences", [&] {
-      pqxx::read_transaction r(conn_);
-      Out out;
-      for (const auto& row : r.exec("SELECT fund, year, MAX(sequence) FROM payments WHERE sequence > 0 GROUP BY fund, year"))
-        out.emplace_back(row[0].c_str(), row[1].as<int>(), row[2].as<int64_t>());
-      return Result<Out>(std::move(out));
-    });
+    return read<std::vector<std::tuple<std::string, int, int64_t>>>("read reference sequences",
+                                                                     [&](PgSql& db) { return select_last_sequences(db); });
   }
   Result<std::optional<model::PaymentRun>> payment_run(const std::string& key) override {
-    using Out = std::optional<model::PaymentRun>;
-    return guard<Out>("read payment runs", [&] {
-      pqxx::read_transaction r(conn_);
-      const auto rows = r.exec_params(
-          "SELECT id, key, date, execution, budget_cents, paid_cents, transfers, payment_file FROM payment_runs "
-          "WHERE key = $1",
-          key);
-      if (rows.empty()) return Result<Out>(Out());
-      model::PaymentRun run;
-      run.id = rows[0][0].as<int64_t>();
-      run.key = rows[0][1].c_str();
-      run.date = rows[0][2].as<model::Date>();
-      run.execution = rows[0][3].as<model::Date>();
-      run.budget_cents = rows[0][4].as<int64_t>();
-      run.paid_cents = rows[0][5].as<int64_t>();
-      run.transfers = rows[0][6].as<int64_t>();
-      run.payment_file = rows[0][7].c_str();
-      return Result<Out>(Out(std::move(run)));
-    });
+    return read<std::optional<model::PaymentRun>>("read payment runs", [&](PgSql& db) { return select_payment_run(db, key); });
   }
   Result<std::vector<model::Payment>> run_payments(int64_t run_id) override {
-    return payments_where("WHERE run_id = $1 ORDER BY id", run_id);
+    return read<std::vector<model::Payment>>("read payments", [&](PgSql& db) { return select_run_payments(db, run_id); });
   }
   Result<std::vector<model::Payment>> envoi_payments(int64_t envoi_id) override {
-    return payments_where("WHERE envoi_id = $1 ORDER BY id", envoi_id);
+    return read<std::vector<model::Payment>>("read payments", [&](PgSql& db) { return select_envoi_payments(db, envoi_id); });
   }
-  Result<int64_t> record_payment_run(const model::PaymentRunOutcome&) override { return not_yet("payment runs"); }
-  Result<int64_t> add_regularisation(const model::Regularisation&) override { return not_yet("regularisations"); }
-  Result<std::vector<std::string>> record_consultations(const std::vector<model::Consultation>&) override {
-    return not_yet("insurability consultations");
+  Result<int64_t> record_payment_run(const model::PaymentRunOutcome& o) override {
+    return write<int64_t>("record payment run", [&](PgSql& db) { return insert_payment_run(db, o); });
   }
-  Result<int64_t> record_agreement(const model::AgreementRecord&) override { return not_yet("advisor agreements"); }
-  Result<std::vector<model::AgreementRecord>> agreements(const model::AgreementQuery&) override {
-    return not_yet("advisor agreements");
+  Result<int64_t> add_regularisation(const model::Regularisation& x) override {
+    return write<int64_t>("record regularisation", [&](PgSql& db) { return insert_regularisation(db, x); });
   }
-  Result<std::vector<model::PendingLine>> pending_lines(const model::PendingQuery&) override {
-    return not_yet("lines pending on the advisor");
+  Result<std::vector<std::string>> record_consultations(const std::vector<model::Consultation>& list) override {
+    return write<std::vector<std::string>>("record consultations", [&](PgSql& db) { return insert_consultations(db, list); });
   }
-  Result<void> record_decision(const model::AgreementDecision&) override { return not_yet("advisor decisions"); }
-  Result<int64_t> open_dispute(const model::Dispute&) override { return not_yet("disputes"); }
-  Result<std::vector<model::Dispute>> disputes(int64_t, const std::string&) override { return not_yet("disputes"); }
-  Result<void> dispute_step(int64_t, model::DisputeState, const model::Dispute&, const model::DisputeEvent&,
-                            const std::optional<model::Regularisation>&) override {
-    return not_yet("disputes");
+  Result<int64_t> record_agreement(const model::AgreementRecord& a) override {
+    return write<int64_t>("record agreement", [&](PgSql& db) { return insert_agreement(db, a); });
   }
-  Result<model::RetentionReport> apply_retention(model::Date, bool) override { return not_yet("retention"); }
+  Result<std::vector<model::AgreementRecord>> agreements(const model::AgreementQuery& q) override {
+    return read<std::vector<model::AgreementRecord>>("read agreements", [&](PgSql& db) { return select_agreements(db, q); });
+  }
+  Result<std::vector<model::PendingLine>> pending_lines(const model::PendingQuery& q) override {
+    return read<std::vector<model::PendingLine>>("read pending lines", [&](PgSql& db) { return select_pending(db, q); });
+  }
+  Result<void> record_decision(const model::AgreementDecision& d) override {
+    return write<void>("record decision", [&](PgSql& db) -> Result<void> {
+      if (auto r = apply_decision(db, d); !r) return r;
+      copy_history(db.t, d.history, -1);
+      return {};
+    });
+  }
+  Result<int64_t> open_dispute(const model::Dispute& d) override {
+    return write<int64_t>("open dispute", [&](PgSql& db) { return insert_dispute(db, d); });
+  }
+  Result<std::vector<model::Dispute>> disputes(int64_t id, const std::string& third_party) override {
+    return read<std::vector<model::Dispute>>("read disputes", [&](PgSql& db) { return select_disputes(db, id, third_party); });
+  }
+  Result<void> dispute_step(int64_t id, model::DisputeState expected, const model::Dispute& after,
+                            const model::DisputeEvent& event, const std::optional<model::Regularisation>& reg) override {
+    return write<void>("record dispute step", [&](PgSql& db) -> Result<void> {
+      int64_t reg_id = 0;
+      if (reg) {
+        auto r = insert_regularisation(db, *reg);
+        if (!r) return fail(r.error());
+        reg_id = *r;
+      }
+      return apply_dispute_step(db, id, expected, after, event, reg_id);
+    });
+  }
+  Result<model::RetentionReport> apply_retention(model::Date cutoff, bool dry_run) override {
+    return write<model::RetentionReport>("apply retention", [&](PgSql& db) { return store::apply_retention(db, cutoff); },
+                                         /*commit=*/!dry_run);
+  }
 
  private:
   template <class T, class F>
@@ -500,8 +628,28 @@ class PgStore final : public model::Store {
   tl::unexpected<Error> error(const std::string& what) const {
     return fail({.code = "Z00200", .message = what, .file = where_});
   }
-  tl::unexpected<Error> not_yet(const std::string& what) const {
-    return error(what + " are not kept on PostgreSQL yet: use a SQLite store (--db FILE) for them");
+  // `body` on a read-only transaction.
+  template <class T, class F>
+  Result<T> read(const std::string& what, F&& body) {
+    return guard<T>(what, [&]() -> Result<T> {
+      pqxx::read_transaction r(conn_);
+      PgSql db(r, where_);
+      return body(db);
+    });
+  }
+  // `body` in a write transaction, committed when it succeeds (and `commit`), rolled back when
+  // not. Writers take one lock, as SQLite's single writer: the checks "only from the state it
+  // was decided from" then see every earlier write.
+  template <class T, class F>
+  Result<T> write(const std::string& what, F&& body, bool commit = true) {
+    return guard<T>(what, [&]() -> Result<T> {
+      pqxx::work w(conn_);
+      w.exec_params("SELECT pg_advisory_xact_lock($1)", kRecordLock);
+      PgSql db(w, where_);
+      Result<T> r = body(db);
+      if (r && commit) w.commit();
+      return r;
+    });
   }
 
   template <class... Args>
@@ -512,38 +660,6 @@ class PgStore final : public model::Store {
       for (const auto& row : r.exec_params(std::string(kSelectEnvoi) + where, std::forward<Args>(args)...))
         out.push_back(envoi_of(row));
       return Result<std::vector<EnvoiRecord>>(std::move(out));
-    });
-  }
-
-  Result<std::vector<model::Payment>> payments_where(const std::string& where, int64_t key) {
-    return guard<std::vector<model::Payment>>("read payments", [&] {
-      pqxx::read_transaction r(conn_);
-      std::vector<model::Payment> out;
-      for (const auto& row : r.exec_params(
-               "SELECT id, run_id, envoi_id, account, complement, fund, year, sequence, COALESCE(reference, ''), "
-               "accepted_cents, compensated_cents, paid_cents, third_party, iban, bic, executed FROM payments " + where,
-               key)) {
-        model::Payment p;
-        p.id = row[0].as<int64_t>();
-        p.run_id = row[1].as<int64_t>();
-        p.envoi_id = row[2].as<int64_t>();
-        const std::string account = row[3].c_str();
-        p.account = account.empty() ? 'A' : account[0];
-        p.complement = row[4].as<int64_t>();
-        p.fund = row[5].c_str();
-        p.year = row[6].as<int>();
-        p.sequence = row[7].as<int64_t>();
-        p.reference = row[8].c_str();
-        p.accepted_cents = row[9].as<int64_t>();
-        p.compensated_cents = row[10].as<int64_t>();
-        p.paid_cents = row[11].as<int64_t>();
-        p.third_party = row[12].c_str();
-        p.iban = row[13].c_str();
-        p.bic = row[14].c_str();
-        p.executed = row[15].as<model::Date>();
-        out.push_back(std::move(p));
-      }
-      return Result<std::vector<model::Payment>>(std::move(out));
     });
   }
 
@@ -597,7 +713,7 @@ class PgStore final : public model::Store {
 
   // envoi_id < 0: each line's own envoi id (bulk loads). In NISS order, each patient's lines in
   // theirs, so their ids still say which came first.
-  static void copy_history(pqxx::work& w, const std::vector<HistoryLine>& lines, int64_t envoi_id) {
+  static void copy_history(pqxx::transaction_base& w, const std::vector<HistoryLine>& lines, int64_t envoi_id) {
     if (lines.empty()) return;
     std::vector<size_t> order(lines.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -705,6 +821,8 @@ class PgStore final : public model::Store {
 bool is_postgresql_url(const std::string& where) {
   return where.rfind("postgresql://", 0) == 0 || where.rfind("postgres://", 0) == 0;
 }
+
+std::string display_name(const std::string& where) { return is_postgresql_url(where) ? redacted(where) : where; }
 
 int postgresql_schema_version() { return static_cast<int>(migrations().size()); }
 

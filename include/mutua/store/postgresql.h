@@ -12,6 +12,9 @@ namespace mutua::store {
 // True for a connection URL (postgresql://... or postgres://...), false for a SQLite path.
 bool is_postgresql_url(const std::string& where);
 
+// `where` as it may be shown: a URL without its password, a path as it is.
+std::string display_name(const std::string& where);
+
 // Connects to `url` and brings its schema to this version.
 Result<std::unique_ptr<model::Store>> open_postgresql(const std::string& url);
 
