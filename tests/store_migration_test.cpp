@@ -11,6 +11,7 @@
 #include "baseline.h"
 #include "mutua/model/refdata.h"
 #include "mutua/model/refdata_tables.h"
+#include "mutua/store/postgresql.h"
 #include "mutua/store/sqlite.h"
 
 namespace fs = std::filesystem;
@@ -155,4 +156,34 @@ TEST(StoreSchema, TheDatabaseRefusesToPayAnEnvoiOrALineTwice) {
   sqlite3_close(db);
   EXPECT_EQ(mutua::testing::dump(path, {"SELECT settled_run FROM envois", "SELECT run_id, complement FROM pending_lines"}),
             "## SELECT settled_run FROM envois\n1|\n## SELECT run_id, complement FROM pending_lines\n2|1|\n");
+}
+
+TEST(StoreMigration, DbMigrateSaysFromWhichVersionToWhichOnBothStores) {
+  const std::string dir = mutua::testing::temp_path("db-migrate");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto tables = model::read_refdata_dir(std::string(MUTUA_TEST_DATA) + "/scenarios/base");
+  ASSERT_TRUE(tables);
+  make_version_18_store(dir + "/old.db", *tables);
+  if (HasFatalFailure()) return;
+  const std::string now = std::to_string(store::sqlite_schema_version());
+  auto first = mutua::testing::run_mutua("db migrate --db " + dir + "/old.db");
+  EXPECT_EQ(first.code, 0) << first.out;
+  EXPECT_NE(first.out.find("migrated from SQLite schema version 18 to " + now), std::string::npos) << first.out;
+  auto again = mutua::testing::run_mutua("db migrate --db " + dir + "/old.db");
+  EXPECT_NE(again.out.find("already at SQLite schema version " + now), std::string::npos) << again.out;
+  auto none = mutua::testing::run_mutua("db migrate --db " + dir + "/none.db");
+  EXPECT_EQ(none.code, 2) << none.out;
+  EXPECT_FALSE(fs::exists(dir + "/none.db")) << "migrate never creates a store";
+
+  std::string why;
+  const std::string url = mutua::testing::fresh_postgresql("db_migrate", &why);
+  ASSERT_FALSE(url.empty()) << why;
+  auto pg = mutua::testing::run_mutua("db migrate --db " + url);
+  EXPECT_EQ(pg.code, 0) << pg.out;
+  EXPECT_NE(pg.out.find("migrated from PostgreSQL schema version 0 to " +
+                        std::to_string(store::postgresql_schema_version())),
+            std::string::npos)
+      << pg.out;
+  EXPECT_NE(mutua::testing::run_mutua("db migrate --db " + url).out.find("already at PostgreSQL"), std::string::npos);
 }

@@ -122,6 +122,27 @@ void add_db(CLI::App& app) {
     std::printf("store %s ready (%s schema version %d)\n", store::display_name(*db).c_str(), pg ? "PostgreSQL" : "SQLite",
                 pg ? store::postgresql_schema_version() : store::sqlite_schema_version());
   });
+  auto* migrate = cmd->add_subcommand("migrate", "Bring an existing store's schema to this version (data/store/): "
+                                                 "each migration in its own transaction; says from which version to which");
+  migrate->add_option("--db", *db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
+  migrate->callback([db] {
+    const bool pg = store::is_postgresql_url(*db);
+    if (!pg && !std::filesystem::exists(*db)) {
+      std::fprintf(stderr, "mutua db migrate: no store at %s (`mutua db init` creates one)\n", db->c_str());
+      exit_code() = 2;
+      return;
+    }
+    auto before = store::stored_schema_version(*db);
+    if (!before) return command_failed(before.error());
+    auto store = open_store(*db);
+    if (!store) return;
+    const int now = pg ? store::postgresql_schema_version() : store::sqlite_schema_version();
+    if (*before == now)
+      std::printf("store %s already at %s schema version %d\n", store::display_name(*db).c_str(), pg ? "PostgreSQL" : "SQLite", now);
+    else
+      std::printf("store %s migrated from %s schema version %d to %d\n", store::display_name(*db).c_str(),
+                  pg ? "PostgreSQL" : "SQLite", *before, now);
+  });
 }
 
 void add_adjudicate(CLI::App& app) {

@@ -837,6 +837,19 @@ Result<std::unique_ptr<model::Store>> open_postgresql(const std::string& url) {
   return std::unique_ptr<model::Store>(std::move(store));
 }
 
+Result<int> stored_schema_version(const std::string& where) {
+  if (!is_postgresql_url(where)) return sqlite_stored_version(where);
+  try {
+    pqxx::connection c(where);
+    pqxx::read_transaction r(c);
+    if (!r.exec1("SELECT to_regclass('schema_version') IS NOT NULL")[0].as<bool>()) return 0;
+    return r.exec1("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0].as<int>();
+  } catch (const std::exception& e) {
+    return fail({.code = "Z00200", .message = "cannot read the schema version: " + first_line(e.what()),
+                 .file = redacted(where)});
+  }
+}
+
 Result<std::unique_ptr<model::Store>> open_store_at(const std::string& where) {
   if (is_postgresql_url(where)) return open_postgresql(where);
   return open_sqlite(where);

@@ -637,6 +637,22 @@ class SqliteStore final : public model::Store, private SqliteDb {
 
 int sqlite_schema_version() { return static_cast<int>(migrations().size()); }
 
+Result<int> sqlite_stored_version(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : "cannot open";
+    sqlite3_close_v2(db);
+    return fail({.code = "Z00200", .message = m, .file = path});
+  }
+  int version = 0;
+  {
+    Stmt s(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    if (s.ok() && s.step() == SQLITE_ROW) version = static_cast<int>(s.i64(0));
+  }
+  sqlite3_close_v2(db);
+  return version;
+}
+
 Result<std::unique_ptr<model::Store>> open_sqlite(const std::string& path, const SqliteOptions& options) {
   // SQLite counts every allocation under a global mutex unless told not to, before its first use;
   // mutua never reads those counters. Later calls (another store opened) are refused, harmlessly.

@@ -21,6 +21,9 @@ Result<std::unique_ptr<model::Store>> open_postgresql(const std::string& url);
 // The schema version this build migrates to.
 int postgresql_schema_version();
 
+// The schema version the store at `where` holds now (0: empty), without changing it.
+Result<int> stored_schema_version(const std::string& where);
+
 // The store at `where`: PostgreSQL for a URL, else the SQLite file at that path.
 Result<std::unique_ptr<model::Store>> open_store_at(const std::string& where);
 

@@ -25,5 +25,7 @@ Result<std::unique_ptr<model::Store>> open_sqlite(const std::string& path, const
 
 // The schema version this build migrates to.
 int sqlite_schema_version();
+// The schema version of the file at `path` now (0: no schema yet), read without changing it.
+Result<int> sqlite_stored_version(const std::string& path);
 
 }  // namespace mutua::store
