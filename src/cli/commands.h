@@ -19,6 +19,9 @@ void add_dispute(CLI::App& app);
 void add_letters(CLI::App& app);
 void add_retention(CLI::App& app);
 void add_response(CLI::App& app);
+void add_receive(CLI::App& app);
+void add_worker(CLI::App& app);
+void add_queue(CLI::App& app);
 // Exit code the chosen subcommand set.
 int& exit_code();
 

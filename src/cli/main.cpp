@@ -64,6 +64,9 @@ int main(int argc, char** argv) {
   mutua::cli::add_letters(app);
   mutua::cli::add_retention(app);
   mutua::cli::add_response(app);
+  mutua::cli::add_receive(app);
+  mutua::cli::add_worker(app);
+  mutua::cli::add_queue(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -282,6 +282,7 @@ Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, c
     mark = *m;
   }
   model::EnvoiRecord rec;
+  rec.id = options.envoi_id;
   rec.received = options.today;
   rec.file_name = name;
   rec.content_hash = hash;

@@ -37,4 +37,5 @@ std::string_view sqlite_018_history_by_patient_and_code();
 std::string_view sqlite_019_typed_refdata();
 std::string_view sqlite_020_paid_once();
 std::string_view postgresql_001_init();
+std::string_view postgresql_002_queue();
 }  // namespace mutua::embedded

@@ -1,4 +1,7 @@
 #include <algorithm>
+#include <chrono>
+#include <optional>
+#include <thread>
 #include <cctype>
 #include <future>
 #include <map>
@@ -31,7 +34,9 @@ using model::EnvoiRecord;
 using model::HistoryLine;
 using model::StoredResponse;
 
-std::vector<std::string_view> migrations() { return {embedded::postgresql_001_init()}; }
+std::vector<std::string_view> migrations() {
+  return {embedded::postgresql_001_init(), embedded::postgresql_002_queue()};
+}
 
 // The URL without its password (user:password@ or ?password=), for messages.
 std::string redacted(std::string url) {
@@ -316,7 +321,7 @@ HistoryLine history_of(const pqxx::row& r) {
 
 class PgStore final : public model::Store {
  public:
-  explicit PgStore(const std::string& url) : conn_(url), where_(redacted(url)) {}
+  explicit PgStore(const std::string& url) : conn_(url), url_(url), where_(redacted(url)) {}
 
   Result<void> migrate() {
     return guard<void>("migrate", [&]() -> Result<void> {
@@ -472,6 +477,11 @@ class PgStore final : public model::Store {
   Result<int64_t> record(const model::EnvoiOutcome& o) override {
     // The blobs are compressed on another core while the history lines go in.
     auto packing = pack_outcome(o);
+    if (o.envoi.id > 0)
+      if (auto turn = wait_for_turn(o.envoi.id); !turn) {
+        if (packing.valid()) packing.wait();
+        return fail(turn.error());
+      }
     auto done = guard<int64_t>("record envoi", [&]() -> Result<int64_t> {
       const auto& e = o.envoi;
       pqxx::work w(conn_);
@@ -487,13 +497,15 @@ class PgStore final : public model::Store {
                  .exec_params1(
                      "INSERT INTO envois (third_party, year, month, number, status, test, received, file_name, "
                      "content_hash, batch, error_rate_bp, lines, rejected_lines, asked_cents, accepted_cents, "
-                     "refused_cents, federation, accepted_a_cents, accepted_b_cents, account_c_cents, pending_cents) "
-                     "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21) RETURNING id",
+                     "refused_cents, federation, accepted_a_cents, accepted_b_cents, account_c_cents, pending_cents, id) "
+                     "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21, "
+                     "COALESCE($22, nextval(pg_get_serial_sequence('envois', 'id')))) RETURNING id",
                      e.third_party, e.year, e.month, e.number, std::string(model::status_name(e.status)),
                      e.test ? 1 : 0, model::iso(e.received), e.file_name, e.content_hash, e.batch, e.error_rate_bp,
                      static_cast<int64_t>(e.lines), static_cast<int64_t>(e.rejected_lines), e.asked_cents,
                      e.accepted_cents, e.refused_cents, e.federation, e.accepted_a_cents, e.accepted_b_cents,
-                     e.account_c_cents, e.pending_cents)[0]
+                     e.account_c_cents, e.pending_cents,
+                     e.id > 0 ? std::optional<int64_t>(e.id) : std::optional<int64_t>())[0]
                  .as<int64_t>();
         insert.commit();
       } catch (const pqxx::unique_violation&) {
@@ -614,7 +626,119 @@ class PgStore final : public model::Store {
                                          /*commit=*/!dry_run);
   }
 
+  // ---- received envois waiting for workers
+
+  Result<int64_t> enqueue(const std::string& file_name, std::string_view bytes, model::Date today) override {
+    return guard<int64_t>("receive envoi", [&]() -> Result<int64_t> {
+      const Packed p = packed(bytes);
+      pqxx::work w(conn_);
+      // The envoi id, taken now: ids are the order of receipt whichever worker judges it.
+      const int64_t id = w.exec1("SELECT nextval(pg_get_serial_sequence('envois', 'id'))")[0].as<int64_t>();
+      w.exec_params0("INSERT INTO queue (id, today, file_name, bytes) VALUES ($1, $2, $3, $4)", id, today, file_name,
+                     pqxx::binarystring(p.bytes.data(), p.bytes.size()));
+      w.commit();
+      return id;
+    });
+  }
+
+  Result<std::optional<model::QueuedEnvoi>> claim(const std::string& worker) override {
+    using Out = std::optional<model::QueuedEnvoi>;
+    if (claim_work_) return error(fmt::format("reception {} is held already", claimed_));
+    return guard<Out>("take a received envoi", [&]() -> Result<Out> {
+      if (!claim_conn_) claim_conn_ = std::make_unique<pqxx::connection>(url_);
+      auto w = std::make_unique<pqxx::work>(*claim_conn_);
+      const auto rows = w->exec(
+          "SELECT id, today, file_name, bytes FROM queue WHERE state = 'waiting' ORDER BY id LIMIT 1 "
+          "FOR UPDATE SKIP LOCKED");
+      if (rows.empty()) {
+        w->abort();
+        return Out();
+      }
+      model::QueuedEnvoi q;
+      q.id = rows[0][0].as<int64_t>();
+      q.today = rows[0][1].as<model::Date>();
+      q.file_name = rows[0][2].c_str();
+      auto bytes = unpacked(bytes_of(rows[0][3]));
+      if (!bytes) return fail(bytes.error());
+      q.bytes = std::move(*bytes);
+      claim_work_ = std::move(w);
+      claimed_ = q.id;
+      worker_ = worker;
+      return Out(std::move(q));
+    });
+  }
+
+  Result<void> finish(int64_t id, const std::string& message, const std::string& failure) override {
+    if (!claim_work_ || claimed_ != id) return error(fmt::format("reception {} is not held here", id));
+    auto done = guard<void>("finish a received envoi", [&]() -> Result<void> {
+      claim_work_->exec_params0(
+          "UPDATE queue SET state = $2, message = $3, error = $4, worker = $5, done_at = now() WHERE id = $1", id,
+          std::string(failure.empty() ? "done" : "failed"), message, failure, worker_);
+      claim_work_->commit();
+      return {};
+    });
+    claim_work_.reset();
+    claimed_ = 0;
+    return done;
+  }
+
+  Result<void> release() override {
+    if (!claim_work_) return {};
+    auto done = guard<void>("let a received envoi go", [&]() -> Result<void> {
+      claim_work_->abort();
+      return {};
+    });
+    claim_work_.reset();
+    claimed_ = 0;
+    return done;
+  }
+
+  Result<model::QueueStatus> queue_status() override {
+    return guard<model::QueueStatus>("read the queue", [&]() -> Result<model::QueueStatus> {
+      model::QueueStatus st;
+      pqxx::work w(conn_);
+      for (const auto& row : w.exec("SELECT state, COUNT(*) FROM queue GROUP BY state")) {
+        const std::string state = row[0].c_str();
+        const int64_t n = row[1].as<int64_t>();
+        (state == "done" ? st.done : state == "failed" ? st.failed : st.waiting) = n;
+      }
+      // Held by a worker: waiting, and locked (the rows this transaction can lock are free).
+      const int64_t free = w.exec1("SELECT COUNT(*) FROM (SELECT id FROM queue WHERE state = 'waiting' "
+                                   "FOR UPDATE SKIP LOCKED) AS free")[0].as<int64_t>();
+      st.in_progress = st.waiting - free;
+      st.waiting = free;
+      for (const auto& row : w.exec("SELECT id, file_name, error FROM queue WHERE state = 'failed' ORDER BY id"))
+        st.failures.push_back({row[0].as<int64_t>(), row[1].c_str(), row[2].c_str()});
+      w.abort();
+      return st;
+    });
+  }
+
  private:
+  // An envoi with its id from the queue is recorded when every earlier reception is done, so
+  // that it was judged (or is judged again, the store's mark says) after all of them. Waits
+  // while workers hold them; an earlier one that no worker holds (its worker died) comes first.
+  Result<void> wait_for_turn(int64_t id) {
+    for (;;) {
+      auto free = guard<int64_t>("read the queue", [&]() -> Result<int64_t> {
+        pqxx::work w(conn_);
+        if (!w.exec_params1("SELECT EXISTS (SELECT 1 FROM queue WHERE id < $1 AND state = 'waiting')", id)[0].as<bool>())
+          return int64_t{0};
+        const auto rows = w.exec_params(
+            "SELECT id FROM queue WHERE id < $1 AND state = 'waiting' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED", id);
+        w.abort();
+        return rows.empty() ? int64_t{-1} : rows[0][0].as<int64_t>();
+      });
+      if (!free) return fail(free.error());
+      if (*free == 0) return {};
+      if (*free > 0)
+        return fail({.code = model::kNotItsTurn,
+                     .message = fmt::format("reception {} is waiting and no worker holds it", *free),
+                     .file = where_});
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
   template <class T, class F>
   Result<T> guard(const std::string& what, F&& body) {
     try {
@@ -811,7 +935,13 @@ class PgStore final : public model::Store {
   }
 
   pqxx::connection conn_;
+  std::string url_;  // with its password, for the queue's own connection; never shown
   std::string where_;
+  // The reception this worker holds: a transaction of its own connection keeps its row locked.
+  std::unique_ptr<pqxx::connection> claim_conn_;
+  std::unique_ptr<pqxx::work> claim_work_;
+  int64_t claimed_ = 0;
+  std::string worker_;
   std::shared_ptr<const model::RefData> shared_;
   int64_t shared_version_ = -1;
 };

@@ -519,7 +519,19 @@ class SqliteStore final : public model::Store, private SqliteDb {
   }
 
   Result<int64_t> add_regularisation(const model::Regularisation& x) override { return insert_regularisation(*this, x); }
+  // Workers take received envois from a queue in a PostgreSQL store (SELECT ... FOR UPDATE
+  // SKIP LOCKED); on one machine, `mutua adjudicate` judges them in order.
+  Result<int64_t> enqueue(const std::string&, std::string_view, model::Date) override { return no_queue(); }
+  Result<std::optional<model::QueuedEnvoi>> claim(const std::string&) override { return no_queue(); }
+  Result<void> finish(int64_t, const std::string&, const std::string&) override { return no_queue(); }
+  Result<void> release() override { return no_queue(); }
+  Result<model::QueueStatus> queue_status() override { return no_queue(); }
+
  private:
+  tl::unexpected<Error> no_queue() const {
+    return error_of("received envois wait for workers in a PostgreSQL store (--db postgresql://...); "
+                    "on SQLite, `mutua adjudicate` judges them in order");
+  }
   std::unique_ptr<BackgroundCheckpointer> checkpointer_;
   inline static const std::string kSelectEnvoi =
       "SELECT id, third_party, year, month, number, status, test, received, file_name, content_hash, batch, "

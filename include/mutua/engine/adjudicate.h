@@ -29,6 +29,7 @@ struct AdjudicateOptions {
   bool record = true;          // false: judge only (pre-flight, explain), the store is not changed
   bool trace = false;          // keep what each rule family noted (explain)
   int64_t history_before = 0;  // judge against history of envois before this id (explain); 0 = all
+  int64_t envoi_id = 0;        // record under this id, taken at receipt (model::QueueStore); 0 = the next
   // Read each patient's whole history, not only the codes the rules read (rules::history_needed):
   // the decisions are the same, only slower; tests prove it.
   bool whole_history = false;

@@ -243,13 +243,54 @@ class RetentionStore {
   virtual Result<RetentionReport> apply_retention(Date cutoff, bool dry_run) = 0;
 };
 
+// Received envois waiting to be judged, for workers on one or several machines (PostgreSQL):
+// each reception takes its envoi id at receipt, so ids are the order of receipt whichever
+// worker judges it; a worker records an envoi only when every earlier one is done, so the
+// decisions are those of one process judging them in that order (docs/scale-out.md).
+struct QueuedEnvoi {
+  int64_t id = 0;          // the envoi id it is recorded under
+  Date today = 0;          // the day it was received: its dates are judged from it
+  std::string file_name;
+  std::string bytes;
+};
+
+struct QueueStatus {
+  int64_t waiting = 0, in_progress = 0, done = 0, failed = 0;
+  struct Failure {
+    int64_t id = 0;
+    std::string file_name, error;
+  };
+  std::vector<Failure> failures;
+};
+
+class QueueStore {
+ public:
+  virtual ~QueueStore() = default;
+
+  // Records a received envoi as waiting; returns its id (the envoi id it will be recorded under).
+  virtual Result<int64_t> enqueue(const std::string& file_name, std::string_view bytes, Date today) = 0;
+  // Takes the oldest waiting reception no other worker holds, and holds it (a worker that dies
+  // lets it go); nullopt when none is free. One held at a time per store object.
+  virtual Result<std::optional<QueuedEnvoi>> claim(const std::string& worker) = 0;
+  // Done (message: the response sent) or failed (error: why); lets it go.
+  virtual Result<void> finish(int64_t id, const std::string& message, const std::string& error) = 0;
+  // Lets the held reception go, still waiting (another worker, or this one later, takes it).
+  virtual Result<void> release() = 0;
+  virtual Result<QueueStatus> queue_status() = 0;
+};
+
+// What record() answers an envoi with an id given at receipt (QueueStore) when an earlier
+// reception is waiting and no worker holds it: the caller lets its own go and takes that one.
+inline constexpr const char* kNotItsTurn = "Z00203";
+
 class Store : public RefDataStore,
               public EnvoiStore,
               public LedgerStore,
               public ConsultationStore,
               public AdvisorStore,
               public DisputeStore,
-              public RetentionStore {
+              public RetentionStore,
+              public QueueStore {
  public:
   ~Store() override = default;
 };
