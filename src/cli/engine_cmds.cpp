@@ -177,17 +177,7 @@ void add_adjudicate(CLI::App& app) {
       return;
     }
     options.batch = opts->batch;
-    if (!opts->threshold.empty()) {
-      // A percentage with at most two decimals, 0 to 100 (hundredths, as the error rate).
-      auto bp = settlement::parse_euros(opts->threshold);
-      if (!bp || *bp < 0 || *bp > 10000) {
-        std::fprintf(stderr, "mutua adjudicate: --threshold '%s' is not a percentage from 0 to 100 (like 5.00)\n",
-                     opts->threshold.c_str());
-        exit_code() = 2;
-        return;
-      }
-      options.threshold_bp = *bp;
-    }
+    if (!opts->threshold.empty() && !read_threshold("adjudicate", opts->threshold, options.threshold_bp)) return;
     auto store = open_store(opts->db);
     if (!store) return;
     std::error_code ec;

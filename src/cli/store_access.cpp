@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/dates.h"
+#include "mutua/settlement/config.h"
 #include "mutua/store/postgresql.h"
 #include "mutua/store/sqlite.h"
 #include "mutua/writer.h"
@@ -54,6 +55,17 @@ void print_error(const Error& e) {
   std::string where = e.file;
   if (e.record) where += fmt::format(":{}", e.record);
   std::fprintf(stderr, "%s%s%s %s\n", where.c_str(), where.empty() ? "" : ": ", e.code.c_str(), e.message.c_str());
+}
+
+bool read_threshold(const char* cmd, const std::string& text, int64_t& into) {
+  auto bp = settlement::parse_euros(text);
+  if (!bp || *bp < 0 || *bp > 10000) {
+    std::fprintf(stderr, "mutua %s: --threshold '%s' is not a percentage from 0 to 100 (like 5.00)\n", cmd, text.c_str());
+    exit_code() = 2;
+    return false;
+  }
+  into = *bp;
+  return true;
 }
 
 bool bad_date(const char* cmd, const char* option, const std::string& text, model::Date& into) {

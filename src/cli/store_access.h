@@ -18,6 +18,9 @@ std::string default_db();
 // Opens the store at `path`; unless `create`, a path where no store is is an error (exit 2).
 std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped = false, bool create = false);
 // Parses a date option into `into`; when malformed, says so, sets exit code 2 and returns true.
+// --threshold: a percentage with at most two decimals, 0 to 100, as hundredths (like the error
+// rate); false (said, exit 2) when it is not one.
+bool read_threshold(const char* cmd, const std::string& text, int64_t& into);
 bool bad_date(const char* cmd, const char* option, const std::string& text, model::Date& into);
 // file:record: code message, on stderr.
 void print_error(const Error& e);

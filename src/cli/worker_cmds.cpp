@@ -16,7 +16,6 @@
 #include "cli/dates.h"
 #include "cli/store_access.h"
 #include "mutua/engine/worker.h"
-#include "mutua/settlement/config.h"
 #include "mutua/store/postgresql.h"
 
 namespace mutua::cli {
@@ -102,16 +101,7 @@ void add_worker(CLI::App& app) {
     } else {
       options.name = opts->name;
     }
-    if (!opts->threshold.empty()) {
-      auto bp = settlement::parse_euros(opts->threshold);
-      if (!bp || *bp < 0 || *bp > 10000) {
-        std::fprintf(stderr, "mutua worker: --threshold '%s' is not a percentage from 0 to 100 (like 5.00)\n",
-                     opts->threshold.c_str());
-        exit_code() = 2;
-        return;
-      }
-      options.threshold_bp = *bp;
-    }
+    if (!opts->threshold.empty() && !read_threshold("worker", opts->threshold, options.threshold_bp)) return;
     auto store = open_store(opts->db);
     if (!store) return;
     if (!opts->out.empty()) {
