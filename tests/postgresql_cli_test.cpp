@@ -137,3 +137,13 @@ TEST(PostgreSQL, TheFundsMonthAfterTheEnvoisRunsAlikeOnBothStores) {
   };
   for (const char* sub : {"responses", "settle", "paid", "letters"}) same_files(sub);
 }
+
+TEST(PostgreSQL, MutuaDbNamesTheServerWhenNoDbIsGiven) {
+  std::string why;
+  const std::string url = mutua::testing::fresh_postgresql("cli_env", &why);
+  ASSERT_FALSE(url.empty()) << why;
+  const std::string out = mutua::testing::shell("MUTUA_DB='" + url + "' " + std::string(MUTUA_BINARY) + " db init");
+  EXPECT_NE(out.find("ready (PostgreSQL schema version"), std::string::npos) << out;
+  const std::string queue = mutua::testing::shell("MUTUA_DB='" + url + "' " + std::string(MUTUA_BINARY) + " queue --json");
+  EXPECT_NE(queue.find("\"waiting\":0"), std::string::npos) << queue;
+}
