@@ -147,3 +147,30 @@ TEST(PostgreSQL, MutuaDbNamesTheServerWhenNoDbIsGiven) {
   const std::string queue = mutua::testing::shell("MUTUA_DB='" + url + "' " + std::string(MUTUA_BINARY) + " queue --json");
   EXPECT_NE(queue.find("\"waiting\":0"), std::string::npos) << queue;
 }
+
+TEST(PostgreSQL, TheDatabaseRefusesToPayAnEnvoiOrALineTwice) {
+  std::string why;
+  const std::string url = mutua::testing::fresh_postgresql("paid_once", &why);
+  ASSERT_FALSE(url.empty()) << why;
+  ASSERT_EQ(run_mutua("db init --db " + url).code, 0);
+  auto psql = [&](const std::string& sql) {
+    return mutua::testing::shell("(psql -q -v ON_ERROR_STOP=1 '" + url + "' -c \"" + sql + "\" && echo applied)");
+  };
+  ASSERT_NE(psql("INSERT INTO envois (id, third_party, year, month, number, status, received, file_name, content_hash) "
+                 "VALUES (1, '40765140401', 2026, 10, 1, 'accepted', '2026-11-05', 'a.efact', 'h'); "
+                 "INSERT INTO pending_lines (id, envoi_id, record, niss, code, first_date, last_date, units, amount, "
+                 "account, provider, third_party, invoice_number, billed, envoi_number, state) VALUES (1, 1, 3, "
+                 "'85073003328', '425014', 20261005, 20261005, 1, 1250, 'A', '40765140401', '40765140401', 1, 20261105, "
+                 "1, 'approved'); UPDATE envois SET settled_run = 1 WHERE id = 1; "
+                 "UPDATE pending_lines SET run_id = 2, complement = 1 WHERE id = 1")
+                .find("applied"),
+            std::string::npos);
+  for (const char* twice : {"UPDATE envois SET settled_run = 3 WHERE id = 1", "UPDATE envois SET settled_run = NULL WHERE id = 1",
+                            "UPDATE pending_lines SET run_id = 3, complement = 2 WHERE id = 1",
+                            "UPDATE pending_lines SET complement = 2 WHERE id = 1"}) {
+    const std::string out = psql(twice);
+    EXPECT_NE(out.find("paid once"), std::string::npos) << twice << "\n" << out;
+    EXPECT_EQ(out.find("applied"), std::string::npos) << twice;
+  }
+  EXPECT_NE(psql("UPDATE envois SET settled_run = 1 WHERE id = 1").find("applied"), std::string::npos);
+}
