@@ -29,11 +29,12 @@ constexpr mutua::model::Date kToday = 20261123;
 
 std::unique_ptr<mutua::model::Store> make_world() {
   const std::string dir = mutua::fuzz::world_dir("engine_fuzz");
-  auto tables = mutua::model::read_refdata_dir(dir + "/refdata");
-  if (!tables) die("refdata: " + tables.error().to_string());
+  std::vector<mutua::Error> problems;
+  auto data = mutua::model::load_refdata_dir(dir + "/refdata", problems);
+  if (!data) die("refdata: " + data.error().to_string());
   auto store = mutua::store::open_sqlite(":memory:");
   if (!store) die("store: " + store.error().to_string());
-  if (auto r = (*store)->replace_refdata(*tables); !r) die("refdata import: " + r.error().to_string());
+  if (auto r = (*store)->replace_refdata(*data); !r) die("refdata import: " + r.error().to_string());
   std::vector<std::string> envois;
   for (const auto& e : std::filesystem::directory_iterator(dir + "/envois"))
     envois.push_back(e.path().string());

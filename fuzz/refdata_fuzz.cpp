@@ -2,7 +2,8 @@
 // by scripts/fuzz.sh): the first byte picks the file, the rest is its CSV text. Import either
 // refuses it with every problem named by file and line (and returns nothing: never half a
 // directory), or accepts it; what it accepts the store takes, and the engine then judges an
-// envoi of that world against it without crashing and with one of the three answers.
+// envoi of that world against it without crashing and with one of the three answers; the store
+// gives back every value it took.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "format/tsv.h"
 #include "fuzz_world.h"
 #include "mutua/engine/adjudicate.h"
+#include "mutua/model/refdata_tables.h"
 #include "mutua/store/sqlite.h"
 
 namespace {
@@ -58,7 +60,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!problems.empty()) die("accepted with problems: " + problems.front().to_string());
   auto store = mutua::store::open_sqlite(":memory:");
   if (!store) die("store: " + store.error().to_string());
-  if (auto r = (*store)->replace_refdata(tables); !r) die("the store refuses what import accepted: " + r.error().to_string());
+  if (auto r = (*store)->replace_refdata(*parsed); !r) die("the store refuses what import accepted: " + r.error().to_string());
+  // And gives it back value for value, file by file.
+  auto back = (*store)->load_refdata();
+  if (!back) die("the store cannot give back what it took: " + back.error().to_string());
+  for (const auto& spec : mutua::model::ref_table_specs())
+    if (mutua::model::ref_rows(spec, *back) != mutua::model::ref_rows(spec, *parsed))
+      die("the store gives back " + spec.file + " otherwise than imported");
   mutua::engine::AdjudicateOptions options;
   options.today = 20261123;
   options.record = false;
