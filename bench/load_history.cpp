@@ -12,7 +12,7 @@
 
 #include "mutua/model/dates.h"
 #include "mutua/model/refdata.h"
-#include "mutua/store/sqlite.h"
+#include "mutua/store/postgresql.h"
 
 namespace {
 
@@ -31,7 +31,7 @@ struct Rng {
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: load_history DB REFDATA_DIR LINES\n");
+    std::fprintf(stderr, "usage: load_history DB|URL REFDATA_DIR LINES\n");
     return 2;
   }
   const std::string db = argv[1], dir = argv[2];
@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "load_history: no members or providers in %s\n", dir.c_str());
     return 2;
   }
-  auto store = mutua::store::open_sqlite(db);
+  auto store = mutua::store::open_store_at(db);  // an SQLite file or a postgresql:// URL
   if (!store) {
     std::fprintf(stderr, "load_history: %s\n", store.error().message.c_str());
     return 2;
