@@ -1,12 +1,15 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "mutua/engine/adjudicate.h"
 #include "mutua/preflight.h"
+#include "mutua/reader.h"
 #include "mutua/store/sqlite.h"
 
 namespace mutua {
@@ -33,7 +36,8 @@ TEST(Regressions, EveryKeptInputIsReadWithoutCrashing) {
 }
 
 // What engine_fuzz checks, on every kept input (its crashes are kept here too): the whole
-// adjudication answers one of the three messages with a JSON response that parses.
+// adjudication answers one of the three messages with a JSON response that parses, and its
+// billing-format response reads back record by record.
 TEST(Regressions, EveryKeptInputIsAdjudicatedWithoutCrashing) {
   std::vector<Error> problems;
   auto data = model::load_refdata_dir(std::string(MUTUA_TEST_DATA) + "/scenarios/base", problems);
@@ -50,11 +54,58 @@ TEST(Regressions, EveryKeptInputIsAdjudicatedWithoutCrashing) {
     ASSERT_TRUE(r) << path << ": " << r.error().to_string();
     EXPECT_TRUE(r->message == "920900" || r->message == "920099" || r->message == "920999") << path << ": " << r->message;
     ASSERT_FALSE(r->responses.empty()) << path;
-    for (const auto& response : r->responses)
+    for (const auto& response : r->responses) {
       EXPECT_TRUE(nlohmann::json::accept(response.json)) << path << ": " << response.message;
+      if (response.bytes.empty()) continue;  // no readable header: refused in JSON alone
+      auto reader = Reader::from_string(response.bytes, response.message);
+      ASSERT_TRUE(reader) << path << ": " << reader.error().to_string();
+      RecordView record;
+      std::vector<Error> read_problems;
+      size_t records = 0;
+      while ((*reader)->next(record, read_problems)) ++records;
+      EXPECT_TRUE(read_problems.empty()) << path << ": " << response.message << ": " << read_problems.front().to_string();
+      EXPECT_GT(records, 0u) << path << ": " << response.message;
+    }
     ++answered;
   }
   EXPECT_GT(answered, 3u);
+}
+
+// Line breaks are framing, not content: the same envoi flat, with a line feed after each
+// record and segment 300, and with one after segment 200 too, gets the same response bytes
+// (segment 300 was once echoed from byte 68 of the received header, line feed included).
+TEST(Regressions, LineBreaksInTheHeaderDoNotChangeTheResponse) {
+  std::vector<Error> problems;
+  auto data = model::load_refdata_dir(std::string(MUTUA_TEST_DATA) + "/scenarios/base", problems);
+  ASSERT_TRUE(data) << data.error().to_string();
+  auto store = store::open_sqlite(":memory:");
+  ASSERT_TRUE(store) << store.error().to_string();
+  ASSERT_TRUE((*store)->replace_refdata(*data));
+  engine::AdjudicateOptions options;
+  options.today = 20261123;
+  options.record = false;
+  std::string flat;
+  {
+    std::ifstream in(std::string(MUTUA_TEST_DATA) + "/../fuzz/corpus/gen-1.efact", std::ios::binary);
+    flat.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_EQ((flat.size() - 227) % 350, 0u);
+  std::string lines = flat.substr(0, 227) + "\n";
+  for (size_t at = 227; at < flat.size(); at += 350) lines += flat.substr(at, 350) + "\n";
+  const std::string both = lines.substr(0, 67) + "\n" + lines.substr(67);
+  auto judged = [&](const std::string& bytes) {
+    auto r = engine::adjudicate(bytes, "gen-1.efact", **store, options);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? r->responses.at(0) : model::StoredResponse{};
+  };
+  const auto reference = judged(flat);
+  ASSERT_FALSE(reference.bytes.empty());
+  EXPECT_EQ(reference.bytes.substr(67, 140), flat.substr(67, 140));  // segment 300 echoed in place
+  for (const std::string* variant : std::initializer_list<const std::string*>{&lines, &both}) {
+    const auto response = judged(*variant);
+    EXPECT_EQ(response.message, reference.message);
+    EXPECT_EQ(response.bytes, reference.bytes);
+  }
 }
 
 }  // namespace

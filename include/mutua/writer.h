@@ -75,6 +75,12 @@ class RecordBuilder {
   std::string bytes_;
 };
 
+// Copies received bytes into a record being written. A control byte (LF, CR, NUL...) would
+// split the record when its file is read back, so each becomes '?': a response echoes what it
+// received, never something its reader cannot frame.
+void echo_bytes(char* dst, std::string_view src);
+std::string echoed(std::string_view src);
+
 // Writes `value` into `record` at `zone` with the zone's padding rule.
 void put_zone(std::string& record, const Zone& zone, std::string_view value);
 // Recomputes zone 99 of an ET 10..90 record in place.

@@ -62,7 +62,10 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(std::shared_ptr<const std::str
   auto e = std::make_shared<rules::Envoi>();
   e->source = bytes;
   e->file = name;
-  e->header = std::string((*reader)->header_bytes());
+  // The two segments without the line breaks a file may put after each: a response echoes
+  // segment 300 from byte 68, wherever the received file had it.
+  e->header = std::string((*reader)->segment200());
+  e->header += (*reader)->segment300();
   e->test = (*reader)->segment200().substr(12, 2) == "92";
   std::vector<Error> problems;
   // First the records, as views into the received bytes; then the lines, reserved once for as

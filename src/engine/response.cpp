@@ -32,7 +32,7 @@ std::vector<const rules::Verdict*> listed(const std::vector<rules::Verdict>& all
 }
 
 std::string with_message(std::string_view segment200, std::string_view message) {
-  std::string s(segment200);
+  std::string s = echoed(segment200);
   if (s.size() >= 6) s.replace(0, 6, message);
   return s;
 }
@@ -74,7 +74,7 @@ std::string write_detail_response(const ResponseInput& in) {
   // Segment 300, 610 characters: the 160 received, zones 310/311 filled, the rest reserved.
   RecordBuilder s300(K::Segment300Response);
   std::string_view received300 = std::string_view(e.header).substr(67, 140);
-  s300.mutable_bytes().replace(0, received300.size(), received300);
+  echo_bytes(s300.mutable_bytes().data(), received300);
   s300.number("310", static_cast<uint64_t>(std::min<int64_t>(in.error_rate_bp, 99999)))
       .number("311", static_cast<uint64_t>(in.refusal_type));
   out += s300.bytes();
@@ -122,7 +122,7 @@ std::string write_detail_response(const ResponseInput& in) {
     if (!echoed[i]) continue;
     RecordBuilder r(rec.kind == K::Unknown ? K::Et50 : rec.kind, true);
     std::string& b = r.mutable_bytes();
-    b.replace(0, std::min<size_t>(350, rec.bytes.size()), rec.bytes.substr(0, 350));
+    echo_bytes(b.data(), std::string_view(rec.bytes).substr(0, std::min<size_t>(350, b.size())));
     r.number("100", static_cast<uint64_t>(e.number))
         .number("101", in.today)
         .digits("102", billed)
@@ -205,12 +205,12 @@ std::string write_refusal(const rules::Envoi& e, const std::vector<EnvelopeMark>
   std::string head = with_message(std::string_view(e.header).substr(0, 67), "920999");
   head.resize(67, '0');
   head.replace(L.at(K::Segment200, "203").pos - 1, 2, "40");  // the status real funds give a 920999
-  std::string s300(std::string_view(e.header).substr(std::min<size_t>(67, e.header.size()), 160));
+  std::string s300 = echoed(std::string_view(e.header).substr(std::min<size_t>(67, e.header.size()), 160));
   s300.resize(160, ' ');
   // The file's totals as received: its ET 96, or one built empty when it has none.
   std::string et96;
   for (const auto& rec : e.records)
-    if (rec.kind == K::Et96) et96 = rec.bytes;
+    if (rec.kind == K::Et96) et96 = echoed(rec.bytes);
   if (et96.empty()) et96 = RecordBuilder(K::Et96).bytes();
   et96.resize(350, ' ');
   auto put = [](std::string& bytes, const Zone* z, const std::string& code) {

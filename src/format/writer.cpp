@@ -152,13 +152,26 @@ char empty_char(ZoneType t) {
 
 }  // namespace
 
+void echo_bytes(char* dst, std::string_view src) {
+  for (size_t i = 0; i < src.size(); ++i) {
+    const auto c = static_cast<unsigned char>(src[i]);
+    dst[i] = c < 0x20 || c == 0x7F ? '?' : static_cast<char>(c);
+  }
+}
+
+std::string echoed(std::string_view src) {
+  std::string out(src.size(), ' ');
+  echo_bytes(out.data(), src);
+  return out;
+}
+
 void put_zone(std::string& record, const Zone& z, std::string_view value) {
   char* dst = record.data() + z.pos - 1;
   if (value.size() > z.len) value = z.type == ZoneType::Alpha || z.type == ZoneType::ReservedFree
                                         ? value.substr(0, z.len)
                                         : value.substr(value.size() - z.len);
   if (z.type == ZoneType::Alpha || z.type == ZoneType::ReservedFree) {
-    std::memcpy(dst, value.data(), value.size());
+    echo_bytes(dst, value);
     std::memset(dst + value.size(), ' ', z.len - value.size());
   } else {
     std::memset(dst, '0', z.len - value.size());
@@ -221,7 +234,7 @@ const Zone& RecordBuilder::zone(std::string_view id) const {
 
 RecordBuilder& RecordBuilder::text(const Zone& z, std::string_view v) {
   std::string_view value = v.substr(0, std::min<size_t>(v.size(), z.len));
-  std::memcpy(bytes_.data() + z.pos - 1, value.data(), value.size());
+  echo_bytes(bytes_.data() + z.pos - 1, value);
   std::memset(bytes_.data() + z.pos - 1 + value.size(), ' ', z.len - value.size());
   return *this;
 }

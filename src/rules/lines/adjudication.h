@@ -79,7 +79,7 @@ struct Invoice {
 struct Envoi {
   std::shared_ptr<const std::string> source;  // the received bytes the records view
   std::string file;
-  std::string header;          // segments 200 + 300 as received
+  std::string header;          // segments 200 + 300 as received, without separators
   std::vector<EnvoiRecordBytes> records;
   std::vector<Invoice> invoices;
   std::vector<Line> lines;
