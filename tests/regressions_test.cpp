@@ -35,22 +35,34 @@ TEST(Regressions, EveryKeptInputIsReadWithoutCrashing) {
   EXPECT_GT(files, 3u);
 }
 
+// The scenarios' base reference data in a store in memory, nothing recorded.
+std::unique_ptr<model::Store> base_store() {
+  std::vector<Error> problems;
+  auto data = model::load_refdata_dir(std::string(MUTUA_TEST_DATA) + "/scenarios/base", problems);
+  EXPECT_TRUE(data) << data.error().to_string();
+  auto store = store::open_sqlite(":memory:");
+  EXPECT_TRUE(store) << store.error().to_string();
+  if (!data || !store || !(*store)->replace_refdata(*data)) return nullptr;
+  return std::move(*store);
+}
+
+engine::AdjudicateOptions judged_not_recorded() {
+  engine::AdjudicateOptions options;
+  options.today = 20261123;
+  options.record = false;
+  return options;
+}
+
 // What engine_fuzz checks, on every kept input (its crashes are kept here too): the whole
 // adjudication answers one of the three messages with a JSON response that parses, and its
 // billing-format response reads back record by record.
 TEST(Regressions, EveryKeptInputIsAdjudicatedWithoutCrashing) {
-  std::vector<Error> problems;
-  auto data = model::load_refdata_dir(std::string(MUTUA_TEST_DATA) + "/scenarios/base", problems);
-  ASSERT_TRUE(data) << data.error().to_string();
-  auto store = store::open_sqlite(":memory:");
-  ASSERT_TRUE(store) << store.error().to_string();
-  ASSERT_TRUE((*store)->replace_refdata(*data));
-  engine::AdjudicateOptions options;
-  options.today = 20261123;
-  options.record = false;
+  auto store = base_store();
+  ASSERT_TRUE(store);
+  const engine::AdjudicateOptions options = judged_not_recorded();
   size_t answered = 0;
   for (const auto& path : kept_inputs()) {
-    auto r = engine::adjudicate_file(path.string(), **store, options);
+    auto r = engine::adjudicate_file(path.string(), *store, options);
     ASSERT_TRUE(r) << path << ": " << r.error().to_string();
     EXPECT_TRUE(r->message == "920900" || r->message == "920099" || r->message == "920999") << path << ": " << r->message;
     ASSERT_FALSE(r->responses.empty()) << path;
@@ -75,15 +87,9 @@ TEST(Regressions, EveryKeptInputIsAdjudicatedWithoutCrashing) {
 // record and segment 300, and with one after segment 200 too, gets the same response bytes
 // (segment 300 was once echoed from byte 68 of the received header, line feed included).
 TEST(Regressions, LineBreaksInTheHeaderDoNotChangeTheResponse) {
-  std::vector<Error> problems;
-  auto data = model::load_refdata_dir(std::string(MUTUA_TEST_DATA) + "/scenarios/base", problems);
-  ASSERT_TRUE(data) << data.error().to_string();
-  auto store = store::open_sqlite(":memory:");
-  ASSERT_TRUE(store) << store.error().to_string();
-  ASSERT_TRUE((*store)->replace_refdata(*data));
-  engine::AdjudicateOptions options;
-  options.today = 20261123;
-  options.record = false;
+  auto store = base_store();
+  ASSERT_TRUE(store);
+  const engine::AdjudicateOptions options = judged_not_recorded();
   std::string flat;
   {
     std::ifstream in(std::string(MUTUA_TEST_DATA) + "/../fuzz/corpus/gen-1.efact", std::ios::binary);
@@ -94,7 +100,7 @@ TEST(Regressions, LineBreaksInTheHeaderDoNotChangeTheResponse) {
   for (size_t at = 227; at < flat.size(); at += 350) lines += flat.substr(at, 350) + "\n";
   const std::string both = lines.substr(0, 67) + "\n" + lines.substr(67);
   auto judged = [&](const std::string& bytes) {
-    auto r = engine::adjudicate(bytes, "gen-1.efact", **store, options);
+    auto r = engine::adjudicate(bytes, "gen-1.efact", *store, options);
     EXPECT_TRUE(r) << r.error().to_string();
     return r ? r->responses.at(0) : model::StoredResponse{};
   };
