@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/pipeline.h"
 #include "mutua/engine/adjudicate.h"
 #include "mutua/store/sqlite.h"
 #include "rules/lines/adjudication.h"

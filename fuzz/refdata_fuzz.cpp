@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 #include "fuzz_world.h"
 #include "mutua/engine/adjudicate.h"
 #include "mutua/model/refdata_tables.h"

@@ -17,7 +17,7 @@
 #include <sqlite3.h>
 
 #include "baseline.h"
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 
 namespace fs = std::filesystem;
 

@@ -16,7 +16,7 @@
 
 #include "baseline.h"
 #include "format/embedded.h"
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 #include "mutua/model/dates.h"
 #include "mutua/layout.h"
 #include "mutua/preflight.h"

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "format/embedded.h"
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 #include "mutua/catalog.h"
 #include "rules/lines/adjudication.h"
 

@@ -13,7 +13,8 @@
 #include <fmt/format.h>
 
 #include "baseline.h"
-#include "format/tsv.h"
+#include "mutua/tsv.h"
+#include "engine/pipeline.h"
 #include "mutua/engine/adjudicate.h"
 #include "mutua/model/dates.h"
 #include "mutua/model/envoi_writer.h"
@@ -269,13 +270,24 @@ TEST_P(Scenarios, Adjudicate) {
   engine::AdjudicateOptions options;
   options.today = model::parse_iso_date(s.today);
   options.threshold_bp = s.threshold_bp;
-  std::map<std::string, engine::Adjudication> results;
+  // The outcome with what the engine decided record by record (engine/pipeline.h).
+  struct Judgement : engine::Adjudication {
+    std::shared_ptr<rules::Envoi> parsed;
+    std::shared_ptr<rules::Verdicts> verdicts;
+  };
+  std::map<std::string, Judgement> results;
   for (const auto& e : s.envois) {
     std::string path = dir + "/" + e.label + ".efact";
     ASSERT_TRUE(model::write_envoi(path, e.header, e.invoices));
-    auto r = engine::adjudicate_file(path, **store, options);
+    auto received = engine::receive_file(path, options.today);
+    ASSERT_TRUE(received) << received.error().message;
+    engine::Judged judged;
+    auto r = engine::judge(std::move(*received), **store, options, &judged);
     ASSERT_TRUE(r) << r.error().message;
-    results[e.label] = std::move(*r);
+    Judgement& kept = results[e.label];
+    static_cast<engine::Adjudication&>(kept) = std::move(*r);
+    kept.parsed = judged.envoi;
+    kept.verdicts = judged.verdicts;
   }
   for (const auto& x : s.expects) {
     SCOPED_TRACE("expect at line " + std::to_string(x.line_no));

@@ -20,7 +20,7 @@
 #include <fmt/format.h>
 
 #include "baseline.h"
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 #include "mutua/model/dates.h"
 #include "mutua/reader.h"
 #include "mutua/settlement/ledger_check.h"

@@ -180,7 +180,7 @@ TEST_P(ValidateCase, ReportsExactlyTheExpectedCodes) {
   EXPECT_EQ(found, c.expect) << c.file << ":" << c.line << " " << c.name << "\n"
                              << engine::render_text(report, options);
   bool rejecting = false;
-  for (const auto& code : c.expect) rejecting |= std::string("BFR").find(rules::type_of(code)) != std::string::npos;
+  for (const auto& code : c.expect) rejecting |= std::string("BFR").find(mutua::type_of(code)) != std::string::npos;
   EXPECT_EQ(report.exit_code(), report.files.at(0).readable ? (rejecting ? 1 : 0) : 2);
 }
 

@@ -8,7 +8,7 @@
 #include "mutua/model/envoi.h"
 #include "mutua/reader.h"
 #include "mutua/record.h"
-#include "rules/finding.h"
+#include "mutua/finding.h"
 
 namespace mutua::engine {
 
@@ -37,7 +37,7 @@ struct FileSummary {
 
 struct PreflightReport {
   std::vector<FileSummary> files;
-  rules::Findings findings;
+  mutua::Findings findings;
   explicit PreflightReport(size_t keep) : findings(keep) {}
   // 0: nothing of type B, F or R; 1: something; 2: a file could not be read at all.
   int exit_code() const;

@@ -6,10 +6,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/commands.h"
-#include "cli/dates.h"
-#include "cli/progress.h"
-#include "cli/store_access.h"
+#include "commands.h"
+#include "dates.h"
+#include "progress.h"
+#include "store_access.h"
 #include "mutua/check_digits.h"
 #include "mutua/consult/insurability.h"
 #include "mutua/model/dates.h"

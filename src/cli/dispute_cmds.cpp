@@ -4,9 +4,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/commands.h"
-#include "cli/dates.h"
-#include "cli/store_access.h"
+#include "commands.h"
+#include "dates.h"
+#include "store_access.h"
 #include "mutua/model/dates.h"
 #include "mutua/settlement/config.h"
 #include "mutua/settlement/disputes.h"

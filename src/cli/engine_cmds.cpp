@@ -9,17 +9,17 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/commands.h"
-#include "cli/dates.h"
-#include "cli/progress.h"
-#include "cli/store_access.h"
+#include "commands.h"
+#include "dates.h"
+#include "progress.h"
+#include "store_access.h"
 #include "mutua/catalog.h"
 #include "mutua/engine/adjudicate.h"
+#include "mutua/engine/explain.h"
 #include "mutua/model/dates.h"
 #include "mutua/settlement/config.h"
 #include "mutua/store/postgresql.h"
 #include "mutua/store/sqlite.h"
-#include "rules/lines/adjudication.h"
 
 namespace mutua::cli {
 
@@ -302,56 +302,23 @@ void add_explain(CLI::App& app) {
     if (!store) return;
     auto found = find_envoi(*store, "explain", opts->reception, opts->envoi, opts->provider);
     if (!found) return;
-    auto bytes = store->received_bytes(found->id);
-    if (!bytes) {
-      print_error(bytes.error());
-      exit_code() = 2;
-      return;
-    }
-    engine::AdjudicateOptions options;
-    options.today = found->received;
-    options.record = false;
-    options.trace = true;
-    options.history_before = found->id;
-    auto r = engine::adjudicate(*bytes, found->file_name, *store, options);
-    if (!r || !r->parsed) {
-      std::fprintf(stderr, "mutua explain: the envoi cannot be judged again\n");
-      exit_code() = 1;
-      return;
-    }
-    const rules::Envoi& e = *r->parsed;
-    size_t index = SIZE_MAX;
-    for (size_t i = 0; i < e.records.size(); ++i)
-      if (e.records[i].number == opts->line) index = i;
-    if (index == SIZE_MAX) {
-      std::fprintf(stderr, "mutua explain: envoi %d has no record %llu\n", found->number,
-                   static_cast<unsigned long long>(opts->line));
-      exit_code() = 1;
+    auto x = engine::explain(*store, *found, opts->line);
+    if (!x) {
+      print_error(x.error());
+      exit_code() = x.error().code == "Z00210" || x.error().code == "Z00001" ? 1 : 2;
       return;
     }
     std::printf("envoi %d of %s (%04d-%02d), reception %lld on %s: %s\n", found->number, found->third_party.c_str(),
                 found->year, found->month, static_cast<long long>(found->id), model::iso(found->received).c_str(),
                 std::string(model::status_name(found->status)).c_str());
-    std::printf("record %llu (ET %s)", static_cast<unsigned long long>(opts->line),
-                std::string(record_kind_name(e.records[index].kind)).c_str());
-    if (e.line_at[index] != SIZE_MAX) {
-      const auto& l = e.lines[e.line_at[index]];
-      std::printf(": %s on %s for %s by %s, %d unit(s), %s EUR", l.code.c_str(), model::iso(l.first).c_str(),
-                  l.niss.c_str(), l.provider.c_str(), l.units, rules::fmt_cents(l.amount).c_str());
-    }
+    std::printf("record %llu (ET %s)", static_cast<unsigned long long>(opts->line), x->record_type.c_str());
+    if (x->prestation)
+      std::printf(": %s on %s for %s by %s, %d unit(s), %s EUR", x->code.c_str(), model::iso(x->date).c_str(),
+                  x->niss.c_str(), x->provider.c_str(), x->units, settlement::euros(x->amount).c_str());
     std::printf("\n\nrules that ran:\n");
-    std::string last_rule;
-    for (const auto& n : r->verdicts->trace) {
-      if (n.record != index) continue;
-      if (n.note == "ran") {
-        std::printf("  %-13s ran\n", n.rule.c_str());
-        continue;
-      }
-      std::printf("  %-13s %s\n", n.rule.c_str(), n.note.c_str());
-    }
-    const auto& codes = r->verdicts->by_record[index];
-    std::printf("\n%s\n", codes.empty() ? "no code: the line is accepted" : "codes:");
-    for (const auto& v : codes) {
+    for (const auto& n : x->notes) std::printf("  %-13s %s\n", n.rule.c_str(), n.note.c_str());
+    std::printf("\n%s\n", x->codes.empty() ? "no code: the line is accepted" : "codes:");
+    for (const auto& v : x->codes) {
       std::printf("  %c%s  %s\n", v.type, v.code.c_str(), std::string(Catalog::builtin().label(v.code)).c_str());
       std::printf("         rule: %s\n", v.rule.c_str());
       if (!v.comment.empty()) std::printf("         zone 149: %s\n", v.comment.c_str());

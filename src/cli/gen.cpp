@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "cli/commands.h"
-#include "cli/dates.h"
-#include "cli/progress.h"
+#include "commands.h"
+#include "dates.h"
+#include "progress.h"
 #include "mutua/gen/generator.h"
 
 namespace mutua::cli {

@@ -8,9 +8,9 @@
 
 #include <fmt/format.h>
 
-#include "cli/commands.h"
-#include "cli/progress.h"
-#include "cli/store_access.h"
+#include "commands.h"
+#include "progress.h"
+#include "store_access.h"
 #include "mutua/settlement/letters.h"
 
 namespace mutua::cli {

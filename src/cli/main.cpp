@@ -7,7 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "cli/commands.h"
+#include "commands.h"
 
 namespace mutua::cli {
 int& exit_code() {

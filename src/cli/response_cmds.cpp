@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "cli/commands.h"
-#include "cli/store_access.h"
+#include "commands.h"
+#include "store_access.h"
 #include "mutua/settlement/responses.h"
 
 namespace mutua::cli {

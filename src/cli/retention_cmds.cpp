@@ -1,9 +1,9 @@
 // `mutua retention`: personal details older than 3 years plus the current year go.
 #include <cstdio>
 
-#include "cli/commands.h"
-#include "cli/dates.h"
-#include "cli/store_access.h"
+#include "commands.h"
+#include "dates.h"
+#include "store_access.h"
 #include "mutua/model/dates.h"
 
 namespace mutua::cli {

@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "cli/commands.h"
-#include "cli/dates.h"
-#include "cli/store_access.h"
+#include "commands.h"
+#include "dates.h"
+#include "store_access.h"
 #include "mutua/check_digits.h"
 #include "mutua/model/dates.h"
 #include "mutua/settlement/ledger_check.h"

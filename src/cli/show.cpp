@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "cli/commands.h"
+#include "commands.h"
 #include "mutua/catalog.h"
 #include "mutua/layout.h"
 #include "mutua/reader.h"

@@ -1,4 +1,4 @@
-#include "cli/store_access.h"
+#include "store_access.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "cli/commands.h"
-#include "cli/dates.h"
+#include "commands.h"
+#include "dates.h"
 #include "mutua/settlement/config.h"
 #include "mutua/store/postgresql.h"
 #include "mutua/store/sqlite.h"

@@ -4,14 +4,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/commands.h"
-#include "cli/dates.h"
-#include "cli/progress.h"
-#include "mutua/engine/adjudicate.h"
+#include "commands.h"
+#include "dates.h"
+#include "progress.h"
+#include "store_access.h"
+#include "mutua/engine/explain.h"
 #include "mutua/model/refdata.h"
 #include "mutua/preflight.h"
 #include "mutua/store/sqlite.h"
-#include "rules/lines/adjudication.h"
 
 namespace mutua::cli {
 
@@ -74,35 +74,17 @@ void add_validate(CLI::App& app) {
         exit_code() = 2;
         return;
       }
-      engine::AdjudicateOptions adj;
-      adj.today = options.today;
-      for (const auto& file : opts->files) {
-        auto r = engine::adjudicate_file(file, **store, adj);
-        if (!r) {
-          std::fprintf(stderr, "mutua validate: %s: %s\n", file.c_str(), r.error().to_string().c_str());
-          exit_code() = 2;
-          return;
-        }
-        predicted.push_back({{"file", file}, {"message", r->message}, {"summary", r->summary},
-                             {"error_rate", fmt::format("{}.{:02d}", r->envoi.error_rate_bp / 100, r->envoi.error_rate_bp % 100)}});
-        predicted_text += fmt::format("{}: predicted answer {}\n", file, r->message);
-        for (const auto& line : r->summary) predicted_text += "  " + line + "\n";
-        if (!r->parsed || !r->verdicts) continue;
-        const auto& e = *r->parsed;
-        for (size_t i = 0; i < e.records.size(); ++i)
-          for (const auto& v : r->verdicts->by_record[i]) {
-            if (v.rule == "file") continue;  // already in the report, from the file checks
-            rules::Finding f;
-            f.code = v.code;
-            f.type = v.type;
-            f.file = file;
-            f.record = e.records[i].number;
-            f.record_type = std::string(record_kind_name(e.records[i].kind));
-            f.message = v.comment.empty() ? v.rule : v.comment;
-            for (const char* k : {"code", "date", "niss"})
-              if (auto it = v.facts.find(k); it != v.facts.end()) f.value += (f.value.empty() ? "" : " ") + it->second;
-            report.findings.add(std::move(f));
-          }
+      auto judged = engine::predict(opts->files, **store, options.today, report);
+      if (!judged) {
+        print_error(judged.error());
+        exit_code() = 2;
+        return;
+      }
+      for (const auto& p : *judged) {
+        predicted.push_back({{"file", p.file}, {"message", p.message}, {"summary", p.summary},
+                             {"error_rate", fmt::format("{}.{:02d}", p.error_rate_bp / 100, p.error_rate_bp % 100)}});
+        predicted_text += fmt::format("{}: predicted answer {}\n", p.file, p.message);
+        for (const auto& line : p.summary) predicted_text += "  " + line + "\n";
       }
     }
     if (opts->json) {

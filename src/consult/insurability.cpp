@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 #include "mutua/check_digits.h"
 #include "mutua/model/dates.h"
 

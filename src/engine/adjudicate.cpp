@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/json_out.h"
+#include "engine/pipeline.h"
 #include "engine/response.h"
 #include "mutua/catalog.h"
 #include "mutua/engine/adjudicate.h"
@@ -40,7 +41,7 @@ std::string content_hash(std::string_view bytes) {
 // A refusal lists this many preliminary errors in its summary, then counts the rest by code.
 constexpr size_t kSummaryMarks = 200;
 
-bool preliminary(const rules::Finding& f) {
+bool preliminary(const mutua::Finding& f) {
   if (f.type != 'B') return false;
   return f.record == 0 || f.record_type == "200" || f.record_type == "300" || f.record_type == "95" ||
          f.record_type == "96";
@@ -177,7 +178,7 @@ Reception receive(std::string bytes, std::string name, model::Date today) {
     r.unreadable = parsed.error();
     return r;
   }
-  r.parsed = std::move(*parsed);
+  r.parsed = std::make_shared<ParsedEnvoi>(ParsedEnvoi{std::move(*parsed)});
   lap("parse");
   engine::PreflightOptions pre;
   pre.today = today;
@@ -229,23 +230,29 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
 }
 
 namespace {
-Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, const AdjudicateOptions& options);
+Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, const AdjudicateOptions& options,
+                                     Judged* judged);
 }  // namespace
 
 Result<Adjudication> adjudicate(Reception reception, JudgingStores store, const AdjudicateOptions& options) {
+  return judge(std::move(reception), store, options, nullptr);
+}
+
+Result<Adjudication> judge(Reception reception, JudgingStores store, const AdjudicateOptions& options, Judged* judged) {
   // Judged against the store as it stands; when another process recorded something this
   // judgement depends on before it could record (model::StoreMark), judged again from there:
   // the decisions are those of the envois judged one after the other, in the order recorded.
   constexpr int kAttempts = 1000;
   for (int attempt = 1;; ++attempt) {
-    auto judged = adjudicate_once(reception, store, options);
-    if (judged || judged.error().code != model::kStoreConflict || attempt == kAttempts) return judged;
+    auto once = adjudicate_once(reception, store, options, judged);
+    if (once || once.error().code != model::kStoreConflict || attempt == kAttempts) return once;
   }
 }
 
 namespace {
 
-Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, const AdjudicateOptions& options) {
+Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, const AdjudicateOptions& options,
+                                     Judged* judged) {
   Adjudication out;
   out.phases = std::move(reception.phases);
   auto lap_start = std::chrono::steady_clock::now();
@@ -312,9 +319,8 @@ Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, c
     return out;
   }
   const PreflightReport& report = *reception.report;
-  std::shared_ptr<rules::Envoi> e = reception.parsed;
-  out.parsed = e;
-  out.verdicts = verdicts;
+  std::shared_ptr<rules::Envoi> e = reception.parsed->envoi;
+  if (judged) *judged = {e, verdicts};
   verdicts->by_record.resize(e->records.size());
   rec.third_party = e->third_party;
   rec.year = e->year;

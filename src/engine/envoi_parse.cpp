@@ -1,12 +1,12 @@
 // Cuts a received envoi into the records, invoices and lines the rule families judge.
 #include <fmt/format.h>
 
-#include "mutua/engine/adjudicate.h"
+#include "engine/pipeline.h"
 #include "mutua/layout.h"
 #include "mutua/network_reference.h"
 #include "mutua/reader.h"
 #include "rules/file_rule.h"
-#include "rules/finding.h"
+#include "mutua/finding.h"
 #include "rules/lines/adjudication.h"
 
 namespace mutua::engine {
@@ -94,7 +94,7 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(std::shared_ptr<const std::str
         e->et10 = index;
         e->third_party = g.id("14", 11);
         // Not digits: the file checks say so; kept printable for messages and the store.
-        if (!rules::is_digits(e->third_party)) e->third_party = rules::printable(e->third_party);
+        if (!rules::is_digits(e->third_party)) e->third_party = mutua::printable(e->third_party);
         e->number = static_cast<int>(g.num("7"));
         e->year = static_cast<int>(g.num("22"));
         e->month = static_cast<int>(g.num("23"));

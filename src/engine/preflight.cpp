@@ -14,10 +14,10 @@ namespace mutua::engine {
 
 namespace {
 
-rules::Finding from_error(const Error& e) {
-  rules::Finding f;
+mutua::Finding from_error(const Error& e) {
+  mutua::Finding f;
   f.code = e.code.empty() ? "Z00002" : e.code;
-  f.type = rules::type_of(f.code);
+  f.type = mutua::type_of(f.code);
   f.file = e.file;
   f.record = e.record;
   f.record_type = e.record_type;
@@ -101,9 +101,9 @@ void cross_file(PreflightReport& report) {
   for (const auto& f : report.files) {
     if (!f.readable || f.message != MessageType::Billing920000 || f.third_party.empty()) continue;
     auto add = [&](std::string code, std::string message) {
-      rules::Finding x;
+      mutua::Finding x;
       x.code = std::move(code);
-      x.type = rules::type_of(x.code);
+      x.type = mutua::type_of(x.code);
       x.file = f.file;
       x.record = 1;
       x.record_type = "10";
@@ -164,18 +164,18 @@ std::string render_text(const PreflightReport& report, const PreflightOptions& o
     return out;
   }
   // Most severe first, then by code.
-  std::vector<std::pair<std::string, const rules::Findings::PerCode*>> order;
+  std::vector<std::pair<std::string, const mutua::Findings::PerCode*>> order;
   for (const auto& [code, slot] : by_code) order.emplace_back(code, &slot);
   std::stable_sort(order.begin(), order.end(), [](auto& a, auto& b) {
-    return type_rank(rules::type_of(a.first)) < type_rank(rules::type_of(b.first));
+    return type_rank(mutua::type_of(a.first)) < type_rank(mutua::type_of(b.first));
   });
   out += fmt::format("\n{:<8} {:<4} {:>9}  {}\n", "code", "type", "count", "label");
   for (auto& [code, slot] : order)
-    out += fmt::format("{:<8} {:<4} {:>9}  {}\n", code, rules::type_of(code), slot->count,
+    out += fmt::format("{:<8} {:<4} {:>9}  {}\n", code, mutua::type_of(code), slot->count,
                        catalog.label(code, options.language));
   for (auto& [code, slot] : order) {
     const CodeInfo* info = catalog.find(code);
-    out += fmt::format("\n== {} {} ({} found{}) ==\n", rules::type_of(code), code, slot->count,
+    out += fmt::format("\n== {} {} ({} found{}) ==\n", mutua::type_of(code), code, slot->count,
                        slot->count > slot->listed.size() ? fmt::format(", first {} listed", slot->listed.size()) : "");
     if (info) {
       out += fmt::format("   FR: {}\n   NL: {}\n", info->label_fr, info->label_nl);
@@ -221,7 +221,7 @@ std::string render_json(const PreflightReport& report, const PreflightOptions& o
   for (const auto& [code, slot] : report.findings.by_code()) {
     const CodeInfo* info = catalog.find(code);
     nlohmann::json c = {{"code", code},
-                        {"type", std::string(1, rules::type_of(code))},
+                        {"type", std::string(1, mutua::type_of(code))},
                         {"count", slot.count},
                         {"label_fr", info ? info->label_fr : ""},
                         {"label_nl", info ? info->label_nl : ""},

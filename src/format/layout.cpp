@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "format/embedded.h"
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 
 namespace mutua {
 

@@ -1,4 +1,4 @@
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 
 namespace mutua::format {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "format/embedded.h"
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 #include "mutua/catalog.h"
 #include "mutua/check_digits.h"
 #include "mutua/model/dates.h"

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "format/embedded.h"
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 #include "format/utf8.h"
 #include "mutua/model/dates.h"
 

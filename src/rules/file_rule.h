@@ -8,7 +8,7 @@
 #include "mutua/layout.h"
 #include "mutua/model/envoi.h"
 #include "mutua/reader.h"
-#include "rules/finding.h"
+#include "mutua/finding.h"
 
 namespace mutua::rules {
 

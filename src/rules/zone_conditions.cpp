@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "format/embedded.h"
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 
 namespace mutua::rules {
 

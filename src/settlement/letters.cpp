@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 #include "mutua/model/dates.h"
 #include "mutua/settlement/payment_run.h"
 

@@ -5,7 +5,6 @@
 #pragma once
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -13,14 +12,11 @@
 #include "mutua/model/refdata.h"
 #include "mutua/model/store.h"
 
-namespace mutua::rules {
-struct Envoi;
-struct Verdicts;
-}  // namespace mutua::rules
-
 namespace mutua::engine {
 
 struct PreflightReport;
+// A readable envoi cut into records, invoices and lines: the engine's own, opaque to callers.
+struct ParsedEnvoi;
 
 struct AdjudicateOptions {
   model::Date today = 0;
@@ -40,8 +36,6 @@ struct Adjudication {
   bool resumed = false;                // already recorded in this batch: responses as stored
   model::EnvoiRecord envoi;            // with its id when recorded
   std::vector<model::StoredResponse> responses;  // the main response first, then 920098 if any
-  std::shared_ptr<rules::Envoi> parsed;
-  std::shared_ptr<rules::Verdicts> verdicts;
   std::vector<std::string> summary;    // one line per reason, for a person
   std::vector<std::pair<std::string, double>> phases;  // seconds per pipeline step (--timings)
 };
@@ -52,7 +46,7 @@ struct Reception {
   std::string name;                              // file name, as in responses and errors
   std::shared_ptr<const std::string> bytes;      // the parsed envoi points into these
   std::string hash;                              // content hash (batch resumption)
-  std::shared_ptr<rules::Envoi> parsed;          // null when unreadable
+  std::shared_ptr<ParsedEnvoi> parsed;           // null when unreadable
   std::shared_ptr<PreflightReport> report;       // the file checks (when readable)
   Error unreadable;                              // why, when parsed is null
   std::vector<std::pair<std::string, double>> phases;
@@ -85,22 +79,5 @@ Result<Adjudication> adjudicate(Reception reception, JudgingStores store, const 
 Result<Adjudication> adjudicate(const std::string& bytes, const std::string& name, JudgingStores store,
                                 const AdjudicateOptions& options);
 Result<Adjudication> adjudicate_file(const std::string& path, JudgingStores store, const AdjudicateOptions& options);
-
-// Time spent per rule family (and the cascades), for the benchmark's cost table.
-struct FamilyCost {
-  std::string family;
-  uint64_t nanoseconds = 0;
-};
-
-// The core: the rule families and cascades over a parsed envoi, data in memory (benchmarks).
-// With `costs`, each family's time is added to its entry (created on first use).
-void run_rules(const rules::Envoi& envoi, const model::RefIndex& ref,
-               const std::unordered_map<std::string, std::vector<model::HistoryLine>>& history, model::Date today,
-               rules::Verdicts& verdicts, std::vector<FamilyCost>* costs = nullptr);
-
-// Cuts a readable envoi into records, invoices and lines (no judgement).
-Result<std::shared_ptr<rules::Envoi>> parse_envoi(std::shared_ptr<const std::string> bytes, const std::string& name);
-// The same on a copy of `bytes`.
-Result<std::shared_ptr<rules::Envoi>> parse_envoi(const std::string& bytes, const std::string& name);
 
 }  // namespace mutua::engine

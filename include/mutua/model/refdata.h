@@ -11,7 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 #include "mutua/error.h"
 #include "mutua/model/envoi.h"
 

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "format/embedded.h"
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 #include "mutua/catalog.h"
 #include "mutua/model/dates.h"
 #include "rules/lines/adjudication.h"

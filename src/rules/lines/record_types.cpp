@@ -5,7 +5,7 @@
 #include <unordered_map>
 
 #include "format/embedded.h"
-#include "format/tsv.h"
+#include "mutua/tsv.h"
 #include "rules/lines/adjudication.h"
 
 namespace mutua::rules {

@@ -11,7 +11,7 @@
 #include "mutua/layout.h"
 #include "mutua/reader.h"
 
-namespace mutua::rules {
+namespace mutua {
 
 struct Finding {
   std::string code;
@@ -53,4 +53,4 @@ char type_of(std::string_view code);
 // Printable form of a zone value for reports (non-printable bytes as \xNN).
 std::string printable(std::string_view bytes);
 
-}  // namespace mutua::rules
+}  // namespace mutua

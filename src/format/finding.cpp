@@ -1,10 +1,10 @@
-#include "rules/finding.h"
+#include "mutua/finding.h"
 
 #include <fmt/format.h>
 
 #include "mutua/catalog.h"
 
-namespace mutua::rules {
+namespace mutua {
 
 char type_of(std::string_view code) {
   const CodeInfo* info = Catalog::builtin().find(code);
@@ -52,4 +52,4 @@ std::string printable(std::string_view bytes) {
   return out;
 }
 
-}  // namespace mutua::rules
+}  // namespace mutua
