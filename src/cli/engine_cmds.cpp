@@ -2,7 +2,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <future>
 #include <fstream>
 #include <iostream>
 
@@ -15,6 +14,7 @@
 #include "store_access.h"
 #include "mutua/catalog.h"
 #include "mutua/engine/adjudicate.h"
+#include "mutua/engine/batch.h"
 #include "mutua/engine/explain.h"
 #include "mutua/model/dates.h"
 #include "mutua/settlement/config.h"
@@ -183,19 +183,16 @@ void add_adjudicate(CLI::App& app) {
     std::error_code ec;
     fs::create_directories(opts->out, ec);
     Progress bar("adjudicate", isatty(2) && opts->files.size() > 1);
-    // Three steps overlap on a batch: the next file is read and checked (no store) while this one
-    // is judged and recorded, and the previous one's responses are written and reported. Each
-    // step keeps the files' order; only this thread touches the store.
-    auto receive = [&](size_t i) {
-      return std::async(std::launch::async, [file = opts->files[i], today = options.today] {
-        return engine::receive_file(file, today);
-      });
-    };
     size_t done = 0;
+    engine::BatchCallbacks callbacks;
+    callbacks.unreceivable = [](const std::string&, const Error& e) {
+      print_error(e);  // not a file that can be received (a pipe, a directory...): the others go on
+      exit_code() = 2;
+    };
     // Response files are named after the envoi's file; a name another reception already wrote
     // (two providers' files of one name, a file sent again) gets the reception id as well, so
     // nothing is overwritten. A resumed batch writes its own files again under the same names.
-    auto report = [&](const std::string& file, engine::Adjudication r, bool own_plain_names) {
+    callbacks.judged = [&](const std::string& file, engine::Adjudication r, bool owns_its_name) {
       std::string stem = fs::path(file).stem().string();
       std::vector<std::string> written;
       for (const auto& resp : r.responses) {
@@ -203,7 +200,7 @@ void add_adjudicate(CLI::App& app) {
           if (content->empty()) continue;
           fs::path p = fs::path(opts->out) / (stem + "." + resp.message + ext);
           std::error_code exists_ec;
-          if (fs::exists(p, exists_ec) && !own_plain_names)
+          if (fs::exists(p, exists_ec) && !owns_its_name)
             p = fs::path(opts->out) / fmt::format("{}.{}.{}{}", stem, r.envoi.id, resp.message, ext);
           if (!write_file(p, *content)) return false;
           written.push_back(p.string());
@@ -234,50 +231,23 @@ void add_adjudicate(CLI::App& app) {
       bar.update(++done, opts->files.size(), " envois");
       return true;
     };
-    std::future<Result<engine::Reception>> next = receive(0);
-    std::future<bool> reported;
-    int64_t reported_id = 0;  // the reception whose responses are being written
-    // The store is the truth: what could not be written is recorded, and `mutua response` writes
-    // it again. Say which receptions lack their files and stop.
-    auto stopped = [&](std::vector<int64_t> ids) {
+    auto batch = engine::adjudicate_batch(opts->files, *store, options, callbacks);
+    if (!batch) {
+      print_error(batch.error());
+      exit_code() = 2;
+      return;
+    }
+    if (!batch->undelivered.empty()) {
+      // The store is the truth: what could not be written is recorded, and `mutua response`
+      // writes it again. Say which receptions lack their files.
       std::string list;
-      for (int64_t id : ids) list += fmt::format("{}{}", list.empty() ? "" : ", ", id);
+      for (int64_t id : batch->undelivered) list += fmt::format("{}{}", list.empty() ? "" : ", ", id);
       std::fprintf(stderr,
                    "mutua adjudicate: stopped: the responses of reception %s could not be written into %s; they are "
                    "recorded: write them with `mutua response --reception ID --out DIR` once there is room\n",
                    list.c_str(), opts->out.c_str());
       exit_code() = 2;
-    };
-    for (size_t i = 0; i < opts->files.size(); ++i) {
-      auto received = next.get();
-      if (i + 1 < opts->files.size()) next = receive(i + 1);
-      if (!received) {
-        // Not a file that can be received (a pipe, a directory...): said, and the others go on.
-        print_error(received.error());
-        exit_code() = 2;
-        continue;
-      }
-      auto r = engine::adjudicate(std::move(*received), *store, options);
-      if (reported.valid() && !reported.get()) {
-        std::vector<int64_t> ids = {reported_id};
-        if (r && r->envoi.id) ids.push_back(r->envoi.id);
-        stopped(ids);
-        return;
-      }
-      if (!r) {
-        print_error(r.error());
-        exit_code() = 2;
-        return;
-      }
-      bool own_plain_names = false;
-      if (r->resumed) {
-        auto first = store->first_reception_named(r->envoi.file_name);
-        own_plain_names = first && *first == r->envoi.id;
-      }
-      reported_id = r->envoi.id;
-      reported = std::async(std::launch::async, report, std::cref(opts->files[i]), std::move(*r), own_plain_names);
     }
-    if (reported.valid() && !reported.get()) stopped({reported_id});
   });
 }
 

@@ -1,0 +1,37 @@
+// A batch of envois judged in the order given, as `mutua adjudicate` and the server receive
+// them: three steps overlap (the next file is read and checked with no store, this one is
+// judged and recorded, the previous one's responses are delivered), each keeping the order,
+// and only the calling thread touches the store.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mutua/engine/adjudicate.h"
+
+namespace mutua::engine {
+
+struct BatchCallbacks {
+  // A path that cannot be received (not a regular file, unreadable): said; the others go on.
+  std::function<void(const std::string& path, const Error& error)> unreceivable;
+  // An envoi judged and recorded, in the order given, on a thread of its own while the next is
+  // judged. `owns_its_name`: a resumed envoi that was the first reception of its file name, so
+  // what is named after that file is its own to write again. Returns false when its responses
+  // could not be delivered: the batch stops; they stay recorded.
+  std::function<bool(const std::string& path, Adjudication outcome, bool owns_its_name)> judged;
+};
+
+struct BatchOutcome {
+  size_t judged = 0;                    // envois judged (resumed ones included)
+  std::vector<int64_t> undelivered;     // receptions recorded whose responses were not delivered
+  bool stopped = false;                 // stopped early (undelivered responses, a store error)
+};
+
+// Judges `paths` in order against the store. A store error stops the batch and is returned
+// (what was recorded before it stands); a delivery failure stops it too, with the receptions
+// concerned in `undelivered`.
+Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, model::Store& store,
+                                      const AdjudicateOptions& options, const BatchCallbacks& callbacks);
+
+}  // namespace mutua::engine

@@ -1,0 +1,100 @@
+// engine::adjudicate_batch, the pipeline `mutua adjudicate` (and the server) run: the order
+// given is kept across its overlapping steps, a path that cannot be received is said and
+// skipped, and a delivery that fails stops the batch with the receptions whose responses are
+// recorded but were not delivered.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <mutex>
+
+#include "baseline.h"
+#include "mutua/engine/batch.h"
+#include "mutua/store/sqlite.h"
+
+namespace mutua {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kCorpus = std::string(MUTUA_TEST_DATA) + "/../fuzz/corpus/";
+
+std::unique_ptr<model::Store> store_with_base(const std::string& path) {
+  std::vector<Error> problems;
+  auto data = model::load_refdata_dir(std::string(MUTUA_TEST_DATA) + "/scenarios/base", problems);
+  EXPECT_TRUE(data);
+  auto store = store::open_sqlite(path);
+  EXPECT_TRUE(store);
+  if (!data || !store || !(*store)->replace_refdata(*data)) return nullptr;
+  return std::move(*store);
+}
+
+TEST(Batch, KeepsTheOrderAndSkipsWhatCannotBeReceived) {
+  const std::string dir = testing::temp_path("batch-order");
+  fs::remove_all(dir);
+  fs::create_directories(dir + "/not-a-file");
+  auto store = store_with_base(dir + "/m.db");
+  ASSERT_TRUE(store);
+  engine::AdjudicateOptions options;
+  options.today = 20261123;
+  std::mutex m;
+  std::vector<std::string> judged, refused_paths;
+  std::vector<int64_t> ids;
+  engine::BatchCallbacks callbacks;
+  callbacks.unreceivable = [&](const std::string& path, const Error& e) {
+    EXPECT_EQ(e.code, "Z00015");
+    refused_paths.push_back(path);
+  };
+  callbacks.judged = [&](const std::string& path, engine::Adjudication r, bool) {
+    std::lock_guard<std::mutex> lock(m);
+    judged.push_back(path);
+    ids.push_back(r.envoi.id);
+    EXPECT_FALSE(r.responses.empty());
+    return true;
+  };
+  const std::vector<std::string> paths = {kCorpus + "gen-1.efact", dir + "/not-a-file", kCorpus + "gen-2.efact",
+                                          kCorpus + "crlf.efact"};
+  auto out = engine::adjudicate_batch(paths, *store, options, callbacks);
+  ASSERT_TRUE(out) << out.error().to_string();
+  EXPECT_EQ(out->judged, 3u);
+  EXPECT_FALSE(out->stopped);
+  EXPECT_EQ(refused_paths, std::vector<std::string>{dir + "/not-a-file"});
+  EXPECT_EQ(judged, (std::vector<std::string>{paths[0], paths[2], paths[3]}));
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_LT(ids[0], ids[1]);
+  EXPECT_LT(ids[1], ids[2]);
+  for (int64_t id : ids) {
+    auto stored = store->responses(id);
+    ASSERT_TRUE(stored);
+    EXPECT_FALSE(stored->empty()) << id;
+  }
+}
+
+TEST(Batch, AFailedDeliveryStopsWithTheReceptionsNotDelivered) {
+  const std::string dir = testing::temp_path("batch-stop");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto store = store_with_base(dir + "/m.db");
+  ASSERT_TRUE(store);
+  engine::AdjudicateOptions options;
+  options.today = 20261123;
+  engine::BatchCallbacks callbacks;
+  int calls = 0;
+  callbacks.judged = [&](const std::string&, engine::Adjudication, bool) {
+    ++calls;
+    return false;  // a full disk
+  };
+  const std::vector<std::string> paths = {kCorpus + "gen-1.efact", kCorpus + "gen-2.efact", kCorpus + "crlf.efact"};
+  auto out = engine::adjudicate_batch(paths, *store, options, callbacks);
+  ASSERT_TRUE(out) << out.error().to_string();
+  EXPECT_TRUE(out->stopped);
+  EXPECT_EQ(calls, 1);  // the second envoi was judged while the first was delivered, then it stopped
+  ASSERT_EQ(out->undelivered.size(), 2u);
+  for (int64_t id : out->undelivered) {  // recorded all the same: `mutua response` writes them again
+    auto stored = store->responses(id);
+    ASSERT_TRUE(stored);
+    EXPECT_FALSE(stored->empty()) << id;
+  }
+}
+
+}  // namespace
+}  // namespace mutua
