@@ -13,6 +13,7 @@
 #include "mutua/model/dates.h"
 #include "mutua/settlement/ledger_check.h"
 #include "mutua/settlement/payment_run.h"
+#include "mutua/writer.h"
 
 namespace mutua::cli {
 
@@ -133,11 +134,23 @@ void add_settle(CLI::App& app) {
     if (!opts->pain.empty()) config->pain_version = opts->pain;
     auto store = open_store(opts->db);
     if (!store) return;
-    auto r = settlement::settle(*store, *config, options, opts->out);
+    auto r = settlement::settle(*store, *config, options);
     if (!r) {
       print_error(r.error());
       exit_code() = 2;
       return;
+    }
+    if (!r->payment_file.empty()) {
+      std::error_code ec;
+      fs::create_directories(opts->out, ec);
+      const fs::path path = fs::path(opts->out) / r->payment_file;
+      if (auto w = write_file_atomically(path.string(), r->pain001); !w) {
+        // Recorded all the same: running the same run again writes its file again.
+        print_error({.code = "Z00602", .message = "cannot write the payment file: " + w.error().message, .file = path.string()});
+        exit_code() = 2;
+        return;
+      }
+      r->payment_file = path.string();
     }
     if (r->run.id == 0) std::printf("nothing paid: no run recorded (the same run may be made again)\n");
     std::fputs(run_report(*r, opts->limit).c_str(), stdout);

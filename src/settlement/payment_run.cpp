@@ -1,8 +1,6 @@
 #include "mutua/settlement/payment_run.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <unordered_map>
 
@@ -10,12 +8,10 @@
 
 #include "mutua/check_digits.h"
 #include "mutua/model/dates.h"
-#include "mutua/writer.h"
 #include "mutua/settlement/pain001.h"
 
 namespace mutua::settlement {
 
-namespace fs = std::filesystem;
 
 std::string reference(int year, int64_t sequence) { return fmt::format("{:04d}/2/{:07d}", year, sequence); }
 std::string statement_reference(int year, int64_t sequence) { return fmt::format("0{:04d}2{:07d}", year, sequence); }
@@ -199,17 +195,7 @@ RunPlan plan_run(const model::LedgerState& awaiting, const std::vector<std::tupl
   return plan;
 }
 
-namespace {
-
-Result<void> write_atomically(const fs::path& path, const std::string& content) {
-  if (auto w = write_file_atomically(path.string(), content); !w)
-    return fail({.code = "Z00602", .message = "cannot write the payment file: " + w.error().message, .file = path.string()});
-  return {};
-}
-
-}  // namespace
-
-Result<RunResult> settle(PaymentStores store, const Config& config, RunOptions options, const std::string& out_dir) {
+Result<RunResult> settle(PaymentStores store, const Config& config, RunOptions options) {
   if (!model::valid_date(options.date))
     return fail({.code = "Z00603", .message = "the payment run needs a valid date"});
   if (options.budget_cents < 0) return fail({.code = "Z00603", .message = "the budget cannot be negative"});
@@ -307,11 +293,8 @@ Result<RunResult> settle(PaymentStores store, const Config& config, RunOptions o
                                p.complement ? fmt::format(" COMPLEMENT {}", p.complement) : "", p.account, p.third_party);
     transfers.push_back(std::move(t));
   }
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  fs::path path = fs::path(out_dir) / res.run.payment_file;
-  if (auto w = write_atomically(path, write_pain001(config, res.run, transfers)); !w) return fail(w.error());
-  res.payment_file = path.string();
+  res.payment_file = res.run.payment_file;
+  res.pain001 = write_pain001(config, res.run, transfers);
   return res;
 }
 

@@ -57,8 +57,9 @@ struct RunResult {
   model::PaymentRun run;
   std::vector<model::Payment> payments;
   std::vector<NotPaid> waiting, held;
-  bool resumed = false;           // the run was already recorded: its files were written again
-  std::string payment_file;       // path of the pain.001 written
+  bool resumed = false;           // the run was already recorded: its payment file made again from the store
+  std::string payment_file;       // name of the pain.001 file; empty when the run has no transfer
+  std::string pain001;            // its content, for the caller to write or serve
   int64_t account_c_cents = 0;
 };
 
@@ -72,9 +73,9 @@ struct PaymentStores {
   PaymentStores(model::Store& s) : ledger(s), envois(s), refdata(s) {}  // NOLINT(google-explicit-constructor): on purpose
 };
 
-// Plans, records (atomically) and writes the pain.001 file into `out_dir`. A run whose key is
-// already recorded is not made again: its payment file is written again from the store, so a
-// run killed at any moment is finished by running it again, never paid twice.
-Result<RunResult> settle(PaymentStores store, const Config& config, RunOptions options, const std::string& out_dir);
+// Plans and records (atomically) the run, and makes its pain.001 file. A run whose key is
+// already recorded is not made again: its payment file is made again from the store, so a run
+// killed at any moment is finished by running it again, never paid twice.
+Result<RunResult> settle(PaymentStores store, const Config& config, RunOptions options);
 
 }  // namespace mutua::settlement
