@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libxml2-utils
   libcairo2-dev libxlsxwriter-dev fonts-dejavu-core poppler-utils
+  libcpp-httplib-dev libargon2-dev liboath-dev
   python3
 )
 missing=()

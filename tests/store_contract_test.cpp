@@ -392,6 +392,101 @@ TEST_P(StoreContract, ADisputeTakesOneStepAtATime) {
   EXPECT_EQ(now->front().events.size(), 2u);
 }
 
+// Accounts: a username is taken once; every field comes back as written; memberships are
+// replaced by (user, provider, role); sessions are found by their token's hash only and end;
+// the audit is searched by patient and provider, newest first, with the count of all.
+TEST_P(StoreContract, AccountsSessionsAndTheAuditComeBackAsWritten) {
+  model::AccountStore& accounts = *store_;
+  model::User u;
+  u.username = "nurse.janssens";
+  u.name = "Anne Janssens";
+  u.email = "anne@example.be";
+  u.kind = model::UserKind::Provider;
+  u.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA";
+  u.must_change_password = true;
+  u.created = 1764892800;
+  auto id = accounts.create_user(u);
+  ASSERT_TRUE(id) << id.error().to_string();
+  auto again = accounts.create_user(u);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, "Z00211");
+  u.id = *id;
+  u.totp_secret = "3132333435363738393031323334353637383930";
+  u.totp_confirmed = true;
+  u.totp_last_step = 58830416;
+  u.failed_attempts = 2;
+  u.locked_until = 1764893100;
+  ASSERT_TRUE(accounts.update_user(u));
+  auto back = accounts.user_by_name("nurse.janssens");
+  ASSERT_TRUE(back && *back);
+  EXPECT_EQ((*back)->id, *id);
+  EXPECT_EQ((*back)->totp_secret, u.totp_secret);
+  EXPECT_TRUE((*back)->totp_confirmed);
+  EXPECT_EQ((*back)->totp_last_step, 58830416);
+  EXPECT_EQ((*back)->failed_attempts, 2);
+  EXPECT_EQ((*back)->locked_until, 1764893100);
+  EXPECT_TRUE((*back)->must_change_password);
+  EXPECT_EQ((*back)->kind, model::UserKind::Provider);
+  auto missing = accounts.user_by_name("nobody");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+
+  ASSERT_TRUE(accounts.set_membership({*id, kNurse, "collaborator", {"submissions"}}));
+  ASSERT_TRUE(accounts.set_membership({*id, kNurse, "collaborator", {"submissions", "payments"}}));
+  ASSERT_TRUE(accounts.set_membership({*id, kOtherNurse, "supervisor", {}}));
+  auto ms = accounts.memberships(*id);
+  ASSERT_TRUE(ms);
+  ASSERT_EQ(ms->size(), 2u);
+  EXPECT_EQ(ms->at(0).inami, kNurse);
+  EXPECT_EQ(ms->at(0).modules, (std::vector<std::string>{"submissions", "payments"}));
+  auto of = accounts.members_of(kOtherNurse);
+  ASSERT_TRUE(of);
+  ASSERT_EQ(of->size(), 1u);
+  EXPECT_EQ(of->front().role, "supervisor");
+  ASSERT_TRUE(accounts.remove_membership(*id, kOtherNurse, "supervisor"));
+  EXPECT_EQ(accounts.memberships(*id)->size(), 1u);
+
+  model::Session sess{"ab12", *id, "session", "", false, "", 100, 100, 1900};
+  ASSERT_TRUE(accounts.create_session(sess));
+  sess.second_factor = true;
+  sess.acting_for = kNurse;
+  sess.last_seen = 160;
+  ASSERT_TRUE(accounts.update_session(sess));
+  auto found = accounts.session("ab12");
+  ASSERT_TRUE(found && *found);
+  EXPECT_TRUE((*found)->second_factor);
+  EXPECT_EQ((*found)->acting_for, kNurse);
+  EXPECT_EQ((*found)->last_seen, 160);
+  ASSERT_TRUE(accounts.create_session({"cd34", *id, "token", "billing software", true, "", 100, 100, 9999}));
+  ASSERT_TRUE(accounts.delete_session("ab12"));
+  EXPECT_FALSE(*accounts.session("ab12"));
+  EXPECT_TRUE(*accounts.session("cd34"));
+  ASSERT_TRUE(accounts.delete_sessions_of(*id));
+  EXPECT_FALSE(*accounts.session("cd34"));
+
+  std::vector<model::AuditEntry> entries;
+  for (int i = 0; i < 5; ++i)
+    entries.push_back({0, 1000 + i, *id, u.username, "read", "envois/1/lines", i < 3 ? kNurse : kOtherNurse,
+                       i % 2 ? kPatient : kOtherPatient, 200});
+  ASSERT_TRUE(accounts.append_audit(entries));
+  model::AuditQuery q;
+  q.niss = kPatient;
+  auto a = accounts.audit(q);
+  ASSERT_TRUE(a) << a.error().to_string();
+  EXPECT_EQ(a->second, 2);
+  ASSERT_EQ(a->first.size(), 2u);
+  EXPECT_EQ(a->first[0].at, 1003);  // newest first
+  q = {};
+  q.provider = kNurse;
+  q.limit = 2;
+  q.offset = 1;
+  a = accounts.audit(q);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->second, 3);
+  ASSERT_EQ(a->first.size(), 2u);
+  EXPECT_EQ(a->first[0].at, 1001);
+}
+
 TEST_P(StoreContract, AnAdvisorDecisionIsRecordedOnlyFromTheStateItWasDecidedFrom) {
   // A line waits on the advisor (500434): recorded with its envoi.
   auto o = accepted(kNurse, 1, {});

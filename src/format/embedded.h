@@ -36,6 +36,8 @@ std::string_view sqlite_017_unique_accepted_envoi();
 std::string_view sqlite_018_history_by_patient_and_code();
 std::string_view sqlite_019_typed_refdata();
 std::string_view sqlite_020_paid_once();
+std::string_view sqlite_021_accounts();
 std::string_view postgresql_001_init();
 std::string_view postgresql_002_queue();
+std::string_view postgresql_003_accounts();
 }  // namespace mutua::embedded

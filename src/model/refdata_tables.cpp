@@ -15,24 +15,6 @@ struct Field {
   std::function<void(T&, RowSource&)> get;
 };
 
-std::string joined(const std::vector<std::string>& list) {
-  std::string out;
-  for (const auto& v : list) out += (out.empty() ? "" : ";") + v;
-  return out;
-}
-
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while (at < text.size()) {
-    size_t end = text.find(';', at);
-    if (end == std::string::npos) end = text.size();
-    if (end > at) out.push_back(text.substr(at, end - at));
-    at = end + 1;
-  }
-  return out;
-}
-
 // The column of a member: its type follows the member's.
 template <class T, class M>
 Field<T> field(const char* name, M T::*member) {
@@ -44,8 +26,8 @@ Field<T> field(const char* name, M T::*member) {
     f.get = [member](T& row, RowSource& in) { row.*member = in.text(); };
   } else if constexpr (std::is_same_v<M, std::vector<std::string>>) {
     f.column.type = ColumnType::Text;
-    f.put = [member](const T& row, RowSink& out) { out.text(joined(row.*member)); };
-    f.get = [member](T& row, RowSource& in) { row.*member = split(in.text()); };
+    f.put = [member](const T& row, RowSink& out) { out.text(joined_list(row.*member)); };
+    f.get = [member](T& row, RowSource& in) { row.*member = split_list(in.text()); };
   } else if constexpr (std::is_same_v<M, char>) {
     f.column.type = ColumnType::Text;
     f.put = [member](const T& row, RowSink& out) { out.text(std::string(1, row.*member)); };
@@ -217,6 +199,24 @@ std::vector<std::vector<std::string>> ref_rows(const RefTableSpec& spec, const R
     Cells c;
     spec.write(data, i, c);
     out.push_back(std::move(c.row));
+  }
+  return out;
+}
+
+std::string joined_list(const std::vector<std::string>& list) {
+  std::string out;
+  for (const auto& v : list) out += (out.empty() ? "" : ";") + v;
+  return out;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find(';', at);
+    if (end == std::string::npos) end = text.size();
+    if (end > at) out.push_back(text.substr(at, end - at));
+    at = end + 1;
   }
   return out;
 }

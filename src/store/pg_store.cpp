@@ -21,6 +21,7 @@
 #include "mutua/store/sqlite.h"
 #include "store/advisor_sql.h"
 #include "store/blobs.h"
+#include "store/accounts_sql.h"
 #include "store/disputes_sql.h"
 #include "store/ledger_sql.h"
 #include "store/retention_sql.h"
@@ -35,7 +36,7 @@ using model::HistoryLine;
 using model::StoredResponse;
 
 std::vector<std::string_view> migrations() {
-  return {embedded::postgresql_001_init(), embedded::postgresql_002_queue()};
+  return {embedded::postgresql_001_init(), embedded::postgresql_002_queue(), embedded::postgresql_003_accounts()};
 }
 
 // The URL without its password (user:password@ or ?password=), for messages.
@@ -639,6 +640,57 @@ class PgStore final : public model::Store {
       return {};
     });
   }
+  // ---- accounts (store/accounts_sql.h)
+
+  Result<int64_t> create_user(const model::User& u) override {
+    return write<int64_t>("create user", [&](PgSql& db) { return insert_user(db, u); });
+  }
+  Result<std::optional<model::User>> user_by_name(const std::string& username) override {
+    return read<std::optional<model::User>>("read user", [&](PgSql& db) { return select_user(db, 0, username); });
+  }
+  Result<std::optional<model::User>> user(int64_t id) override {
+    return read<std::optional<model::User>>("read user", [&](PgSql& db) { return select_user(db, id, ""); });
+  }
+  Result<std::vector<model::User>> users() override {
+    return read<std::vector<model::User>>("read users", [&](PgSql& db) { return select_users(db); });
+  }
+  Result<void> update_user(const model::User& u) override {
+    return write<void>("update user", [&](PgSql& db) { return write_user(db, u); });
+  }
+  Result<std::vector<model::Membership>> memberships(int64_t user_id) override {
+    return read<std::vector<model::Membership>>("read memberships", [&](PgSql& db) { return select_memberships(db, user_id, ""); });
+  }
+  Result<std::vector<model::Membership>> members_of(const std::string& inami) override {
+    return read<std::vector<model::Membership>>("read memberships", [&](PgSql& db) { return select_memberships(db, 0, inami); });
+  }
+  Result<void> set_membership(const model::Membership& m) override {
+    return write<void>("write membership", [&](PgSql& db) { return upsert_membership(db, m); });
+  }
+  Result<void> remove_membership(int64_t user_id, const std::string& inami, const std::string& role) override {
+    return write<void>("remove membership", [&](PgSql& db) { return delete_membership(db, user_id, inami, role); });
+  }
+  Result<void> create_session(const model::Session& s) override {
+    return write<void>("create session", [&](PgSql& db) { return insert_session(db, s); });
+  }
+  Result<std::optional<model::Session>> session(const std::string& token_hash) override {
+    return read<std::optional<model::Session>>("read session", [&](PgSql& db) { return select_session(db, token_hash); });
+  }
+  Result<void> update_session(const model::Session& s) override {
+    return write<void>("update session", [&](PgSql& db) { return write_session(db, s); });
+  }
+  Result<void> delete_session(const std::string& token_hash) override {
+    return write<void>("end session", [&](PgSql& db) { return delete_sessions(db, token_hash, 0); });
+  }
+  Result<void> delete_sessions_of(int64_t user_id) override {
+    return write<void>("end sessions", [&](PgSql& db) { return delete_sessions(db, "", user_id); });
+  }
+  Result<void> append_audit(const std::vector<model::AuditEntry>& entries) override {
+    return write<void>("write audit", [&](PgSql& db) { return insert_audit(db, entries); });
+  }
+  Result<std::pair<std::vector<model::AuditEntry>, int64_t>> audit(const model::AuditQuery& q) override {
+    return read<std::pair<std::vector<model::AuditEntry>, int64_t>>("read audit", [&](PgSql& db) { return select_audit(db, q); });
+  }
+
   Result<int64_t> open_dispute(const model::Dispute& d) override {
     return write<int64_t>("open dispute", [&](PgSql& db) { return insert_dispute(db, d); });
   }

@@ -20,6 +20,7 @@
 #include "store/advisor_sql.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_db.h"
+#include "store/accounts_sql.h"
 #include "store/disputes_sql.h"
 #include "store/ledger_sql.h"
 #include "store/sqlite_refdata.h"
@@ -50,7 +51,7 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_014_nomenclature_ages(), embedded::sqlite_015_per_admission(),
           embedded::sqlite_016_history_by_patient(), embedded::sqlite_017_unique_accepted_envoi(),
           embedded::sqlite_018_history_by_patient_and_code(), embedded::sqlite_019_typed_refdata(),
-          embedded::sqlite_020_paid_once()};
+          embedded::sqlite_020_paid_once(), embedded::sqlite_021_accounts()};
 }
 
 
@@ -485,6 +486,64 @@ class SqliteStore final : public model::Store, private SqliteDb {
       if (auto r = apply_decision(*this, d); !r) return r;
       return insert_history(d.history, -1);
     });
+  }
+
+  // ---- accounts (store/accounts_sql.h)
+
+  Result<int64_t> create_user(const model::User& u) override {
+    return in_write_transaction([&] { return insert_user(*this, u); });
+  }
+  Result<std::optional<model::User>> user_by_name(const std::string& username) override {
+    ReadTransaction tx(db_);
+    return select_user(*this, 0, username);
+  }
+  Result<std::optional<model::User>> user(int64_t id) override {
+    ReadTransaction tx(db_);
+    return select_user(*this, id, "");
+  }
+  Result<std::vector<model::User>> users() override {
+    ReadTransaction tx(db_);
+    return select_users(*this);
+  }
+  Result<void> update_user(const model::User& u) override {
+    return in_write_transaction([&] { return write_user(*this, u); });
+  }
+  Result<std::vector<model::Membership>> memberships(int64_t user_id) override {
+    ReadTransaction tx(db_);
+    return select_memberships(*this, user_id, "");
+  }
+  Result<std::vector<model::Membership>> members_of(const std::string& inami) override {
+    ReadTransaction tx(db_);
+    return select_memberships(*this, 0, inami);
+  }
+  Result<void> set_membership(const model::Membership& m) override {
+    return in_write_transaction([&] { return upsert_membership(*this, m); });
+  }
+  Result<void> remove_membership(int64_t user_id, const std::string& inami, const std::string& role) override {
+    return in_write_transaction([&] { return delete_membership(*this, user_id, inami, role); });
+  }
+  Result<void> create_session(const model::Session& s) override {
+    return in_write_transaction([&] { return insert_session(*this, s); });
+  }
+  Result<std::optional<model::Session>> session(const std::string& token_hash) override {
+    ReadTransaction tx(db_);
+    return select_session(*this, token_hash);
+  }
+  Result<void> update_session(const model::Session& s) override {
+    return in_write_transaction([&] { return write_session(*this, s); });
+  }
+  Result<void> delete_session(const std::string& token_hash) override {
+    return in_write_transaction([&] { return delete_sessions(*this, token_hash, 0); });
+  }
+  Result<void> delete_sessions_of(int64_t user_id) override {
+    return in_write_transaction([&] { return delete_sessions(*this, "", user_id); });
+  }
+  Result<void> append_audit(const std::vector<model::AuditEntry>& entries) override {
+    return in_write_transaction([&] { return insert_audit(*this, entries); });
+  }
+  Result<std::pair<std::vector<model::AuditEntry>, int64_t>> audit(const model::AuditQuery& q) override {
+    ReadTransaction tx(db_);
+    return select_audit(*this, q);
   }
 
   Result<int64_t> open_dispute(const model::Dispute& d) override {

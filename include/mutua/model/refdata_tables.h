@@ -49,6 +49,10 @@ struct RefTableSpec {
   std::function<void(RowSource&, RefData&)> read;
 };
 
+// A list as a store keeps it in one cell: "a;b" (empty items dropped when read back).
+std::string joined_list(const std::vector<std::string>& list);
+std::vector<std::string> split_list(const std::string& text);
+
 // Every reference file's table, in the order of refdata_files().
 const std::vector<RefTableSpec>& ref_table_specs();
 const RefTableSpec& ref_table_spec(const std::string& file);

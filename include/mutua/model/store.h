@@ -19,6 +19,7 @@
 #include "mutua/model/advisor.h"
 #include "mutua/model/consultation.h"
 #include "mutua/model/dispute.h"
+#include "mutua/model/accounts.h"
 #include "mutua/model/history.h"
 #include "mutua/model/ledger.h"
 #include "mutua/model/refdata.h"
@@ -283,7 +284,8 @@ class QueueStore {
 // reception is waiting and no worker holds it: the caller lets its own go and takes that one.
 inline constexpr const char* kNotItsTurn = "Z00203";
 
-class Store : public RefDataStore,
+class Store : public AccountStore,
+              public RefDataStore,
               public EnvoiStore,
               public LedgerStore,
               public ConsultationStore,
