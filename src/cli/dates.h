@@ -8,12 +8,7 @@
 namespace mutua::cli {
 
 // Today as YYYYMMDD (local time), for --today's default.
-inline model::Date system_today() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  return static_cast<model::Date>((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
-}
+inline model::Date system_today() { return model::local_today(); }
 
 // Parses YYYY-MM-DD or YYYYMMDD into a real calendar date; 0 when malformed or no such day
 // (2026-02-31): the one date parser of the program (model::parse_iso_date).

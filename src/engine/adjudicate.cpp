@@ -189,6 +189,10 @@ Reception receive(std::string bytes, std::string name, model::Date today) {
   return r;
 }
 
+std::string sender_of(const Reception& reception) {
+  return reception.parsed && reception.parsed->envoi ? reception.parsed->envoi->third_party : std::string();
+}
+
 Result<Reception> receive_file(const std::string& path, model::Date today) {
   std::error_code ec;
   const auto status = fs::status(path, ec);

@@ -40,4 +40,5 @@ std::string_view sqlite_021_accounts();
 std::string_view postgresql_001_init();
 std::string_view postgresql_002_queue();
 std::string_view postgresql_003_accounts();
+std::string_view openapi_document();
 }  // namespace mutua::embedded

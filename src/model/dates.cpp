@@ -1,5 +1,7 @@
 #include "mutua/model/dates.h"
 
+#include <ctime>
+
 #include <fmt/format.h>
 
 namespace mutua::model {
@@ -81,6 +83,13 @@ std::string dmy(Date d) {
 int weekday(Date d) {
   int64_t n = day_number(d);  // 1970-01-01 was a Thursday (3)
   return static_cast<int>(((n % 7) + 7 + 3) % 7);
+}
+
+Date local_today() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  return static_cast<Date>((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
 }
 
 }  // namespace mutua::model

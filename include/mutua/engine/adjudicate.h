@@ -61,6 +61,8 @@ inline constexpr uint64_t kMaxEnvoiBytes = 677 + 2 + 999999ULL * 352;
 // no regular file (a pipe, a directory) is an error.
 Reception receive(std::string bytes, std::string name, model::Date today);
 Result<Reception> receive_file(const std::string& path, model::Date today);
+// Who sent a readable reception: its third party (ET 10 zone 14); empty when unreadable.
+std::string sender_of(const Reception& reception);
 
 // What judging an envoi reads and writes: the reference data, and the envois (receptions,
 // history, recording).

@@ -18,6 +18,8 @@ int age_on(Date birth, Date day);          // whole years from birth to day (0 f
 bool valid_date(Date d);
 // Parses YYYY-MM-DD or YYYYMMDD; 0 when empty or malformed.
 Date parse_iso_date(std::string_view s);
+// Today on this machine (local time).
+Date local_today();
 std::string iso(Date d);   // YYYY-MM-DD, "" for 0
 std::string dmy(Date d);   // DD/MM/YYYY (comments in responses), "" for 0
 // 0 (Monday) .. 6 (Sunday).

@@ -1,0 +1,53 @@
+// `mutua serve`: the fund's front door. A JSON API over HTTP (cpp-httplib) for everything the
+// engine and the fund do, behind accounts with the 4CP roles, a second factor, and an audit log
+// of every read of personal data and every change (docs/server.md, /openapi.json).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "mutua/error.h"
+
+namespace mutua::server {
+
+struct ServeOptions {
+  std::string db;                       // SQLite file or postgresql:// URL
+  std::string host = "127.0.0.1";
+  int port = 8080;                      // 0: a free port, said by Server::port()
+  size_t connections = 8;               // store connections (and HTTP worker threads)
+  int64_t session_idle_seconds = 30 * 60;   // a session unused this long ends
+  int64_t session_max_seconds = 12 * 3600;  // and none lives longer
+  int max_failed_sign_ins = 5;          // then the account is locked for lockout_seconds
+  int64_t lockout_seconds = 15 * 60;
+  std::string issuer = "mutua";         // the name authenticator apps show
+  uint64_t max_upload_bytes = 400ULL << 20;  // a billing file of 999,999 records fits
+};
+
+// A user created at start: the first support administrator of an empty store.
+struct FirstAdmin {
+  std::string username;
+  std::string one_time_password;
+};
+
+class Server {
+ public:
+  static Result<std::unique_ptr<Server>> open(const ServeOptions& options);
+  ~Server();
+  // When the store has no user yet: a support administrator with a one-time password (changed
+  // at first sign-in, then a second factor is set up).
+  Result<std::optional<FirstAdmin>> ensure_first_admin();
+  // Binds the address (a free port when 0). Then port() says which.
+  Result<void> bind();
+  int port() const;
+  // Serves until stop() (from another thread or a signal handler's thread).
+  void run();
+  void stop();
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mutua::server

@@ -1,0 +1,127 @@
+// What every route of the server shares: the store pool, the caller (who, by which session),
+// answers as JSON with located errors, authorisation by role, module and provider, and the
+// audit entries a request leaves. Internal to src/server/.
+#pragma once
+#include <cstdint>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "mutua/model/store.h"
+#include "mutua/server/server.h"
+
+namespace mutua::server {
+
+using Json = nlohmann::ordered_json;
+
+// The modules of the 4CP portal, which a supervisor grants its collaborators.
+inline const std::vector<std::string>& all_modules() {
+  static const std::vector<std::string> m = {"submissions", "settlements", "payments", "disputes",
+                                             "insurability", "agreements", "care-pathways", "requests"};
+  return m;
+}
+
+// Store connections for the HTTP threads: each request borrows one for its duration.
+class StorePool {
+ public:
+  Result<void> open(const std::string& where, size_t n);
+  class Lease {
+   public:
+    Lease(StorePool& pool, std::unique_ptr<model::Store> s) : pool_(pool), store_(std::move(s)) {}
+    Lease(Lease&&) = default;
+    ~Lease();
+    model::Store& operator*() { return *store_; }
+    model::Store* operator->() { return store_.get(); }
+
+   private:
+    StorePool& pool_;
+    std::unique_ptr<model::Store> store_;
+  };
+  Lease borrow();
+
+ private:
+  std::mutex m_;
+  std::condition_variable free_;
+  std::vector<std::unique_ptr<model::Store>> idle_;
+};
+
+// Who calls, once signed in.
+struct Principal {
+  model::User user;
+  model::Session session;
+  std::vector<model::Membership> memberships;
+  bool cookie = false;  // authenticated by the session cookie (CSRF applies), not a bearer token
+};
+
+struct Call {
+  const httplib::Request& req;
+  httplib::Response& res;
+  model::Store& store;
+  const ServeOptions& options;
+  int64_t now = 0;
+  std::optional<Principal> who;
+  std::vector<model::AuditEntry> audit;  // written when the answer is given
+
+  void json(int status, const Json& body);
+  // {"error": {"status", "code", "message"[, "file", "record", "zone", "position"]}}
+  void error(int status, const std::string& code, const std::string& message);
+  void error(int status, const Error& e);
+  // A read of personal data or a change, for the audit log.
+  void note(const std::string& action, const std::string& resource, const std::string& provider = "",
+            const std::string& niss = "");
+  // Query parameter, or `fallback`.
+  std::string param(const std::string& name, const std::string& fallback = "") const;
+  // The body as a JSON object; answers 400 and returns nullopt when it is not one.
+  std::optional<Json> body();
+};
+
+// A text member of a JSON object; empty when absent or not text.
+inline std::string text_of(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// What a route needs of the caller.
+enum class Access {
+  Public,     // anyone
+  Started,    // signed in with the password, second factor not (yet) given: only finishing sign-in
+  Full,       // signed in with both factors (or a program's token)
+};
+
+// The providers (INAMI numbers) the caller may see in `module`; {"*"} for fund staff of all.
+std::vector<std::string> providers_in(const Principal& who, const std::string& module);
+bool may(const Principal& who, const std::string& inami, const std::string& module);
+bool is_admin(const Principal& who);
+bool is_staff(const Principal& who);
+
+// Paging of lists: ?page=1&per_page=50 (at most 500). Writes the page's metadata into `out`.
+struct Page {
+  int64_t page = 1, per_page = 50;
+  int64_t offset() const { return (page - 1) * per_page; }
+};
+std::optional<Page> page_of(Call& call);
+
+// A list answered as JSON (one page, with total), or whole as CSV (?format=csv): `rows` are
+// objects whose keys are the CSV columns.
+void answer_list(Call& call, const std::vector<Json>& rows, const std::string& name);
+
+using Handler = std::function<void(Call&)>;
+struct Route {
+  std::string method, pattern;
+  Access access;
+  Handler handler;
+};
+
+std::vector<Route> session_routes();
+std::vector<Route> user_routes();
+std::vector<Route> envoi_routes();
+std::vector<Route> audit_routes();
+std::vector<Route> meta_routes();
+
+}  // namespace mutua::server

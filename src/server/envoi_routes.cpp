@@ -1,0 +1,238 @@
+// Envois: submitted as MyCareNet delivers them, their status and error rate, their responses
+// (billing format and JSON), each line with its codes, labels, zone 149 comment, fix hint and
+// the insurability of its patient, and why a line got its codes.
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "mutua/catalog.h"
+#include "mutua/consult/insurability.h"
+#include "mutua/engine/adjudicate.h"
+#include "mutua/engine/explain.h"
+#include "mutua/model/dates.h"
+#include "server/context.h"
+
+namespace mutua::server {
+
+namespace {
+
+Json envoi_json(const model::EnvoiRecord& e) {
+  return {{"id", e.id},
+          {"provider", e.third_party},
+          {"number", e.number},
+          {"billed_month", fmt::format("{:04d}-{:02d}", e.year, e.month)},
+          {"status", std::string(model::status_name(e.status))},
+          {"test", e.test},
+          {"received", model::iso(e.received)},
+          {"file", e.file_name},
+          {"error_rate", fmt::format("{}.{:02d}", e.error_rate_bp / 100, e.error_rate_bp % 100)},
+          {"lines", e.lines},
+          {"rejected_lines", e.rejected_lines},
+          {"asked_cents", e.asked_cents},
+          {"accepted_cents", e.accepted_cents},
+          {"refused_cents", e.refused_cents}};
+}
+
+int64_t id_of(const Call& call, size_t i = 1) { return std::stoll(call.req.matches[i]); }
+
+// The envoi `id` when the caller may see it in `module`; answers 404 otherwise (another
+// provider's envoi is not said to exist).
+std::optional<model::EnvoiRecord> visible_envoi(Call& call, int64_t id, const std::string& module) {
+  auto e = call.store.envoi(id);
+  if (!e) {
+    call.error(500, e.error());
+    return std::nullopt;
+  }
+  if (!*e || !may(*call.who, (*e)->third_party, module)) {
+    call.error(404, "Z00210", fmt::format("no envoi {} that you may see", id));
+    return std::nullopt;
+  }
+  return **e;
+}
+
+void list_envois(Call& call) {
+  const auto providers = providers_in(*call.who, "submissions");
+  if (providers.empty()) return call.error(403, "Z00223", "you have no provider with the submissions module");
+  const bool all = providers.size() == 1 && providers[0] == "*";
+  const std::string provider = call.param("provider"), status = call.param("status"), month = call.param("billed_month");
+  const std::string number = call.param("number");
+  if (!provider.empty() && !may(*call.who, provider, "submissions"))
+    return call.error(403, "Z00223", "you may not see the envois of provider " + provider);
+  auto envois = call.store.envois();
+  if (!envois) return call.error(500, envois.error());
+  std::vector<Json> rows;
+  for (auto it = envois->rbegin(); it != envois->rend(); ++it) {  // newest first
+    const auto& e = *it;
+    if (!all && !std::binary_search(providers.begin(), providers.end(), e.third_party)) continue;
+    if (!provider.empty() && e.third_party != provider) continue;
+    if (!status.empty() && model::status_name(e.status) != status) continue;
+    if (!month.empty() && fmt::format("{:04d}-{:02d}", e.year, e.month) != month) continue;
+    if (!number.empty() && std::to_string(e.number) != number) continue;
+    rows.push_back(envoi_json(e));
+  }
+  call.note("read", "envois", provider);
+  answer_list(call, rows, "envois");
+}
+
+void get_envoi(Call& call) {
+  auto e = visible_envoi(call, id_of(call), "submissions");
+  if (!e) return;
+  auto responses = call.store.responses(e->id);
+  if (!responses) return call.error(500, responses.error());
+  Json j = envoi_json(*e);
+  Json list = Json::array();
+  for (const auto& r : *responses) list.push_back(r.message);
+  j["responses"] = list;
+  call.note("read", fmt::format("envois/{}", e->id), e->third_party);
+  call.json(200, j);
+}
+
+// The body is the billing file as MyCareNet delivers it; ?name= its file name.
+void submit_envoi(Call& call) {
+  const Principal& who = *call.who;
+  std::string name = call.param("name", "upload.efact");
+  if (name.size() > 200 || name.find_first_of("/\\") != std::string::npos)
+    return call.error(400, "Z00224", "name is a file name (no folder), at most 200 characters");
+  if (call.req.body.empty()) return call.error(400, "Z00001", "the body is empty: send the billing file");
+  const model::Date today = model::parse_iso_date(call.param("today", model::iso(model::local_today())));
+  engine::Reception reception = engine::receive(call.req.body, name, today);
+  if (!reception.parsed) {
+    // Unreadable: nothing to attribute to a provider, so not recorded; said where it breaks.
+    Error e = reception.unreadable;
+    if (e.file.empty()) e.file = name;
+    return call.error(422, e);
+  }
+  auto provider = engine::sender_of(reception);
+  if (!may(who, provider, "submissions"))
+    return call.error(403, "Z00223", "you may not submit envois for provider " + provider);
+  engine::AdjudicateOptions options;
+  options.today = today;
+  auto r = engine::adjudicate(std::move(reception), call.store, options);
+  if (!r) return call.error(r.error().code == model::kStoreConflict ? 503 : 500, r.error());
+  Json j = envoi_json(r->envoi);
+  j["message"] = r->message;
+  j["summary"] = r->summary;
+  Json list = Json::array();
+  for (const auto& resp : r->responses) list.push_back(resp.message);
+  j["responses"] = list;
+  call.note("change", fmt::format("envois/{}", r->envoi.id), provider);
+  call.json(201, j);
+}
+
+void get_response(Call& call) {
+  auto e = visible_envoi(call, id_of(call), "settlements");
+  if (!e) return;
+  const std::string message = call.req.matches[2];
+  auto responses = call.store.responses(e->id);
+  if (!responses) return call.error(500, responses.error());
+  for (const auto& r : *responses) {
+    if (r.message != message) continue;
+    call.note("read", fmt::format("envois/{}/responses/{}", e->id, message), e->third_party);
+    if (call.param("format", "json") == "efact") {
+      if (r.bytes.empty()) return call.error(404, "Z00210", "this response exists as JSON only (the file named no sender)");
+      call.res.set_header("Content-Disposition", fmt::format("attachment; filename=\"envoi-{}.{}.efact\"", e->id, message));
+      call.res.set_content(r.bytes, "application/octet-stream");
+      return;
+    }
+    call.res.set_content(r.json, "application/json; charset=utf-8");
+    return;
+  }
+  call.error(404, "Z00210", fmt::format("envoi {} has no response {}", e->id, message));
+}
+
+// Each line with its codes (labels FR / NL, comment, fix hint) and its patient's insurability
+// on the day of care. ?status=rejected|accepted|pending.
+void envoi_lines(Call& call) {
+  auto e = visible_envoi(call, id_of(call), "settlements");
+  if (!e) return;
+  const std::string status = call.param("status");
+  if (!status.empty() && status != "rejected" && status != "accepted" && status != "pending")
+    return call.error(400, "Z00224", "status is rejected, accepted or pending");
+  auto responses = call.store.responses(e->id);
+  if (!responses) return call.error(500, responses.error());
+  Json doc;
+  for (const auto& r : *responses)
+    if (r.message == "920900" || r.message == "920099") doc = Json::parse(r.json, nullptr, false);
+  std::vector<Json> rows;
+  std::vector<consult::Request> asks;
+  if (doc.is_object() && doc.contains("records")) {
+    for (const auto& rec : doc["records"]) {
+      if (!rec.contains("niss")) continue;  // codes on an invoice or the envoi, not a line
+      if (!status.empty() && rec.value("status", "") != status) continue;
+      Json row = {{"record", rec["record"]}, {"niss", rec["niss"]},       {"code", rec["code"]},
+                  {"date", rec["date"]},     {"invoice", rec["invoice"]}, {"amount_cents", rec["amount"]},
+                  {"status", rec["status"]}, {"accepted_cents", rec["accepted"]}, {"refused_cents", rec["refused"]}};
+      Json codes = Json::array();
+      for (const auto& c : rec["codes"]) {
+        Json x = {{"type", c["type"]},        {"code", c["code"]}, {"label_fr", c["label_fr"]},
+                  {"label_nl", c["label_nl"]}, {"comment", c["comment"]}};
+        const std::string hint(Catalog::builtin().hint(c["code"].get<std::string>()));
+        x["hint"] = hint;
+        codes.push_back(std::move(x));
+      }
+      row["codes"] = std::move(codes);
+      asks.push_back({rec["niss"].get<std::string>(), model::parse_iso_date(rec["date"].get<std::string>())});
+      rows.push_back(std::move(row));
+    }
+  }
+  // The insurability of each patient on the day of care, as the fund's data say today.
+  auto answers = consult::look_up(call.store, asks);
+  if (!answers) return call.error(500, answers.error());
+  std::set<std::string> patients;
+  for (size_t i = 0; i < rows.size() && i < answers->size(); ++i) {
+    const auto& a = (*answers)[i];
+    rows[i]["insurability"] = {{"insured", a.consultation.insured},
+                               {"mutuality", a.consultation.mutuality},
+                               {"ct1", a.consultation.ct1},
+                               {"ct2", a.consultation.ct2},
+                               {"reason", a.reason}};
+    patients.insert(rows[i]["niss"].get<std::string>());
+  }
+  for (const auto& niss : patients) call.note("read", fmt::format("envois/{}/lines", e->id), e->third_party, niss);
+  if (patients.empty()) call.note("read", fmt::format("envois/{}/lines", e->id), e->third_party);
+  answer_list(call, rows, "lines");
+}
+
+void explain_record(Call& call) {
+  auto e = visible_envoi(call, id_of(call), "settlements");
+  if (!e) return;
+  auto x = engine::explain(call.store, *e, static_cast<uint64_t>(id_of(call, 2)));
+  if (!x) return call.error(x.error().code == "Z00210" ? 404 : x.error().code == "Z00001" ? 409 : 500, x.error());
+  Json notes = Json::array();
+  for (const auto& n : x->notes) notes.push_back({{"rule", n.rule}, {"note", n.note}});
+  Json codes = Json::array();
+  for (const auto& c : x->codes)
+    codes.push_back({{"type", std::string(1, c.type)},
+                     {"code", c.code},
+                     {"label_fr", std::string(Catalog::builtin().label(c.code, "fr"))},
+                     {"label_nl", std::string(Catalog::builtin().label(c.code, "nl"))},
+                     {"rule", c.rule},
+                     {"comment", c.comment},
+                     {"hint", std::string(Catalog::builtin().hint(c.code))},
+                     {"facts", c.facts}});
+  Json j = {{"envoi", e->id}, {"record", x->record}, {"record_type", x->record_type}, {"notes", notes}, {"codes", codes}};
+  if (x->prestation) {
+    j["line"] = {{"code", x->code}, {"niss", x->niss},   {"provider", x->provider},
+                 {"date", model::iso(x->date)}, {"units", x->units}, {"amount_cents", x->amount}};
+    call.note("read", fmt::format("envois/{}/records/{}/explanation", e->id, x->record), e->third_party, x->niss);
+  } else {
+    call.note("read", fmt::format("envois/{}/records/{}/explanation", e->id, x->record), e->third_party);
+  }
+  call.json(200, j);
+}
+
+}  // namespace
+
+std::vector<Route> envoi_routes() {
+  return {
+      {"GET", "/api/v1/envois", Access::Full, list_envois},
+      {"POST", "/api/v1/envois", Access::Full, submit_envoi},
+      {"GET", R"(/api/v1/envois/(\d{1,18}))", Access::Full, get_envoi},
+      {"GET", R"(/api/v1/envois/(\d{1,18})/responses/(92\d{4}))", Access::Full, get_response},
+      {"GET", R"(/api/v1/envois/(\d{1,18})/lines)", Access::Full, envoi_lines},
+      {"GET", R"(/api/v1/envois/(\d{1,18})/records/(\d{1,7})/explanation)", Access::Full, explain_record},
+  };
+}
+
+}  // namespace mutua::server

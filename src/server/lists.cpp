@@ -1,0 +1,98 @@
+// Lists: a page of JSON with the total, or every matching row as CSV or .xlsx (?format=).
+// Nested values (a line's codes) become one cell of JSON text in CSV and .xlsx.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+
+#include <xlsxwriter.h>
+
+#include "mutua/tsv.h"
+#include "server/context.h"
+
+namespace mutua::server {
+
+namespace {
+
+std::vector<std::string> columns_of(const std::vector<Json>& rows) {
+  std::vector<std::string> cols;
+  for (const auto& r : rows)
+    for (const auto& [k, v] : r.items())
+      if (std::find(cols.begin(), cols.end(), k) == cols.end()) cols.push_back(k);
+  return cols;
+}
+
+std::string cell_text(const Json& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) return v.get<std::string>();
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string csv_of(const std::vector<Json>& rows) {
+  const auto cols = columns_of(rows);
+  std::string out;
+  for (size_t i = 0; i < cols.size(); ++i) out += (i ? "," : "") + format::csv_text(cols[i], ",");
+  out += "\r\n";
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < cols.size(); ++i) out += (i ? "," : "") + format::csv_text(cell_text(r.value(cols[i], Json())), ",");
+    out += "\r\n";
+  }
+  return out;
+}
+
+Result<std::string> xlsx_of(const std::vector<Json>& rows, const std::string& name) {
+  // libxlsxwriter writes a file: a private temporary one, read back and removed.
+  char path[] = "/tmp/mutua-export-XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) return fail({.code = "Z00200", .message = "cannot make a temporary file for the export"});
+  close(fd);
+  const auto cols = columns_of(rows);
+  lxw_workbook* wb = workbook_new(path);
+  lxw_worksheet* ws = workbook_add_worksheet(wb, name.substr(0, 31).c_str());
+  lxw_format* bold = workbook_add_format(wb);
+  format_set_bold(bold);
+  for (size_t c = 0; c < cols.size(); ++c) worksheet_write_string(ws, 0, static_cast<lxw_col_t>(c), cols[c].c_str(), bold);
+  for (size_t r = 0; r < rows.size(); ++r)
+    for (size_t c = 0; c < cols.size(); ++c) {
+      const Json v = rows[r].value(cols[c], Json());
+      const auto row = static_cast<lxw_row_t>(r + 1);
+      const auto col = static_cast<lxw_col_t>(c);
+      if (v.is_number()) worksheet_write_number(ws, row, col, v.get<double>(), nullptr);
+      else if (v.is_boolean()) worksheet_write_boolean(ws, row, col, v.get<bool>(), nullptr);
+      else worksheet_write_string(ws, row, col, cell_text(v).c_str(), nullptr);
+    }
+  const lxw_error rc = workbook_close(wb);
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::remove(path);
+  if (rc != LXW_NO_ERROR) return fail({.code = "Z00200", .message = std::string("xlsx export: ") + lxw_strerror(rc)});
+  return bytes;
+}
+
+}  // namespace
+
+void answer_list(Call& call, const std::vector<Json>& rows, const std::string& name) {
+  const std::string format = call.param("format", "json");
+  if (format == "csv") {
+    call.res.set_header("Content-Disposition", "attachment; filename=\"" + name + ".csv\"");
+    call.res.set_content(csv_of(rows), "text/csv; charset=utf-8");
+    return;
+  }
+  if (format == "xlsx") {
+    auto bytes = xlsx_of(rows, name);
+    if (!bytes) return call.error(500, bytes.error());
+    call.res.set_header("Content-Disposition", "attachment; filename=\"" + name + ".xlsx\"");
+    call.res.set_content(*bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    return;
+  }
+  if (format != "json") return call.error(400, "Z00224", "format is json, csv or xlsx");
+  auto page = page_of(call);
+  if (!page) return;
+  Json items = Json::array();
+  for (int64_t i = page->offset(); i < static_cast<int64_t>(rows.size()) && i < page->offset() + page->per_page; ++i)
+    items.push_back(rows[static_cast<size_t>(i)]);
+  call.json(200, {{"total", rows.size()}, {"page", page->page}, {"per_page", page->per_page}, {"items", items}});
+}
+
+}  // namespace mutua::server

@@ -1,0 +1,327 @@
+#include "mutua/server/server.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <regex>
+
+#include <fmt/format.h>
+
+#include "mutua/catalog.h"
+#include "mutua/store/postgresql.h"
+#include "server/auth.h"
+#include "server/context.h"
+
+namespace mutua::server {
+
+// ---- the store pool
+
+Result<void> StorePool::open(const std::string& where, size_t n) {
+  for (size_t i = 0; i < std::max<size_t>(n, 1); ++i) {
+    auto s = store::open_store_at(where);
+    if (!s) return fail(s.error());
+    idle_.push_back(std::move(*s));
+  }
+  return {};
+}
+
+StorePool::Lease StorePool::borrow() {
+  std::unique_lock<std::mutex> lock(m_);
+  free_.wait(lock, [&] { return !idle_.empty(); });
+  auto s = std::move(idle_.back());
+  idle_.pop_back();
+  return Lease(*this, std::move(s));
+}
+
+StorePool::Lease::~Lease() {
+  if (!store_) return;
+  std::lock_guard<std::mutex> lock(pool_.m_);
+  pool_.idle_.push_back(std::move(store_));
+  pool_.free_.notify_one();
+}
+
+// ---- one call
+
+void Call::json(int status, const Json& body) {
+  res.status = status;
+  res.set_content(body.dump(1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json; charset=utf-8");
+}
+
+void Call::error(int status, const std::string& code, const std::string& message) {
+  Json e = {{"status", status}, {"code", code}, {"message", message}};
+  if (auto label = Catalog::builtin().label(code, "en"); !label.empty()) e["label"] = std::string(label);
+  json(status, {{"error", e}});
+}
+
+void Call::error(int status, const Error& err) {
+  Json e = {{"status", status}, {"code", err.code}, {"message", err.message}};
+  if (!err.file.empty()) e["file"] = err.file;
+  if (err.record) e["record"] = err.record;
+  if (!err.record_type.empty()) e["record_type"] = err.record_type;
+  if (!err.zone.empty()) e["zone"] = err.zone;
+  if (err.position) e["position"] = err.position;
+  json(status, {{"error", e}});
+}
+
+void Call::note(const std::string& action, const std::string& resource, const std::string& provider,
+                const std::string& niss) {
+  model::AuditEntry e;
+  e.at = now;
+  if (who) {
+    e.user_id = who->user.id;
+    e.username = who->user.username;
+  }
+  e.action = action;
+  e.resource = resource;
+  e.provider = provider;
+  e.niss = niss;
+  audit.push_back(std::move(e));
+}
+
+std::string Call::param(const std::string& name, const std::string& fallback) const {
+  return req.has_param(name.c_str()) ? req.get_param_value(name.c_str()) : fallback;
+}
+
+std::optional<Json> Call::body() {
+  auto j = Json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    error(400, "Z00224", "the body is not a JSON object");
+    return std::nullopt;
+  }
+  return j;
+}
+
+// ---- authorisation
+
+bool is_admin(const Principal& who) { return who.user.kind == model::UserKind::Admin; }
+bool is_staff(const Principal& who) { return who.user.kind == model::UserKind::Staff; }
+
+std::vector<std::string> providers_in(const Principal& who, const std::string& module) {
+  std::vector<std::string> out;
+  for (const auto& m : who.memberships) {
+    const bool granted = m.role == "holder" || m.role == "supervisor" || m.role == "staff" ||
+                         std::find(m.modules.begin(), m.modules.end(), module) != m.modules.end();
+    if (!granted) continue;
+    if (m.role == "staff" && !is_staff(who)) continue;  // a staff membership counts for staff only
+    if (m.inami == "*") return {"*"};
+    out.push_back(m.inami);
+  }
+  // Acting for one third party ("select a third party"): only that one.
+  if (!who.session.acting_for.empty()) {
+    const std::string& a = who.session.acting_for;
+    const bool allowed = std::find(out.begin(), out.end(), a) != out.end() || (out.size() == 1 && out[0] == "*");
+    return allowed ? std::vector<std::string>{a} : std::vector<std::string>{};
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+bool may(const Principal& who, const std::string& inami, const std::string& module) {
+  if (inami.empty()) return false;
+  auto list = providers_in(who, module);
+  return std::find(list.begin(), list.end(), inami) != list.end() || (list.size() == 1 && list[0] == "*");
+}
+
+std::optional<Page> page_of(Call& call) {
+  Page p;
+  try {
+    p.page = std::stoll(call.param("page", "1"));
+    p.per_page = std::stoll(call.param("per_page", "50"));
+  } catch (...) {
+    p.page = 0;
+  }
+  if (p.page < 1 || p.per_page < 1 || p.per_page > 500) {
+    call.error(400, "Z00224", "page is a number from 1, per_page from 1 to 500");
+    return std::nullopt;
+  }
+  return p;
+}
+
+// ---- the server
+
+struct Server::Impl {
+  ServeOptions options;
+  StorePool pool;
+  httplib::Server http;
+  int port = 0;
+
+  // The caller, from the bearer token or the session cookie; nullopt with the answer given
+  // when it is not signed in as the route needs.
+  std::optional<Principal> authenticate(Call& call, Access access);
+  void install(const Route& route);
+};
+
+namespace {
+
+std::string cookie_token(const httplib::Request& req) {
+  const std::string cookies = req.get_header_value("Cookie");
+  static const std::regex re(R"((?:^|;\s*)mutua_session=([0-9a-f]{64}))");
+  std::smatch m;
+  if (std::regex_search(cookies, m, re)) return m[1];
+  return "";
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::optional<Principal> Server::Impl::authenticate(Call& call, Access access) {
+  std::string token;
+  bool cookie = false;
+  const std::string auth = call.req.get_header_value("Authorization");
+  if (auth.rfind("Bearer ", 0) == 0) token = auth.substr(7);
+  else if (!(token = cookie_token(call.req)).empty()) cookie = true;
+  if (token.size() != 64 || token.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    call.error(401, "Z00221", "sign in first (POST /api/v1/sessions), then send the token as 'Authorization: Bearer ...'");
+    return std::nullopt;
+  }
+  const std::string hash = sha256_hex(token);
+  auto s = call.store.session(hash);
+  if (!s) {
+    call.error(500, s.error());
+    return std::nullopt;
+  }
+  if (!*s || (*s)->expires <= call.now ||
+      ((*s)->kind == "session" && (*s)->last_seen + options.session_idle_seconds <= call.now)) {
+    if (*s) (void)call.store.delete_session(hash);
+    call.error(401, "Z00221", "the session has ended: sign in again");
+    return std::nullopt;
+  }
+  auto u = call.store.user((*s)->user_id);
+  if (!u || !*u) {
+    call.error(401, "Z00221", "the session has ended: sign in again");
+    return std::nullopt;
+  }
+  Principal p;
+  p.user = **u;
+  p.session = **s;
+  p.cookie = cookie;
+  if (cookie && call.req.method != "GET" && call.req.method != "HEAD") {
+    // A browser sends the cookie on its own; a page of ours also sends this header, which
+    // another site's page cannot.
+    if (call.req.get_header_value("X-CSRF-Token") != sha256_hex("csrf:" + token)) {
+      call.error(403, "Z00223", "missing or wrong X-CSRF-Token for a change made with the session cookie");
+      return std::nullopt;
+    }
+  }
+  if (access == Access::Full) {
+    if (p.user.must_change_password) {
+      call.error(403, "Z00222", "change the one-time password first (POST /api/v1/me/password)");
+      return std::nullopt;
+    }
+    if (!p.session.second_factor) {
+      call.error(403, "Z00222",
+                 p.user.totp_confirmed ? "give the second factor first (POST /api/v1/sessions/current/second-factor)"
+                                       : "set up a second factor first (POST /api/v1/me/second-factor)");
+      return std::nullopt;
+    }
+  }
+  auto ms = call.store.memberships(p.user.id);
+  if (!ms) {
+    call.error(500, ms.error());
+    return std::nullopt;
+  }
+  p.memberships = std::move(*ms);
+  // Seen now: the idle time starts again (written at most once a minute).
+  if (p.session.kind == "session" && call.now - p.session.last_seen >= 60) {
+    p.session.last_seen = call.now;
+    (void)call.store.update_session(p.session);
+  }
+  return p;
+}
+
+void Server::Impl::install(const Route& route) {
+  auto handler = [this, route](const httplib::Request& req, httplib::Response& res) {
+    auto lease = pool.borrow();
+    Call call{req, res, *lease, options, unix_now(), std::nullopt, {}};
+    if (route.access != Access::Public) {
+      call.who = authenticate(call, route.access);
+      if (!call.who) return;
+    }
+    route.handler(call);
+    if (!call.audit.empty()) {
+      for (auto& e : call.audit) e.status = res.status;
+      if (auto w = call.store.append_audit(call.audit); !w) {
+        // Personal data is not given without its audit entry.
+        call.error(500, w.error());
+      }
+    }
+  };
+  if (route.method == "GET") http.Get(route.pattern, handler);
+  else if (route.method == "POST") http.Post(route.pattern, handler);
+  else if (route.method == "PUT") http.Put(route.pattern, handler);
+  else if (route.method == "PATCH") http.Patch(route.pattern, handler);
+  else if (route.method == "DELETE") http.Delete(route.pattern, handler);
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() = default;
+
+Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  if (auto r = impl->pool.open(options.db, options.connections); !r) return fail(r.error());
+  auto& http = impl->http;
+  http.new_task_queue = [n = options.connections] { return new httplib::ThreadPool(n); };
+  http.set_payload_max_length(options.max_upload_bytes);
+  http.set_default_headers({{"X-Content-Type-Options", "nosniff"},
+                            {"X-Frame-Options", "DENY"},
+                            {"Referrer-Policy", "no-referrer"},
+                            {"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+                            {"Cache-Control", "no-store"}});
+  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    res.status = 500;
+    res.set_content(R"({"error":{"status":500,"code":"Z00200","message":"internal error"}})", "application/json");
+  });
+  http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const std::string msg = res.status == 404 ? "no such resource" : res.status == 413 ? "the body is too large" : "refused";
+    res.set_content(fmt::format(R"({{"error":{{"status":{},"code":"{}","message":"{}"}}}})", res.status,
+                                res.status == 404 ? "Z00210" : "Z00224", msg),
+                    "application/json");
+  });
+  for (auto* routes : {meta_routes, session_routes, user_routes, envoi_routes, audit_routes})
+    for (const auto& r : routes()) impl->install(r);
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Result<std::optional<FirstAdmin>> Server::ensure_first_admin() {
+  auto lease = impl_->pool.borrow();
+  auto users = lease->users();
+  if (!users) return fail(users.error());
+  if (!users->empty()) return std::optional<FirstAdmin>();
+  FirstAdmin first{"admin", one_time_password()};
+  auto hash = hash_password(first.one_time_password);
+  if (!hash) return fail(hash.error());
+  model::User u;
+  u.username = first.username;
+  u.name = "Support administrator";
+  u.kind = model::UserKind::Admin;
+  u.password_hash = *hash;
+  u.must_change_password = true;
+  u.created = unix_now();
+  if (auto id = lease->create_user(u); !id) return fail(id.error());
+  return std::optional<FirstAdmin>(first);
+}
+
+Result<void> Server::bind() {
+  auto& o = impl_->options;
+  if (o.port == 0) {
+    impl_->port = impl_->http.bind_to_any_port(o.host.c_str());
+    if (impl_->port <= 0) return fail({.code = "Z00200", .message = "cannot listen on " + o.host});
+  } else {
+    if (!impl_->http.bind_to_port(o.host.c_str(), o.port))
+      return fail({.code = "Z00200", .message = fmt::format("cannot listen on {}:{} (in use?)", o.host, o.port)});
+    impl_->port = o.port;
+  }
+  return {};
+}
+
+int Server::port() const { return impl_->port; }
+void Server::run() { impl_->http.listen_after_bind(); }
+void Server::stop() { impl_->http.stop(); }
+
+}  // namespace mutua::server

@@ -1,0 +1,146 @@
+// Users and what they may do: the support administrator creates accounts and memberships (and
+// is the only one who changes a mandate holder); a supervisor manages the collaborators of its
+// provider and picks their modules.
+#include <algorithm>
+#include <regex>
+
+#include <fmt/format.h>
+
+#include "server/auth.h"
+#include "server/context.h"
+
+namespace mutua::server {
+
+namespace {
+
+bool supervises(const Principal& who, const std::string& inami) {
+  return std::any_of(who.memberships.begin(), who.memberships.end(),
+                     [&](const model::Membership& m) { return m.inami == inami && m.role == "supervisor"; });
+}
+
+Json public_user(const model::User& u) {
+  return {{"id", u.id}, {"username", u.username}, {"name", u.name}, {"kind", std::string(model::user_kind_name(u.kind))},
+          {"fund", u.fund}, {"second_factor", u.totp_confirmed}, {"locked", u.locked_until > 0}};
+}
+
+void list_users(Call& call) {
+  const Principal& who = *call.who;
+  std::vector<Json> rows;
+  if (is_admin(who)) {
+    auto all = call.store.users();
+    if (!all) return call.error(500, all.error());
+    for (const auto& u : *all) rows.push_back(public_user(u));
+  } else {
+    // A supervisor sees the people of the providers it supervises.
+    std::vector<int64_t> seen;
+    for (const auto& m : who.memberships) {
+      if (m.role != "supervisor") continue;
+      auto members = call.store.members_of(m.inami);
+      if (!members) return call.error(500, members.error());
+      for (const auto& x : *members) {
+        if (std::find(seen.begin(), seen.end(), x.user_id) != seen.end()) continue;
+        seen.push_back(x.user_id);
+        auto u = call.store.user(x.user_id);
+        if (!u) return call.error(500, u.error());
+        if (*u) rows.push_back(public_user(**u));
+      }
+    }
+    if (seen.empty() && rows.empty() && !std::any_of(who.memberships.begin(), who.memberships.end(),
+                                                    [](const model::Membership& m) { return m.role == "supervisor"; }))
+      return call.error(403, "Z00223", "only a support administrator or a supervisor lists users");
+  }
+  call.note("read", "users");
+  answer_list(call, rows, "users");
+}
+
+void create_user(Call& call) {
+  if (!is_admin(*call.who)) return call.error(403, "Z00223", "only a support administrator creates accounts");
+  auto body = call.body();
+  if (!body) return;
+  model::User u;
+  u.username = text_of(*body, "username");
+  static const std::regex name_re(R"([a-z0-9][a-z0-9._@-]{2,63})");
+  if (!std::regex_match(u.username, name_re))
+    return call.error(400, "Z00224", "a username has 3 to 64 characters: lowercase letters, digits, '.', '_', '@', '-'");
+  auto kind = model::user_kind_from(text_of(*body, "kind").empty() ? "provider" : text_of(*body, "kind"));
+  if (!kind) return call.error(400, "Z00224", "kind is admin, staff or provider");
+  u.kind = *kind;
+  u.name = text_of(*body, "name");
+  u.email = text_of(*body, "email");
+  u.phone = text_of(*body, "phone");
+  u.fund = text_of(*body, "fund");
+  const std::string once = one_time_password();
+  auto hash = hash_password(once);
+  if (!hash) return call.error(500, hash.error());
+  u.password_hash = *hash;
+  u.must_change_password = true;
+  u.created = call.now;
+  auto id = call.store.create_user(u);
+  if (!id) return call.error(id.error().code == "Z00211" ? 409 : 500, id.error());
+  call.note("change", fmt::format("users/{}", *id));
+  u.id = *id;
+  Json out = public_user(u);
+  out["one_time_password"] = once;
+  call.json(201, out);
+}
+
+// PUT /api/v1/users/{id}/memberships {provider, role, modules}; DELETE with ?provider=&role=.
+void set_membership(Call& call) {
+  const Principal& who = *call.who;
+  auto body = call.body();
+  if (!body) return;
+  model::Membership m;
+  m.user_id = std::stoll(call.req.matches[1]);
+  m.inami = text_of(*body, "provider");
+  m.role = text_of(*body, "role");
+  static const std::regex inami_re(R"(\d{11}|\*)");
+  if (!std::regex_match(m.inami, inami_re))
+    return call.error(400, "Z00224", "provider is an INAMI number of 11 digits (a fictitious one starts with 9)");
+  if (m.role != "holder" && m.role != "supervisor" && m.role != "collaborator" && m.role != "staff")
+    return call.error(400, "Z00224", "role is holder, supervisor, collaborator or staff");
+  if (auto it = body->find("modules"); it != body->end()) {
+    if (!it->is_array()) return call.error(400, "Z00224", "modules is a list");
+    for (const auto& x : *it) {
+      if (!x.is_string() || std::find(all_modules().begin(), all_modules().end(), x.get<std::string>()) == all_modules().end())
+        return call.error(400, "Z00224", "unknown module: " + x.dump());
+      m.modules.push_back(x.get<std::string>());
+    }
+  }
+  // A supervisor grants its own provider's collaborators their modules; everything else is the
+  // support administrator's (the only one who changes a mandate holder).
+  const bool allowed = is_admin(who) || (m.role == "collaborator" && supervises(who, m.inami));
+  if (!allowed) return call.error(403, "Z00223", "you may not change this membership");
+  auto u = call.store.user(m.user_id);
+  if (!u) return call.error(500, u.error());
+  if (!*u) return call.error(404, "Z00210", "no such user");
+  if ((m.role == "staff") != ((*u)->kind == model::UserKind::Staff))
+    return call.error(400, "Z00224", "only fund staff have staff memberships, and they have only those");
+  if (m.inami == "*" && m.role != "staff") return call.error(400, "Z00224", "'*' (every provider) is for fund staff only");
+  if (auto w = call.store.set_membership(m); !w) return call.error(500, w.error());
+  call.note("change", fmt::format("users/{}/memberships", m.user_id), m.inami == "*" ? "" : m.inami);
+  call.json(200, {{"user", m.user_id}, {"provider", m.inami}, {"role", m.role}, {"modules", m.modules}});
+}
+
+void remove_membership(Call& call) {
+  const Principal& who = *call.who;
+  const int64_t user_id = std::stoll(call.req.matches[1]);
+  const std::string inami = call.param("provider"), role = call.param("role");
+  const bool allowed = is_admin(who) || (role == "collaborator" && supervises(who, inami));
+  if (!allowed) return call.error(403, "Z00223", "you may not change this membership");
+  if (auto w = call.store.remove_membership(user_id, inami, role); !w) return call.error(500, w.error());
+  call.note("change", fmt::format("users/{}/memberships", user_id), inami == "*" ? "" : inami);
+  call.json(200, {{"removed", true}});
+}
+
+}  // namespace
+
+std::vector<Route> user_routes() {
+  return {
+      {"GET", "/api/v1/users", Access::Full, list_users},
+      {"POST", "/api/v1/users", Access::Full, create_user},
+      {"PUT", R"(/api/v1/users/(\d{1,18})/memberships)", Access::Full, set_membership},
+      {"DELETE", R"(/api/v1/users/(\d{1,18})/memberships)", Access::Full, remove_membership},
+  };
+}
+
+}  // namespace mutua::server

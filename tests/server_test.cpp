@@ -1,0 +1,308 @@
+// `mutua serve` as its users meet it: the real binary on a real SQLite store, driven over HTTP
+// by a real client. Signing in with a one-time password, a new password and a TOTP second
+// factor; accounts and memberships; envois submitted and read with their rejected lines; no
+// one sees another provider's envoi; every read of a patient's data is in the audit log.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "baseline.h"
+#include "mutua/model/dates.h"
+#include "mutua/model/envoi_writer.h"
+#include "server/auth.h"
+
+namespace fs = std::filesystem;
+namespace model = mutua::model;
+using Json = nlohmann::json;
+using mutua::testing::read_all;
+using mutua::testing::run_mutua;
+
+namespace {
+
+const std::string kBase = std::string(MUTUA_TEST_DATA) + "/scenarios/base";
+const std::string kNurse = "40765140401", kOtherNurse = "41234502401";
+
+// A billing file of `third_party`: two accepted lines, one refused (CT1-CT2 not the fund's).
+std::string envoi_of(const std::string& dir, const std::string& third_party, int number) {
+  model::EnvoiHeader h;
+  h.third_party = third_party;
+  h.sending_number = number;
+  h.year = 2026;
+  h.month = 10;
+  h.created = model::parse_iso_date("2026-11-05");
+  h.bce = "0123456749";
+  h.federation = "300";
+  h.iban_a = "BE71096123456769";
+  h.bic_a = "GKCCBEBB";
+  auto invoice = [&](const std::string& niss, const std::string& mutuality, uint64_t n, const std::string& date) {
+    model::Invoice inv;
+    inv.niss = niss;
+    inv.affiliation = inv.destination = mutuality;
+    inv.provider = third_party;
+    inv.number = n;
+    inv.ct1 = inv.ct2 = 110;
+    inv.invoice_type = 3;
+    inv.sex = 1;
+    inv.billing_date = model::parse_iso_date("2026-11-05");
+    model::Prestation p;
+    p.nomenclature = "425014";
+    p.first_date = p.last_date = model::parse_iso_date(date);
+    p.provider = third_party;
+    p.amount = 1250;
+    p.reference = "425014" + date;
+    inv.lines.push_back(p);
+    return inv;
+  };
+  std::vector<model::Invoice> invoices = {invoice("85073003328", "301", 1, "2026-10-01"),
+                                          invoice("60010112347", "301", 2, "2026-10-03"),
+                                          invoice("45050500153", "302", 3, "2026-10-04")};
+  const std::string path = dir + "/envoi-" + third_party + "-" + std::to_string(number) + ".efact";
+  EXPECT_TRUE(model::write_envoi(path, h, invoices));
+  return read_all(path);
+}
+
+class Served : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = mutua::testing::temp_path("server-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = dir_ + "/m.db";
+    ASSERT_EQ(run_mutua("refdata import " + kBase + " --db " + db_).code, 0);
+    log_ = dir_ + "/serve.log";
+    pid_ = mutua::testing::spawn({"serve", "--db", db_, "--listen", "127.0.0.1:0", "--connections", "4"}, log_);
+    // The address and the first administrator's password, as it prints them.
+    static const std::regex port_re(R"(on http://127\.0\.0\.1:(\d+))"), pw_re(R"(one-time password: ([a-z0-9]+))");
+    for (int i = 0; i < 200 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      const std::string out = read_all(log_);
+      std::smatch m, p;
+      if (std::regex_search(out, m, port_re) && std::regex_search(out, p, pw_re)) {
+        port_ = std::stoi(m[1]);
+        admin_password_ = p[1];
+      }
+    }
+    ASSERT_GT(port_, 0) << read_all(log_);
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      EXPECT_EQ(mutua::testing::wait_exit(pid_), 0) << read_all(log_);
+    }
+  }
+
+  httplib::Client client() {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(60, 0);
+    return c;
+  }
+  static httplib::Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+
+  // A whole first sign-in: one-time password, a new password, a second factor set up and
+  // confirmed. Returns the session token, ready.
+  std::string first_sign_in(const std::string& username, const std::string& once, std::string* secret_hex = nullptr) {
+    auto c = client();
+    auto r = c.Post("/api/v1/sessions", Json{{"username", username}, {"password", once}}.dump(), "application/json");
+    EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no answer");
+    if (!r) return "";
+    const std::string token = Json::parse(r->body)["token"];
+    EXPECT_EQ(Json::parse(r->body)["next"], "change-password");
+    // Nothing else before the password is changed.
+    auto early = c.Get("/api/v1/envois", bearer(token));
+    EXPECT_EQ(early->status, 403);
+    auto pw = c.Post("/api/v1/me/password", bearer(token),
+                     Json{{"current", once}, {"new", username + "-long-secret-1"}}.dump(), "application/json");
+    EXPECT_EQ(pw->status, 200) << pw->body;
+    EXPECT_EQ(Json::parse(pw->body)["next"], "set-up-second-factor");
+    auto start = c.Post("/api/v1/me/second-factor", bearer(token), "", "application/json");
+    EXPECT_EQ(start->status, 201) << start->body;
+    const std::string uri = Json::parse(start->body)["otpauth_uri"];
+    EXPECT_NE(uri.find("otpauth://totp/"), std::string::npos);
+    // The app's view of the secret is base32; the test reads the store's hex form back from
+    // the base32 the server gave.
+    const std::string b32 = Json::parse(start->body)["secret"];
+    const std::string hex = hex_of_base32(b32);
+    if (secret_hex) *secret_hex = hex;
+    auto wrong = c.Post("/api/v1/me/second-factor/confirm", bearer(token), Json{{"code", "000000"}}.dump(), "application/json");
+    if (mutua::server::totp_code(hex, now()) != "000000") EXPECT_EQ(wrong->status, 401);
+    auto ok = c.Post("/api/v1/me/second-factor/confirm", bearer(token),
+                     Json{{"code", mutua::server::totp_code(hex, now())}}.dump(), "application/json");
+    EXPECT_EQ(ok->status, 200) << ok->body;
+    EXPECT_EQ(Json::parse(ok->body)["next"], "ready");
+    return token;
+  }
+
+  static int64_t now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+  static std::string hex_of_base32(const std::string& b32) {
+    static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    std::string out;
+    uint64_t buffer = 0;
+    int bits = 0;
+    for (char ch : b32) {
+      buffer = (buffer << 5) | alphabet.find(ch);
+      bits += 5;
+      if (bits >= 8) {
+        bits -= 8;
+        out += fmt::format("{:02x}", (buffer >> bits) & 0xFF);
+      }
+    }
+    return out;
+  }
+
+  // An account made by the administrator, with these memberships; its first sign-in done.
+  std::string user_with(const std::string& admin, const std::string& username, const std::string& kind,
+                        const std::vector<Json>& memberships) {
+    auto c = client();
+    auto made = c.Post("/api/v1/users", bearer(admin), Json{{"username", username}, {"kind", kind}}.dump(), "application/json");
+    EXPECT_EQ(made->status, 201) << made->body;
+    const Json u = Json::parse(made->body);
+    for (const auto& m : memberships) {
+      auto r = c.Put(("/api/v1/users/" + std::to_string(u["id"].get<int64_t>()) + "/memberships").c_str(), bearer(admin),
+                     m.dump(), "application/json");
+      EXPECT_EQ(r->status, 200) << r->body;
+    }
+    return first_sign_in(username, u["one_time_password"]);
+  }
+
+  std::string dir_, db_, log_, admin_password_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+TEST_F(Served, ProvidersSeeTheirOwnEnvoisWithRejectedLinesAndEveryReadIsAudited) {
+  const std::string admin = first_sign_in("admin", admin_password_);
+  const std::string nurse = user_with(admin, "nurse", "provider", {{{"provider", kNurse}, {"role", "holder"}}});
+  const std::string other = user_with(admin, "other.nurse", "provider", {{{"provider", kOtherNurse}, {"role", "holder"}}});
+  const std::string clerk =
+      user_with(admin, "clerk", "provider", {{{"provider", kNurse}, {"role", "collaborator"}, {"modules", {"submissions"}}}});
+  const std::string staff = user_with(admin, "staff", "staff", {{{"provider", "*"}, {"role", "staff"}}});
+  auto c = client();
+
+  // The nurse submits its envoi; another provider's file is refused before anything is recorded.
+  auto sent = c.Post("/api/v1/envois?name=october.efact&today=2026-11-23", bearer(nurse), envoi_of(dir_, kNurse, 31),
+                     "application/octet-stream");
+  ASSERT_EQ(sent->status, 201) << sent->body;
+  const Json judged = Json::parse(sent->body);
+  const int64_t id = judged["id"];
+  EXPECT_EQ(judged["provider"], kNurse);
+  EXPECT_EQ(judged["rejected_lines"], 1);
+  auto foreign = c.Post("/api/v1/envois?name=x.efact&today=2026-11-23", bearer(nurse), envoi_of(dir_, kOtherNurse, 7),
+                        "application/octet-stream");
+  EXPECT_EQ(foreign->status, 403) << foreign->body;
+  auto unreadable = c.Post("/api/v1/envois?name=junk.efact", bearer(nurse), "920000 not a billing file", "application/octet-stream");
+  EXPECT_EQ(unreadable->status, 422) << unreadable->body;
+  EXPECT_EQ(Json::parse(unreadable->body)["error"]["file"], "junk.efact");
+
+  // Its rejected line: code, labels, comment, hint, and the patient's insurability.
+  auto lines = c.Get(("/api/v1/envois/" + std::to_string(id) + "/lines?status=rejected").c_str(), bearer(nurse));
+  ASSERT_EQ(lines->status, 200) << lines->body;
+  const Json page = Json::parse(lines->body);
+  ASSERT_EQ(page["total"], 1);
+  const Json& line = page["items"][0];
+  const std::string patient = line["niss"];
+  ASSERT_FALSE(line["codes"].empty());
+  EXPECT_FALSE(line["codes"][0]["label_fr"].get<std::string>().empty());
+  EXPECT_TRUE(line["codes"][0].contains("hint"));
+  EXPECT_TRUE(line["insurability"].contains("insured"));
+  const std::string message = judged["message"];  // 920099: one line of three is over the 5 %
+  EXPECT_EQ(message, "920099");
+  auto efact = c.Get(("/api/v1/envois/" + std::to_string(id) + "/responses/" + message + "?format=efact").c_str(), bearer(nurse));
+  ASSERT_EQ(efact->status, 200);
+  EXPECT_EQ(efact->body.substr(0, 6), message);
+  auto why = c.Get(("/api/v1/envois/" + std::to_string(id) + "/records/" + std::to_string(line["record"].get<int>()) +
+                    "/explanation").c_str(), bearer(nurse));
+  ASSERT_EQ(why->status, 200) << why->body;
+  EXPECT_EQ(Json::parse(why->body)["codes"][0]["code"], line["codes"][0]["code"]);
+
+  // Nobody else's: the other provider does not even learn that it exists.
+  for (const std::string path : {"", "/lines", "/responses/920099", "/records/3/explanation"}) {
+    auto r = c.Get(("/api/v1/envois/" + std::to_string(id) + path).c_str(), bearer(other));
+    EXPECT_EQ(r->status, 404) << path << " " << r->body;
+  }
+  auto others = c.Get("/api/v1/envois", bearer(other));
+  ASSERT_EQ(others->status, 200);
+  EXPECT_EQ(Json::parse(others->body)["total"], 0);
+  // A collaborator sees the envoi (submissions) but not its lines (no settlements module).
+  EXPECT_EQ(c.Get(("/api/v1/envois/" + std::to_string(id)).c_str(), bearer(clerk))->status, 200);
+  EXPECT_EQ(c.Get(("/api/v1/envois/" + std::to_string(id) + "/lines").c_str(), bearer(clerk))->status, 404);
+  // Fund staff see it; the support administrator manages accounts, not patients' data.
+  EXPECT_EQ(c.Get(("/api/v1/envois/" + std::to_string(id) + "/lines").c_str(), bearer(staff))->status, 200);
+  EXPECT_EQ(c.Get("/api/v1/envois", bearer(admin))->status, 403);
+
+  // The whole list as CSV and as .xlsx.
+  auto csv = c.Get("/api/v1/envois?format=csv", bearer(nurse));
+  ASSERT_EQ(csv->status, 200);
+  EXPECT_EQ(csv->body.substr(0, 3), "id,");
+  EXPECT_NE(csv->body.find(kNurse), std::string::npos);
+  auto xlsx = c.Get("/api/v1/envois?format=xlsx", bearer(nurse));
+  ASSERT_EQ(xlsx->status, 200);
+  EXPECT_EQ(xlsx->body.substr(0, 2), "PK");
+
+  // Every read of the patient's data is in the audit log, which staff search and providers may not.
+  EXPECT_EQ(c.Get("/api/v1/audit", bearer(nurse))->status, 403);
+  auto audit = c.Get(("/api/v1/audit?niss=" + patient).c_str(), bearer(staff));
+  ASSERT_EQ(audit->status, 200) << audit->body;
+  const Json entries = Json::parse(audit->body);
+  std::set<std::string> readers;
+  for (const auto& e : entries["items"]) readers.insert(e["user"].get<std::string>());
+  EXPECT_EQ(readers, (std::set<std::string>{"nurse", "staff"}));
+  EXPECT_GE(entries["total"].get<int>(), 3);  // lines, explanation, lines again by staff
+}
+
+TEST_F(Served, SignInLocksAfterFailuresAndSessionsEnd) {
+  const std::string admin = first_sign_in("admin", admin_password_);
+  auto c = client();
+  // A program's token acts like its user; signing out ends the session, not the token.
+  auto tok = c.Post("/api/v1/tokens", bearer(admin), Json{{"name", "practice software"}}.dump(), "application/json");
+  ASSERT_EQ(tok->status, 201) << tok->body;
+  const std::string program = Json::parse(tok->body)["token"];
+  EXPECT_EQ(c.Get("/api/v1/users", bearer(program))->status, 200);
+  EXPECT_EQ(c.Delete("/api/v1/sessions/current", bearer(admin))->status, 200);
+  EXPECT_EQ(c.Get("/api/v1/me", bearer(admin))->status, 401);
+  EXPECT_EQ(c.Get("/api/v1/users", bearer(program))->status, 200);
+
+  // A second sign-in needs the second factor before anything else.
+  auto again = c.Post("/api/v1/sessions", Json{{"username", "admin"}, {"password", "admin-long-secret-1"}}.dump(),
+                      "application/json");
+  ASSERT_EQ(again->status, 201) << again->body;
+  EXPECT_EQ(Json::parse(again->body)["next"], "second-factor");
+  const std::string half = Json::parse(again->body)["token"];
+  EXPECT_EQ(c.Get("/api/v1/users", bearer(half))->status, 403);
+
+  // With the session cookie, a change needs the CSRF header a page of ours sends.
+  httplib::Headers cookie = {{"Cookie", "mutua_session=" + half}};
+  EXPECT_EQ(c.Post("/api/v1/sessions/current/second-factor", cookie, Json{{"code", "123456"}}.dump(), "application/json")->status,
+            403);
+
+  // Five wrong passwords lock the account, even against the right one.
+  for (int i = 0; i < 5; ++i) {
+    auto r = c.Post("/api/v1/sessions", Json{{"username", "admin"}, {"password", "wrong-password-" + std::to_string(i)}}.dump(),
+                    "application/json");
+    EXPECT_EQ(r->status, 401);
+  }
+  auto locked = c.Post("/api/v1/sessions", Json{{"username", "admin"}, {"password", "admin-long-secret-1"}}.dump(),
+                       "application/json");
+  EXPECT_EQ(locked->status, 423) << locked->body;
+  // An unknown user is told the same as a wrong password.
+  auto unknown = c.Post("/api/v1/sessions", Json{{"username", "nobody"}, {"password", "x"}}.dump(), "application/json");
+  EXPECT_EQ(unknown->status, 401);
+  EXPECT_EQ(Json::parse(unknown->body)["error"]["message"], "wrong username or password");
+  // The document the API is described by.
+  auto doc = c.Get("/openapi.json");
+  ASSERT_EQ(doc->status, 200);
+  EXPECT_EQ(Json::parse(doc->body)["openapi"], "3.1.0");
+}
+
+}  // namespace
