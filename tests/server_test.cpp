@@ -19,7 +19,9 @@
 #include "baseline.h"
 #include "mutua/model/dates.h"
 #include "mutua/model/envoi_writer.h"
+#include "format/embedded.h"
 #include "server/auth.h"
+#include "server/context.h"
 
 namespace fs = std::filesystem;
 namespace model = mutua::model;
@@ -32,8 +34,9 @@ namespace {
 const std::string kBase = std::string(MUTUA_TEST_DATA) + "/scenarios/base";
 const std::string kNurse = "40765140401", kOtherNurse = "41234502401";
 
-// A billing file of `third_party`: two accepted lines, one refused (CT1-CT2 not the fund's).
-std::string envoi_of(const std::string& dir, const std::string& third_party, int number) {
+// A billing file of `third_party`: three lines, of which the second (60010112347) is refused
+// unless `accepted_only` leaves it out.
+std::string envoi_of(const std::string& dir, const std::string& third_party, int number, bool accepted_only = false) {
   model::EnvoiHeader h;
   h.third_party = third_party;
   h.sending_number = number;
@@ -63,9 +66,9 @@ std::string envoi_of(const std::string& dir, const std::string& third_party, int
     inv.lines.push_back(p);
     return inv;
   };
-  std::vector<model::Invoice> invoices = {invoice("85073003328", "301", 1, "2026-10-01"),
-                                          invoice("60010112347", "301", 2, "2026-10-03"),
-                                          invoice("45050500153", "302", 3, "2026-10-04")};
+  std::vector<model::Invoice> invoices = {invoice("85073003328", "301", 1, "2026-10-01")};
+  if (!accepted_only) invoices.push_back(invoice("60010112347", "301", 2, "2026-10-03"));
+  invoices.push_back(invoice("45050500153", "302", 3, "2026-10-04"));
   const std::string path = dir + "/envoi-" + third_party + "-" + std::to_string(number) + ".efact";
   EXPECT_TRUE(model::write_envoi(path, h, invoices));
   return read_all(path);
@@ -261,6 +264,58 @@ TEST_F(Served, ProvidersSeeTheirOwnEnvoisWithRejectedLinesAndEveryReadIsAudited)
   EXPECT_GE(entries["total"].get<int>(), 3);  // lines, explanation, lines again by staff
 }
 
+TEST_F(Served, PaymentsAndInsurabilityForTheirOwnProvider) {
+  const std::string admin = first_sign_in("admin", admin_password_);
+  const std::string nurse = user_with(admin, "nurse", "provider", {{{"provider", kNurse}, {"role", "holder"}}});
+  const std::string other = user_with(admin, "other.nurse", "provider", {{{"provider", kOtherNurse}, {"role", "holder"}}});
+  auto c = client();
+  auto sent = c.Post("/api/v1/envois?name=october.efact&today=2026-11-23", bearer(nurse),
+                     envoi_of(dir_, kNurse, 32, /*accepted_only=*/true), "application/octet-stream");
+  ASSERT_EQ(sent->status, 201) << sent->body;
+  ASSERT_EQ(Json::parse(sent->body)["message"], "920900") << sent->body;
+  // The fund's payment run, by its operator, on the same store while the server runs.
+  auto run = run_mutua("settle --date 2026-11-30 --budget 100000 --db " + db_ + " --config " + std::string(MUTUA_SOURCE_DIR) +
+                       "/data/sample/mutua-payments.json --out " + dir_ + "/run");
+  ASSERT_EQ(run.code, 0) << run.out;
+
+  auto month = c.Get("/api/v1/payments?billed_month=2026-10", bearer(nurse));
+  ASSERT_EQ(month->status, 200) << month->body;
+  const Json paid = Json::parse(month->body);
+  ASSERT_GE(paid["total"].get<int>(), 1);
+  const std::string reference = paid["items"][0]["reference"];
+  EXPECT_TRUE(std::regex_match(reference, std::regex(R"(2026/2/\d{7})"))) << reference;
+  EXPECT_TRUE(paid["items"][0]["paid"].get<bool>());
+  auto by_ref = c.Get(("/api/v1/payments?reference=" + reference).c_str(), bearer(nurse));
+  ASSERT_EQ(by_ref->status, 200);
+  EXPECT_EQ(Json::parse(by_ref->body)["total"], 1);
+  auto by_line = c.Get("/api/v1/payments?niss=85073003328&code=425014&date=2026-10-01", bearer(nurse));
+  ASSERT_EQ(by_line->status, 200) << by_line->body;
+  ASSERT_EQ(Json::parse(by_line->body)["total"], 1);
+  EXPECT_EQ(Json::parse(by_line->body)["items"][0]["reference"], reference);
+  // Another provider finds nothing of it, even by its reference.
+  EXPECT_EQ(Json::parse(c.Get(("/api/v1/payments?reference=" + reference).c_str(), bearer(other))->body)["total"], 0);
+  EXPECT_EQ(c.Get(("/api/v1/payments?billed_month=2026-10&provider=" + kNurse).c_str(), bearer(other))->status, 403);
+  EXPECT_EQ(c.Get("/api/v1/payments?reference=2026-2-1", bearer(nurse))->status, 400);
+
+  // Insurability for its own patients: a commitment number when insured; not for another's provider.
+  auto one = c.Post("/api/v1/insurability", bearer(nurse), Json{{"niss", "85073003328"}, {"date", "2026-10-01"}}.dump(),
+                    "application/json");
+  ASSERT_EQ(one->status, 200) << one->body;
+  EXPECT_EQ(Json::parse(one->body)["answer"], "V");
+  EXPECT_FALSE(Json::parse(one->body)["commitment"].get<std::string>().empty());
+  auto foreign = c.Post("/api/v1/insurability", bearer(other),
+                        Json{{"niss", "85073003328"}, {"date", "2026-10-01"}, {"provider", kNurse}}.dump(), "application/json");
+  EXPECT_EQ(foreign->status, 403);
+  auto mass = c.Post("/api/v1/insurability/mass", bearer(nurse), "niss,date\n85073003328,2026-10-01\n99999999999,2026-10-01\n",
+                     "text/csv");
+  ASSERT_EQ(mass->status, 200) << mass->body;
+  EXPECT_NE(mass->body.find("85073003328"), std::string::npos);
+  // A NISS whose check digits are wrong is answered with its problem, not consulted.
+  EXPECT_EQ(mass->get_header_value("X-Rows-Answered"), "1");
+  EXPECT_EQ(mass->get_header_value("X-Rows-Refused"), "1");
+  EXPECT_NE(mass->body.find("99999999999"), std::string::npos);
+}
+
 TEST_F(Served, SignInLocksAfterFailuresAndSessionsEnd) {
   const std::string admin = first_sign_in("admin", admin_password_);
   auto c = client();
@@ -303,6 +358,26 @@ TEST_F(Served, SignInLocksAfterFailuresAndSessionsEnd) {
   auto doc = c.Get("/openapi.json");
   ASSERT_EQ(doc->status, 200);
   EXPECT_EQ(Json::parse(doc->body)["openapi"], "3.1.0");
+}
+
+// Every operation the server answers is in its OpenAPI document, and the document describes
+// no operation the server does not answer.
+TEST(ServerDocument, DescribesEveryRouteAndNoOther) {
+  const Json doc = Json::parse(mutua::embedded::openapi_document());
+  std::set<std::string> documented, served;
+  static const std::regex param(R"(\{[a-z_]+\})"), group(R"(\([^)]*\))");
+  for (const auto& [path, ops] : doc["paths"].items())
+    for (const auto& [method, op] : ops.items()) {
+      std::string m = method;
+      for (auto& ch : m) ch = static_cast<char>(std::toupper(ch));
+      documented.insert(m + " " + std::regex_replace(path, param, "{}"));
+    }
+  for (auto* routes : {mutua::server::meta_routes, mutua::server::session_routes, mutua::server::user_routes,
+                       mutua::server::envoi_routes, mutua::server::payment_routes, mutua::server::insurability_routes,
+                       mutua::server::audit_routes})
+    for (const auto& r : routes()) served.insert(r.method + " " + std::regex_replace(r.pattern, group, "{}"));
+  served.erase("GET /api");  // the document's own page
+  EXPECT_EQ(documented, served);
 }
 
 }  // namespace

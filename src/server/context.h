@@ -123,5 +123,7 @@ std::vector<Route> user_routes();
 std::vector<Route> envoi_routes();
 std::vector<Route> audit_routes();
 std::vector<Route> meta_routes();
+std::vector<Route> payment_routes();
+std::vector<Route> insurability_routes();
 
 }  // namespace mutua::server
