@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <map>
 #include <filesystem>
 #include <regex>
 #include <set>
@@ -314,6 +315,88 @@ TEST_F(Served, PaymentsAndInsurabilityForTheirOwnProvider) {
   EXPECT_EQ(mass->get_header_value("X-Rows-Answered"), "1");
   EXPECT_EQ(mass->get_header_value("X-Rows-Refused"), "1");
   EXPECT_NE(mass->body.find("99999999999"), std::string::npos);
+}
+
+// Every role against every resource of one provider's data, through the real server: the
+// owner's people get it as their modules allow, fund staff get it, the support administrator
+// and another provider's people do not (404 for a resource of another provider, so that its
+// existence is not given away; 403 for a search they may not make at all).
+TEST_F(Served, EveryRoleAgainstEveryResourceOfOneProvider) {
+  const std::string admin = first_sign_in("admin", admin_password_);
+  std::map<std::string, std::string> token = {
+      {"admin", admin},
+      {"holder", user_with(admin, "holder", "provider", {{{"provider", kNurse}, {"role", "holder"}}})},
+      {"supervisor", user_with(admin, "supervisor", "provider", {{{"provider", kNurse}, {"role", "supervisor"}}})},
+      {"clerk", user_with(admin, "clerk", "provider",
+                          {{{"provider", kNurse}, {"role", "collaborator"}, {"modules", {"submissions"}}}})},
+      {"other", user_with(admin, "other", "provider", {{{"provider", kOtherNurse}, {"role", "holder"}}})},
+      {"staff", user_with(admin, "staff", "staff", {{{"provider", "*"}, {"role", "staff"}}})},
+      {"staff.other", user_with(admin, "staff.other", "staff", {{{"provider", kOtherNurse}, {"role", "staff"}}})},
+  };
+  auto c = client();
+  auto sent = c.Post("/api/v1/envois?name=m.efact&today=2026-11-23", bearer(token["holder"]),
+                     envoi_of(dir_, kNurse, 40, /*accepted_only=*/true), "application/octet-stream");
+  ASSERT_EQ(sent->status, 201) << sent->body;
+  const std::string id = std::to_string(Json::parse(sent->body)["id"].get<int64_t>());
+  ASSERT_EQ(run_mutua("settle --date 2026-11-30 --budget 100000 --db " + db_ + " --config " +
+                      std::string(MUTUA_SOURCE_DIR) + "/data/sample/mutua-payments.json --out " + dir_ + "/run")
+                .code,
+            0);
+  const std::string reference =
+      Json::parse(c.Get("/api/v1/payments?billed_month=2026-10", bearer(token["holder"]))->body)["items"][0]["reference"];
+
+  struct Case {
+    std::string method, path, body;
+    std::map<std::string, int> expected;  // by role; every role is listed
+  };
+  const std::string others = "admin other staff.other";
+  auto all = [](int owner, int clerk, int staff, int outsider, int admin) {
+    return std::map<std::string, int>{{"holder", owner}, {"supervisor", owner}, {"clerk", clerk}, {"staff", staff},
+                                      {"other", outsider}, {"staff.other", outsider}, {"admin", admin}};
+  };
+  const std::string envoi = "/api/v1/envois/" + id;
+  const std::vector<Case> cases = {
+      {"GET", envoi, "", all(200, 200, 200, 404, 404)},
+      {"GET", envoi + "/lines", "", all(200, 404, 200, 404, 404)},
+      {"GET", envoi + "/lines?format=csv", "", all(200, 404, 200, 404, 404)},
+      {"GET", envoi + "/responses/920900", "", all(200, 404, 200, 404, 404)},
+      {"GET", envoi + "/responses/920900?format=efact", "", all(200, 404, 200, 404, 404)},
+      {"GET", envoi + "/records/3/explanation", "", all(200, 404, 200, 404, 404)},
+      {"GET", "/api/v1/envois?provider=" + kNurse, "", all(200, 200, 200, 403, 403)},
+      {"GET", "/api/v1/payments?billed_month=2026-10&provider=" + kNurse, "", all(200, 403, 200, 403, 403)},
+      {"GET", "/api/v1/payments?niss=85073003328&code=425014&date=2026-10-01&provider=" + kNurse, "",
+       all(200, 403, 200, 403, 403)},
+      {"POST", "/api/v1/insurability", Json{{"niss", "85073003328"}, {"date", "2026-10-01"}, {"provider", kNurse}}.dump(),
+       all(200, 403, 200, 403, 403)},
+      {"POST", "/api/v1/insurability/mass?provider=" + kNurse, "niss,date\n85073003328,2026-10-01\n",
+       all(200, 403, 200, 403, 403)},
+      {"GET", "/api/v1/audit?provider=" + kNurse, "", all(403, 403, 200, 403, 200)},
+      {"GET", "/api/v1/users", "", all(403, 403, 403, 403, 200)},
+  };
+  for (const auto& k : cases) {
+    ASSERT_EQ(k.expected.size(), token.size()) << k.path;
+    for (const auto& [role, want] : k.expected) {
+      httplib::Result r = k.method == "GET" ? c.Get(k.path.c_str(), bearer(token[role]))
+                                            : c.Post(k.path.c_str(), bearer(token[role]), k.body,
+                                                     k.path.find("mass") != std::string::npos ? "text/csv" : "application/json");
+      ASSERT_TRUE(r) << k.method << " " << k.path << " as " << role;
+      // The supervisor has no user list of its own here (no collaborators of its provider but
+      // the clerk and the holder): it may list them.
+      const int expected = role == "supervisor" && k.path == "/api/v1/users" ? 200 : want;
+      EXPECT_EQ(r->status, expected) << k.method << " " << k.path << " as " << role << ": " << r->body.substr(0, 300);
+      // A refusal never carries the data: no NISS, no reference in its body.
+      if (r->status >= 400) {
+        EXPECT_EQ(r->body.find("85073003328"), std::string::npos) << k.path << " as " << role;
+        EXPECT_EQ(r->body.find(reference), std::string::npos) << k.path << " as " << role;
+      }
+    }
+  }
+  // A payment's reference finds nothing for those who may not see it.
+  for (const std::string role : {"other", "staff.other"}) {
+    auto r = c.Get(("/api/v1/payments?reference=" + reference).c_str(), bearer(token[role]));
+    ASSERT_EQ(r->status, 200) << role;
+    EXPECT_EQ(Json::parse(r->body)["total"], 0) << role;
+  }
 }
 
 TEST_F(Served, SignInLocksAfterFailuresAndSessionsEnd) {

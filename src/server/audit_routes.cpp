@@ -17,6 +17,13 @@ void search_audit(Call& call) {
   q.provider = call.param("provider");
   q.niss = call.param("niss");
   q.action = call.param("action");
+  // Fund staff of some providers only: the audit of those providers, one at a time.
+  if (is_staff(who)) {
+    auto mine = providers_in(who, "submissions");
+    const bool everyone = mine.size() == 1 && mine[0] == "*";
+    if (!everyone && (q.provider.empty() || !may(who, q.provider, "submissions")))
+      return call.error(403, "Z00223", "say which of your providers: provider=INAMI");
+  }
   try {
     q.from = std::stoll(call.param("from", "0"));
     q.to = std::stoll(call.param("to", "0"));
