@@ -14,7 +14,7 @@ PACKAGES=(
   libxml2-utils
   libcairo2-dev libxlsxwriter-dev fonts-dejavu-core poppler-utils
   libcpp-httplib-dev libargon2-dev liboath-dev
-  python3
+  python3 python3-hypothesis python3-jsonschema
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
