@@ -370,6 +370,10 @@ TEST_F(Served, EveryRoleAgainstEveryResourceOfOneProvider) {
        all(200, 403, 200, 403, 403)},
       {"POST", "/api/v1/insurability/mass?provider=" + kNurse, "niss,date\n85073003328,2026-10-01\n",
        all(200, 403, 200, 403, 403)},
+      {"GET", "/api/v1/disputes?provider=" + kNurse, "", all(200, 403, 200, 403, 403)},
+      {"GET", "/api/v1/regularisations?provider=" + kNurse, "", all(200, 403, 200, 403, 403)},
+      {"POST", "/api/v1/regularisations", Json{{"provider", kNurse}, {"amount_cents", 100}, {"reason", "M38"}}.dump(),
+       all(403, 403, 201, 403, 403)},
       {"GET", "/api/v1/audit?provider=" + kNurse, "", all(403, 403, 200, 403, 200)},
       {"GET", "/api/v1/users", "", all(403, 403, 403, 403, 200)},
   };
@@ -397,6 +401,58 @@ TEST_F(Served, EveryRoleAgainstEveryResourceOfOneProvider) {
     ASSERT_EQ(r->status, 200) << role;
     EXPECT_EQ(Json::parse(r->body)["total"], 0) << role;
   }
+}
+
+// A dispute from the provider's side to its settlement by fund staff, which becomes a
+// regularisation the provider sees; no one else sees either, and no step is taken twice.
+TEST_F(Served, ADisputeIsOpenedByTheProviderAndSettledByStaff) {
+  const std::string admin = first_sign_in("admin", admin_password_);
+  const std::string nurse = user_with(admin, "nurse", "provider", {{{"provider", kNurse}, {"role", "holder"}}});
+  const std::string other = user_with(admin, "other.nurse", "provider", {{{"provider", kOtherNurse}, {"role", "holder"}}});
+  const std::string staff = user_with(admin, "staff", "staff", {{{"provider", "*"}, {"role", "staff"}}});
+  auto c = client();
+  auto sent = c.Post("/api/v1/envois?name=d.efact&today=2026-11-23", bearer(nurse), envoi_of(dir_, kNurse, 50),
+                     "application/octet-stream");
+  ASSERT_EQ(sent->status, 201) << sent->body;
+  const int64_t envoi = Json::parse(sent->body)["id"];
+  auto opened = c.Post("/api/v1/disputes", bearer(nurse),
+                       Json{{"provider", kNurse}, {"subject", "line 5 refused wrongly"}, {"envoi", envoi}, {"record", 5}}.dump(),
+                       "application/json");
+  ASSERT_EQ(opened->status, 201) << opened->body;
+  const std::string path = "/api/v1/disputes/" + std::to_string(Json::parse(opened->body)["id"].get<int64_t>());
+  EXPECT_EQ(Json::parse(opened->body)["state"], "open");
+  // Another provider cannot see it nor open one for this provider.
+  EXPECT_EQ(c.Get(path.c_str(), bearer(other))->status, 404);
+  EXPECT_EQ(Json::parse(c.Get("/api/v1/disputes", bearer(other))->body)["total"], 0);
+  EXPECT_EQ(c.Post("/api/v1/disputes", bearer(other), Json{{"provider", kNurse}, {"subject", "x"}}.dump(), "application/json")->status,
+            403);
+  // The provider comments; only staff settle.
+  auto comment = c.Post((path + "/comments").c_str(), bearer(nurse), Json{{"text", "see the prescription"}}.dump(), "application/json");
+  ASSERT_EQ(comment->status, 200) << comment->body;
+  EXPECT_EQ(Json::parse(comment->body)["state"], "under review");
+  EXPECT_EQ(c.Post((path + "/settlement").c_str(), bearer(nurse), Json{{"amount_cents", -1250}}.dump(), "application/json")->status,
+            403);
+  auto settled = c.Post((path + "/settlement").c_str(), bearer(staff),
+                        Json{{"amount_cents", -1250}, {"text", "paid back on the next payment"}}.dump(), "application/json");
+  ASSERT_EQ(settled->status, 200) << settled->body;
+  EXPECT_EQ(Json::parse(settled->body)["state"], "settled");
+  EXPECT_EQ(Json::parse(settled->body)["events"].size(), 3u);
+  // A settled dispute takes no more steps.
+  EXPECT_EQ(c.Post((path + "/closing").c_str(), bearer(staff), Json{{"text", "again"}}.dump(), "application/json")->status, 409);
+  // Its amount is a regularisation the provider sees, and no one else.
+  auto regs = c.Get("/api/v1/regularisations", bearer(nurse));
+  ASSERT_EQ(regs->status, 200) << regs->body;
+  ASSERT_EQ(Json::parse(regs->body)["total"], 1);
+  EXPECT_EQ(Json::parse(regs->body)["items"][0]["amount_cents"], -1250);
+  EXPECT_EQ(Json::parse(regs->body)["items"][0]["origin"], "dispute");
+  EXPECT_EQ(Json::parse(c.Get("/api/v1/regularisations", bearer(other))->body)["total"], 0);
+  EXPECT_EQ(c.Post("/api/v1/regularisations", bearer(nurse),
+                   Json{{"provider", kNurse}, {"amount_cents", 100}, {"reason", "x"}}.dump(), "application/json")->status,
+            403);
+  auto m38 = c.Post("/api/v1/regularisations", bearer(staff),
+                    Json{{"provider", kNurse}, {"amount_cents", 2500}, {"reason", "M38: double billing"}}.dump(), "application/json");
+  EXPECT_EQ(m38->status, 201) << m38->body;
+  EXPECT_EQ(Json::parse(c.Get("/api/v1/regularisations", bearer(nurse))->body)["total"], 2);
 }
 
 TEST_F(Served, SignInLocksAfterFailuresAndSessionsEnd) {
@@ -457,7 +513,7 @@ TEST(ServerDocument, DescribesEveryRouteAndNoOther) {
     }
   for (auto* routes : {mutua::server::meta_routes, mutua::server::session_routes, mutua::server::user_routes,
                        mutua::server::envoi_routes, mutua::server::payment_routes, mutua::server::insurability_routes,
-                       mutua::server::audit_routes})
+                       mutua::server::dispute_routes, mutua::server::audit_routes})
     for (const auto& r : routes()) served.insert(r.method + " " + std::regex_replace(r.pattern, group, "{}"));
   served.erase("GET /api");  // the document's own page
   EXPECT_EQ(documented, served);

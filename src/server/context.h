@@ -125,5 +125,6 @@ std::vector<Route> audit_routes();
 std::vector<Route> meta_routes();
 std::vector<Route> payment_routes();
 std::vector<Route> insurability_routes();
+std::vector<Route> dispute_routes();
 
 }  // namespace mutua::server

@@ -283,7 +283,7 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
                                 res.status == 404 ? "Z00210" : "Z00224", msg),
                     "application/json");
   });
-  for (auto* routes : {meta_routes, session_routes, user_routes, envoi_routes, payment_routes, insurability_routes, audit_routes})
+  for (auto* routes : {meta_routes, session_routes, user_routes, envoi_routes, payment_routes, insurability_routes, dispute_routes, audit_routes})
     for (const auto& r : routes()) impl->install(r);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
