@@ -436,7 +436,7 @@ TEST_F(Served, ADisputeIsOpenedByTheProviderAndSettledByStaff) {
                         Json{{"amount_cents", -1250}, {"text", "paid back on the next payment"}}.dump(), "application/json");
   ASSERT_EQ(settled->status, 200) << settled->body;
   EXPECT_EQ(Json::parse(settled->body)["state"], "settled");
-  EXPECT_EQ(Json::parse(settled->body)["events"].size(), 3u);
+  EXPECT_EQ(Json::parse(settled->body)["history"].size(), 3u);
   // A settled dispute takes no more steps.
   EXPECT_EQ(c.Post((path + "/closing").c_str(), bearer(staff), Json{{"text", "again"}}.dump(), "application/json")->status, 409);
   // Its amount is a regularisation the provider sees, and no one else.

@@ -32,25 +32,6 @@ void print_dispute(const model::Dispute& d) {
                 e.amount_cents ? (" " + euros(e.amount_cents)).c_str() : "", e.by.empty() ? "" : (" (" + e.by + ")").c_str());
 }
 
-nlohmann::json dispute_json(const model::Dispute& d) {
-  nlohmann::json j = {{"id", d.id},
-                      {"provider", d.third_party},
-                      {"subject", d.subject},
-                      {"state", model::dispute_state_name(d.state)},
-                      {"opened", model::iso(d.opened)},
-                      {"ended", model::iso(d.ended)},
-                      {"account", std::string(1, d.account)},
-                      {"envoi", d.envoi_id},
-                      {"record", d.record},
-                      {"payment_reference", d.payment_reference},
-                      {"amount_cents", d.amount_cents},
-                      {"regularisation", d.regularisation_id}};
-  auto& ev = j["history"] = nlohmann::json::array();
-  for (const auto& e : d.events)
-    ev.push_back({{"date", model::iso(e.date)}, {"kind", e.kind}, {"text", e.text}, {"by", e.by}, {"amount_cents", e.amount_cents}});
-  return j;
-}
-
 }  // namespace
 
 void add_dispute(CLI::App& app) {
@@ -174,8 +155,8 @@ void add_dispute(CLI::App& app) {
       return;
     }
     if (o->json) {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& d : *all) j.push_back(dispute_json(d));
+      nlohmann::ordered_json j = nlohmann::ordered_json::array();
+      for (const auto& d : *all) j.push_back(settlement::dispute_json(d));
       std::printf("%s\n", j.dump(1).c_str());
       return;
     }

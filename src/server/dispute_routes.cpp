@@ -12,26 +12,6 @@ namespace mutua::server {
 
 namespace {
 
-Json dispute_json(const model::Dispute& d) {
-  Json events = Json::array();
-  for (const auto& e : d.events)
-    events.push_back({{"date", model::iso(e.date)}, {"kind", e.kind}, {"text", e.text}, {"by", e.by},
-                      {"amount_cents", e.amount_cents}});
-  return {{"id", d.id},
-          {"provider", d.third_party},
-          {"subject", d.subject},
-          {"state", std::string(model::dispute_state_name(d.state))},
-          {"opened", model::iso(d.opened)},
-          {"ended", model::iso(d.ended)},
-          {"account", std::string(1, d.account)},
-          {"envoi", d.envoi_id},
-          {"record", d.record},
-          {"payment_reference", d.payment_reference},
-          {"amount_cents", d.amount_cents},
-          {"regularisation", d.regularisation_id},
-          {"events", events}};
-}
-
 // A refusal of the dispute's own rules (a step from a state it has left, a wrong amount) is the
 // caller's to fix: 409 or 400; the store's errors are ours.
 int status_of(const Error& e) {
@@ -65,8 +45,8 @@ void list_disputes(Call& call) {
   for (const auto& d : *all) {
     if (!may(*call.who, d.third_party, "disputes")) continue;
     if (!state.empty() && model::dispute_state_name(d.state) != state) continue;
-    Json j = dispute_json(d);
-    j.erase("events");
+    Json j = settlement::dispute_json(d);
+    j.erase("history");
     rows.push_back(std::move(j));
   }
   call.note("read", "disputes", provider);
@@ -77,7 +57,7 @@ void get_dispute(Call& call) {
   auto d = visible_dispute(call, std::stoll(call.req.matches[1]));
   if (!d) return;
   call.note("read", fmt::format("disputes/{}", d->id), d->third_party);
-  call.json(200, dispute_json(*d));
+  call.json(200, settlement::dispute_json(*d));
 }
 
 void open_dispute(Call& call) {
@@ -102,7 +82,7 @@ void open_dispute(Call& call) {
   auto opened = settlement::open_dispute(call.store, d, call.who->user.username);
   if (!opened) return call.error(status_of(opened.error()), opened.error());
   call.note("change", fmt::format("disputes/{}", opened->id), d.third_party);
-  call.json(201, dispute_json(*opened));
+  call.json(201, settlement::dispute_json(*opened));
 }
 
 // comments (the provider's people and staff), settlement and closing (staff only).
@@ -134,7 +114,7 @@ void dispute_step(Call& call, const std::string& what) {
   }
   if (!r) return call.error(status_of(r.error()), r.error());
   call.note("change", fmt::format("disputes/{}/{}", d->id, what), d->third_party);
-  call.json(200, dispute_json(*r));
+  call.json(200, settlement::dispute_json(*r));
 }
 
 void list_regularisations(Call& call) {

@@ -99,4 +99,24 @@ Result<model::Dispute> comment_dispute(DisputeStores store, const DisputeStep& s
 Result<model::Dispute> settle_dispute(DisputeStores store, const DisputeStep& step) { return step_to(store, step, "settle"); }
 Result<model::Dispute> close_dispute(DisputeStores store, const DisputeStep& step) { return step_to(store, step, "close"); }
 
+nlohmann::ordered_json dispute_json(const model::Dispute& d) {
+  nlohmann::ordered_json j = {{"id", d.id},
+                              {"provider", d.third_party},
+                              {"subject", d.subject},
+                              {"state", std::string(model::dispute_state_name(d.state))},
+                              {"opened", model::iso(d.opened)},
+                              {"ended", model::iso(d.ended)},
+                              {"account", std::string(1, d.account)},
+                              {"envoi", d.envoi_id},
+                              {"record", d.record},
+                              {"payment_reference", d.payment_reference},
+                              {"amount_cents", d.amount_cents},
+                              {"regularisation", d.regularisation_id}};
+  auto& history = j["history"] = nlohmann::ordered_json::array();
+  for (const auto& e : d.events)
+    history.push_back(
+        {{"date", model::iso(e.date)}, {"kind", e.kind}, {"text", e.text}, {"by", e.by}, {"amount_cents", e.amount_cents}});
+  return j;
+}
+
 }  // namespace mutua::settlement

@@ -2,6 +2,7 @@
 // comment) → settled (an amount, recorded as a regularisation set off on the provider's next
 // payments) or closed (without one). Settled and closed disputes take no more steps.
 #pragma once
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "mutua/error.h"
@@ -33,5 +34,8 @@ struct DisputeStep {
 Result<model::Dispute> comment_dispute(DisputeStores store, const DisputeStep& step);
 Result<model::Dispute> settle_dispute(DisputeStores store, const DisputeStep& step);
 Result<model::Dispute> close_dispute(DisputeStores store, const DisputeStep& step);
+
+// A dispute for programs (`mutua dispute --json`, the API): its fields and its dated `history`.
+nlohmann::ordered_json dispute_json(const model::Dispute& d);
 
 }  // namespace mutua::settlement
