@@ -11,7 +11,7 @@ PACKAGES=(
   libsqlite3-dev libzstd-dev
   postgresql-15 libpqxx-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libxml2-utils
+  libxml2-utils wrk
   libcairo2-dev libxlsxwriter-dev fonts-dejavu-core poppler-utils
   libcpp-httplib-dev libargon2-dev liboath-dev
   python3 python3-hypothesis python3-jsonschema
