@@ -20,11 +20,14 @@ db=$dir/m.db
 step() { echo "== $*" >&2; }
 timed() { /usr/bin/time -f '%e' "$@" 2>&1 >/dev/null | tail -n 1; }
 
+# Ten envois of 10k lines with errors (most are rejected: their rejected lines are searched),
+# and, from the same world's reference data (same seed and sizes), one error-free envoi of 100k
+# lines: accepted, paid, and exported whole.
 step "world: 200k members; ten envois of 10k lines and one of 100k; $history history lines"
 build/mutua gen --seed 7 --members 200000 --providers 2000 --lines 100000 --envoi-lines 10000 --senders 10 \
   --error-rate 0.02 --test-files 0 --out "$dir/small" >/dev/null
-build/mutua gen --seed 8 --members 200000 --providers 2000 --lines 100000 --envoi-lines 100000 --senders 1 \
-  --error-rate 0.02 --test-files 0 --out "$dir/large" >/dev/null
+build/mutua gen --seed 7 --members 200000 --providers 2000 --lines 100000 --envoi-lines 100000 --senders 1 \
+  --error-rate 0 --test-files 0 --out "$dir/large" >/dev/null
 build/mutua refdata import "$dir/small/refdata" --db "$db" >/dev/null
 load_s=$(timed build/bench/load_history "$db" "$dir/small/refdata" "$history")
 build/mutua adjudicate --db "$db" --today 2026-11-23 --threshold 100 --out "$dir/responses" "$dir"/small/envois/*.efact >/dev/null || true
@@ -69,14 +72,15 @@ PY
 auth="Authorization: Bearer $token"
 api() { curl -sf -H "$auth" "http://127.0.0.1:$port$1"; }
 small_id=$(api "/api/v1/envois?per_page=500" | /usr/bin/python3 -c 'import json,sys; print(min(e["id"] for e in json.load(sys.stdin)["items"] if e["lines"] <= 10000 and e["rejected_lines"] > 0))')
-large_id=$(api "/api/v1/envois?per_page=500" | /usr/bin/python3 -c 'import json,sys; print(max(e["id"] for e in json.load(sys.stdin)["items"] if e["lines"] >= 100000))')
-reference=$(api "/api/v1/payments?billed_month=$(api "/api/v1/envois/$small_id" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["billed_month"])')" |
+large_id=$(api "/api/v1/envois?per_page=500&status=accepted" | /usr/bin/python3 -c 'import json,sys; print(max(e["id"] for e in json.load(sys.stdin)["items"] if e["lines"] >= 100000))')
+reference=$(api "/api/v1/payments?billed_month=$(api "/api/v1/envois/$large_id" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["billed_month"])')" |
   /usr/bin/python3 -c 'import json,sys; print(next(p["reference"] for p in json.load(sys.stdin)["items"] if p.get("reference")))')
 patient=$(api "/api/v1/envois/$small_id/lines?per_page=1" | /usr/bin/python3 -c 'import json,sys; i=json.load(sys.stdin)["items"][0]; print(i["niss"], i["date"])')
+provider=$(api "/api/v1/envois/$small_id" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["provider"])')
 cat > "$dir/insurability.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"niss": "${patient% *}", "date": "${patient#* }"}'
+wrk.body = '{"niss": "${patient% *}", "date": "${patient#* }", "provider": "$provider"}'
 LUA
 
 {

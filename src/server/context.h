@@ -110,6 +110,11 @@ std::optional<Page> page_of(Call& call);
 // A list answered as JSON (one page, with total), or whole as CSV (?format=csv): `rows` are
 // objects whose keys are the CSV columns.
 void answer_list(Call& call, const std::vector<Json>& rows, const std::string& name);
+// The same in two steps, for lists whose shown rows cost more (a patient's insurability, an
+// audit entry per patient): which rows [begin, end) are shown (a page, or all for an export;
+// nullopt with the answer given on bad paging), then the answer with those rows and the total.
+std::optional<std::pair<size_t, size_t>> shown_rows(Call& call, size_t total);
+void answer_shown(Call& call, const std::vector<Json>& shown, size_t total, const std::string& name);
 
 using Handler = std::function<void(Call&)>;
 struct Route {

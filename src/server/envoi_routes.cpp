@@ -176,22 +176,29 @@ void envoi_lines(Call& call) {
       rows.push_back(std::move(row));
     }
   }
+  // Only the rows shown get their patient's insurability and an audit entry.
+  auto range = shown_rows(call, rows.size());
+  if (!range) return;
+  std::vector<Json> shown(rows.begin() + static_cast<std::ptrdiff_t>(range->first),
+                          rows.begin() + static_cast<std::ptrdiff_t>(range->second));
+  std::vector<consult::Request> shown_asks(asks.begin() + static_cast<std::ptrdiff_t>(range->first),
+                                           asks.begin() + static_cast<std::ptrdiff_t>(range->second));
   // The insurability of each patient on the day of care, as the fund's data say today.
-  auto answers = consult::look_up(call.store, asks);
+  auto answers = consult::look_up(call.store, shown_asks);
   if (!answers) return call.error(500, answers.error());
   std::set<std::string> patients;
-  for (size_t i = 0; i < rows.size() && i < answers->size(); ++i) {
+  for (size_t i = 0; i < shown.size() && i < answers->size(); ++i) {
     const auto& a = (*answers)[i];
-    rows[i]["insurability"] = {{"insured", a.consultation.insured},
-                               {"mutuality", a.consultation.mutuality},
-                               {"ct1", a.consultation.ct1},
-                               {"ct2", a.consultation.ct2},
-                               {"reason", a.reason}};
-    patients.insert(rows[i]["niss"].get<std::string>());
+    shown[i]["insurability"] = {{"insured", a.consultation.insured},
+                                {"mutuality", a.consultation.mutuality},
+                                {"ct1", a.consultation.ct1},
+                                {"ct2", a.consultation.ct2},
+                                {"reason", a.reason}};
+    patients.insert(shown[i]["niss"].get<std::string>());
   }
   for (const auto& niss : patients) call.note("read", fmt::format("envois/{}/lines", e->id), e->third_party, niss);
   if (patients.empty()) call.note("read", fmt::format("envois/{}/lines", e->id), e->third_party);
-  answer_list(call, rows, "lines");
+  answer_shown(call, shown, rows.size(), "lines");
 }
 
 void explain_record(Call& call) {

@@ -72,27 +72,44 @@ Result<std::string> xlsx_of(const std::vector<Json>& rows, const std::string& na
 
 }  // namespace
 
-void answer_list(Call& call, const std::vector<Json>& rows, const std::string& name) {
+std::optional<std::pair<size_t, size_t>> shown_rows(Call& call, size_t total) {
+  const std::string format = call.param("format", "json");
+  if (format == "csv" || format == "xlsx") return std::make_pair(size_t{0}, total);
+  if (format != "json") {
+    call.error(400, "Z00224", "format is json, csv or xlsx");
+    return std::nullopt;
+  }
+  auto page = page_of(call);
+  if (!page) return std::nullopt;
+  const size_t begin = std::min(total, static_cast<size_t>(page->offset()));
+  return std::make_pair(begin, std::min(total, begin + static_cast<size_t>(page->per_page)));
+}
+
+void answer_shown(Call& call, const std::vector<Json>& shown, size_t total, const std::string& name) {
   const std::string format = call.param("format", "json");
   if (format == "csv") {
     call.res.set_header("Content-Disposition", "attachment; filename=\"" + name + ".csv\"");
-    call.res.set_content(csv_of(rows), "text/csv; charset=utf-8");
+    call.res.set_content(csv_of(shown), "text/csv; charset=utf-8");
     return;
   }
   if (format == "xlsx") {
-    auto bytes = xlsx_of(rows, name);
+    auto bytes = xlsx_of(shown, name);
     if (!bytes) return call.error(500, bytes.error());
     call.res.set_header("Content-Disposition", "attachment; filename=\"" + name + ".xlsx\"");
     call.res.set_content(*bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
     return;
   }
-  if (format != "json") return call.error(400, "Z00224", "format is json, csv or xlsx");
   auto page = page_of(call);
   if (!page) return;
-  Json items = Json::array();
-  for (int64_t i = page->offset(); i < static_cast<int64_t>(rows.size()) && i < page->offset() + page->per_page; ++i)
-    items.push_back(rows[static_cast<size_t>(i)]);
-  call.json(200, {{"total", rows.size()}, {"page", page->page}, {"per_page", page->per_page}, {"items", items}});
+  call.json(200, {{"total", total}, {"page", page->page}, {"per_page", page->per_page}, {"items", shown}});
+}
+
+void answer_list(Call& call, const std::vector<Json>& rows, const std::string& name) {
+  auto range = shown_rows(call, rows.size());
+  if (!range) return;
+  answer_shown(call, std::vector<Json>(rows.begin() + static_cast<std::ptrdiff_t>(range->first),
+                                       rows.begin() + static_cast<std::ptrdiff_t>(range->second)),
+               rows.size(), name);
 }
 
 }  // namespace mutua::server
