@@ -265,7 +265,10 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
   impl->options = options;
   if (auto r = impl->pool.open(options.db, options.connections); !r) return fail(r.error());
   auto& http = impl->http;
-  http.new_task_queue = [n = options.connections] { return new httplib::ThreadPool(n); };
+  // cpp-httplib keeps a kept-alive connection on its thread: with as many threads as store
+  // connections, the 9th client waited for one of the first 8 to go away. Threads wait for a
+  // store connection instead (StorePool::borrow), which each request holds only while it runs.
+  http.new_task_queue = [n = std::max<size_t>(64, options.connections * 4)] { return new httplib::ThreadPool(n); };
   http.set_payload_max_length(options.max_upload_bytes);
   http.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                             {"X-Frame-Options", "DENY"},
