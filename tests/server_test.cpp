@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <regex>
 #include <set>
+#include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
@@ -453,6 +454,29 @@ TEST_F(Served, ADisputeIsOpenedByTheProviderAndSettledByStaff) {
                     Json{{"provider", kNurse}, {"amount_cents", 2500}, {"reason", "M38: double billing"}}.dump(), "application/json");
   EXPECT_EQ(m38->status, 201) << m38->body;
   EXPECT_EQ(Json::parse(c.Get("/api/v1/regularisations", bearer(nurse))->body)["total"], 2);
+}
+
+// The same billing file submitted twice at once, and once more after: one acceptance only;
+// the others are refused for a number already accepted (the store's unique index decides).
+TEST_F(Served, TheSameEnvoiSubmittedAtOnceIsAcceptedOnce) {
+  const std::string admin = first_sign_in("admin", admin_password_);
+  const std::string nurse = user_with(admin, "nurse", "provider", {{{"provider", kNurse}, {"role", "holder"}}});
+  const std::string file = envoi_of(dir_, kNurse, 60, /*accepted_only=*/true);
+  std::vector<std::string> messages(3);
+  auto submit = [&](size_t i) {
+    auto c = client();
+    auto r = c.Post("/api/v1/envois?name=twice.efact&today=2026-11-23", bearer(nurse), file, "application/octet-stream");
+    if (r && r->status == 201) messages[i] = Json::parse(r->body)["message"];
+  };
+  std::thread a(submit, 0), b(submit, 1);
+  a.join();
+  b.join();
+  submit(2);
+  std::sort(messages.begin(), messages.end());
+  EXPECT_EQ(messages, (std::vector<std::string>{"920900", "920999", "920999"}));
+  auto accepted = client().Get("/api/v1/envois?status=accepted", bearer(nurse));
+  ASSERT_EQ(accepted->status, 200);
+  EXPECT_EQ(Json::parse(accepted->body)["total"], 1);
 }
 
 TEST_F(Served, SignInLocksAfterFailuresAndSessionsEnd) {
