@@ -31,7 +31,10 @@ void list_users(Call& call) {
     if (!all) return call.error(500, all.error());
     for (const auto& u : *all) rows.push_back(public_user(u));
   } else {
-    // A supervisor sees the people of the providers it supervises.
+    // A supervisor sees the people of the providers it supervises; no one else lists users.
+    const bool supervisor = std::any_of(who.memberships.begin(), who.memberships.end(),
+                                        [](const model::Membership& m) { return m.role == "supervisor"; });
+    if (!supervisor) return call.error(403, "Z00223", "only a support administrator or a supervisor lists users");
     std::vector<int64_t> seen;
     for (const auto& m : who.memberships) {
       if (m.role != "supervisor") continue;
@@ -45,9 +48,6 @@ void list_users(Call& call) {
         if (*u) rows.push_back(public_user(**u));
       }
     }
-    if (seen.empty() && rows.empty() && !std::any_of(who.memberships.begin(), who.memberships.end(),
-                                                    [](const model::Membership& m) { return m.role == "supervisor"; }))
-      return call.error(403, "Z00223", "only a support administrator or a supervisor lists users");
   }
   call.note("read", "users");
   answer_list(call, rows, "users");
