@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <algorithm>
@@ -139,7 +140,9 @@ class Served : public ::testing::Test {
     const std::string hex = hex_of_base32(b32);
     if (secret_hex) *secret_hex = hex;
     auto wrong = c.Post("/api/v1/me/second-factor/confirm", bearer(token), Json{{"code", "000000"}}.dump(), "application/json");
-    if (mutua::server::totp_code(hex, now()) != "000000") EXPECT_EQ(wrong->status, 401);
+    if (mutua::server::totp_code(hex, now()) != "000000") {
+      EXPECT_EQ(wrong->status, 401);
+    }
     auto ok = c.Post("/api/v1/me/second-factor/confirm", bearer(token),
                      Json{{"code", mutua::server::totp_code(hex, now())}}.dump(), "application/json");
     EXPECT_EQ(ok->status, 200) << ok->body;
@@ -318,6 +321,125 @@ TEST_F(Served, PaymentsAndInsurabilityForTheirOwnProvider) {
   EXPECT_NE(mass->body.find("99999999999"), std::string::npos);
 }
 
+// What a provider follows beyond its envois: the advisor's agreements it asked for (decided by
+// fund staff, the waiting lines settled), its payment letters as JSON and PDF, its patients on
+// a care pathway and what was paid for them, a medical house's enrolled patients; sorted lists.
+TEST_F(Served, AgreementsLettersCarePathwaysAndMedicalHouses) {
+  // The fund knows a current diabetes pathway of one patient, a closed one of another, and a
+  // medical-house contract (doctor and physiotherapist only: the nurse still bills).
+  const std::string ref = dir_ + "/refdata";
+  fs::copy(kBase, ref);
+  {
+    std::ofstream(ref + "/care_pathways.csv", std::ios::app) << "85073003328,diabetes,2026-01-01,\n"
+                                                               << "45050500153,renal,2025-01-01,2025-12-31\n";
+    std::ofstream(ref + "/medical_houses.csv", std::ios::app) << "85073003328," << kOtherNurse << ",2026-01-01,,MK\n";
+  }
+  ASSERT_EQ(run_mutua("refdata import " + ref + " --db " + db_).code, 0);
+  const std::string admin = first_sign_in("admin", admin_password_);
+  const std::string nurse = user_with(admin, "nurse", "provider", {{{"provider", kNurse}, {"role", "holder"}}});
+  const std::string other = user_with(admin, "other.nurse", "provider", {{{"provider", kOtherNurse}, {"role", "holder"}}});
+  const std::string staff = user_with(admin, "staff", "staff", {{{"provider", "*"}, {"role", "staff"}}});
+  auto c = client();
+  auto sent = c.Post("/api/v1/envois?name=october.efact&today=2026-11-23", bearer(nurse),
+                     envoi_of(dir_, kNurse, 33, /*accepted_only=*/true), "application/octet-stream");
+  ASSERT_EQ(sent->status, 201) << sent->body;
+  ASSERT_EQ(Json::parse(sent->body)["message"], "920900") << sent->body;
+  auto run = run_mutua("settle --date 2026-11-30 --budget 100000 --db " + db_ + " --config " + std::string(MUTUA_SOURCE_DIR) +
+                       "/data/sample/mutua-payments.json --out " + dir_ + "/run");
+  ASSERT_EQ(run.code, 0) << run.out;
+
+  // Agreements: asked by the nurse, decided by staff only, once.
+  auto asked = c.Post("/api/v1/agreements", bearer(nurse),
+                      Json{{"niss", "85073003328"}, {"code", "425014"}, {"motivation", "wound care"}}.dump(), "application/json");
+  ASSERT_EQ(asked->status, 201) << asked->body;
+  const Json request = Json::parse(asked->body);
+  EXPECT_EQ(request["requested_by"], kNurse);
+  EXPECT_EQ(request["decision"], "");
+  const std::string agreement = "/api/v1/agreements/" + std::to_string(request["id"].get<int64_t>());
+  EXPECT_EQ(c.Post("/api/v1/agreements", bearer(nurse), Json{{"niss", "85073003328"}, {"code", "425015"}}.dump(),
+                   "application/json")->status, 400);  // not a nomenclature code (check digit)
+  EXPECT_EQ(c.Get(agreement.c_str(), bearer(other))->status, 404);
+  EXPECT_EQ(c.Post((agreement + "/decisions").c_str(), bearer(nurse), Json{{"decision", "A"}}.dump(), "application/json")->status, 403);
+  auto decided = c.Post((agreement + "/decisions").c_str(), bearer(staff),
+                        Json{{"decision", "A"}, {"from", "2026-10-01"}, {"to", "2026-12-31"}, {"note", "ok"}}.dump(), "application/json");
+  ASSERT_EQ(decided->status, 200) << decided->body;
+  EXPECT_EQ(Json::parse(decided->body)["decision"], "A");
+  EXPECT_EQ(Json::parse(decided->body)["events"].size(), 2u);
+  EXPECT_EQ(c.Post((agreement + "/decisions").c_str(), bearer(staff), Json{{"decision", "N"}}.dump(), "application/json")->status, 409);
+  auto listed = c.Get("/api/v1/agreements?decision=A", bearer(nurse));
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  EXPECT_EQ(Json::parse(listed->body)["total"], 1);
+  EXPECT_EQ(Json::parse(c.Get("/api/v1/agreements", bearer(other))->body)["total"], 0);
+
+  // The payment letter: listed, then as JSON (its lines) and as the PDF the provider receives.
+  auto letters = c.Get(("/api/v1/letters?provider=" + kNurse).c_str(), bearer(nurse));
+  ASSERT_EQ(letters->status, 200) << letters->body;
+  ASSERT_EQ(Json::parse(letters->body)["total"], 1);
+  const Json summary = Json::parse(letters->body)["items"][0];
+  const std::string letter = "/api/v1/letters/" + std::to_string(summary["id"].get<int64_t>());
+  auto as_json = c.Get(letter.c_str(), bearer(nurse));
+  ASSERT_EQ(as_json->status, 200) << as_json->body;
+  const Json l = Json::parse(as_json->body);
+  EXPECT_EQ(l["reference"], summary["reference"]);
+  EXPECT_EQ(l["lines"].size(), 2u);
+  EXPECT_EQ(l["accepted_cents"], 2500);
+  EXPECT_EQ(l["paid_cents"], 2500);
+  auto pdf = c.Get((letter + "?format=pdf").c_str(), bearer(nurse));
+  ASSERT_EQ(pdf->status, 200);
+  EXPECT_EQ(pdf->body.substr(0, 5), "%PDF-");
+  EXPECT_EQ(c.Get(letter.c_str(), bearer(other))->status, 404);
+  auto csv = c.Get((letter + "?format=csv").c_str(), bearer(staff));
+  ASSERT_EQ(csv->status, 200);
+  EXPECT_NE(csv->body.find("45050500153"), std::string::npos);
+
+  // Care pathways: the nurse's patients on a current pathway, closed ones on demand; one
+  // patient's by NISS; the year's payments for them, with who performed each line.
+  auto current = c.Get("/api/v1/care-pathways", bearer(nurse));
+  ASSERT_EQ(current->status, 200) << current->body;
+  ASSERT_EQ(Json::parse(current->body)["total"], 1) << current->body;
+  EXPECT_EQ(Json::parse(current->body)["items"][0]["niss"], "85073003328");
+  EXPECT_EQ(Json::parse(current->body)["items"][0]["last_billed"], "2026-10-01");
+  EXPECT_EQ(Json::parse(c.Get("/api/v1/care-pathways?closed=true", bearer(nurse))->body)["total"], 2);
+  auto one = c.Get("/api/v1/care-pathways?niss=45050500153&closed=true", bearer(nurse));
+  ASSERT_EQ(one->status, 200);
+  EXPECT_EQ(Json::parse(one->body)["items"][0]["type"], "renal");
+  auto paid = c.Get("/api/v1/care-pathways/payments?year=2026", bearer(nurse));
+  ASSERT_EQ(paid->status, 200) << paid->body;
+  ASSERT_EQ(Json::parse(paid->body)["total"], 1) << paid->body;
+  const Json line = Json::parse(paid->body)["items"][0];
+  EXPECT_EQ(line["type"], "diabetes");
+  EXPECT_EQ(line["performed_by"], kNurse);
+  EXPECT_EQ(line["payment_reference"], summary["reference"]);
+  EXPECT_EQ(Json::parse(c.Get("/api/v1/care-pathways/payments?year=2025", bearer(nurse))->body)["total"], 0);
+  EXPECT_EQ(c.Get(("/api/v1/care-pathways?provider=" + kNurse).c_str(), bearer(other))->status, 403);
+  EXPECT_EQ(c.Get("/api/v1/care-pathways/payments?year=26", bearer(nurse))->status, 400);
+
+  // A medical house's enrolled patients, for its own people only.
+  auto enrolled = c.Get("/api/v1/medical-house-contracts", bearer(other));
+  ASSERT_EQ(enrolled->status, 200) << enrolled->body;
+  ASSERT_EQ(Json::parse(enrolled->body)["total"], 1);
+  EXPECT_EQ(Json::parse(enrolled->body)["items"][0]["disciplines"], "MK");
+  EXPECT_EQ(c.Get(("/api/v1/medical-house-contracts?provider=" + kOtherNurse).c_str(), bearer(nurse))->status, 403);
+  EXPECT_EQ(Json::parse(c.Get("/api/v1/medical-house-contracts?niss=85073003328", bearer(nurse))->body)["total"], 1);
+
+  // Lists sort on the server, by any of their columns.
+  auto sorted = c.Get("/api/v1/care-pathways?closed=true&sort=-niss", bearer(nurse));
+  ASSERT_EQ(sorted->status, 200);
+  EXPECT_EQ(Json::parse(sorted->body)["items"][0]["niss"], "85073003328");
+  sorted = c.Get("/api/v1/care-pathways?closed=true&sort=niss", bearer(nurse));
+  EXPECT_EQ(Json::parse(sorted->body)["items"][0]["niss"], "45050500153");
+  EXPECT_EQ(c.Get("/api/v1/care-pathways?closed=true&sort=password", bearer(nurse))->status, 400);
+
+  // Every patient those answers named is in the audit log, with the provider.
+  auto audit = c.Get(("/api/v1/audit?niss=45050500153&provider=" + kNurse).c_str(), bearer(staff));
+  ASSERT_EQ(audit->status, 200) << audit->body;
+  std::set<std::string> resources;
+  const Json entries = Json::parse(audit->body)["items"];
+  for (const auto& e : entries) resources.insert(e["resource"].get<std::string>());
+  EXPECT_TRUE(resources.count(letter.substr(8))) << audit->body;
+  EXPECT_TRUE(resources.count("care-pathways")) << audit->body;
+}
+
 // Every role against every resource of one provider's data, through the real server: the
 // owner's people get it as their modules allow, fund staff get it, the support administrator
 // and another provider's people do not (404 for a resource of another provider, so that its
@@ -343,8 +465,9 @@ TEST_F(Served, EveryRoleAgainstEveryResourceOfOneProvider) {
                       std::string(MUTUA_SOURCE_DIR) + "/data/sample/mutua-payments.json --out " + dir_ + "/run")
                 .code,
             0);
-  const std::string reference =
-      Json::parse(c.Get("/api/v1/payments?billed_month=2026-10", bearer(token["holder"]))->body)["items"][0]["reference"];
+  const Json payment = Json::parse(c.Get("/api/v1/payments?billed_month=2026-10", bearer(token["holder"]))->body)["items"][0];
+  const std::string reference = payment["reference"];
+  const std::string letter = payment["letter"];
 
   struct Case {
     std::string method, path, body;
@@ -375,6 +498,16 @@ TEST_F(Served, EveryRoleAgainstEveryResourceOfOneProvider) {
       {"GET", "/api/v1/regularisations?provider=" + kNurse, "", all(200, 403, 200, 403, 403)},
       {"POST", "/api/v1/regularisations", Json{{"provider", kNurse}, {"amount_cents", 100}, {"reason", "M38"}}.dump(),
        all(403, 403, 201, 403, 403)},
+      {"GET", "/api/v1/letters?provider=" + kNurse, "", all(200, 403, 200, 403, 403)},
+      {"GET", letter, "", all(200, 404, 200, 404, 404)},
+      {"GET", letter + "?format=pdf", "", all(200, 404, 200, 404, 404)},
+      {"GET", "/api/v1/agreements?provider=" + kNurse, "", all(200, 403, 200, 403, 403)},
+      {"POST", "/api/v1/agreements", Json{{"niss", "85073003328"}, {"code", "425014"}, {"provider", kNurse}}.dump(),
+       all(201, 403, 201, 403, 403)},
+      {"GET", "/api/v1/care-pathways?provider=" + kNurse, "", all(200, 403, 200, 403, 403)},
+      {"GET", "/api/v1/care-pathways?niss=85073003328&provider=" + kNurse, "", all(200, 403, 200, 403, 403)},
+      {"GET", "/api/v1/care-pathways/payments?year=2026&provider=" + kNurse, "", all(200, 403, 200, 403, 403)},
+      {"GET", "/api/v1/medical-house-contracts?provider=" + kNurse, "", all(200, 403, 200, 403, 403)},
       {"GET", "/api/v1/audit?provider=" + kNurse, "", all(403, 403, 200, 403, 200)},
       {"GET", "/api/v1/users", "", all(403, 403, 403, 403, 200)},
   };
@@ -537,7 +670,8 @@ TEST(ServerDocument, DescribesEveryRouteAndNoOther) {
     }
   for (auto* routes : {mutua::server::meta_routes, mutua::server::session_routes, mutua::server::user_routes,
                        mutua::server::envoi_routes, mutua::server::payment_routes, mutua::server::insurability_routes,
-                       mutua::server::dispute_routes, mutua::server::audit_routes})
+                       mutua::server::dispute_routes, mutua::server::agreement_routes, mutua::server::letter_routes,
+                       mutua::server::care_routes, mutua::server::audit_routes})
     for (const auto& r : routes()) served.insert(r.method + " " + std::regex_replace(r.pattern, group, "{}"));
   served.erase("GET /api");  // the document's own page
   EXPECT_EQ(documented, served);

@@ -31,26 +31,6 @@ std::string line_text(const model::PendingLine& p) {
                      model::iso(p.line.first_date), settlement::euros(p.line.amount), p.account);
 }
 
-nlohmann::json agreement_json(const model::AgreementRecord& a) {
-  nlohmann::json j = {{"id", a.id},
-                      {"niss", a.niss},
-                      {"code", a.code},
-                      {"requested_by", a.requested_by},
-                      {"decision", a.decision == model::kNoDecision ? "" : std::string(1, a.decision)},
-                      {"decision_name", model::decision_name(a.decision)},
-                      {"request_date", model::iso(a.request_date)},
-                      {"decision_date", model::iso(a.decision_date)},
-                      {"valid_from", model::iso(a.valid_from)},
-                      {"valid_to", a.valid_to == model::kOpenEnd ? "" : model::iso(a.valid_to)}};
-  if (!a.establishment.empty())
-    j["stay"] = {{"establishment", a.establishment}, {"admission", model::iso(a.admission)}, {"discharge", model::iso(a.discharge)}};
-  auto& ev = j["events"] = nlohmann::json::array();
-  for (const auto& e : a.events)
-    ev.push_back({{"date", model::iso(e.date)}, {"decision", e.decision == model::kNoDecision ? "" : std::string(1, e.decision)},
-                  {"note", e.note}, {"by", e.by}});
-  return j;
-}
-
 }  // namespace
 
 void add_agreement(CLI::App& app) {
@@ -153,8 +133,8 @@ void add_agreement(CLI::App& app) {
     auto all = store->agreements({.niss = o->niss, .code = o->code, .requested_by = o->provider});
     if (!all) return command_failed(all.error());
     if (o->json) {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& a : *all) j.push_back(agreement_json(a));
+      nlohmann::ordered_json j = nlohmann::ordered_json::array();
+      for (const auto& a : *all) j.push_back(engine::agreement_json(a));
       std::printf("%s\n", j.dump(1).c_str());
       return;
     }
@@ -177,36 +157,10 @@ void add_agreement(CLI::App& app) {
     if (!found) return command_failed(found.error());
     if (found->empty()) return command_failed({.code = "Z00700", .message = fmt::format("no agreement {} in the store", o->id)});
     const auto& a = found->front();
-    auto lines = store->pending_lines({.niss = a.niss, .code = a.code});
+    auto lines = engine::agreement_lines(*store, *store, a);
     if (!lines) return command_failed(lines.error());
-    // The payment of each complement, by (run, envoi, account, complement).
-    std::map<std::tuple<int64_t, int64_t, char, int64_t>, std::string> references;
-    for (const auto& p : *lines) {
-      if (!p.run_id) continue;
-      auto pays = store->run_payments(p.run_id);
-      if (!pays) return command_failed(pays.error());
-      for (const auto& x : *pays) references[{x.run_id, x.envoi_id, x.account, x.complement}] = x.reference;
-    }
-    auto reference_of = [&](const model::PendingLine& p) {
-      auto it = references.find({p.run_id, p.line.envoi_id, p.account, p.complement});
-      return it == references.end() || it->second.empty() ? std::string("(set off, no transfer)") : it->second;
-    };
     if (o->json) {
-      nlohmann::json j = agreement_json(a);
-      auto& ls = j["lines"] = nlohmann::json::array();
-      for (const auto& p : *lines) {
-        if (p.agreement_id != a.id && p.state != model::PendingState::Pending) continue;
-        nlohmann::json l = {{"reception", p.line.envoi_id}, {"record", p.line.record}, {"envoi_number", p.line.envoi_number},
-                            {"invoice", p.line.invoice_number}, {"date", model::iso(p.line.first_date)},
-                            {"amount_cents", p.line.amount}, {"account", std::string(1, p.account)},
-                            {"state", model::pending_state_name(p.state)}, {"code", p.code}};
-        if (p.complement) {
-          l["complement"] = p.complement;
-          l["payment_reference"] = reference_of(p);
-        }
-        ls.push_back(std::move(l));
-      }
-      std::printf("%s\n", j.dump(1).c_str());
+      std::printf("%s\n", engine::agreement_json(a, &*lines).dump(1).c_str());
       return;
     }
     std::printf("agreement %lld: %s for %s, %s\n", static_cast<long long>(a.id), a.code.c_str(), a.niss.c_str(),
@@ -221,14 +175,14 @@ void add_agreement(CLI::App& app) {
       std::printf("  %s %s%s%s\n", model::iso(e.date).c_str(), e.decision == model::kNoDecision ? "request" : decision_text(e.decision).c_str(),
                   e.note.empty() ? "" : (": " + e.note).c_str(), e.by.empty() ? "" : (" (" + e.by + ")").c_str());
     bool any = false;
-    for (const auto& p : *lines) {
-      if (p.agreement_id != a.id && p.state != model::PendingState::Pending) continue;
+    for (const auto& [p, reference] : *lines) {
       if (!any) std::printf("lines:\n");
       any = true;
       std::string what = std::string(model::pending_state_name(p.state));
       if (p.state == model::PendingState::Refused) what += " " + p.code;
       if (p.state == model::PendingState::Approved)
-        what += p.complement ? fmt::format(", paid in complement {:03d}*{} ({})", p.line.envoi_number, p.complement, reference_of(p))
+        what += p.complement ? fmt::format(", paid in complement {:03d}*{} ({})", p.line.envoi_number, p.complement,
+                                           reference.empty() ? "set off, no transfer" : reference)
                              : ", awaiting the next payment run";
       std::printf("  %s: %s\n", line_text(p).c_str(), what.c_str());
     }

@@ -10,13 +10,14 @@
 #include "commands.h"
 #include "store_access.h"
 #include "mutua/server/server.h"
+#include "mutua/settlement/config.h"
 #include "mutua/store/postgresql.h"
 
 namespace mutua::cli {
 
 void add_serve(CLI::App& app) {
   struct Opts {
-    std::string db = default_db(), listen = "127.0.0.1:8080";
+    std::string db = default_db(), listen = "127.0.0.1:8080", config;
     size_t connections = 8;
   };
   auto opts = std::make_shared<Opts>();
@@ -28,7 +29,10 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--db", opts->db, "Store: SQLite file (created when absent) or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
   cmd->add_option("--listen", opts->listen, "Address and port (port 0: a free one)")->capture_default_str();
   cmd->add_option("--connections", opts->connections, "Store connections and HTTP threads")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--config", opts->config, "The fund's payment configuration (JSON, docs/settlement.md): its name on payment letters");
   cmd->callback([opts] {
+    if (!opts->config.empty())
+      if (auto c = settlement::load_config(opts->config); !c) return command_failed(c.error());
     // The store exists and is migrated before the server's connections open it.
     if (!open_store(opts->db, false, /*create=*/true)) return;
     server::ServeOptions o;
@@ -51,6 +55,7 @@ void add_serve(CLI::App& app) {
       return;
     }
     o.connections = opts->connections;
+    o.payment_config = opts->config;
     auto srv = server::Server::open(o);
     if (!srv) return command_failed(srv.error());
     auto first = (*srv)->ensure_first_admin();

@@ -1,6 +1,9 @@
 #include "mutua/engine/advisor.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -142,5 +145,67 @@ Result<DecisionResult> decide_once(AdvisorStores store, const DecisionInput& in)
 }
 
 }  // namespace
+
+Result<std::vector<AgreementLine>> agreement_lines(model::AdvisorStore& advisor, model::LedgerStore& ledger,
+                                                   const model::AgreementRecord& a) {
+  auto lines = advisor.pending_lines({.niss = a.niss, .code = a.code});
+  if (!lines) return fail(lines.error());
+  // The payment of each complement, by (run, envoi, account, complement).
+  std::map<std::tuple<int64_t, int64_t, char, int64_t>, std::string> references;
+  std::set<int64_t> runs;
+  for (const auto& p : *lines)
+    if (p.run_id && runs.insert(p.run_id).second) {
+      auto pays = ledger.run_payments(p.run_id);
+      if (!pays) return fail(pays.error());
+      for (const auto& x : *pays) references[{x.run_id, x.envoi_id, x.account, x.complement}] = x.reference;
+    }
+  std::vector<AgreementLine> out;
+  for (const auto& p : *lines) {
+    if (p.agreement_id != a.id && p.state != model::PendingState::Pending) continue;
+    AgreementLine l{p, ""};
+    if (auto it = references.find({p.run_id, p.line.envoi_id, p.account, p.complement}); p.run_id && it != references.end())
+      l.payment_reference = it->second;
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+nlohmann::ordered_json agreement_json(const model::AgreementRecord& a, const std::vector<AgreementLine>* lines) {
+  auto decision = [](char d) { return d == model::kNoDecision ? std::string() : std::string(1, d); };
+  nlohmann::ordered_json j = {{"id", a.id},
+                              {"niss", a.niss},
+                              {"code", a.code},
+                              {"requested_by", a.requested_by},
+                              {"decision", decision(a.decision)},
+                              {"decision_name", model::decision_name(a.decision)},
+                              {"request_date", model::iso(a.request_date)},
+                              {"decision_date", a.decision_date ? model::iso(a.decision_date) : ""},
+                              {"valid_from", a.valid_from ? model::iso(a.valid_from) : ""},
+                              {"valid_to", a.valid_to == model::kOpenEnd ? "" : model::iso(a.valid_to)}};
+  if (!a.establishment.empty())
+    j["stay"] = {{"establishment", a.establishment},
+                 {"admission", model::iso(a.admission)},
+                 {"discharge", a.discharge ? model::iso(a.discharge) : ""}};
+  auto& ev = j["events"] = nlohmann::ordered_json::array();
+  for (const auto& e : a.events)
+    ev.push_back({{"date", model::iso(e.date)}, {"decision", decision(e.decision)}, {"note", e.note}, {"by", e.by}});
+  if (lines) {
+    auto& ls = j["lines"] = nlohmann::ordered_json::array();
+    for (const auto& x : *lines) {
+      const auto& p = x.line;
+      nlohmann::ordered_json l = {{"reception", p.line.envoi_id},  {"record", p.line.record},
+                                  {"envoi_number", p.line.envoi_number}, {"invoice", p.line.invoice_number},
+                                  {"date", model::iso(p.line.first_date)}, {"amount_cents", p.line.amount},
+                                  {"account", std::string(1, p.account)}, {"state", model::pending_state_name(p.state)},
+                                  {"code", p.code}};
+      if (p.complement) {
+        l["complement"] = p.complement;
+        l["payment_reference"] = x.payment_reference;
+      }
+      ls.push_back(std::move(l));
+    }
+  }
+  return j;
+}
 
 }  // namespace mutua::engine

@@ -7,6 +7,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,9 @@ struct Call {
   // A read of personal data or a change, for the audit log.
   void note(const std::string& action, const std::string& resource, const std::string& provider = "",
             const std::string& niss = "");
+  // One entry per patient read (one without a patient when there is none).
+  void note_patients(const std::string& action, const std::string& resource, const std::string& provider,
+                     const std::set<std::string>& niss);
   // Query parameter, or `fallback`.
   std::string param(const std::string& name, const std::string& fallback = "") const;
   // The body as a JSON object; answers 400 and returns nullopt when it is not one.
@@ -97,6 +101,12 @@ enum class Access {
 // The providers (INAMI numbers) the caller may see in `module`; {"*"} for fund staff of all.
 std::vector<std::string> providers_in(const Principal& who, const std::string& module);
 bool may(const Principal& who, const std::string& inami, const std::string& module);
+// The provider a request is made for: the one given, else the one acted for ("select a third
+// party"), else the only one the caller has `module` for. Empty, with the answer given (400 or
+// 403), when none fits.
+std::string chosen_provider(Call& call, const std::string& given, const std::string& module);
+// Fund staff of every provider ("*") for `module`.
+bool sees_every_provider(const Principal& who, const std::string& module);
 bool is_admin(const Principal& who);
 bool is_staff(const Principal& who);
 
@@ -107,9 +117,10 @@ struct Page {
 };
 std::optional<Page> page_of(Call& call);
 
-// A list answered as JSON (one page, with total), or whole as CSV (?format=csv): `rows` are
-// objects whose keys are the CSV columns.
-void answer_list(Call& call, const std::vector<Json>& rows, const std::string& name);
+// A list answered as JSON (one page, with total), or whole as CSV or .xlsx (?format=): `rows`
+// are objects whose keys are the columns. ?sort=column (or -column, descending) orders them
+// first (a stable sort: rows equal in that column keep the route's order).
+void answer_list(Call& call, std::vector<Json> rows, const std::string& name);
 // The same in two steps, for lists whose shown rows cost more (a patient's insurability, an
 // audit entry per patient): which rows [begin, end) are shown (a page, or all for an export;
 // nullopt with the answer given on bad paging), then the answer with those rows and the total.
@@ -131,5 +142,9 @@ std::vector<Route> meta_routes();
 std::vector<Route> payment_routes();
 std::vector<Route> insurability_routes();
 std::vector<Route> dispute_routes();
+std::vector<Route> agreement_routes();
+std::vector<Route> letter_routes();
+std::vector<Route> care_routes();
+std::vector<Route> request_routes();
 
 }  // namespace mutua::server

@@ -14,26 +14,6 @@ namespace mutua::server {
 
 namespace {
 
-// The provider the consultation is made for: the one given, else the one acted for, else the
-// only one the caller has the module for. Empty (with the answer given) when none fits.
-std::string consulting_provider(Call& call, const std::string& given) {
-  const Principal& who = *call.who;
-  std::string p = !given.empty() ? given : who.session.acting_for;
-  if (p.empty()) {
-    auto mine = providers_in(who, "insurability");
-    if (mine.size() == 1 && mine[0] != "*") p = mine[0];
-  }
-  if (p.empty()) {
-    call.error(400, "Z00224", "say for which provider: 'provider', or select a third party first");
-    return "";
-  }
-  if (!may(who, p, "insurability")) {
-    call.error(403, "Z00223", "you may not consult insurability for provider " + p);
-    return "";
-  }
-  return p;
-}
-
 Json answer_json(const consult::InsurabilityAnswer& a) {
   Json houses = Json::array(), pathways = Json::array(), stays = Json::array();
   auto until = [](model::Date d) { return d == model::kOpenEnd ? std::string() : model::iso(d); };
@@ -65,7 +45,7 @@ Json answer_json(const consult::InsurabilityAnswer& a) {
 void consult_one(Call& call) {
   auto body = call.body();
   if (!body) return;
-  const std::string provider = consulting_provider(call, text_of(*body, "provider"));
+  const std::string provider = chosen_provider(call, text_of(*body, "provider"), "insurability");
   if (provider.empty()) return;
   const std::string niss = text_of(*body, "niss");
   const model::Date date = model::parse_iso_date(text_of(*body, "date"));
@@ -80,7 +60,7 @@ void consult_one(Call& call) {
 
 // The body is a CSV of `niss,date` rows; the answer is a CSV with one answer per row.
 void consult_mass(Call& call) {
-  const std::string provider = consulting_provider(call, call.param("provider"));
+  const std::string provider = chosen_provider(call, call.param("provider"), "insurability");
   if (provider.empty()) return;
   if (call.req.body.empty()) return call.error(400, "Z00224", "the body is a CSV of niss,date rows");
   std::istringstream in(call.req.body);

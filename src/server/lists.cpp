@@ -2,6 +2,7 @@
 // Nested values (a line's codes) become one cell of JSON text in CSV and .xlsx.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -104,7 +105,22 @@ void answer_shown(Call& call, const std::vector<Json>& shown, size_t total, cons
   call.json(200, {{"total", total}, {"page", page->page}, {"per_page", page->per_page}, {"items", shown}});
 }
 
-void answer_list(Call& call, const std::vector<Json>& rows, const std::string& name) {
+void answer_list(Call& call, std::vector<Json> rows, const std::string& name) {
+  if (std::string sort = call.param("sort"); !sort.empty()) {
+    const bool descending = sort[0] == '-';
+    if (descending) sort.erase(0, 1);
+    const auto cols = columns_of(rows);
+    if (!rows.empty() && std::find(cols.begin(), cols.end(), sort) == cols.end()) {
+      std::string names;
+      for (const auto& c : cols) names += (names.empty() ? "" : ", ") + c;
+      return call.error(400, "Z00224", "sort by one of the columns: " + names);
+    }
+    std::stable_sort(rows.begin(), rows.end(), [&](const Json& a, const Json& b) {
+      const Json& x = a.contains(sort) ? a[sort] : Json();
+      const Json& y = b.contains(sort) ? b[sort] : Json();
+      return descending ? y < x : x < y;
+    });
+  }
   auto range = shown_rows(call, rows.size());
   if (!range) return;
   answer_shown(call, std::vector<Json>(rows.begin() + static_cast<std::ptrdiff_t>(range->first),

@@ -14,7 +14,9 @@ namespace mutua::server {
 namespace {
 
 Json payment_json(const model::Payment& p, const model::EnvoiRecord* e) {
-  Json j = {{"reference", p.reference},
+  Json j = {{"id", p.id},
+            {"letter", fmt::format("/api/v1/letters/{}", p.id)},
+            {"reference", p.reference},
             {"provider", p.third_party},
             {"envoi", p.envoi_id},
             {"account", std::string(1, p.account)},

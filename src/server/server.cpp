@@ -63,6 +63,12 @@ void Call::error(int status, const Error& err) {
   json(status, {{"error", e}});
 }
 
+void Call::note_patients(const std::string& action, const std::string& resource, const std::string& provider,
+                         const std::set<std::string>& niss) {
+  if (niss.empty()) note(action, resource, provider);
+  for (const auto& n : niss) note(action, resource, provider, n);
+}
+
 void Call::note(const std::string& action, const std::string& resource, const std::string& provider,
                 const std::string& niss) {
   model::AuditEntry e;
@@ -115,6 +121,29 @@ std::vector<std::string> providers_in(const Principal& who, const std::string& m
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+std::string chosen_provider(Call& call, const std::string& given, const std::string& module) {
+  const Principal& who = *call.who;
+  std::string p = !given.empty() ? given : who.session.acting_for;
+  if (p.empty()) {
+    auto mine = providers_in(who, module);
+    if (mine.size() == 1 && mine[0] != "*") p = mine[0];
+  }
+  if (p.empty()) {
+    call.error(400, "Z00224", "say for which provider: 'provider', or select a third party first");
+    return "";
+  }
+  if (!may(who, p, module)) {
+    call.error(403, "Z00223", "you may not use the " + module + " module for provider " + p);
+    return "";
+  }
+  return p;
+}
+
+bool sees_every_provider(const Principal& who, const std::string& module) {
+  auto list = providers_in(who, module);
+  return list.size() == 1 && list[0] == "*";
 }
 
 bool may(const Principal& who, const std::string& inami, const std::string& module) {
@@ -286,7 +315,8 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
                                 res.status == 404 ? "Z00210" : "Z00224", msg),
                     "application/json");
   });
-  for (auto* routes : {meta_routes, session_routes, user_routes, envoi_routes, payment_routes, insurability_routes, dispute_routes, audit_routes})
+  for (auto* routes : {meta_routes, session_routes, user_routes, envoi_routes, payment_routes, insurability_routes, dispute_routes,
+                       agreement_routes, letter_routes, care_routes, audit_routes})
     for (const auto& r : routes()) impl->install(r);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

@@ -1,5 +1,6 @@
 #include "mutua/settlement/letters.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -13,13 +14,9 @@
 
 namespace mutua::settlement {
 
-namespace {
-
-// The detail lines of an accepted envoi, from its stored 920900 JSON; nothing when the retention
-// period took its responses away.
-Result<std::optional<std::vector<LetterLine>>> envoi_lines(LetterStores store, int64_t envoi_id,
-                                                           const std::string& language) {
-  auto responses = store.envois.responses(envoi_id);
+Result<std::optional<std::vector<LetterLine>>> settled_lines(model::EnvoiStore& envois, int64_t envoi_id,
+                                                             const std::string& language) {
+  auto responses = envois.responses(envoi_id);
   if (!responses) return fail(responses.error());
   if (responses->empty()) return std::optional<std::vector<LetterLine>>();
   const model::StoredResponse* settlement = nullptr;
@@ -56,29 +53,24 @@ Result<std::optional<std::vector<LetterLine>>> envoi_lines(LetterStores store, i
   return out;
 }
 
-}  // namespace
+namespace {
 
-Result<std::vector<Letter>> gather_letters(LetterStores store, const Config& config, const std::string& run_key) {
-  auto run = store.ledger.payment_run(run_key);
-  if (!run) return fail(run.error());
-  if (!*run) return fail({.code = "Z00603", .message = fmt::format("no payment run '{}' in the store", run_key)});
-  auto payments = store.ledger.run_payments((*run)->id);
-  if (!payments) return fail(payments.error());
-  auto state = store.ledger.ledger(false, false);
-  if (!state) return fail(state.error());
+// The letters of these payments of `run`, with the ledger as `state` holds it.
+Result<std::vector<Letter>> letters_of(LetterStores store, const Config& config, const model::PaymentRun& run,
+                                       const std::vector<model::Payment>& payments, const model::LedgerState& state) {
   auto shared = store.refdata.shared_refdata();
   if (!shared) return fail(shared.error());
   std::unordered_map<std::string, const model::Provider*> providers;
   for (const auto& p : (*shared)->providers) providers[p.inami] = &p;
   std::unordered_map<int64_t, const model::Regularisation*> regs;
-  for (const auto& r : state->regularisations) regs[r.id] = &r;
+  for (const auto& r : state.regularisations) regs[r.id] = &r;
 
   std::vector<Letter> out;
   std::map<std::pair<int64_t, std::string>, std::optional<std::vector<LetterLine>>> lines_of;  // (envoi, language)
-  for (const auto& p : *payments) {
+  for (const auto& p : payments) {
     Letter l;
     l.payment = p;
-    l.run_date = (*run)->date;
+    l.run_date = run.date;
     l.fund_name = config.fund_name;
     auto e = store.envois.envoi(p.envoi_id);
     if (!e) return fail(e.error());
@@ -90,7 +82,7 @@ Result<std::vector<Letter>> gather_letters(LetterStores store, const Config& con
     if (p.complement == 0) {
       auto key = std::make_pair(p.envoi_id, l.language);
       if (!lines_of.count(key)) {
-        auto lines = envoi_lines(store, p.envoi_id, l.language);
+        auto lines = settled_lines(store.envois, p.envoi_id, l.language);
         if (!lines) return fail(lines.error());
         lines_of[key] = std::move(*lines);
       }
@@ -126,7 +118,7 @@ Result<std::vector<Letter>> gather_letters(LetterStores store, const Config& con
       l.refused += x.refused;
       if (x.status == "pending") l.pending += x.asked;
     }
-    for (const auto& c : state->compensations) {
+    for (const auto& c : state.compensations) {
       if (c.payment_id != p.id) continue;
       SetOff s{c.regularisation_id, "", "", c.cents};
       if (auto it = regs.find(c.regularisation_id); it != regs.end()) {
@@ -138,6 +130,32 @@ Result<std::vector<Letter>> gather_letters(LetterStores store, const Config& con
     out.push_back(std::move(l));
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<Letter>> gather_letters(LetterStores store, const Config& config, const std::string& run_key) {
+  auto run = store.ledger.payment_run(run_key);
+  if (!run) return fail(run.error());
+  if (!*run) return fail({.code = "Z00603", .message = fmt::format("no payment run '{}' in the store", run_key)});
+  auto payments = store.ledger.run_payments((*run)->id);
+  if (!payments) return fail(payments.error());
+  auto state = store.ledger.ledger(false, false);
+  if (!state) return fail(state.error());
+  return letters_of(store, config, **run, *payments, *state);
+}
+
+Result<std::optional<Letter>> gather_letter(LetterStores store, const Config& config, int64_t payment_id) {
+  auto state = store.ledger.ledger(false, false);
+  if (!state) return fail(state.error());
+  auto p = std::find_if(state->payments.begin(), state->payments.end(), [&](const auto& x) { return x.id == payment_id; });
+  if (p == state->payments.end()) return std::optional<Letter>();
+  auto run = std::find_if(state->runs.begin(), state->runs.end(), [&](const auto& r) { return r.id == p->run_id; });
+  if (run == state->runs.end())
+    return fail({.code = "Z00603", .message = fmt::format("payment {} names run {}, not in the store", payment_id, p->run_id)});
+  auto letters = letters_of(store, config, *run, {*p}, *state);
+  if (!letters) return fail(letters.error());
+  return std::optional<Letter>(std::move(letters->front()));
 }
 
 std::string letter_name(const Letter& l) {

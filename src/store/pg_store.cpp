@@ -22,6 +22,7 @@
 #include "store/advisor_sql.h"
 #include "store/blobs.h"
 #include "store/accounts_sql.h"
+#include "store/patients_sql.h"
 #include "store/disputes_sql.h"
 #include "store/ledger_sql.h"
 #include "store/retention_sql.h"
@@ -395,6 +396,12 @@ class PgStore final : public model::Store {
   Result<model::RefData> load_patient_files(const std::vector<std::string>& niss,
                                             const std::vector<std::string>& files) override {
     return read_refdata(&niss, true, false, &files);
+  }
+
+  Result<std::vector<std::string>> patients_where(const std::string& file, const std::string& column,
+                                                  const std::string& value) override {
+    return read<std::vector<std::string>>("read the patients of " + file,
+                                          [&](PgSql& db) { return select_patients_where(db, file, column, value); });
   }
 
   Result<std::shared_ptr<const model::RefData>> shared_refdata() override {

@@ -21,6 +21,7 @@
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_db.h"
 #include "store/accounts_sql.h"
+#include "store/patients_sql.h"
 #include "store/disputes_sql.h"
 #include "store/ledger_sql.h"
 #include "store/sqlite_refdata.h"
@@ -127,6 +128,12 @@ class SqliteStore final : public model::Store, private SqliteDb {
   Result<model::RefData> load_patient_files(const std::vector<std::string>& niss,
                                             const std::vector<std::string>& files) override {
     return load_patients(niss, &files);
+  }
+
+  Result<std::vector<std::string>> patients_where(const std::string& file, const std::string& column,
+                                                  const std::string& value) override {
+    ReadTransaction tx(db_);
+    return select_patients_where(*this, file, column, value);
   }
 
   Result<std::shared_ptr<const model::RefData>> shared_refdata() override {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "mutua/error.h"
 #include "mutua/model/store.h"
 
@@ -44,5 +46,21 @@ struct DecisionResult {
 // Records the decision and settles the lines waiting on it, atomically. An agreement already
 // decided A or N is final (a new request is needed); D, O and R may be followed by any decision.
 Result<DecisionResult> decide_agreement(AdvisorStores store, const DecisionInput& input);
+
+// A line an agreement settled (or that still waits on its patient and code), with the
+// reference of the payment of its complement once a run paid it ("" before, or when the
+// complement was wholly set off).
+struct AgreementLine {
+  model::PendingLine line;
+  std::string payment_reference;
+};
+
+// The lines of an agreement: those it settled, and those of its patient and code still pending.
+Result<std::vector<AgreementLine>> agreement_lines(model::AdvisorStore& advisor, model::LedgerStore& ledger,
+                                                   const model::AgreementRecord& agreement);
+
+// For programs (`mutua agreement --json`, the API): the agreement's fields, its stay, its dated
+// `events`, and `lines` when given.
+nlohmann::ordered_json agreement_json(const model::AgreementRecord& a, const std::vector<AgreementLine>* lines = nullptr);
 
 }  // namespace mutua::engine

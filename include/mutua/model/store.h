@@ -128,6 +128,11 @@ class RefDataStore {
   virtual Result<RefData> load_refdata_for(const std::vector<std::string>& niss) = 0;
   // The same, only these patient files (e.g. "members.csv", "insurability.csv").
   virtual Result<RefData> load_patient_files(const std::vector<std::string>& niss, const std::vector<std::string>& files) = 0;
+  // The patients (NISS, sorted, unique) of a patient file whose text `column` is `value`: the
+  // patients enrolled in one medical house ("medical_houses.csv", "medical_house", its number).
+  // Z00224 for a file that is not a patient file or a column it does not have.
+  virtual Result<std::vector<std::string>> patients_where(const std::string& file, const std::string& column,
+                                                          const std::string& value) = 0;
   // The tables shared by all envois (providers, destinations, nomenclature, cumulations,
   // prerequisites), parsed; the same object while no import happened since.
   virtual Result<std::shared_ptr<const RefData>> shared_refdata() = 0;

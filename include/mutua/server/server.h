@@ -22,6 +22,7 @@ struct ServeOptions {
   int64_t lockout_seconds = 15 * 60;
   std::string issuer = "mutua";         // the name authenticator apps show
   uint64_t max_upload_bytes = 400ULL << 20;  // a billing file of 999,999 records fits
+  std::string payment_config;           // the fund's payment configuration (its name on letters); optional
 };
 
 // A user created at start: the first support administrator of an empty store.

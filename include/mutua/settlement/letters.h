@@ -6,6 +6,7 @@
 // invoice numbers.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,8 +58,15 @@ struct LetterStores {
   LetterStores(model::Store& s) : ledger(s), envois(s), advisor(s), refdata(s) {}  // NOLINT(google-explicit-constructor): on purpose
 };
 
+// The detail lines of an accepted envoi as its stored 920900 (JSON) says them, labels in
+// `language` (fr, nl); nullopt when the retention period took its responses away.
+Result<std::optional<std::vector<LetterLine>>> settled_lines(model::EnvoiStore& envois, int64_t envoi_id,
+                                                             const std::string& language);
+
 // The letters of a recorded run, from the store (responses, complements, compensations).
 Result<std::vector<Letter>> gather_letters(LetterStores store, const Config& config, const std::string& run_key);
+// The letter of one payment (its id in the ledger); nullopt when there is no such payment.
+Result<std::optional<Letter>> gather_letter(LetterStores store, const Config& config, int64_t payment_id);
 
 // File name stem of a letter: letter-2026-2-0000001, or letter-run-<id>-<envoi>-<account> when
 // nothing was transferred.
