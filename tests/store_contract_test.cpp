@@ -392,6 +392,75 @@ TEST_P(StoreContract, ADisputeTakesOneStepAtATime) {
   EXPECT_EQ(now->front().events.size(), 2u);
 }
 
+// Information requests: a request comes back with its messages in order and what each one
+// has attached (bytes of every value, NUL included, as written); a closed request takes no more
+// messages; one provider's requests are not another's.
+TEST_P(StoreContract, InformationRequestsKeepTheirMessagesAndAttachments) {
+  model::RequestStore& requests = *store_;
+  model::InfoRequest r;
+  r.third_party = "40765140401";
+  r.subject = "Why was line 3 refused?";
+  r.envoi_id = 7;
+  r.record = 3;
+  r.niss = "85073003328";
+  r.opened = 1764892800;
+  r.opened_by = 4;
+  model::RequestMessage first{0, 1764892800, 4, "nurse", false, "The patient was insured that day.", {}};
+  std::string binary = "%PDF-1.4\n";
+  for (int i = 0; i < 256; ++i) binary += static_cast<char>(i);
+  model::NewAttachment pdf{{0, 0, "card.pdf", "application/pdf", 0, "ab12"}, binary};
+  auto id = requests.open_request(r, first, {pdf});
+  ASSERT_TRUE(id) << id.error().to_string();
+  model::RequestMessage answer{0, 1764896400, 9, "staff", true, "Corrected: send it again.", {}};
+  auto m = requests.add_request_message(*id, answer, {}, model::RequestState::Answered);
+  ASSERT_TRUE(m) << m.error().to_string();
+  r.third_party = "41234502401";
+  r.subject = "Another provider's question";
+  ASSERT_TRUE(requests.open_request(r, first, {}));
+
+  auto back = requests.requests(*id, "");
+  ASSERT_TRUE(back) << back.error().to_string();
+  ASSERT_EQ(back->size(), 1u);
+  const model::InfoRequest& got = back->front();
+  EXPECT_EQ(got.subject, "Why was line 3 refused?");
+  EXPECT_EQ(got.state, model::RequestState::Answered);
+  EXPECT_EQ(got.record, 3u);
+  EXPECT_EQ(got.niss, "85073003328");
+  EXPECT_EQ(got.updated, 1764896400);
+  ASSERT_EQ(got.messages.size(), 2u);
+  EXPECT_EQ(got.messages[0].text, "The patient was insured that day.");
+  EXPECT_FALSE(got.messages[0].staff);
+  EXPECT_TRUE(got.messages[1].staff);
+  ASSERT_EQ(got.messages[0].attachments.size(), 1u);
+  const auto& info = got.messages[0].attachments[0];
+  EXPECT_EQ(info.name, "card.pdf");
+  EXPECT_EQ(info.size, static_cast<int64_t>(binary.size()));
+  auto file = requests.attachment(*id, info.id);
+  ASSERT_TRUE(file && *file);
+  EXPECT_EQ((*file)->bytes, binary);
+  EXPECT_EQ((*file)->info.media_type, "application/pdf");
+  auto elsewhere = requests.attachment(*id + 1, info.id);  // not that request's
+  ASSERT_TRUE(elsewhere);
+  EXPECT_FALSE(*elsewhere);
+
+  auto own = requests.requests(0, "40765140401");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->size(), 1u);
+  auto all = requests.requests(0, "");
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 2u);
+  EXPECT_EQ(all->front().third_party, "41234502401");  // newest first
+
+  ASSERT_TRUE(requests.add_request_message(*id, answer, {}, model::RequestState::Closed));
+  auto late = requests.add_request_message(*id, first, {}, model::RequestState::Open);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, "Z00212");
+  auto none = requests.add_request_message(*id + 100, first, {}, model::RequestState::Open);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, "Z00210");
+  EXPECT_EQ(requests.requests(*id, "")->front().messages.size(), 3u);
+}
+
 // Accounts: a username is taken once; every field comes back as written; memberships are
 // replaced by (user, provider, role); sessions are found by their token's hash only and end;
 // the audit is searched by patient and provider, newest first, with the count of all.

@@ -37,8 +37,10 @@ std::string_view sqlite_018_history_by_patient_and_code();
 std::string_view sqlite_019_typed_refdata();
 std::string_view sqlite_020_paid_once();
 std::string_view sqlite_021_accounts();
+std::string_view sqlite_022_requests();
 std::string_view postgresql_001_init();
 std::string_view postgresql_002_queue();
 std::string_view postgresql_003_accounts();
+std::string_view postgresql_004_requests();
 std::string_view openapi_document();
 }  // namespace mutua::embedded

@@ -265,10 +265,6 @@ const std::map<std::string, std::pair<int64_t, int64_t>>& rule_parameter_bounds(
   return bounds;
 }
 
-namespace {
-bool all_digits(const std::string& v) { return !v.empty() && v.find_first_not_of("0123456789") == std::string::npos; }
-}  // namespace
-
 std::string rule_parameter(const RefData& shared, const std::string& name) {
   for (const auto& p : shared.parameters)
     if (p.name == name) return p.value;

@@ -23,6 +23,7 @@
 #include "store/blobs.h"
 #include "store/accounts_sql.h"
 #include "store/patients_sql.h"
+#include "store/requests_sql.h"
 #include "store/disputes_sql.h"
 #include "store/ledger_sql.h"
 #include "store/retention_sql.h"
@@ -37,7 +38,7 @@ using model::HistoryLine;
 using model::StoredResponse;
 
 std::vector<std::string_view> migrations() {
-  return {embedded::postgresql_001_init(), embedded::postgresql_002_queue(), embedded::postgresql_003_accounts()};
+  return {embedded::postgresql_001_init(), embedded::postgresql_002_queue(), embedded::postgresql_003_accounts(), embedded::postgresql_004_requests()};
 }
 
 // The URL without its password (user:password@ or ?password=), for messages.
@@ -647,6 +648,25 @@ class PgStore final : public model::Store {
       return {};
     });
   }
+  // ---- information requests (store/requests_sql.h)
+
+  Result<int64_t> open_request(const model::InfoRequest& r, const model::RequestMessage& first,
+                               const std::vector<model::NewAttachment>& files) override {
+    return write<int64_t>("open a request", [&](PgSql& db) { return insert_request(db, r, first, files); });
+  }
+  Result<std::vector<model::InfoRequest>> requests(int64_t id, const std::string& third_party) override {
+    return read<std::vector<model::InfoRequest>>("read requests", [&](PgSql& db) { return select_requests(db, id, third_party); });
+  }
+  Result<int64_t> add_request_message(int64_t request_id, const model::RequestMessage& m,
+                                      const std::vector<model::NewAttachment>& files, model::RequestState state) override {
+    return write<int64_t>("add to a request",
+                          [&](PgSql& db) { return insert_request_message(db, request_id, m, files, state); });
+  }
+  Result<std::optional<model::NewAttachment>> attachment(int64_t request_id, int64_t attachment_id) override {
+    return read<std::optional<model::NewAttachment>>("read an attachment",
+                                                     [&](PgSql& db) { return select_attachment(db, request_id, attachment_id); });
+  }
+
   // ---- accounts (store/accounts_sql.h)
 
   Result<int64_t> create_user(const model::User& u) override {

@@ -22,6 +22,7 @@
 #include "store/sqlite_db.h"
 #include "store/accounts_sql.h"
 #include "store/patients_sql.h"
+#include "store/requests_sql.h"
 #include "store/disputes_sql.h"
 #include "store/ledger_sql.h"
 #include "store/sqlite_refdata.h"
@@ -52,7 +53,7 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_014_nomenclature_ages(), embedded::sqlite_015_per_admission(),
           embedded::sqlite_016_history_by_patient(), embedded::sqlite_017_unique_accepted_envoi(),
           embedded::sqlite_018_history_by_patient_and_code(), embedded::sqlite_019_typed_refdata(),
-          embedded::sqlite_020_paid_once(), embedded::sqlite_021_accounts()};
+          embedded::sqlite_020_paid_once(), embedded::sqlite_021_accounts(), embedded::sqlite_022_requests()};
 }
 
 
@@ -493,6 +494,25 @@ class SqliteStore final : public model::Store, private SqliteDb {
       if (auto r = apply_decision(*this, d); !r) return r;
       return insert_history(d.history, -1);
     });
+  }
+
+  // ---- information requests (store/requests_sql.h)
+
+  Result<int64_t> open_request(const model::InfoRequest& r, const model::RequestMessage& first,
+                               const std::vector<model::NewAttachment>& files) override {
+    return in_write_transaction([&] { return insert_request(*this, r, first, files); });
+  }
+  Result<std::vector<model::InfoRequest>> requests(int64_t id, const std::string& third_party) override {
+    ReadTransaction tx(db_);
+    return select_requests(*this, id, third_party);
+  }
+  Result<int64_t> add_request_message(int64_t request_id, const model::RequestMessage& m,
+                                      const std::vector<model::NewAttachment>& files, model::RequestState state) override {
+    return in_write_transaction([&] { return insert_request_message(*this, request_id, m, files, state); });
+  }
+  Result<std::optional<model::NewAttachment>> attachment(int64_t request_id, int64_t attachment_id) override {
+    ReadTransaction tx(db_);
+    return select_attachment(*this, request_id, attachment_id);
   }
 
   // ---- accounts (store/accounts_sql.h)

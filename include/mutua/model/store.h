@@ -23,6 +23,7 @@
 #include "mutua/model/history.h"
 #include "mutua/model/ledger.h"
 #include "mutua/model/refdata.h"
+#include "mutua/model/requests.h"
 #include "mutua/model/retention.h"
 
 namespace mutua::model {
@@ -290,6 +291,7 @@ class QueueStore {
 inline constexpr const char* kNotItsTurn = "Z00203";
 
 class Store : public AccountStore,
+              public RequestStore,
               public RefDataStore,
               public EnvoiStore,
               public LedgerStore,
