@@ -86,7 +86,8 @@ class Served : public ::testing::Test {
     db_ = dir_ + "/m.db";
     ASSERT_EQ(run_mutua("refdata import " + kBase + " --db " + db_).code, 0);
     log_ = dir_ + "/serve.log";
-    pid_ = mutua::testing::spawn({"serve", "--db", db_, "--listen", "127.0.0.1:0", "--connections", "4"}, log_);
+    pid_ = mutua::testing::spawn(
+        {"serve", "--db", db_, "--listen", "127.0.0.1:0", "--connections", "4", "--outbox", dir_ + "/outbox"}, log_);
     // The address and the first administrator's password, as it prints them.
     static const std::regex port_re(R"(on http://127\.0\.0\.1:(\d+))"), pw_re(R"(one-time password: ([a-z0-9]+))");
     for (int i = 0; i < 200 && port_ == 0; ++i) {
@@ -440,6 +441,90 @@ TEST_F(Served, AgreementsLettersCarePathwaysAndMedicalHouses) {
   EXPECT_TRUE(resources.count("care-pathways")) << audit->body;
 }
 
+// The envelope on a rejected line: the nurse asks about it with a scan attached, checked by its
+// content; staff answer; the nurse gets a copy of its question and a notice of the answer in the
+// outbox (without the patient's data); a closed request takes no more; no one else sees it.
+TEST_F(Served, AnInformationRequestOnALineWithAttachments) {
+  const std::string admin = first_sign_in("admin", admin_password_);
+  const std::string nurse = user_with(admin, "nurse", "provider", {{{"provider", kNurse}, {"role", "holder"}}});
+  const std::string other = user_with(admin, "other.nurse", "provider", {{{"provider", kOtherNurse}, {"role", "holder"}}});
+  const std::string staff = user_with(admin, "staff", "staff", {{{"provider", "*"}, {"role", "staff"}}});
+  auto c = client();
+  ASSERT_EQ(c.Patch("/api/v1/me", bearer(nurse), Json{{"email", "nurse@example.be"}}.dump(), "application/json")->status, 200);
+  auto sent = c.Post("/api/v1/envois?name=october.efact&today=2026-11-23", bearer(nurse), envoi_of(dir_, kNurse, 34),
+                     "application/octet-stream");
+  ASSERT_EQ(sent->status, 201) << sent->body;
+  const std::string envoi = std::to_string(Json::parse(sent->body)["id"].get<int64_t>());
+  const Json rejected = Json::parse(c.Get(("/api/v1/envois/" + envoi + "/lines?status=rejected").c_str(), bearer(nurse))->body);
+  ASSERT_GE(rejected["total"].get<int>(), 1) << rejected.dump();
+  const std::string record = std::to_string(rejected["items"][0]["record"].get<uint64_t>());
+
+  const std::string pdf = std::string("%PDF-1.4\n") + std::string("\0\x01\x02binary", 9) + "\n%%EOF\n";
+  httplib::MultipartFormDataItems form = {
+      {"subject", "Why refused?", "", ""},
+      {"text", "The patient was insured on that day: see the card.", "", ""},
+      {"envoi", envoi, "", ""},
+      {"record", record, "", ""},
+      {"attachment", pdf, "card.pdf", "application/pdf"},
+  };
+  auto asked = c.Post("/api/v1/requests", bearer(nurse), form);
+  ASSERT_EQ(asked->status, 201) << asked->body;
+  const Json request = Json::parse(asked->body);
+  EXPECT_EQ(request["provider"], kNurse);
+  EXPECT_EQ(request["niss"], "60010112347");
+  EXPECT_EQ(request["state"], "open");
+  ASSERT_EQ(request["messages"][0]["attachments"].size(), 1u);
+  const std::string href = request["messages"][0]["attachments"][0]["href"];
+  const std::string path = "/api/v1/requests/" + std::to_string(request["id"].get<int64_t>());
+
+  // A file whose content is not what its name says, or of a kind not taken, is refused.
+  httplib::MultipartFormDataItems fake = {{"subject", "x", "", ""}, {"text", "x", "", ""},
+                                          {"attachment", "MZ\x90\x00 not a pdf", "card.pdf", "application/pdf"}};
+  EXPECT_EQ(c.Post("/api/v1/requests", bearer(nurse), fake)->status, 415);
+  fake[2] = {"attachment", "#!/bin/sh\n", "run.sh", "text/plain"};
+  EXPECT_EQ(c.Post("/api/v1/requests", bearer(nurse), fake)->status, 415);
+
+  // The attachment comes back byte for byte, to those who may see the request only.
+  auto file = c.Get(href.c_str(), bearer(staff));
+  ASSERT_EQ(file->status, 200);
+  EXPECT_EQ(file->body, pdf);
+  EXPECT_EQ(file->get_header_value("Content-Type"), "application/pdf");
+  EXPECT_EQ(c.Get(href.c_str(), bearer(other))->status, 404);
+  EXPECT_EQ(c.Get(path.c_str(), bearer(other))->status, 404);
+  EXPECT_EQ(Json::parse(c.Get("/api/v1/requests", bearer(other))->body)["total"], 0);
+
+  // Staff answer; the nurse closes it; nothing more is taken.
+  auto answered = c.Post((path + "/messages").c_str(), bearer(staff), Json{{"text", "Corrected on our side."}}.dump(), "application/json");
+  ASSERT_EQ(answered->status, 201) << answered->body;
+  EXPECT_EQ(Json::parse(answered->body)["state"], "answered");
+  EXPECT_TRUE(Json::parse(answered->body)["messages"][1]["from_fund"].get<bool>());
+  auto listed = c.Get("/api/v1/requests?state=answered", bearer(nurse));
+  ASSERT_EQ(listed->status, 200);
+  EXPECT_EQ(Json::parse(listed->body)["total"], 1);
+  auto closed = c.Post((path + "/messages").c_str(), bearer(nurse), Json{{"text", "Thanks."}, {"close", true}}.dump(), "application/json");
+  ASSERT_EQ(closed->status, 201) << closed->body;
+  EXPECT_EQ(Json::parse(closed->body)["state"], "closed");
+  EXPECT_EQ(c.Post((path + "/messages").c_str(), bearer(staff), Json{{"text", "More"}}.dump(), "application/json")->status, 409);
+
+  // The outbox: a copy of each of the nurse's messages and a notice of the answer, to its
+  // address, naming the request but not the patient.
+  std::vector<std::string> mails;
+  for (const auto& f : fs::directory_iterator(dir_ + "/outbox")) mails.push_back(read_all(f.path().string()));
+  ASSERT_EQ(mails.size(), 3u);
+  int copies = 0, notices = 0;
+  for (const auto& m : mails) {
+    EXPECT_NE(m.find("To: nurse@example.be\r\n"), std::string::npos) << m;
+    EXPECT_EQ(m.find("60010112347"), std::string::npos) << m;
+    copies += m.find("Subject: mutua: copy of your message") != std::string::npos;
+    notices += m.find("Subject: mutua: the fund answered request") != std::string::npos;
+  }
+  EXPECT_EQ(copies, 2);
+  EXPECT_EQ(notices, 1);
+  // Reading the request and its attachment is audited with the patient.
+  auto audit = c.Get("/api/v1/audit?niss=60010112347", bearer(staff));
+  EXPECT_NE(audit->body.find(href.substr(8)), std::string::npos) << audit->body;
+}
+
 // Every role against every resource of one provider's data, through the real server: the
 // owner's people get it as their modules allow, fund staff get it, the support administrator
 // and another provider's people do not (404 for a resource of another provider, so that its
@@ -508,6 +593,12 @@ TEST_F(Served, EveryRoleAgainstEveryResourceOfOneProvider) {
       {"GET", "/api/v1/care-pathways?niss=85073003328&provider=" + kNurse, "", all(200, 403, 200, 403, 403)},
       {"GET", "/api/v1/care-pathways/payments?year=2026&provider=" + kNurse, "", all(200, 403, 200, 403, 403)},
       {"GET", "/api/v1/medical-house-contracts?provider=" + kNurse, "", all(200, 403, 200, 403, 403)},
+      {"GET", "/api/v1/requests?provider=" + kNurse, "", all(200, 403, 200, 403, 403)},
+      {"POST", "/api/v1/requests", Json{{"provider", kNurse}, {"subject", "?"}, {"text", "a question"}}.dump(),
+       all(201, 403, 201, 403, 403)},
+      {"POST", "/api/v1/requests", Json{{"envoi", std::stoll(id)}, {"record", 3}, {"subject", "?"}, {"text", "on a line"}}.dump(),
+       all(201, 404, 201, 404, 404)},
+      {"GET", "/api/v1/requests/1", "", all(200, 404, 200, 404, 404)},
       {"GET", "/api/v1/audit?provider=" + kNurse, "", all(403, 403, 200, 403, 200)},
       {"GET", "/api/v1/users", "", all(403, 403, 403, 403, 200)},
   };
@@ -671,7 +762,7 @@ TEST(ServerDocument, DescribesEveryRouteAndNoOther) {
   for (auto* routes : {mutua::server::meta_routes, mutua::server::session_routes, mutua::server::user_routes,
                        mutua::server::envoi_routes, mutua::server::payment_routes, mutua::server::insurability_routes,
                        mutua::server::dispute_routes, mutua::server::agreement_routes, mutua::server::letter_routes,
-                       mutua::server::care_routes, mutua::server::audit_routes})
+                       mutua::server::care_routes, mutua::server::request_routes, mutua::server::audit_routes})
     for (const auto& r : routes()) served.insert(r.method + " " + std::regex_replace(r.pattern, group, "{}"));
   served.erase("GET /api");  // the document's own page
   EXPECT_EQ(documented, served);

@@ -17,7 +17,7 @@ namespace mutua::cli {
 
 void add_serve(CLI::App& app) {
   struct Opts {
-    std::string db = default_db(), listen = "127.0.0.1:8080", config;
+    std::string db = default_db(), listen = "127.0.0.1:8080", config, outbox = "outbox", mail_from = "mutua@localhost", public_url;
     size_t connections = 8;
   };
   auto opts = std::make_shared<Opts>();
@@ -30,6 +30,10 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--listen", opts->listen, "Address and port (port 0: a free one)")->capture_default_str();
   cmd->add_option("--connections", opts->connections, "Store connections and HTTP threads")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--config", opts->config, "The fund's payment configuration (JSON, docs/settlement.md): its name on payment letters");
+  cmd->add_option("--outbox", opts->outbox, "Folder where the server writes its mails (RFC 5322 files) for the mail relay")
+      ->capture_default_str();
+  cmd->add_option("--mail-from", opts->mail_from, "Sender address of its mails")->capture_default_str();
+  cmd->add_option("--public-url", opts->public_url, "The address people reach the server at, for links in mails (default: the listening one)");
   cmd->callback([opts] {
     if (!opts->config.empty())
       if (auto c = settlement::load_config(opts->config); !c) return command_failed(c.error());
@@ -56,6 +60,9 @@ void add_serve(CLI::App& app) {
     }
     o.connections = opts->connections;
     o.payment_config = opts->config;
+    o.outbox = opts->outbox;
+    o.mail_from = opts->mail_from;
+    o.public_url = opts->public_url;
     auto srv = server::Server::open(o);
     if (!srv) return command_failed(srv.error());
     auto first = (*srv)->ensure_first_admin();

@@ -23,6 +23,9 @@ struct ServeOptions {
   std::string issuer = "mutua";         // the name authenticator apps show
   uint64_t max_upload_bytes = 400ULL << 20;  // a billing file of 999,999 records fits
   std::string payment_config;           // the fund's payment configuration (its name on letters); optional
+  std::string outbox = "outbox";        // where mails are written (RFC 5322 files) for the mail relay
+  std::string mail_from = "mutua@localhost";
+  std::string public_url;               // the address people reach the server at, in mails' links
 };
 
 // A user created at start: the first support administrator of an empty store.

@@ -1,0 +1,20 @@
+// Mail the server sends (a copy of a question to its sender, an answer's notice, a lost
+// password's link, a forgotten username): written as RFC 5322 messages into the outbox folder
+// (`mutua serve --outbox`), which the fund's mail relay picks up. Never a password, an
+// attachment or the fund's data about a patient in a mail: references and links.
+#pragma once
+#include <string>
+
+#include "mutua/error.h"
+#include "mutua/server/server.h"
+
+namespace mutua::server {
+
+struct Mail {
+  std::string to, subject, body;
+};
+
+// Writes the message atomically into options.outbox (created when missing); returns its path.
+Result<std::string> send_mail(const ServeOptions& options, const Mail& mail);
+
+}  // namespace mutua::server
