@@ -525,6 +525,58 @@ TEST_F(Served, AnInformationRequestOnALineWithAttachments) {
   EXPECT_NE(audit->body.find(href.substr(8)), std::string::npos) << audit->body;
 }
 
+// A lost password: a link by mail (the outbox), used once, within its time; the old password
+// stops working, the new one signs in and the second factor is still asked. A lost username:
+// the address's accounts by mail. Neither answer says whether an account exists.
+TEST_F(Served, ALostPasswordAndAForgottenUsernameByMail) {
+  const std::string admin = first_sign_in("admin", admin_password_);
+  const std::string nurse = user_with(admin, "nurse", "provider", {{{"provider", kNurse}, {"role", "holder"}}});
+  auto c = client();
+  ASSERT_EQ(c.Patch("/api/v1/me", bearer(nurse), Json{{"email", "Nurse@Example.be"}}.dump(), "application/json")->status, 200);
+  auto mails = [&] {
+    std::vector<std::string> out;
+    if (fs::exists(dir_ + "/outbox"))
+      for (const auto& f : fs::directory_iterator(dir_ + "/outbox")) out.push_back(read_all(f.path().string()));
+    return out;
+  };
+  auto unknown = c.Post("/api/v1/password-resets", Json{{"username", "nobody"}}.dump(), "application/json");
+  auto known = c.Post("/api/v1/password-resets", Json{{"username", "nurse"}}.dump(), "application/json");
+  ASSERT_EQ(unknown->status, 202);
+  ASSERT_EQ(known->status, 202);
+  EXPECT_EQ(unknown->body, known->body);
+  ASSERT_EQ(mails().size(), 1u);
+  const std::string mail = mails()[0];
+  EXPECT_NE(mail.find("To: Nurse@Example.be"), std::string::npos) << mail;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(mail, m, std::regex("token=([0-9a-f]{64})"))) << mail;
+  const std::string link = "/api/v1/password-resets/" + m[1].str();
+  // Asked again at once: no second mail.
+  ASSERT_EQ(c.Post("/api/v1/password-resets", Json{{"username", "nurse"}}.dump(), "application/json")->status, 202);
+  EXPECT_EQ(mails().size(), 1u);
+
+  EXPECT_EQ(c.Post(link.c_str(), Json{{"new", "short"}}.dump(), "application/json")->status, 400);  // does not use it up
+  auto done = c.Post(link.c_str(), Json{{"new", "a-brand-new-long-secret"}}.dump(), "application/json");
+  ASSERT_EQ(done->status, 200) << done->body;
+  EXPECT_EQ(c.Post(link.c_str(), Json{{"new", "yet-another-long-secret"}}.dump(), "application/json")->status, 410);
+  // The sessions of the account ended; the old password is refused; the new one asks the second factor.
+  EXPECT_EQ(c.Get("/api/v1/me", bearer(nurse))->status, 401);
+  EXPECT_EQ(c.Post("/api/v1/sessions", Json{{"username", "nurse"}, {"password", "nurse-long-secret-1"}}.dump(),
+                   "application/json")->status, 401);
+  auto signed_in = c.Post("/api/v1/sessions", Json{{"username", "nurse"}, {"password", "a-brand-new-long-secret"}}.dump(),
+                          "application/json");
+  ASSERT_EQ(signed_in->status, 201) << signed_in->body;
+  EXPECT_EQ(Json::parse(signed_in->body)["next"], "second-factor");
+
+  auto reminded = c.Post("/api/v1/username-reminders", Json{{"email", "nurse@example.be"}}.dump(), "application/json");
+  ASSERT_EQ(reminded->status, 202);
+  EXPECT_EQ(c.Post("/api/v1/username-reminders", Json{{"email", "no@where.be"}}.dump(), "application/json")->body, reminded->body);
+  auto all = mails();
+  ASSERT_EQ(all.size(), 2u);
+  bool found = false;
+  for (const auto& x : all) found |= x.find("Subject: mutua: your username") != std::string::npos && x.find("  nurse\n") != std::string::npos;
+  EXPECT_TRUE(found);
+}
+
 // Every role against every resource of one provider's data, through the real server: the
 // owner's people get it as their modules allow, fund staff get it, the support administrator
 // and another provider's people do not (404 for a resource of another provider, so that its
@@ -762,7 +814,8 @@ TEST(ServerDocument, DescribesEveryRouteAndNoOther) {
   for (auto* routes : {mutua::server::meta_routes, mutua::server::session_routes, mutua::server::user_routes,
                        mutua::server::envoi_routes, mutua::server::payment_routes, mutua::server::insurability_routes,
                        mutua::server::dispute_routes, mutua::server::agreement_routes, mutua::server::letter_routes,
-                       mutua::server::care_routes, mutua::server::request_routes, mutua::server::audit_routes})
+                       mutua::server::care_routes, mutua::server::request_routes,
+                       mutua::server::recovery_routes, mutua::server::audit_routes})
     for (const auto& r : routes()) served.insert(r.method + " " + std::regex_replace(r.pattern, group, "{}"));
   served.erase("GET /api");  // the document's own page
   EXPECT_EQ(documented, served);

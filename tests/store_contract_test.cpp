@@ -461,6 +461,31 @@ TEST_P(StoreContract, InformationRequestsKeepTheirMessagesAndAttachments) {
   EXPECT_EQ(requests.requests(*id, "")->front().messages.size(), 3u);
 }
 
+// A lost-password link is used once, and not after it expires.
+TEST_P(StoreContract, ALostPasswordLinkIsUsedOnce) {
+  model::AccountStore& accounts = *store_;
+  model::User u;
+  u.username = "nurse.peeters";
+  u.password_hash = "x";
+  u.created = 1764892800;
+  auto id = accounts.create_user(u);
+  ASSERT_TRUE(id) << id.error().to_string();
+  EXPECT_EQ(*accounts.last_reset(*id), 0);
+  ASSERT_TRUE(accounts.create_reset("aa11", *id, 1764892800, 1764894600));
+  ASSERT_TRUE(accounts.create_reset("bb22", *id, 1764892900, 1764894700));
+  EXPECT_EQ(*accounts.last_reset(*id), 1764892900);
+  auto early = accounts.take_reset("aa11", 1764893000);
+  ASSERT_TRUE(early && *early);
+  EXPECT_EQ(**early, *id);
+  auto again = accounts.take_reset("aa11", 1764893001);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+  auto late = accounts.take_reset("bb22", 1764894700);  // expired that second
+  ASSERT_TRUE(late);
+  EXPECT_FALSE(*late);
+  EXPECT_FALSE(*accounts.take_reset("cc33", 1764893000));
+}
+
 // Accounts: a username is taken once; every field comes back as written; memberships are
 // replaced by (user, provider, role); sessions are found by their token's hash only and end;
 // the audit is searched by patient and provider, newest first, with the count of all.

@@ -146,5 +146,6 @@ std::vector<Route> agreement_routes();
 std::vector<Route> letter_routes();
 std::vector<Route> care_routes();
 std::vector<Route> request_routes();
+std::vector<Route> recovery_routes();
 
 }  // namespace mutua::server

@@ -316,7 +316,7 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
                     "application/json");
   });
   for (auto* routes : {meta_routes, session_routes, user_routes, envoi_routes, payment_routes, insurability_routes, dispute_routes,
-                       agreement_routes, letter_routes, care_routes, request_routes, audit_routes})
+                       agreement_routes, letter_routes, care_routes, request_routes, recovery_routes, audit_routes})
     for (const auto& r : routes()) impl->install(r);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

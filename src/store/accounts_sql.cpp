@@ -184,6 +184,33 @@ Result<void> delete_sessions(SqlDb& db, const std::string& token_hash, int64_t u
   return {};
 }
 
+Result<void> insert_reset(SqlDb& db, const std::string& token_hash, int64_t user_id, int64_t created, int64_t expires) {
+  Query s(db, "INSERT INTO password_resets (token_hash, user_id, created, expires) VALUES (?1, ?2, ?3, ?4)");
+  s.bind(1, token_hash).bind(2, user_id).bind(3, created).bind(4, expires);
+  if (s.step() != kSqlDone) return fail(db.last_error("write a lost-password link"));
+  return {};
+}
+
+Result<std::optional<int64_t>> use_reset(SqlDb& db, const std::string& token_hash, int64_t now) {
+  // Used and checked in one statement: two uses at once cannot both succeed.
+  Query s(db, "UPDATE password_resets SET used = 1 WHERE token_hash = ?1 AND used = 0 AND expires > ?2 RETURNING user_id");
+  s.bind(1, token_hash).bind(2, now);
+  const int rc = s.step();
+  if (rc == kSqlDone) return std::optional<int64_t>();
+  if (rc != kSqlRow) return fail(db.last_error("use a lost-password link"));
+  const int64_t user = s.i64(0);
+  while (s.step() == kSqlRow) {
+  }
+  return std::optional<int64_t>(user);
+}
+
+Result<int64_t> select_last_reset(SqlDb& db, int64_t user_id) {
+  Query s(db, "SELECT COALESCE(MAX(created), 0) FROM password_resets WHERE user_id = ?1");
+  s.bind(1, user_id);
+  if (s.step() != kSqlRow) return fail(db.last_error("read lost-password links"));
+  return s.i64(0);
+}
+
 Result<void> insert_audit(SqlDb& db, const std::vector<model::AuditEntry>& entries) {
   Query s(db,
           "INSERT INTO audit (at, user_id, username, action, resource, provider, niss, status) VALUES (?1, ?2, ?3, ?4, "

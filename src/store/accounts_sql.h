@@ -27,6 +27,10 @@ Result<void> write_session(SqlDb& db, const model::Session& s);
 // By token hash, or every session of a user when token_hash is empty.
 Result<void> delete_sessions(SqlDb& db, const std::string& token_hash, int64_t user_id);
 
+Result<void> insert_reset(SqlDb& db, const std::string& token_hash, int64_t user_id, int64_t created, int64_t expires);
+Result<std::optional<int64_t>> use_reset(SqlDb& db, const std::string& token_hash, int64_t now);
+Result<int64_t> select_last_reset(SqlDb& db, int64_t user_id);
+
 Result<void> insert_audit(SqlDb& db, const std::vector<model::AuditEntry>& entries);
 Result<std::pair<std::vector<model::AuditEntry>, int64_t>> select_audit(SqlDb& db, const model::AuditQuery& q);
 

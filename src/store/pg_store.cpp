@@ -38,7 +38,8 @@ using model::HistoryLine;
 using model::StoredResponse;
 
 std::vector<std::string_view> migrations() {
-  return {embedded::postgresql_001_init(), embedded::postgresql_002_queue(), embedded::postgresql_003_accounts(), embedded::postgresql_004_requests()};
+  return {embedded::postgresql_001_init(), embedded::postgresql_002_queue(), embedded::postgresql_003_accounts(), embedded::postgresql_004_requests(),
+          embedded::postgresql_005_password_resets()};
 }
 
 // The URL without its password (user:password@ or ?password=), for messages.
@@ -707,6 +708,15 @@ class PgStore final : public model::Store {
   }
   Result<void> delete_session(const std::string& token_hash) override {
     return write<void>("end session", [&](PgSql& db) { return delete_sessions(db, token_hash, 0); });
+  }
+  Result<void> create_reset(const std::string& token_hash, int64_t user_id, int64_t created, int64_t expires) override {
+    return write<void>("write a lost-password link", [&](PgSql& db) { return insert_reset(db, token_hash, user_id, created, expires); });
+  }
+  Result<std::optional<int64_t>> take_reset(const std::string& token_hash, int64_t now) override {
+    return write<std::optional<int64_t>>("use a lost-password link", [&](PgSql& db) { return use_reset(db, token_hash, now); });
+  }
+  Result<int64_t> last_reset(int64_t user_id) override {
+    return read<int64_t>("read lost-password links", [&](PgSql& db) { return select_last_reset(db, user_id); });
   }
   Result<void> delete_sessions_of(int64_t user_id) override {
     return write<void>("end sessions", [&](PgSql& db) { return delete_sessions(db, "", user_id); });

@@ -53,7 +53,8 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_014_nomenclature_ages(), embedded::sqlite_015_per_admission(),
           embedded::sqlite_016_history_by_patient(), embedded::sqlite_017_unique_accepted_envoi(),
           embedded::sqlite_018_history_by_patient_and_code(), embedded::sqlite_019_typed_refdata(),
-          embedded::sqlite_020_paid_once(), embedded::sqlite_021_accounts(), embedded::sqlite_022_requests()};
+          embedded::sqlite_020_paid_once(), embedded::sqlite_021_accounts(), embedded::sqlite_022_requests(),
+          embedded::sqlite_023_password_resets()};
 }
 
 
@@ -561,6 +562,16 @@ class SqliteStore final : public model::Store, private SqliteDb {
   }
   Result<void> delete_session(const std::string& token_hash) override {
     return in_write_transaction([&] { return delete_sessions(*this, token_hash, 0); });
+  }
+  Result<void> create_reset(const std::string& token_hash, int64_t user_id, int64_t created, int64_t expires) override {
+    return in_write_transaction([&] { return insert_reset(*this, token_hash, user_id, created, expires); });
+  }
+  Result<std::optional<int64_t>> take_reset(const std::string& token_hash, int64_t now) override {
+    return in_write_transaction([&] { return use_reset(*this, token_hash, now); });
+  }
+  Result<int64_t> last_reset(int64_t user_id) override {
+    ReadTransaction tx(db_);
+    return select_last_reset(*this, user_id);
   }
   Result<void> delete_sessions_of(int64_t user_id) override {
     return in_write_transaction([&] { return delete_sessions(*this, "", user_id); });

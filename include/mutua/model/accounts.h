@@ -97,6 +97,13 @@ class AccountStore {
   // Ends every session of a user (password changed, account locked by the support).
   virtual Result<void> delete_sessions_of(int64_t user_id) = 0;
 
+  // Lost-password links: only the hash of a link's token is kept. take_reset uses a link once:
+  // the user it is for, when it exists, has not expired at `now` and was not used; nullopt else.
+  virtual Result<void> create_reset(const std::string& token_hash, int64_t user_id, int64_t created, int64_t expires) = 0;
+  virtual Result<std::optional<int64_t>> take_reset(const std::string& token_hash, int64_t now) = 0;
+  // When the user's last link was made (0: never), to send one at most every few minutes.
+  virtual Result<int64_t> last_reset(int64_t user_id) = 0;
+
   // Appends entries in one transaction.
   virtual Result<void> append_audit(const std::vector<AuditEntry>& entries) = 0;
   // Newest first; with the count of all matching entries.
