@@ -577,6 +577,101 @@ TEST_F(Served, ALostPasswordAndAForgottenUsernameByMail) {
   EXPECT_TRUE(found);
 }
 
+// A provider registered by its mandate holder with the mandate and an ID copy, validated by
+// fund staff; the holder chooses its password through the mailed link, sets up its second
+// factor, then registers a supervisor and a collaborator with one module; the collaborator
+// registers no one.
+TEST_F(Served, AMandateHolderRegistersItsProviderAndStaffValidateIt) {
+  const std::string admin = first_sign_in("admin", admin_password_);
+  const std::string staff = user_with(admin, "staff", "staff", {{{"provider", "*"}, {"role", "staff"}}});
+  const std::string other = user_with(admin, "other.nurse", "provider", {{{"provider", kOtherNurse}, {"role", "holder"}}});
+  const std::string provider = "43322178401";
+  auto c = client();
+  const std::string pdf = "%PDF-1.4\nsigned mandate\n%%EOF\n";
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "id card";
+  httplib::MultipartFormDataItems form = {
+      {"provider", provider, "", ""},  {"name", "Els Peeters", "", ""}, {"email", "els@example.be", "", ""},
+      {"username", "els.peeters", "", ""}, {"mandate", pdf, "mandaat.pdf", "application/pdf"},
+      {"id_copy", png, "eid.png", "image/png"},
+  };
+  auto missing = form;
+  missing.pop_back();
+  EXPECT_EQ(c.Post("/api/v1/registrations", missing)->status, 400);  // no ID copy
+  auto bad = form;
+  bad[0].content = "43322179401";
+  EXPECT_EQ(c.Post("/api/v1/registrations", bad)->status, 400);  // check digits
+  auto sent = c.Post("/api/v1/registrations", form);
+  ASSERT_EQ(sent->status, 202) << sent->body;
+  EXPECT_EQ(c.Post("/api/v1/registrations", form)->status, 409);  // once per provider
+  const std::string path = "/api/v1/registrations/" + std::to_string(Json::parse(sent->body)["id"].get<int64_t>());
+
+  // Staff see it with its documents; a provider's people do not.
+  EXPECT_EQ(c.Get("/api/v1/registrations", bearer(other))->status, 403);
+  auto listed = c.Get("/api/v1/registrations?state=submitted", bearer(staff));
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  EXPECT_EQ(Json::parse(listed->body)["total"], 1);
+  auto detail = c.Get(path.c_str(), bearer(staff));
+  ASSERT_EQ(detail->status, 200) << detail->body;
+  const Json documents = Json::parse(detail->body)["documents"];
+  ASSERT_EQ(documents.size(), 2u);
+  std::map<std::string, std::string> named;
+  for (const auto& d : documents) named[d["name"]] = d["href"];
+  ASSERT_TRUE(named.count("mandate-mandaat.pdf") && named.count("id-copy-eid.png")) << documents.dump();
+  EXPECT_EQ(c.Get(named["id-copy-eid.png"].c_str(), bearer(staff))->body, png);
+  EXPECT_EQ(c.Get(named["mandate-mandaat.pdf"].c_str(), bearer(staff))->body, pdf);
+  EXPECT_EQ(c.Post((path + "/decision").c_str(), bearer(admin), Json{{"decision", "validated"}}.dump(), "application/json")->status, 403);
+  auto validated = c.Post((path + "/decision").c_str(), bearer(staff), Json{{"decision", "validated"}}.dump(), "application/json");
+  ASSERT_EQ(validated->status, 200) << validated->body;
+  EXPECT_EQ(c.Post((path + "/decision").c_str(), bearer(staff), Json{{"decision", "refused"}, {"note", "x"}}.dump(),
+                   "application/json")->status, 409);
+
+  // The holder's mails: received, then validated with a link to choose its password.
+  std::string link;
+  for (const auto& f : fs::directory_iterator(dir_ + "/outbox")) {
+    const std::string mail = read_all(f.path().string());
+    std::smatch m;
+    if (std::regex_search(mail, m, std::regex("token=([0-9a-f]{64})"))) link = "/api/v1/password-resets/" + m[1].str();
+  }
+  ASSERT_FALSE(link.empty());
+  ASSERT_EQ(c.Post(link.c_str(), Json{{"new", "els-long-secret-1"}}.dump(), "application/json")->status, 200);
+  auto in = c.Post("/api/v1/sessions", Json{{"username", "els.peeters"}, {"password", "els-long-secret-1"}}.dump(), "application/json");
+  ASSERT_EQ(in->status, 201) << in->body;
+  EXPECT_EQ(Json::parse(in->body)["next"], "set-up-second-factor");
+  const std::string holder = Json::parse(in->body)["token"];
+  auto secret = c.Post("/api/v1/me/second-factor", bearer(holder), "", "application/json");
+  ASSERT_EQ(secret->status, 201);
+  const std::string hex = hex_of_base32(Json::parse(secret->body)["secret"]);
+  ASSERT_EQ(c.Post("/api/v1/me/second-factor/confirm", bearer(holder), Json{{"code", mutua::server::totp_code(hex, now())}}.dump(),
+                   "application/json")->status, 200);
+  auto me = Json::parse(c.Get("/api/v1/me", bearer(holder))->body);
+  ASSERT_EQ(me["providers"].size(), 1u);
+  EXPECT_EQ(me["providers"][0]["provider"], provider);
+  EXPECT_EQ(me["providers"][0]["role"], "holder");
+
+  // The holder registers a supervisor and a collaborator; the supervisor another collaborator;
+  // none of them a supervisor of another provider, nor the collaborator anyone.
+  auto made = [&](const std::string& token, const std::string& username, const std::string& role, const std::string& for_provider) {
+    return c.Post("/api/v1/users", bearer(token),
+                  Json{{"username", username}, {"provider", for_provider}, {"role", role}, {"modules", {"submissions"}}}.dump(),
+                  "application/json");
+  };
+  auto supervisor = made(holder, "els.supervisor", "supervisor", provider);
+  ASSERT_EQ(supervisor->status, 201) << supervisor->body;
+  auto clerk = made(holder, "els.clerk", "collaborator", provider);
+  ASSERT_EQ(clerk->status, 201) << clerk->body;
+  EXPECT_EQ(made(holder, "els.elsewhere", "collaborator", kOtherNurse)->status, 403);
+  const std::string sup = first_sign_in("els.supervisor", Json::parse(supervisor->body)["one_time_password"]);
+  EXPECT_EQ(made(sup, "els.clerk2", "collaborator", provider)->status, 201);
+  EXPECT_EQ(made(sup, "els.sup2", "supervisor", provider)->status, 403);
+  const std::string clerk_token = first_sign_in("els.clerk", Json::parse(clerk->body)["one_time_password"]);
+  EXPECT_EQ(made(clerk_token, "els.clerk3", "collaborator", provider)->status, 403);
+  auto clerk_me = Json::parse(c.Get("/api/v1/me", bearer(clerk_token))->body);
+  EXPECT_EQ(clerk_me["providers"][0]["modules"], Json({"submissions"}));
+  auto people = c.Get("/api/v1/users", bearer(holder));
+  ASSERT_EQ(people->status, 200);
+  EXPECT_EQ(Json::parse(people->body)["total"], 4);  // the holder, the supervisor, two collaborators
+}
+
 // Every role against every resource of one provider's data, through the real server: the
 // owner's people get it as their modules allow, fund staff get it, the support administrator
 // and another provider's people do not (404 for a resource of another provider, so that its
@@ -661,9 +756,9 @@ TEST_F(Served, EveryRoleAgainstEveryResourceOfOneProvider) {
                                             : c.Post(k.path.c_str(), bearer(token[role]), k.body,
                                                      k.path.find("mass") != std::string::npos ? "text/csv" : "application/json");
       ASSERT_TRUE(r) << k.method << " " << k.path << " as " << role;
-      // The supervisor has no user list of its own here (no collaborators of its provider but
-      // the clerk and the holder): it may list them.
-      const int expected = role == "supervisor" && k.path == "/api/v1/users" ? 200 : want;
+      // Supervisors and holders (the other provider's too) list the people of their own provider.
+      const bool manages = role == "supervisor" || role == "holder" || role == "other";
+      const int expected = manages && k.path == "/api/v1/users" ? 200 : want;
       EXPECT_EQ(r->status, expected) << k.method << " " << k.path << " as " << role << ": " << r->body.substr(0, 300);
       // A refusal never carries the data: no NISS, no reference in its body.
       if (r->status >= 400) {
@@ -672,6 +767,11 @@ TEST_F(Served, EveryRoleAgainstEveryResourceOfOneProvider) {
       }
     }
   }
+  // The other provider's holder lists its own people only.
+  auto listed_by_other = c.Get("/api/v1/users", bearer(token["other"]));
+  EXPECT_EQ(listed_by_other->body.find("\"clerk\""), std::string::npos) << listed_by_other->body;
+  EXPECT_EQ(listed_by_other->body.find("\"holder\""), std::string::npos) << listed_by_other->body;
+  EXPECT_NE(listed_by_other->body.find("\"other\""), std::string::npos) << listed_by_other->body;
   // A payment's reference finds nothing for those who may not see it.
   for (const std::string role : {"other", "staff.other"}) {
     auto r = c.Get(("/api/v1/payments?reference=" + reference).c_str(), bearer(token[role]));
@@ -815,7 +915,7 @@ TEST(ServerDocument, DescribesEveryRouteAndNoOther) {
                        mutua::server::envoi_routes, mutua::server::payment_routes, mutua::server::insurability_routes,
                        mutua::server::dispute_routes, mutua::server::agreement_routes, mutua::server::letter_routes,
                        mutua::server::care_routes, mutua::server::request_routes,
-                       mutua::server::recovery_routes, mutua::server::audit_routes})
+                       mutua::server::recovery_routes, mutua::server::registration_routes, mutua::server::audit_routes})
     for (const auto& r : routes()) served.insert(r.method + " " + std::regex_replace(r.pattern, group, "{}"));
   served.erase("GET /api");  // the document's own page
   EXPECT_EQ(documented, served);

@@ -461,6 +461,51 @@ TEST_P(StoreContract, InformationRequestsKeepTheirMessagesAndAttachments) {
   EXPECT_EQ(requests.requests(*id, "")->front().messages.size(), 3u);
 }
 
+// A provider is registered once while its registration is checked or validated; a refused one
+// may be made again; a decision is taken once and closes the registration's request.
+TEST_P(StoreContract, AProviderIsRegisteredOnce) {
+  model::RequestStore& requests = *store_;
+  model::Registration g;
+  g.inami = "40765140401";
+  g.name = "Anne Janssens";
+  g.email = "anne@example.be";
+  g.username = "anne";
+  g.submitted = 1764892800;
+  model::InfoRequest r;
+  r.third_party = g.inami;
+  r.subject = "Registration";
+  r.opened = r.updated = g.submitted;
+  model::RequestMessage first{0, g.submitted, 0, "anne", false, "Mandate and ID attached.", {}};
+  model::NewAttachment mandate{{0, 0, "mandate.pdf", "application/pdf", 0, "00"}, "%PDF-1.4 mandate"};
+  auto id = requests.register_provider(g, r, first, {mandate});
+  ASSERT_TRUE(id) << id.error().to_string();
+  auto twice = requests.register_provider(g, r, first, {});
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code, "Z00211");
+  auto back = requests.registrations(*id, "");
+  ASSERT_TRUE(back && back->size() == 1u);
+  model::Registration got = back->front();
+  EXPECT_EQ(got.state, model::RegistrationState::Submitted);
+  EXPECT_EQ(got.username, "anne");
+  auto request = requests.requests(got.request_id, "");
+  ASSERT_TRUE(request && request->size() == 1u);
+  ASSERT_EQ(request->front().messages.at(0).attachments.size(), 1u);
+
+  got.state = model::RegistrationState::Refused;
+  got.decided = 1764896400;
+  got.decided_by = "staff";
+  got.note = "the ID copy is unreadable";
+  ASSERT_TRUE(requests.decide_registration(got));
+  auto again = requests.decide_registration(got);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, "Z00212");
+  EXPECT_EQ(requests.requests(got.request_id, "")->front().state, model::RequestState::Closed);
+  auto second = requests.register_provider(g, r, first, {mandate});  // refused: may be made again
+  ASSERT_TRUE(second) << second.error().to_string();
+  EXPECT_EQ(requests.registrations(0, g.inami)->size(), 2u);
+  EXPECT_EQ(requests.registrations(0, "41234502401")->size(), 0u);
+}
+
 // A lost-password link is used once, and not after it expires.
 TEST_P(StoreContract, ALostPasswordLinkIsUsedOnce) {
   model::AccountStore& accounts = *store_;

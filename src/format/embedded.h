@@ -39,10 +39,12 @@ std::string_view sqlite_020_paid_once();
 std::string_view sqlite_021_accounts();
 std::string_view sqlite_022_requests();
 std::string_view sqlite_023_password_resets();
+std::string_view sqlite_024_registrations();
 std::string_view postgresql_001_init();
 std::string_view postgresql_002_queue();
 std::string_view postgresql_003_accounts();
 std::string_view postgresql_004_requests();
 std::string_view postgresql_005_password_resets();
+std::string_view postgresql_006_registrations();
 std::string_view openapi_document();
 }  // namespace mutua::embedded

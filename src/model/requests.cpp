@@ -18,4 +18,20 @@ std::optional<RequestState> request_state_from(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view registration_state_name(RegistrationState s) {
+  switch (s) {
+    case RegistrationState::Submitted: return "submitted";
+    case RegistrationState::Validated: return "validated";
+    case RegistrationState::Refused: return "refused";
+  }
+  return "submitted";
+}
+
+std::optional<RegistrationState> registration_state_from(std::string_view name) {
+  if (name == "submitted") return RegistrationState::Submitted;
+  if (name == "validated") return RegistrationState::Validated;
+  if (name == "refused") return RegistrationState::Refused;
+  return std::nullopt;
+}
+
 }  // namespace mutua::model

@@ -85,6 +85,9 @@ struct Call {
   std::optional<Json> body();
 };
 
+// Unix seconds as UTC ISO 8601 (2026-12-05T04:36:27Z); "" for 0.
+std::string iso_time(int64_t t);
+
 // A text member of a JSON object; empty when absent or not text.
 inline std::string text_of(const Json& j, const char* key) {
   auto it = j.find(key);
@@ -147,5 +150,6 @@ std::vector<Route> letter_routes();
 std::vector<Route> care_routes();
 std::vector<Route> request_routes();
 std::vector<Route> recovery_routes();
+std::vector<Route> registration_routes();
 
 }  // namespace mutua::server

@@ -13,92 +13,11 @@
 #include "server/auth.h"
 #include "server/context.h"
 #include "server/mail.h"
+#include "server/uploads.h"
 
 namespace mutua::server {
 
 namespace {
-
-constexpr size_t kMaxAttachmentBytes = 10u << 20;
-constexpr size_t kMaxAttachments = 5;
-
-bool starts(const std::string& bytes, std::string_view magic) { return bytes.compare(0, magic.size(), magic) == 0; }
-
-// The media type of an attachment whose content is what its name says, else empty: a file
-// named .pdf must be a PDF, a .docx a ZIP holding word/, an .xlsx one holding xl/...
-std::string media_type(const std::string& name, const std::string& bytes) {
-  const auto dot = name.rfind('.');
-  if (dot == std::string::npos) return "";
-  std::string ext = name.substr(dot + 1);
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  static const std::string ole("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8), zip("PK\x03\x04", 4);
-  if (ext == "png" && starts(bytes, "\x89PNG\r\n\x1a\n")) return "image/png";
-  if (ext == "pdf" && starts(bytes, "%PDF-")) return "application/pdf";
-  if ((ext == "jpg" || ext == "jpeg") && starts(bytes, "\xFF\xD8\xFF")) return "image/jpeg";
-  if (ext == "msg" && starts(bytes, ole)) return "application/vnd.ms-outlook";
-  if (ext == "doc" && starts(bytes, ole)) return "application/msword";
-  if (ext == "docx" && starts(bytes, zip) && bytes.find("word/") != std::string::npos)
-    return "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-  if (ext == "xlsx" && starts(bytes, zip) && bytes.find("xl/") != std::string::npos)
-    return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-  return "";
-}
-
-// What a request or a message says: from a JSON body, or from the fields of a form with its
-// files. nullopt with the answer given when something is wrong.
-struct Posted {
-  Json fields = Json::object();
-  std::vector<model::NewAttachment> files;
-};
-
-std::optional<Posted> posted(Call& call) {
-  Posted p;
-  if (!call.req.is_multipart_form_data()) {
-    auto body = call.body();
-    if (!body) return std::nullopt;
-    p.fields = *body;
-    return p;
-  }
-  for (const auto& [key, part] : call.req.files) {
-    if (key != "attachment") {
-      p.fields[key] = part.content;
-      continue;
-    }
-    const std::string name = part.filename.substr(part.filename.find_last_of("/\\") + 1);
-    if (name.empty() || name.size() > 200) {
-      call.error(400, "Z00224", "an attachment needs a file name of at most 200 characters");
-      return std::nullopt;
-    }
-    if (part.content.size() > kMaxAttachmentBytes || p.files.size() >= kMaxAttachments) {
-      call.error(413, "Z00224", fmt::format("at most {} attachments of {} MiB each", kMaxAttachments, kMaxAttachmentBytes >> 20));
-      return std::nullopt;
-    }
-    const std::string type = media_type(name, part.content);
-    if (type.empty()) {
-      call.error(415, "Z00224",
-                 fmt::format("'{}': attach png, pdf, jpg, msg, doc, docx or xlsx files whose content is what their name says", name));
-      return std::nullopt;
-    }
-    p.files.push_back({{0, 0, name, type, static_cast<int64_t>(part.content.size()), sha256_hex(part.content)}, part.content});
-  }
-  return p;
-}
-
-std::string field(const Json& fields, const char* key) {
-  auto it = fields.find(key);
-  if (it == fields.end()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
-  return "";
-}
-
-std::string when(int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char s[32];
-  std::strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return s;
-}
 
 Json summary_json(const model::InfoRequest& r) {
   return {{"id", r.id},
@@ -109,8 +28,8 @@ Json summary_json(const model::InfoRequest& r) {
           {"record", r.record},
           {"payment_reference", r.payment_reference},
           {"niss", r.niss},
-          {"opened", when(r.opened)},
-          {"updated", when(r.updated)},
+          {"opened", iso_time(r.opened)},
+          {"updated", iso_time(r.updated)},
           {"messages", r.messages.size()}};
 }
 
@@ -126,7 +45,7 @@ Json request_json(const model::InfoRequest& r) {
                        {"size", a.size},
                        {"sha256", a.sha256},
                        {"href", fmt::format("/api/v1/requests/{}/attachments/{}", r.id, a.id)}});
-    messages.push_back({{"id", m.id}, {"at", when(m.at)}, {"author", m.author}, {"from_fund", m.staff}, {"text", m.text},
+    messages.push_back({{"id", m.id}, {"at", iso_time(m.at)}, {"author", m.author}, {"from_fund", m.staff}, {"text", m.text},
                         {"attachments", files}});
   }
   j["messages"] = messages;
@@ -198,7 +117,7 @@ void list_requests(Call& call) {
 }
 
 void open_request(Call& call) {
-  auto p = posted(call);
+  auto p = posted(call, {"attachment"});
   if (!p) return;
   model::InfoRequest r;
   r.subject = field(p->fields, "subject");
@@ -254,7 +173,7 @@ void get_request(Call& call) {
 void add_message(Call& call) {
   auto r = visible_request(call, std::stoll(call.req.matches[1]));
   if (!r) return;
-  auto p = posted(call);
+  auto p = posted(call, {"attachment"});
   if (!p) return;
   const std::string text = field(p->fields, "text");
   const auto close = p->fields.find("close");

@@ -123,6 +123,16 @@ std::vector<std::string> providers_in(const Principal& who, const std::string& m
   return out;
 }
 
+std::string iso_time(int64_t t) {
+  if (!t) return "";
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char s[32];
+  std::strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return s;
+}
+
 std::string chosen_provider(Call& call, const std::string& given, const std::string& module) {
   const Principal& who = *call.who;
   std::string p = !given.empty() ? given : who.session.acting_for;
@@ -316,7 +326,8 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
                     "application/json");
   });
   for (auto* routes : {meta_routes, session_routes, user_routes, envoi_routes, payment_routes, insurability_routes, dispute_routes,
-                       agreement_routes, letter_routes, care_routes, request_routes, recovery_routes, audit_routes})
+                       agreement_routes, letter_routes, care_routes, request_routes, recovery_routes,
+                       registration_routes, audit_routes})
     for (const auto& r : routes()) impl->install(r);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

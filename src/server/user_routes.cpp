@@ -1,7 +1,9 @@
 // Users and what they may do: the support administrator creates accounts and memberships (and
-// is the only one who changes a mandate holder); a supervisor manages the collaborators of its
+// is the only one who changes a mandate holder); the mandate holder makes and changes its
+// provider's supervisors; a supervisor (or the holder) registers the collaborators of its
 // provider and picks their modules.
 #include <algorithm>
+#include <optional>
 #include <regex>
 
 #include <fmt/format.h>
@@ -13,9 +15,37 @@ namespace mutua::server {
 
 namespace {
 
-bool supervises(const Principal& who, const std::string& inami) {
+bool has_role(const Principal& who, const std::string& inami, const std::string& role) {
   return std::any_of(who.memberships.begin(), who.memberships.end(),
-                     [&](const model::Membership& m) { return m.inami == inami && m.role == "supervisor"; });
+                     [&](const model::Membership& m) { return m.inami == inami && m.role == role; });
+}
+
+// Who may give `role` for provider `inami` besides the support administrator: the holder its
+// supervisors and collaborators, a supervisor its collaborators.
+bool may_grant(const Principal& who, const std::string& inami, const std::string& role) {
+  if (is_admin(who)) return true;
+  if (role == "collaborator") return has_role(who, inami, "supervisor") || has_role(who, inami, "holder");
+  if (role == "supervisor") return has_role(who, inami, "holder");
+  return false;
+}
+
+// The modules of a membership's body; nullopt with the answer given when one is unknown.
+std::optional<std::vector<std::string>> modules_of(Call& call, const Json& body) {
+  std::vector<std::string> out;
+  auto it = body.find("modules");
+  if (it == body.end()) return out;
+  if (!it->is_array()) {
+    call.error(400, "Z00224", "modules is a list");
+    return std::nullopt;
+  }
+  for (const auto& x : *it) {
+    if (!x.is_string() || std::find(all_modules().begin(), all_modules().end(), x.get<std::string>()) == all_modules().end()) {
+      call.error(400, "Z00224", "unknown module: " + x.dump());
+      return std::nullopt;
+    }
+    out.push_back(x.get<std::string>());
+  }
+  return out;
 }
 
 Json public_user(const model::User& u) {
@@ -31,13 +61,13 @@ void list_users(Call& call) {
     if (!all) return call.error(500, all.error());
     for (const auto& u : *all) rows.push_back(public_user(u));
   } else {
-    // A supervisor sees the people of the providers it supervises; no one else lists users.
-    const bool supervisor = std::any_of(who.memberships.begin(), who.memberships.end(),
-                                        [](const model::Membership& m) { return m.role == "supervisor"; });
-    if (!supervisor) return call.error(403, "Z00223", "only a support administrator or a supervisor lists users");
+    // A supervisor or mandate holder sees the people of its providers; no one else lists users.
+    auto manages = [](const model::Membership& m) { return m.role == "supervisor" || m.role == "holder"; };
+    if (!std::any_of(who.memberships.begin(), who.memberships.end(), manages))
+      return call.error(403, "Z00223", "only a support administrator, a mandate holder or a supervisor lists users");
     std::vector<int64_t> seen;
     for (const auto& m : who.memberships) {
-      if (m.role != "supervisor") continue;
+      if (!manages(m)) continue;
       auto members = call.store.members_of(m.inami);
       if (!members) return call.error(500, members.error());
       for (const auto& x : *members) {
@@ -53,10 +83,24 @@ void list_users(Call& call) {
   answer_list(call, rows, "users");
 }
 
+// The support administrator makes any account. A holder or supervisor registers a person of
+// its provider: a provider account with its membership ("provider", "role" collaborator, or
+// supervisor for the holder, "modules") in the same call.
 void create_user(Call& call) {
-  if (!is_admin(*call.who)) return call.error(403, "Z00223", "only a support administrator creates accounts");
   auto body = call.body();
   if (!body) return;
+  std::optional<model::Membership> with;
+  if (!is_admin(*call.who)) {
+    model::Membership m{0, text_of(*body, "provider"), text_of(*body, "role"), {}};
+    if (m.inami.empty() || (m.role != "collaborator" && m.role != "supervisor") || !may_grant(*call.who, m.inami, m.role))
+      return call.error(403, "Z00223",
+                        "only a support administrator creates accounts; a supervisor or the mandate holder registers the "
+                        "collaborators of its provider (provider, role collaborator), the holder its supervisors");
+    auto modules = modules_of(call, *body);
+    if (!modules) return;
+    m.modules = *modules;
+    with = m;
+  }
   model::User u;
   u.username = text_of(*body, "username");
   static const std::regex name_re(R"([a-z0-9][a-z0-9._@-]{2,63})");
@@ -64,6 +108,7 @@ void create_user(Call& call) {
     return call.error(400, "Z00224", "a username has 3 to 64 characters: lowercase letters, digits, '.', '_', '@', '-'");
   auto kind = model::user_kind_from(text_of(*body, "kind").empty() ? "provider" : text_of(*body, "kind"));
   if (!kind) return call.error(400, "Z00224", "kind is admin, staff or provider");
+  if (with && *kind != model::UserKind::Provider) return call.error(403, "Z00223", "a provider's people are provider accounts");
   u.kind = *kind;
   u.name = text_of(*body, "name");
   u.email = text_of(*body, "email");
@@ -77,8 +122,12 @@ void create_user(Call& call) {
   u.created = call.now;
   auto id = call.store.create_user(u);
   if (!id) return call.error(id.error().code == "Z00211" ? 409 : 500, id.error());
-  call.note("change", fmt::format("users/{}", *id));
   u.id = *id;
+  if (with) {
+    with->user_id = *id;
+    if (auto w = call.store.set_membership(*with); !w) return call.error(500, w.error());
+  }
+  call.note("change", fmt::format("users/{}", *id), with ? with->inami : "");
   Json out = public_user(u);
   out["one_time_password"] = once;
   call.json(201, out);
@@ -98,18 +147,13 @@ void set_membership(Call& call) {
     return call.error(400, "Z00224", "provider is an INAMI number of 11 digits (a fictitious one starts with 9)");
   if (m.role != "holder" && m.role != "supervisor" && m.role != "collaborator" && m.role != "staff")
     return call.error(400, "Z00224", "role is holder, supervisor, collaborator or staff");
-  if (auto it = body->find("modules"); it != body->end()) {
-    if (!it->is_array()) return call.error(400, "Z00224", "modules is a list");
-    for (const auto& x : *it) {
-      if (!x.is_string() || std::find(all_modules().begin(), all_modules().end(), x.get<std::string>()) == all_modules().end())
-        return call.error(400, "Z00224", "unknown module: " + x.dump());
-      m.modules.push_back(x.get<std::string>());
-    }
-  }
-  // A supervisor grants its own provider's collaborators their modules; everything else is the
-  // support administrator's (the only one who changes a mandate holder).
-  const bool allowed = is_admin(who) || (m.role == "collaborator" && supervises(who, m.inami));
-  if (!allowed) return call.error(403, "Z00223", "you may not change this membership");
+  auto modules = modules_of(call, *body);
+  if (!modules) return;
+  m.modules = *modules;
+  // A holder or supervisor grants its own provider's collaborators their modules, the holder
+  // makes supervisors; the rest is the support administrator's (the only one who changes a
+  // mandate holder).
+  if (!may_grant(who, m.inami, m.role)) return call.error(403, "Z00223", "you may not change this membership");
   auto u = call.store.user(m.user_id);
   if (!u) return call.error(500, u.error());
   if (!*u) return call.error(404, "Z00210", "no such user");
@@ -125,8 +169,7 @@ void remove_membership(Call& call) {
   const Principal& who = *call.who;
   const int64_t user_id = std::stoll(call.req.matches[1]);
   const std::string inami = call.param("provider"), role = call.param("role");
-  const bool allowed = is_admin(who) || (role == "collaborator" && supervises(who, inami));
-  if (!allowed) return call.error(403, "Z00223", "you may not change this membership");
+  if (!may_grant(who, inami, role)) return call.error(403, "Z00223", "you may not change this membership");
   if (auto w = call.store.remove_membership(user_id, inami, role); !w) return call.error(500, w.error());
   call.note("change", fmt::format("users/{}/memberships", user_id), inami == "*" ? "" : inami);
   call.json(200, {{"removed", true}});

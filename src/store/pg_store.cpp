@@ -39,7 +39,7 @@ using model::StoredResponse;
 
 std::vector<std::string_view> migrations() {
   return {embedded::postgresql_001_init(), embedded::postgresql_002_queue(), embedded::postgresql_003_accounts(), embedded::postgresql_004_requests(),
-          embedded::postgresql_005_password_resets()};
+          embedded::postgresql_005_password_resets(), embedded::postgresql_006_registrations()};
 }
 
 // The URL without its password (user:password@ or ?password=), for messages.
@@ -666,6 +666,17 @@ class PgStore final : public model::Store {
   Result<std::optional<model::NewAttachment>> attachment(int64_t request_id, int64_t attachment_id) override {
     return read<std::optional<model::NewAttachment>>("read an attachment",
                                                      [&](PgSql& db) { return select_attachment(db, request_id, attachment_id); });
+  }
+
+  Result<int64_t> register_provider(const model::Registration& g, const model::InfoRequest& r,
+                                    const model::RequestMessage& first, const std::vector<model::NewAttachment>& files) override {
+    return write<int64_t>("register a provider", [&](PgSql& db) { return insert_registration(db, g, r, first, files); });
+  }
+  Result<std::vector<model::Registration>> registrations(int64_t id, const std::string& inami) override {
+    return read<std::vector<model::Registration>>("read registrations", [&](PgSql& db) { return select_registrations(db, id, inami); });
+  }
+  Result<void> decide_registration(const model::Registration& g) override {
+    return write<void>("decide a registration", [&](PgSql& db) { return update_registration(db, g); });
   }
 
   // ---- accounts (store/accounts_sql.h)

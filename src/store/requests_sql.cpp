@@ -165,4 +165,66 @@ Result<std::optional<model::NewAttachment>> select_attachment(SqlDb& db, int64_t
   return std::optional<model::NewAttachment>(std::move(out));
 }
 
+Result<int64_t> insert_registration(SqlDb& db, const model::Registration& g, const model::InfoRequest& r,
+                                    const model::RequestMessage& first, const std::vector<model::NewAttachment>& files) {
+  auto request = insert_request(db, r, first, files);
+  if (!request) return fail(request.error());
+  Query s(db,
+          "INSERT INTO registrations (request_id, inami, name, email, phone, username, state, submitted) VALUES (?1, ?2, "
+          "?3, ?4, ?5, ?6, 'submitted', ?7) RETURNING id");
+  s.bind(1, *request).bind(2, g.inami).bind(3, g.name).bind(4, g.email).bind(5, g.phone).bind(6, g.username).bind(7, g.submitted);
+  const int rc = s.step();
+  if (rc == kSqlConstraint)
+    return fail({.code = "Z00211", .message = "provider " + g.inami + " is already registered, or its registration is being checked",
+                 .file = db.where()});
+  if (rc != kSqlRow) return fail(db.last_error("write a registration"));
+  const int64_t id = s.i64(0);
+  while (s.step() == kSqlRow) {
+  }
+  return id;
+}
+
+Result<std::vector<model::Registration>> select_registrations(SqlDb& db, int64_t id, const std::string& inami) {
+  Query s(db,
+          "SELECT id, request_id, inami, name, email, phone, username, state, submitted, decided, decided_by, note, user_id "
+          "FROM registrations WHERE (?1 = 0 OR id = ?1) AND (?2 = '' OR inami = ?2) ORDER BY id DESC");
+  s.bind(1, id).bind(2, inami);
+  std::vector<model::Registration> out;
+  int rc;
+  while ((rc = s.step()) == kSqlRow) {
+    model::Registration g;
+    g.id = s.i64(0);
+    g.request_id = s.i64(1);
+    g.inami = s.text(2);
+    g.name = s.text(3);
+    g.email = s.text(4);
+    g.phone = s.text(5);
+    g.username = s.text(6);
+    g.state = model::registration_state_from(s.text(7)).value_or(model::RegistrationState::Submitted);
+    g.submitted = s.i64(8);
+    g.decided = s.i64(9);
+    g.decided_by = s.text(10);
+    g.note = s.text(11);
+    g.user_id = s.i64(12);
+    out.push_back(std::move(g));
+  }
+  if (rc != kSqlDone) return fail(db.last_error("read registrations"));
+  return out;
+}
+
+Result<void> update_registration(SqlDb& db, const model::Registration& g) {
+  Query s(db,
+          "UPDATE registrations SET state = ?2, decided = ?3, decided_by = ?4, note = ?5, user_id = ?6 WHERE id = ?1 AND "
+          "state = 'submitted'");
+  s.bind(1, g.id).bind(2, model::registration_state_name(g.state)).bind(3, g.decided).bind(4, g.decided_by).bind(5, g.note);
+  s.bind(6, g.user_id);
+  if (s.step() != kSqlDone) return fail(db.last_error("decide a registration"));
+  if (s.changes() == 0)
+    return fail({.code = "Z00212", .message = "registration " + std::to_string(g.id) + " was already decided", .file = db.where()});
+  Query r(db, "UPDATE info_requests SET state = 'closed', updated = ?2 WHERE id = (SELECT request_id FROM registrations WHERE id = ?1)");
+  r.bind(1, g.id).bind(2, g.decided);
+  if (r.step() != kSqlDone) return fail(db.last_error("close a registration's request"));
+  return {};
+}
+
 }  // namespace mutua::store

@@ -18,4 +18,9 @@ Result<int64_t> insert_request_message(SqlDb& db, int64_t request_id, const mode
                                        const std::vector<model::NewAttachment>& files, model::RequestState state);
 Result<std::optional<model::NewAttachment>> select_attachment(SqlDb& db, int64_t request_id, int64_t attachment_id);
 
+Result<int64_t> insert_registration(SqlDb& db, const model::Registration& g, const model::InfoRequest& r,
+                                    const model::RequestMessage& first, const std::vector<model::NewAttachment>& files);
+Result<std::vector<model::Registration>> select_registrations(SqlDb& db, int64_t id, const std::string& inami);
+Result<void> update_registration(SqlDb& db, const model::Registration& g);
+
 }  // namespace mutua::store

@@ -54,7 +54,7 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_016_history_by_patient(), embedded::sqlite_017_unique_accepted_envoi(),
           embedded::sqlite_018_history_by_patient_and_code(), embedded::sqlite_019_typed_refdata(),
           embedded::sqlite_020_paid_once(), embedded::sqlite_021_accounts(), embedded::sqlite_022_requests(),
-          embedded::sqlite_023_password_resets()};
+          embedded::sqlite_023_password_resets(), embedded::sqlite_024_registrations()};
 }
 
 
@@ -514,6 +514,18 @@ class SqliteStore final : public model::Store, private SqliteDb {
   Result<std::optional<model::NewAttachment>> attachment(int64_t request_id, int64_t attachment_id) override {
     ReadTransaction tx(db_);
     return select_attachment(*this, request_id, attachment_id);
+  }
+
+  Result<int64_t> register_provider(const model::Registration& g, const model::InfoRequest& r,
+                                    const model::RequestMessage& first, const std::vector<model::NewAttachment>& files) override {
+    return in_write_transaction([&] { return insert_registration(*this, g, r, first, files); });
+  }
+  Result<std::vector<model::Registration>> registrations(int64_t id, const std::string& inami) override {
+    ReadTransaction tx(db_);
+    return select_registrations(*this, id, inami);
+  }
+  Result<void> decide_registration(const model::Registration& g) override {
+    return in_write_transaction([&] { return update_registration(*this, g); });
   }
 
   // ---- accounts (store/accounts_sql.h)

@@ -56,6 +56,24 @@ struct InfoRequest {
   std::vector<RequestMessage> messages;  // oldest first
 };
 
+// A provider registered by its mandate holder (4CP): the provider's INAMI number (or a
+// fictitious 9... one), the holder's name, address and wished username. The mandate and the ID
+// copy are the attachments of an information request of that provider, where fund staff and
+// the registrant exchange; staff validate it (the holder's account is then made) or refuse it.
+enum class RegistrationState { Submitted, Validated, Refused };
+std::string_view registration_state_name(RegistrationState s);  // submitted, validated, refused
+std::optional<RegistrationState> registration_state_from(std::string_view name);
+
+struct Registration {
+  int64_t id = 0;
+  int64_t request_id = 0;
+  std::string inami, name, email, phone, username;
+  RegistrationState state = RegistrationState::Submitted;
+  int64_t submitted = 0, decided = 0;
+  std::string decided_by, note;
+  int64_t user_id = 0;       // the mandate holder's account, once validated
+};
+
 class RequestStore {
  public:
   virtual ~RequestStore() = default;
@@ -72,6 +90,17 @@ class RequestStore {
                                               const std::vector<NewAttachment>& files, RequestState state) = 0;
   // An attachment of a request with its bytes; nullopt when that request has no such one.
   virtual Result<std::optional<NewAttachment>> attachment(int64_t request_id, int64_t attachment_id) = 0;
+
+  // Records a registration with its request (first message and documents), all or nothing;
+  // returns the registration's id. A provider with a registration submitted or validated is not
+  // registered again (Z00211).
+  virtual Result<int64_t> register_provider(const Registration& registration, const InfoRequest& request,
+                                            const RequestMessage& first, const std::vector<NewAttachment>& files) = 0;
+  // One (id) or all (0), of one provider or all (""), newest first.
+  virtual Result<std::vector<Registration>> registrations(int64_t id, const std::string& inami) = 0;
+  // Records the decision (state, decided, decided_by, note, user_id) of a registration still
+  // submitted, and closes its request; Z00212 when it was decided meanwhile.
+  virtual Result<void> decide_registration(const Registration& decided) = 0;
 };
 
 }  // namespace mutua::model
