@@ -461,6 +461,44 @@ TEST_P(StoreContract, InformationRequestsKeepTheirMessagesAndAttachments) {
   EXPECT_EQ(requests.requests(*id, "")->front().messages.size(), 3u);
 }
 
+// Past retention, an information request keeps no attachment, text or patient, and the audit
+// keeps who read what but not whose data it was; what is younger is untouched.
+TEST_P(StoreContract, RetentionTakesRequestsAttachmentsAndAuditedPatients) {
+  model::InfoRequest r;
+  r.third_party = "40765140401";
+  r.subject = "About 85073003328";
+  r.niss = "85073003328";
+  r.opened = r.updated = 1735732800;  // 2025-01-01 12:00 UTC
+  model::RequestMessage m{0, r.opened, 1, "nurse", false, "The patient's card is attached.", {}};
+  model::NewAttachment card{{0, 0, "card.png", "image/png", 0, "00"}, "\x89PNG"};
+  auto old = store_->open_request(r, m, {card});
+  r.opened = r.updated = m.at = 1767268800;  // 2026-01-01 12:00 UTC
+  auto young = store_->open_request(r, m, {card});
+  ASSERT_TRUE(old && young);
+  ASSERT_TRUE(store_->append_audit({{0, 1735732800, 1, "nurse", "read", "requests/1", "40765140401", "85073003328", 200},
+                                    {0, 1767268800, 1, "nurse", "read", "requests/2", "40765140401", "85073003328", 200}}));
+  auto dry = store_->apply_retention(20260101, true);
+  ASSERT_TRUE(dry) << dry.error().to_string();
+  EXPECT_EQ(dry->requests, 1);
+  EXPECT_EQ(store_->requests(*old, "")->front().niss, "85073003328");  // a dry run changes nothing
+  auto done = store_->apply_retention(20260101, false);
+  ASSERT_TRUE(done) << done.error().to_string();
+  EXPECT_EQ(done->requests, 1);
+  EXPECT_EQ(done->attachments, 1);
+  EXPECT_EQ(done->audit_entries, 1);
+  const auto gone = store_->requests(*old, "")->front();
+  EXPECT_EQ(gone.niss, "");
+  EXPECT_EQ(gone.subject, "");
+  EXPECT_EQ(gone.messages.at(0).text, "");
+  EXPECT_TRUE(gone.messages.at(0).attachments.empty());
+  const auto kept = store_->requests(*young, "")->front();
+  EXPECT_EQ(kept.niss, "85073003328");
+  EXPECT_EQ(kept.messages.at(0).attachments.size(), 1u);
+  auto audit = store_->audit({.niss = "85073003328"});
+  ASSERT_TRUE(audit);
+  EXPECT_EQ(audit->second, 1);
+}
+
 // A provider is registered once while its registration is checked or validated; a refused one
 // may be made again; a decision is taken once and closes the registration's request.
 TEST_P(StoreContract, AProviderIsRegisteredOnce) {

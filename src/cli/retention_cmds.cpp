@@ -18,7 +18,8 @@ void add_retention(CLI::App& app) {
       "retention",
       "Apply the retention period (3 years plus the current year): removes the received envois, responses and history "
       "lines of envois received before 1 January of (today's year - 3), and the NISS and free text of settled advisor "
-      "lines, consultations, closed agreements and ended disputes before it. Keeps envoi-number keys, ledger totals, "
+      "lines, consultations, closed agreements, ended disputes, information requests (and their attachments) and audit "
+      "entries before it. Keeps envoi-number keys, ledger totals, "
       "payments, references and regularisations: the ledger check still passes. Nothing younger is touched, nor an "
       "accepted envoi not yet paid (or with lines the advisor has not settled or a complement not paid); --today "
       "cannot be a day to come.");
@@ -44,13 +45,15 @@ void add_retention(CLI::App& app) {
     }
     std::printf("retention: personal details before %s %s\n", model::iso(r->cutoff).c_str(),
                 o->dry_run ? "(dry run: nothing changed)" : "removed");
-    std::printf("| envois | received files | responses | history lines | advisor lines | consultations | agreements | disputes |\n");
-    std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    std::printf("| %lld | %lld | %lld | %lld | %lld | %lld | %lld | %lld |\n", static_cast<long long>(r->envois),
+    std::printf("| envois | received files | responses | history lines | advisor lines | consultations | agreements | disputes "
+                "| requests | attachments | audit entries |\n");
+    std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    std::printf("| %lld | %lld | %lld | %lld | %lld | %lld | %lld | %lld | %lld | %lld | %lld |\n", static_cast<long long>(r->envois),
                 static_cast<long long>(r->received_files), static_cast<long long>(r->responses),
                 static_cast<long long>(r->history_lines), static_cast<long long>(r->pending_lines),
                 static_cast<long long>(r->consultations), static_cast<long long>(r->agreements),
-                static_cast<long long>(r->disputes));
+                static_cast<long long>(r->disputes), static_cast<long long>(r->requests),
+                static_cast<long long>(r->attachments), static_cast<long long>(r->audit_entries));
   });
 }
 

@@ -66,7 +66,32 @@ Result<model::RetentionReport> apply_retention(SqlDb& db, model::Date cutoff) {
                      unused);
         !r)
       return r;
-    return all("UPDATE disputes SET subject = '' WHERE ended > 0 AND ended < ?1 AND subject <> ''", rep.disputes);
+    if (auto r = all("UPDATE disputes SET subject = '' WHERE ended > 0 AND ended < ?1 AND subject <> ''", rep.disputes); !r)
+      return r;
+    // The server's records are timed in Unix seconds: the cut-off's first second (UTC).
+    auto before = [&](const std::string& sql, int64_t& count) -> Result<void> {
+      Query s(db, sql);
+      s.bind(1, model::day_number(cutoff) * 86400);
+      if (s.step() != kSqlDone) return fail(db.last_error("retention"));
+      count += s.changes();
+      return {};
+    };
+    const std::string old_requests = "SELECT id FROM info_requests WHERE updated < ?1";
+    if (auto r = before("DELETE FROM request_attachments WHERE request_id IN (" + old_requests + ")", rep.attachments); !r) return r;
+    if (auto r = before("UPDATE request_messages SET text = '' WHERE text <> '' AND request_id IN (" + old_requests + ")", unused); !r)
+      return r;
+    if (auto r = before("UPDATE registrations SET name = '', email = '', phone = '', note = '' WHERE name <> '' AND request_id IN (" +
+                            old_requests + ")",
+                        unused);
+        !r)
+      return r;
+    if (auto r = before("UPDATE info_requests SET subject = '', niss = '', payment_reference = '' WHERE updated < ?1 AND "
+                        "(subject <> '' OR niss <> '')",
+                        rep.requests);
+        !r)
+      return r;
+    if (auto r = before("DELETE FROM password_resets WHERE expires < ?1", unused); !r) return r;
+    return before("UPDATE audit SET niss = '' WHERE at < ?1 AND niss <> ''", rep.audit_entries);
   };
   if (auto r = body(); !r) return fail(r.error());
   return rep;

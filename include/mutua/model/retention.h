@@ -1,7 +1,8 @@
 // Retention (DOMAIN.md "Decisions": 3 years plus the current year). Personal details older
 // than the cut-off go: the received envoi, its responses and verdicts, its lines in history;
-// lines once pending on the advisor, consultations, closed agreements and ended disputes lose
-// their NISS and free text. Kept, without personal data: envoi-number keys (unicity), ledger
+// lines once pending on the advisor, consultations, closed agreements, ended disputes,
+// information requests and audit entries lose their NISS and free text, requests their
+// attachments. Kept, without personal data: envoi-number keys (unicity), ledger
 // totals, payments and their references, regularisations, so the ledger check still passes.
 #pragma once
 #include <cstdint>
@@ -18,6 +19,9 @@ struct RetentionReport {
   int64_t envois = 0;             // envois received before the cut-off whose details went
   int64_t received_files = 0, responses = 0, history_lines = 0;
   int64_t pending_lines = 0, consultations = 0, agreements = 0, disputes = 0;  // anonymised
+  // Information requests (and registrations) last changed before the cut-off: attachments
+  // removed, texts and NISS blanked; audit entries keep who read what, not the patient.
+  int64_t requests = 0, attachments = 0, audit_entries = 0;
 };
 
 }  // namespace mutua::model
