@@ -186,6 +186,15 @@ TEST_P(StoreContract, AnEnvoiAndItsFilesComeBackByteForByte) {
   EXPECT_EQ((*responses)[0].bytes, binary);
   EXPECT_EQ((*responses)[0].json, o.responses[0].json);
   EXPECT_EQ((*responses)[1].message, "920098");
+  // One response by its message, and the messages alone, read the same.
+  EXPECT_EQ(envois.response_messages(*id).value_or(std::vector<std::string>{}), (std::vector<std::string>{"920900", "920098"}));
+  auto one = envois.response(*id, "920900");
+  ASSERT_TRUE(one && *one);
+  EXPECT_EQ((*one)->bytes, binary);
+  EXPECT_EQ((*one)->json, o.responses[0].json);
+  auto none = envois.response(*id, "920099");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
   EXPECT_EQ(envois.received_bytes(*id).value_or(""), received);
   EXPECT_EQ(envois.verdicts(*id).value_or(""), o.verdicts_json);
   auto receptions = envois.receptions(kNurse, 2026, 1);

@@ -33,4 +33,21 @@ Result<std::unordered_map<std::string, std::vector<HistoryLine>>> EnvoiStore::hi
   return all;
 }
 
+Result<std::vector<std::string>> EnvoiStore::response_messages(int64_t envoi_id) {
+  auto all = responses(envoi_id);
+  if (!all) return fail(all.error());
+  std::vector<std::string> out;
+  for (const auto& r : *all) out.push_back(r.message);
+  return out;
+}
+
+Result<std::optional<StoredResponse>> EnvoiStore::response(int64_t envoi_id, const std::string& message) {
+  auto all = responses(envoi_id);
+  if (!all) return fail(all.error());
+  std::optional<StoredResponse> out;
+  for (auto& r : *all)
+    if (r.message == message) out = std::move(r);
+  return out;
+}
+
 }  // namespace mutua::model

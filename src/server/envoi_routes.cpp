@@ -2,6 +2,9 @@
 // (billing format and JSON), each line with its codes, labels, zone 149 comment, fix hint and
 // the insurability of its patient, and why a line got its codes.
 #include <algorithm>
+#include <list>
+#include <memory>
+#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
@@ -78,12 +81,10 @@ void list_envois(Call& call) {
 void get_envoi(Call& call) {
   auto e = visible_envoi(call, id_of(call), "submissions");
   if (!e) return;
-  auto responses = call.store.responses(e->id);
-  if (!responses) return call.error(500, responses.error());
+  auto messages = call.store.response_messages(e->id);
+  if (!messages) return call.error(500, messages.error());
   Json j = envoi_json(*e);
-  Json list = Json::array();
-  for (const auto& r : *responses) list.push_back(r.message);
-  j["responses"] = list;
+  j["responses"] = *messages;
   call.note("read", fmt::format("envois/{}", e->id), e->third_party);
   call.json(200, j);
 }
@@ -124,42 +125,60 @@ void get_response(Call& call) {
   auto e = visible_envoi(call, id_of(call), "settlements");
   if (!e) return;
   const std::string message = call.req.matches[2];
-  auto responses = call.store.responses(e->id);
-  if (!responses) return call.error(500, responses.error());
-  for (const auto& r : *responses) {
-    if (r.message != message) continue;
+  auto found = call.store.response(e->id, message);
+  if (!found) return call.error(500, found.error());
+  if (const auto& r = *found) {
     call.note("read", fmt::format("envois/{}/responses/{}", e->id, message), e->third_party);
     if (call.param("format", "json") == "efact") {
-      if (r.bytes.empty()) return call.error(404, "Z00210", "this response exists as JSON only (the file named no sender)");
+      if (r->bytes.empty()) return call.error(404, "Z00210", "this response exists as JSON only (the file named no sender)");
       call.res.set_header("Content-Disposition", fmt::format("attachment; filename=\"envoi-{}.{}.efact\"", e->id, message));
-      call.res.set_content(r.bytes, "application/octet-stream");
+      call.res.set_content(r->bytes, "application/octet-stream");
       return;
     }
-    call.res.set_content(r.json, "application/json; charset=utf-8");
+    call.res.set_content(r->json, "application/json; charset=utf-8");
     return;
   }
   call.error(404, "Z00210", fmt::format("envoi {} has no response {}", e->id, message));
 }
 
-// Each line with its codes (labels FR / NL, comment, fix hint) and its patient's insurability
-// on the day of care. ?status=rejected|accepted|pending.
-void envoi_lines(Call& call) {
-  auto e = visible_envoi(call, id_of(call), "settlements");
-  if (!e) return;
-  const std::string status = call.param("status");
-  if (!status.empty() && status != "rejected" && status != "accepted" && status != "pending")
-    return call.error(400, "Z00224", "status is rejected, accepted or pending");
-  auto responses = call.store.responses(e->id);
-  if (!responses) return call.error(500, responses.error());
-  Json doc;
-  for (const auto& r : *responses)
-    if (r.message == "920900" || r.message == "920099") doc = Json::parse(r.json, nullptr, false);
+// An envoi's lines as its answer (920900, else 920099) lists them, each with its codes
+// (labels FR / NL, comment, fix hint). Parsing a 10k-line answer costs tens of milliseconds and
+// an answer never changes once recorded, so the rows of the envois read last are kept (up to
+// kKeptRows rows in all); each use first checks that the store still has that answer (the
+// retention period may have taken it).
+struct ParsedLines {
   std::vector<Json> rows;
-  std::vector<consult::Request> asks;
+  std::vector<consult::Request> asks;  // each row's patient and day of care
+};
+
+constexpr size_t kKeptRows = 200000;
+
+Result<std::shared_ptr<const ParsedLines>> lines_of(Call& call, int64_t envoi_id) {
+  auto messages = call.store.response_messages(envoi_id);
+  if (!messages) return fail(messages.error());
+  std::string message;
+  for (const auto& m : *messages)
+    if (m == "920900" || m == "920099") message = m;
+  if (message.empty()) return std::make_shared<const ParsedLines>();
+  static std::mutex m;
+  static std::list<std::pair<std::string, std::shared_ptr<const ParsedLines>>> kept;  // most recent first
+  static size_t kept_rows = 0;
+  const std::string key = fmt::format("{}#{}#{}", call.options.db, envoi_id, message);
+  {
+    std::lock_guard<std::mutex> lock(m);
+    for (auto it = kept.begin(); it != kept.end(); ++it)
+      if (it->first == key) {
+        kept.splice(kept.begin(), kept, it);
+        return kept.front().second;
+      }
+  }
+  auto answer = call.store.response(envoi_id, message);
+  if (!answer) return fail(answer.error());
+  auto parsed = std::make_shared<ParsedLines>();
+  const Json doc = *answer ? Json::parse((*answer)->json, nullptr, false) : Json();
   if (doc.is_object() && doc.contains("records")) {
     for (const auto& rec : doc["records"]) {
       if (!rec.contains("niss")) continue;  // codes on an invoice or the envoi, not a line
-      if (!status.empty() && rec.value("status", "") != status) continue;
       Json row = {{"record", rec["record"]}, {"niss", rec["niss"]},       {"code", rec["code"]},
                   {"date", rec["date"]},     {"invoice", rec["invoice"]}, {"amount_cents", rec["amount"]},
                   {"status", rec["status"]}, {"accepted_cents", rec["accepted"]}, {"refused_cents", rec["refused"]}};
@@ -172,17 +191,46 @@ void envoi_lines(Call& call) {
         codes.push_back(std::move(x));
       }
       row["codes"] = std::move(codes);
-      asks.push_back({rec["niss"].get<std::string>(), model::parse_iso_date(rec["date"].get<std::string>())});
-      rows.push_back(std::move(row));
+      parsed->asks.push_back({rec["niss"].get<std::string>(), model::parse_iso_date(rec["date"].get<std::string>())});
+      parsed->rows.push_back(std::move(row));
     }
   }
-  // Only the rows shown get their patient's insurability and an audit entry.
-  auto range = shown_rows(call, rows.size());
+  std::shared_ptr<const ParsedLines> out = std::move(parsed);
+  if (out->rows.size() <= kKeptRows / 4) {
+    std::lock_guard<std::mutex> lock(m);
+    kept.emplace_front(key, out);
+    kept_rows += out->rows.size();
+    while (kept_rows > kKeptRows && !kept.empty()) {
+      kept_rows -= kept.back().second->rows.size();
+      kept.pop_back();
+    }
+  }
+  return out;
+}
+
+// Each line with its codes and its patient's insurability on the day of care.
+// ?status=rejected|accepted|pending.
+void envoi_lines(Call& call) {
+  auto e = visible_envoi(call, id_of(call), "settlements");
+  if (!e) return;
+  const std::string status = call.param("status");
+  if (!status.empty() && status != "rejected" && status != "accepted" && status != "pending")
+    return call.error(400, "Z00224", "status is rejected, accepted or pending");
+  auto parsed = lines_of(call, e->id);
+  if (!parsed) return call.error(500, parsed.error());
+  // The rows of that status, by index.
+  std::vector<size_t> picked;
+  for (size_t i = 0; i < (*parsed)->rows.size(); ++i)
+    if (status.empty() || (*parsed)->rows[i].value("status", "") == status) picked.push_back(i);
+  auto range = shown_rows(call, picked.size());
   if (!range) return;
-  std::vector<Json> shown(rows.begin() + static_cast<std::ptrdiff_t>(range->first),
-                          rows.begin() + static_cast<std::ptrdiff_t>(range->second));
-  std::vector<consult::Request> shown_asks(asks.begin() + static_cast<std::ptrdiff_t>(range->first),
-                                           asks.begin() + static_cast<std::ptrdiff_t>(range->second));
+  std::vector<Json> shown;
+  std::vector<consult::Request> shown_asks;
+  for (size_t k = range->first; k < range->second; ++k) {
+    shown.push_back((*parsed)->rows[picked[k]]);
+    shown_asks.push_back((*parsed)->asks[picked[k]]);
+  }
+  // Only the rows shown get their patient's insurability and an audit entry.
   // The insurability of each patient on the day of care, as the fund's data say today.
   auto answers = consult::look_up(call.store, shown_asks);
   if (!answers) return call.error(500, answers.error());
@@ -198,7 +246,7 @@ void envoi_lines(Call& call) {
   }
   for (const auto& niss : patients) call.note("read", fmt::format("envois/{}/lines", e->id), e->third_party, niss);
   if (patients.empty()) call.note("read", fmt::format("envois/{}/lines", e->id), e->third_party);
-  answer_shown(call, shown, rows.size(), "lines");
+  answer_shown(call, shown, picked.size(), "lines");
 }
 
 void explain_record(Call& call) {

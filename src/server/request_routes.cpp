@@ -67,11 +67,10 @@ std::optional<model::InfoRequest> visible_request(Call& call, int64_t id) {
 
 // The NISS of a line of an envoi, as its stored answer says it ("" when it is not a line).
 std::string niss_of(Call& call, int64_t envoi_id, uint64_t record) {
-  auto responses = call.store.responses(envoi_id);
-  if (!responses) return "";
-  for (const auto& r : *responses) {
-    if (r.message != "920900" && r.message != "920099") continue;
-    const Json doc = Json::parse(r.json, nullptr, false);
+  for (const char* message : {"920900", "920099"}) {
+    auto r = call.store.response(envoi_id, message);
+    if (!r || !*r) continue;
+    const Json doc = Json::parse((*r)->json, nullptr, false);
     if (!doc.is_object() || !doc.contains("records")) continue;
     for (const auto& rec : doc["records"])
       if (rec.value("record", uint64_t{0}) == record && rec.contains("niss")) return rec["niss"].get<std::string>();

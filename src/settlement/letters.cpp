@@ -16,13 +16,15 @@ namespace mutua::settlement {
 
 Result<std::optional<std::vector<LetterLine>>> settled_lines(model::EnvoiStore& envois, int64_t envoi_id,
                                                              const std::string& language) {
-  auto responses = envois.responses(envoi_id);
-  if (!responses) return fail(responses.error());
-  if (responses->empty()) return std::optional<std::vector<LetterLine>>();
-  const model::StoredResponse* settlement = nullptr;
-  for (const auto& r : *responses)
-    if (r.message == "920900") settlement = &r;
-  if (!settlement) return fail({.code = "Z00602", .message = fmt::format("envoi reception {} has no 920900 response", envoi_id)});
+  auto found = envois.response(envoi_id, "920900");
+  if (!found) return fail(found.error());
+  if (!*found) {
+    auto messages = envois.response_messages(envoi_id);
+    if (!messages) return fail(messages.error());
+    if (messages->empty()) return std::optional<std::vector<LetterLine>>();  // past retention
+    return fail({.code = "Z00602", .message = fmt::format("envoi reception {} has no 920900 response", envoi_id)});
+  }
+  const model::StoredResponse* settlement = &**found;
   auto j = nlohmann::json::parse(settlement->json, nullptr, false);
   if (j.is_discarded() || !j.contains("records"))
     return fail({.code = "Z00602", .message = fmt::format("the 920900 of reception {} cannot be read", envoi_id)});

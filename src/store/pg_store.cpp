@@ -594,6 +594,31 @@ class PgStore final : public model::Store {
     });
   }
 
+  Result<std::vector<std::string>> response_messages(int64_t envoi_id) override {
+    return guard<std::vector<std::string>>("read responses", [&] {
+      pqxx::read_transaction r(conn_);
+      std::vector<std::string> out;
+      for (const auto& row : r.exec_params("SELECT message FROM responses WHERE envoi_id = $1 ORDER BY seq", envoi_id))
+        out.push_back(row[0].c_str());
+      return Result<std::vector<std::string>>(std::move(out));
+    });
+  }
+
+  Result<std::optional<StoredResponse>> response(int64_t envoi_id, const std::string& message) override {
+    return guard<std::optional<StoredResponse>>("read a response", [&]() -> Result<std::optional<StoredResponse>> {
+      pqxx::read_transaction r(conn_);
+      auto rows = r.exec_params(
+          "SELECT message, bytes, json FROM responses WHERE envoi_id = $1 AND message = $2 ORDER BY seq DESC LIMIT 1", envoi_id,
+          message);
+      if (rows.empty()) return std::optional<StoredResponse>();
+      auto bytes = unpacked(bytes_of(rows[0][1]));
+      auto json = unpacked(bytes_of(rows[0][2]));
+      if (!bytes) return fail(bytes.error());
+      if (!json) return fail(json.error());
+      return std::optional<StoredResponse>(StoredResponse{rows[0][0].c_str(), std::move(*bytes), std::move(*json)});
+    });
+  }
+
   Result<std::string> received_bytes(int64_t envoi_id) override { return file_column(envoi_id, "received"); }
   Result<std::string> verdicts(int64_t envoi_id) override { return file_column(envoi_id, "verdicts"); }
 

@@ -436,6 +436,29 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return out;
   }
 
+  Result<std::vector<std::string>> response_messages(int64_t envoi_id) override {
+    Stmt s(db_, "SELECT message FROM responses WHERE envoi_id = ?1 ORDER BY rowid");
+    s.bind(1, envoi_id);
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back(s.text(0));
+    if (rc != SQLITE_DONE) return fail(last_error("read responses"));
+    return out;
+  }
+
+  Result<std::optional<StoredResponse>> response(int64_t envoi_id, const std::string& message) override {
+    Stmt s(db_, "SELECT message, bytes, json FROM responses WHERE envoi_id = ?1 AND message = ?2 ORDER BY rowid DESC LIMIT 1");
+    s.bind(1, envoi_id).bind(2, message);
+    const int rc = s.step();
+    if (rc == SQLITE_DONE) return std::optional<StoredResponse>();
+    if (rc != SQLITE_ROW) return fail(last_error("read a response"));
+    auto bytes = unpacked(s.text(1));
+    auto json = unpacked(s.text(2));
+    if (!bytes) return fail(bytes.error());
+    if (!json) return fail(json.error());
+    return std::optional<StoredResponse>(StoredResponse{s.text(0), std::move(*bytes), std::move(*json)});
+  }
+
   Result<std::string> received_bytes(int64_t envoi_id) override { return file_column(envoi_id, "received"); }
   Result<std::string> verdicts(int64_t envoi_id) override { return file_column(envoi_id, "verdicts"); }
 

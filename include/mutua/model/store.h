@@ -171,6 +171,10 @@ class EnvoiStore {
   // envoi number (third party, year, number, test) is unique in the store itself.
   virtual Result<int64_t> record(const EnvoiOutcome& outcome) = 0;
   virtual Result<std::vector<StoredResponse>> responses(int64_t envoi_id) = 0;
+  // The messages of an envoi's responses (920900...), in order, without unpacking them.
+  virtual Result<std::vector<std::string>> response_messages(int64_t envoi_id);
+  // One response of an envoi (the last of that message), unpacked; nullopt when it has none.
+  virtual Result<std::optional<StoredResponse>> response(int64_t envoi_id, const std::string& message);
   virtual Result<std::string> received_bytes(int64_t envoi_id) = 0;
   virtual Result<std::string> verdicts(int64_t envoi_id) = 0;
 
