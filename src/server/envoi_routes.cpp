@@ -160,18 +160,24 @@ Result<std::shared_ptr<const ParsedLines>> lines_of(Call& call, int64_t envoi_id
   for (const auto& m : *messages)
     if (m == "920900" || m == "920099") message = m;
   if (message.empty()) return std::make_shared<const ParsedLines>();
-  static std::mutex m;
+  static std::mutex m, parsing;
   static std::list<std::pair<std::string, std::shared_ptr<const ParsedLines>>> kept;  // most recent first
   static size_t kept_rows = 0;
   const std::string key = fmt::format("{}#{}#{}", call.options.db, envoi_id, message);
-  {
+  auto find = [&]() -> std::shared_ptr<const ParsedLines> {
     std::lock_guard<std::mutex> lock(m);
     for (auto it = kept.begin(); it != kept.end(); ++it)
       if (it->first == key) {
         kept.splice(kept.begin(), kept, it);
         return kept.front().second;
       }
-  }
+    return nullptr;
+  };
+  if (auto hit = find()) return hit;
+  // One parse at a time: the many requests that miss together (a page of an envoi just
+  // received, read by several people) wait for the first one's rows instead of each parsing.
+  std::lock_guard<std::mutex> one_at_a_time(parsing);
+  if (auto hit = find()) return hit;
   auto answer = call.store.response(envoi_id, message);
   if (!answer) return fail(answer.error());
   auto parsed = std::make_shared<ParsedLines>();
