@@ -117,7 +117,7 @@ void decide(Call& call) {
   if (decision.size() != 1 || !model::valid_decision(decision[0]))
     return call.error(400, "Z00224", "decision is A, N, D, O or R");
   if (a->decision == 'A' || a->decision == 'N')
-    return call.error(409, "Z00224", fmt::format("agreement {} was already decided {}: it is final, ask again", a->id,
+    return call.error(409, "Z00212", fmt::format("agreement {} was already decided {}: it is final, ask again", a->id,
                                                  std::string(1, a->decision)));
   engine::DecisionInput in;
   in.agreement_id = a->id;
