@@ -197,6 +197,11 @@ TEST_P(StoreContract, AnEnvoiAndItsFilesComeBackByteForByte) {
   EXPECT_FALSE(*none);
   EXPECT_EQ(envois.received_bytes(*id).value_or(""), received);
   EXPECT_EQ(envois.verdicts(*id).value_or(""), o.verdicts_json);
+  auto of_nurse = envois.envois_of(kNurse);
+  ASSERT_TRUE(of_nurse);
+  ASSERT_EQ(of_nurse->size(), 1u);
+  EXPECT_EQ(of_nurse->front().id, *id);
+  EXPECT_TRUE(envois.envois_of("41234502401").value_or(std::vector<model::EnvoiRecord>{{}}).empty());
   auto receptions = envois.receptions(kNurse, 2026, 1);
   ASSERT_TRUE(receptions);
   ASSERT_EQ(receptions->size(), 1u);

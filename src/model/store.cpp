@@ -33,6 +33,15 @@ Result<std::unordered_map<std::string, std::vector<HistoryLine>>> EnvoiStore::hi
   return all;
 }
 
+Result<std::vector<EnvoiRecord>> EnvoiStore::envois_of(const std::string& third_party) {
+  auto all = envois();
+  if (!all) return fail(all.error());
+  std::vector<EnvoiRecord> out;
+  for (auto& e : *all)
+    if (e.third_party == third_party) out.push_back(std::move(e));
+  return out;
+}
+
 Result<std::vector<std::string>> EnvoiStore::response_messages(int64_t envoi_id) {
   auto all = responses(envoi_id);
   if (!all) return fail(all.error());

@@ -52,11 +52,11 @@ struct Billed {
   int64_t lines = 0;
 };
 Result<std::map<std::string, Billed>> patients_of(model::Store& store, const std::string& provider) {
-  auto envois = store.envois();
+  auto envois = store.envois_of(provider);
   if (!envois) return fail(envois.error());
   std::map<std::string, Billed> out;
   for (const auto& e : *envois) {
-    if (e.third_party != provider || e.test || e.status != model::EnvoiStatus::Accepted) continue;
+    if (e.test || e.status != model::EnvoiStatus::Accepted) continue;
     auto lines = settlement::settled_lines(store, e.id, "fr");
     if (!lines) return fail(lines.error());
     if (!*lines) continue;  // past retention

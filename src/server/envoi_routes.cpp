@@ -62,7 +62,19 @@ void list_envois(Call& call) {
   const std::string number = call.param("number");
   if (!provider.empty() && !may(*call.who, provider, "submissions"))
     return call.error(403, "Z00223", "you may not see the envois of provider " + provider);
-  auto envois = call.store.envois();
+  // Read by the database for the providers asked (or the caller's own); whole only for fund
+  // staff of every provider asking for all.
+  Result<std::vector<model::EnvoiRecord>> envois = std::vector<model::EnvoiRecord>{};
+  if (!provider.empty() || !all) {
+    for (const auto& p : provider.empty() ? providers : std::vector<std::string>{provider}) {
+      auto mine = call.store.envois_of(p);
+      if (!mine) return call.error(500, mine.error());
+      envois->insert(envois->end(), mine->begin(), mine->end());
+    }
+    std::sort(envois->begin(), envois->end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  } else {
+    envois = call.store.envois();
+  }
   if (!envois) return call.error(500, envois.error());
   std::vector<Json> rows;
   for (auto it = envois->rbegin(); it != envois->rend(); ++it) {  // newest first

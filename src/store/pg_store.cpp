@@ -457,6 +457,9 @@ class PgStore final : public model::Store {
   }
 
   Result<std::vector<EnvoiRecord>> envois() override { return envois_where("ORDER BY id"); }
+  Result<std::vector<EnvoiRecord>> envois_of(const std::string& third_party) override {
+    return envois_where("WHERE third_party = $1 ORDER BY id", third_party);
+  }
 
   Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history(const std::vector<std::string>& niss,
                                                                             int64_t before_envoi) override {

@@ -192,6 +192,12 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return read_envois(s);
   }
 
+  Result<std::vector<EnvoiRecord>> envois_of(const std::string& third_party) override {
+    Stmt s(db_, kSelectEnvoi + " WHERE third_party = ?1 ORDER BY id");
+    s.bind(1, third_party);
+    return read_envois(s);
+  }
+
   Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history(const std::vector<std::string>& niss,
                                                                             int64_t before_envoi) override {
     ReadTransaction tx(db_);

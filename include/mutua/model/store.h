@@ -153,6 +153,8 @@ class EnvoiStore {
   // The first reception recorded under this file name (0 when none).
   virtual Result<int64_t> first_reception_named(const std::string& file_name) = 0;
   virtual Result<std::vector<EnvoiRecord>> envois() = 0;
+  // One provider's receptions (ET 10 zone 14), oldest first, read by the database's index.
+  virtual Result<std::vector<EnvoiRecord>> envois_of(const std::string& third_party);
 
   // Accepted, not reversed lines of these patients from envois received before `before_envoi`
   // (0 = all).
