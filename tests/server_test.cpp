@@ -37,9 +37,10 @@ namespace {
 const std::string kBase = std::string(MUTUA_TEST_DATA) + "/scenarios/base";
 const std::string kNurse = "40765140401", kOtherNurse = "41234502401";
 
-// A billing file of `third_party`: three lines, of which the second (60010112347) is refused
-// unless `accepted_only` leaves it out.
-std::string envoi_of(const std::string& dir, const std::string& third_party, int number, bool accepted_only = false) {
+// A billing file of `third_party` to the union `to_union`: three lines, of which the second
+// (60010112347) is refused unless `accepted_only` leaves it out.
+std::string envoi_of(const std::string& dir, const std::string& third_party, int number, bool accepted_only = false,
+                     const std::string& to_union = "300") {
   model::EnvoiHeader h;
   h.third_party = third_party;
   h.sending_number = number;
@@ -47,7 +48,7 @@ std::string envoi_of(const std::string& dir, const std::string& third_party, int
   h.month = 10;
   h.created = model::parse_iso_date("2026-11-05");
   h.bce = "0123456749";
-  h.federation = "300";
+  h.federation = to_union;
   h.iban_a = "BE71096123456769";
   h.bic_a = "GKCCBEBB";
   auto invoice = [&](const std::string& niss, const std::string& mutuality, uint64_t n, const std::string& date) {
@@ -69,10 +70,11 @@ std::string envoi_of(const std::string& dir, const std::string& third_party, int
     inv.lines.push_back(p);
     return inv;
   };
-  std::vector<model::Invoice> invoices = {invoice("85073003328", "301", 1, "2026-10-01")};
-  if (!accepted_only) invoices.push_back(invoice("60010112347", "301", 2, "2026-10-03"));
-  invoices.push_back(invoice("45050500153", "302", 3, "2026-10-04"));
-  const std::string path = dir + "/envoi-" + third_party + "-" + std::to_string(number) + ".efact";
+  const std::string first = to_union.substr(0, 1) + "01", second = to_union.substr(0, 1) + "02";
+  std::vector<model::Invoice> invoices = {invoice("85073003328", first, 1, "2026-10-01")};
+  if (!accepted_only) invoices.push_back(invoice("60010112347", first, 2, "2026-10-03"));
+  invoices.push_back(invoice("45050500153", second, 3, "2026-10-04"));
+  const std::string path = dir + "/envoi-" + to_union + "-" + third_party + "-" + std::to_string(number) + ".efact";
   EXPECT_TRUE(model::write_envoi(path, h, invoices));
   return read_all(path);
 }
@@ -83,11 +85,17 @@ class Served : public ::testing::Test {
     dir_ = mutua::testing::temp_path("server-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
+    // One deployment of two funds: the accounts in their own store, fund 300's data in db_
+    // (the default fund), fund 500's in other_db_.
+    accounts_db_ = dir_ + "/accounts.db";
     db_ = dir_ + "/m.db";
+    other_db_ = dir_ + "/fund500.db";
     ASSERT_EQ(run_mutua("refdata import " + kBase + " --db " + db_).code, 0);
+    ASSERT_EQ(run_mutua("refdata import " + kBase + " --db " + other_db_).code, 0);
     log_ = dir_ + "/serve.log";
-    pid_ = mutua::testing::spawn(
-        {"serve", "--db", db_, "--listen", "127.0.0.1:0", "--connections", "4", "--outbox", dir_ + "/outbox"}, log_);
+    pid_ = mutua::testing::spawn({"serve", "--db", accounts_db_, "--fund", "300=" + db_, "--fund", "500=" + other_db_, "--listen",
+                                  "127.0.0.1:0", "--connections", "4", "--outbox", dir_ + "/outbox"},
+                                 log_);
     // The address and the first administrator's password, as it prints them.
     static const std::regex port_re(R"(on http://127\.0\.0\.1:(\d+))"), pw_re(R"(one-time password: ([a-z0-9]+))");
     for (int i = 0; i < 200 && port_ == 0; ++i) {
@@ -170,11 +178,14 @@ class Served : public ::testing::Test {
     return out;
   }
 
-  // An account made by the administrator, with these memberships; its first sign-in done.
+  // An account made by the administrator, with these memberships; its first sign-in done. Fund
+  // staff work for `fund`.
   std::string user_with(const std::string& admin, const std::string& username, const std::string& kind,
-                        const std::vector<Json>& memberships) {
+                        const std::vector<Json>& memberships, const std::string& fund = "300") {
     auto c = client();
-    auto made = c.Post("/api/v1/users", bearer(admin), Json{{"username", username}, {"kind", kind}}.dump(), "application/json");
+    Json body = {{"username", username}, {"kind", kind}};
+    if (kind == "staff") body["fund"] = fund;
+    auto made = c.Post("/api/v1/users", bearer(admin), body.dump(), "application/json");
     EXPECT_EQ(made->status, 201) << made->body;
     const Json u = Json::parse(made->body);
     for (const auto& m : memberships) {
@@ -185,7 +196,7 @@ class Served : public ::testing::Test {
     return first_sign_in(username, u["one_time_password"]);
   }
 
-  std::string dir_, db_, log_, admin_password_;
+  std::string dir_, accounts_db_, db_, other_db_, log_, admin_password_;
   pid_t pid_ = -1;
   int port_ = 0;
 };
@@ -911,7 +922,7 @@ TEST(ServerDocument, DescribesEveryRouteAndNoOther) {
       for (auto& ch : m) ch = static_cast<char>(std::toupper(ch));
       documented.insert(m + " " + std::regex_replace(path, param, "{}"));
     }
-  for (auto* routes : {mutua::server::meta_routes, mutua::server::session_routes, mutua::server::user_routes,
+  for (auto* routes : {mutua::server::meta_routes, mutua::server::fund_routes, mutua::server::session_routes, mutua::server::user_routes,
                        mutua::server::envoi_routes, mutua::server::payment_routes, mutua::server::insurability_routes,
                        mutua::server::dispute_routes, mutua::server::agreement_routes, mutua::server::letter_routes,
                        mutua::server::care_routes, mutua::server::request_routes,

@@ -1,6 +1,7 @@
 // `mutua serve`: the server on a store, until SIGINT or SIGTERM.
 #include <pthread.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -19,6 +20,7 @@ void add_serve(CLI::App& app) {
   struct Opts {
     std::string db = default_db(), listen = "127.0.0.1:8080", config, outbox = "outbox", mail_from = "mutua@localhost", public_url;
     size_t connections = 8;
+    std::vector<std::string> funds, fund_configs;
   };
   auto opts = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand(
@@ -30,6 +32,10 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--listen", opts->listen, "Address and port (port 0: a free one)")->capture_default_str();
   cmd->add_option("--connections", opts->connections, "Store connections and HTTP threads")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--config", opts->config, "The fund's payment configuration (JSON, docs/settlement.md): its name on payment letters");
+  cmd->add_option("--fund", opts->funds,
+                  "NUMBER=STORE: serve several funds (unions), each on its own store; --db then holds the accounts, "
+                  "sessions, audit and registrations shared by all (repeat for each fund; the first is the default)");
+  cmd->add_option("--fund-config", opts->fund_configs, "NUMBER=FILE: a served fund's payment configuration (its name on letters)");
   cmd->add_option("--outbox", opts->outbox, "Folder where the server writes its mails (RFC 5322 files) for the mail relay")
       ->capture_default_str();
   cmd->add_option("--mail-from", opts->mail_from, "Sender address of its mails")->capture_default_str();
@@ -37,10 +43,58 @@ void add_serve(CLI::App& app) {
   cmd->callback([opts] {
     if (!opts->config.empty())
       if (auto c = settlement::load_config(opts->config); !c) return command_failed(c.error());
-    // The store exists and is migrated before the server's connections open it.
-    if (!open_store(opts->db, false, /*create=*/true)) return;
     server::ServeOptions o;
     o.db = opts->db;
+    auto split = [](const std::string& arg, std::string& number, std::string& rest) {
+      const auto eq = arg.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == arg.size()) return false;
+      number = arg.substr(0, eq);
+      rest = arg.substr(eq + 1);
+      return number.size() == 3 && number.find_first_not_of("0123456789") == std::string::npos;
+    };
+    for (const auto& f : opts->funds) {
+      server::FundOption fund;
+      if (!split(f, fund.number, fund.db)) {
+        std::fprintf(stderr, "mutua serve: --fund is NUMBER=STORE with the fund's three-digit number, e.g. 300=fund300.db\n");
+        exit_code() = 2;
+        return;
+      }
+      for (const auto& g : o.funds)
+        if (g.number == fund.number) {
+          std::fprintf(stderr, "mutua serve: fund %s is given twice\n", fund.number.c_str());
+          exit_code() = 2;
+          return;
+        }
+      o.funds.push_back(fund);
+    }
+    if (!o.funds.empty() && !opts->config.empty()) {
+      std::fprintf(stderr, "mutua serve: with --fund, give each fund's configuration with --fund-config NUMBER=FILE\n");
+      exit_code() = 2;
+      return;
+    }
+    for (const auto& c : opts->fund_configs) {
+      std::string number, file;
+      const bool named = split(c, number, file);
+      auto it = std::find_if(o.funds.begin(), o.funds.end(), [&](const server::FundOption& f) { return f.number == number; });
+      if (!named || it == o.funds.end()) {
+        std::fprintf(stderr, "mutua serve: --fund-config is NUMBER=FILE for a fund given with --fund\n");
+        exit_code() = 2;
+        return;
+      }
+      auto config = settlement::load_config(file);
+      if (!config) return command_failed(config.error());
+      if (!config->fund_number.empty() && config->fund_number != number) {
+        std::fprintf(stderr, "mutua serve: %s is the configuration of fund %s, not %s\n", file.c_str(), config->fund_number.c_str(),
+                     number.c_str());
+        exit_code() = 2;
+        return;
+      }
+      it->payment_config = file;
+    }
+    // The stores exist and are migrated before the server's connections open them.
+    if (!open_store(opts->db, false, /*create=*/true)) return;
+    for (const auto& f : o.funds)
+      if (!open_store(f.db, false, /*create=*/true)) return;
     const auto colon = opts->listen.rfind(':');
     if (colon == std::string::npos) {
       std::fprintf(stderr, "mutua serve: --listen is HOST:PORT, e.g. 127.0.0.1:8080\n");
@@ -70,6 +124,7 @@ void add_serve(CLI::App& app) {
     if (auto b = (*srv)->bind(); !b) return command_failed(b.error());
     std::printf("mutua serving %s on http://%s:%d (API document: /openapi.json, readable: /api)\n",
                 store::display_name(opts->db).c_str(), o.host.c_str(), (*srv)->port());
+    for (const auto& f : o.funds) std::printf("  fund %s on %s\n", f.number.c_str(), store::display_name(f.db).c_str());
     if (*first)
       std::printf("first support administrator: %s, one-time password: %s (change it at first sign-in, then set up "
                   "the second factor)\n",

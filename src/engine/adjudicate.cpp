@@ -193,6 +193,10 @@ std::string sender_of(const Reception& reception) {
   return reception.parsed && reception.parsed->envoi ? reception.parsed->envoi->third_party : std::string();
 }
 
+std::string federation_of(const Reception& reception) {
+  return reception.parsed && reception.parsed->envoi ? reception.parsed->envoi->federation : std::string();
+}
+
 Result<Reception> receive_file(const std::string& path, model::Date today) {
   std::error_code ec;
   const auto status = fs::status(path, ec);

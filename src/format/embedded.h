@@ -40,11 +40,13 @@ std::string_view sqlite_021_accounts();
 std::string_view sqlite_022_requests();
 std::string_view sqlite_023_password_resets();
 std::string_view sqlite_024_registrations();
+std::string_view sqlite_025_audit_fund();
 std::string_view postgresql_001_init();
 std::string_view postgresql_002_queue();
 std::string_view postgresql_003_accounts();
 std::string_view postgresql_004_requests();
 std::string_view postgresql_005_password_resets();
 std::string_view postgresql_006_registrations();
+std::string_view postgresql_007_audit_fund();
 std::string_view openapi_document();
 }  // namespace mutua::embedded

@@ -17,12 +17,18 @@ void search_audit(Call& call) {
   q.provider = call.param("provider");
   q.niss = call.param("niss");
   q.action = call.param("action");
+  q.fund = call.param("fund");
   // Fund staff of some providers only: the audit of those providers, one at a time.
   if (is_staff(who)) {
     auto mine = providers_in(who, "submissions");
     const bool everyone = mine.size() == 1 && mine[0] == "*";
     if (!everyone && (q.provider.empty() || !may(who, q.provider, "submissions")))
       return call.error(403, "Z00223", "say which of your providers: provider=INAMI");
+    // Of several funds, only their own fund's data.
+    if (several_funds(call.options)) {
+      if (!q.fund.empty() && q.fund != who.user.fund) return call.error(403, "Z00223", "you work for fund " + who.user.fund);
+      q.fund = who.user.fund.empty() ? "-" : who.user.fund;
+    }
   }
   try {
     q.from = std::stoll(call.param("from", "0"));
@@ -35,12 +41,13 @@ void search_audit(Call& call) {
   if (!page) return;
   q.limit = whole ? 1000000 : page->per_page;
   q.offset = whole ? 0 : page->offset();
-  auto found = call.store.audit(q);
+  auto found = call.accounts.audit(q);
   if (!found) return call.error(500, found.error());
   std::vector<Json> rows;
   for (const auto& e : found->first)
     rows.push_back({{"id", e.id},     {"at", e.at},         {"user", e.username}, {"action", e.action},
-                    {"resource", e.resource}, {"provider", e.provider}, {"niss", e.niss}, {"status", e.status}});
+                    {"resource", e.resource}, {"provider", e.provider}, {"niss", e.niss}, {"status", e.status},
+                    {"fund", e.fund}});
   call.note("read", "audit", q.provider, q.niss);
   if (whole) return answer_list(call, rows, "audit");
   call.json(200, {{"total", found->second}, {"page", page->page}, {"per_page", page->per_page}, {"items", rows}});

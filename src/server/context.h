@@ -63,8 +63,10 @@ struct Principal {
 struct Call {
   const httplib::Request& req;
   httplib::Response& res;
-  model::Store& store;
+  model::Store& store;     // the fund's data (envois, payments, reference data, requests)
+  model::Store& accounts;  // the deployment's accounts, sessions, audit and registrations
   const ServeOptions& options;
+  const FundOption& fund;  // the fund the request is for (?fund=, else staff's own, else the first)
   int64_t now = 0;
   std::optional<Principal> who;
   std::vector<model::AuditEntry> audit;  // written when the answer is given
@@ -84,6 +86,10 @@ struct Call {
   // The body as a JSON object; answers 400 and returns nullopt when it is not one.
   std::optional<Json> body();
 };
+
+// A deployment of several funds (`options.funds` is filled at start: one fund on `options.db`
+// when none was given). Fund staff then see only their own fund's data.
+inline bool several_funds(const ServeOptions& options) { return options.funds.size() > 1; }
 
 // Unix seconds as UTC ISO 8601 (2026-12-05T04:36:27Z); "" for 0.
 std::string iso_time(int64_t t);
@@ -135,6 +141,7 @@ struct Route {
   std::string method, pattern;
   Access access;
   Handler handler;
+  bool fund_data = false;  // reads or changes one fund's data: ?fund= chooses which
 };
 
 std::vector<Route> session_routes();
@@ -151,5 +158,6 @@ std::vector<Route> care_routes();
 std::vector<Route> request_routes();
 std::vector<Route> recovery_routes();
 std::vector<Route> registration_routes();
+std::vector<Route> fund_routes();
 
 }  // namespace mutua::server

@@ -119,6 +119,16 @@ void submit_envoi(Call& call) {
   auto provider = engine::sender_of(reception);
   if (!may(who, provider, "submissions"))
     return call.error(403, "Z00223", "you may not submit envois for provider " + provider);
+  // MyCareNet delivers an envoi to the union it is addressed to; here the sender says which
+  // fund (?fund=) and a file addressed to another is not taken.
+  if (const std::string to = engine::federation_of(reception);
+      several_funds(call.options) && !to.empty() && to != call.fund.number) {
+    const bool served = std::any_of(call.options.funds.begin(), call.options.funds.end(),
+                                    [&](const FundOption& f) { return f.number == to; });
+    return call.error(422, "Z00224", fmt::format("the billing file is addressed to union {} (its invoices' destination "
+                                                 "mutuality), not to fund {}: {}",
+                                                 to, call.fund.number, served ? "send it with ?fund=" + to : "this deployment does not serve it"));
+  }
   engine::AdjudicateOptions options;
   options.today = today;
   auto r = engine::adjudicate(std::move(reception), call.store, options);
@@ -175,7 +185,7 @@ Result<std::shared_ptr<const ParsedLines>> lines_of(Call& call, int64_t envoi_id
   static std::mutex m, parsing;
   static std::list<std::pair<std::string, std::shared_ptr<const ParsedLines>>> kept;  // most recent first
   static size_t kept_rows = 0;
-  const std::string key = fmt::format("{}#{}#{}", call.options.db, envoi_id, message);
+  const std::string key = fmt::format("{}#{}#{}", call.fund.db, envoi_id, message);
   auto find = [&]() -> std::shared_ptr<const ParsedLines> {
     std::lock_guard<std::mutex> lock(m);
     for (auto it = kept.begin(); it != kept.end(); ++it)

@@ -20,8 +20,8 @@ namespace {
 
 // The fund's payment configuration, when the server was given one: the fund's name on letters.
 Result<settlement::Config> config_of(const Call& call) {
-  if (call.options.payment_config.empty()) return settlement::Config{};
-  return settlement::load_config(call.options.payment_config);
+  if (call.fund.payment_config.empty()) return settlement::Config{};
+  return settlement::load_config(call.fund.payment_config);
 }
 
 Json summary_json(const model::Payment& p, const model::LedgerState& state) {

@@ -47,7 +47,16 @@ void api_page(Call& call) {
   call.res.set_content(body, "text/html; charset=utf-8");
 }
 
+// The funds (unions) this deployment serves: their numbers are what ?fund= takes.
+void funds(Call& call) {
+  Json items = Json::array();
+  for (const auto& f : call.options.funds) items.push_back({{"number", f.number}, {"name", f.name}});
+  call.json(200, {{"items", items}, {"total", items.size()}});
+}
+
 }  // namespace
+
+std::vector<Route> fund_routes() { return {{"GET", "/api/v1/funds", Access::Public, funds}}; }
 
 std::vector<Route> meta_routes() {
   return {{"GET", "/health", Access::Public, health},

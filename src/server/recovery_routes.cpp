@@ -31,18 +31,18 @@ void ask_reset(Call& call) {
   auto body = call.body();
   if (!body) return;
   const std::string username = text_of(*body, "username");
-  auto u = call.store.user_by_name(username);
+  auto u = call.accounts.user_by_name(username);
   if (!u) return call.error(500, u.error());
   call.note("password reset asked", "password-resets");
   call.audit.back().username = username.substr(0, 64);
   if (!*u || (*u)->email.empty()) return accepted(call);
   const model::User& user = **u;
   call.audit.back().user_id = user.id;
-  auto last = call.store.last_reset(user.id);
+  auto last = call.accounts.last_reset(user.id);
   if (!last) return call.error(500, last.error());
   if (call.now - *last < kMailEverySeconds) return accepted(call);
   const std::string token = random_hex(32);
-  if (auto w = call.store.create_reset(sha256_hex(token), user.id, call.now, call.now + kLinkSeconds); !w)
+  if (auto w = call.accounts.create_reset(sha256_hex(token), user.id, call.now, call.now + kLinkSeconds); !w)
     return call.error(500, w.error());
   auto sent = send_mail(call.options,
                         {user.email, "mutua: choose a new password",
@@ -63,13 +63,13 @@ void reset(Call& call) {
   const std::string next = text_of(*body, "new");
   // A weak password does not use the link up.
   if (auto weak = weak_password(next)) return call.error(400, "Z00224", *weak);
-  auto user_id = call.store.take_reset(sha256_hex(token), call.now);
+  auto user_id = call.accounts.take_reset(sha256_hex(token), call.now);
   if (!user_id) return call.error(500, user_id.error());
   if (!*user_id) {
     call.note("password reset refused", "password-resets");
     return call.error(410, "Z00221", "this link is unknown, used or expired: ask for a new one");
   }
-  auto u = call.store.user(**user_id);
+  auto u = call.accounts.user(**user_id);
   if (!u) return call.error(500, u.error());
   if (!*u) return call.error(410, "Z00221", "this link's account no longer exists");
   model::User user = **u;
@@ -79,8 +79,8 @@ void reset(Call& call) {
   user.must_change_password = false;
   user.failed_attempts = 0;
   user.locked_until = 0;
-  if (auto w = call.store.update_user(user); !w) return call.error(500, w.error());
-  if (auto w = call.store.delete_sessions_of(user.id); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.update_user(user); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.delete_sessions_of(user.id); !w) return call.error(500, w.error());
   call.who = Principal{user, {}, {}, false};
   call.note("change", "password-resets");
   call.json(200, {{"next", "sign in with the new password and your second factor"}});
@@ -101,7 +101,7 @@ void remind_username(Call& call) {
     if (call.now - t < kMailEverySeconds) return accepted(call);
     t = call.now;
   }
-  auto users = call.store.users();
+  auto users = call.accounts.users();
   if (!users) return call.error(500, users.error());
   std::string names;
   for (const auto& u : *users)

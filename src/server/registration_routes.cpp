@@ -1,7 +1,7 @@
 // A provider registered by its mandate holder (4CP): once per INAMI number (or fictitious 9...
 // number), with the mandate and a copy of the holder's ID, which fund staff check and validate
-// or refuse. The documents and any exchange about them are an information request of that
-// provider; validation makes the holder's account (the mandate holder of the provider) and
+// or refuse. The documents are kept with the accounts (one registration serves every fund of the
+// deployment); validation makes the holder's account (the mandate holder of the provider) and
 // mails it a link to choose its password; the second factor is set up at first sign-in.
 #include <regex>
 
@@ -36,7 +36,6 @@ Json registration_json(const model::Registration& g) {
           {"decided", iso_time(g.decided)},
           {"decided_by", g.decided_by},
           {"note", g.note},
-          {"request", fmt::format("/api/v1/requests/{}", g.request_id)},
           {"user", g.user_id}};
 }
 
@@ -72,7 +71,7 @@ void submit(Call& call) {
       return call.error(415, "Z00224", "'" + f.info.name + "': the mandate and the ID copy are pdf, png or jpg files");
   if (mandates != 1 || ids != 1)
     return call.error(400, "Z00224", "send the signed mandate (mandate) and a copy of the holder's ID card (id_copy), one file each");
-  auto taken = call.store.user_by_name(g.username);
+  auto taken = call.accounts.user_by_name(g.username);
   if (!taken) return call.error(500, taken.error());
   if (*taken) return call.error(409, "Z00211", "the username '" + g.username + "' is taken: choose another");
   g.submitted = call.now;
@@ -85,7 +84,7 @@ void submit(Call& call) {
   // The documents are named by what they are, whatever the files were called.
   for (size_t i = 0; i < p->files.size(); ++i)
     p->files[i].info.name = (p->file_fields[i] == "mandate" ? "mandate-" : "id-copy-") + p->files[i].info.name;
-  auto id = call.store.register_provider(g, r, first, p->files);
+  auto id = call.accounts.register_provider(g, r, first, p->files);
   if (!id) return call.error(id.error().code == "Z00211" ? 409 : 500, id.error());
   call.note("change", fmt::format("registrations/{}", *id), g.inami);
   call.audit.back().username = g.username;
@@ -104,7 +103,7 @@ void list_registrations(Call& call) {
   const std::string state = call.param("state"), provider = call.param("provider");
   if (!state.empty() && !model::registration_state_from(state))
     return call.error(400, "Z00224", "state is submitted, validated or refused");
-  auto all = call.store.registrations(0, provider);
+  auto all = call.accounts.registrations(0, provider);
   if (!all) return call.error(500, all.error());
   std::vector<Json> rows;
   for (const auto& g : *all) {
@@ -117,7 +116,7 @@ void list_registrations(Call& call) {
 }
 
 std::optional<model::Registration> visible_registration(Call& call, int64_t id) {
-  auto found = call.store.registrations(id, "");
+  auto found = call.accounts.registrations(id, "");
   if (!found) {
     call.error(500, found.error());
     return std::nullopt;
@@ -135,7 +134,7 @@ void get_registration(Call& call) {
   Json j = registration_json(*g);
   // The documents, as the request's attachments.
   Json documents = Json::array();
-  auto r = call.store.requests(g->request_id, "");
+  auto r = call.accounts.requests(g->request_id, "");
   if (!r) return call.error(500, r.error());
   for (const auto& req : *r)
     for (const auto& m : req.messages)
@@ -143,10 +142,21 @@ void get_registration(Call& call) {
         documents.push_back({{"name", a.name},
                              {"media_type", a.media_type},
                              {"size", a.size},
-                             {"href", fmt::format("/api/v1/requests/{}/attachments/{}", req.id, a.id)}});
+                             {"href", fmt::format("/api/v1/registrations/{}/documents/{}", g->id, a.id)}});
   j["documents"] = documents;
   call.note("read", fmt::format("registrations/{}", g->id), g->inami);
   call.json(200, j);
+}
+
+// One of the documents (the mandate, the ID copy), kept with the accounts.
+void get_document(Call& call) {
+  auto g = visible_registration(call, std::stoll(call.req.matches[1]));
+  if (!g) return;
+  auto a = call.accounts.attachment(g->request_id, std::stoll(call.req.matches[2]));
+  if (!a) return call.error(500, a.error());
+  if (!*a) return call.error(404, "Z00210", fmt::format("registration {} has no such document", g->id));
+  call.note("read", fmt::format("registrations/{}/documents/{}", g->id, (*a)->info.id), g->inami);
+  answer_file(call, **a);
 }
 
 // Validated: the holder's account is made (a provider account, mandate holder of the provider,
@@ -182,15 +192,15 @@ void decide(Call& call) {
     if (!hash) return call.error(500, hash.error());
     u.password_hash = *hash;
     u.created = call.now;
-    auto id = call.store.create_user(u);
+    auto id = call.accounts.create_user(u);
     if (!id) return call.error(id.error().code == "Z00211" ? 409 : 500, id.error());
     g->user_id = *id;
-    if (auto w = call.store.set_membership({*id, g->inami, "holder", {}}); !w) return call.error(500, w.error());
+    if (auto w = call.accounts.set_membership({*id, g->inami, "holder", {}}); !w) return call.error(500, w.error());
     token = random_hex(32);
-    if (auto w = call.store.create_reset(sha256_hex(token), *id, call.now, call.now + kFirstPasswordSeconds); !w)
+    if (auto w = call.accounts.create_reset(sha256_hex(token), *id, call.now, call.now + kFirstPasswordSeconds); !w)
       return call.error(500, w.error());
   }
-  if (auto w = call.store.decide_registration(*g); !w)
+  if (auto w = call.accounts.decide_registration(*g); !w)
     return call.error(w.error().code == "Z00212" ? 409 : 500, w.error());
   call.note("change", fmt::format("registrations/{}", g->id), g->inami);
   const auto mail =
@@ -215,6 +225,7 @@ std::vector<Route> registration_routes() {
       {"POST", "/api/v1/registrations", Access::Public, submit},
       {"GET", "/api/v1/registrations", Access::Full, list_registrations},
       {"GET", R"(/api/v1/registrations/(\d{1,18}))", Access::Full, get_registration},
+      {"GET", R"(/api/v1/registrations/(\d{1,18})/documents/(\d{1,18}))", Access::Full, get_document},
       {"POST", R"(/api/v1/registrations/(\d{1,18})/decision)", Access::Full, decide},
   };
 }

@@ -88,7 +88,7 @@ void mail_about(Call& call, const model::InfoRequest& r, const std::string& text
                                    fmt::format("Request {} ({}), for provider {}:\n\n{}\n\nRead it at {}\n", r.id, r.subject,
                                                r.third_party, text, where)});
   if (!answer) return;
-  auto asker = call.store.user(r.opened_by);
+  auto asker = call.accounts.user(r.opened_by);
   if (asker && *asker && !(*asker)->email.empty() && (*asker)->id != call.who->user.id)
     (void)send_mail(call.options, {(*asker)->email, fmt::format("mutua: the fund answered request {}", r.id),
                                    fmt::format("The fund answered your request {} ({}).\n\nRead it at {}\n", r.id, r.subject, where)});
@@ -199,10 +199,7 @@ void get_attachment(Call& call) {
   if (!a) return call.error(500, a.error());
   if (!*a) return call.error(404, "Z00210", fmt::format("request {} has no such attachment", r->id));
   call.note("read", fmt::format("requests/{}/attachments/{}", r->id, (*a)->info.id), r->third_party, r->niss);
-  std::string safe;
-  for (char c : (*a)->info.name) safe += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
-  call.res.set_header("Content-Disposition", "attachment; filename=\"" + safe + "\"");
-  call.res.set_content((*a)->bytes, (*a)->info.media_type);
+  answer_file(call, **a);
 }
 
 }  // namespace

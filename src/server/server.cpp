@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "mutua/catalog.h"
+#include "mutua/settlement/config.h"
 #include "mutua/store/postgresql.h"
 #include "server/auth.h"
 #include "server/context.h"
@@ -181,15 +182,81 @@ std::optional<Page> page_of(Call& call) {
 
 struct Server::Impl {
   ServeOptions options;
-  StorePool pool;
+  std::vector<std::unique_ptr<StorePool>> pools;  // one per distinct store
+  StorePool* accounts = nullptr;
+  std::vector<StorePool*> fund_pools;             // by index in options.funds
   httplib::Server http;
   int port = 0;
 
+  Result<void> open_pools();
   // The caller, from the bearer token or the session cookie; nullopt with the answer given
   // when it is not signed in as the route needs.
   std::optional<Principal> authenticate(Call& call, Access access);
+  // Which fund a request is for: ?fund=, else fund staff's own, else the first. -1 with the
+  // answer given when there is no such fund or the caller may not see it.
+  int fund_index(Call& call);
   void install(const Route& route);
 };
+
+Result<void> Server::Impl::open_pools() {
+  if (options.funds.empty()) {
+    FundOption one;
+    one.db = options.db;
+    one.payment_config = options.payment_config;
+    options.funds.push_back(one);
+  }
+  std::vector<std::string> where;
+  auto pool_at = [&](const std::string& db) -> Result<StorePool*> {
+    for (size_t i = 0; i < where.size(); ++i)
+      if (where[i] == db) return pools[i].get();
+    auto pool = std::make_unique<StorePool>();
+    if (auto r = pool->open(db, options.connections); !r) return fail(r.error());
+    where.push_back(db);
+    pools.push_back(std::move(pool));
+    return pools.back().get();
+  };
+  auto a = pool_at(options.db);
+  if (!a) return fail(a.error());
+  accounts = *a;
+  for (auto& f : options.funds) {
+    if (!f.payment_config.empty()) {
+      auto c = settlement::load_config(f.payment_config);
+      if (!c) return fail(c.error());
+      if (f.number.empty()) f.number = c->fund_number;
+      if (f.name.empty()) f.name = c->fund_name;
+    }
+    if (f.name.empty()) f.name = f.number.empty() ? "the fund" : "fund " + f.number;
+    auto p = pool_at(f.db);
+    if (!p) return fail(p.error());
+    fund_pools.push_back(*p);
+  }
+  return {};
+}
+
+int Server::Impl::fund_index(Call& call) {
+  const auto& funds = options.funds;
+  const std::string asked = call.param("fund");
+  int i = 0;
+  if (!asked.empty()) {
+    i = -1;
+    for (size_t k = 0; k < funds.size(); ++k)
+      if (funds[k].number == asked) i = static_cast<int>(k);
+    if (i < 0) {
+      call.error(404, "Z00210", "no fund '" + asked + "' here (GET /api/v1/funds lists them)");
+      return -1;
+    }
+  } else if (call.who && is_staff(*call.who)) {
+    for (size_t k = 0; k < funds.size(); ++k)
+      if (funds[k].number == call.who->user.fund) i = static_cast<int>(k);
+  }
+  // Fund staff work for one fund: another's data is not theirs to see.
+  if (several_funds(options) && call.who && is_staff(*call.who) && call.who->user.fund != funds[i].number) {
+    call.error(403, "Z00223", fmt::format("you work for fund {}, not for fund {}",
+                                          call.who->user.fund.empty() ? "(none)" : call.who->user.fund, funds[i].number));
+    return -1;
+  }
+  return i;
+}
 
 namespace {
 
@@ -218,18 +285,18 @@ std::optional<Principal> Server::Impl::authenticate(Call& call, Access access) {
     return std::nullopt;
   }
   const std::string hash = sha256_hex(token);
-  auto s = call.store.session(hash);
+  auto s = call.accounts.session(hash);
   if (!s) {
     call.error(500, s.error());
     return std::nullopt;
   }
   if (!*s || (*s)->expires <= call.now ||
       ((*s)->kind == "session" && (*s)->last_seen + options.session_idle_seconds <= call.now)) {
-    if (*s) (void)call.store.delete_session(hash);
+    if (*s) (void)call.accounts.delete_session(hash);
     call.error(401, "Z00221", "the session has ended: sign in again");
     return std::nullopt;
   }
-  auto u = call.store.user((*s)->user_id);
+  auto u = call.accounts.user((*s)->user_id);
   if (!u || !*u) {
     call.error(401, "Z00221", "the session has ended: sign in again");
     return std::nullopt;
@@ -258,7 +325,7 @@ std::optional<Principal> Server::Impl::authenticate(Call& call, Access access) {
       return std::nullopt;
     }
   }
-  auto ms = call.store.memberships(p.user.id);
+  auto ms = call.accounts.memberships(p.user.id);
   if (!ms) {
     call.error(500, ms.error());
     return std::nullopt;
@@ -267,23 +334,37 @@ std::optional<Principal> Server::Impl::authenticate(Call& call, Access access) {
   // Seen now: the idle time starts again (written at most once a minute).
   if (p.session.kind == "session" && call.now - p.session.last_seen >= 60) {
     p.session.last_seen = call.now;
-    (void)call.store.update_session(p.session);
+    (void)call.accounts.update_session(p.session);
   }
   return p;
 }
 
 void Server::Impl::install(const Route& route) {
   auto handler = [this, route](const httplib::Request& req, httplib::Response& res) {
-    auto lease = pool.borrow();
-    Call call{req, res, *lease, options, unix_now(), std::nullopt, {}};
+    auto lease = accounts->borrow();
+    Call signing{req, res, *lease, *lease, options, options.funds[0], unix_now(), std::nullopt, {}};
     if (route.access != Access::Public) {
-      call.who = authenticate(call, route.access);
-      if (!call.who) return;
+      signing.who = authenticate(signing, route.access);
+      if (!signing.who) return;
     }
+    int fund = 0;
+    if (route.fund_data && (fund = fund_index(signing)) < 0) return;
+    // The fund's own connection, unless its data is in the accounts' store.
+    std::optional<StorePool::Lease> fund_lease;
+    model::Store* data = &*lease;
+    if (fund_pools[fund] != accounts) {
+      fund_lease.emplace(fund_pools[fund]->borrow());
+      data = &**fund_lease;
+    }
+    if (route.fund_data && !options.funds[fund].number.empty()) res.set_header("X-Mutua-Fund", options.funds[fund].number);
+    Call call{req, res, *data, *lease, options, options.funds[fund], signing.now, std::move(signing.who), {}};
     route.handler(call);
     if (!call.audit.empty()) {
-      for (auto& e : call.audit) e.status = res.status;
-      if (auto w = call.store.append_audit(call.audit); !w) {
+      for (auto& e : call.audit) {
+        e.status = res.status;
+        if (route.fund_data) e.fund = call.fund.number;
+      }
+      if (auto w = call.accounts.append_audit(call.audit); !w) {
         // Personal data is not given without its audit entry.
         call.error(500, w.error());
       }
@@ -302,7 +383,7 @@ Server::~Server() = default;
 Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  if (auto r = impl->pool.open(options.db, options.connections); !r) return fail(r.error());
+  if (auto r = impl->open_pools(); !r) return fail(r.error());
   auto& http = impl->http;
   // cpp-httplib keeps a kept-alive connection on its thread: with as many threads as store
   // connections, the 9th client waited for one of the first 8 to go away. Threads wait for a
@@ -325,15 +406,20 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
                                 res.status == 404 ? "Z00210" : "Z00224", msg),
                     "application/json");
   });
-  for (auto* routes : {meta_routes, session_routes, user_routes, envoi_routes, payment_routes, insurability_routes, dispute_routes,
-                       agreement_routes, letter_routes, care_routes, request_routes, recovery_routes,
-                       registration_routes, audit_routes})
+  for (auto* routes : {meta_routes, fund_routes, session_routes, user_routes, recovery_routes, registration_routes, audit_routes})
     for (const auto& r : routes()) impl->install(r);
+  // One fund's data: ?fund= says which.
+  for (auto* routes : {envoi_routes, payment_routes, insurability_routes, dispute_routes, agreement_routes, letter_routes,
+                       care_routes, request_routes})
+    for (auto r : routes()) {
+      r.fund_data = true;
+      impl->install(r);
+    }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
 Result<std::optional<FirstAdmin>> Server::ensure_first_admin() {
-  auto lease = impl_->pool.borrow();
+  auto lease = impl_->accounts->borrow();
   auto users = lease->users();
   if (!users) return fail(users.error());
   if (!users->empty()) return std::optional<FirstAdmin>();

@@ -38,7 +38,7 @@ void sign_in(Call& call) {
   auto body = call.body();
   if (!body) return;
   const std::string username = text_of(*body, "username"), password = text_of(*body, "password");
-  auto u = call.store.user_by_name(username);
+  auto u = call.accounts.user_by_name(username);
   if (!u) return call.error(500, u.error());
   // The same answer whether the user exists or not: names are not given away.
   const auto refuse = [&] { call.error(401, "Z00221", "wrong username or password"); };
@@ -62,17 +62,17 @@ void sign_in(Call& call) {
       user.locked_until = call.now + call.options.lockout_seconds;
       user.failed_attempts = 0;
     }
-    if (auto w = call.store.update_user(user); !w) return call.error(500, w.error());
+    if (auto w = call.accounts.update_user(user); !w) return call.error(500, w.error());
     call.note("sign-in refused", "sessions");
     return refuse();
   }
   user.failed_attempts = 0;
   user.locked_until = 0;
-  if (auto w = call.store.update_user(user); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.update_user(user); !w) return call.error(500, w.error());
   const std::string token = random_hex(32);
   model::Session s{sha256_hex(token), user.id, "session", "", false, "", call.now, call.now,
                    call.now + call.options.session_max_seconds};
-  if (auto w = call.store.create_session(s); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.create_session(s); !w) return call.error(500, w.error());
   call.note("sign-in", "sessions");
   call.res.set_header("Set-Cookie", fmt::format("mutua_session={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", token,
                                                 call.options.session_max_seconds));
@@ -93,23 +93,23 @@ void give_second_factor(Call& call) {
     if (who.user.failed_attempts >= call.options.max_failed_sign_ins) {
       who.user.locked_until = call.now + call.options.lockout_seconds;
       who.user.failed_attempts = 0;
-      (void)call.store.delete_sessions_of(who.user.id);
+      (void)call.accounts.delete_sessions_of(who.user.id);
     }
-    (void)call.store.update_user(who.user);
+    (void)call.accounts.update_user(who.user);
     call.note("second factor refused", "sessions/current");
     return call.error(401, "Z00221", "wrong or already used code");
   }
   who.user.totp_last_step = *step;
   who.user.failed_attempts = 0;
-  if (auto w = call.store.update_user(who.user); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.update_user(who.user); !w) return call.error(500, w.error());
   who.session.second_factor = true;
-  if (auto w = call.store.update_session(who.session); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.update_session(who.session); !w) return call.error(500, w.error());
   call.note("second factor", "sessions/current");
   call.json(200, {{"next", next_step(who.user, who.session)}});
 }
 
 void sign_out(Call& call) {
-  if (auto w = call.store.delete_session(call.who->session.token_hash); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.delete_session(call.who->session.token_hash); !w) return call.error(500, w.error());
   call.res.set_header("Set-Cookie", "mutua_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
   call.note("sign-out", "sessions/current");
   call.json(200, {{"signed_out", true}});
@@ -130,10 +130,10 @@ void change_password(Call& call) {
   if (!hash) return call.error(500, hash.error());
   who.user.password_hash = *hash;
   who.user.must_change_password = false;
-  if (auto w = call.store.update_user(who.user); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.update_user(who.user); !w) return call.error(500, w.error());
   // Every other session ends; this one goes on.
-  if (auto w = call.store.delete_sessions_of(who.user.id); !w) return call.error(500, w.error());
-  if (auto w = call.store.create_session(who.session); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.delete_sessions_of(who.user.id); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.create_session(who.session); !w) return call.error(500, w.error());
   call.note("change", "me/password");
   call.json(200, {{"next", next_step(who.user, who.session)}});
 }
@@ -143,7 +143,7 @@ void start_second_factor(Call& call) {
   if (who.user.totp_confirmed) return call.error(409, "Z00222", "a second factor is in force: ask the support to reset it");
   if (who.user.must_change_password) return call.error(403, "Z00222", "change the one-time password first");
   who.user.totp_secret = new_totp_secret();
-  if (auto w = call.store.update_user(who.user); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.update_user(who.user); !w) return call.error(500, w.error());
   call.note("change", "me/second-factor");
   call.json(201, {{"secret", totp_base32(who.user.totp_secret)},
                   {"otpauth_uri", totp_uri(who.user.totp_secret, who.user.username, call.options.issuer)},
@@ -160,9 +160,9 @@ void confirm_second_factor(Call& call) {
   if (!step) return call.error(401, "Z00221", "wrong code: check the device's clock and the secret");
   who.user.totp_confirmed = true;
   who.user.totp_last_step = *step;
-  if (auto w = call.store.update_user(who.user); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.update_user(who.user); !w) return call.error(500, w.error());
   who.session.second_factor = true;
-  if (auto w = call.store.update_session(who.session); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.update_session(who.session); !w) return call.error(500, w.error());
   call.note("change", "me/second-factor/confirm");
   call.json(200, {{"next", next_step(who.user, who.session)}});
 }
@@ -180,7 +180,7 @@ void edit_me(Call& call) {
     (key == std::string("name") ? who.user.name : key == std::string("email") ? who.user.email : who.user.phone) =
         it->get<std::string>();
   }
-  if (auto w = call.store.update_user(who.user); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.update_user(who.user); !w) return call.error(500, w.error());
   call.note("change", "me");
   call.json(200, user_json(who.user, who.memberships));
 }
@@ -196,7 +196,7 @@ void act_for(Call& call) {
   for (const auto& module : all_modules()) entitled = entitled || may(who, inami, module);
   if (!entitled) return call.error(403, "Z00223", "you may not act for provider " + inami);
   who.session.acting_for = inami;
-  if (auto w = call.store.update_session(who.session); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.update_session(who.session); !w) return call.error(500, w.error());
   call.note("change", "sessions/current/third-party", inami);
   call.json(200, {{"acting_for", inami}});
 }
@@ -216,7 +216,7 @@ void new_token(Call& call) {
   }
   const std::string token = random_hex(32);
   model::Session s{sha256_hex(token), who.user.id, "token", name, true, "", call.now, call.now, call.now + days * 86400};
-  if (auto w = call.store.create_session(s); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.create_session(s); !w) return call.error(500, w.error());
   call.note("change", "tokens");
   call.json(201, {{"token", token}, {"name", name}, {"expires", s.expires}});
 }

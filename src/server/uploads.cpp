@@ -78,4 +78,11 @@ std::string field(const Json& fields, const char* key) {
   return "";
 }
 
+void answer_file(Call& call, const model::NewAttachment& file) {
+  std::string safe;
+  for (char c : file.info.name) safe += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
+  call.res.set_header("Content-Disposition", "attachment; filename=\"" + safe + "\"");
+  call.res.set_content(file.bytes, file.info.media_type);
+}
+
 }  // namespace mutua::server

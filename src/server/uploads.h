@@ -24,6 +24,9 @@ std::optional<Posted> posted(Call& call, const std::vector<std::string>& file_fi
 // A text or whole-number member of the fields ("" otherwise).
 std::string field(const Json& fields, const char* key);
 
+// A stored file as the answer, downloaded under its name (quotes and controls replaced).
+void answer_file(Call& call, const model::NewAttachment& file);
+
 // The checked media type of a file whose content is what its name says, else "".
 std::string media_type(const std::string& name, const std::string& bytes);
 

@@ -57,7 +57,7 @@ void list_users(Call& call) {
   const Principal& who = *call.who;
   std::vector<Json> rows;
   if (is_admin(who)) {
-    auto all = call.store.users();
+    auto all = call.accounts.users();
     if (!all) return call.error(500, all.error());
     for (const auto& u : *all) rows.push_back(public_user(u));
   } else {
@@ -68,12 +68,12 @@ void list_users(Call& call) {
     std::vector<int64_t> seen;
     for (const auto& m : who.memberships) {
       if (!manages(m)) continue;
-      auto members = call.store.members_of(m.inami);
+      auto members = call.accounts.members_of(m.inami);
       if (!members) return call.error(500, members.error());
       for (const auto& x : *members) {
         if (std::find(seen.begin(), seen.end(), x.user_id) != seen.end()) continue;
         seen.push_back(x.user_id);
-        auto u = call.store.user(x.user_id);
+        auto u = call.accounts.user(x.user_id);
         if (!u) return call.error(500, u.error());
         if (*u) rows.push_back(public_user(**u));
       }
@@ -114,18 +114,23 @@ void create_user(Call& call) {
   u.email = text_of(*body, "email");
   u.phone = text_of(*body, "phone");
   u.fund = text_of(*body, "fund");
+  if (!u.fund.empty() && u.kind != model::UserKind::Staff) return call.error(400, "Z00224", "only fund staff work for a fund");
+  // Of several funds, staff work for one of them, and see only its data.
+  if (u.kind == model::UserKind::Staff && several_funds(call.options) &&
+      std::none_of(call.options.funds.begin(), call.options.funds.end(), [&](const FundOption& f) { return f.number == u.fund; }))
+    return call.error(400, "Z00224", "fund: the number of the fund the staff member works for (GET /api/v1/funds)");
   const std::string once = one_time_password();
   auto hash = hash_password(once);
   if (!hash) return call.error(500, hash.error());
   u.password_hash = *hash;
   u.must_change_password = true;
   u.created = call.now;
-  auto id = call.store.create_user(u);
+  auto id = call.accounts.create_user(u);
   if (!id) return call.error(id.error().code == "Z00211" ? 409 : 500, id.error());
   u.id = *id;
   if (with) {
     with->user_id = *id;
-    if (auto w = call.store.set_membership(*with); !w) return call.error(500, w.error());
+    if (auto w = call.accounts.set_membership(*with); !w) return call.error(500, w.error());
   }
   call.note("change", fmt::format("users/{}", *id), with ? with->inami : "");
   Json out = public_user(u);
@@ -154,13 +159,13 @@ void set_membership(Call& call) {
   // makes supervisors; the rest is the support administrator's (the only one who changes a
   // mandate holder).
   if (!may_grant(who, m.inami, m.role)) return call.error(403, "Z00223", "you may not change this membership");
-  auto u = call.store.user(m.user_id);
+  auto u = call.accounts.user(m.user_id);
   if (!u) return call.error(500, u.error());
   if (!*u) return call.error(404, "Z00210", "no such user");
   if ((m.role == "staff") != ((*u)->kind == model::UserKind::Staff))
     return call.error(400, "Z00224", "only fund staff have staff memberships, and they have only those");
   if (m.inami == "*" && m.role != "staff") return call.error(400, "Z00224", "'*' (every provider) is for fund staff only");
-  if (auto w = call.store.set_membership(m); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.set_membership(m); !w) return call.error(500, w.error());
   call.note("change", fmt::format("users/{}/memberships", m.user_id), m.inami == "*" ? "" : m.inami);
   call.json(200, {{"user", m.user_id}, {"provider", m.inami}, {"role", m.role}, {"modules", m.modules}});
 }
@@ -170,7 +175,7 @@ void remove_membership(Call& call) {
   const int64_t user_id = std::stoll(call.req.matches[1]);
   const std::string inami = call.param("provider"), role = call.param("role");
   if (!may_grant(who, inami, role)) return call.error(403, "Z00223", "you may not change this membership");
-  if (auto w = call.store.remove_membership(user_id, inami, role); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.remove_membership(user_id, inami, role); !w) return call.error(500, w.error());
   call.note("change", fmt::format("users/{}/memberships", user_id), inami == "*" ? "" : inami);
   call.json(200, {{"removed", true}});
 }

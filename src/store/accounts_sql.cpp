@@ -213,11 +213,11 @@ Result<int64_t> select_last_reset(SqlDb& db, int64_t user_id) {
 
 Result<void> insert_audit(SqlDb& db, const std::vector<model::AuditEntry>& entries) {
   Query s(db,
-          "INSERT INTO audit (at, user_id, username, action, resource, provider, niss, status) VALUES (?1, ?2, ?3, ?4, "
-          "?5, ?6, ?7, ?8)");
+          "INSERT INTO audit (at, user_id, username, action, resource, provider, niss, status, fund) VALUES (?1, ?2, ?3, "
+          "?4, ?5, ?6, ?7, ?8, ?9)");
   for (const auto& e : entries) {
     s.bind(1, e.at).bind(2, e.user_id).bind(3, e.username).bind(4, e.action).bind(5, e.resource).bind(6, e.provider);
-    s.bind(7, e.niss).bind(8, int64_t{e.status});
+    s.bind(7, e.niss).bind(8, int64_t{e.status}).bind(9, e.fund);
     if (s.step() != kSqlDone) return fail(db.last_error("write audit"));
     s.reset();
   }
@@ -227,23 +227,23 @@ Result<void> insert_audit(SqlDb& db, const std::vector<model::AuditEntry>& entri
 Result<std::pair<std::vector<model::AuditEntry>, int64_t>> select_audit(SqlDb& db, const model::AuditQuery& q) {
   const std::string where =
       " FROM audit WHERE (?1 = 0 OR at >= ?1) AND (?2 = 0 OR at <= ?2) AND (?3 = '' OR username = ?3) AND (?4 = '' OR "
-      "provider = ?4) AND (?5 = '' OR niss = ?5) AND (?6 = '' OR action = ?6)";
+      "provider = ?4) AND (?5 = '' OR niss = ?5) AND (?6 = '' OR action = ?6) AND (?7 = '' OR fund = ?7)";
   auto bind = [&](Query& s) {
-    s.bind(1, q.from).bind(2, q.to).bind(3, q.username).bind(4, q.provider).bind(5, q.niss).bind(6, q.action);
+    s.bind(1, q.from).bind(2, q.to).bind(3, q.username).bind(4, q.provider).bind(5, q.niss).bind(6, q.action).bind(7, q.fund);
   };
   Query count(db, "SELECT COUNT(*)" + where);
   bind(count);
   if (count.step() != kSqlRow) return fail(db.last_error("count audit"));
   const int64_t total = count.i64(0);
-  Query s(db, "SELECT id, at, user_id, username, action, resource, provider, niss, status" + where +
-                  " ORDER BY id DESC LIMIT ?7 OFFSET ?8");
+  Query s(db, "SELECT id, at, user_id, username, action, resource, provider, niss, status, fund" + where +
+                  " ORDER BY id DESC LIMIT ?8 OFFSET ?9");
   bind(s);
-  s.bind(7, q.limit).bind(8, q.offset);
+  s.bind(8, q.limit).bind(9, q.offset);
   std::vector<model::AuditEntry> out;
   int rc;
   while ((rc = s.step()) == kSqlRow)
     out.push_back({s.i64(0), s.i64(1), s.i64(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7),
-                   static_cast<int>(s.i64(8))});
+                   static_cast<int>(s.i64(8)), s.text(9)});
   if (rc != kSqlDone) return fail(db.last_error("read audit"));
   return std::make_pair(std::move(out), total);
 }

@@ -63,6 +63,8 @@ Reception receive(std::string bytes, std::string name, model::Date today);
 Result<Reception> receive_file(const std::string& path, model::Date today);
 // Who sent a readable reception: its third party (ET 10 zone 14); empty when unreadable.
 std::string sender_of(const Reception& reception);
+// The union it is addressed to ("300": its invoices' destination mutuality's), empty when unreadable.
+std::string federation_of(const Reception& reception);
 
 // What judging an envoi reads and writes: the reference data, and the envois (receptions,
 // history, recording).

@@ -64,11 +64,13 @@ struct AuditEntry {
   std::string provider;     // the provider whose data it was
   std::string niss;         // the patient whose data it was
   int status = 200;         // the answer given
+  std::string fund;         // the fund whose data it was ('' for accounts, sign-in, registrations)
 };
 
 struct AuditQuery {
   int64_t from = 0, to = 0;  // at in [from, to]; 0: open
   std::string username, provider, niss, action;
+  std::string fund;          // '' : any
   int64_t limit = 100, offset = 0;
 };
 

@@ -6,13 +6,27 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "mutua/error.h"
 
 namespace mutua::server {
 
+// One fund (union) served by the deployment: its own store of envois, payments, reference data
+// and information requests.
+struct FundOption {
+  std::string number;          // e.g. "300"; "" when a deployment of one fund does not say it
+  std::string name;            // as people read it; from the payment configuration when given
+  std::string db;              // its store: SQLite file or postgresql:// URL
+  std::string payment_config;  // its payment configuration (its name on letters); optional
+};
+
 struct ServeOptions {
+  // The accounts (users, memberships, sessions, audit, registrations): one set of credentials
+  // across the funds. Also the one fund's store when `funds` is empty.
   std::string db;                       // SQLite file or postgresql:// URL
+  // The funds served; empty: one fund, on `db`, named by `payment_config`.
+  std::vector<FundOption> funds;
   std::string host = "127.0.0.1";
   int port = 8080;                      // 0: a free port, said by Server::port()
   size_t connections = 8;               // store connections (and HTTP worker threads)
@@ -22,7 +36,7 @@ struct ServeOptions {
   int64_t lockout_seconds = 15 * 60;
   std::string issuer = "mutua";         // the name authenticator apps show
   uint64_t max_upload_bytes = 400ULL << 20;  // a billing file of 999,999 records fits
-  std::string payment_config;           // the fund's payment configuration (its name on letters); optional
+  std::string payment_config;           // one fund's payment configuration, when `funds` is empty
   std::string outbox = "outbox";        // where mails are written (RFC 5322 files) for the mail relay
   std::string mail_from = "mutua@localhost";
   std::string public_url;               // the address people reach the server at, in mails' links
