@@ -778,6 +778,39 @@ TEST_F(Served, EveryRoleAgainstEveryResourceOfOneProvider) {
       }
     }
   }
+  // Another fund: its staff (of every provider there) get none of fund 300's data, asked for
+  // it (403) or not (their own fund has no such envoi, letter or request; empty lists); the
+  // owner asking fund 500 finds nothing of what it sent fund 300.
+  const std::string staff500 = user_with(admin, "staff.500", "staff", {{{"provider", "*"}, {"role", "staff"}}}, "500");
+  for (const auto& k : cases) {
+    if (k.path == "/api/v1/users") continue;  // not a fund's data
+    const std::string sep = k.path.find('?') == std::string::npos ? "?" : "&";
+    const std::string content = k.path.find("mass") != std::string::npos ? "text/csv" : "application/json";
+    auto asked = k.method == "GET" ? c.Get((k.path + sep + "fund=300").c_str(), bearer(staff500))
+                                   : c.Post((k.path + sep + "fund=300").c_str(), bearer(staff500), k.body, content);
+    ASSERT_TRUE(asked);
+    EXPECT_EQ(asked->status, 403) << k.method << " " << k.path << " for fund 300 by staff of 500: " << asked->body.substr(0, 300);
+    if (k.method != "GET") continue;
+    for (const auto& [who, path] : {std::pair{staff500, k.path}, std::pair{token["holder"], k.path + sep + "fund=500"}}) {
+      auto r = c.Get(path.c_str(), bearer(who));
+      ASSERT_TRUE(r);
+      if (k.path.rfind("/api/v1/audit", 0) == 0) {
+        // Theirs: fund 500's entries only (their own look-ups there, none of fund 300's).
+        if (who != staff500) continue;
+        ASSERT_EQ(r->status, 200) << r->body;
+        const Json items = Json::parse(r->body)["items"];
+        EXPECT_FALSE(items.empty());
+        for (const auto& e : items) EXPECT_EQ(e["fund"], "500") << e.dump();
+        continue;
+      } else if (r->status == 200) {
+        EXPECT_EQ(Json::parse(r->body).value("total", -1), 0) << path << ": " << r->body.substr(0, 300);
+      } else {
+        EXPECT_EQ(r->status, 404) << path << ": " << r->body.substr(0, 300);
+      }
+      EXPECT_EQ(r->body.find("85073003328"), std::string::npos) << path;
+      EXPECT_EQ(r->body.find(reference), std::string::npos) << path;
+    }
+  }
   // The other provider's holder lists its own people only.
   auto listed_by_other = c.Get("/api/v1/users", bearer(token["other"]));
   EXPECT_EQ(listed_by_other->body.find("\"clerk\""), std::string::npos) << listed_by_other->body;
@@ -789,6 +822,71 @@ TEST_F(Served, EveryRoleAgainstEveryResourceOfOneProvider) {
     ASSERT_EQ(r->status, 200) << role;
     EXPECT_EQ(Json::parse(r->body)["total"], 0) << role;
   }
+}
+
+// One deployment, two funds, one account: a provider bills each fund with the same credentials,
+// each envoi lands in the fund it is addressed to and is numbered there; each fund's staff see
+// their own fund's envois and audit entries only; the support administrator sees every entry.
+TEST_F(Served, OneDeploymentServesTwoFundsWithOneAccount) {
+  const std::string admin = first_sign_in("admin", admin_password_);
+  const std::string nurse = user_with(admin, "nurse", "provider", {{{"provider", kNurse}, {"role", "holder"}}});
+  const std::string staff300 = user_with(admin, "staff.300", "staff", {{{"provider", "*"}, {"role", "staff"}}}, "300");
+  const std::string staff500 = user_with(admin, "staff.500", "staff", {{{"provider", "*"}, {"role", "staff"}}}, "500");
+  auto c = client();
+  // Staff work for a fund this deployment serves.
+  EXPECT_EQ(c.Post("/api/v1/users", bearer(admin), Json{{"username", "nowhere"}, {"kind", "staff"}}.dump(), "application/json")->status, 400);
+  EXPECT_EQ(c.Post("/api/v1/users", bearer(admin), Json{{"username", "nowhere"}, {"kind", "staff"}, {"fund", "900"}}.dump(),
+                   "application/json")->status, 400);
+  auto funds = c.Get("/api/v1/funds");
+  ASSERT_EQ(funds->status, 200);
+  EXPECT_EQ(Json::parse(funds->body)["items"][0]["number"], "300");
+  EXPECT_EQ(Json::parse(funds->body)["items"][1]["number"], "500");
+
+  // Envoi 40 to union 300, then envoi 40 to union 500: each fund numbers its own envois.
+  const std::string to300 = envoi_of(dir_, kNurse, 40, false, "300"), to500 = envoi_of(dir_, kNurse, 40, false, "500");
+  auto wrong = c.Post("/api/v1/envois?name=a.efact&today=2026-11-23&fund=500", bearer(nurse), to300, "application/octet-stream");
+  EXPECT_EQ(wrong->status, 422) << wrong->body;
+  EXPECT_NE(wrong->body.find("?fund=300"), std::string::npos) << wrong->body;
+  auto a = c.Post("/api/v1/envois?name=a.efact&today=2026-11-23", bearer(nurse), to300, "application/octet-stream");
+  ASSERT_EQ(a->status, 201) << a->body;
+  EXPECT_EQ(a->get_header_value("X-Mutua-Fund"), "300");
+  auto b = c.Post("/api/v1/envois?name=b.efact&today=2026-11-23&fund=500", bearer(nurse), to500, "application/octet-stream");
+  ASSERT_EQ(b->status, 201) << b->body;
+  EXPECT_EQ(b->get_header_value("X-Mutua-Fund"), "500");
+  EXPECT_EQ(c.Post("/api/v1/envois?fund=999", bearer(nurse), to500, "application/octet-stream")->status, 404);
+
+  auto envois = [&](const std::string& token, const std::string& query) {
+    auto r = c.Get(("/api/v1/envois" + query).c_str(), bearer(token));
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+    std::vector<std::string> files;
+    const Json items = Json::parse(r->body)["items"];
+    for (const auto& e : items) files.push_back(e["file"]);
+    return files;
+  };
+  EXPECT_EQ(envois(nurse, ""), std::vector<std::string>{"a.efact"});
+  EXPECT_EQ(envois(nurse, "?fund=500"), std::vector<std::string>{"b.efact"});
+  EXPECT_EQ(envois(staff300, ""), std::vector<std::string>{"a.efact"});
+  EXPECT_EQ(envois(staff500, ""), std::vector<std::string>{"b.efact"});
+  EXPECT_EQ(c.Get("/api/v1/envois?fund=500", bearer(staff300))->status, 403);
+  EXPECT_EQ(c.Get("/api/v1/envois?fund=300", bearer(staff500))->status, 403);
+  // The rejected line of each fund's envoi is read by that fund's staff.
+  const std::string b_lines = "/api/v1/envois/" + std::to_string(Json::parse(b->body)["id"].get<int64_t>()) + "/lines";
+  ASSERT_EQ(c.Get(b_lines.c_str(), bearer(staff500))->status, 200);
+
+  // The audit log: each fund's staff see their fund's entries; the administrator every one.
+  auto audit = [&](const std::string& token, const std::string& query) {
+    auto r = c.Get(("/api/v1/audit?per_page=500" + query).c_str(), bearer(token));
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+    std::set<std::string> seen;
+    const Json items = Json::parse(r->body)["items"];
+    for (const auto& e : items) seen.insert(e["fund"].get<std::string>());
+    return seen;
+  };
+  EXPECT_EQ(audit(staff300, ""), std::set<std::string>{"300"});
+  EXPECT_EQ(audit(staff500, ""), std::set<std::string>{"500"});
+  EXPECT_EQ(c.Get("/api/v1/audit?fund=300", bearer(staff500))->status, 403);
+  EXPECT_EQ(audit(admin, ""), (std::set<std::string>{"", "300", "500"}));
+  EXPECT_EQ(audit(admin, "&fund=500"), std::set<std::string>{"500"});
 }
 
 // A dispute from the provider's side to its settlement by fund staff, which becomes a

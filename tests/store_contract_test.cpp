@@ -658,7 +658,7 @@ TEST_P(StoreContract, AccountsSessionsAndTheAuditComeBackAsWritten) {
   std::vector<model::AuditEntry> entries;
   for (int i = 0; i < 5; ++i)
     entries.push_back({0, 1000 + i, *id, u.username, "read", "envois/1/lines", i < 3 ? kNurse : kOtherNurse,
-                       i % 2 ? kPatient : kOtherPatient, 200});
+                       i % 2 ? kPatient : kOtherPatient, 200, i == 4 ? "500" : "300"});
   ASSERT_TRUE(accounts.append_audit(entries));
   model::AuditQuery q;
   q.niss = kPatient;
@@ -676,6 +676,15 @@ TEST_P(StoreContract, AccountsSessionsAndTheAuditComeBackAsWritten) {
   EXPECT_EQ(a->second, 3);
   ASSERT_EQ(a->first.size(), 2u);
   EXPECT_EQ(a->first[0].at, 1001);
+  // By the fund whose data it was.
+  q = {};
+  q.fund = "500";
+  a = accounts.audit(q);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->second, 1);
+  ASSERT_EQ(a->first.size(), 1u);
+  EXPECT_EQ(a->first[0].at, 1004);
+  EXPECT_EQ(a->first[0].fund, "500");
 }
 
 TEST_P(StoreContract, AnAdvisorDecisionIsRecordedOnlyFromTheStateItWasDecidedFrom) {
