@@ -889,6 +889,88 @@ TEST_F(Served, OneDeploymentServesTwoFundsWithOneAccount) {
   EXPECT_EQ(audit(admin, "&fund=500"), std::set<std::string>{"500"});
 }
 
+// The second factor by SMS: set up with one's mobile number, a code sent at each sign-in (to
+// the outbox, where an SMS gateway's relay picks it up), used once, void after three wrong
+// tries; the support administrator resets it when the phone is lost.
+TEST_F(Served, ASecondFactorBySmsAndItsReset) {
+  const std::string admin = first_sign_in("admin", admin_password_);
+  auto c = client();
+  auto made = c.Post("/api/v1/users", bearer(admin), Json{{"username", "sms.nurse"}, {"kind", "provider"}}.dump(), "application/json");
+  ASSERT_EQ(made->status, 201) << made->body;
+  const int64_t id = Json::parse(made->body)["id"];
+  std::set<std::string> seen;
+  // The code of the SMS sent since the last look.
+  auto next_code = [&]() -> std::string {
+    std::string code;
+    for (const auto& f : fs::directory_iterator(dir_ + "/outbox")) {
+      if (f.path().extension() != ".sms" || !seen.insert(f.path().string()).second) continue;
+      const std::string sms = read_all(f.path().string());
+      EXPECT_EQ(sms.rfind("To: +32470123456\n\n", 0), 0u) << sms;
+      std::smatch m;
+      if (std::regex_search(sms, m, std::regex(R"(\b(\d{6}) is your sign-in code)"))) code = m[1];
+    }
+    return code;
+  };
+  auto sign_in = [&](const std::string& password) {
+    auto r = c.Post("/api/v1/sessions", Json{{"username", "sms.nurse"}, {"password", password}}.dump(), "application/json");
+    EXPECT_EQ(r->status, 201) << r->body;
+    return Json::parse(r->body);
+  };
+  const std::string token = sign_in(Json::parse(made->body)["one_time_password"])["token"];
+  ASSERT_EQ(c.Post("/api/v1/me/password", bearer(token),
+                   Json{{"current", Json::parse(made->body)["one_time_password"]}, {"new", "sms-nurse-secret-1"}}.dump(),
+                   "application/json")->status, 200);
+  EXPECT_EQ(c.Post("/api/v1/me/second-factor", bearer(token), Json{{"method", "sms"}}.dump(), "application/json")->status, 400);
+  EXPECT_EQ(c.Post("/api/v1/me/second-factor", bearer(token), Json{{"method", "sms"}, {"phone", "0470123456"}}.dump(),
+                   "application/json")->status, 400);
+  auto start = c.Post("/api/v1/me/second-factor", bearer(token), Json{{"method", "sms"}, {"phone", "+32470123456"}}.dump(),
+                      "application/json");
+  ASSERT_EQ(start->status, 201) << start->body;
+  EXPECT_EQ(Json::parse(start->body)["code_sent_to"].get<std::string>().find("470123"), std::string::npos);
+  std::string code = next_code();
+  ASSERT_EQ(code.size(), 6u);
+  const std::string wrong = code == "000000" ? "000001" : "000000";
+  EXPECT_EQ(c.Post("/api/v1/me/second-factor/confirm", bearer(token), Json{{"code", wrong}}.dump(), "application/json")->status, 401);
+  auto ok = c.Post("/api/v1/me/second-factor/confirm", bearer(token), Json{{"code", code}}.dump(), "application/json");
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  EXPECT_EQ(Json::parse(ok->body)["next"], "ready");
+  EXPECT_EQ(c.Patch("/api/v1/me", bearer(token), R"({"name": "Nurse"})", "application/json")->status, 200);
+  // Used once: it does not give a second session the factor.
+  Json second = sign_in("sms-nurse-secret-1");
+  EXPECT_EQ(second["next"], "second-factor");
+  EXPECT_EQ(second["second_factor_method"], "sms");
+  const std::string t2 = second["token"];
+  const std::string code2 = next_code();
+  ASSERT_EQ(code2.size(), 6u);
+  EXPECT_EQ(c.Post("/api/v1/sessions/current/second-factor", bearer(t2), Json{{"code", code}}.dump(), "application/json")->status,
+            code == code2 ? 200 : 401);
+  if (code != code2) {
+    EXPECT_EQ(c.Patch("/api/v1/me", bearer(t2), R"({"name": "Nurse"})", "application/json")->status, 403);
+    EXPECT_EQ(c.Post("/api/v1/sessions/current/second-factor/code", bearer(t2), "", "application/json")->status, 429);  // too soon
+    ASSERT_EQ(c.Post("/api/v1/sessions/current/second-factor", bearer(t2), Json{{"code", code2}}.dump(), "application/json")->status,
+              200);
+    EXPECT_EQ(c.Patch("/api/v1/me", bearer(t2), R"({"name": "Nurse"})", "application/json")->status, 200);
+  }
+  // Three wrong tries void the code: the right one is refused after.
+  const std::string t3 = sign_in("sms-nurse-secret-1")["token"];
+  const std::string code3 = next_code();
+  ASSERT_EQ(code3.size(), 6u);
+  const std::string bad = code3 == "111111" ? "222222" : "111111";
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(c.Post("/api/v1/sessions/current/second-factor", bearer(t3), Json{{"code", bad}}.dump(), "application/json")->status, 401);
+  EXPECT_EQ(c.Post("/api/v1/sessions/current/second-factor", bearer(t3), Json{{"code", code3}}.dump(), "application/json")->status, 401);
+  // The phone stays a mobile number while the codes go to it.
+  EXPECT_EQ(c.Patch("/api/v1/me", bearer(token), Json{{"phone", ""}}.dump(), "application/json")->status, 400);
+
+  // The phone is lost: only the support administrator resets the factor; every session ends.
+  EXPECT_EQ(c.Delete(("/api/v1/users/" + std::to_string(id) + "/second-factor").c_str(), bearer(token))->status, 403);
+  auto reset = c.Delete(("/api/v1/users/" + std::to_string(id) + "/second-factor").c_str(), bearer(admin));
+  ASSERT_EQ(reset->status, 200) << reset->body;
+  EXPECT_EQ(c.Get("/api/v1/me", bearer(token))->status, 401);
+  EXPECT_EQ(sign_in("sms-nurse-secret-1")["next"], "set-up-second-factor");
+  EXPECT_EQ(next_code(), "");  // no code without a factor in force
+}
+
 // A dispute from the provider's side to its settlement by fund staff, which becomes a
 // regularisation the provider sees; no one else sees either, and no step is taken twice.
 TEST_F(Served, ADisputeIsOpenedByTheProviderAndSettledByStaff) {

@@ -607,6 +607,7 @@ TEST_P(StoreContract, AccountsSessionsAndTheAuditComeBackAsWritten) {
   u.totp_last_step = 58830416;
   u.failed_attempts = 2;
   u.locked_until = 1764893100;
+  u.second_factor_method = "sms";
   ASSERT_TRUE(accounts.update_user(u));
   auto back = accounts.user_by_name("nurse.janssens");
   ASSERT_TRUE(back && *back);
@@ -618,6 +619,7 @@ TEST_P(StoreContract, AccountsSessionsAndTheAuditComeBackAsWritten) {
   EXPECT_EQ((*back)->locked_until, 1764893100);
   EXPECT_TRUE((*back)->must_change_password);
   EXPECT_EQ((*back)->kind, model::UserKind::Provider);
+  EXPECT_EQ((*back)->second_factor_method, "sms");
   auto missing = accounts.user_by_name("nobody");
   ASSERT_TRUE(missing);
   EXPECT_FALSE(*missing);
@@ -642,10 +644,18 @@ TEST_P(StoreContract, AccountsSessionsAndTheAuditComeBackAsWritten) {
   sess.second_factor = true;
   sess.acting_for = kNurse;
   sess.last_seen = 160;
+  sess.code_hash = "c0de";
+  sess.code_sent = 150;
+  sess.code_expires = 450;
+  sess.code_attempts = 2;
   ASSERT_TRUE(accounts.update_session(sess));
   auto found = accounts.session("ab12");
   ASSERT_TRUE(found && *found);
   EXPECT_TRUE((*found)->second_factor);
+  EXPECT_EQ((*found)->code_hash, "c0de");
+  EXPECT_EQ((*found)->code_sent, 150);
+  EXPECT_EQ((*found)->code_expires, 450);
+  EXPECT_EQ((*found)->code_attempts, 2);
   EXPECT_EQ((*found)->acting_for, kNurse);
   EXPECT_EQ((*found)->last_seen, 160);
   ASSERT_TRUE(accounts.create_session({"cd34", *id, "token", "billing software", true, "", 100, 100, 9999}));

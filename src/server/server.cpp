@@ -12,6 +12,7 @@
 #include "mutua/store/postgresql.h"
 #include "server/auth.h"
 #include "server/context.h"
+#include "server/mail.h"
 
 namespace mutua::server {
 
@@ -384,6 +385,7 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   if (auto r = impl->open_pools(); !r) return fail(r.error());
+  if (!impl->options.sms) impl->options.sms = outbox_sms(impl->options.outbox);
   auto& http = impl->http;
   // cpp-httplib keeps a kept-alive connection on its thread: with as many threads as store
   // connections, the 9th client waited for one of the first 8 to go away. Threads wait for a

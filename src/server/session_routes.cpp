@@ -1,11 +1,13 @@
 // Signing in and out, the second factor, one's own account, programs' tokens, and acting for
 // a third party.
 #include <algorithm>
+#include <regex>
 
 #include <fmt/format.h>
 
 #include "server/auth.h"
 #include "server/context.h"
+#include "server/mail.h"
 
 namespace mutua::server {
 
@@ -22,8 +24,54 @@ Json user_json(const model::User& u, const std::vector<model::Membership>& ms) {
           {"kind", std::string(model::user_kind_name(u.kind))},
           {"fund", u.fund},
           {"second_factor", u.totp_confirmed},
+          {"second_factor_method", u.second_factor_method},
           {"must_change_password", u.must_change_password},
           {"providers", roles}};
+}
+
+constexpr int64_t kCodeSeconds = 5 * 60;   // an SMS code is valid this long
+constexpr int64_t kCodeResendSeconds = 60;  // and another is sent at most this often
+constexpr int kCodeTries = 3;               // wrong tries against one code, then it is void
+
+bool is_sms(const model::User& u) { return u.second_factor_method == "sms"; }
+
+// A mobile number as an SMS gateway takes it (E.164).
+bool valid_mobile(const std::string& phone) {
+  static const std::regex e164(R"(\+[1-9][0-9]{7,14})");
+  return std::regex_match(phone, e164);
+}
+
+// "+32•••••••67": enough for the person to know which phone, not the number.
+std::string masked(const std::string& phone) {
+  if (phone.size() < 6) return "•••";
+  std::string out = phone.substr(0, 3);
+  for (size_t i = 3; i + 2 < phone.size(); ++i) out += "•";
+  return out + phone.substr(phone.size() - 2);
+}
+
+std::string code_hash(const model::Session& s, const std::string& code) { return sha256_hex("sms:" + s.token_hash + ":" + code); }
+
+// A new six-digit code for this session, sent to the user's phone; only its hash is kept.
+Result<void> send_code(Call& call, const model::User& user, model::Session& session) {
+  const uint64_t r = std::stoull(random_hex(7), nullptr, 16);  // 56 bits: the modulo's bias is negligible
+  const std::string code = fmt::format("{:06d}", r % 1000000);
+  session.code_hash = code_hash(session, code);
+  session.code_sent = call.now;
+  session.code_expires = call.now + kCodeSeconds;
+  session.code_attempts = 0;
+  if (auto w = call.accounts.update_session(session); !w) return fail(w.error());
+  return call.options.sms->send(user.phone, fmt::format("{}: {} is your sign-in code, valid {} minutes. Never give it to anyone.",
+                                                         call.options.issuer, code, kCodeSeconds / 60));
+}
+
+// The code sent to this session: right, in time, and used once. A wrong one counts against it
+// (void after kCodeTries). Writes the session back.
+bool code_matches(Call& call, model::Session& session, const std::string& code) {
+  if (session.code_hash.empty() || call.now >= session.code_expires) return false;
+  const bool right = code.size() == 6 && code_hash(session, code) == session.code_hash;
+  if (right || ++session.code_attempts >= kCodeTries) session.code_hash.clear();
+  (void)call.accounts.update_session(session);
+  return right;
 }
 
 // What the person must do next to use the API.
@@ -74,12 +122,16 @@ void sign_in(Call& call) {
                    call.now + call.options.session_max_seconds};
   if (auto w = call.accounts.create_session(s); !w) return call.error(500, w.error());
   call.note("sign-in", "sessions");
+  Json answer = {{"token", token}, {"csrf_token", sha256_hex("csrf:" + token)}, {"next", next_step(user, s)}, {"expires", s.expires}};
+  // By SMS, the code goes at once to the phone.
+  if (user.totp_confirmed && is_sms(user) && !user.must_change_password) {
+    if (auto sent = send_code(call, user, s); !sent) return call.error(500, sent.error());
+    answer["second_factor_method"] = "sms";
+    answer["code_sent_to"] = masked(user.phone);
+  }
   call.res.set_header("Set-Cookie", fmt::format("mutua_session={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", token,
                                                 call.options.session_max_seconds));
-  call.json(201, {{"token", token},
-                  {"csrf_token", sha256_hex("csrf:" + token)},
-                  {"next", next_step(user, s)},
-                  {"expires", s.expires}});
+  call.json(201, answer);
 }
 
 void give_second_factor(Call& call) {
@@ -87,8 +139,16 @@ void give_second_factor(Call& call) {
   if (!body) return;
   Principal& who = *call.who;
   if (!who.user.totp_confirmed) return call.error(409, "Z00222", "no second factor is set up yet (POST /api/v1/me/second-factor)");
-  auto step = totp_step(who.user.totp_secret, text_of(*body, "code"), call.now);
-  if (!step || *step <= who.user.totp_last_step) {
+  const std::string code = text_of(*body, "code");
+  std::optional<int64_t> step;
+  bool right = false;
+  if (is_sms(who.user)) {
+    right = code_matches(call, who.session, code);
+  } else {
+    step = totp_step(who.user.totp_secret, code, call.now);
+    right = step && *step > who.user.totp_last_step;
+  }
+  if (!right) {
     ++who.user.failed_attempts;
     if (who.user.failed_attempts >= call.options.max_failed_sign_ins) {
       who.user.locked_until = call.now + call.options.lockout_seconds;
@@ -97,9 +157,11 @@ void give_second_factor(Call& call) {
     }
     (void)call.accounts.update_user(who.user);
     call.note("second factor refused", "sessions/current");
-    return call.error(401, "Z00221", "wrong or already used code");
+    return call.error(401, "Z00221", is_sms(who.user) ? "wrong or expired code: ask for another (POST "
+                                                        "/api/v1/sessions/current/second-factor/code)"
+                                                      : "wrong or already used code");
   }
-  who.user.totp_last_step = *step;
+  if (step) who.user.totp_last_step = *step;
   who.user.failed_attempts = 0;
   if (auto w = call.accounts.update_user(who.user); !w) return call.error(500, w.error());
   who.session.second_factor = true;
@@ -138,14 +200,45 @@ void change_password(Call& call) {
   call.json(200, {{"next", next_step(who.user, who.session)}});
 }
 
+// The second factor is set up with an authenticator app (TOTP, the default) or by SMS to the
+// user's mobile number: {"method": "totp" | "sms"}.
 void start_second_factor(Call& call) {
   Principal& who = *call.who;
   if (who.user.totp_confirmed) return call.error(409, "Z00222", "a second factor is in force: ask the support to reset it");
   if (who.user.must_change_password) return call.error(403, "Z00222", "change the one-time password first");
+  std::string method = "totp";
+  if (!call.req.body.empty()) {
+    auto body = call.body();
+    if (!body) return;
+    if (body->contains("method")) method = text_of(*body, "method");
+    // Their own mobile number may come with it (only they change their personal data).
+    if (const std::string phone = text_of(*body, "phone"); method == "sms" && !phone.empty()) {
+      if (!valid_mobile(phone)) return call.error(400, "Z00224", "phone is a mobile number, as +32470123456");
+      who.user.phone = phone;
+    }
+  }
+  if (method != "totp" && method != "sms") return call.error(400, "Z00224", "method is totp (an authenticator app) or sms");
+  if (method == "sms") {
+    if (!valid_mobile(who.user.phone))
+      return call.error(400, "Z00224",
+                        "give your mobile number, as +32470123456 ({\"method\": \"sms\", \"phone\": ...})");
+    if (who.session.code_sent && call.now - who.session.code_sent < kCodeResendSeconds)
+      return call.error(429, "Z00222", "a code was sent less than a minute ago: wait before asking another");
+    who.user.second_factor_method = "sms";
+    who.user.totp_secret.clear();
+    if (auto w = call.accounts.update_user(who.user); !w) return call.error(500, w.error());
+    if (auto sent = send_code(call, who.user, who.session); !sent) return call.error(500, sent.error());
+    call.note("change", "me/second-factor");
+    return call.json(201, {{"method", "sms"},
+                           {"code_sent_to", masked(who.user.phone)},
+                           {"next", "confirm with the code sent: POST /api/v1/me/second-factor/confirm"}});
+  }
+  who.user.second_factor_method = "totp";
   who.user.totp_secret = new_totp_secret();
   if (auto w = call.accounts.update_user(who.user); !w) return call.error(500, w.error());
   call.note("change", "me/second-factor");
-  call.json(201, {{"secret", totp_base32(who.user.totp_secret)},
+  call.json(201, {{"method", "totp"},
+                  {"secret", totp_base32(who.user.totp_secret)},
                   {"otpauth_uri", totp_uri(who.user.totp_secret, who.user.username, call.options.issuer)},
                   {"next", "confirm with a code: POST /api/v1/me/second-factor/confirm"}});
 }
@@ -154,17 +247,36 @@ void confirm_second_factor(Call& call) {
   auto body = call.body();
   if (!body) return;
   Principal& who = *call.who;
-  if (who.user.totp_confirmed || who.user.totp_secret.empty())
+  const bool sms = is_sms(who.user);
+  if (who.user.totp_confirmed || (sms ? who.session.code_sent == 0 : who.user.totp_secret.empty()))
     return call.error(409, "Z00222", "no second factor is being set up");
-  auto step = totp_step(who.user.totp_secret, text_of(*body, "code"), call.now);
-  if (!step) return call.error(401, "Z00221", "wrong code: check the device's clock and the secret");
+  if (sms) {
+    if (!code_matches(call, who.session, text_of(*body, "code")))
+      return call.error(401, "Z00221", "wrong or expired code: ask for another (POST /api/v1/me/second-factor {\"method\": \"sms\"})");
+  } else {
+    auto step = totp_step(who.user.totp_secret, text_of(*body, "code"), call.now);
+    if (!step) return call.error(401, "Z00221", "wrong code: check the device's clock and the secret");
+    who.user.totp_last_step = *step;
+  }
   who.user.totp_confirmed = true;
-  who.user.totp_last_step = *step;
   if (auto w = call.accounts.update_user(who.user); !w) return call.error(500, w.error());
   who.session.second_factor = true;
   if (auto w = call.accounts.update_session(who.session); !w) return call.error(500, w.error());
   call.note("change", "me/second-factor/confirm");
   call.json(200, {{"next", next_step(who.user, who.session)}});
+}
+
+// Another SMS code for signing in (the first went with the password's answer).
+void resend_code(Call& call) {
+  Principal& who = *call.who;
+  if (!who.user.totp_confirmed || !is_sms(who.user))
+    return call.error(409, "Z00222", "your second factor is not by SMS");
+  if (who.session.second_factor) return call.error(409, "Z00222", "the second factor was given already");
+  if (call.now - who.session.code_sent < kCodeResendSeconds)
+    return call.error(429, "Z00222", "a code was sent less than a minute ago: wait before asking another");
+  if (auto sent = send_code(call, who.user, who.session); !sent) return call.error(500, sent.error());
+  call.note("change", "sessions/current/second-factor/code");
+  call.json(201, {{"code_sent_to", masked(who.user.phone)}, {"expires", who.session.code_expires}});
 }
 
 // Only the user changes their own personal data.
@@ -180,6 +292,9 @@ void edit_me(Call& call) {
     (key == std::string("name") ? who.user.name : key == std::string("email") ? who.user.email : who.user.phone) =
         it->get<std::string>();
   }
+  // The codes of an SMS second factor go to this number: it stays one they can reach.
+  if (who.user.totp_confirmed && is_sms(who.user) && !valid_mobile(who.user.phone))
+    return call.error(400, "Z00224", "your second factor comes by SMS: phone is a mobile number, as +32470123456");
   if (auto w = call.accounts.update_user(who.user); !w) return call.error(500, w.error());
   call.note("change", "me");
   call.json(200, user_json(who.user, who.memberships));
@@ -227,6 +342,7 @@ std::vector<Route> session_routes() {
   return {
       {"POST", "/api/v1/sessions", Access::Public, sign_in},
       {"POST", "/api/v1/sessions/current/second-factor", Access::Started, give_second_factor},
+      {"POST", "/api/v1/sessions/current/second-factor/code", Access::Started, resend_code},
       {"DELETE", "/api/v1/sessions/current", Access::Started, sign_out},
       {"GET", "/api/v1/me", Access::Started, me},
       {"POST", "/api/v1/me/password", Access::Started, change_password},

@@ -50,7 +50,8 @@ std::optional<std::vector<std::string>> modules_of(Call& call, const Json& body)
 
 Json public_user(const model::User& u) {
   return {{"id", u.id}, {"username", u.username}, {"name", u.name}, {"kind", std::string(model::user_kind_name(u.kind))},
-          {"fund", u.fund}, {"second_factor", u.totp_confirmed}, {"locked", u.locked_until > 0}};
+          {"fund", u.fund}, {"second_factor", u.totp_confirmed},
+          {"second_factor_method", u.second_factor_method}, {"locked", u.locked_until > 0}};
 }
 
 void list_users(Call& call) {
@@ -180,6 +181,25 @@ void remove_membership(Call& call) {
   call.json(200, {{"removed", true}});
 }
 
+// The support administrator resets a person's second factor (a lost phone): every session of
+// theirs ends, and the next sign-in sets a factor up again.
+void reset_second_factor(Call& call) {
+  if (!is_admin(*call.who)) return call.error(403, "Z00223", "only a support administrator resets a second factor");
+  const int64_t id = std::stoll(call.req.matches[1]);
+  auto u = call.accounts.user(id);
+  if (!u) return call.error(500, u.error());
+  if (!*u) return call.error(404, "Z00210", fmt::format("no user {}", id));
+  model::User user = **u;
+  user.totp_confirmed = false;
+  user.totp_secret.clear();
+  user.totp_last_step = 0;
+  user.second_factor_method = "totp";
+  if (auto w = call.accounts.update_user(user); !w) return call.error(500, w.error());
+  if (auto w = call.accounts.delete_sessions_of(id); !w) return call.error(500, w.error());
+  call.note("change", fmt::format("users/{}/second-factor", id));
+  call.json(200, public_user(user));
+}
+
 }  // namespace
 
 std::vector<Route> user_routes() {
@@ -188,6 +208,7 @@ std::vector<Route> user_routes() {
       {"POST", "/api/v1/users", Access::Full, create_user},
       {"PUT", R"(/api/v1/users/(\d{1,18})/memberships)", Access::Full, set_membership},
       {"DELETE", R"(/api/v1/users/(\d{1,18})/memberships)", Access::Full, remove_membership},
+      {"DELETE", R"(/api/v1/users/(\d{1,18})/second-factor)", Access::Full, reset_second_factor},
   };
 }
 

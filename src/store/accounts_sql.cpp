@@ -8,7 +8,7 @@ namespace {
 
 constexpr const char* kUserColumns =
     "id, username, name, email, phone, kind, fund, password_hash, must_change_password, totp_secret, totp_confirmed, "
-    "totp_last_step, failed_attempts, locked_until, created";
+    "totp_last_step, failed_attempts, locked_until, created, second_factor_method";
 
 model::User user_of(const Query& s) {
   model::User u;
@@ -27,6 +27,7 @@ model::User user_of(const Query& s) {
   u.failed_attempts = static_cast<int>(s.i64(12));
   u.locked_until = s.i64(13);
   u.created = s.i64(14);
+  u.second_factor_method = s.text(15);
   return u;
 }
 
@@ -45,7 +46,8 @@ void bind_user(Query& s, const model::User& u) {
       .bind(12, u.totp_last_step)
       .bind(13, int64_t{u.failed_attempts})
       .bind(14, u.locked_until)
-      .bind(15, u.created);
+      .bind(15, u.created)
+      .bind(16, u.second_factor_method);
 }
 
 model::Session session_of(const Query& s) {
@@ -59,6 +61,10 @@ model::Session session_of(const Query& s) {
   x.created = s.i64(6);
   x.last_seen = s.i64(7);
   x.expires = s.i64(8);
+  x.code_hash = s.text(9);
+  x.code_sent = s.i64(10);
+  x.code_expires = s.i64(11);
+  x.code_attempts = static_cast<int>(s.i64(12));
   return x;
 }
 
@@ -67,8 +73,8 @@ model::Session session_of(const Query& s) {
 Result<int64_t> insert_user(SqlDb& db, const model::User& u) {
   Query s(db,
           "INSERT INTO users (username, name, email, phone, kind, fund, password_hash, must_change_password, "
-          "totp_secret, totp_confirmed, totp_last_step, failed_attempts, locked_until, created) VALUES (?2, ?3, ?4, ?5, "
-          "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id");
+          "totp_secret, totp_confirmed, totp_last_step, failed_attempts, locked_until, created, second_factor_method) "
+          "VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING id");
   bind_user(s, u);
   const int rc = s.step();
   if (rc == kSqlConstraint)
@@ -102,7 +108,7 @@ Result<void> write_user(SqlDb& db, const model::User& u) {
   Query s(db,
           "UPDATE users SET username = ?2, name = ?3, email = ?4, phone = ?5, kind = ?6, fund = ?7, password_hash = ?8, "
           "must_change_password = ?9, totp_secret = ?10, totp_confirmed = ?11, totp_last_step = ?12, "
-          "failed_attempts = ?13, locked_until = ?14, created = ?15 WHERE id = ?1");
+          "failed_attempts = ?13, locked_until = ?14, created = ?15, second_factor_method = ?16 WHERE id = ?1");
   s.bind(1, u.id);
   bind_user(s, u);
   const int rc = s.step();
@@ -143,8 +149,8 @@ Result<void> delete_membership(SqlDb& db, int64_t user_id, const std::string& in
 
 Result<void> insert_session(SqlDb& db, const model::Session& x) {
   Query s(db,
-          "INSERT INTO sessions (token_hash, user_id, kind, name, second_factor, acting_for, created, last_seen, expires) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+          "INSERT INTO sessions (token_hash, user_id, kind, name, second_factor, acting_for, created, last_seen, expires, "
+          "code_hash, code_sent, code_expires, code_attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
   s.bind(1, x.token_hash)
       .bind(2, x.user_id)
       .bind(3, x.kind)
@@ -153,15 +159,19 @@ Result<void> insert_session(SqlDb& db, const model::Session& x) {
       .bind(6, x.acting_for)
       .bind(7, x.created)
       .bind(8, x.last_seen)
-      .bind(9, x.expires);
+      .bind(9, x.expires)
+      .bind(10, x.code_hash)
+      .bind(11, x.code_sent)
+      .bind(12, x.code_expires)
+      .bind(13, int64_t{x.code_attempts});
   if (s.step() != kSqlDone) return fail(db.last_error("insert session"));
   return {};
 }
 
 Result<std::optional<model::Session>> select_session(SqlDb& db, const std::string& token_hash) {
   Query s(db,
-          "SELECT token_hash, user_id, kind, name, second_factor, acting_for, created, last_seen, expires FROM sessions "
-          "WHERE token_hash = ?1");
+          "SELECT token_hash, user_id, kind, name, second_factor, acting_for, created, last_seen, expires, code_hash, "
+          "code_sent, code_expires, code_attempts FROM sessions WHERE token_hash = ?1");
   s.bind(1, token_hash);
   const int rc = s.step();
   if (rc == kSqlDone) return std::optional<model::Session>();
@@ -170,8 +180,11 @@ Result<std::optional<model::Session>> select_session(SqlDb& db, const std::strin
 }
 
 Result<void> write_session(SqlDb& db, const model::Session& x) {
-  Query s(db, "UPDATE sessions SET second_factor = ?2, acting_for = ?3, last_seen = ?4, expires = ?5 WHERE token_hash = ?1");
+  Query s(db,
+          "UPDATE sessions SET second_factor = ?2, acting_for = ?3, last_seen = ?4, expires = ?5, code_hash = ?6, "
+          "code_sent = ?7, code_expires = ?8, code_attempts = ?9 WHERE token_hash = ?1");
   s.bind(1, x.token_hash).bind(2, int64_t{x.second_factor}).bind(3, x.acting_for).bind(4, x.last_seen).bind(5, x.expires);
+  s.bind(6, x.code_hash).bind(7, x.code_sent).bind(8, x.code_expires).bind(9, int64_t{x.code_attempts});
   if (s.step() != kSqlDone) return fail(db.last_error("update session"));
   return {};
 }

@@ -24,12 +24,13 @@ struct User {
   std::string fund;                // staff: the fund (union) they work for
   std::string password_hash;       // argon2id, encoded (salt and parameters inside)
   bool must_change_password = false;  // a one-time password was given
-  std::string totp_secret;         // hex; empty until a second factor is set up
-  bool totp_confirmed = false;     // a first code was given back: the factor is in force
+  std::string totp_secret;         // hex; empty until an authenticator app is set up
+  bool totp_confirmed = false;     // a first code was given back: the second factor (either method) is in force
   int64_t totp_last_step = 0;      // the last time step accepted (a code is used once)
   int failed_attempts = 0;
   int64_t locked_until = 0;
   int64_t created = 0;
+  std::string second_factor_method = "totp";  // "totp" (an authenticator app) or "sms" (a code sent to `phone`)
 };
 
 // What a user may do for one provider (INAMI number, or a fictitious 9... number):
@@ -52,6 +53,11 @@ struct Session {
   bool second_factor = false;  // the person gave the second factor in this session
   std::string acting_for;   // "select a third party": the provider acted for, when chosen
   int64_t created = 0, last_seen = 0, expires = 0;
+  // A code sent by SMS to this session (setting the factor up, or signing in): its hash only,
+  // when it was sent, when it ends, and the wrong tries made against it.
+  std::string code_hash;
+  int64_t code_sent = 0, code_expires = 0;
+  int code_attempts = 0;
 };
 
 struct AuditEntry {

@@ -12,6 +12,16 @@
 
 namespace mutua::server {
 
+// Sends a text message to a mobile number (E.164: "+32470123456"): the second factor by SMS.
+// By default the server writes each message as a file into its outbox folder (`NAME.sms`: a
+// `To:` line, a blank line, the text) for an SMS gateway's relay to pick up; a deployment plugs
+// its gateway's client in here instead (ServeOptions::sms).
+class SmsSender {
+ public:
+  virtual ~SmsSender() = default;
+  virtual Result<void> send(const std::string& phone, const std::string& text) = 0;
+};
+
 // One fund (union) served by the deployment: its own store of envois, payments, reference data
 // and information requests.
 struct FundOption {
@@ -40,6 +50,7 @@ struct ServeOptions {
   std::string outbox = "outbox";        // where mails are written (RFC 5322 files) for the mail relay
   std::string mail_from = "mutua@localhost";
   std::string public_url;               // the address people reach the server at, in mails' links
+  std::shared_ptr<SmsSender> sms;       // null: .sms files in the outbox
 };
 
 // A user created at start: the first support administrator of an empty store.
