@@ -4,7 +4,8 @@
 # per resource (an envoi's status, its rejected lines, a payment by reference, an insurability
 # consultation), errors, and the time to export 100k rows as CSV and as .xlsx. Writes
 # build/api-report.md. API_HISTORY (default 10000000), API_CLIENTS (50), API_SECONDS (20),
-# MUTUA_API_DIR (default /tmp/mutua-api-bench).
+# MUTUA_API_DIR (default /tmp/mutua-api-bench); API_REUSE=1 keeps the world of a previous run
+# there (a copy of its store before the server's first start) instead of making it again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -14,12 +15,19 @@ history=${API_HISTORY:-10000000}
 clients=${API_CLIENTS:-50}
 seconds=${API_SECONDS:-20}
 report=build/api-report.md
-rm -rf "$dir"
-mkdir -p "$dir"
 db=$dir/m.db
 step() { echo "== $*" >&2; }
 timed() { /usr/bin/time -f '%e' "$@" 2>&1 >/dev/null | tail -n 1; }
 
+if [ "${API_REUSE:-0}" = 1 ] && [ -f "$dir/world.db" ]; then
+  step "world of a previous run, in $dir"
+  rm -f "$db" "$db-wal" "$db-shm"
+  cp "$dir/world.db" "$db"
+  [ ! -f "$dir/world.db-wal" ] || cp "$dir/world.db-wal" "$db-wal"
+  load_s=$(cat "$dir/load_s")
+else
+rm -rf "$dir"
+mkdir -p "$dir"
 # Ten envois of 10k lines with errors (most are rejected: their rejected lines are searched),
 # and, from the same world's reference data (same seed and sizes), one error-free envoi of 100k
 # lines: accepted, paid, and exported whole.
@@ -34,6 +42,11 @@ build/mutua adjudicate --db "$db" --today 2026-11-23 --threshold 100 --out "$dir
 large=$(ls "$dir"/large/envois/*.efact | head -n 1)
 build/mutua adjudicate --db "$db" --today 2026-11-23 --threshold 100 --out "$dir/responses" "$large" >/dev/null || true
 build/mutua settle --date 2026-11-30 --budget 100000000 --db "$db" --config data/sample/mutua-payments.json --out "$dir/run" >/dev/null
+build/mutua db migrate --db "$db" >/dev/null
+cp "$db" "$dir/world.db"
+[ ! -f "$db-wal" ] || cp "$db-wal" "$dir/world.db-wal"
+echo "$load_s" > "$dir/load_s"
+fi
 
 step "server, a staff account and its token"
 build/mutua serve --db "$db" --listen 127.0.0.1:0 --connections 8 > "$dir/serve.log" 2>&1 &

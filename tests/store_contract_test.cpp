@@ -547,8 +547,8 @@ TEST_P(StoreContract, AProviderIsRegisteredOnce) {
   got.decided = 1764896400;
   got.decided_by = "staff";
   got.note = "the ID copy is unreadable";
-  ASSERT_TRUE(requests.decide_registration(got));
-  auto again = requests.decide_registration(got);
+  ASSERT_TRUE(requests.decide_registration(got, std::nullopt));
+  auto again = requests.decide_registration(got, std::nullopt);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, "Z00212");
   EXPECT_EQ(requests.requests(got.request_id, "")->front().state, model::RequestState::Closed);
@@ -556,6 +556,39 @@ TEST_P(StoreContract, AProviderIsRegisteredOnce) {
   ASSERT_TRUE(second) << second.error().to_string();
   EXPECT_EQ(requests.registrations(0, g.inami)->size(), 2u);
   EXPECT_EQ(requests.registrations(0, "41234502401")->size(), 0u);
+
+  // Validated: the holder's account, membership and link come with the decision, all or none.
+  model::AccountStore& accounts = *store_;
+  model::User taken;
+  taken.username = "anne";
+  taken.password_hash = "x";
+  ASSERT_TRUE(accounts.create_user(taken));
+  model::Registration valid = requests.registrations(*second, "")->front();
+  valid.state = model::RegistrationState::Validated;
+  valid.decided = 1764900000;
+  valid.decided_by = "staff";
+  model::HolderAccount holder;
+  holder.user.username = "anne";  // taken: nothing is written
+  holder.user.password_hash = "y";
+  holder.reset_hash = "feed";
+  holder.reset_expires = 1764990000;
+  auto clash = requests.decide_registration(valid, holder);
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().code, "Z00211");
+  EXPECT_EQ(requests.registrations(*second, "")->front().state, model::RegistrationState::Submitted);
+  EXPECT_TRUE(accounts.members_of(g.inami)->empty());
+  holder.user.username = "anne.janssens";
+  auto made = requests.decide_registration(valid, holder);
+  ASSERT_TRUE(made) << made.error().to_string();
+  EXPECT_GT(*made, 0);
+  EXPECT_EQ(requests.registrations(*second, "")->front().user_id, *made);
+  auto members = accounts.members_of(g.inami);
+  ASSERT_TRUE(members && members->size() == 1u);
+  EXPECT_EQ(members->front().user_id, *made);
+  EXPECT_EQ(members->front().role, "holder");
+  auto link = accounts.take_reset("feed", 1764900100);
+  ASSERT_TRUE(link && *link);
+  EXPECT_EQ(**link, *made);
 }
 
 // A lost-password link is used once, and not after it expires.

@@ -2,6 +2,7 @@
 // (billing format and JSON), each line with its codes, labels, zone 149 comment, fix hint and
 // the insurability of its patient, and why a line got its codes.
 #include <algorithm>
+#include <map>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -171,6 +172,7 @@ void get_response(Call& call) {
 struct ParsedLines {
   std::vector<Json> rows;
   std::vector<consult::Request> asks;  // each row's patient and day of care
+  std::map<std::string, std::vector<size_t>> by_status;  // rejected / accepted / pending: their rows
 };
 
 constexpr size_t kKeptRows = 200000;
@@ -220,6 +222,7 @@ Result<std::shared_ptr<const ParsedLines>> lines_of(Call& call, int64_t envoi_id
       }
       row["codes"] = std::move(codes);
       parsed->asks.push_back({rec["niss"].get<std::string>(), model::parse_iso_date(rec["date"].get<std::string>())});
+      parsed->by_status[row.value("status", "")].push_back(parsed->rows.size());
       parsed->rows.push_back(std::move(row));
     }
   }
@@ -247,9 +250,15 @@ void envoi_lines(Call& call) {
   auto parsed = lines_of(call, e->id);
   if (!parsed) return call.error(500, parsed.error());
   // The rows of that status, by index.
-  std::vector<size_t> picked;
-  for (size_t i = 0; i < (*parsed)->rows.size(); ++i)
-    if (status.empty() || (*parsed)->rows[i].value("status", "") == status) picked.push_back(i);
+  static const std::vector<size_t> none;
+  std::vector<size_t> every;
+  if (status.empty()) {
+    every.resize((*parsed)->rows.size());
+    for (size_t i = 0; i < every.size(); ++i) every[i] = i;
+  }
+  const auto of_status = (*parsed)->by_status.find(status);
+  const std::vector<size_t>& picked =
+      status.empty() ? every : of_status == (*parsed)->by_status.end() ? none : of_status->second;
   auto range = shown_rows(call, picked.size());
   if (!range) return;
   std::vector<Json> shown;

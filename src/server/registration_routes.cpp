@@ -179,9 +179,10 @@ void decide(Call& call) {
   g->decided_by = who.user.username;
   g->state = decision == "validated" ? model::RegistrationState::Validated : model::RegistrationState::Refused;
   std::string token;
+  std::optional<model::HolderAccount> holder;
   if (g->state == model::RegistrationState::Validated) {
     if (const std::string other = text_of(*body, "username"); !other.empty()) g->username = other;
-    model::User u;
+    model::User& u = holder.emplace().user;
     u.username = g->username;
     u.name = g->name;
     u.email = g->email;
@@ -192,16 +193,17 @@ void decide(Call& call) {
     if (!hash) return call.error(500, hash.error());
     u.password_hash = *hash;
     u.created = call.now;
-    auto id = call.accounts.create_user(u);
-    if (!id) return call.error(id.error().code == "Z00211" ? 409 : 500, id.error());
-    g->user_id = *id;
-    if (auto w = call.accounts.set_membership({*id, g->inami, "holder", {}}); !w) return call.error(500, w.error());
     token = random_hex(32);
-    if (auto w = call.accounts.create_reset(sha256_hex(token), *id, call.now, call.now + kFirstPasswordSeconds); !w)
-      return call.error(500, w.error());
+    holder->reset_hash = sha256_hex(token);
+    holder->reset_expires = call.now + kFirstPasswordSeconds;
   }
-  if (auto w = call.accounts.decide_registration(*g); !w)
-    return call.error(w.error().code == "Z00212" ? 409 : 500, w.error());
+  // The account, its membership, its link and the decision: all or nothing.
+  auto decided = call.accounts.decide_registration(*g, holder);
+  if (!decided) {
+    const std::string& code = decided.error().code;
+    return call.error(code == "Z00212" || code == "Z00211" ? 409 : 500, decided.error());
+  }
+  g->user_id = *decided;
   call.note("change", fmt::format("registrations/{}", g->id), g->inami);
   const auto mail =
       g->state == model::RegistrationState::Validated

@@ -10,6 +10,7 @@
 #include "mutua/catalog.h"
 #include "mutua/settlement/config.h"
 #include "mutua/store/postgresql.h"
+#include "server/audit_writer.h"
 #include "server/auth.h"
 #include "server/context.h"
 #include "server/mail.h"
@@ -186,6 +187,7 @@ struct Server::Impl {
   std::vector<std::unique_ptr<StorePool>> pools;  // one per distinct store
   StorePool* accounts = nullptr;
   std::vector<StorePool*> fund_pools;             // by index in options.funds
+  AuditWriter audit;                              // into the accounts' store, requests together
   httplib::Server http;
   int port = 0;
 
@@ -219,6 +221,7 @@ Result<void> Server::Impl::open_pools() {
   auto a = pool_at(options.db);
   if (!a) return fail(a.error());
   accounts = *a;
+  if (auto w = audit.open(options.db); !w) return fail(w.error());
   for (auto& f : options.funds) {
     if (!f.payment_config.empty()) {
       auto c = settlement::load_config(f.payment_config);
@@ -342,8 +345,9 @@ std::optional<Principal> Server::Impl::authenticate(Call& call, Access access) {
 
 void Server::Impl::install(const Route& route) {
   auto handler = [this, route](const httplib::Request& req, httplib::Response& res) {
-    auto lease = accounts->borrow();
-    Call signing{req, res, *lease, *lease, options, options.funds[0], unix_now(), std::nullopt, {}};
+    std::optional<StorePool::Lease> lease;
+    lease.emplace(accounts->borrow());
+    Call signing{req, res, **lease, **lease, options, options.funds[0], unix_now(), std::nullopt, {}};
     if (route.access != Access::Public) {
       signing.who = authenticate(signing, route.access);
       if (!signing.who) return;
@@ -352,20 +356,23 @@ void Server::Impl::install(const Route& route) {
     if (route.fund_data && (fund = fund_index(signing)) < 0) return;
     // The fund's own connection, unless its data is in the accounts' store.
     std::optional<StorePool::Lease> fund_lease;
-    model::Store* data = &*lease;
+    model::Store* data = &**lease;
     if (fund_pools[fund] != accounts) {
       fund_lease.emplace(fund_pools[fund]->borrow());
       data = &**fund_lease;
     }
     if (route.fund_data && !options.funds[fund].number.empty()) res.set_header("X-Mutua-Fund", options.funds[fund].number);
-    Call call{req, res, *data, *lease, options, options.funds[fund], signing.now, std::move(signing.who), {}};
+    Call call{req, res, *data, **lease, options, options.funds[fund], signing.now, std::move(signing.who), {}};
     route.handler(call);
+    // The connections go back before waiting for the audit's commit: others use them meanwhile.
+    fund_lease.reset();
+    lease.reset();
     if (!call.audit.empty()) {
       for (auto& e : call.audit) {
         e.status = res.status;
         if (route.fund_data) e.fund = call.fund.number;
       }
-      if (auto w = call.accounts.append_audit(call.audit); !w) {
+      if (auto w = audit.append(std::move(call.audit)); !w) {
         // Personal data is not given without its audit entry.
         call.error(500, w.error());
       }

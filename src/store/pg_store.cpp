@@ -704,8 +704,8 @@ class PgStore final : public model::Store {
   Result<std::vector<model::Registration>> registrations(int64_t id, const std::string& inami) override {
     return read<std::vector<model::Registration>>("read registrations", [&](PgSql& db) { return select_registrations(db, id, inami); });
   }
-  Result<void> decide_registration(const model::Registration& g) override {
-    return write<void>("decide a registration", [&](PgSql& db) { return update_registration(db, g); });
+  Result<int64_t> decide_registration(const model::Registration& g, const std::optional<model::HolderAccount>& holder) override {
+    return write<int64_t>("decide a registration", [&](PgSql& db) { return update_registration(db, g, holder); });
   }
 
   // ---- accounts (store/accounts_sql.h)

@@ -1,5 +1,7 @@
 #include "store/requests_sql.h"
 
+#include "store/accounts_sql.h"
+
 #include <array>
 #include <map>
 
@@ -212,7 +214,14 @@ Result<std::vector<model::Registration>> select_registrations(SqlDb& db, int64_t
   return out;
 }
 
-Result<void> update_registration(SqlDb& db, const model::Registration& g) {
+Result<int64_t> update_registration(SqlDb& db, model::Registration g, const std::optional<model::HolderAccount>& holder) {
+  if (holder) {
+    auto id = insert_user(db, holder->user);
+    if (!id) return fail(id.error());
+    g.user_id = *id;
+    if (auto w = upsert_membership(db, {*id, g.inami, "holder", {}}); !w) return fail(w.error());
+    if (auto w = insert_reset(db, holder->reset_hash, *id, g.decided, holder->reset_expires); !w) return fail(w.error());
+  }
   Query s(db,
           "UPDATE registrations SET state = ?2, decided = ?3, decided_by = ?4, note = ?5, user_id = ?6 WHERE id = ?1 AND "
           "state = 'submitted'");
@@ -224,7 +233,7 @@ Result<void> update_registration(SqlDb& db, const model::Registration& g) {
   Query r(db, "UPDATE info_requests SET state = 'closed', updated = ?2 WHERE id = (SELECT request_id FROM registrations WHERE id = ?1)");
   r.bind(1, g.id).bind(2, g.decided);
   if (r.step() != kSqlDone) return fail(db.last_error("close a registration's request"));
-  return {};
+  return g.user_id;
 }
 
 }  // namespace mutua::store

@@ -21,6 +21,7 @@ Result<std::optional<model::NewAttachment>> select_attachment(SqlDb& db, int64_t
 Result<int64_t> insert_registration(SqlDb& db, const model::Registration& g, const model::InfoRequest& r,
                                     const model::RequestMessage& first, const std::vector<model::NewAttachment>& files);
 Result<std::vector<model::Registration>> select_registrations(SqlDb& db, int64_t id, const std::string& inami);
-Result<void> update_registration(SqlDb& db, const model::Registration& g);
+// The decision, with the holder's account when it is a validation (see RequestStore).
+Result<int64_t> update_registration(SqlDb& db, model::Registration g, const std::optional<model::HolderAccount>& holder);
 
 }  // namespace mutua::store

@@ -554,8 +554,8 @@ class SqliteStore final : public model::Store, private SqliteDb {
     ReadTransaction tx(db_);
     return select_registrations(*this, id, inami);
   }
-  Result<void> decide_registration(const model::Registration& g) override {
-    return in_write_transaction([&] { return update_registration(*this, g); });
+  Result<int64_t> decide_registration(const model::Registration& g, const std::optional<model::HolderAccount>& holder) override {
+    return in_write_transaction([&] { return update_registration(*this, g, holder); });
   }
 
   // ---- accounts (store/accounts_sql.h)

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mutua/error.h"
+#include "mutua/model/accounts.h"
 
 namespace mutua::model {
 
@@ -64,6 +65,14 @@ enum class RegistrationState { Submitted, Validated, Refused };
 std::string_view registration_state_name(RegistrationState s);  // submitted, validated, refused
 std::optional<RegistrationState> registration_state_from(std::string_view name);
 
+// The account a validated registration makes for the mandate holder, with the link (its hash)
+// that lets them choose a password.
+struct HolderAccount {
+  User user;
+  std::string reset_hash;
+  int64_t reset_expires = 0;
+};
+
 struct Registration {
   int64_t id = 0;
   int64_t request_id = 0;
@@ -98,9 +107,12 @@ class RequestStore {
                                             const RequestMessage& first, const std::vector<NewAttachment>& files) = 0;
   // One (id) or all (0), of one provider or all (""), newest first.
   virtual Result<std::vector<Registration>> registrations(int64_t id, const std::string& inami) = 0;
-  // Records the decision (state, decided, decided_by, note, user_id) of a registration still
-  // submitted, and closes its request; Z00212 when it was decided meanwhile.
-  virtual Result<void> decide_registration(const Registration& decided) = 0;
+  // Records the decision (state, decided, decided_by, note) of a registration still submitted,
+  // and closes its request. With `holder` (a validation), the holder's account, its `holder`
+  // membership of the provider and its first-password link are made in the same transaction
+  // and the registration points to the account; returns its id (0 without). All or nothing:
+  // Z00212 when it was decided meanwhile, Z00211 when the username is taken.
+  virtual Result<int64_t> decide_registration(const Registration& decided, const std::optional<HolderAccount>& holder) = 0;
 };
 
 }  // namespace mutua::model
