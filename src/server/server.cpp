@@ -399,6 +399,12 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
   // store connection instead (StorePool::borrow), which each request holds only while it runs.
   http.new_task_queue = [n = std::max<size_t>(64, options.connections * 4)] { return new httplib::ThreadPool(n); };
   http.set_payload_max_length(options.max_upload_bytes);
+  // Debian's cpp-httplib is a compiled library with its defaults: a kept-alive connection closed
+  // after 5 requests (under load, every client connected again every 5 requests, beyond its
+  // listen backlog of 5: lost SYNs, retried a second later), and no TCP_NODELAY (an answer
+  // written in two parts waited for the client's delayed ACK: 40 ms a request).
+  http.set_keep_alive_max_count(10000);
+  http.set_tcp_nodelay(true);
   http.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                             {"X-Frame-Options", "DENY"},
                             {"Referrer-Policy", "no-referrer"},
