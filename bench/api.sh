@@ -6,6 +6,7 @@
 # build/api-report.md. API_HISTORY (default 10000000), API_CLIENTS (50), API_SECONDS (20),
 # MUTUA_API_DIR (default /tmp/mutua-api-bench); API_REUSE=1 keeps the world of a previous run
 # there (a copy of its store before the server's first start) instead of making it again.
+# MUTUA_BIN: the program serving (default build/mutua), to compare two builds in one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -50,7 +51,7 @@ echo "$load_s" > "$dir/load_s"
 fi
 
 step "server, a staff account and its token"
-build/mutua serve --db "$db" --listen 127.0.0.1:0 --connections 8 > "$dir/serve.log" 2>&1 &
+"${MUTUA_BIN:-build/mutua}" serve --db "$db" --listen 127.0.0.1:0 --connections 8 > "$dir/serve.log" 2>&1 &
 serve_pid=$!
 trap 'kill $serve_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "one-time password" "$dir/serve.log" && break; sleep 0.1; done
