@@ -3,7 +3,11 @@
 // pathways and contracts by NISS; a provider's patients on a pathway (current ones, or closed
 // ones too); what was paid to the provider for them in a year, line by line with the provider
 // who performed each; a medical house's enrolled patients.
+#include <algorithm>
+#include <list>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -51,20 +55,63 @@ struct Billed {
   model::Date last = 0;
   int64_t lines = 0;
 };
-Result<std::map<std::string, Billed>> patients_of(model::Store& store, const std::string& provider) {
-  auto envois = store.envois_of(provider);
-  if (!envois) return fail(envois.error());
-  std::map<std::string, Billed> out;
-  for (const auto& e : *envois) {
-    if (e.test || e.status != model::EnvoiStatus::Accepted) continue;
-    auto lines = settlement::settled_lines(store, e.id, "fr");
-    if (!lines) return fail(lines.error());
-    if (!*lines) continue;  // past retention
+using Patients = std::map<std::string, Billed>;
+
+// One accepted envoi's patients. Its 920900 never changes once recorded, so what it says is kept
+// per envoi (the envois read last, up to kKeptPatients patients in all) instead of parsed again
+// at each request; each use first checks that the store still has that answer (the retention
+// period may have taken it): nullptr then.
+constexpr size_t kKeptPatients = 500000;
+Result<std::shared_ptr<const Patients>> patients_of_envoi(model::Store& store, const std::string& db, int64_t envoi) {
+  auto messages = store.response_messages(envoi);
+  if (!messages) return fail(messages.error());
+  if (std::find(messages->begin(), messages->end(), "920900") == messages->end()) return std::shared_ptr<const Patients>();
+  static std::mutex m;
+  static std::list<std::pair<std::string, std::shared_ptr<const Patients>>> kept;  // most recent first
+  static size_t kept_patients = 0;
+  const std::string key = fmt::format("{}#{}", db, envoi);
+  {
+    std::lock_guard<std::mutex> lock(m);
+    for (auto it = kept.begin(); it != kept.end(); ++it)
+      if (it->first == key) {
+        kept.splice(kept.begin(), kept, it);
+        return kept.front().second;
+      }
+  }
+  auto lines = settlement::settled_lines(store, envoi, "fr");
+  if (!lines) return fail(lines.error());
+  auto patients = std::make_shared<Patients>();
+  if (*lines)
     for (const auto& l : **lines) {
       if (l.status == "rejected") continue;
-      auto& b = out[l.niss];
+      auto& b = (*patients)[l.niss];
       b.last = std::max(b.last, l.date);
       ++b.lines;
+    }
+  std::shared_ptr<const Patients> out = std::move(patients);
+  std::lock_guard<std::mutex> lock(m);
+  kept.emplace_front(key, out);
+  kept_patients += out->size();
+  while (kept_patients > kKeptPatients && kept.size() > 1) {
+    kept_patients -= kept.back().second->size();
+    kept.pop_back();
+  }
+  return out;
+}
+
+Result<Patients> patients_of(Call& call, const std::string& provider) {
+  auto envois = call.store.envois_of(provider);
+  if (!envois) return fail(envois.error());
+  Patients out;
+  for (const auto& e : *envois) {
+    if (e.test || e.status != model::EnvoiStatus::Accepted) continue;
+    auto of_envoi = patients_of_envoi(call.store, call.fund.db, e.id);
+    if (!of_envoi) return fail(of_envoi.error());
+    if (!*of_envoi) continue;  // past retention
+    for (const auto& [niss, b] : **of_envoi) {
+      auto& all = out[niss];
+      all.last = std::max(all.last, b.last);
+      all.lines += b.lines;
     }
   }
   return out;
@@ -95,7 +142,7 @@ void list_pathways(Call& call) {
   std::map<std::string, Billed> billed;
   std::vector<std::string> patients = {niss};
   if (niss.empty()) {
-    auto mine = patients_of(call.store, provider);
+    auto mine = patients_of(call, provider);
     if (!mine) return call.error(500, mine.error());
     billed = std::move(*mine);
     patients = keys_of(billed);
@@ -130,7 +177,7 @@ void pathway_payments(Call& call) {
   if (year_text.size() != 4 || year_text.find_first_not_of("0123456789") != std::string::npos ||
       (year = std::stoi(year_text)) < 1900)
     return call.error(400, "Z00224", "year is YYYY");
-  auto mine = patients_of(call.store, provider);
+  auto mine = patients_of(call, provider);
   if (!mine) return call.error(500, mine.error());
   auto data = call.store.load_patient_files(keys_of(*mine), {"care_pathways.csv"});
   if (!data) return call.error(500, data.error());
