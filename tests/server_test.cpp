@@ -90,6 +90,18 @@ class Served : public ::testing::Test {
     accounts_db_ = dir_ + "/accounts.db";
     db_ = dir_ + "/m.db";
     other_db_ = dir_ + "/fund500.db";
+    if (on_postgresql()) {
+      // The accounts and fund 300 on a PostgreSQL server, fund 500 on SQLite: stores mix.
+      std::string why;
+      const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+      std::string base = "served";
+      for (char ch : name) base += std::isupper(static_cast<unsigned char>(ch)) ? char(std::tolower(ch)) : ch;
+      base = base.substr(0, 40);
+      accounts_db_ = mutua::testing::fresh_postgresql(base + "_accounts", &why);
+      ASSERT_FALSE(accounts_db_.empty()) << why;
+      db_ = mutua::testing::fresh_postgresql(base + "_300", &why);
+      ASSERT_FALSE(db_.empty()) << why;
+    }
     ASSERT_EQ(run_mutua("refdata import " + kBase + " --db " + db_).code, 0);
     ASSERT_EQ(run_mutua("refdata import " + kBase + " --db " + other_db_).code, 0);
     log_ = dir_ + "/serve.log";
@@ -115,6 +127,8 @@ class Served : public ::testing::Test {
       EXPECT_EQ(mutua::testing::wait_exit(pid_), 0) << read_all(log_);
     }
   }
+
+  virtual bool on_postgresql() const { return false; }
 
   httplib::Client client() {
     httplib::Client c("127.0.0.1", port_);
@@ -196,10 +210,76 @@ class Served : public ::testing::Test {
     return first_sign_in(username, u["one_time_password"]);
   }
 
+  void two_funds_with_one_account();
+
   std::string dir_, accounts_db_, db_, other_db_, log_, admin_password_;
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+// One deployment, two funds, one account: a provider bills each fund with the same credentials,
+// each envoi lands in the fund it is addressed to and is numbered there; each fund's staff see
+// their own fund's envois and audit entries only; the support administrator sees every entry.
+void Served::two_funds_with_one_account() {
+  const std::string admin = first_sign_in("admin", admin_password_);
+  const std::string nurse = user_with(admin, "nurse", "provider", {{{"provider", kNurse}, {"role", "holder"}}});
+  const std::string staff300 = user_with(admin, "staff.300", "staff", {{{"provider", "*"}, {"role", "staff"}}}, "300");
+  const std::string staff500 = user_with(admin, "staff.500", "staff", {{{"provider", "*"}, {"role", "staff"}}}, "500");
+  auto c = client();
+  // Staff work for a fund this deployment serves.
+  EXPECT_EQ(c.Post("/api/v1/users", bearer(admin), Json{{"username", "nowhere"}, {"kind", "staff"}}.dump(), "application/json")->status, 400);
+  EXPECT_EQ(c.Post("/api/v1/users", bearer(admin), Json{{"username", "nowhere"}, {"kind", "staff"}, {"fund", "900"}}.dump(),
+                   "application/json")->status, 400);
+  auto funds = c.Get("/api/v1/funds");
+  ASSERT_EQ(funds->status, 200);
+  EXPECT_EQ(Json::parse(funds->body)["items"][0]["number"], "300");
+  EXPECT_EQ(Json::parse(funds->body)["items"][1]["number"], "500");
+
+  // Envoi 40 to union 300, then envoi 40 to union 500: each fund numbers its own envois.
+  const std::string to300 = envoi_of(dir_, kNurse, 40, false, "300"), to500 = envoi_of(dir_, kNurse, 40, false, "500");
+  auto wrong = c.Post("/api/v1/envois?name=a.efact&today=2026-11-23&fund=500", bearer(nurse), to300, "application/octet-stream");
+  EXPECT_EQ(wrong->status, 422) << wrong->body;
+  EXPECT_NE(wrong->body.find("?fund=300"), std::string::npos) << wrong->body;
+  auto a = c.Post("/api/v1/envois?name=a.efact&today=2026-11-23", bearer(nurse), to300, "application/octet-stream");
+  ASSERT_EQ(a->status, 201) << a->body;
+  EXPECT_EQ(a->get_header_value("X-Mutua-Fund"), "300");
+  auto b = c.Post("/api/v1/envois?name=b.efact&today=2026-11-23&fund=500", bearer(nurse), to500, "application/octet-stream");
+  ASSERT_EQ(b->status, 201) << b->body;
+  EXPECT_EQ(b->get_header_value("X-Mutua-Fund"), "500");
+  EXPECT_EQ(c.Post("/api/v1/envois?fund=999", bearer(nurse), to500, "application/octet-stream")->status, 404);
+
+  auto envois = [&](const std::string& token, const std::string& query) {
+    auto r = c.Get(("/api/v1/envois" + query).c_str(), bearer(token));
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+    std::vector<std::string> files;
+    const Json items = Json::parse(r->body)["items"];
+    for (const auto& e : items) files.push_back(e["file"]);
+    return files;
+  };
+  EXPECT_EQ(envois(nurse, ""), std::vector<std::string>{"a.efact"});
+  EXPECT_EQ(envois(nurse, "?fund=500"), std::vector<std::string>{"b.efact"});
+  EXPECT_EQ(envois(staff300, ""), std::vector<std::string>{"a.efact"});
+  EXPECT_EQ(envois(staff500, ""), std::vector<std::string>{"b.efact"});
+  EXPECT_EQ(c.Get("/api/v1/envois?fund=500", bearer(staff300))->status, 403);
+  EXPECT_EQ(c.Get("/api/v1/envois?fund=300", bearer(staff500))->status, 403);
+  // The rejected line of each fund's envoi is read by that fund's staff.
+  const std::string b_lines = "/api/v1/envois/" + std::to_string(Json::parse(b->body)["id"].get<int64_t>()) + "/lines";
+  ASSERT_EQ(c.Get(b_lines.c_str(), bearer(staff500))->status, 200);
+
+  // The audit log: each fund's staff see their fund's entries; the administrator every one.
+  auto audit = [&](const std::string& token, const std::string& query) {
+    auto r = c.Get(("/api/v1/audit?per_page=500" + query).c_str(), bearer(token));
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+    std::set<std::string> seen;
+    const Json items = Json::parse(r->body)["items"];
+    for (const auto& e : items) seen.insert(e["fund"].get<std::string>());
+    return seen;
+  };
+  EXPECT_EQ(audit(staff300, ""), std::set<std::string>{"300"});
+  EXPECT_EQ(audit(staff500, ""), std::set<std::string>{"500"});
+  EXPECT_EQ(c.Get("/api/v1/audit?fund=300", bearer(staff500))->status, 403);
+  EXPECT_EQ(audit(admin, ""), (std::set<std::string>{"", "300", "500"}));
+  EXPECT_EQ(audit(admin, "&fund=500"), std::set<std::string>{"500"});}
 
 TEST_F(Served, ProvidersSeeTheirOwnEnvoisWithRejectedLinesAndEveryReadIsAudited) {
   const std::string admin = first_sign_in("admin", admin_password_);
@@ -824,70 +904,16 @@ TEST_F(Served, EveryRoleAgainstEveryResourceOfOneProvider) {
   }
 }
 
-// One deployment, two funds, one account: a provider bills each fund with the same credentials,
-// each envoi lands in the fund it is addressed to and is numbered there; each fund's staff see
-// their own fund's envois and audit entries only; the support administrator sees every entry.
-TEST_F(Served, OneDeploymentServesTwoFundsWithOneAccount) {
-  const std::string admin = first_sign_in("admin", admin_password_);
-  const std::string nurse = user_with(admin, "nurse", "provider", {{{"provider", kNurse}, {"role", "holder"}}});
-  const std::string staff300 = user_with(admin, "staff.300", "staff", {{{"provider", "*"}, {"role", "staff"}}}, "300");
-  const std::string staff500 = user_with(admin, "staff.500", "staff", {{{"provider", "*"}, {"role", "staff"}}}, "500");
-  auto c = client();
-  // Staff work for a fund this deployment serves.
-  EXPECT_EQ(c.Post("/api/v1/users", bearer(admin), Json{{"username", "nowhere"}, {"kind", "staff"}}.dump(), "application/json")->status, 400);
-  EXPECT_EQ(c.Post("/api/v1/users", bearer(admin), Json{{"username", "nowhere"}, {"kind", "staff"}, {"fund", "900"}}.dump(),
-                   "application/json")->status, 400);
-  auto funds = c.Get("/api/v1/funds");
-  ASSERT_EQ(funds->status, 200);
-  EXPECT_EQ(Json::parse(funds->body)["items"][0]["number"], "300");
-  EXPECT_EQ(Json::parse(funds->body)["items"][1]["number"], "500");
+// Two funds, one account (see two_funds_with_one_account), all on SQLite.
+TEST_F(Served, OneDeploymentServesTwoFundsWithOneAccount) { two_funds_with_one_account(); }
 
-  // Envoi 40 to union 300, then envoi 40 to union 500: each fund numbers its own envois.
-  const std::string to300 = envoi_of(dir_, kNurse, 40, false, "300"), to500 = envoi_of(dir_, kNurse, 40, false, "500");
-  auto wrong = c.Post("/api/v1/envois?name=a.efact&today=2026-11-23&fund=500", bearer(nurse), to300, "application/octet-stream");
-  EXPECT_EQ(wrong->status, 422) << wrong->body;
-  EXPECT_NE(wrong->body.find("?fund=300"), std::string::npos) << wrong->body;
-  auto a = c.Post("/api/v1/envois?name=a.efact&today=2026-11-23", bearer(nurse), to300, "application/octet-stream");
-  ASSERT_EQ(a->status, 201) << a->body;
-  EXPECT_EQ(a->get_header_value("X-Mutua-Fund"), "300");
-  auto b = c.Post("/api/v1/envois?name=b.efact&today=2026-11-23&fund=500", bearer(nurse), to500, "application/octet-stream");
-  ASSERT_EQ(b->status, 201) << b->body;
-  EXPECT_EQ(b->get_header_value("X-Mutua-Fund"), "500");
-  EXPECT_EQ(c.Post("/api/v1/envois?fund=999", bearer(nurse), to500, "application/octet-stream")->status, 404);
+// The same on a deployment whose accounts and fund 300 are on PostgreSQL, fund 500 on SQLite.
+class ServedOnPostgreSQL : public Served {
+ protected:
+  bool on_postgresql() const override { return true; }
+};
 
-  auto envois = [&](const std::string& token, const std::string& query) {
-    auto r = c.Get(("/api/v1/envois" + query).c_str(), bearer(token));
-    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
-    std::vector<std::string> files;
-    const Json items = Json::parse(r->body)["items"];
-    for (const auto& e : items) files.push_back(e["file"]);
-    return files;
-  };
-  EXPECT_EQ(envois(nurse, ""), std::vector<std::string>{"a.efact"});
-  EXPECT_EQ(envois(nurse, "?fund=500"), std::vector<std::string>{"b.efact"});
-  EXPECT_EQ(envois(staff300, ""), std::vector<std::string>{"a.efact"});
-  EXPECT_EQ(envois(staff500, ""), std::vector<std::string>{"b.efact"});
-  EXPECT_EQ(c.Get("/api/v1/envois?fund=500", bearer(staff300))->status, 403);
-  EXPECT_EQ(c.Get("/api/v1/envois?fund=300", bearer(staff500))->status, 403);
-  // The rejected line of each fund's envoi is read by that fund's staff.
-  const std::string b_lines = "/api/v1/envois/" + std::to_string(Json::parse(b->body)["id"].get<int64_t>()) + "/lines";
-  ASSERT_EQ(c.Get(b_lines.c_str(), bearer(staff500))->status, 200);
-
-  // The audit log: each fund's staff see their fund's entries; the administrator every one.
-  auto audit = [&](const std::string& token, const std::string& query) {
-    auto r = c.Get(("/api/v1/audit?per_page=500" + query).c_str(), bearer(token));
-    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
-    std::set<std::string> seen;
-    const Json items = Json::parse(r->body)["items"];
-    for (const auto& e : items) seen.insert(e["fund"].get<std::string>());
-    return seen;
-  };
-  EXPECT_EQ(audit(staff300, ""), std::set<std::string>{"300"});
-  EXPECT_EQ(audit(staff500, ""), std::set<std::string>{"500"});
-  EXPECT_EQ(c.Get("/api/v1/audit?fund=300", bearer(staff500))->status, 403);
-  EXPECT_EQ(audit(admin, ""), (std::set<std::string>{"", "300", "500"}));
-  EXPECT_EQ(audit(admin, "&fund=500"), std::set<std::string>{"500"});
-}
+TEST_F(ServedOnPostgreSQL, OneDeploymentServesTwoFundsWithOneAccount) { two_funds_with_one_account(); }
 
 // The second factor by SMS: set up with one's mobile number, a code sent at each sign-in (to
 // the outbox, where an SMS gateway's relay picks it up), used once, void after three wrong

@@ -10,12 +10,14 @@ Result<model::RetentionReport> apply_retention(SqlDb& db, model::Date cutoff) {
   auto body = [&]() -> Result<void> {
     const std::string iso = model::iso(cutoff);
     const int64_t date = cutoff;
-    // ?1 is the cut-off: envois.received is ISO text, the other dates YYYYMMDD integers.
-    enum Cutoff { kText, kInteger, kNone };
+    // ?1 is the cut-off: envois.received is ISO text, the engine's other dates YYYYMMDD
+    // integers, the server's records Unix seconds (the cut-off's first second, UTC).
+    enum Cutoff { kText, kInteger, kSeconds, kNone };
     auto run = [&](const std::string& sql, int64_t& count, Cutoff cutoff_as) -> Result<void> {
       Query s(db, sql);
       if (cutoff_as == kText) s.bind(1, iso);
       else if (cutoff_as == kInteger) s.bind(1, date);
+      else if (cutoff_as == kSeconds) s.bind(1, model::day_number(cutoff) * 86400);
       if (s.step() != kSqlDone) return fail(db.last_error("retention"));
       count += s.changes();
       return {};
@@ -68,14 +70,7 @@ Result<model::RetentionReport> apply_retention(SqlDb& db, model::Date cutoff) {
       return r;
     if (auto r = all("UPDATE disputes SET subject = '' WHERE ended > 0 AND ended < ?1 AND subject <> ''", rep.disputes); !r)
       return r;
-    // The server's records are timed in Unix seconds: the cut-off's first second (UTC).
-    auto before = [&](const std::string& sql, int64_t& count) -> Result<void> {
-      Query s(db, sql);
-      s.bind(1, model::day_number(cutoff) * 86400);
-      if (s.step() != kSqlDone) return fail(db.last_error("retention"));
-      count += s.changes();
-      return {};
-    };
+    auto before = [&](const std::string& sql, int64_t& count) { return run(sql, count, kSeconds); };
     const std::string old_requests = "SELECT id FROM info_requests WHERE updated < ?1";
     if (auto r = before("DELETE FROM request_attachments WHERE request_id IN (" + old_requests + ")", rep.attachments); !r) return r;
     if (auto r = before("UPDATE request_messages SET text = '' WHERE text <> '' AND request_id IN (" + old_requests + ")", unused); !r)
