@@ -36,6 +36,9 @@ struct Zone {
   bool blank_ok = false;   // type written "N?": all spaces is how a real writer leaves it unused
 
   std::string_view in(std::string_view record) const { return record.substr(pos - 1, len); }
+  // Where the zone ends in the record (0-based, one past its last byte): a record shorter than
+  // this cuts it.
+  size_t end() const { return size_t{pos} - 1 + len; }
 };
 
 class Layout {

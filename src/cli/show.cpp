@@ -56,7 +56,7 @@ bool empty_value(const Zone& z, std::string_view v) {
 void print_zones(std::string& out, K kind, std::string_view bytes, int indent, bool all) {
   const Layout& L = Layout::builtin();
   for (const Zone& z : L.zones(kind)) {
-    if (z.pos - 1 + z.len > bytes.size()) break;
+    if (z.end() > bytes.size()) break;
     std::string_view v = z.in(bytes);
     if (!all && empty_value(z, v)) continue;
     std::string shown;

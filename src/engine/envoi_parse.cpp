@@ -21,7 +21,7 @@ struct Get {
   K kind;
   std::string_view raw(const char* id) const {
     const Zone* z = L.find(kind, id);
-    return z && static_cast<size_t>(z->pos - 1 + z->len) <= bytes.size() ? z->in(bytes) : std::string_view();
+    return z && z->end() <= bytes.size() ? z->in(bytes) : std::string_view();
   }
   int64_t num(const char* id) const {
     auto v = raw(id);

@@ -156,7 +156,7 @@ std::string write_detail_response(const ResponseInput& in) {
       }
       if (rec.kind != K::Et20 && rec.kind != K::Et80) {
         const Zone* code = L.find(rec.kind, "4");
-        if (code && static_cast<size_t>(code->pos - 1 + code->len) <= rec.bytes.size()) {
+        if (code && code->end() <= rec.bytes.size()) {
           uint64_t v = 0;
           for (char c : code->in(rec.bytes))
             if (c >= '0' && c <= '9') v = v * 10 + static_cast<uint64_t>(c - '0');
@@ -214,7 +214,7 @@ std::string write_refusal(const rules::Envoi& e, const std::vector<EnvelopeMark>
   if (et96.empty()) et96 = RecordBuilder(K::Et96).bytes();
   et96.resize(350, ' ');
   auto put = [](std::string& bytes, const Zone* z, const std::string& code) {
-    if (z && static_cast<size_t>(z->pos - 1 + z->len) <= bytes.size()) bytes.replace(z->pos - 1, z->len, code);
+    if (z && z->end() <= bytes.size()) bytes.replace(z->pos - 1, z->len, code);
   };
   for (const auto& m : marks) {
     if (m.record == SIZE_MAX) {

@@ -20,7 +20,7 @@ Finding BillingPeriodRule::header_finding(K segment, const char* zone_id, std::s
   f.zone = zone_id;
   size_t offset = segment == K::Segment200 ? 0 : (ctx_->framing == Framing::Flat ? 67 : 67 + framing_separator(ctx_->framing).size());
   f.position = offset + z.pos;
-  if (z.pos - 1 + z.len <= bytes.size()) f.value = printable(z.in(bytes));
+  if (z.end() <= bytes.size()) f.value = printable(z.in(bytes));
   f.expected = std::move(expected);
   f.message = std::move(message);
   return f;
@@ -32,7 +32,7 @@ void BillingPeriodRule::begin(const FileContext& ctx, Findings& out) {
   // Segment zones: numeric content.
   auto check_numeric = [&](K seg, const std::string& bytes, const char* fallback) {
     for (const Zone& z : L.zones(seg)) {
-      if (z.pos - 1 + z.len > bytes.size()) continue;
+      if (z.end() > bytes.size()) continue;
       std::string_view v = z.in(bytes);
       bool bad = (z.type == ZoneType::Numeric && !is_digits(v)) ||
                  (z.type == ZoneType::Date && (!is_digits(v) || (v != "00000000" && !is_valid_date(v))));

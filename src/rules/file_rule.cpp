@@ -14,7 +14,7 @@ Finding FileRule::at(const RecordView& rec, const Zone& zone, std::string code, 
   f.record_type = std::string(record_type_label(zone.record == RecordKind::ResponseBlock ? rec.kind : zone.record));
   f.zone = zone.id;
   f.position = rec.offset + zone.pos;
-  if (zone.pos - 1 + zone.len <= rec.bytes.size()) f.value = printable(zone.in(rec.bytes));
+  if (zone.end() <= rec.bytes.size()) f.value = printable(zone.in(rec.bytes));
   f.expected = std::move(expected);
   f.message = std::move(message);
   return f;

@@ -18,7 +18,7 @@ void NetworkReferenceRule::record(const RecordView& rec, Findings& out) {
   const K k = rec.kind;
   const Zone& nv_zone = L.at(k, "43");
   const Zone& a_zone = L.at(k, "45");
-  if (rec.bytes.size() < static_cast<size_t>(a_zone.pos - 1 + a_zone.len)) return;
+  if (rec.bytes.size() < a_zone.end()) return;
   const NetworkReference ref = read_network_reference(rec.bytes);
   const bool empty = ref.empty();
   const bool digits = is_digits(ref.parts_nv) && ref.part_a >= '0' && ref.part_a <= '9';

@@ -12,12 +12,12 @@ EnvoiPeriod EnvoiPeriod::of_et10(std::string_view rec, const Layout& L) {
   EnvoiPeriod p;
   const Zone &year = L.at(RecordKind::Et10, "22"), &month = L.at(RecordKind::Et10, "23"),
              &created = L.at(RecordKind::Et10, "25");
-  if (rec.size() >= static_cast<size_t>(month.pos - 1 + month.len)) {
+  if (rec.size() >= month.end()) {
     std::string_view y = year.in(rec), m = month.in(rec);
     if (is_digits(y) && is_digits(m) && digits_value(m) >= 1 && digits_value(m) <= 12)
       p.billing = static_cast<int64_t>(digits_value(y) * 100 + digits_value(m));
   }
-  if (rec.size() >= static_cast<size_t>(created.pos - 1 + created.len) && is_valid_date(created.in(rec)))
+  if (rec.size() >= created.end() && is_valid_date(created.in(rec)))
     p.created = static_cast<int64_t>(digits_value(created.in(rec)));
   return p;
 }

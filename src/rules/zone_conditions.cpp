@@ -125,7 +125,7 @@ ZoneConditionRule::ZoneConditionRule() {
     if (!c.zone || !c.when_zone || ((c.want == Want::Differs || c.want == Want::Equals || c.want == Want::NotBefore) && !c.other))
       throw std::logic_error("zone-conditions.tsv names an unknown zone: " + c.code);
     for (const Zone* z : {c.zone, c.when_zone, c.other, c.when_other, c.and_zone})
-      if (z) c.end = std::max(c.end, static_cast<size_t>(z->pos - 1 + z->len));
+      if (z) c.end = std::max(c.end, z->end());
     conditions_[static_cast<int>(k)].push_back(std::move(c));
   }
 }

@@ -105,7 +105,7 @@ void ZoneFormatRule::record(const RecordView& rec, Findings& out) {
   const int ki = static_cast<int>(rec.kind);
   for (const Check* c : blank_ok_[ki]) {
     const Zone& z = *c->zone;
-    if (z.pos - 1 + z.len > rec.bytes.size()) continue;
+    if (z.end() > rec.bytes.size()) continue;
     if (z.in(rec.bytes).find_first_not_of(' ') != std::string_view::npos) check_zone(*c, rec, out);
   }
   if (check::byte_classes_hold(rec.bytes, classes_[ki])) {
@@ -125,7 +125,7 @@ void ZoneFormatRule::record(const RecordView& rec, Findings& out) {
   }
   for (const Check& c : checks_[ki]) {
     if (c.zone->blank_ok) continue;
-    if (c.zone->pos - 1 + c.zone->len > rec.bytes.size()) continue;
+    if (c.zone->end() > rec.bytes.size()) continue;
     check_zone(c, rec, out);
   }
 }

@@ -30,7 +30,7 @@ Result<std::string> with_payment_references(std::string_view settlement, std::st
   std::vector<Error> problems;
   size_t et91 = 0;
   while ((*reader)->next(r, problems)) {
-    if (r.kind != RecordKind::Et91 || r.bytes.size() < static_cast<size_t>(zb.pos - 1 + zb.len)) continue;
+    if (r.kind != RecordKind::Et91 || r.bytes.size() < zb.end()) continue;
     for (const auto& [zone, ref] : {std::pair{&za, reference_a}, {&zb, reference_b}}) {
       std::string value(ref);
       value.resize(zone->len, ' ');
