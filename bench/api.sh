@@ -7,6 +7,7 @@
 # MUTUA_API_DIR (default /tmp/mutua-api-bench); API_REUSE=1 keeps the world of a previous run
 # there (a copy of its store before the server's first start) instead of making it again.
 # MUTUA_BIN: the program serving (default build/mutua), to compare two builds in one run.
+# API_ONLY: a pattern; only the resources whose name matches it are measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -51,7 +52,7 @@ echo "$load_s" > "$dir/load_s"
 fi
 
 step "server, a staff account and its token"
-"${MUTUA_BIN:-build/mutua}" serve --db "$db" --listen 127.0.0.1:0 --connections 8 > "$dir/serve.log" 2>&1 &
+"${MUTUA_BIN:-build/mutua}" serve --db "$db" --listen 127.0.0.1:0 --connections 8 --slow-ms "${API_SLOW_MS:-1000}" > "$dir/serve.log" 2>&1 &
 serve_pid=$!
 trap 'kill $serve_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "one-time password" "$dir/serve.log" && break; sleep 0.1; done
@@ -112,6 +113,7 @@ LUA
   echo "|---|---:|---:|---:|---:|---:|"
   run() {
     local name=$1 path=$2; shift 2
+    [[ "$name" =~ ${API_ONLY:-.} ]] || return 0
     step "wrk: $name"
     # The first request of a resource pays once for what the server then keeps (an envoi's
     # parsed lines): timed on its own, then wrk measures the steady state.

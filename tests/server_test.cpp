@@ -1116,6 +1116,23 @@ TEST_F(Served, SignInLocksAfterFailuresAndSessionsEnd) {
   EXPECT_EQ(Json::parse(doc->body)["openapi"], "3.1.0");
 }
 
+// A second server started on the port of a running one is refused, instead of sharing its
+// clients (SO_REUSEPORT would have let it bind); `timeout` turns a server that started into a
+// failure rather than a test that never ends.
+TEST_F(Served, ASecondServerOnATakenPortIsRefused) {
+  const std::string cmd = "timeout 10 " + std::string(MUTUA_BINARY) + " serve --db " + accounts_db_ +
+                          " --listen 127.0.0.1:" + std::to_string(port_) + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  const int status = pclose(p);
+  EXPECT_EQ(WEXITSTATUS(status), 2) << out;  // not 124: timeout's, for a server that started
+  EXPECT_NE(out.find("in use"), std::string::npos) << out;
+  EXPECT_EQ(client().Get("/api/v1/funds")->status, 200);  // the first one still serves
+}
+
 // Every operation the server answers is in its OpenAPI document, and the document describes
 // no operation the server does not answer.
 TEST(ServerDocument, DescribesEveryRouteAndNoOther) {

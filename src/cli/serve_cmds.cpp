@@ -20,6 +20,7 @@ void add_serve(CLI::App& app) {
   struct Opts {
     std::string db = default_db(), listen = "127.0.0.1:8080", config, outbox = "outbox", mail_from = "mutua@localhost", public_url;
     size_t connections = 8;
+    int64_t slow_ms = 1000;
     std::vector<std::string> funds, fund_configs;
   };
   auto opts = std::make_shared<Opts>();
@@ -39,6 +40,10 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--outbox", opts->outbox, "Folder where the server writes its mails (RFC 5322 files) for the mail relay")
       ->capture_default_str();
   cmd->add_option("--mail-from", opts->mail_from, "Sender address of its mails")->capture_default_str();
+  cmd->add_option("--slow-ms", opts->slow_ms,
+                  "Requests taking this long or longer are written on stderr with where the time went (0: none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--public-url", opts->public_url, "The address people reach the server at, for links in mails (default: the listening one)");
   cmd->callback([opts] {
     if (!opts->config.empty())
@@ -117,6 +122,7 @@ void add_serve(CLI::App& app) {
     o.outbox = opts->outbox;
     o.mail_from = opts->mail_from;
     o.public_url = opts->public_url;
+    o.slow_request_ms = opts->slow_ms;
     auto srv = server::Server::open(o);
     if (!srv) return command_failed(srv.error());
     auto first = (*srv)->ensure_first_admin();

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -44,12 +45,19 @@ class StorePool {
     StorePool& pool_;
     std::unique_ptr<model::Store> store_;
   };
+  // First come, first served: a connection given back goes straight to the request that has
+  // waited longest. (With one condition variable, a request arriving just then could take it
+  // first, again and again: under load some requests waited seconds.)
   Lease borrow();
 
  private:
+  struct Waiter {
+    std::condition_variable given;
+    std::unique_ptr<model::Store> store;
+  };
   std::mutex m_;
-  std::condition_variable free_;
   std::vector<std::unique_ptr<model::Store>> idle_;
+  std::deque<Waiter*> waiting_;  // oldest first
 };
 
 // Who calls, once signed in.

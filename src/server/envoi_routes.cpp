@@ -171,6 +171,9 @@ void get_response(Call& call) {
 // retention period may have taken it).
 struct ParsedLines {
   std::vector<Json> rows;
+  // Each row as JSON text without its closing brace: a page is written from these (copying
+  // and writing 50 rows' objects again for every page was most of a page's time).
+  std::vector<std::string> texts;
   std::vector<consult::Request> asks;  // each row's patient and day of care
   std::map<std::string, std::vector<size_t>> by_status;  // rejected / accepted / pending: their rows
 };
@@ -223,6 +226,9 @@ Result<std::shared_ptr<const ParsedLines>> lines_of(Call& call, int64_t envoi_id
       row["codes"] = std::move(codes);
       parsed->asks.push_back({rec["niss"].get<std::string>(), model::parse_iso_date(rec["date"].get<std::string>())});
       parsed->by_status[row.value("status", "")].push_back(parsed->rows.size());
+      std::string text = row.dump(-1, ' ', false, Json::error_handler_t::replace);
+      text.pop_back();  // the '}': a page adds the patient's insurability before it
+      parsed->texts.push_back(std::move(text));
       parsed->rows.push_back(std::move(row));
     }
   }
@@ -261,29 +267,51 @@ void envoi_lines(Call& call) {
       status.empty() ? every : of_status == (*parsed)->by_status.end() ? none : of_status->second;
   auto range = shown_rows(call, picked.size());
   if (!range) return;
-  std::vector<Json> shown;
+  const ParsedLines& lines = **parsed;
   std::vector<consult::Request> shown_asks;
-  for (size_t k = range->first; k < range->second; ++k) {
-    shown.push_back((*parsed)->rows[picked[k]]);
-    shown_asks.push_back((*parsed)->asks[picked[k]]);
-  }
+  for (size_t k = range->first; k < range->second; ++k) shown_asks.push_back(lines.asks[picked[k]]);
   // Only the rows shown get their patient's insurability and an audit entry.
   // The insurability of each patient on the day of care, as the fund's data say today.
   auto answers = consult::look_up(call.store, shown_asks);
   if (!answers) return call.error(500, answers.error());
+  auto insurability = [&](size_t i) {
+    Json j = Json::object();
+    if (i < answers->size()) {
+      const auto& a = (*answers)[i];
+      j = {{"insured", a.consultation.insured},
+           {"mutuality", a.consultation.mutuality},
+           {"ct1", a.consultation.ct1},
+           {"ct2", a.consultation.ct2},
+           {"reason", a.reason}};
+    }
+    return j;
+  };
   std::set<std::string> patients;
-  for (size_t i = 0; i < shown.size() && i < answers->size(); ++i) {
-    const auto& a = (*answers)[i];
-    shown[i]["insurability"] = {{"insured", a.consultation.insured},
-                                {"mutuality", a.consultation.mutuality},
-                                {"ct1", a.consultation.ct1},
-                                {"ct2", a.consultation.ct2},
-                                {"reason", a.reason}};
-    patients.insert(shown[i]["niss"].get<std::string>());
-  }
+  for (const auto& ask : shown_asks) patients.insert(ask.niss);
   for (const auto& niss : patients) call.note("read", fmt::format("envois/{}/lines", e->id), e->third_party, niss);
   if (patients.empty()) call.note("read", fmt::format("envois/{}/lines", e->id), e->third_party);
-  answer_shown(call, shown, picked.size(), "lines");
+  const std::string format = call.param("format", "json");
+  if (format != "json") {  // CSV or .xlsx: the rows as objects
+    std::vector<Json> shown;
+    for (size_t k = range->first; k < range->second; ++k) {
+      shown.push_back(lines.rows[picked[k]]);
+      shown.back()["insurability"] = insurability(k - range->first);
+    }
+    return answer_shown(call, shown, picked.size(), "lines");
+  }
+  auto page = page_of(call);
+  if (!page) return;
+  std::string body = fmt::format(R"({{"total":{},"page":{},"per_page":{},"items":[)", picked.size(), page->page, page->per_page);
+  for (size_t k = range->first; k < range->second; ++k) {
+    if (k > range->first) body += ',';
+    body += lines.texts[picked[k]];
+    body += R"(,"insurability":)";
+    body += insurability(k - range->first).dump(-1, ' ', false, Json::error_handler_t::replace);
+    body += '}';
+  }
+  body += "]}";
+  call.res.status = 200;
+  call.res.set_content(std::move(body), "application/json; charset=utf-8");
 }
 
 void explain_record(Call& call) {

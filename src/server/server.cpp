@@ -1,5 +1,7 @@
 #include "mutua/server/server.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -30,17 +32,28 @@ Result<void> StorePool::open(const std::string& where, size_t n) {
 
 StorePool::Lease StorePool::borrow() {
   std::unique_lock<std::mutex> lock(m_);
-  free_.wait(lock, [&] { return !idle_.empty(); });
-  auto s = std::move(idle_.back());
-  idle_.pop_back();
-  return Lease(*this, std::move(s));
+  if (waiting_.empty() && !idle_.empty()) {
+    auto s = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(*this, std::move(s));
+  }
+  Waiter me;
+  waiting_.push_back(&me);
+  me.given.wait(lock, [&] { return me.store != nullptr; });
+  return Lease(*this, std::move(me.store));
 }
 
 StorePool::Lease::~Lease() {
   if (!store_) return;
   std::lock_guard<std::mutex> lock(pool_.m_);
-  pool_.idle_.push_back(std::move(store_));
-  pool_.free_.notify_one();
+  if (pool_.waiting_.empty()) {
+    pool_.idle_.push_back(std::move(store_));
+    return;
+  }
+  Waiter* next = pool_.waiting_.front();
+  pool_.waiting_.pop_front();
+  next->store = std::move(store_);
+  next->given.notify_one();
 }
 
 // ---- one call
@@ -190,6 +203,7 @@ struct Server::Impl {
   AuditWriter audit;                              // into the accounts' store, requests together
   httplib::Server http;
   int port = 0;
+  int listening = -1;  // the listening socket, once bound
 
   Result<void> open_pools();
   // The caller, from the bearer token or the session cookie; nullopt with the answer given
@@ -345,8 +359,17 @@ std::optional<Principal> Server::Impl::authenticate(Call& call, Access access) {
 
 void Server::Impl::install(const Route& route) {
   auto handler = [this, route](const httplib::Request& req, httplib::Response& res) {
+    using Clock = std::chrono::steady_clock;
+    const auto started = Clock::now();
+    Clock::duration waited{};  // for store connections
+    auto borrow = [&](StorePool& pool) {
+      const auto t = Clock::now();
+      auto l = pool.borrow();
+      waited += Clock::now() - t;
+      return l;
+    };
     std::optional<StorePool::Lease> lease;
-    lease.emplace(accounts->borrow());
+    lease.emplace(borrow(*accounts));
     Call signing{req, res, **lease, **lease, options, options.funds[0], unix_now(), std::nullopt, {}};
     if (route.access != Access::Public) {
       signing.who = authenticate(signing, route.access);
@@ -358,7 +381,7 @@ void Server::Impl::install(const Route& route) {
     std::optional<StorePool::Lease> fund_lease;
     model::Store* data = &**lease;
     if (fund_pools[fund] != accounts) {
-      fund_lease.emplace(fund_pools[fund]->borrow());
+      fund_lease.emplace(borrow(*fund_pools[fund]));
       data = &**fund_lease;
     }
     if (route.fund_data && !options.funds[fund].number.empty()) res.set_header("X-Mutua-Fund", options.funds[fund].number);
@@ -367,6 +390,7 @@ void Server::Impl::install(const Route& route) {
     // The connections go back before waiting for the audit's commit: others use them meanwhile.
     fund_lease.reset();
     lease.reset();
+    const auto handled = Clock::now();
     if (!call.audit.empty()) {
       for (auto& e : call.audit) {
         e.status = res.status;
@@ -377,6 +401,10 @@ void Server::Impl::install(const Route& route) {
         call.error(500, w.error());
       }
     }
+    const auto ms = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+    if (const auto total = ms(Clock::now() - started); options.slow_request_ms > 0 && total >= options.slow_request_ms)
+      fmt::print(stderr, "slow request: {} {} {} ms (waiting for a store connection {} ms, handling {} ms, audit {} ms)\n",
+                 req.method, req.path, total, ms(waited), ms(handled - started - waited), ms(Clock::now() - handled));
   };
   if (route.method == "GET") http.Get(route.pattern, handler);
   else if (route.method == "POST") http.Post(route.pattern, handler);
@@ -404,6 +432,13 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
   // listen backlog of 5: lost SYNs, retried a second later), and no TCP_NODELAY (an answer
   // written in two parts waited for the client's delayed ACK: 40 ms a request).
   http.set_keep_alive_max_count(10000);
+  // SO_REUSEADDR only: cpp-httplib's default SO_REUSEPORT let a second server bind the same port
+  // and silently share its clients instead of failing.
+  http.set_socket_options([impl = impl.get()](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    impl->listening = sock;
+  });
   http.set_tcp_nodelay(true);
   http.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                             {"X-Frame-Options", "DENY"},
@@ -462,6 +497,12 @@ Result<void> Server::bind() {
       return fail({.code = "Z00200", .message = fmt::format("cannot listen on {}:{} (in use?)", o.host, o.port)});
     impl_->port = o.port;
   }
+  // cpp-httplib listens with a backlog of 5, built into Debian's library: 50 clients connecting
+  // at once overflowed it, and each connection whose handshake was dropped had its first
+  // request wait for the kernel's retransmission, 1 to 3 s later (wrk's timeouts). Listening
+  // again on the bound socket sets the backlog (Linux caps it at net.core.somaxconn).
+  if (impl_->listening >= 0 && ::listen(impl_->listening, 4096) != 0)
+    return fail({.code = "Z00200", .message = fmt::format("cannot listen on {}:{}", o.host, impl_->port)});
   if (o.public_url.empty()) o.public_url = fmt::format("http://{}:{}", o.host, impl_->port);
   return {};
 }

@@ -51,6 +51,9 @@ struct ServeOptions {
   std::string mail_from = "mutua@localhost";
   std::string public_url;               // the address people reach the server at, in mails' links
   std::shared_ptr<SmsSender> sms;       // null: .sms files in the outbox
+  // A request that takes longer is written on stderr with where its time went (waiting for a
+  // store connection, handling, waiting for its audit entries' commit); 0: none.
+  int64_t slow_request_ms = 1000;
 };
 
 // A user created at start: the first support administrator of an empty store.
