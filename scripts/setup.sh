@@ -13,8 +13,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libxml2-utils wrk
   libcairo2-dev libxlsxwriter-dev fonts-dejavu-core poppler-utils
-  libcpp-httplib-dev libargon2-dev liboath-dev
-  python3 python3-hypothesis python3-jsonschema
+  libcpp-httplib-dev libargon2-dev liboath-dev libcurl4-openssl-dev
+  python3 python3-hypothesis python3-jsonschema python3-aiosmtpd
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -30,6 +30,10 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log);
 // Waits for it; its exit code, -1 when it died of a signal (then *killed = true).
 int wait_exit(pid_t pid, bool* killed = nullptr);
 std::string read_all(const std::filesystem::path& p);
+// A TCP port on 127.0.0.1 free now (for a server a test starts).
+int free_port();
+// True once something accepts connections on 127.0.0.1:port, false after `seconds`.
+bool wait_for_port(int port, int seconds);
 // What a shell command printed (stdout and stderr): pdftotext, python3 reading an XLSX...
 std::string shell(const std::string& cmd);
 // Every file of a directory by name.

@@ -105,9 +105,10 @@ class Served : public ::testing::Test {
     ASSERT_EQ(run_mutua("refdata import " + kBase + " --db " + db_).code, 0);
     ASSERT_EQ(run_mutua("refdata import " + kBase + " --db " + other_db_).code, 0);
     log_ = dir_ + "/serve.log";
-    pid_ = mutua::testing::spawn({"serve", "--db", accounts_db_, "--fund", "300=" + db_, "--fund", "500=" + other_db_, "--listen",
-                                  "127.0.0.1:0", "--connections", "4", "--outbox", dir_ + "/outbox"},
-                                 log_);
+    std::vector<std::string> args = {"serve", "--db", accounts_db_, "--fund", "300=" + db_, "--fund", "500=" + other_db_,
+                                     "--listen", "127.0.0.1:0", "--connections", "4", "--outbox", dir_ + "/outbox"};
+    for (const auto& a : more_serve_args()) args.push_back(a);
+    pid_ = mutua::testing::spawn(args, log_);
     // The address and the first administrator's password, as it prints them.
     static const std::regex port_re(R"(on http://127\.0\.0\.1:(\d+))"), pw_re(R"(one-time password: ([a-z0-9]+))");
     for (int i = 0; i < 200 && port_ == 0; ++i) {
@@ -129,6 +130,14 @@ class Served : public ::testing::Test {
   }
 
   virtual bool on_postgresql() const { return false; }
+  virtual std::vector<std::string> more_serve_args() { return {}; }
+  // The mails the server sent, as their recipients' server received them: here the outbox.
+  virtual std::vector<std::string> mails() {
+    std::vector<std::string> out;
+    if (fs::exists(dir_ + "/outbox"))
+      for (const auto& f : fs::directory_iterator(dir_ + "/outbox")) out.push_back(read_all(f.path().string()));
+    return out;
+  }
 
   httplib::Client client() {
     httplib::Client c("127.0.0.1", port_);
@@ -211,6 +220,7 @@ class Served : public ::testing::Test {
   }
 
   void two_funds_with_one_account();
+  void lost_password_and_username();
 
   std::string dir_, accounts_db_, db_, other_db_, log_, admin_password_;
   pid_t pid_ = -1;
@@ -619,17 +629,11 @@ TEST_F(Served, AnInformationRequestOnALineWithAttachments) {
 // A lost password: a link by mail (the outbox), used once, within its time; the old password
 // stops working, the new one signs in and the second factor is still asked. A lost username:
 // the address's accounts by mail. Neither answer says whether an account exists.
-TEST_F(Served, ALostPasswordAndAForgottenUsernameByMail) {
+void Served::lost_password_and_username() {
   const std::string admin = first_sign_in("admin", admin_password_);
   const std::string nurse = user_with(admin, "nurse", "provider", {{{"provider", kNurse}, {"role", "holder"}}});
   auto c = client();
   ASSERT_EQ(c.Patch("/api/v1/me", bearer(nurse), Json{{"email", "Nurse@Example.be"}}.dump(), "application/json")->status, 200);
-  auto mails = [&] {
-    std::vector<std::string> out;
-    if (fs::exists(dir_ + "/outbox"))
-      for (const auto& f : fs::directory_iterator(dir_ + "/outbox")) out.push_back(read_all(f.path().string()));
-    return out;
-  };
   auto unknown = c.Post("/api/v1/password-resets", Json{{"username", "nobody"}}.dump(), "application/json");
   auto known = c.Post("/api/v1/password-resets", Json{{"username", "nurse"}}.dump(), "application/json");
   ASSERT_EQ(unknown->status, 202);
@@ -666,6 +670,73 @@ TEST_F(Served, ALostPasswordAndAForgottenUsernameByMail) {
   bool found = false;
   for (const auto& x : all) found |= x.find("Subject: mutua: your username") != std::string::npos && x.find("  nurse\n") != std::string::npos;
   EXPECT_TRUE(found);
+}
+
+TEST_F(Served, ALostPasswordAndAForgottenUsernameByMail) { lost_password_and_username(); }
+
+// The same with the mails sent by SMTP (`--smtp`) to a real SMTP server (Debian's aiosmtpd,
+// keeping what it receives in a Maildir): they arrive there, none is left in the outbox.
+class ServedWithSmtp : public Served {
+ protected:
+  void SetUp() override {
+    maildir_ = mutua::testing::temp_path("smtp-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(maildir_);
+    smtp_port_ = mutua::testing::free_port();
+    smtp_pid_ = fork();
+    if (smtp_pid_ == 0) {
+      execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", ("127.0.0.1:" + std::to_string(smtp_port_)).c_str(),
+            "-c", "aiosmtpd.handlers.Mailbox", maildir_.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    ASSERT_TRUE(mutua::testing::wait_for_port(smtp_port_, 10)) << "aiosmtpd did not start";
+    Served::SetUp();
+  }
+  void TearDown() override {
+    Served::TearDown();
+    if (smtp_pid_ > 0) {
+      kill(smtp_pid_, SIGTERM);
+      mutua::testing::wait_exit(smtp_pid_);
+    }
+    // Delivered to the SMTP server, so nothing kept in the outbox.
+    if (smtp_pid_ > 0) EXPECT_FALSE(fs::exists(dir_ + "/outbox") && !fs::is_empty(dir_ + "/outbox"));
+  }
+  std::vector<std::string> more_serve_args() override { return {"--smtp", "smtp://127.0.0.1:" + std::to_string(smtp_port_)}; }
+  std::vector<std::string> mails() override {
+    std::vector<std::string> out;
+    for (const char* sub : {"/new", "/cur"})
+      if (fs::exists(maildir_ + sub))
+        for (const auto& f : fs::directory_iterator(maildir_ + sub)) {
+          std::string text = read_all(f.path().string());
+          // As the recipient reads it: lines end with LF in a Maildir file already; be sure.
+          text.erase(std::remove(text.begin(), text.end(), '\r'), text.end());
+          out.push_back(text);
+        }
+    return out;
+  }
+  std::string maildir_;
+  int smtp_port_ = 0;
+  pid_t smtp_pid_ = -1;
+};
+
+TEST_F(ServedWithSmtp, ALostPasswordAndAForgottenUsernameByMail) { lost_password_and_username(); }
+
+// The SMTP server gone: the mail is kept in the outbox for the relay (or the operator), and the
+// server says so on stderr; the person asking gets the same answer.
+TEST_F(ServedWithSmtp, AMailTheSmtpServerDoesNotTakeIsKeptInTheOutbox) {
+  const std::string admin = first_sign_in("admin", admin_password_);
+  const std::string nurse = user_with(admin, "nurse", "provider", {{{"provider", kNurse}, {"role", "holder"}}});
+  auto c = client();
+  ASSERT_EQ(c.Patch("/api/v1/me", bearer(nurse), Json{{"email", "nurse@example.be"}}.dump(), "application/json")->status, 200);
+  kill(smtp_pid_, SIGTERM);
+  mutua::testing::wait_exit(smtp_pid_);
+  smtp_pid_ = -1;
+  ASSERT_EQ(c.Post("/api/v1/password-resets", Json{{"username", "nurse"}}.dump(), "application/json")->status, 202);
+  std::vector<std::string> kept;
+  if (fs::exists(dir_ + "/outbox"))
+    for (const auto& f : fs::directory_iterator(dir_ + "/outbox")) kept.push_back(read_all(f.path().string()));
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_NE(kept[0].find("Subject: mutua: choose a new password"), std::string::npos) << kept[0];
+  EXPECT_NE(read_all(log_).find("did not take the mail"), std::string::npos) << read_all(log_);
 }
 
 // A provider registered by its mandate holder with the mandate and an ID copy, validated by

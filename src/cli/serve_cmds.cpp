@@ -21,6 +21,8 @@ void add_serve(CLI::App& app) {
     std::string db = default_db(), listen = "127.0.0.1:8080", config, outbox = "outbox", mail_from = "mutua@localhost", public_url;
     size_t connections = 8;
     int64_t slow_ms = 1000;
+    std::string smtp;
+    bool smtp_require_tls = false;
     std::vector<std::string> funds, fund_configs;
   };
   auto opts = std::make_shared<Opts>();
@@ -40,6 +42,10 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--outbox", opts->outbox, "Folder where the server writes its mails (RFC 5322 files) for the mail relay")
       ->capture_default_str();
   cmd->add_option("--mail-from", opts->mail_from, "Sender address of its mails")->capture_default_str();
+  cmd->add_option("--smtp", opts->smtp,
+                  "Send mails to this SMTP server (smtp://HOST:PORT, STARTTLS when offered; smtps:// for TLS) instead of "
+                  "the outbox; credentials from $MUTUA_SMTP_USER and $MUTUA_SMTP_PASSWORD; a mail it refuses stays in the outbox");
+  cmd->add_flag("--smtp-require-tls", opts->smtp_require_tls, "Never send a mail over an unencrypted SMTP connection");
   cmd->add_option("--slow-ms", opts->slow_ms,
                   "Requests taking this long or longer are written on stderr with where the time went (0: none)")
       ->capture_default_str()
@@ -123,6 +129,8 @@ void add_serve(CLI::App& app) {
     o.mail_from = opts->mail_from;
     o.public_url = opts->public_url;
     o.slow_request_ms = opts->slow_ms;
+    o.smtp = opts->smtp;
+    o.smtp_require_tls = opts->smtp_require_tls;
     auto srv = server::Server::open(o);
     if (!srv) return command_failed(srv.error());
     auto first = (*srv)->ensure_first_admin();

@@ -15,7 +15,9 @@ struct Mail {
   std::string to, subject, body;
 };
 
-// Writes the message atomically into options.outbox (created when missing); returns its path.
+// Sends the message to options.smtp when set (returns its Message-ID), else (or when the SMTP
+// server does not take it) writes it atomically into options.outbox, created when missing
+// (returns its path).
 Result<std::string> send_mail(const ServeOptions& options, const Mail& mail);
 
 // The default SMS sender: one `.sms` file per message in the outbox folder.

@@ -48,6 +48,11 @@ struct ServeOptions {
   uint64_t max_upload_bytes = 400ULL << 20;  // a billing file of 999,999 records fits
   std::string payment_config;           // one fund's payment configuration, when `funds` is empty
   std::string outbox = "outbox";        // where mails are written (RFC 5322 files) for the mail relay
+  // Mails sent to this SMTP server instead (smtp://host:port, STARTTLS when offered; smtps:// for
+  // TLS from the start); the credentials, if any, from $MUTUA_SMTP_USER and $MUTUA_SMTP_PASSWORD.
+  // A mail it does not take is kept in the outbox, and said on stderr.
+  std::string smtp;
+  bool smtp_require_tls = false;        // refuse to send over a connection that is not encrypted
   std::string mail_from = "mutua@localhost";
   std::string public_url;               // the address people reach the server at, in mails' links
   std::shared_ptr<SmsSender> sms;       // null: .sms files in the outbox
