@@ -341,6 +341,71 @@ TEST_P(StoreContract, AnEnvoiIsPaidOnce) {
   EXPECT_FALSE(ledger.record_payment_run(run("first", 3)));
 }
 
+// What a payment or letter search reads: only its providers', its month's, its reference's or
+// its run's envois and payments, with every run and the providers' regularisations.
+TEST_P(StoreContract, ASearchReadsOnlyTheLedgerItsScopeSays) {
+  auto october = accepted(kNurse, 1, {{kPatient, "425014"}});
+  auto november = accepted(kNurse, 2, {{kPatient, "425014"}});
+  november.envoi.month = 11;
+  auto other = accepted(kOtherNurse, 1, {{kOtherPatient, "425014"}});
+  auto a = store_->record(october), b = store_->record(november), c = store_->record(other);
+  ASSERT_TRUE(a && b && c);
+  model::LedgerStore& ledger = *store_;
+  model::PaymentRunOutcome run;
+  run.run.key = "2026-11-30";
+  run.run.date = run.run.execution = 20261130;
+  int64_t sequence = 0;
+  for (auto [envoi, who] : {std::pair{*a, kNurse}, {*b, kNurse}, {*c, kOtherNurse}}) {
+    model::Payment p;
+    p.envoi_id = envoi;
+    p.fund = "300";
+    p.year = 2026;
+    p.sequence = ++sequence;
+    p.reference = "2026/2/000000" + std::to_string(sequence);
+    p.accepted_cents = p.paid_cents = 1250;
+    p.third_party = who;
+    p.executed = 20261130;
+    run.payments.push_back(p);
+  }
+  ASSERT_TRUE(ledger.record_payment_run(run));
+  model::Regularisation m38{.third_party = kOtherNurse, .amount_cents = 500, .reason = "M38", .recorded = 20261201};
+  ASSERT_TRUE(ledger.add_regularisation(m38));
+
+  auto ids = [](const auto& rows) {
+    std::vector<int64_t> out;
+    for (const auto& r : rows) out.push_back(r.id);
+    return out;
+  };
+  auto envois_of = [](const model::LedgerState& st) {
+    std::vector<int64_t> out;
+    for (const auto& p : st.payments) out.push_back(p.envoi_id);
+    return out;
+  };
+  auto mine = ledger.ledger_in({.third_parties = {kNurse}});
+  ASSERT_TRUE(mine) << mine.error().message;
+  EXPECT_EQ(ids(mine->envois), (std::vector<int64_t>{*a, *b}));
+  EXPECT_EQ(envois_of(*mine), (std::vector<int64_t>{*a, *b}));
+  EXPECT_TRUE(mine->regularisations.empty());
+  EXPECT_EQ(mine->runs.size(), 1u);
+  auto by_reference = ledger.ledger_in({.reference = "2026/2/0000002"});
+  ASSERT_TRUE(by_reference);
+  EXPECT_EQ(ids(by_reference->envois), std::vector<int64_t>{*b});
+  EXPECT_EQ(envois_of(*by_reference), std::vector<int64_t>{*b});
+  // Someone else's reference, asked for one's own providers only: nothing.
+  EXPECT_TRUE(ledger.ledger_in({.third_parties = {kNurse}, .reference = "2026/2/0000003"})->payments.empty());
+  auto october_only = ledger.ledger_in({.year = 2026, .month = 10});
+  ASSERT_TRUE(october_only);
+  EXPECT_EQ(ids(october_only->envois), (std::vector<int64_t>{*a, *c}));
+  EXPECT_EQ(envois_of(*october_only), (std::vector<int64_t>{*a, *c}));
+  EXPECT_EQ(october_only->regularisations.size(), 1u);
+  auto of_run = ledger.ledger_in({.third_parties = {kOtherNurse}, .run = "2026-11-30"});
+  ASSERT_TRUE(of_run);
+  EXPECT_EQ(envois_of(*of_run), std::vector<int64_t>{*c});
+  ASSERT_EQ(of_run->regularisations.size(), 1u);
+  EXPECT_EQ(of_run->regularisations[0].amount_cents, 500);
+  EXPECT_TRUE(ledger.ledger_in({.run = "no such run"})->payments.empty());
+}
+
 TEST_P(StoreContract, CommitmentNumbersAreNeverGivenTwiceAndTheEngineSeesThem) {
   model::ConsultationStore& consultations = *store_;
   std::vector<model::Consultation> asked(3);

@@ -187,7 +187,7 @@ void pathway_payments(Call& call) {
   for (const auto& [n, v] : pathways) on_pathway.push_back(n);
   auto history = call.store.history(on_pathway);
   if (!history) return call.error(500, history.error());
-  auto ledger = call.store.ledger(false, false);
+  auto ledger = call.store.ledger_in({.third_parties = {provider}});
   if (!ledger) return call.error(500, ledger.error());
   // The envoi's own payments (complement 0), by envoi.
   std::map<int64_t, std::vector<const model::Payment*>> paid;

@@ -118,6 +118,9 @@ enum class Access {
 // The providers (INAMI numbers) the caller may see in `module`; {"*"} for fund staff of all.
 std::vector<std::string> providers_in(const Principal& who, const std::string& module);
 bool may(const Principal& who, const std::string& inami, const std::string& module);
+// The providers a search by `who` in `module` reads from the store: `provider` when given, else
+// every one `who` has the module for; empty for every provider (staff of the whole fund).
+std::vector<std::string> searched_providers(const Principal& who, const std::string& module, const std::string& provider);
 // The provider a request is made for: the one given, else the one acted for ("select a third
 // party"), else the only one the caller has `module` for. Empty, with the answer given (400 or
 // 403), when none fits.

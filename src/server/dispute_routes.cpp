@@ -123,7 +123,7 @@ void list_regularisations(Call& call) {
   const std::string provider = call.param("provider");
   if (!provider.empty() && !may(*call.who, provider, "payments"))
     return call.error(403, "Z00223", "you may not see the regularisations of provider " + provider);
-  auto ledger = call.store.ledger(false, false);
+  auto ledger = call.store.ledger_in({.third_parties = searched_providers(*call.who, "payments", provider)});
   if (!ledger) return call.error(500, ledger.error());
   std::vector<Json> rows;
   for (const auto& r : ledger->regularisations) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <set>
 
 #include <fmt/format.h>
@@ -55,7 +56,14 @@ void list_letters(Call& call) {
   const std::string provider = call.param("provider"), run = call.param("run"), month = call.param("billed_month");
   if (!provider.empty() && !may(*call.who, provider, "payments"))
     return call.error(403, "Z00223", "you may not see the letters of provider " + provider);
-  auto state = call.store.ledger(false, false);
+  static const std::regex month_re(R"(\d{4}-\d{2})");
+  if (!month.empty() && !std::regex_match(month, month_re)) return call.error(400, "Z00224", "billed_month is YYYY-MM");
+  model::LedgerScope scope{.third_parties = searched_providers(*call.who, "payments", provider), .run = run};
+  if (!month.empty()) {
+    scope.year = std::stoi(month.substr(0, 4));
+    scope.month = std::stoi(month.substr(5, 2));
+  }
+  auto state = call.store.ledger_in(scope);
   if (!state) return call.error(500, state.error());
   std::vector<Json> rows;
   for (const auto& p : state->payments) {

@@ -1,6 +1,7 @@
 // Payment search, as the 4CP portal offers it: by statement reference (YYYY/2/nnnnnnn), by
 // patient + code + date of care, or by billed month (complements marked *n).
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -47,8 +48,22 @@ void search_payments(Call& call) {
   if (!month.empty() && !std::regex_match(month, month_re)) return call.error(400, "Z00224", "billed_month is YYYY-MM");
   if (!provider.empty() && !may(who, provider, "payments"))
     return call.error(403, "Z00223", "you may not see the payments of provider " + provider);
-  auto ledger = call.store.ledger(false, false);
-  if (!ledger) return call.error(500, ledger.error());
+  // What the search looks at, read by the store's indexes: the payment with that reference, the
+  // month's envois and their payments, or the payments of the patient's lines' envois (below).
+  model::LedgerScope scope;
+  scope.third_parties = searched_providers(who, "payments", provider);
+  scope.reference = reference;
+  if (!month.empty()) {
+    scope.year = std::stoi(month.substr(0, 4));
+    scope.month = std::stoi(month.substr(5, 2));
+  }
+  std::optional<model::LedgerState> ledger_read;
+  if (!reference.empty() || !month.empty()) {
+    auto read = call.store.ledger_in(scope);
+    if (!read) return call.error(500, read.error());
+    ledger_read = std::move(*read);
+  }
+  const model::LedgerState* ledger = ledger_read ? &*ledger_read : nullptr;
   std::map<int64_t, model::EnvoiRecord> envois;
   auto envoi_of = [&](int64_t id) -> const model::EnvoiRecord* {
     auto it = envois.find(id);
@@ -96,8 +111,9 @@ void search_payments(Call& call) {
       if (l.code != code || l.first_date != day || !visible(l.third_party)) continue;
       providers_seen.insert(l.third_party);
       bool paid = false;
-      for (const auto& p : ledger->payments) {
-        if (p.envoi_id != l.envoi_id) continue;
+      auto payments = call.store.envoi_payments(l.envoi_id);
+      if (!payments) return call.error(500, payments.error());
+      for (const auto& p : *payments) {
         Json j = payment_json(p, envoi_of(p.envoi_id));
         j["niss"] = niss;
         j["code"] = code;

@@ -118,6 +118,13 @@ std::optional<Json> Call::body() {
 bool is_admin(const Principal& who) { return who.user.kind == model::UserKind::Admin; }
 bool is_staff(const Principal& who) { return who.user.kind == model::UserKind::Staff; }
 
+std::vector<std::string> searched_providers(const Principal& who, const std::string& module, const std::string& provider) {
+  if (!provider.empty()) return {provider};
+  auto all = providers_in(who, module);
+  if (all.size() == 1 && all[0] == "*") return {};
+  return all;
+}
+
 std::vector<std::string> providers_in(const Principal& who, const std::string& module) {
   std::vector<std::string> out;
   for (const auto& m : who.memberships) {

@@ -44,6 +44,61 @@ Result<std::vector<model::Payment>> read_payments(SqlDb& db, Query& s) {
   return out;
 }
 
+const std::string kSelectLedgerEnvoi =
+    "SELECT id, third_party, federation, year, month, number, received, accepted_a_cents, accepted_b_cents, "
+    "account_c_cents, pending_cents, COALESCE(settled_run, 0) FROM envois WHERE status = 'accepted' AND test = 0";
+
+Result<std::vector<model::LedgerEnvoi>> read_ledger_envois(SqlDb& db, Query& e) {
+  std::vector<model::LedgerEnvoi> out;
+  int rc;
+  while ((rc = e.step()) == kSqlRow) {
+    model::LedgerEnvoi x;
+    x.id = e.i64(0);
+    x.third_party = e.text(1);
+    x.fund = e.text(2);
+    x.year = static_cast<int>(e.i64(3));
+    x.month = static_cast<int>(e.i64(4));
+    x.number = static_cast<int>(e.i64(5));
+    x.received = model::parse_iso_date(e.text(6));
+    x.accepted_a = e.i64(7);
+    x.accepted_b = e.i64(8);
+    x.account_c = e.i64(9);
+    x.pending = e.i64(10);
+    x.settled_run = e.i64(11);
+    x.history_cents = -1;
+    out.push_back(std::move(x));
+  }
+  if (rc != kSqlDone) return fail(db.last_error("read ledger envois"));
+  return out;
+}
+
+const std::string kSelectRegularisation =
+    "SELECT r.id, r.third_party, r.account, r.amount_cents, r.reason, r.origin, r.recorded, COALESCE(r.envoi_id, 0), "
+    "r.record, r.dispute_id, COALESCE((SELECT SUM(c.cents) FROM compensations c WHERE c.regularisation_id = r.id), 0) "
+    "AS set_off FROM regularisations r";
+
+Result<std::vector<model::Regularisation>> read_regularisations(SqlDb& db, Query& r) {
+  std::vector<model::Regularisation> out;
+  int rc;
+  while ((rc = r.step()) == kSqlRow) {
+    model::Regularisation x;
+    x.id = r.i64(0);
+    x.third_party = r.text(1);
+    x.account = r.text(2).empty() ? 'A' : r.text(2)[0];
+    x.amount_cents = r.i64(3);
+    x.reason = r.text(4);
+    x.origin = r.text(5);
+    x.recorded = static_cast<model::Date>(r.i64(6));
+    x.envoi_id = r.i64(7);
+    x.record = static_cast<uint64_t>(r.i64(8));
+    x.dispute_id = r.i64(9);
+    x.set_off_cents = r.i64(10);
+    out.push_back(std::move(x));
+  }
+  if (rc != kSqlDone) return fail(db.last_error("read regularisations"));
+  return out;
+}
+
 Result<std::vector<model::PaymentRun>> read_runs(SqlDb& db, Query& s) {
   std::vector<model::PaymentRun> out;
   int rc;
@@ -113,61 +168,26 @@ Result<model::LedgerState> select_ledger(SqlDb& db, bool awaiting_only, bool his
     if (rc != kSqlDone) return fail(db.last_error("read lines accepted twice"));
   }
   {
-    Query e(db, std::string("SELECT id, third_party, federation, year, month, number, received, accepted_a_cents, "
-                            "accepted_b_cents, account_c_cents, pending_cents, COALESCE(settled_run, 0) FROM envois "
-                            "WHERE status = 'accepted' AND test = 0") +
-                    (awaiting_only ? " AND settled_run IS NULL" : "") + " ORDER BY id");
-    int rc;
-    while ((rc = e.step()) == kSqlRow) {
-      model::LedgerEnvoi x;
-      x.id = e.i64(0);
-      x.third_party = e.text(1);
-      x.fund = e.text(2);
-      x.year = static_cast<int>(e.i64(3));
-      x.month = static_cast<int>(e.i64(4));
-      x.number = static_cast<int>(e.i64(5));
-      x.received = model::parse_iso_date(e.text(6));
-      x.accepted_a = e.i64(7);
-      x.accepted_b = e.i64(8);
-      x.account_c = e.i64(9);
-      x.pending = e.i64(10);
-      x.settled_run = e.i64(11);
-      x.history_cents = -1;
+    Query e(db, kSelectLedgerEnvoi + (awaiting_only ? " AND settled_run IS NULL" : "") + " ORDER BY id");
+    auto envois = read_ledger_envois(db, e);
+    if (!envois) return fail(envois.error());
+    st.envois = std::move(*envois);
+    for (auto& x : st.envois)
       if (history_sums) {
         auto it = sums.find(x.id);
         x.history_cents = it == sums.end() ? 0 : it->second.first;
         x.history_lines = it == sums.end() ? 0 : it->second.second;
       }
-      st.envois.push_back(std::move(x));
-    }
-    if (rc != kSqlDone) return fail(db.last_error("read ledger envois"));
   }
   {
-    Query r(db, std::string("SELECT r.id, r.third_party, r.account, r.amount_cents, r.reason, r.origin, r.recorded, "
-                            "COALESCE(r.envoi_id, 0), r.record, r.dispute_id, "
-                            "COALESCE((SELECT SUM(c.cents) FROM compensations c WHERE c.regularisation_id = r.id), 0) "
-                            "AS set_off FROM regularisations r") +
+    Query r(db, kSelectRegularisation +
                     (awaiting_only ? " WHERE COALESCE((SELECT SUM(c.cents) FROM compensations c WHERE c.regularisation_id = r.id), 0) "
                                      "<> r.amount_cents"
                                    : "") +
                     " ORDER BY r.id");
-    int rc;
-    while ((rc = r.step()) == kSqlRow) {
-      model::Regularisation x;
-      x.id = r.i64(0);
-      x.third_party = r.text(1);
-      x.account = r.text(2).empty() ? 'A' : r.text(2)[0];
-      x.amount_cents = r.i64(3);
-      x.reason = r.text(4);
-      x.origin = r.text(5);
-      x.recorded = static_cast<model::Date>(r.i64(6));
-      x.envoi_id = r.i64(7);
-      x.record = static_cast<uint64_t>(r.i64(8));
-      x.dispute_id = r.i64(9);
-      x.set_off_cents = r.i64(10);
-      st.regularisations.push_back(std::move(x));
-    }
-    if (rc != kSqlDone) return fail(db.last_error("read regularisations"));
+    auto regularisations = read_regularisations(db, r);
+    if (!regularisations) return fail(regularisations.error());
+    st.regularisations = std::move(*regularisations);
   }
   if (awaiting_only) {
     auto complements = awaiting_complements(db);
@@ -191,6 +211,74 @@ Result<model::LedgerState> select_ledger(SqlDb& db, bool awaiting_only, bool his
     auto lines = select_pending(db, {});
     if (!lines) return fail(lines.error());
     st.pending_lines = std::move(*lines);
+  }
+  {
+    Query r(db, kSelectRun + " ORDER BY id");
+    auto runs = read_runs(db, r);
+    if (!runs) return fail(runs.error());
+    st.runs = std::move(*runs);
+  }
+  return st;
+}
+
+Result<model::LedgerState> select_ledger_in(SqlDb& db, const model::LedgerScope& scope) {
+  // Each condition with its values, numbered ?1, ?2... in the order they are added.
+  struct Where {
+    std::string sql;
+    std::vector<std::string> values;
+    void add(const std::string& condition) { sql += (sql.empty() ? " WHERE " : " AND ") + condition; }
+    std::string value(std::string v) {
+      values.push_back(std::move(v));
+      return "?" + std::to_string(values.size());
+    }
+    std::string in(const std::vector<std::string>& list) {
+      std::string out;
+      for (const auto& v : list) out += (out.empty() ? "" : ", ") + value(v);
+      return "(" + out + ")";
+    }
+    void bind(Query& q) const {
+      for (size_t i = 0; i < values.size(); ++i) q.bind(static_cast<int>(i + 1), values[i]);
+    }
+  };
+  model::LedgerState st;
+  {
+    Where w;
+    if (!scope.third_parties.empty()) w.add("third_party IN " + w.in(scope.third_parties));
+    if (scope.year) w.add(fmt::format("year = {} AND month = {}", scope.year, scope.month));
+    if (!scope.reference.empty()) w.add("id IN (SELECT envoi_id FROM payments WHERE reference = " + w.value(scope.reference) + ")");
+    if (!scope.run.empty())
+      w.add("id IN (SELECT p.envoi_id FROM payments p JOIN payment_runs r ON r.id = p.run_id WHERE r.key = " +
+            w.value(scope.run) + ")");
+    // kSelectLedgerEnvoi has its WHERE already.
+    std::string sql = kSelectLedgerEnvoi + (w.sql.empty() ? "" : " AND " + w.sql.substr(7)) + " ORDER BY id";
+    Query e(db, sql);
+    w.bind(e);
+    auto envois = read_ledger_envois(db, e);
+    if (!envois) return fail(envois.error());
+    st.envois = std::move(*envois);
+  }
+  {
+    Where w;
+    if (!scope.third_parties.empty()) w.add("third_party IN " + w.in(scope.third_parties));
+    if (scope.year)
+      w.add(fmt::format("envoi_id IN (SELECT id FROM envois WHERE year = {} AND month = {} AND status = 'accepted')", scope.year,
+                        scope.month));
+    if (!scope.reference.empty()) w.add("reference = " + w.value(scope.reference));
+    if (!scope.run.empty()) w.add("run_id IN (SELECT id FROM payment_runs WHERE key = " + w.value(scope.run) + ")");
+    Query p(db, kSelectPayment + w.sql + " ORDER BY id");
+    w.bind(p);
+    auto payments = read_payments(db, p);
+    if (!payments) return fail(payments.error());
+    st.payments = std::move(*payments);
+  }
+  {
+    Where w;
+    if (!scope.third_parties.empty()) w.add("r.third_party IN " + w.in(scope.third_parties));
+    Query r(db, kSelectRegularisation + w.sql + " ORDER BY r.id");
+    w.bind(r);
+    auto regularisations = read_regularisations(db, r);
+    if (!regularisations) return fail(regularisations.error());
+    st.regularisations = std::move(*regularisations);
   }
   {
     Query r(db, kSelectRun + " ORDER BY id");

@@ -15,6 +15,7 @@
 namespace mutua::store {
 
 Result<model::LedgerState> select_ledger(SqlDb& db, bool awaiting_only, bool history_sums);
+Result<model::LedgerState> select_ledger_in(SqlDb& db, const model::LedgerScope& scope);
 Result<std::vector<std::tuple<std::string, int, int64_t>>> select_last_sequences(SqlDb& db);
 Result<std::optional<model::PaymentRun>> select_payment_run(SqlDb& db, const std::string& key);
 Result<std::vector<model::Payment>> select_run_payments(SqlDb& db, int64_t run_id);

@@ -40,7 +40,7 @@ using model::StoredResponse;
 std::vector<std::string_view> migrations() {
   return {embedded::postgresql_001_init(), embedded::postgresql_002_queue(), embedded::postgresql_003_accounts(), embedded::postgresql_004_requests(),
           embedded::postgresql_005_password_resets(), embedded::postgresql_006_registrations(), embedded::postgresql_007_audit_fund(),
-          embedded::postgresql_008_sms_second_factor()};
+          embedded::postgresql_008_sms_second_factor(), embedded::postgresql_009_ledger_searches()};
 }
 
 // The URL without its password (user:password@ or ?password=), for messages.
@@ -649,6 +649,9 @@ class PgStore final : public model::Store {
   }
   Result<std::vector<model::Payment>> run_payments(int64_t run_id) override {
     return read<std::vector<model::Payment>>("read payments", [&](PgSql& db) { return select_run_payments(db, run_id); });
+  }
+  Result<model::LedgerState> ledger_in(const model::LedgerScope& scope) override {
+    return read<model::LedgerState>("read ledger", [&](PgSql& db) { return select_ledger_in(db, scope); });
   }
   Result<std::vector<model::Payment>> envoi_payments(int64_t envoi_id) override {
     return read<std::vector<model::Payment>>("read payments", [&](PgSql& db) { return select_envoi_payments(db, envoi_id); });

@@ -55,7 +55,7 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_018_history_by_patient_and_code(), embedded::sqlite_019_typed_refdata(),
           embedded::sqlite_020_paid_once(), embedded::sqlite_021_accounts(), embedded::sqlite_022_requests(),
           embedded::sqlite_023_password_resets(), embedded::sqlite_024_registrations(), embedded::sqlite_025_audit_fund(),
-          embedded::sqlite_026_sms_second_factor()};
+          embedded::sqlite_026_sms_second_factor(), embedded::sqlite_027_ledger_searches()};
 }
 
 
@@ -491,6 +491,10 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return select_payment_run(*this, key);
   }
   Result<std::vector<model::Payment>> run_payments(int64_t run_id) override { return select_run_payments(*this, run_id); }
+  Result<model::LedgerState> ledger_in(const model::LedgerScope& scope) override {
+    ReadTransaction tx(db_);
+    return select_ledger_in(*this, scope);
+  }
   Result<std::vector<model::Payment>> envoi_payments(int64_t envoi_id) override {
     return select_envoi_payments(*this, envoi_id);
   }

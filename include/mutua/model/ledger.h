@@ -119,4 +119,14 @@ struct LedgerState {
   std::vector<RepeatedLine> repeated_lines;
 };
 
+// The part of the ledger a search looks at (payments, letters, regularisations of some
+// providers): read by the database's indexes, not the whole ledger. Conditions left empty do not
+// filter.
+struct LedgerScope {
+  std::vector<std::string> third_parties;  // these payees only; empty: every one
+  std::string reference;                   // the payment with this reference (YYYY/2/nnnnnnn) and its envoi
+  int year = 0, month = 0;                 // the envois billed in this month and their payments
+  std::string run;                         // the payments of this run (its key) and their envois
+};
+
 }  // namespace mutua::model

@@ -193,6 +193,9 @@ class LedgerStore {
   // regularisations not wholly set off, and no payments (what a payment run needs); else
   // everything, with each envoi's sum of history lines when `history_sums` (ledger check).
   virtual Result<LedgerState> ledger(bool awaiting_only, bool history_sums) = 0;
+  // The accepted envois, payments and regularisations within `scope`, and every payment run
+  // (no pending lines, complements or compensations): what a search shows.
+  virtual Result<LedgerState> ledger_in(const LedgerScope& scope) = 0;
   // The last reference sequence given per fund and year.
   virtual Result<std::vector<std::tuple<std::string, int, int64_t>>> last_sequences() = 0;
   virtual Result<std::optional<PaymentRun>> payment_run(const std::string& key) = 0;
