@@ -23,6 +23,7 @@ void add_receive(CLI::App& app);
 void add_worker(CLI::App& app);
 void add_queue(CLI::App& app);
 void add_serve(CLI::App& app);
+void add_exchange(CLI::App& app);
 // Exit code the chosen subcommand set.
 int& exit_code();
 

@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   mutua::cli::add_worker(app);
   mutua::cli::add_queue(app);
   mutua::cli::add_serve(app);
+  mutua::cli::add_exchange(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,287 @@
+// `mutua exchange` as its parties meet it: the real binary serving its own SQLite file, a
+// provider and a fund talking to it through the library's HTTP client (exchange_client), the
+// fund judging with a real store. Billing files from `mutua gen`.
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "baseline.h"
+#include "mutua/exchange/fund.h"
+#include "mutua/exchange/transport.h"
+#include "mutua/response_reader.h"
+#include "mutua/store/sqlite.h"
+
+namespace fs = std::filesystem;
+using mutua::testing::read_all;
+using mutua::testing::run_mutua;
+using namespace mutua::exchange;
+
+namespace {
+
+std::string zone204(const std::string& file) { return file.substr(20, 14); }
+std::string reference_of(const std::string& file) {
+  const std::string z = zone204(file);
+  const auto first = z.find_first_not_of('0');
+  return first == std::string::npos ? "0" : z.substr(first);
+}
+
+class ExchangeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = mutua::testing::temp_path("exchange-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // One provider's month: ten envois of 30 lines to union 300, some with mistakes.
+    ASSERT_EQ(run_mutua("gen --seed 11 --members 300 --providers 5 --lines 300 --envoi-lines 30 --senders 1 --error-rate 0.05 "
+                        "--test-files 0 --out " + dir_ + "/g").code, 0);
+    // The files to one union (the name ends with it: ...-300.efact), by their reference.
+    std::map<std::string, std::vector<std::pair<std::string, std::string>>> by_union;
+    for (const auto& f : fs::directory_iterator(dir_ + "/g/envois")) {
+      const std::string name = f.path().filename().string();
+      by_union[name.substr(name.size() - 9, 3)].emplace_back(f.path().string(), read_all(f.path()));
+    }
+    for (const auto& [u, list] : by_union)
+      if (list.size() > by_union[union_].size()) union_ = u;
+    for (const auto& [path, bytes] : by_union[union_]) {
+      files_.push_back(bytes);
+      paths_.push_back(path);
+    }
+    ASSERT_GE(files_.size(), 4u);
+    // The third party the files bill for (ET 10 zone 14), as `mutua show` reads it.
+    auto parse = run_mutua("show " + paths_[0]);
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(parse.out, m, std::regex(R"(\b14\s+[^\n]*?(\d{11})\n)"))) << parse.out.substr(0, 3000);
+    provider_ = m[1];
+    ASSERT_EQ(run_mutua("refdata import " + dir_ + "/g/refdata --db " + dir_ + "/fund.db").code, 0);
+    provider_token_ = token("--id " + provider_);
+    fund_token_ = token("--id " + union_ + " --fund");
+    other_ = union_ == "500" ? "600" : "500";
+    other_token_ = token("--id " + other_ + " --fund");
+  }
+  void TearDown() override { stop(); }
+
+  std::string token(const std::string& args) {
+    auto r = run_mutua("exchange party add --db " + dir_ + "/ex.db " + args);
+    EXPECT_EQ(r.code, 0) << r.out;
+    std::string t = r.out;
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+    return t;
+  }
+  void start(std::vector<std::string> more = {}) {
+    stop();
+    log_ = dir_ + "/exchange.log";
+    std::vector<std::string> args = {"exchange", "serve", "--db", dir_ + "/ex.db", "--listen", "127.0.0.1:0"};
+    if (std::find(more.begin(), more.end(), "--poll-interval") == more.end()) more.insert(more.end(), {"--poll-interval", "0"});
+    for (auto& a : more) args.push_back(a);
+    pid_ = mutua::testing::spawn(args, log_);
+    static const std::regex port_re(R"(on http://127\.0\.0\.1:(\d+))");
+    port_ = 0;
+    for (int i = 0; i < 200 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      std::smatch m;
+      const std::string out = read_all(log_);
+      if (std::regex_search(out, m, port_re)) port_ = std::stoi(m[1]);
+    }
+    ASSERT_GT(port_, 0) << read_all(log_);
+  }
+  void stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      EXPECT_EQ(mutua::testing::wait_exit(pid_), 0) << read_all(log_);
+      pid_ = -1;
+    }
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::unique_ptr<Transport> as(const std::string& token) { return exchange_client(url(), token); }
+
+  std::string dir_, log_, provider_, provider_token_, fund_token_, other_token_, union_, other_;
+  std::vector<std::string> files_, paths_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+TEST_F(ExchangeTest, APostIsTakenOnceAndDeliveredUntilConfirmed) {
+  start();
+  auto provider = as(provider_token_);
+  auto fund = as(fund_token_);
+  const std::string ref = reference_of(files_[0]);
+  auto first = provider->post(Environment::Production, union_, ref, files_[0]);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_TRUE(first->success) << first->reason;
+  EXPECT_EQ(first->message_type, "920000");
+  // The same reference again: the same acknowledgement, nothing stored twice.
+  auto again = provider->post(Environment::Production, union_, ref, files_[0]);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->success);
+  EXPECT_EQ(again->reference, first->reference);
+
+  auto got = fund->get(Environment::Production, 10);
+  ASSERT_TRUE(got) << got.error().message;
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].content, files_[0]);  // byte for byte
+  EXPECT_EQ((*got)[0].sender, provider_);
+  EXPECT_EQ((*got)[0].input_reference, ref);
+  // Not confirmed: delivered again; confirmed: gone.
+  auto second = fund->get(Environment::Production, 10);
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ((*second)[0].hash, (*got)[0].hash);
+  ASSERT_EQ(*fund->confirm(Environment::Production, {(*got)[0].hash}), 1);
+  EXPECT_TRUE(fund->get(Environment::Production, 10)->empty());
+  // Another fund sees nothing of it; the provider has its acknowledgement to collect.
+  EXPECT_TRUE(as(other_token_)->get(Environment::Production, 10)->empty());
+  auto acks = provider->get(Environment::Production, 10);
+  ASSERT_TRUE(acks);
+  ASSERT_EQ(acks->size(), 1u);
+  EXPECT_EQ((*acks)[0].kind, Delivered::Kind::Acknowledgement);
+  EXPECT_TRUE((*acks)[0].ack.success);
+}
+
+TEST_F(ExchangeTest, WhatIsWrongIsRefusedWithItsReasonAndEnvironmentsNeverMix) {
+  start();
+  auto provider = as(provider_token_);
+  const std::string ref = reference_of(files_[1]);
+  auto refused = [&](Environment env, const std::string& to, const std::string& reference, const std::string& bytes) {
+    auto a = provider->post(env, to, reference, bytes);
+    EXPECT_TRUE(a) << a.error().message;
+    EXPECT_FALSE(a && a->success);
+    return a ? a->reason : std::string();
+  };
+  EXPECT_NE(refused(Environment::Test, union_, ref, files_[1]).find("posted to test"), std::string::npos);
+  EXPECT_NE(refused(Environment::Production, other_, ref, files_[1]).find("union " + union_), std::string::npos);
+  EXPECT_NE(refused(Environment::Production, union_, "999", files_[1]).find("zone 204"), std::string::npos);
+  std::string torn = files_[1].substr(0, 227 + 100);  // cut inside its first record
+  const std::string torn_reason = refused(Environment::Production, union_, "998", torn);
+  EXPECT_NE(torn_reason.find("unreadable"), std::string::npos) << torn_reason;
+  // A provider does not post responses.
+  std::string ack = acknowledgement_931000(files_[1], "1");
+  EXPECT_NE(refused(Environment::Production, union_, "997", ack).find("not responses"), std::string::npos);
+  // The same file as a test message (zone 202 = 92) goes to test only.
+  std::string test_file = files_[2];
+  test_file.replace(12, 2, "92");
+  auto taken = provider->post(Environment::Test, union_, reference_of(files_[2]), test_file);
+  ASSERT_TRUE(taken);
+  // (zone 202 changed, the file's own checks may still take or refuse it: what matters is where it goes)
+  auto fund = as(fund_token_);
+  EXPECT_TRUE(fund->get(Environment::Production, 10)->empty());
+  EXPECT_EQ(fund->get(Environment::Test, 10)->size(), taken->success ? 1u : 0u);
+  // A bad token is refused.
+  EXPECT_FALSE(as("not-a-token")->get(Environment::Production, 1));
+}
+
+TEST_F(ExchangeTest, AGetTooSoonIsRefusedAsNotEnoughTime) {
+  start({"--poll-interval", "30"});
+  auto fund = as(fund_token_);
+  ASSERT_TRUE(fund->get(Environment::Production, 10));
+  auto soon = fund->get(Environment::Production, 10);
+  ASSERT_FALSE(soon);
+  EXPECT_EQ(soon.error().code, kNotEnoughTime);
+  EXPECT_NE(soon.error().message.find("not enough time"), std::string::npos);
+  // Each environment has its own interval.
+  EXPECT_TRUE(fund->get(Environment::Test, 10));
+}
+
+// The whole round trip: the provider posts its month, the fund answers each file through the
+// exchange (931000, then 920900 / 920099 / 920999, and 920098), the provider reads every answer.
+TEST_F(ExchangeTest, AFundAnswersEveryFileThroughTheExchange) {
+  start();
+  auto provider = as(provider_token_);
+  auto fund = as(fund_token_);
+  for (const auto& f : files_) ASSERT_TRUE(provider->post(Environment::Production, union_, reference_of(f), f)->success);
+  auto store = mutua::store::open_sqlite(dir_ + "/fund.db");
+  ASSERT_TRUE(store);
+  FundRoundOptions o;
+  o.today = 20261123;
+  auto round = fund_round(**store, *fund, o);
+  ASSERT_TRUE(round) << round.error().message;
+  EXPECT_EQ(round->received, static_cast<int64_t>(files_.size()));
+  EXPECT_EQ(round->answered, static_cast<int64_t>(files_.size()));
+  EXPECT_TRUE(round->problems.empty()) << round->problems[0].message;
+  auto got = provider->get(Environment::Production, 1000);
+  ASSERT_TRUE(got);
+  std::map<std::string, std::vector<std::string>> answers;  // by the provider's reference (zone 204)
+  for (const auto& d : *got) {
+    if (d.kind != Delivered::Kind::Message) continue;
+    auto r = mutua::read_response(d.content, "answer");
+    ASSERT_TRUE(r) << r.error().message;
+    answers[r->provider_reference].push_back(r->message);
+    if (r->type == mutua::MessageType::Ack931000) EXPECT_EQ(r->acknowledged, "920000");
+  }
+  ASSERT_EQ(answers.size(), files_.size());
+  for (const auto& f : files_) {
+    const auto& a = answers[zone204(f)];
+    ASSERT_GE(a.size(), 2u) << zone204(f);
+    EXPECT_EQ(a[0], "931000");
+    EXPECT_TRUE(a[1] == "920900" || a[1] == "920099" || a[1] == "920999") << a[1];
+  }
+  // Nothing left for the fund; its next round does nothing.
+  auto next = fund_round(**store, *fund, o);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->received, 0);
+}
+
+// In fault mode (duplicates, reordering, dropped confirmations, delays, refused gets, cut
+// 920999s), rounds until nothing is left: every file judged once (no envoi recorded twice), every
+// answer delivered to the provider, readable, the same answers as a run without faults.
+TEST_F(ExchangeTest, FaultsNeverMakeAFileJudgedTwiceOrAnAnswerLost) {
+  start({"--faults", "7:0.3"});
+  auto provider = as(provider_token_);
+  auto fund = as(fund_token_);
+  for (const auto& f : files_) {
+    auto a = provider->post(Environment::Production, union_, reference_of(f), f);
+    ASSERT_TRUE(a);
+    ASSERT_TRUE(a->success) << a->reason;
+  }
+  auto store = mutua::store::open_sqlite(dir_ + "/fund.db");
+  ASSERT_TRUE(store);
+  FundRoundOptions o;
+  o.today = 20261123;
+  std::map<std::string, std::set<std::string>> answers;  // zone 204 -> messages received
+  std::set<std::string> confirmed;
+  int64_t judged = 0, again = 0;
+  for (int i = 0; i < 60; ++i) {
+    auto round = fund_round(**store, *fund, o);
+    if (round) {
+      judged += round->answered - round->again;
+      again += round->again;
+    }
+    auto got = provider->get(Environment::Production, 1000);
+    if (!got) continue;  // refused: try again
+    std::vector<std::string> hashes;
+    for (const auto& d : *got) {
+      hashes.push_back(d.hash);
+      if (d.kind != Delivered::Kind::Message) continue;
+      auto r = mutua::read_response(d.content, "answer");
+      ASSERT_TRUE(r) << r.error().message;  // a 920999 cut short still reads
+      answers[r->provider_reference].insert(r->message);
+    }
+    for (const auto& h : hashes) confirmed.insert(h);
+    (void)provider->confirm(Environment::Production, hashes);
+    auto complete = [&] {
+      if (answers.size() != files_.size()) return false;
+      for (const auto& [ref, m] : answers)
+        if (!m.count("931000") || !(m.count("920900") || m.count("920099") || m.count("920999"))) return false;
+      return true;
+    };
+    if (complete() && round && round->received == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // delayed messages become visible
+  }
+  EXPECT_EQ(answers.size(), files_.size());
+  EXPECT_EQ(judged, static_cast<int64_t>(files_.size())) << "a file judged twice, or never";
+  auto envois = (*store)->envois();
+  ASSERT_TRUE(envois);
+  EXPECT_EQ(envois->size(), files_.size()) << "an envoi recorded twice";
+  for (const auto& [ref, messages] : answers) {
+    EXPECT_TRUE(messages.count("931000")) << ref;
+    EXPECT_TRUE(messages.count("920900") || messages.count("920099") || messages.count("920999")) << ref;
+  }
+}
+
+}  // namespace
