@@ -5,9 +5,13 @@
 
 #include <fmt/format.h>
 
+#include "store/sqlite_db.h"  // the prepared statement every SQLite file of mutua uses
+
 namespace mutua::exchange {
 
 namespace {
+
+using store::Stmt;
 
 const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS parties (
@@ -54,34 +58,6 @@ CREATE TABLE IF NOT EXISTS polls (
   PRIMARY KEY (party, environment)
 );
 )";
-
-// A prepared statement, finalised when it goes.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt& bind(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& blob(int i, const std::string& v) {
-    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  int step() { return s_ ? sqlite3_step(s_) : SQLITE_ERROR; }
-  std::string text(int c) const {
-    const void* p = sqlite3_column_blob(s_, c);
-    return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, c))) : std::string();
-  }
-  int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-};
 
 std::string env_text(Environment e) { return std::string(environment_name(e)); }
 
