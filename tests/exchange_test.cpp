@@ -15,6 +15,7 @@
 #include "baseline.h"
 #include "mutua/exchange/fund.h"
 #include "mutua/exchange/transport.h"
+#include "mutua/provider/book.h"
 #include "mutua/response_reader.h"
 #include "mutua/store/sqlite.h"
 
@@ -281,6 +282,68 @@ TEST_F(ExchangeTest, FaultsNeverMakeAFileJudgedTwiceOrAnAnswerLost) {
   for (const auto& [ref, messages] : answers) {
     EXPECT_TRUE(messages.count("931000")) << ref;
     EXPECT_TRUE(messages.count("920900") || messages.count("920099") || messages.count("920999")) << ref;
+  }
+}
+
+// The provider's side: its book records and posts the month, syncs what came back through a
+// faulty exchange until every envoi stands where its answers say, each answer kept once; the
+// rejected lines are listed with their codes, labels and fix hints, as the fund's answers say.
+TEST_F(ExchangeTest, AProviderSendsSyncsAndFindsWhatToCorrect) {
+  start({"--faults", "3:0.25"});
+  auto transport = as(provider_token_);
+  auto fund = as(fund_token_);
+  auto book = mutua::provider::Book::open(dir_ + "/provider.db");
+  ASSERT_TRUE(book);
+  std::vector<std::pair<std::string, std::string>> named;
+  for (size_t i = 0; i < files_.size(); ++i) named.emplace_back(paths_[i], files_[i]);
+  auto sent = (*book)->send(*transport, Environment::Production, named);
+  ASSERT_TRUE(sent) << sent.error().message;
+  EXPECT_EQ(sent->sent, static_cast<int64_t>(files_.size()));
+  // Sent again (the provider's software restarted): nothing recorded or posted twice.
+  auto again = (*book)->send(*transport, Environment::Production, named);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->sent, 0);
+  auto store = mutua::store::open_sqlite(dir_ + "/fund.db");
+  ASSERT_TRUE(store);
+  FundRoundOptions o;
+  o.today = 20261123;
+  auto settled = [&] {
+    auto list = (*book)->envois();
+    if (!list || list->size() != files_.size()) return false;
+    for (const auto& e : *list)
+      if (e.state != mutua::provider::EnvoiState::Accepted && e.state != mutua::provider::EnvoiState::Rejected &&
+          e.state != mutua::provider::EnvoiState::Refused)
+        return false;
+    return true;
+  };
+  for (int i = 0; i < 60 && !settled(); ++i) {
+    (void)fund_round(**store, *fund, o);
+    (void)(*book)->sync(*transport, Environment::Production);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(settled());
+  // Each envoi's answers, once each, and the same answers as the fund recorded.
+  auto list = (*book)->envois();
+  ASSERT_TRUE(list);
+  auto recorded = (*store)->envois();
+  ASSERT_TRUE(recorded);
+  ASSERT_EQ(recorded->size(), files_.size());
+  std::map<int, std::string> fund_says;  // envoi number -> status
+  for (const auto& r : *recorded) fund_says[r.number] = std::string(mutua::model::status_name(r.status));
+  int64_t rejected_lines = 0;
+  for (const auto& e : *list) {
+    std::set<std::string> distinct(e.answers.begin(), e.answers.end());
+    EXPECT_EQ(distinct.size(), e.answers.size()) << "an answer kept twice";
+    EXPECT_TRUE(distinct.count("931000")) << e.input_reference;
+    EXPECT_EQ(std::string(mutua::provider::state_name(e.state)), fund_says[e.envoi_number]) << e.input_reference;
+    rejected_lines += e.rejected_lines;
+  }
+  auto fix = (*book)->to_correct();
+  ASSERT_TRUE(fix);
+  EXPECT_GE(static_cast<int64_t>(fix->size()), rejected_lines);
+  for (const auto& l : *fix) {
+    EXPECT_FALSE(l.code.empty());
+    EXPECT_FALSE(l.label_fr.empty()) << l.code;
   }
 }
 

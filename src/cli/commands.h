@@ -24,6 +24,7 @@ void add_worker(CLI::App& app);
 void add_queue(CLI::App& app);
 void add_serve(CLI::App& app);
 void add_exchange(CLI::App& app);
+void add_provider(CLI::App& app);
 // Exit code the chosen subcommand set.
 int& exit_code();
 

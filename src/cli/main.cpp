@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   mutua::cli::add_queue(app);
   mutua::cli::add_serve(app);
   mutua::cli::add_exchange(app);
+  mutua::cli::add_provider(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

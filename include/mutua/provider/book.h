@@ -1,0 +1,86 @@
+// The provider's side of the exchange: what it sent, what came back, and where each envoi
+// stands, kept in the provider's own SQLite file (its "book"), apart from any fund's store.
+// send() posts billing files through a Transport (mutua's exchange, or a MyCareNet client);
+// sync() gets what came back (acknowledgements, 931000, 920999 / 920099 / 920900 / 920098),
+// files it under the envoi it answers, and confirms it; the same item delivered twice is kept
+// once. docs/provider.md.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mutua/error.h"
+#include "mutua/exchange/transport.h"
+
+namespace mutua::provider {
+
+// Where an envoi stands, as the sources name the states (docs/provider.md).
+enum class EnvoiState {
+  Waiting,       // recorded, not posted yet (or the post's answer was lost: posted again)
+  Sent,          // the exchange took it (its acknowledgement)
+  NotTaken,      // the exchange refused it (its reason)
+  Acknowledged,  // the fund acknowledged receipt (931000)
+  Accepted,      // 920900: settled; some lines may be rejected (to correct)
+  Rejected,      // 920099: refused for billing errors or an error rate over the threshold (to correct and resend)
+  Refused,       // 920999: refused at receipt (technical; to correct and resend with the same number)
+};
+std::string_view state_name(EnvoiState s);
+
+struct SentEnvoi {
+  int64_t id = 0;
+  exchange::Environment environment = exchange::Environment::Production;
+  std::string recipient;        // the union
+  std::string input_reference;  // segment 200 zone 204, without its leading zeros
+  std::string file_name;
+  int envoi_number = 0;         // zone 301
+  std::string billed_month;     // zone 300, YYYYMM
+  EnvoiState state = EnvoiState::Waiting;
+  std::string reason;           // the exchange's refusal, or the answer's summary
+  std::vector<std::string> answers;  // messages received, in order (931000, 920900...)
+  int64_t lines = 0, rejected_lines = 0;  // from the main answer
+  int64_t accepted_cents = 0;
+};
+
+// A rejected line of an answer, to correct: its codes with their labels and the fix hint.
+struct LineToCorrect {
+  std::string input_reference;
+  int envoi_number = 0;
+  std::string message;          // 920900 / 920099 / 920999
+  uint64_t record = 0;
+  std::string record_type, niss, nomenclature, date;
+  std::string code, label_fr, label_nl, comment, hint;
+};
+
+struct SendRound {
+  int64_t sent = 0, not_taken = 0, waiting = 0;  // waiting: the exchange did not answer; posted again next time
+  std::vector<Error> problems;                   // files that could not be recorded (unreadable...)
+};
+
+struct SyncRound {
+  int64_t acknowledgements = 0, answers = 0, again = 0, unmatched = 0;
+  std::vector<Error> problems;
+};
+
+class Book {
+ public:
+  static Result<std::unique_ptr<Book>> open(const std::string& path);
+  ~Book();
+
+  // Records each file (name, bytes; one already recorded under its reference is not recorded
+  // again) and posts every envoi waiting in `env`.
+  Result<SendRound> send(exchange::Transport& exchange, exchange::Environment env,
+                         const std::vector<std::pair<std::string, std::string>>& named_files);
+  // One get, filed and confirmed.
+  Result<SyncRound> sync(exchange::Transport& exchange, exchange::Environment env, int max = 100);
+  Result<std::vector<SentEnvoi>> envois();
+  Result<std::vector<LineToCorrect>> to_correct();
+
+  struct Impl;
+
+ private:
+  explicit Book(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mutua::provider

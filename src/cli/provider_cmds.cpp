@@ -1,0 +1,185 @@
+// `mutua provider`: the provider's side of the exchange (send, sync, status, to-correct), its
+// envois kept in its own book (a SQLite file). docs/provider.md.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "store_access.h"
+#include "mutua/provider/book.h"
+
+namespace mutua::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_stop(int) { g_stop = true; }
+
+struct Common {
+  std::string book = "provider.db", url = "http://127.0.0.1:8090", environment = "production";
+};
+
+void add_common(CLI::App* cmd, Common& c, bool exchange) {
+  cmd->add_option("--book", c.book, "The provider's book: a SQLite file of its envois and their answers")->capture_default_str();
+  if (!exchange) return;
+  cmd->add_option("--exchange", c.url, "The exchange's address")->capture_default_str();
+  cmd->add_option("--environment", c.environment, "test or production")->capture_default_str()->check(CLI::IsMember({"test", "production"}));
+}
+
+exchange::Environment env_of(const Common& c) {
+  return c.environment == "test" ? exchange::Environment::Test : exchange::Environment::Production;
+}
+
+std::unique_ptr<exchange::Transport> client(const char* cmd, const Common& c) {
+  const char* token = std::getenv("MUTUA_EXCHANGE_TOKEN");
+  if (!token || !*token) {
+    std::fprintf(stderr, "mutua provider %s: the provider's token goes in $MUTUA_EXCHANGE_TOKEN\n", cmd);
+    exit_code() = 2;
+    return nullptr;
+  }
+  return exchange::exchange_client(c.url, token);
+}
+
+std::unique_ptr<provider::Book> open_book(const Common& c) {
+  auto book = provider::Book::open(c.book);
+  if (!book) {
+    command_failed(book.error());
+    return nullptr;
+  }
+  return std::move(*book);
+}
+
+void print_envois(provider::Book& book) {
+  auto list = book.envois();
+  if (!list) return command_failed(list.error());
+  std::printf("%-14s %-5s %-6s %-4s %-12s %6s %8s %12s  %s\n", "reference", "union", "month", "no.", "state", "lines", "rejected",
+              "accepted EUR", "answers / reason");
+  for (const auto& e : *list) {
+    std::string answers;
+    for (const auto& a : e.answers) answers += (answers.empty() ? "" : " ") + a;
+    std::printf("%-14s %-5s %-6s %-4d %-12s %6lld %8lld %12.2f  %s\n", e.input_reference.c_str(), e.recipient.c_str(),
+                e.billed_month.c_str(), e.envoi_number, std::string(provider::state_name(e.state)).c_str(),
+                static_cast<long long>(e.lines), static_cast<long long>(e.rejected_lines), static_cast<double>(e.accepted_cents) / 100,
+                (e.reason.empty() ? answers : e.reason).c_str());
+  }
+}
+
+}  // namespace
+
+void add_provider(CLI::App& app) {
+  auto* cmd = app.add_subcommand("provider", "The provider's side of the exchange: send billing files, sync answers, what to correct");
+  cmd->require_subcommand(1);
+
+  {
+    auto c = std::make_shared<Common>();
+    auto files = std::make_shared<std::vector<std::string>>();
+    auto* send = cmd->add_subcommand("send", "Record billing files in the book and post them (and any envoi still waiting) to the exchange");
+    add_common(send, *c, true);
+    send->add_option("files", *files, "Billing files (920000)")->required()->check(CLI::ExistingFile);
+    send->callback([c, files] {
+      auto t = client("send", *c);
+      if (!t) return;
+      auto book = open_book(*c);
+      if (!book) return;
+      std::vector<std::pair<std::string, std::string>> named;
+      for (const auto& f : *files) {
+        std::ifstream in(f, std::ios::binary);
+        std::ostringstream s;
+        s << in.rdbuf();
+        named.emplace_back(f, s.str());
+      }
+      auto round = book->send(*t, env_of(*c), named);
+      if (!round) return command_failed(round.error());
+      for (const auto& p : round->problems) print_error(p);
+      std::printf("sent %lld, not taken %lld, still waiting %lld\n", static_cast<long long>(round->sent),
+                  static_cast<long long>(round->not_taken), static_cast<long long>(round->waiting));
+      print_envois(*book);
+      if (!round->problems.empty() || round->not_taken) exit_code() = 1;
+    });
+  }
+  {
+    auto c = std::make_shared<Common>();
+    auto every = std::make_shared<int64_t>(0);
+    auto* sync = cmd->add_subcommand("sync", "Get what came back (acknowledgements, 931000, 920xxx), file it, confirm it");
+    add_common(sync, *c, true);
+    sync->add_option("--every", *every, "Keep polling every this many seconds (at least the exchange's interval), until Ctrl-C")
+        ->check(CLI::NonNegativeNumber);
+    sync->callback([c, every] {
+      auto t = client("sync", *c);
+      if (!t) return;
+      auto book = open_book(*c);
+      if (!book) return;
+      std::signal(SIGINT, on_stop);
+      std::signal(SIGTERM, on_stop);
+      for (;;) {
+        auto round = book->sync(*t, env_of(*c));
+        if (!round) {
+          print_error(round.error());
+          if (*every == 0) {
+            exit_code() = round.error().code == exchange::kNotEnoughTime ? 1 : 2;
+            return;
+          }
+        } else {
+          for (const auto& p : round->problems) print_error(p);
+          std::printf("synced: %lld acknowledgements, %lld answers (%lld delivered again), %lld kept apart\n",
+                      static_cast<long long>(round->acknowledgements), static_cast<long long>(round->answers),
+                      static_cast<long long>(round->again), static_cast<long long>(round->unmatched));
+        }
+        std::fflush(stdout);
+        if (*every == 0) break;
+        for (int64_t i = 0; i < *every * 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (g_stop) break;
+      }
+      print_envois(*book);
+    });
+  }
+  {
+    auto c = std::make_shared<Common>();
+    auto* status = cmd->add_subcommand("status", "Where each envoi of the book stands");
+    add_common(status, *c, false);
+    status->callback([c] {
+      auto book = open_book(*c);
+      if (book) print_envois(*book);
+    });
+  }
+  {
+    auto c = std::make_shared<Common>();
+    auto json = std::make_shared<bool>(false);
+    auto* fix = cmd->add_subcommand("to-correct", "Every rejected line of the answers: its code, labels, comment and fix hint");
+    add_common(fix, *c, false);
+    fix->add_flag("--json", *json, "As JSON");
+    fix->callback([c, json] {
+      auto book = open_book(*c);
+      if (!book) return;
+      auto lines = book->to_correct();
+      if (!lines) return command_failed(lines.error());
+      if (*json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& l : *lines)
+          out.push_back({{"input_reference", l.input_reference}, {"envoi_number", l.envoi_number}, {"message", l.message},
+                         {"record", l.record}, {"record_type", l.record_type}, {"niss", l.niss}, {"code", l.code},
+                         {"nomenclature", l.nomenclature}, {"date", l.date}, {"label_fr", l.label_fr}, {"label_nl", l.label_nl},
+                         {"comment", l.comment}, {"hint", l.hint}});
+        std::printf("%s\n", out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        return;
+      }
+      for (const auto& l : *lines) {
+        std::printf("%s envoi %d record %llu (ET %s) %s %s %s: %s\n", l.input_reference.c_str(), l.envoi_number,
+                    static_cast<unsigned long long>(l.record), l.record_type.c_str(), l.niss.c_str(), l.nomenclature.c_str(),
+                    l.code.c_str(), l.label_fr.c_str());
+        if (!l.comment.empty()) std::printf("  comment: %s\n", l.comment.c_str());
+        if (!l.hint.empty()) std::printf("  fix: %s\n", l.hint.c_str());
+      }
+    });
+  }
+}
+
+}  // namespace mutua::cli
