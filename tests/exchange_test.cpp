@@ -4,17 +4,21 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <filesystem>
 #include <map>
 #include <regex>
 #include <set>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "baseline.h"
 #include "mutua/exchange/fund.h"
 #include "mutua/exchange/transport.h"
+#include "mutua/model/refdata.h"
 #include "mutua/provider/book.h"
 #include "mutua/response_reader.h"
 #include "mutua/store/sqlite.h"
@@ -345,6 +349,122 @@ TEST_F(ExchangeTest, AProviderSendsSyncsAndFindsWhatToCorrect) {
     EXPECT_FALSE(l.code.empty());
     EXPECT_FALSE(l.label_fr.empty()) << l.code;
   }
+}
+
+// The provider's own attestations: imported, batched into one envoi to the union with the
+// fund's engine as pre-flight (on the reference data the provider knows), which holds back the
+// attestation billed at a wrong amount and the one with a code whose check digit is wrong; the
+// rest is sent, acknowledged and accepted by the fund with no line rejected.
+TEST_F(ExchangeTest, AttestationsAreBatchedPreflightedSentAndAccepted) {
+  start();
+  // From the world's reference data: the provider's nurses, its destination in the union,
+  // members of that union with their CT1-CT2, the fee of a nursing visit.
+  auto rows = [&](const std::string& file) {
+    std::vector<std::vector<std::string>> out;
+    std::istringstream in(read_all(dir_ + "/g/refdata/" + file));
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+      std::vector<std::string> cells;
+      std::stringstream ss(line);
+      std::string c;
+      while (std::getline(ss, c, ',')) cells.push_back(c);
+      if (!line.empty() && line.back() == ',') cells.push_back("");
+      out.push_back(cells);
+    }
+    return out;
+  };
+  // The provider gives the care itself: a GP's consultation, a nurse's visit.
+  std::string kind, destination, fee;
+  for (const auto& r : rows("providers.csv"))
+    if (r[0] == provider_) kind = r[1];
+  ASSERT_TRUE(kind == "gp" || kind == "nurse") << kind;
+  const std::string good = kind == "gp" ? "101010" : "425014", bad = kind == "gp" ? "101011" : "425015";
+  const std::string nurse = provider_;
+  for (const auto& r : rows("provider_destinations.csv"))
+    if (r[0] == provider_ && r[1] == union_ && r[3] == "1") destination = r[2];
+  for (const auto& r : rows("nomenclature.csv"))
+    if (r[0] == good) fee = r[1];
+  std::map<std::string, std::string> ct;
+  for (const auto& r : rows("insurability.csv"))
+    if (r[2].empty()) ct[r[0]] = r[3] + "," + r[4];
+  std::vector<std::pair<std::string, std::string>> members;  // niss, mutuality
+  for (const auto& r : rows("members.csv"))
+    if (r[3][0] == union_[0] && ct.count(r[0]) && members.size() < 8) members.emplace_back(r[0], r[3]);
+  ASSERT_FALSE(destination.empty());
+  ASSERT_EQ(members.size(), 8u);
+  std::string csv = "attestation,niss,affiliation,destination,ct1,ct2,sex,date,code,amount_cents,units,prescriber,prescription_date,performer\n";
+  for (size_t i = 0; i < members.size(); ++i) {
+    const std::string amount = i == 6 ? "1000" : fee;        // the 7th: a wrong amount
+    const std::string code = i == 7 ? bad : good;            // the 8th: a wrong check digit
+    csv += fmt::format("A-{:04d},{},{},{},{},1,2026-10-{:02d},{},{},1,,,{}\n", i + 1, members[i].first, members[i].second, destination,
+                       ct[members[i].first], 5 + i, code, amount, nurse);
+  }
+  {
+    std::ofstream(dir_ + "/attestations.csv") << csv;
+  }
+  auto book = mutua::provider::Book::open(dir_ + "/provider.db");
+  ASSERT_TRUE(book);
+  auto imported = (*book)->import_attestations(dir_ + "/attestations.csv");
+  ASSERT_TRUE(imported) << imported.error().message;
+  EXPECT_EQ(imported->imported, 8);
+  EXPECT_TRUE(imported->problems.empty()) << imported->problems[0].to_string();
+  EXPECT_EQ((*book)->import_attestations(dir_ + "/attestations.csv")->already, 8);  // not twice
+
+  // Pre-flight on what the provider knows: the fund's reference data here.
+  auto scratch = mutua::store::open_sqlite(":memory:");
+  ASSERT_TRUE(scratch);
+  auto tables = mutua::model::read_refdata_dir(dir_ + "/g/refdata");
+  std::vector<mutua::Error> problems;
+  auto parsed = mutua::model::parse_refdata(*tables, dir_ + "/g/refdata", problems);
+  ASSERT_TRUE(parsed);
+  ASSERT_TRUE((*scratch)->replace_refdata(*parsed));
+  std::string iban, bic, bce;
+  for (const auto& r : rows("providers.csv"))
+    if (r[0] == provider_) {
+      bce = r[3];
+      iban = r[4];
+      bic = r[5];
+    }
+  mutua::provider::BatchOptions o{.provider = provider_, .iban = iban, .bic = bic, .bce = bce, .today = 20261105,
+                                  .preflight = scratch->get()};
+  auto batch = (*book)->batch(o);
+  ASSERT_TRUE(batch) << batch.error().message;
+  ASSERT_EQ(batch->envois.size(), 1u);
+  EXPECT_EQ(batch->envois[0].envoi_number, 1);
+  EXPECT_EQ(batch->envois[0].lines, 6);
+  std::set<std::string> held;
+  for (const auto& h : batch->held_back) held.insert(h.attestation + " " + h.code);
+  // A wrong amount: 501940 (nursing) or 501943 (a doctor's fee); a code's check digit: 500402.
+  EXPECT_TRUE(held == (std::set<std::string>{"A-0007 501940", "A-0008 500402"}) ||
+              held == (std::set<std::string>{"A-0007 501943", "A-0008 500402"}))
+      << *held.begin() << " / " << *held.rbegin();
+  EXPECT_TRUE((*book)->batch(o)->envois.empty()) << "nothing waits any more";
+
+  auto transport = as(provider_token_);
+  auto sent = (*book)->send(*transport, Environment::Production, {});
+  ASSERT_TRUE(sent);
+  EXPECT_EQ(sent->sent, 1);
+  auto store = mutua::store::open_sqlite(dir_ + "/fund.db");
+  ASSERT_TRUE(store);
+  FundRoundOptions f;
+  f.today = 20261106;
+  auto round = fund_round(**store, *as(fund_token_), f);
+  ASSERT_TRUE(round);
+  EXPECT_EQ(round->answered, 1);
+  ASSERT_TRUE((*book)->sync(*transport, Environment::Production));
+  auto list = (*book)->envois();
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].state, mutua::provider::EnvoiState::Accepted) << (*list)[0].reason;
+  EXPECT_EQ((*list)[0].lines, 6);
+  EXPECT_EQ((*list)[0].rejected_lines, 0);
+  auto atts = (*book)->attestations();
+  ASSERT_TRUE(atts);
+  int batched = 0, to_correct = 0;
+  for (const auto& a : *atts) (a.state == "batched" ? batched : to_correct) += 1;
+  EXPECT_EQ(batched, 6);
+  EXPECT_EQ(to_correct, 2);
 }
 
 }  // namespace

@@ -14,7 +14,10 @@
 
 #include "commands.h"
 #include "store_access.h"
+#include "dates.h"
+#include "mutua/model/refdata.h"
 #include "mutua/provider/book.h"
+#include "mutua/store/sqlite.h"
 
 namespace mutua::cli {
 
@@ -83,7 +86,7 @@ void add_provider(CLI::App& app) {
     auto files = std::make_shared<std::vector<std::string>>();
     auto* send = cmd->add_subcommand("send", "Record billing files in the book and post them (and any envoi still waiting) to the exchange");
     add_common(send, *c, true);
-    send->add_option("files", *files, "Billing files (920000)")->required()->check(CLI::ExistingFile);
+    send->add_option("files", *files, "Billing files (920000); none: the envois `provider batch` made")->check(CLI::ExistingFile);
     send->callback([c, files] {
       auto t = client("send", *c);
       if (!t) return;
@@ -139,6 +142,91 @@ void add_provider(CLI::App& app) {
         if (g_stop) break;
       }
       print_envois(*book);
+    });
+  }
+  {
+    auto c = std::make_shared<Common>();
+    auto csv = std::make_shared<std::string>();
+    auto* imp = cmd->add_subcommand("import", "Add attestations from a CSV file (docs/provider.md) to the book");
+    add_common(imp, *c, false);
+    imp->add_option("csv", *csv, "The attestations, one row per line")->required()->check(CLI::ExistingFile);
+    imp->callback([c, csv] {
+      auto book = open_book(*c);
+      if (!book) return;
+      auto r = book->import_attestations(*csv);
+      if (!r) return command_failed(r.error());
+      for (const auto& p : r->problems) print_error(p);
+      std::printf("imported %lld attestations (%lld were in the book already)\n", static_cast<long long>(r->imported),
+                  static_cast<long long>(r->already));
+      if (!r->problems.empty()) exit_code() = 1;
+    });
+  }
+  {
+    struct BatchOpts {
+      Common c;
+      std::string provider, iban, bic, bce, refdata, today;
+    };
+    auto b = std::make_shared<BatchOpts>();
+    auto* batch = cmd->add_subcommand("batch",
+                                      "Group the waiting attestations into envois (one per union and billed month), numbered; with "
+                                      "--refdata, the fund's engine holds back what it would reject");
+    add_common(batch, b->c, false);
+    batch->add_option("--environment", b->c.environment, "test or production")->capture_default_str()->check(CLI::IsMember({"test", "production"}));
+    batch->add_option("--provider", b->provider, "The billing third party's INAMI number (ET 10 zone 14)")->required();
+    batch->add_option("--iban", b->iban, "Its account for payments (ET 10 zone 36)");
+    batch->add_option("--bic", b->bic, "Its bank's BIC (ET 10 zone 31)");
+    batch->add_option("--bce", b->bce, "Its enterprise number (ET 10 zone 27)");
+    batch->add_option("--refdata", b->refdata, "Reference data the provider knows (docs/refdata.md): pre-flight with the fund's engine");
+    batch->add_option("--today", b->today, "Creation date of the files (YYYY-MM-DD; default today)");
+    batch->callback([b] {
+      auto book = open_book(b->c);
+      if (!book) return;
+      provider::BatchOptions o;
+      o.environment = env_of(b->c);
+      o.provider = b->provider;
+      o.iban = b->iban;
+      o.bic = b->bic;
+      o.bce = b->bce;
+      if (!b->today.empty() && bad_date("provider batch", "--today", b->today, o.today)) return;
+      std::unique_ptr<model::Store> scratch;
+      if (!b->refdata.empty()) {
+        auto tables = model::read_refdata_dir(b->refdata);
+        std::vector<Error> problems;
+        auto parsed = tables ? model::parse_refdata(*tables, b->refdata, problems) : Result<model::RefData>(fail(tables.error()));
+        auto s = store::open_sqlite(":memory:");
+        if (!parsed || !s || !(*s)->replace_refdata(*parsed)) {
+          for (const auto& p : problems) print_error(p);
+          std::fprintf(stderr, "mutua provider batch: --refdata %s cannot be used\n", b->refdata.c_str());
+          exit_code() = 2;
+          return;
+        }
+        scratch = std::move(*s);
+        o.preflight = scratch.get();
+      }
+      auto r = book->batch(o);
+      if (!r) return command_failed(r.error());
+      for (const auto& w : r->warnings) std::printf("warning: %s\n", w.c_str());
+      for (const auto& h : r->held_back)
+        std::printf("held back: attestation %s: %s %s%s%s\n", h.attestation.c_str(), h.code.c_str(), h.label_fr.c_str(),
+                    h.comment.empty() ? "" : (" (" + h.comment + ")").c_str(), h.hint.empty() ? "" : ("\n  fix: " + h.hint).c_str());
+      for (const auto& e : r->envois)
+        std::printf("envoi %d to union %s for %s: %lld lines, reference %s, waiting to be sent\n", e.envoi_number, e.recipient.c_str(),
+                    e.billed_month.c_str(), static_cast<long long>(e.lines), e.input_reference.c_str());
+      if (r->envois.empty() && r->held_back.empty()) std::printf("no attestation waiting\n");
+    });
+  }
+  {
+    auto c = std::make_shared<Common>();
+    auto* list = cmd->add_subcommand("attestations", "The attestations of the book and where each stands");
+    add_common(list, *c, false);
+    list->callback([c] {
+      auto book = open_book(*c);
+      if (!book) return;
+      auto all = book->attestations();
+      if (!all) return command_failed(all.error());
+      for (const auto& a : *all)
+        std::printf("%-16s %s %s %2zu lines  %-10s %s\n", a.reference.c_str(), a.niss.c_str(), a.destination.c_str(), a.lines.size(),
+                    a.state.c_str(), a.reason.c_str());
     });
   }
   {

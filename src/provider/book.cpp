@@ -13,7 +13,7 @@
 #include "mutua/engine/adjudicate.h"
 #include "mutua/model/dates.h"
 #include "mutua/response_reader.h"
-#include "store/sqlite_db.h"  // the prepared statement every SQLite file of mutua uses
+#include "provider/book_impl.h"
 
 namespace mutua::provider {
 
@@ -46,6 +46,18 @@ CREATE TABLE IF NOT EXISTS answers (
   content BLOB NOT NULL,
   received INTEGER NOT NULL,
   UNIQUE (envoi_id, message)
+);
+-- The provider's attestations (one invoice each), as imported, and where each stands.
+CREATE TABLE IF NOT EXISTS attestations (
+  id INTEGER PRIMARY KEY,
+  reference TEXT NOT NULL UNIQUE,
+  content TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  billed_month TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('waiting', 'batched', 'to correct')),
+  reason TEXT NOT NULL DEFAULT '',
+  envoi_id INTEGER REFERENCES envois (id),
+  recorded INTEGER NOT NULL
 );
 -- Messages that answer no envoi of this book (or could not be read): kept, not lost.
 CREATE TABLE IF NOT EXISTS unmatched (
@@ -93,31 +105,6 @@ std::string_view state_name(EnvoiState s) {
   }
   return "waiting";
 }
-
-struct Book::Impl {
-  sqlite3* db = nullptr;
-  std::mutex m;
-
-  Result<void> exec(const char* sql) {
-    char* why = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &why) != SQLITE_OK) {
-      Error e{.code = "Z00200", .message = why ? why : "provider book error"};
-      sqlite3_free(why);
-      return fail(e);
-    }
-    return {};
-  }
-  tl::unexpected<Error> error(const std::string& what) const {
-    return fail({.code = "Z00200", .message = what + ": " + sqlite3_errmsg(db)});
-  }
-
-  Result<void> set_state(int64_t id, EnvoiState s, const std::string& reason) {
-    Stmt u(db, "UPDATE envois SET state = ?1, reason = ?2 WHERE id = ?3");
-    u.bind(1, state_name(s)).bind(2, reason).bind(3, id);
-    if (u.step() != SQLITE_DONE) return error("update an envoi's state");
-    return {};
-  }
-};
 
 Book::Book(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Book::~Book() {

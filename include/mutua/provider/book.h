@@ -12,6 +12,8 @@
 
 #include "mutua/error.h"
 #include "mutua/exchange/transport.h"
+#include "mutua/model/dates.h"
+#include "mutua/model/store.h"
 
 namespace mutua::provider {
 
@@ -62,6 +64,57 @@ struct SyncRound {
   std::vector<Error> problems;
 };
 
+// A patient's attestation (one invoice of the envoi): its lines, and the payment commitment of
+// an insurability consultation when the provider made one.
+struct AttestationLine {
+  std::string code;             // nomenclature code, 6 digits
+  model::Date date = 0;
+  int64_t amount_cents = 0;     // the insurance's part
+  int units = 1;
+  std::string prescriber;       // INAMI number, may be empty
+  model::Date prescription_date = 0;
+  std::string performer;        // who gave the care (INAMI number); empty: the billing third party
+};
+
+struct Attestation {
+  std::string reference;        // the provider's own number for it, unique in the book
+  std::string niss, affiliation, destination;  // the patient's mutuality (affiliation) and where it is billed (destination)
+  int ct1 = 110, ct2 = 110, sex = 1;
+  std::string commitment;       // payment commitment number of an insurability consultation, if any
+  model::Date commitment_date = 0;
+  std::vector<AttestationLine> lines;
+  // In the book:
+  std::string state;            // waiting, batched, to correct
+  std::string reason;           // why it is to correct
+  int64_t envoi_id = 0;         // the envoi it went in
+};
+
+struct ImportOutcome {
+  int64_t imported = 0, already = 0;
+  std::vector<Error> problems;  // rows that could not be read: file, line, column
+};
+
+struct BatchOptions {
+  exchange::Environment environment = exchange::Environment::Production;
+  std::string provider;         // the third party billing (its INAMI number)
+  std::string iban, bic, bce;   // its account for payments, its enterprise number (may be empty)
+  model::Date today = 0;        // creation date of the files (0: today)
+  // The fund's engine on what the provider knows (reference data in a scratch store): the
+  // attestations whose lines it would reject are held back, to correct; null: no pre-flight.
+  model::Store* preflight = nullptr;
+};
+
+struct HeldBack {
+  std::string attestation;
+  std::string code, label_fr, label_nl, comment, hint;
+};
+
+struct BatchOutcome {
+  std::vector<SentEnvoi> envois;       // made and waiting to be sent
+  std::vector<HeldBack> held_back;     // what pre-flight said the fund would reject
+  std::vector<std::string> warnings;   // envois the pre-flight expected over 5 % of errors before holding back
+};
+
 class Book {
  public:
   static Result<std::unique_ptr<Book>> open(const std::string& path);
@@ -75,6 +128,15 @@ class Book {
   Result<SyncRound> sync(exchange::Transport& exchange, exchange::Environment env, int max = 100);
   Result<std::vector<SentEnvoi>> envois();
   Result<std::vector<LineToCorrect>> to_correct();
+
+  // Attestations from a CSV file (docs/provider.md: one row per line, the attestation's columns
+  // repeated); an attestation already in the book is left as it is.
+  Result<ImportOutcome> import_attestations(const std::string& csv_path);
+  Result<std::vector<Attestation>> attestations();
+  // Groups the waiting attestations into envois, one per destination union and billed month,
+  // numbered after every envoi of that year in the book; pre-flight holds back what the fund
+  // would reject. The envois wait in the book for send().
+  Result<BatchOutcome> batch(const BatchOptions& options);
 
   struct Impl;
 

@@ -1,0 +1,375 @@
+// Attestations in the provider's book, and batching them into envois (docs/provider.md).
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "mutua/catalog.h"
+#include "mutua/engine/adjudicate.h"
+#include "mutua/model/envoi_writer.h"
+#include "mutua/provider/book.h"
+#include "mutua/tsv.h"
+#include "provider/book_impl.h"
+
+namespace mutua::provider {
+
+using Json = nlohmann::json;
+using exchange::Environment;
+using store::Stmt;
+
+namespace {
+
+Json to_json(const Attestation& a) {
+  Json lines = Json::array();
+  for (const auto& l : a.lines)
+    lines.push_back({{"code", l.code}, {"date", l.date}, {"amount_cents", l.amount_cents}, {"units", l.units},
+                     {"prescriber", l.prescriber}, {"prescription_date", l.prescription_date}, {"performer", l.performer}});
+  return {{"niss", a.niss},   {"affiliation", a.affiliation}, {"destination", a.destination}, {"ct1", a.ct1},
+          {"ct2", a.ct2},     {"sex", a.sex},                 {"commitment", a.commitment},   {"commitment_date", a.commitment_date},
+          {"lines", lines}};
+}
+
+Attestation from_json(const std::string& reference, const Json& j) {
+  Attestation a;
+  a.reference = reference;
+  a.niss = j.value("niss", "");
+  a.affiliation = j.value("affiliation", "");
+  a.destination = j.value("destination", "");
+  a.ct1 = j.value("ct1", 110);
+  a.ct2 = j.value("ct2", 110);
+  a.sex = j.value("sex", 1);
+  a.commitment = j.value("commitment", "");
+  a.commitment_date = j.value("commitment_date", model::Date{0});
+  for (const auto& l : j["lines"])
+    a.lines.push_back({l.value("code", ""), l.value("date", model::Date{0}), l.value("amount_cents", int64_t{0}), l.value("units", 1),
+                       l.value("prescriber", ""), l.value("prescription_date", model::Date{0}), l.value("performer", "")});
+  return a;
+}
+
+// The union a destination mutuality belongs to: its first digit, then 00 (mutuality 319 is of union 300).
+std::string union_of(const std::string& destination) { return destination.empty() ? "" : destination.substr(0, 1) + "00"; }
+
+bool digits(const std::string& s, size_t n) { return s.size() == n && s.find_first_not_of("0123456789") == std::string::npos; }
+
+}  // namespace
+
+Result<ImportOutcome> Book::import_attestations(const std::string& csv_path) {
+  std::ifstream in(csv_path, std::ios::binary);
+  if (!in) return fail({.code = "Z00200", .message = "cannot read it", .file = csv_path});
+  std::ostringstream text;
+  text << in.rdbuf();
+  const format::Table t = format::parse_table(text.str(), ',');
+  ImportOutcome out;
+  for (const auto& p : t.problems)
+    out.problems.push_back({.code = "Z00224", .message = fmt::format("column {}: {}", p.column, p.message), .file = csv_path, .record = p.line});
+  const char* needed[] = {"attestation", "niss", "affiliation", "destination", "date", "code", "amount_cents"};
+  for (const char* c : needed)
+    if (t.column(c) < 0)
+      return fail({.code = "Z00224", .message = fmt::format("no column '{}' (docs/provider.md lists them)", c), .file = csv_path});
+  auto cell = [&](const std::vector<std::string>& row, const char* name) -> std::string {
+    const int c = t.column(name);
+    return c >= 0 && static_cast<size_t>(c) < row.size() ? row[static_cast<size_t>(c)] : std::string();
+  };
+  std::map<std::string, Attestation> read;
+  std::vector<std::string> order;
+  std::set<std::string> bad;
+  for (size_t i = 0; i < t.rows.size(); ++i) {
+    const auto& row = t.rows[i];
+    const uint64_t line = t.line_numbers[i];
+    auto problem = [&](const char* column, const std::string& why) {
+      out.problems.push_back({.code = "Z00224", .message = fmt::format("{}: {}", column, why), .file = csv_path, .record = line,
+                              .zone = column});
+      bad.insert(cell(row, "attestation"));
+    };
+    const std::string ref = cell(row, "attestation");
+    if (ref.empty()) {
+      problem("attestation", "empty");
+      continue;
+    }
+    AttestationLine l;
+    l.code = cell(row, "code");
+    l.date = model::parse_iso_date(cell(row, "date"));
+    l.prescriber = cell(row, "prescriber");
+    l.prescription_date = model::parse_iso_date(cell(row, "prescription_date"));
+    l.performer = cell(row, "performer");
+    if (!l.performer.empty() && !digits(l.performer, 11)) problem("performer", "an INAMI number is 11 digits");
+    if (!digits(l.code, 6)) problem("code", "a nomenclature code is 6 digits");
+    if (!l.date) problem("date", "YYYY-MM-DD");
+    try {
+      l.amount_cents = std::stoll(cell(row, "amount_cents"));
+      l.units = cell(row, "units").empty() ? 1 : std::stoi(cell(row, "units"));
+    } catch (...) {
+      problem("amount_cents", "amounts and units are whole numbers (cents)");
+    }
+    if (!l.prescriber.empty() && !digits(l.prescriber, 11)) problem("prescriber", "an INAMI number is 11 digits");
+    auto [it, fresh] = read.try_emplace(ref);
+    Attestation& a = it->second;
+    if (fresh) {
+      order.push_back(ref);
+      a.reference = ref;
+      a.niss = cell(row, "niss");
+      a.affiliation = cell(row, "affiliation");
+      a.destination = cell(row, "destination");
+      if (!cell(row, "ct1").empty()) a.ct1 = std::atoi(cell(row, "ct1").c_str());
+      if (!cell(row, "ct2").empty()) a.ct2 = std::atoi(cell(row, "ct2").c_str());
+      if (!cell(row, "sex").empty()) a.sex = std::atoi(cell(row, "sex").c_str());
+      a.commitment = cell(row, "commitment");
+      a.commitment_date = model::parse_iso_date(cell(row, "commitment_date"));
+      if (!digits(a.niss, 11)) problem("niss", "11 digits");
+      if (!digits(a.affiliation, 3)) problem("affiliation", "the patient's mutuality, 3 digits");
+      if (!digits(a.destination, 3)) problem("destination", "the mutuality billed, 3 digits");
+    } else if (cell(row, "niss") != a.niss || cell(row, "destination") != a.destination) {
+      problem("niss", "an attestation is one patient billed to one mutuality");
+    }
+    a.lines.push_back(l);
+  }
+  std::lock_guard<std::mutex> lock(impl_->m);
+  sqlite3* db = impl_->db;
+  if (auto b = impl_->exec("BEGIN IMMEDIATE"); !b) return fail(b.error());
+  for (const auto& ref : order) {
+    if (bad.count(ref)) continue;  // said above; the rest goes in
+    const Attestation& a = read[ref];
+    // Billed month: the month of its care; an attestation does not straddle two (102311).
+    std::set<int> months;
+    for (const auto& l : a.lines) months.insert(static_cast<int>(l.date / 100));
+    if (months.size() != 1) {
+      out.problems.push_back({.code = "102311", .message = fmt::format("attestation {} has care in {} months: one attestation per month",
+                                                                       ref, months.size()), .file = csv_path});
+      continue;
+    }
+    Stmt ins(db, "INSERT INTO attestations (reference, content, destination, billed_month, state, recorded) "
+                 "VALUES (?1, ?2, ?3, ?4, 'waiting', strftime('%s', 'now')) ON CONFLICT (reference) DO NOTHING");
+    ins.bind(1, ref).bind(2, to_json(a).dump()).bind(3, a.destination).bind(4, std::to_string(*months.begin()));
+    if (ins.step() != SQLITE_DONE) {
+      (void)impl_->exec("ROLLBACK");
+      return impl_->error("record attestation " + ref);
+    }
+    if (sqlite3_changes(db) == 0) ++out.already;
+    else ++out.imported;
+  }
+  if (auto c = impl_->exec("COMMIT"); !c) return fail(c.error());
+  return out;
+}
+
+Result<std::vector<Attestation>> Book::attestations() {
+  std::lock_guard<std::mutex> lock(impl_->m);
+  std::vector<Attestation> out;
+  Stmt s(impl_->db, "SELECT reference, content, state, reason, COALESCE(envoi_id, 0) FROM attestations ORDER BY id");
+  while (s.step() == SQLITE_ROW) {
+    Attestation a = from_json(s.text(0), Json::parse(s.text(1)));
+    a.state = s.text(2);
+    a.reason = s.text(3);
+    a.envoi_id = s.i64(4);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+namespace {
+
+// The billing file of these attestations (invoice numbers 1, 2... in their order).
+Result<std::string> write_file(const model::EnvoiHeader& h, const std::vector<const Attestation*>& list, const std::string& provider) {
+  std::vector<model::Invoice> invoices;
+  uint64_t n = 0;
+  for (const Attestation* a : list) {
+    model::Invoice inv;
+    inv.affiliation = a->affiliation;
+    inv.destination = a->destination;
+    inv.niss = a->niss;
+    inv.sex = a->sex;
+    inv.ct1 = a->ct1;
+    inv.ct2 = a->ct2;
+    inv.provider = provider;
+    inv.number = ++n;
+    inv.reference = a->reference.substr(0, 25);
+    inv.billing_date = h.created;
+    inv.commitment = a->commitment;
+    inv.commitment_date = a->commitment_date;
+    for (const auto& l : a->lines) {
+      model::Prestation p;
+      p.nomenclature = l.code;
+      p.first_date = p.last_date = l.date;
+      p.provider = l.performer.empty() ? provider : l.performer;
+      p.amount = l.amount_cents;
+      p.units = l.units;
+      p.prescriber = l.prescriber;
+      p.prescription_date = l.prescription_date;
+      p.reference = a->reference.substr(0, 25);
+      inv.lines.push_back(p);
+    }
+    invoices.push_back(std::move(inv));
+  }
+  // Invoices go in ascending destination mutuality (201812).
+  std::stable_sort(invoices.begin(), invoices.end(), [](const auto& a, const auto& b) { return a.destination < b.destination; });
+  char path[] = "/tmp/mutua-batch-XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) return fail({.code = "Z00200", .message = "cannot make a temporary file for an envoi"});
+  close(fd);
+  auto w = model::write_envoi(path, h, invoices);
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  std::remove(path);
+  if (!w) return fail(w.error());
+  return bytes.str();
+}
+
+}  // namespace
+
+Result<BatchOutcome> Book::batch(const BatchOptions& o) {
+  if (!digits(o.provider, 11)) return fail({.code = "Z00224", .message = "--provider is the billing provider's INAMI number (11 digits)"});
+  auto all = attestations();
+  if (!all) return fail(all.error());
+  std::lock_guard<std::mutex> lock(impl_->m);
+  sqlite3* db = impl_->db;
+  const model::Date today = o.today ? o.today : model::local_today();
+  const std::string env = std::string(exchange::environment_name(o.environment));
+  // Waiting attestations by (union, billed month).
+  std::map<std::pair<std::string, std::string>, std::vector<const Attestation*>> groups;
+  for (const auto& a : *all)
+    if (a.state == "waiting") {
+      std::set<int> months;
+      for (const auto& l : a.lines) months.insert(static_cast<int>(l.date / 100));
+      groups[{union_of(a.destination), std::to_string(*months.begin())}].push_back(&a);
+    }
+  BatchOutcome out;
+  const Catalog& catalog = Catalog::builtin();
+  for (auto& [key, list] : groups) {
+    const auto& [fund, month] = key;
+    const int year = std::stoi(month.substr(0, 4));
+    // The next number of that year: after every envoi of the book (an accepted number is never used again).
+    int number = 0;
+    {
+      Stmt next(db, "SELECT COALESCE(MAX(envoi_number), 0) + 1 FROM envois WHERE substr(billed_month, 1, 4) = ?1");
+      next.bind(1, std::to_string(year));
+      if (next.step() != SQLITE_ROW) return impl_->error("number an envoi");
+      number = static_cast<int>(next.i64(0));
+    }
+    if (number > 999) return fail({.code = "Z00224", .message = fmt::format("no envoi number left in {} (999 used)", year)});
+    model::EnvoiHeader h;
+    h.sending_number = number;
+    h.third_party = o.provider;
+    h.year = year;
+    h.month = std::stoi(month.substr(4, 2));
+    h.created = today;
+    h.bce = o.bce;
+    h.iban_a = o.iban;
+    h.bic_a = o.bic;
+    h.test = o.environment == Environment::Test;
+    h.federation = fund;
+    std::string bytes;
+    // Pre-flight: judged by the fund's engine on what the provider knows; an attestation with a
+    // line it would reject is held back and the envoi made again without it.
+    for (int round = 0;; ++round) {
+      if (list.empty()) break;
+      auto file = write_file(h, list, o.provider);
+      if (!file) return fail(file.error());
+      bytes = std::move(*file);
+      if (!o.preflight || round == 3) break;
+      engine::AdjudicateOptions a;
+      a.today = today;
+      a.record = false;
+      auto judged = engine::adjudicate(bytes, fmt::format("batch-{}-{}-{}.efact", fund, month, number), *o.preflight, a);
+      if (!judged) return fail(judged.error());
+      std::set<uint64_t> rejected_invoices;
+      std::map<uint64_t, std::vector<Json>> codes_of;
+      int64_t lines = 0, rejected = 0;
+      for (const auto& r : judged->responses) {
+        const Json doc = Json::parse(r.json, nullptr, false);
+        if (!doc.is_object() || !doc.contains("records")) continue;
+        if (r.message == "920098") continue;
+        for (const auto& rec : doc["records"]) {
+          if (!rec.contains("niss")) continue;
+          ++lines;
+          if (rec.value("status", "") != "rejected") continue;
+          ++rejected;
+          const uint64_t inv = rec.value("invoice", uint64_t{0});
+          rejected_invoices.insert(inv);
+          for (const auto& c : rec["codes"]) codes_of[inv].push_back(c);
+        }
+      }
+      if (round == 0 && lines > 0 && rejected * 10000 / lines > 500)
+        out.warnings.push_back(fmt::format("envoi {} to union {} for {}: {} of {} lines would be rejected ({:.2f} %, over 5 %) before "
+                                           "holding them back", number, fund, month, rejected, lines, 100.0 * rejected / lines));
+      if (judged->message == "920999" && rejected_invoices.empty()) {
+        for (const auto* at : list) out.held_back.push_back({at->reference, "920999", "", "", "", "the whole file would be refused: " +
+                                                                                               (judged->summary.empty() ? std::string() : judged->summary[0])});
+        list.clear();
+        break;
+      }
+      if (rejected_invoices.empty()) break;
+      std::vector<const Attestation*> kept;
+      for (size_t i = 0; i < list.size(); ++i) {
+        const uint64_t inv = i + 1;
+        if (!rejected_invoices.count(inv)) {
+          kept.push_back(list[i]);
+          continue;
+        }
+        std::string reason;
+        for (const auto& c : codes_of[inv]) {
+          const std::string code = c.value("code", "");
+          HeldBack held{list[i]->reference, code, c.value("label_fr", ""), c.value("label_nl", ""), c.value("comment", ""),
+                        std::string(catalog.hint(code))};
+          reason += (reason.empty() ? "" : "; ") + code + " " + held.label_fr + (held.comment.empty() ? "" : " (" + held.comment + ")");
+          out.held_back.push_back(std::move(held));
+        }
+        Stmt u(db, "UPDATE attestations SET state = 'to correct', reason = ?1 WHERE reference = ?2");
+        u.bind(1, reason).bind(2, list[i]->reference);
+        if (u.step() != SQLITE_DONE) return impl_->error("hold back an attestation");
+      }
+      list = std::move(kept);
+    }
+    if (list.empty()) continue;
+    // Zone 204, the message's reference, unique in the book: a resent envoi keeps its number but
+    // is a new message.
+    int64_t sequence = 0;
+    {
+      Stmt seq(db, "SELECT COALESCE(MAX(id), 0) + 1 FROM envois");
+      if (seq.step() != SQLITE_ROW) return impl_->error("reference an envoi");
+      sequence = seq.i64(0);
+    }
+    const std::string reference = fmt::format("{:08d}{:06d}", today, sequence % 1000000);
+    bytes.replace(20, 14, reference);
+    if (auto b = impl_->exec("BEGIN IMMEDIATE"); !b) return fail(b.error());
+    Stmt ins(db, "INSERT INTO envois (environment, recipient, input_reference, file_name, content, envoi_number, billed_month, "
+                 "state, recorded) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'waiting', strftime('%s', 'now')) RETURNING id");
+    const std::string name = fmt::format("{}-{}-{:03d}-{}.efact", o.provider, month, number, fund);
+    const std::string input_reference = reference.substr(reference.find_first_not_of('0'));
+    ins.bind(1, env).bind(2, fund).bind(3, input_reference).bind(4, name).blob(5, bytes).bind(6, int64_t{number}).bind(7, month);
+    if (ins.step() != SQLITE_ROW) {
+      (void)impl_->exec("ROLLBACK");
+      return impl_->error("record an envoi");
+    }
+    const int64_t envoi_id = ins.i64(0);
+    ins.reset();  // done with it before the commit
+    for (const auto* at : list) {
+      Stmt u(db, "UPDATE attestations SET state = 'batched', reason = '', envoi_id = ?1 WHERE reference = ?2");
+      u.bind(1, envoi_id).bind(2, at->reference);
+      if (u.step() != SQLITE_DONE) {
+        (void)impl_->exec("ROLLBACK");
+        return impl_->error("batch an attestation");
+      }
+    }
+    if (auto c = impl_->exec("COMMIT"); !c) return fail(c.error());
+    SentEnvoi e;
+    e.id = envoi_id;
+    e.environment = o.environment;
+    e.recipient = fund;
+    e.input_reference = input_reference;
+    e.file_name = name;
+    e.envoi_number = number;
+    e.billed_month = month;
+    e.lines = 0;
+    for (const auto* at : list) e.lines += static_cast<int64_t>(at->lines.size());
+    out.envois.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace mutua::provider

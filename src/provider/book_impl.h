@@ -1,0 +1,39 @@
+// Book's insides, shared by its files (book.cpp: envois and answers; batch.cpp: attestations).
+#pragma once
+#include <sqlite3.h>
+
+#include <mutex>
+#include <string>
+
+#include "mutua/provider/book.h"
+#include "store/sqlite_db.h"  // the prepared statement every SQLite file of mutua uses
+
+namespace mutua::provider {
+
+struct Book::Impl {
+  sqlite3* db = nullptr;
+  std::mutex m;
+
+  Result<void> exec(const char* sql) {
+    char* why = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &why) != SQLITE_OK) {
+      Error e{.code = "Z00200", .message = why ? why : "provider book error"};
+      sqlite3_free(why);
+      return fail(e);
+    }
+    return {};
+  }
+  tl::unexpected<Error> error(const std::string& what) const {
+    return fail({.code = "Z00200", .message = what + ": " + sqlite3_errmsg(db)});
+  }
+
+  Result<void> set_state(int64_t id, EnvoiState s, const std::string& reason) {
+    using store::Stmt;
+    Stmt u(db, "UPDATE envois SET state = ?1, reason = ?2 WHERE id = ?3");
+    u.bind(1, state_name(s)).bind(2, reason).bind(3, id);
+    if (u.step() != SQLITE_DONE) return error("update an envoi's state");
+    return {};
+  }
+};
+
+}  // namespace mutua::provider
