@@ -105,18 +105,8 @@ void add_exchange_serve(CLI::App& parent) {
     std::printf("mutua exchange on http://%s:%d (store %s, gets at least %lld s apart%s)\n", o.host.c_str(), (*ex)->port(),
                 o.db.c_str(), static_cast<long long>(o.poll_interval_seconds), o.faults.any() ? ", FAULT MODE" : "");
     std::fflush(stdout);
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     exchange::Exchange* running = ex->get();
-    std::thread([stop_signals, running]() mutable {
-      int sig = 0;
-      sigwait(&stop_signals, &sig);
-      running->stop();
-    }).detach();
-    running->run();
+    run_until_stopped([running] { running->run(); }, [running] { running->stop(); });
   });
 }
 

@@ -190,17 +190,8 @@ void add_provider(CLI::App& app) {
       if (!b->today.empty() && bad_date("provider batch", "--today", b->today, o.today)) return;
       std::unique_ptr<model::Store> scratch;
       if (!b->refdata.empty()) {
-        auto tables = model::read_refdata_dir(b->refdata);
-        std::vector<Error> problems;
-        auto parsed = tables ? model::parse_refdata(*tables, b->refdata, problems) : Result<model::RefData>(fail(tables.error()));
-        auto s = store::open_sqlite(":memory:");
-        if (!parsed || !s || !(*s)->replace_refdata(*parsed)) {
-          for (const auto& p : problems) print_error(p);
-          std::fprintf(stderr, "mutua provider batch: --refdata %s cannot be used\n", b->refdata.c_str());
-          exit_code() = 2;
-          return;
-        }
-        scratch = std::move(*s);
+        scratch = scratch_refdata("provider batch", b->refdata);
+        if (!scratch) return;
         o.preflight = scratch.get();
       }
       auto r = book->batch(o);

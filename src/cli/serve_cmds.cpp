@@ -144,20 +144,8 @@ void add_serve(CLI::App& app) {
                   "the second factor)\n",
                   (*first)->username.c_str(), (*first)->one_time_password.c_str());
     std::fflush(stdout);
-    // SIGINT and SIGTERM are taken by one thread that stops the server (nothing is done inside
-    // a signal handler); the HTTP threads start after, with both blocked.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     server::Server* running = srv->get();
-    std::thread([stop_signals, running]() mutable {
-      int sig = 0;
-      sigwait(&stop_signals, &sig);
-      running->stop();
-    }).detach();
-    running->run();
+    run_until_stopped([running] { running->run(); }, [running] { running->stop(); });
     std::printf("mutua serve: stopped\n");
   });
 }

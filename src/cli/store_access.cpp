@@ -1,14 +1,19 @@
 #include "store_access.h"
 
+#include <pthread.h>
+
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "dates.h"
+#include "mutua/model/refdata.h"
 #include "mutua/settlement/config.h"
 #include "mutua/store/postgresql.h"
 #include "mutua/store/sqlite.h"
@@ -131,6 +136,39 @@ bool write_file(const std::filesystem::path& path, std::string_view content) {
     return false;
   }
   return true;
+}
+
+}  // namespace mutua::cli
+
+namespace mutua::cli {
+
+void run_until_stopped(const std::function<void()>& run, const std::function<void()>& stop) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::thread([stop_signals, stop]() mutable {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    stop();
+  }).detach();
+  run();
+}
+
+std::unique_ptr<model::Store> scratch_refdata(const char* cmd, const std::string& dir) {
+  auto tables = model::read_refdata_dir(dir);
+  std::vector<Error> problems;
+  auto parsed = tables ? model::parse_refdata(*tables, dir, problems) : Result<model::RefData>(fail(tables.error()));
+  auto store = store::open_sqlite(":memory:");
+  if (!parsed || !store || !(*store)->replace_refdata(*parsed)) {
+    for (const auto& p : problems)  // file:line: column, as `mutua refdata import` says it
+      std::fprintf(stderr, "%s:%llu: %s\n", p.file.c_str(), static_cast<unsigned long long>(p.record), p.message.c_str());
+    std::fprintf(stderr, "mutua %s: --refdata %s cannot be used\n", cmd, dir.c_str());
+    exit_code() = 2;
+    return nullptr;
+  }
+  return std::move(*store);
 }
 
 }  // namespace mutua::cli

@@ -1,6 +1,7 @@
 // What every command on the store shares: where the store is, opening it, printing an error.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,14 @@ void command_failed(const Error& e);
 // `provider` when given); when none, says so for `cmd`, sets exit code 1 and returns nothing.
 std::optional<model::EnvoiRecord> find_envoi(model::Store& store, const char* cmd, int64_t reception, int number,
                                              const std::string& provider);
+// Runs `run` (a server's loop) until SIGINT or SIGTERM, which a thread of its own takes and
+// answers with `stop` (nothing is done inside a signal handler); the signals are blocked
+// before `run` starts its threads, so they inherit the mask.
+void run_until_stopped(const std::function<void()>& run, const std::function<void()>& stop);
+// The reference data of `dir` (docs/refdata.md) in a store in memory: what the provider knows,
+// for the fund's engine as pre-flight. Null, with every problem said and exit code 2, when it
+// cannot be read.
+std::unique_ptr<model::Store> scratch_refdata(const char* cmd, const std::string& dir);
 // Writes through a .part file renamed into place, so a reader never sees half a file; on
 // failure says so, sets exit code 2 and returns false.
 bool write_file(const std::filesystem::path& path, std::string_view content);

@@ -62,19 +62,9 @@ void add_validate(CLI::App& app) {
     nlohmann::json predicted = nlohmann::json::array();
     std::string predicted_text;
     if (!opts->refdata.empty()) {
-      auto tables = model::read_refdata_dir(opts->refdata);
-      std::vector<Error> problems;
-      auto parsed = tables ? model::parse_refdata(*tables, opts->refdata, problems) : Result<model::RefData>(fail(tables.error()));
-      auto store = store::open_sqlite(":memory:");
-      if (!parsed || !store || !(*store)->replace_refdata(*parsed)) {
-        for (const auto& p : problems)  // file:line: column, as `mutua refdata import` says it
-          std::fprintf(stderr, "%s:%llu: %s\n", p.file.c_str(), static_cast<unsigned long long>(p.record),
-                       p.message.c_str());
-        std::fprintf(stderr, "mutua validate: --refdata %s cannot be used\n", opts->refdata.c_str());
-        exit_code() = 2;
-        return;
-      }
-      auto judged = engine::predict(opts->files, **store, options.today, report);
+      auto store = scratch_refdata("validate", opts->refdata);
+      if (!store) return;
+      auto judged = engine::predict(opts->files, *store, options.today, report);
       if (!judged) {
         print_error(judged.error());
         exit_code() = 2;

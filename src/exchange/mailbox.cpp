@@ -61,7 +61,9 @@ CREATE TABLE IF NOT EXISTS polls (
 
 std::string env_text(Environment e) { return std::string(environment_name(e)); }
 
-std::string sha256_of(const std::string& text) {
+}  // namespace
+
+std::string sha256_hex(const std::string& text) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_Digest(text.data(), text.size(), md, &n, EVP_sha256(), nullptr);
@@ -69,8 +71,6 @@ std::string sha256_of(const std::string& text) {
   for (unsigned int i = 0; i < n; ++i) hex += fmt::format("{:02x}", md[i]);
   return hex;
 }
-
-}  // namespace
 
 std::string_view environment_name(Environment e) { return e == Environment::Test ? "test" : "production"; }
 
@@ -180,7 +180,7 @@ Result<Acknowledgement> Mailbox::record_post(const std::string& sender, Environm
     // refusals of the same reference in two environments are two items).
     unsigned char salt[16];
     RAND_bytes(salt, sizeof salt);
-    const std::string hash = sha256_of(fmt::format("{}|{}|{}|{}|{}|{}|", kind, party, env_text(env), sender, ack.input_reference, now) +
+    const std::string hash = sha256_hex(fmt::format("{}|{}|{}|{}|{}|{}|", kind, party, env_text(env), sender, ack.input_reference, now) +
                                        bytes + std::string(reinterpret_cast<const char*>(salt), sizeof salt));
     s.bind(1, party).bind(2, env_text(env)).bind(3, std::string(kind)).bind(4, sender).bind(5, ack.input_reference);
     s.bind(6, ack.message_type).bind(7, hash).blob(8, bytes).bind(9, int64_t{ack.success}).bind(10, ack.reason);

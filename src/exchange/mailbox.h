@@ -17,6 +17,9 @@
 
 namespace mutua::exchange {
 
+// SHA-256 of `text`, in hex: items' hashes, tokens kept as hashes.
+std::string sha256_hex(const std::string& text);
+
 struct StoredItem {
   int64_t id = 0;
   Delivered item;
