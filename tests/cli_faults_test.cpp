@@ -551,7 +551,9 @@ TEST(Faults, AFullDiskFailsLettersAndPaymentFilesLoudlyAndPaysNothingTwice) {
   for (size_t at = 0; (at = left.find('\n', at)) != std::string::npos; ++at) {
     const size_t start = left.rfind('\n', at - 1) == std::string::npos ? 0 : left.rfind('\n', at - 1) + 1;
     const std::string row = left.substr(start, at - start);
-    if (!row.empty()) EXPECT_NE(row.substr(row.rfind(' ') + 1), "0") << "an empty letter was left: " << row;
+    if (!row.empty()) {
+      EXPECT_NE(row.substr(row.rfind(' ') + 1), "0") << "an empty letter was left: " << row;
+    }
   }
   auto roomy = run_mutua("letters --run r1 --format csv --db " + db + config + " --out " + base + "/letters");
   EXPECT_EQ(roomy.code, 0) << roomy.out;

@@ -58,7 +58,9 @@ TEST(Catalog, HoldsTheOfficialListAndProjectCodes) {
   EXPECT_EQ(c.find("203210")->type, 'F');
   EXPECT_NE(c.label("500402", "nl").find("controlecijfer"), std::string_view::npos);
   for (const auto& info : c.all())
-    if (info.project) EXPECT_EQ(info.code[0], 'Z') << info.code;
+    if (info.project) {
+      EXPECT_EQ(info.code[0], 'Z') << info.code;
+    }
 }
 
 TEST(CheckDigits, Identifiers) {

@@ -125,7 +125,9 @@ TEST(RealFiles, TheResponseReaderFindsEveryCodeAndAmountOfEveryRealResponse) {
       for (const auto& c : r.records[i].codes) got.push_back(std::string(1, c.letter) + c.code);
       EXPECT_EQ(got, raw[i].codes) << name << " record " << i + 1;
       for (const auto& c : r.records[i].codes)
-        if (c.known()) EXPECT_FALSE(c.label_nl.empty()) << c.code;
+        if (c.known()) {
+          EXPECT_FALSE(c.label_nl.empty()) << c.code;
+        }
     }
     if (r.message == "920900") {
       ASSERT_FALSE(r.mutualities.empty()) << name;
@@ -288,7 +290,9 @@ TEST(RealFiles, MutuaResponsesHaveTheShapesOfRealOnes) {
         EXPECT_EQ(*r->total->asked_a, *r->total->accepted_a + *r->total->refused_a) << name;
         EXPECT_EQ(r->refusal_type, "00");
       }
-      if (message == "920099") EXPECT_TRUE(r->refusal_type == "01" || r->refusal_type == "02") << r->refusal_type;
+      if (message == "920099") {
+        EXPECT_TRUE(r->refusal_type == "01" || r->refusal_type == "02") << r->refusal_type;
+      }
     }
   for (const char* m : {"920900", "920099", "920098", "920999"}) EXPECT_GT(seen[m], 0) << m;
 }
