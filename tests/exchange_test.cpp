@@ -106,6 +106,66 @@ class ExchangeTest : public ::testing::Test {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::unique_ptr<Transport> as(const std::string& token) { return exchange_client(url(), token); }
 
+  // The world's reference file as rows of cells (its header dropped).
+  std::vector<std::vector<std::string>> rows(const std::string& file) {
+    std::vector<std::vector<std::string>> out;
+    std::istringstream in(read_all(dir_ + "/g/refdata/" + file));
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+      std::vector<std::string> cells;
+      std::stringstream ss(line);
+      std::string c;
+      while (std::getline(ss, c, ',')) cells.push_back(c);
+      if (!line.empty() && line.back() == ',') cells.push_back("");
+      out.push_back(cells);
+    }
+    return out;
+  }
+  void provider_bank(std::string& iban, std::string& bic, std::string& bce) {
+    for (const auto& r : rows("providers.csv"))
+      if (r[0] == provider_) {
+        bce = r[3];
+        iban = r[4];
+        bic = r[5];
+      }
+  }
+  // Eight attestations of the provider's own care (a GP's consultation, a nurse's visit) to
+  // members of the union, from the world's reference data; the one at `wrong_amount` (0-based)
+  // billed at a wrong amount, the one at `wrong_code` with a code whose check digit is wrong (-1:
+  // none).
+  void write_attestations(const std::string& path, int wrong_amount, int wrong_code) {
+  // From the world's reference data: the provider's nurses, its destination in the union,
+  // members of that union with their CT1-CT2, the fee of a nursing visit.
+  // The provider gives the care itself: a GP's consultation, a nurse's visit.
+  std::string kind, destination, fee;
+  for (const auto& r : rows("providers.csv"))
+    if (r[0] == provider_) kind = r[1];
+  ASSERT_TRUE(kind == "gp" || kind == "nurse") << kind;
+  const std::string good = kind == "gp" ? "101010" : "425014", bad = kind == "gp" ? "101011" : "425015";
+  const std::string nurse = provider_;
+  for (const auto& r : rows("provider_destinations.csv"))
+    if (r[0] == provider_ && r[1] == union_ && r[3] == "1") destination = r[2];
+  for (const auto& r : rows("nomenclature.csv"))
+    if (r[0] == good) fee = r[1];
+  std::map<std::string, std::string> ct;
+  for (const auto& r : rows("insurability.csv"))
+    if (r[2].empty()) ct[r[0]] = r[3] + "," + r[4];
+  std::vector<std::pair<std::string, std::string>> members;  // niss, mutuality
+  for (const auto& r : rows("members.csv"))
+    if (r[3][0] == union_[0] && ct.count(r[0]) && members.size() < 8) members.emplace_back(r[0], r[3]);
+  ASSERT_FALSE(destination.empty());
+  ASSERT_EQ(members.size(), 8u);
+  std::string csv = "attestation,niss,affiliation,destination,ct1,ct2,sex,date,code,amount_cents,units,prescriber,prescription_date,performer\n";
+  for (size_t i = 0; i < members.size(); ++i) {
+    const std::string amount = static_cast<int>(i) == wrong_amount ? "1000" : fee;
+    const std::string code = static_cast<int>(i) == wrong_code ? bad : good;
+    csv += fmt::format("A-{:04d},{},{},{},{},1,2026-10-{:02d},{},{},1,,,{}\n", i + 1, members[i].first, members[i].second, destination,
+                       ct[members[i].first], 5 + i, code, amount, nurse);
+  }
+  std::ofstream(path) << csv;
+  }
+
   std::string dir_, log_, provider_, provider_token_, fund_token_, other_token_, union_, other_;
   std::vector<std::string> files_, paths_;
   pid_t pid_ = -1;
@@ -217,7 +277,9 @@ TEST_F(ExchangeTest, AFundAnswersEveryFileThroughTheExchange) {
     auto r = mutua::read_response(d.content, "answer");
     ASSERT_TRUE(r) << r.error().message;
     answers[r->provider_reference].push_back(r->message);
-    if (r->type == mutua::MessageType::Ack931000) EXPECT_EQ(r->acknowledged, "920000");
+    if (r->type == mutua::MessageType::Ack931000) {
+      EXPECT_EQ(r->acknowledged, "920000");
+    }
   }
   ASSERT_EQ(answers.size(), files_.size());
   for (const auto& f : files_) {
@@ -357,52 +419,9 @@ TEST_F(ExchangeTest, AProviderSendsSyncsAndFindsWhatToCorrect) {
 // rest is sent, acknowledged and accepted by the fund with no line rejected.
 TEST_F(ExchangeTest, AttestationsAreBatchedPreflightedSentAndAccepted) {
   start();
-  // From the world's reference data: the provider's nurses, its destination in the union,
-  // members of that union with their CT1-CT2, the fee of a nursing visit.
-  auto rows = [&](const std::string& file) {
-    std::vector<std::vector<std::string>> out;
-    std::istringstream in(read_all(dir_ + "/g/refdata/" + file));
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line)) {
-      std::vector<std::string> cells;
-      std::stringstream ss(line);
-      std::string c;
-      while (std::getline(ss, c, ',')) cells.push_back(c);
-      if (!line.empty() && line.back() == ',') cells.push_back("");
-      out.push_back(cells);
-    }
-    return out;
-  };
-  // The provider gives the care itself: a GP's consultation, a nurse's visit.
-  std::string kind, destination, fee;
-  for (const auto& r : rows("providers.csv"))
-    if (r[0] == provider_) kind = r[1];
-  ASSERT_TRUE(kind == "gp" || kind == "nurse") << kind;
-  const std::string good = kind == "gp" ? "101010" : "425014", bad = kind == "gp" ? "101011" : "425015";
-  const std::string nurse = provider_;
-  for (const auto& r : rows("provider_destinations.csv"))
-    if (r[0] == provider_ && r[1] == union_ && r[3] == "1") destination = r[2];
-  for (const auto& r : rows("nomenclature.csv"))
-    if (r[0] == good) fee = r[1];
-  std::map<std::string, std::string> ct;
-  for (const auto& r : rows("insurability.csv"))
-    if (r[2].empty()) ct[r[0]] = r[3] + "," + r[4];
-  std::vector<std::pair<std::string, std::string>> members;  // niss, mutuality
-  for (const auto& r : rows("members.csv"))
-    if (r[3][0] == union_[0] && ct.count(r[0]) && members.size() < 8) members.emplace_back(r[0], r[3]);
-  ASSERT_FALSE(destination.empty());
-  ASSERT_EQ(members.size(), 8u);
-  std::string csv = "attestation,niss,affiliation,destination,ct1,ct2,sex,date,code,amount_cents,units,prescriber,prescription_date,performer\n";
-  for (size_t i = 0; i < members.size(); ++i) {
-    const std::string amount = i == 6 ? "1000" : fee;        // the 7th: a wrong amount
-    const std::string code = i == 7 ? bad : good;            // the 8th: a wrong check digit
-    csv += fmt::format("A-{:04d},{},{},{},{},1,2026-10-{:02d},{},{},1,,,{}\n", i + 1, members[i].first, members[i].second, destination,
-                       ct[members[i].first], 5 + i, code, amount, nurse);
-  }
-  {
-    std::ofstream(dir_ + "/attestations.csv") << csv;
-  }
+  ASSERT_NO_FATAL_FAILURE(write_attestations(dir_ + "/attestations.csv", 6, 7));
+  std::string iban, bic, bce;
+  provider_bank(iban, bic, bce);
   auto book = mutua::provider::Book::open(dir_ + "/provider.db");
   ASSERT_TRUE(book);
   auto imported = (*book)->import_attestations(dir_ + "/attestations.csv");
@@ -419,13 +438,6 @@ TEST_F(ExchangeTest, AttestationsAreBatchedPreflightedSentAndAccepted) {
   auto parsed = mutua::model::parse_refdata(*tables, dir_ + "/g/refdata", problems);
   ASSERT_TRUE(parsed);
   ASSERT_TRUE((*scratch)->replace_refdata(*parsed));
-  std::string iban, bic, bce;
-  for (const auto& r : rows("providers.csv"))
-    if (r[0] == provider_) {
-      bce = r[3];
-      iban = r[4];
-      bic = r[5];
-    }
   mutua::provider::BatchOptions o{.provider = provider_, .iban = iban, .bic = bic, .bce = bce, .today = 20261105,
                                   .preflight = scratch->get()};
   auto batch = (*book)->batch(o);
@@ -465,6 +477,77 @@ TEST_F(ExchangeTest, AttestationsAreBatchedPreflightedSentAndAccepted) {
   for (const auto& a : *atts) (a.state == "batched" ? batched : to_correct) += 1;
   EXPECT_EQ(batched, 6);
   EXPECT_EQ(to_correct, 2);
+}
+
+// The fund rejects a line (no pre-flight): the attestation is to correct, with the fund's code;
+// corrected by a new import (and the others of a whole envoi rejected marked corrected), it is
+// batched again — with the rejected envoi's number when the whole envoi was rejected — sent,
+// and accepted with no line rejected.
+TEST_F(ExchangeTest, ARejectionIsCorrectedAndResent) {
+  start();
+  ASSERT_NO_FATAL_FAILURE(write_attestations(dir_ + "/first.csv", 6, -1));
+  auto book = mutua::provider::Book::open(dir_ + "/provider.db");
+  ASSERT_TRUE(book);
+  ASSERT_EQ((*book)->import_attestations(dir_ + "/first.csv")->imported, 8);
+  std::string iban, bic, bce;
+  provider_bank(iban, bic, bce);
+  mutua::provider::BatchOptions o{.provider = provider_, .iban = iban, .bic = bic, .bce = bce, .today = 20261105};
+  auto transport = as(provider_token_);
+  auto store = mutua::store::open_sqlite(dir_ + "/fund.db");
+  ASSERT_TRUE(store);
+  auto round_trip = [&] {
+    ASSERT_TRUE((*book)->send(*transport, Environment::Production, {}));
+    FundRoundOptions f;
+    f.today = 20261106;
+    ASSERT_TRUE(fund_round(**store, *as(fund_token_), f));
+    ASSERT_TRUE((*book)->sync(*transport, Environment::Production));
+  };
+  auto first = (*book)->batch(o);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->envois.size(), 1u);
+  round_trip();
+  auto states = [&] {
+    std::map<std::string, std::string> out;
+    auto all = (*book)->attestations();
+    if (all)
+      for (const auto& a : *all) out[a.reference] = a.state;
+    return out;
+  };
+  auto list = *(*book)->envois();
+  ASSERT_EQ(list.size(), 1u);
+  const bool whole = list[0].state == mutua::provider::EnvoiState::Rejected;
+  ASSERT_TRUE(whole || list[0].state == mutua::provider::EnvoiState::Accepted) << mutua::provider::state_name(list[0].state);
+  auto after = states();
+  EXPECT_EQ(after["A-0007"], "to correct");
+  for (const auto& [ref, st] : after) {
+    if (ref != "A-0007") {
+      EXPECT_EQ(st, whole ? "to correct" : "batched") << ref;
+    }
+  }
+  bool said = false;
+  auto all = (*book)->attestations();
+  ASSERT_TRUE(all);
+  for (const auto& a : *all)
+    if (a.reference == "A-0007") said = a.reason.find("5019") != std::string::npos || whole;
+  EXPECT_TRUE(said);
+
+  // Corrected: the right amount, imported again; the others of a rejected envoi as they are.
+  ASSERT_NO_FATAL_FAILURE(write_attestations(dir_ + "/second.csv", -1, -1));
+  auto again = (*book)->import_attestations(dir_ + "/second.csv");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->corrected, whole ? 8 : 1);  // every attestation to correct takes its new content
+  auto second = (*book)->batch(o);
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->envois.size(), 1u);
+  EXPECT_EQ(second->envois[0].envoi_number, whole ? 1 : 2) << "a rejected envoi is resent with its number; an accepted one never";
+  round_trip();
+  list = *(*book)->envois();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[1].state, mutua::provider::EnvoiState::Accepted);
+  EXPECT_EQ(list[1].rejected_lines, 0);
+  for (const auto& [ref, st] : states()) EXPECT_EQ(st, "batched") << ref;
+  // Archiving takes only what is to correct.
+  EXPECT_FALSE((*book)->mark({"A-0001"}, "archived", "500423 already billed"));
 }
 
 }  // namespace

@@ -156,8 +156,8 @@ void add_provider(CLI::App& app) {
       auto r = book->import_attestations(*csv);
       if (!r) return command_failed(r.error());
       for (const auto& p : r->problems) print_error(p);
-      std::printf("imported %lld attestations (%lld were in the book already)\n", static_cast<long long>(r->imported),
-                  static_cast<long long>(r->already));
+      std::printf("imported %lld attestations, %lld corrected (%lld were in the book already)\n", static_cast<long long>(r->imported),
+                  static_cast<long long>(r->corrected), static_cast<long long>(r->already));
       if (!r->problems.empty()) exit_code() = 1;
     });
   }
@@ -204,6 +204,34 @@ void add_provider(CLI::App& app) {
         std::printf("envoi %d to union %s for %s: %lld lines, reference %s, waiting to be sent\n", e.envoi_number, e.recipient.c_str(),
                     e.billed_month.c_str(), static_cast<long long>(e.lines), e.input_reference.c_str());
       if (r->envois.empty() && r->held_back.empty()) std::printf("no attestation waiting\n");
+    });
+  }
+  {
+    struct MarkOpts {
+      Common c;
+      std::vector<std::string> refs;
+      bool corrected = false, archived = false;
+      std::string reason;
+    };
+    auto m = std::make_shared<MarkOpts>();
+    auto* mark = cmd->add_subcommand("mark", "Mark attestations to correct as corrected (batched again as they are) or archived (lost)");
+    add_common(mark, m->c, false);
+    mark->add_option("attestations", m->refs, "Their references")->required();
+    auto* corrected = mark->add_flag("--corrected", m->corrected, "Corrected: the next batch takes them again");
+    auto* archived = mark->add_flag("--archived", m->archived, "Archived: not billed again");
+    corrected->excludes(archived);
+    mark->add_option("--reason", m->reason, "Why (e.g. 500423 already billed by another provider)");
+    mark->callback([m] {
+      if (m->corrected == m->archived) {
+        std::fprintf(stderr, "mutua provider mark: --corrected or --archived\n");
+        exit_code() = 2;
+        return;
+      }
+      auto book = open_book(m->c);
+      if (!book) return;
+      auto n = book->mark(m->refs, m->corrected ? "corrected" : "archived", m->reason);
+      if (!n) return command_failed(n.error());
+      std::printf("%lld attestations %s\n", static_cast<long long>(*n), m->corrected ? "corrected" : "archived");
     });
   }
   {

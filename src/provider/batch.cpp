@@ -12,6 +12,7 @@
 
 #include "mutua/catalog.h"
 #include "mutua/engine/adjudicate.h"
+#include "mutua/layout.h"
 #include "mutua/model/envoi_writer.h"
 #include "mutua/provider/book.h"
 #include "mutua/tsv.h"
@@ -58,6 +59,56 @@ std::string union_of(const std::string& destination) { return destination.empty(
 bool digits(const std::string& s, size_t n) { return s.size() == n && s.find_first_not_of("0123456789") == std::string::npos; }
 
 }  // namespace
+
+Result<void> Book::Impl::attestations_to_correct(int64_t id, const Response& answer) {
+  std::string why;
+  std::map<std::string, std::string> lines;  // attestation -> its rejected lines' codes
+  if (answer.message == "920099" || answer.message == "920999") {
+    why = fmt::format("the fund answered {} for the whole envoi", answer.message);
+  } else if (answer.message == "920900") {
+    // Each ET 50 carries its attestation's number in zone 28 (batch writes it there).
+    const Zone* z28 = Layout::builtin().find(RecordKind::Et50, "28");
+    for (const auto& rec : answer.records) {
+      if (rec.record_type != "50" || !rec.rejected() || !z28 || rec.bytes.size() < z28->end()) continue;
+      std::string ref(z28->in(rec.bytes));
+      while (!ref.empty() && ref.back() == ' ') ref.pop_back();
+      for (const auto& c : rec.codes)
+        if (c.letter == 'B' || c.letter == 'F' || c.letter == 'R')
+          lines[ref] += fmt::format("{}{}{} {}{}", lines[ref].empty() ? "" : "; ", c.letter, c.code, c.label_fr,
+                                    rec.comment.empty() ? "" : " (" + rec.comment + ")");
+    }
+  } else {
+    return {};
+  }
+  if (!why.empty()) {
+    store::Stmt u(db, "UPDATE attestations SET state = 'to correct', reason = ?1 WHERE envoi_id = ?2 AND state = 'batched'");
+    u.bind(1, why).bind(2, id);
+    if (u.step() != SQLITE_DONE) return error("mark attestations to correct");
+    return {};
+  }
+  for (const auto& [ref, codes] : lines) {
+    store::Stmt u(db, "UPDATE attestations SET state = 'to correct', reason = ?1 WHERE envoi_id = ?2 AND reference = ?3 AND state = 'batched'");
+    u.bind(1, "the fund rejected: " + codes).bind(2, id).bind(3, ref);
+    if (u.step() != SQLITE_DONE) return error("mark an attestation to correct");
+  }
+  return {};
+}
+
+Result<int64_t> Book::mark(const std::vector<std::string>& references, const std::string& state, const std::string& reason) {
+  if (state != "corrected" && state != "archived")
+    return fail({.code = "Z00224", .message = "an attestation to correct is marked corrected or archived"});
+  std::lock_guard<std::mutex> lock(impl_->m);
+  int64_t n = 0;
+  for (const auto& ref : references) {
+    Stmt u(impl_->db, "UPDATE attestations SET state = ?1, reason = ?2 WHERE reference = ?3 AND state = 'to correct'");
+    u.bind(1, state).bind(2, reason).bind(3, ref);
+    if (u.step() != SQLITE_DONE) return impl_->error("mark attestation " + ref);
+    if (sqlite3_changes(impl_->db) == 0)
+      return fail({.code = "Z00224", .message = fmt::format("attestation {} is not to correct", ref)});
+    ++n;
+  }
+  return n;
+}
 
 Result<ImportOutcome> Book::import_attestations(const std::string& csv_path) {
   std::ifstream in(csv_path, std::ios::binary);
@@ -143,15 +194,25 @@ Result<ImportOutcome> Book::import_attestations(const std::string& csv_path) {
                                                                        ref, months.size()), .file = csv_path});
       continue;
     }
+    // An attestation to correct takes the new content and is corrected; any other already in
+    // the book stays as it is.
     Stmt ins(db, "INSERT INTO attestations (reference, content, destination, billed_month, state, recorded) "
-                 "VALUES (?1, ?2, ?3, ?4, 'waiting', strftime('%s', 'now')) ON CONFLICT (reference) DO NOTHING");
+                 "VALUES (?1, ?2, ?3, ?4, 'waiting', strftime('%s', 'now')) ON CONFLICT (reference) DO UPDATE SET "
+                 "content = excluded.content, destination = excluded.destination, billed_month = excluded.billed_month, "
+                 "state = 'corrected', reason = '' WHERE attestations.state = 'to correct'");
     ins.bind(1, ref).bind(2, to_json(a).dump()).bind(3, a.destination).bind(4, std::to_string(*months.begin()));
     if (ins.step() != SQLITE_DONE) {
       (void)impl_->exec("ROLLBACK");
       return impl_->error("record attestation " + ref);
     }
-    if (sqlite3_changes(db) == 0) ++out.already;
-    else ++out.imported;
+    if (sqlite3_changes(db) == 0) {
+      ++out.already;
+    } else {
+      Stmt st(db, "SELECT state FROM attestations WHERE reference = ?1");
+      st.bind(1, ref);
+      if (st.step() == SQLITE_ROW && st.text(0) == "corrected") ++out.corrected;
+      else ++out.imported;
+    }
   }
   if (auto c = impl_->exec("COMMIT"); !c) return fail(c.error());
   return out;
@@ -233,7 +294,7 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
   // Waiting attestations by (union, billed month).
   std::map<std::pair<std::string, std::string>, std::vector<const Attestation*>> groups;
   for (const auto& a : *all)
-    if (a.state == "waiting") {
+    if (a.state == "waiting" || a.state == "corrected") {
       std::set<int> months;
       for (const auto& l : a.lines) months.insert(static_cast<int>(l.date / 100));
       groups[{union_of(a.destination), std::to_string(*months.begin())}].push_back(&a);
@@ -244,8 +305,20 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
     const auto& [fund, month] = key;
     const int year = std::stoi(month.substr(0, 4));
     // The next number of that year: after every envoi of the book (an accepted number is never used again).
+    // A rejected or refused envoi of this union and month is resent with its number (the fund
+    // refuses a number it accepted, never one it rejected); else the next number of the year.
     int number = 0;
+    int64_t resends = 0;
     {
+      Stmt again(db, "SELECT id, envoi_number FROM envois WHERE recipient = ?1 AND billed_month = ?2 AND environment = ?3 "
+                     "AND state IN ('rejected', 'refused') AND resent = 0 ORDER BY id LIMIT 1");
+      again.bind(1, fund).bind(2, month).bind(3, env);
+      if (again.step() == SQLITE_ROW) {
+        resends = again.i64(0);
+        number = static_cast<int>(again.i64(1));
+      }
+    }
+    if (!number) {
       Stmt next(db, "SELECT COALESCE(MAX(envoi_number), 0) + 1 FROM envois WHERE substr(billed_month, 1, 4) = ?1");
       next.bind(1, std::to_string(year));
       if (next.step() != SQLITE_ROW) return impl_->error("number an envoi");
@@ -348,6 +421,14 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
     }
     const int64_t envoi_id = ins.i64(0);
     ins.reset();  // done with it before the commit
+    if (resends) {
+      Stmt r(db, "UPDATE envois SET resent = 1 WHERE id = ?1");
+      r.bind(1, resends);
+      if (r.step() != SQLITE_DONE) {
+        (void)impl_->exec("ROLLBACK");
+        return impl_->error("mark an envoi resent");
+      }
+    }
     for (const auto* at : list) {
       Stmt u(db, "UPDATE attestations SET state = 'batched', reason = '', envoi_id = ?1 WHERE reference = ?2");
       u.bind(1, envoi_id).bind(2, at->reference);

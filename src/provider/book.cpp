@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS envois (
   state TEXT NOT NULL,
   reason TEXT NOT NULL DEFAULT '',
   recorded INTEGER NOT NULL,
+  resent INTEGER NOT NULL DEFAULT 0,  -- a rejected or refused envoi whose number a new one took
   UNIQUE (environment, input_reference)
 );
 -- What came back for an envoi: each message once, however often it was delivered.
@@ -54,7 +55,7 @@ CREATE TABLE IF NOT EXISTS attestations (
   content TEXT NOT NULL,
   destination TEXT NOT NULL,
   billed_month TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('waiting', 'batched', 'to correct')),
+  state TEXT NOT NULL CHECK (state IN ('waiting', 'batched', 'to correct', 'corrected', 'archived')),
   reason TEXT NOT NULL DEFAULT '',
   envoi_id INTEGER REFERENCES envois (id),
   recorded INTEGER NOT NULL
@@ -231,8 +232,10 @@ Result<SyncRound> Book::sync(exchange::Transport& exchange, Environment env, int
     if (r->message == "920900") next = EnvoiState::Accepted;
     if (r->message == "920099") next = EnvoiState::Rejected;
     if (r->message == "920999") next = EnvoiState::Refused;
-    if (next != state)
+    if (next != state) {
       if (auto s = impl_->set_state(id, next, ""); !s) return fail(s.error());
+      if (auto c = impl_->attestations_to_correct(id, *r); !c) return fail(c.error());
+    }
     handled.push_back(d.hash);
   }
   if (!handled.empty()) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "mutua/provider/book.h"
+#include "mutua/response_reader.h"
 #include "store/sqlite_db.h"  // the prepared statement every SQLite file of mutua uses
 
 namespace mutua::provider {
@@ -26,6 +27,10 @@ struct Book::Impl {
   tl::unexpected<Error> error(const std::string& what) const {
     return fail({.code = "Z00200", .message = what + ": " + sqlite3_errmsg(db)});
   }
+
+  // The fund answered envoi `id` with `answer`: after a 920099 or 920999 each of its attestations
+  // is to correct (the whole envoi was refused); after a 920900 those with a rejected line.
+  Result<void> attestations_to_correct(int64_t id, const Response& answer);
 
   Result<void> set_state(int64_t id, EnvoiState s, const std::string& reason) {
     using store::Stmt;

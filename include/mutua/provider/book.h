@@ -84,13 +84,14 @@ struct Attestation {
   model::Date commitment_date = 0;
   std::vector<AttestationLine> lines;
   // In the book:
-  std::string state;            // waiting, batched, to correct
+  std::string state;            // waiting, batched, to correct, corrected, archived
   std::string reason;           // why it is to correct
   int64_t envoi_id = 0;         // the envoi it went in
 };
 
 struct ImportOutcome {
   int64_t imported = 0, already = 0;
+  int64_t corrected = 0;        // attestations to correct that the file gave anew
   std::vector<Error> problems;  // rows that could not be read: file, line, column
 };
 
@@ -130,10 +131,14 @@ class Book {
   Result<std::vector<LineToCorrect>> to_correct();
 
   // Attestations from a CSV file (docs/provider.md: one row per line, the attestation's columns
-  // repeated); an attestation already in the book is left as it is.
+  // repeated); one to correct is replaced and "corrected"; any other already in the book is left
+  // as it is.
   Result<ImportOutcome> import_attestations(const std::string& csv_path);
   Result<std::vector<Attestation>> attestations();
-  // Groups the waiting attestations into envois, one per destination union and billed month,
+  // Attestations to correct marked "corrected" (batched again as they are) or "archived" (lost:
+  // not billed again, with why: 500423 already billed, 500450 medical house...).
+  Result<int64_t> mark(const std::vector<std::string>& references, const std::string& state, const std::string& reason);
+  // Groups the waiting (and corrected) attestations into envois, one per destination union and billed month,
   // numbered after every envoi of that year in the book; pre-flight holds back what the fund
   // would reject. The envois wait in the book for send().
   Result<BatchOutcome> batch(const BatchOptions& options);
