@@ -8,6 +8,7 @@
 #include <sstream>
 #include <filesystem>
 #include <map>
+#include <random>
 #include <regex>
 #include <set>
 #include <thread>
@@ -548,6 +549,69 @@ TEST_F(ExchangeTest, ARejectionIsCorrectedAndResent) {
   for (const auto& [ref, st] : states()) EXPECT_EQ(st, "batched") << ref;
   // Archiving takes only what is to correct.
   EXPECT_FALSE((*book)->mark({"A-0001"}, "archived", "500423 already billed"));
+}
+
+// The provider's program killed (kill -9) at random points while it sends and syncs, 24
+// times, the fund answering meanwhile: once it runs to the end, every envoi was posted once and
+// judged once, stands where the fund's answer says, and has each answer once.
+TEST_F(ExchangeTest, AProviderKilledAtAnyPointLosesNothingAndSendsNothingTwice) {
+  start({"--faults", "5:0.2"});
+  setenv("MUTUA_EXCHANGE_TOKEN", provider_token_.c_str(), 1);
+  const std::string book = dir_ + "/provider.db";
+  std::vector<std::string> send = {"provider", "send", "--book", book, "--exchange", url()};
+  for (const auto& p : paths_) send.push_back(p);
+  const std::vector<std::string> sync = {"provider", "sync", "--book", book, "--exchange", url()};
+  auto store = mutua::store::open_sqlite(dir_ + "/fund.db");
+  ASSERT_TRUE(store);
+  FundRoundOptions f;
+  f.today = 20261123;
+  auto fund = as(fund_token_);
+  std::mt19937 luck(2026);
+  int killed = 0;
+  for (int i = 0; i < 24; ++i) {
+    const pid_t pid = mutua::testing::spawn(i % 2 == 0 ? send : sync, dir_ + "/provider.log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 60)(luck)));
+    kill(pid, SIGKILL);
+    bool was_killed = false;
+    mutua::testing::wait_exit(pid, &was_killed);
+    killed += was_killed;
+    if (i % 3 == 2) (void)fund_round(**store, *fund, f);
+  }
+  EXPECT_GT(killed, 5) << "the program ended before most kills: they tested nothing";
+  // To the end, unhindered.
+  auto settled = [&] {
+    auto b = mutua::provider::Book::open(book);
+    if (!b) return false;
+    auto list = (*b)->envois();
+    if (!list || list->size() != files_.size()) return false;
+    for (const auto& e : *list)
+      if (e.state != mutua::provider::EnvoiState::Accepted && e.state != mutua::provider::EnvoiState::Rejected &&
+          e.state != mutua::provider::EnvoiState::Refused)
+        return false;
+    return true;
+  };
+  EXPECT_EQ(mutua::testing::wait_exit(mutua::testing::spawn(send, dir_ + "/provider.log")), 0) << read_all(dir_ + "/provider.log");
+  for (int i = 0; i < 60 && !settled(); ++i) {
+    (void)fund_round(**store, *fund, f);
+    mutua::testing::wait_exit(mutua::testing::spawn(sync, dir_ + "/provider.log"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  unsetenv("MUTUA_EXCHANGE_TOKEN");
+  ASSERT_TRUE(settled()) << read_all(dir_ + "/provider.log").substr(0, 4000);
+  auto recorded = (*store)->envois();
+  ASSERT_TRUE(recorded);
+  EXPECT_EQ(recorded->size(), files_.size()) << "an envoi judged twice (or lost)";
+  auto b = mutua::provider::Book::open(book);
+  ASSERT_TRUE(b);
+  auto list = (*b)->envois();
+  ASSERT_TRUE(list);
+  std::map<int, std::string> fund_says;
+  for (const auto& r : *recorded) fund_says[r.number] = std::string(mutua::model::status_name(r.status));
+  for (const auto& e : *list) {
+    std::set<std::string> distinct(e.answers.begin(), e.answers.end());
+    EXPECT_EQ(distinct.size(), e.answers.size()) << e.input_reference;
+    EXPECT_EQ(std::string(mutua::provider::state_name(e.state)), fund_says[e.envoi_number]) << e.input_reference;
+  }
 }
 
 }  // namespace
