@@ -551,6 +551,96 @@ TEST_F(ExchangeTest, ARejectionIsCorrectedAndResent) {
   EXPECT_FALSE((*book)->mark({"A-0001"}, "archived", "500423 already billed"));
 }
 
+// Paid: the fund's payment run pays the accepted envoi; the provider's bank statement (CODA, as
+// its bank would send it) is matched to it by the transfer's communication, and the envoi and
+// its attestations are paid. The same statement read again adds nothing; a credit of a CSV
+// export naming no envoi of the book is listed unmatched, then finalised by hand.
+TEST_F(ExchangeTest, TheBankStatementPaysTheEnvoiAndItsAttestations) {
+  start();
+  ASSERT_NO_FATAL_FAILURE(write_attestations(dir_ + "/attestations.csv", -1, -1));
+  auto book = mutua::provider::Book::open(dir_ + "/provider.db");
+  ASSERT_TRUE(book);
+  ASSERT_EQ((*book)->import_attestations(dir_ + "/attestations.csv")->imported, 8);
+  std::string iban, bic, bce;
+  provider_bank(iban, bic, bce);
+  ASSERT_FALSE(iban.empty());
+  mutua::provider::BatchOptions o{.provider = provider_, .iban = iban, .bic = bic, .bce = bce, .today = 20261105};
+  ASSERT_EQ((*book)->batch(o)->envois.size(), 1u);
+  auto transport = as(provider_token_);
+  ASSERT_TRUE((*book)->send(*transport, Environment::Production, {}));
+  {
+    auto store = mutua::store::open_sqlite(dir_ + "/fund.db");
+    ASSERT_TRUE(store);
+    FundRoundOptions f;
+    f.today = 20261106;
+    ASSERT_EQ(fund_round(**store, *as(fund_token_), f)->answered, 1);
+  }
+  ASSERT_TRUE((*book)->sync(*transport, Environment::Production));
+  auto list = *(*book)->envois();
+  ASSERT_EQ(list[0].state, mutua::provider::EnvoiState::Accepted);
+  const int64_t accepted = list[0].accepted_cents;
+  ASSERT_GT(accepted, 0);
+
+  // The fund pays; the provider's bank writes its statement.
+  auto run = run_mutua("settle --date 2026-11-12 --budget 100000 --db " + dir_ + "/fund.db --config " + std::string(MUTUA_SOURCE_DIR) +
+                       "/data/sample/mutua-payments.json --out " + dir_ + "/pay --coda " + dir_ + "/bank");
+  ASSERT_EQ(run.code, 0) << run.out;
+  const std::string coda = dir_ + "/bank/coda-2026-11-12-" + iban + ".cod";
+  ASSERT_TRUE(fs::exists(coda)) << run.out;
+  auto rec = (*book)->reconcile(coda);
+  ASSERT_TRUE(rec) << rec.error().message;
+  EXPECT_TRUE(rec->problems.empty()) << rec->problems[0].to_string();
+  EXPECT_EQ(rec->credits, 1);
+  EXPECT_EQ(rec->matched, 1);
+  EXPECT_EQ(rec->envois_paid, 1);
+  EXPECT_EQ(rec->attestations_paid, 8);
+  list = *(*book)->envois();
+  EXPECT_EQ(list[0].state, mutua::provider::EnvoiState::Paid);
+  EXPECT_EQ(list[0].paid_cents, accepted);  // no regularisation set off
+  ASSERT_EQ(list[0].payment_references.size(), 1u);
+  EXPECT_TRUE(std::regex_match(list[0].payment_references[0], std::regex(R"(2026/2/\d{7})"))) << list[0].payment_references[0];
+  auto atts = (*book)->attestations();
+  ASSERT_TRUE(atts);
+  for (const auto& a : *atts) EXPECT_EQ(a.state, "paid") << a.reference;
+  // The same statement again: nothing new.
+  auto again = (*book)->reconcile(coda);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->already, 1);
+  EXPECT_EQ(again->matched, 0);
+  // An answer delivered again after the payment does not take the state back.
+  ASSERT_TRUE((*book)->sync(*transport, Environment::Production));
+  EXPECT_EQ((*book)->envois()->at(0).state, mutua::provider::EnvoiState::Paid);
+
+  // A bank's CSV export: the same payment (already matched: said), one for an envoi the book
+  // never sent, and a patient's own transfer (not billing).
+  const std::string csv = dir_ + "/export.csv";
+  std::ofstream(csv) << "Date;Montant;Communication;Contrepartie\n"
+                        "12/11/2026;12,50;Remboursement patient;Jean Dupont\n"
+                        "13/11/2026;1.234,56;2026/2/0999999 ENVOI 077 09/2026 COMPTE A INAMI " + provider_ + ";Mutualite\n"
+                        "13/11/2026;-3,00;Frais;Banque\n"
+                        "14/11/2026;" + fmt::format("{},{:02d}", accepted / 100, accepted % 100) + ";" +
+                        list[0].payment_references[0] + " ENVOI 001 10/2026 COMPTE A;Mutualite\n";
+  auto other = (*book)->reconcile(csv);
+  ASSERT_TRUE(other) << other.error().message;
+  EXPECT_TRUE(other->problems.empty()) << other->problems[0].to_string();
+  EXPECT_EQ(other->credits, 3);
+  EXPECT_EQ(other->not_billing, 1);
+  EXPECT_EQ(other->unmatched, 2);
+  auto unmatched = (*book)->statement_lines("unmatched");
+  ASSERT_TRUE(unmatched);
+  ASSERT_EQ(unmatched->size(), 2u);
+  EXPECT_NE((*unmatched)[0].reason.find("no accepted envoi 077 of 202609"), std::string::npos) << (*unmatched)[0].reason;
+  EXPECT_EQ((*unmatched)[0].cents, 123456);
+  EXPECT_NE((*unmatched)[1].reason.find("already on statement line"), std::string::npos) << (*unmatched)[1].reason;
+  // Finalised by hand: the first set aside with a note; an envoi that is not in the book refused.
+  EXPECT_FALSE((*book)->finalise((*unmatched)[0].id, {.envoi = "77/202609"}));
+  auto fin = (*book)->finalise((*unmatched)[0].id, {.not_billing = true, .note = "paid for another practice: returned"});
+  ASSERT_TRUE(fin) << fin.error().message;
+  EXPECT_EQ(fin->state, "not billing");
+  EXPECT_EQ((*book)->statement_lines("unmatched")->size(), 1u);
+  EXPECT_FALSE((*book)->finalise((*unmatched)[0].id, {.not_billing = true})) << "only an unmatched line is finalised";
+}
+
 // The provider's program killed (kill -9) at random points while it sends and syncs, 24
 // times, the fund answering meanwhile: once it runs to the end, every envoi was posted once and
 // judged once, stands where the fund's answer says, and has each answer once.

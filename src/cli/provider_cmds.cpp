@@ -63,15 +63,96 @@ std::unique_ptr<provider::Book> open_book(const Common& c) {
 void print_envois(provider::Book& book) {
   auto list = book.envois();
   if (!list) return command_failed(list.error());
-  std::printf("%-14s %-5s %-6s %-4s %-12s %6s %8s %12s  %s\n", "reference", "union", "month", "no.", "state", "lines", "rejected",
-              "accepted EUR", "answers / reason");
+  std::printf("%-14s %-5s %-6s %-4s %-12s %6s %8s %12s %12s  %s\n", "reference", "union", "month", "no.", "state", "lines", "rejected",
+              "accepted EUR", "paid EUR", "answers / reason");
   for (const auto& e : *list) {
     std::string answers;
     for (const auto& a : e.answers) answers += (answers.empty() ? "" : " ") + a;
-    std::printf("%-14s %-5s %-6s %-4d %-12s %6lld %8lld %12.2f  %s\n", e.input_reference.c_str(), e.recipient.c_str(),
+    std::printf("%-14s %-5s %-6s %-4d %-12s %6lld %8lld %12.2f %12.2f  %s\n", e.input_reference.c_str(), e.recipient.c_str(),
                 e.billed_month.c_str(), e.envoi_number, std::string(provider::state_name(e.state)).c_str(),
                 static_cast<long long>(e.lines), static_cast<long long>(e.rejected_lines), static_cast<double>(e.accepted_cents) / 100,
-                (e.reason.empty() ? answers : e.reason).c_str());
+                static_cast<double>(e.paid_cents) / 100, (e.reason.empty() ? answers : e.reason).c_str());
+  }
+}
+
+void print_lines(const std::vector<provider::StatementLine>& lines) {
+  std::printf("%5s %-10s %12s %-15s %-10s %-11s  %s\n", "line", "booked", "EUR", "reference", "envoi", "state", "communication / reason");
+  for (const auto& l : lines) {
+    const std::string envoi = l.envoi_number ? fmt::format("{:03d}/{}", l.envoi_number, l.billed_month) : "";
+    std::printf("%5lld %-10s %12.2f %-15s %-10s %-11s  %s\n", static_cast<long long>(l.id), model::iso(l.booked).c_str(),
+                static_cast<double>(l.cents) / 100, l.payment_reference.c_str(), envoi.c_str(), l.state.c_str(),
+                (l.reason.empty() ? l.communication : l.communication + " -- " + l.reason).c_str());
+  }
+}
+
+// Reconciliation: bank statements in, the fund's payments matched to the envois they pay.
+void add_provider_payments(CLI::App* cmd) {
+  {
+    auto c = std::make_shared<Common>();
+    auto files = std::make_shared<std::vector<std::string>>();
+    auto* rec = cmd->add_subcommand("reconcile", "Read bank statements (CODA or CSV) and match the fund's payments to the envois they pay");
+    add_common(rec, *c, false);
+    rec->add_option("statements", *files, "Bank statement files (CODA .cod, or CSV: docs/provider.md)")->required()->check(CLI::ExistingFile);
+    rec->callback([c, files] {
+      auto book = open_book(*c);
+      if (!book) return;
+      for (const auto& f : *files) {
+        auto r = book->reconcile(f);
+        if (!r) return command_failed(r.error());
+        for (const auto& p : r->problems) print_error(p);
+        std::printf("%s: %lld credits (%lld read before): %lld matched, %lld complements, %lld unmatched, %lld not billing; "
+                    "%lld envois and %lld attestations paid\n", f.c_str(), static_cast<long long>(r->credits),
+                    static_cast<long long>(r->already), static_cast<long long>(r->matched), static_cast<long long>(r->complements),
+                    static_cast<long long>(r->unmatched), static_cast<long long>(r->not_billing), static_cast<long long>(r->envois_paid),
+                    static_cast<long long>(r->attestations_paid));
+        if (!r->problems.empty() && exit_code() == 0) exit_code() = 1;
+      }
+      auto unmatched = book->statement_lines("unmatched");
+      if (!unmatched) return command_failed(unmatched.error());
+      if (!unmatched->empty()) {
+        std::printf("unmatched (finalise by hand: mutua provider finalise LINE ...):\n");
+        print_lines(*unmatched);
+      }
+    });
+  }
+  {
+    auto c = std::make_shared<Common>();
+    auto state = std::make_shared<std::string>();
+    auto* list = cmd->add_subcommand("payments", "The credits of the statements read and what each was matched to");
+    add_common(list, *c, false);
+    list->add_option("--state", *state, "Only these: matched, complement, unmatched, finalised, not billing")
+        ->check(CLI::IsMember({"matched", "complement", "unmatched", "finalised", "not billing"}));
+    list->callback([c, state] {
+      auto book = open_book(*c);
+      if (!book) return;
+      auto lines = book->statement_lines(*state);
+      if (!lines) return command_failed(lines.error());
+      print_lines(*lines);
+    });
+  }
+  {
+    struct Opts {
+      Common c;
+      int64_t line = 0;
+      provider::Finalise what;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* fin = cmd->add_subcommand("finalise", "Say by hand what an unmatched credit pays: an envoi, attestations, or nothing billed");
+    add_common(fin, o->c, false);
+    fin->add_option("line", o->line, "The statement line (mutua provider payments --state unmatched)")->required();
+    auto* envoi = fin->add_option("--envoi", o->what.envoi, "The envoi it pays: its input reference, or number/YYYYMM (e.g. 12/202611)");
+    auto* att = fin->add_option("--attestation", o->what.attestations, "Attestations it pays (repeat the option)");
+    auto* none = fin->add_flag("--not-billing", o->what.not_billing, "It pays nothing billed through the book (set aside)");
+    envoi->excludes(att)->excludes(none);
+    att->excludes(none);
+    fin->add_option("--note", o->what.note, "Why, for whoever looks later");
+    fin->callback([o] {
+      auto book = open_book(o->c);
+      if (!book) return;
+      auto l = book->finalise(o->line, o->what);
+      if (!l) return command_failed(l.error());
+      print_lines({*l});
+    });
   }
 }
 
@@ -287,6 +368,7 @@ void add_provider(CLI::App& app) {
       }
     });
   }
+  add_provider_payments(cmd);
 }
 
 }  // namespace mutua::cli

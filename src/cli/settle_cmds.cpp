@@ -88,7 +88,7 @@ std::string run_report(const settlement::RunResult& r, size_t limit) {
 
 void add_settle(CLI::App& app) {
   struct Opts {
-    std::string db = default_db(), config = default_config(), date, budget, key, execution, pain, out = ".";
+    std::string db = default_db(), config = default_config(), date, budget, key, execution, pain, out = ".", coda;
     size_t limit = 50;
   };
   auto opts = std::make_shared<Opts>();
@@ -113,6 +113,9 @@ void add_settle(CLI::App& app) {
   cmd->add_option("--pain", opts->pain, "pain.001 version: 001.001.09 (default) or 001.001.03")
       ->check(CLI::IsMember({"001.001.09", "001.001.03"}));
   cmd->add_option("--limit", opts->limit, "Lines listed per table on the terminal (the report file has all)")->capture_default_str();
+  cmd->add_option("--coda", opts->coda,
+                  "Also write into this directory the CODA statement each creditor's bank would send for the run's\n"
+                  "credits (one per account; for trying a provider's reconciliation: real statements come from the banks)");
   cmd->callback([opts] {
     settlement::RunOptions options;
     if (bad_date("settle", "--date", opts->date, options.date)) return;
@@ -151,6 +154,19 @@ void add_settle(CLI::App& app) {
         return;
       }
       r->payment_file = path.string();
+    }
+    if (!opts->coda.empty() && !r->transfers.empty()) {
+      std::error_code ec;
+      fs::create_directories(opts->coda, ec);
+      for (const auto& [name, content] : settlement::bank_statements(*config, *r, r->run.date)) {
+        const fs::path path = fs::path(opts->coda) / name;
+        if (auto w = write_file_atomically(path.string(), content); !w) {
+          print_error({.code = "Z00602", .message = "cannot write a bank statement: " + w.error().message, .file = path.string()});
+          exit_code() = 2;
+          return;
+        }
+      }
+      std::printf("bank statements (CODA): %s\n", opts->coda.c_str());
     }
     if (r->run.id == 0) std::printf("nothing paid: no run recorded (the same run may be made again)\n");
     std::fputs(run_report(*r, opts->limit).c_str(), stdout);

@@ -55,11 +55,32 @@ CREATE TABLE IF NOT EXISTS attestations (
   content TEXT NOT NULL,
   destination TEXT NOT NULL,
   billed_month TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('waiting', 'batched', 'to correct', 'corrected', 'archived')),
+  state TEXT NOT NULL CHECK (state IN ('waiting', 'batched', 'to correct', 'corrected', 'archived', 'paid')),
   reason TEXT NOT NULL DEFAULT '',
   envoi_id INTEGER REFERENCES envois (id),
   recorded INTEGER NOT NULL
 );
+-- Credits of the bank statements read, each once, and the envoi each pays.
+CREATE TABLE IF NOT EXISTS statement_lines (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,  -- the bank's own reference of the movement: a statement read twice is kept once
+  source TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  booked INTEGER NOT NULL,
+  cents INTEGER NOT NULL,
+  communication TEXT NOT NULL,
+  payer_reference TEXT NOT NULL,
+  counterparty TEXT NOT NULL,
+  payment_reference TEXT NOT NULL,
+  envoi_number INTEGER NOT NULL,
+  billed_month TEXT NOT NULL,
+  complement INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('matched', 'complement', 'unmatched', 'finalised', 'not billing')),
+  reason TEXT NOT NULL DEFAULT '',
+  envoi_id INTEGER REFERENCES envois (id),
+  recorded INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS statement_lines_reference ON statement_lines (payment_reference);
 -- Messages that answer no envoi of this book (or could not be read): kept, not lost.
 CREATE TABLE IF NOT EXISTS unmatched (
   hash TEXT PRIMARY KEY,
@@ -80,12 +101,14 @@ std::string env_text(Environment e) { return std::string(exchange::environment_n
 
 EnvoiState state_of(const std::string& s) {
   for (auto st : {EnvoiState::Waiting, EnvoiState::Sent, EnvoiState::NotTaken, EnvoiState::Acknowledged, EnvoiState::Accepted,
-                  EnvoiState::Rejected, EnvoiState::Refused})
+                  EnvoiState::Rejected, EnvoiState::Refused, EnvoiState::Paid})
     if (state_name(st) == s) return st;
   return EnvoiState::Waiting;
 }
 
-bool final_state(EnvoiState s) { return s == EnvoiState::Accepted || s == EnvoiState::Rejected || s == EnvoiState::Refused; }
+bool final_state(EnvoiState s) {
+  return s == EnvoiState::Accepted || s == EnvoiState::Rejected || s == EnvoiState::Refused || s == EnvoiState::Paid;
+}
 
 std::string without_zeros(std::string_view z) {
   const auto first = z.find_first_not_of("0 ");
@@ -103,6 +126,7 @@ std::string_view state_name(EnvoiState s) {
     case EnvoiState::Accepted: return "accepted";
     case EnvoiState::Rejected: return "rejected";
     case EnvoiState::Refused: return "refused";
+    case EnvoiState::Paid: return "paid";
   }
   return "waiting";
 }
@@ -121,6 +145,20 @@ Result<std::unique_ptr<Book>> Book::open(const std::string& path) {
   sqlite3_busy_timeout(impl->db, 10000);
   if (auto r = impl->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"); !r) return fail(r.error());
   if (auto r = impl->exec(kSchema); !r) return fail(r.error());
+  // A book made before attestations could be paid: its table takes the new state.
+  {
+    Stmt t(impl->db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'attestations'");
+    if (t.step() == SQLITE_ROW && t.text(0).find("'paid'") == std::string::npos) {
+      std::string create = t.text(0);
+      t.reset();
+      create.replace(create.find("'archived')"), 11, "'archived', 'paid')");
+      create.replace(create.find("attestations"), 12, "attestations_paid");
+      const std::string sql = "PRAGMA foreign_keys=OFF; BEGIN IMMEDIATE; " + create +
+                              "; INSERT INTO attestations_paid SELECT * FROM attestations; DROP TABLE attestations; "
+                              "ALTER TABLE attestations_paid RENAME TO attestations; COMMIT; PRAGMA foreign_keys=ON;";
+      if (auto r = impl->exec(sql.c_str()); !r) return fail(r.error());
+    }
+  }
   return std::unique_ptr<Book>(new Book(std::move(impl)));
 }
 
@@ -228,6 +266,10 @@ Result<SyncRound> Book::sync(exchange::Transport& exchange, Environment env, int
     else ++round.answers;
     // Answers may come in any order: a final state is never taken back by a 931000.
     EnvoiState next = state;
+    if (state == EnvoiState::Paid) {  // an answer delivered again after its payment was found
+      handled.push_back(d.hash);
+      continue;
+    }
     if (r->message == "931000" && !final_state(state)) next = EnvoiState::Acknowledged;
     if (r->message == "920900") next = EnvoiState::Accepted;
     if (r->message == "920099") next = EnvoiState::Rejected;
@@ -279,6 +321,13 @@ Result<std::vector<SentEnvoi>> Book::envois() {
     Stmt a(db, "SELECT message FROM answers WHERE envoi_id = ?1 ORDER BY id");
     a.bind(1, e.id);
     while (a.step() == SQLITE_ROW) e.answers.push_back(a.text(0));
+    Stmt p(db, "SELECT cents, payment_reference FROM statement_lines WHERE envoi_id = ?1 AND state IN ('matched', 'complement', "
+               "'finalised') ORDER BY id");
+    p.bind(1, e.id);
+    while (p.step() == SQLITE_ROW) {
+      e.paid_cents += p.i64(0);
+      if (!p.text(1).empty()) e.payment_references.push_back(p.text(1));
+    }
     if (auto r = main_answer(db, e.id)) {
       for (const auto& rec : r->records) {
         if (rec.record_type != "50") continue;

@@ -32,6 +32,9 @@ struct Book::Impl {
   // is to correct (the whole envoi was refused); after a 920900 those with a rejected line.
   Result<void> attestations_to_correct(int64_t id, const Response& answer);
 
+  // Envoi `id` paid: its state, and its batched attestations'. How many of each changed.
+  Result<std::pair<int64_t, int64_t>> pay(int64_t id);
+
   Result<void> set_state(int64_t id, EnvoiState s, const std::string& reason) {
     using store::Stmt;
     Stmt u(db, "UPDATE envois SET state = ?1, reason = ?2 WHERE id = ?3");

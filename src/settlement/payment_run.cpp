@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "mutua/check_digits.h"
+#include "mutua/coda.h"
 #include "mutua/model/dates.h"
 #include "mutua/settlement/pain001.h"
 
@@ -295,7 +296,37 @@ Result<RunResult> settle(PaymentStores store, const Config& config, RunOptions o
   }
   res.payment_file = res.run.payment_file;
   res.pain001 = write_pain001(config, res.run, transfers);
+  res.transfers = std::move(transfers);
   return res;
+}
+
+std::vector<std::pair<std::string, std::string>> bank_statements(const Config& config, const RunResult& run, model::Date booked) {
+  std::map<std::string, format::CodaStatement> by_account;
+  for (const auto& t : run.transfers) {
+    auto& s = by_account[t.iban];
+    if (s.account.empty()) {
+      s.account = t.iban;
+      s.holder = sepa_text(t.creditor, 26);
+      s.creation_date = booked;
+      s.bank_id = "000";
+      s.number = 1;
+    }
+    format::CodaMove m;
+    m.bank_reference = fmt::format("MUTUA{:016d}", s.moves.size() + 1);
+    m.cents = t.cents;
+    m.value_date = m.entry_date = booked;
+    m.transaction_code = "00150000";  // SEPA credit transfer in the account holder's favour
+    m.communication = sepa_text(t.remittance, 140);
+    m.customer_reference = t.end_to_end;
+    m.counterparty_bic = config.fund_bic;
+    m.counterparty_account = config.fund_iban;
+    m.counterparty_name = sepa_text(config.fund_name, 35);
+    s.moves.push_back(std::move(m));
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [iban, s] : by_account)
+    out.emplace_back(fmt::format("coda-{}-{}.cod", run.run.key, iban), format::write_coda(s));
+  return out;
 }
 
 }  // namespace mutua::settlement

@@ -26,6 +26,7 @@ enum class EnvoiState {
   Accepted,      // 920900: settled; some lines may be rejected (to correct)
   Rejected,      // 920099: refused for billing errors or an error rate over the threshold (to correct and resend)
   Refused,       // 920999: refused at receipt (technical; to correct and resend with the same number)
+  Paid,          // accepted, and its payment found on a bank statement (or finalised by hand)
 };
 std::string_view state_name(EnvoiState s);
 
@@ -42,6 +43,8 @@ struct SentEnvoi {
   std::vector<std::string> answers;  // messages received, in order (931000, 920900...)
   int64_t lines = 0, rejected_lines = 0;  // from the main answer
   int64_t accepted_cents = 0;
+  int64_t paid_cents = 0;       // credits of the bank statements matched to it (complements included)
+  std::vector<std::string> payment_references;  // YYYY/2/nnnnnnn of those credits
 };
 
 // A rejected line of an answer, to correct: its codes with their labels and the fix hint.
@@ -84,7 +87,7 @@ struct Attestation {
   model::Date commitment_date = 0;
   std::vector<AttestationLine> lines;
   // In the book:
-  std::string state;            // waiting, batched, to correct, corrected, archived
+  std::string state;            // waiting, batched, to correct, corrected, archived, paid
   std::string reason;           // why it is to correct
   int64_t envoi_id = 0;         // the envoi it went in
 };
@@ -116,6 +119,39 @@ struct BatchOutcome {
   std::vector<std::string> warnings;   // envois the pre-flight expected over 5 % of errors before holding back
 };
 
+// A credit of a bank statement, and what it was matched to.
+struct StatementLine {
+  int64_t id = 0;
+  std::string source;           // the statement file
+  uint64_t line = 0;            // its line (CODA: the movement's 2.1 record; CSV: the row)
+  model::Date booked = 0;
+  int64_t cents = 0;
+  std::string communication, payer_reference, counterparty;
+  std::string payment_reference;  // YYYY/2/nnnnnnn, when the credit names one
+  int envoi_number = 0;         // and the envoi and billed month its communication names
+  std::string billed_month;
+  bool complement = false;      // a complementary payment (lines an advisor approved later)
+  std::string state;            // matched, complement, unmatched, finalised, not billing
+  std::string reason;           // why it is unmatched, or the note of the hand that finalised it
+  int64_t envoi_id = 0;         // the envoi it pays
+};
+
+struct ReconcileOutcome {
+  int64_t credits = 0, already = 0;             // credits read; of them, read before (kept once)
+  int64_t matched = 0, complements = 0, unmatched = 0, not_billing = 0;
+  int64_t envois_paid = 0, attestations_paid = 0;
+  std::vector<Error> problems;                  // what the statement could not say (line, position)
+};
+
+// What an unmatched credit pays, said by hand: an envoi (its input reference, or its number and
+// billed month as "12/202611"), some attestations, or nothing of the book (`not_billing`).
+struct Finalise {
+  std::string envoi;
+  std::vector<std::string> attestations;
+  bool not_billing = false;
+  std::string note;
+};
+
 class Book {
  public:
   static Result<std::unique_ptr<Book>> open(const std::string& path);
@@ -142,6 +178,16 @@ class Book {
   // numbered after every envoi of that year in the book; pre-flight holds back what the fund
   // would reject. The envois wait in the book for send().
   Result<BatchOutcome> batch(const BatchOptions& options);
+
+  // Reads a bank statement (CODA, or CSV with the columns docs/provider.md lists) and matches
+  // each credit naming a fund's payment to the envoi it pays: by the payment reference the
+  // fund's answer gave, else by the envoi number and billed month of its communication. The
+  // envoi and its batched attestations are then paid. A statement read again adds nothing.
+  Result<ReconcileOutcome> reconcile(const std::string& statement_path);
+  // The credits read, or only those in `state` (e.g. "unmatched").
+  Result<std::vector<StatementLine>> statement_lines(const std::string& state = "");
+  // An unmatched credit finalised by hand (docs/provider.md).
+  Result<StatementLine> finalise(int64_t line_id, const Finalise& what);
 
   struct Impl;
 

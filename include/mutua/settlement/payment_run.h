@@ -15,6 +15,7 @@
 #include "mutua/model/refdata.h"
 #include "mutua/model/store.h"
 #include "mutua/settlement/config.h"
+#include "mutua/settlement/pain001.h"
 
 namespace mutua::settlement {
 
@@ -60,6 +61,7 @@ struct RunResult {
   bool resumed = false;           // the run was already recorded: its payment file made again from the store
   std::string payment_file;       // name of the pain.001 file; empty when the run has no transfer
   std::string pain001;            // its content, for the caller to write or serve
+  std::vector<CreditTransfer> transfers;  // what it holds
   int64_t account_c_cents = 0;
 };
 
@@ -77,5 +79,11 @@ struct PaymentStores {
 // already recorded is not made again: its payment file is made again from the store, so a run
 // killed at any moment is finished by running it again, never paid twice.
 Result<RunResult> settle(PaymentStores store, const Config& config, RunOptions options);
+
+// The statements the providers' banks would send for a run's credits: one CODA file per
+// creditor account (name, content), each credit with the run's remittance as its free
+// communication and the statement reference as the payer's reference. For tests and
+// demonstrations of a provider's reconciliation: the real statements come from the banks.
+std::vector<std::pair<std::string, std::string>> bank_statements(const Config& config, const RunResult& run, model::Date booked);
 
 }  // namespace mutua::settlement
