@@ -228,7 +228,7 @@ void add_provider(CLI::App& app) {
   {
     auto c = std::make_shared<Common>();
     auto csv = std::make_shared<std::string>();
-    auto* imp = cmd->add_subcommand("import", "Add attestations from a CSV file (docs/provider.md) to the book");
+    auto* imp = cmd->add_subcommand("import", "Add attestations from a CSV or JSON file (docs/provider.md) to the book");
     add_common(imp, *c, false);
     imp->add_option("csv", *csv, "The attestations, one row per line")->required()->check(CLI::ExistingFile);
     imp->callback([c, csv] {

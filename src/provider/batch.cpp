@@ -58,6 +58,52 @@ std::string union_of(const std::string& destination) { return destination.empty(
 
 bool digits(const std::string& s, size_t n) { return s.size() == n && s.find_first_not_of("0123456789") == std::string::npos; }
 
+bool is_json(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+  return first != std::string_view::npos && (text[first] == '[' || text[first] == '{');
+}
+
+// Attestations as JSON (docs/provider.md): an array of objects, each with its lines, read into
+// the rows the CSV would have, so that both are checked alike; "line" is the attestation's
+// rank in the array.
+Result<format::Table> table_from_json(const std::string& text, const std::string& path) {
+  const Json doc = Json::parse(text, nullptr, false);
+  if (doc.is_discarded())
+    return fail({.code = "Z00224", .message = "not JSON (docs/provider.md: an array of attestations, each with its lines)", .file = path});
+  const Json& list = doc.is_object() && doc.contains("attestations") ? doc["attestations"] : doc;
+  if (!list.is_array()) return fail({.code = "Z00224", .message = "an array of attestations (or {\"attestations\": [...]})", .file = path});
+  static const char* kAttestation[] = {"attestation", "niss", "affiliation", "destination", "ct1", "ct2", "sex", "commitment",
+                                       "commitment_date"};
+  static const char* kLine[] = {"date", "code", "amount_cents", "units", "prescriber", "prescription_date", "performer"};
+  format::Table t;
+  for (const char* c : kAttestation) t.header.push_back(c);
+  for (const char* c : kLine) t.header.push_back(c);
+  auto cell = [](const Json& o, const char* key) -> std::string {
+    if (!o.is_object() || !o.contains(key) || o[key].is_null()) return "";
+    const Json& v = o[key];
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+    return v.dump();  // anything else is said wrong by the checks, as it is
+  };
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Json& a = list[i];
+    const Json empty = Json::array();
+    const Json& lines = a.is_object() && a.contains("lines") && a["lines"].is_array() ? a["lines"] : empty;
+    if (lines.empty()) {
+      t.problems.push_back({i + 1, 0, "an attestation has \"lines\": an array of at least one line of care"});
+      continue;
+    }
+    for (const auto& l : lines) {
+      std::vector<std::string> row;
+      for (const char* c : kAttestation) row.push_back(cell(a, c));
+      for (const char* c : kLine) row.push_back(cell(l, c));
+      t.rows.push_back(std::move(row));
+      t.line_numbers.push_back(i + 1);
+    }
+  }
+  return t;
+}
+
 }  // namespace
 
 Result<void> Book::Impl::attestations_to_correct(int64_t id, const Response& answer) {
@@ -115,10 +161,13 @@ Result<ImportOutcome> Book::import_attestations(const std::string& csv_path) {
   if (!in) return fail({.code = "Z00200", .message = "cannot read it", .file = csv_path});
   std::ostringstream text;
   text << in.rdbuf();
-  const format::Table t = format::parse_table(text.str(), ',');
+  auto parsed = is_json(text.str()) ? table_from_json(text.str(), csv_path) : format::parse_table(text.str(), ',');
+  if (!parsed) return fail(parsed.error());
+  const format::Table& t = *parsed;
   ImportOutcome out;
   for (const auto& p : t.problems)
-    out.problems.push_back({.code = "Z00224", .message = fmt::format("column {}: {}", p.column, p.message), .file = csv_path, .record = p.line});
+    out.problems.push_back({.code = "Z00224", .message = p.column ? fmt::format("column {}: {}", p.column, p.message) : p.message,
+                            .file = csv_path, .record = p.line});
   const char* needed[] = {"attestation", "niss", "affiliation", "destination", "date", "code", "amount_cents"};
   for (const char* c : needed)
     if (t.column(c) < 0)
@@ -220,8 +269,12 @@ Result<ImportOutcome> Book::import_attestations(const std::string& csv_path) {
 
 Result<std::vector<Attestation>> Book::attestations() {
   std::lock_guard<std::mutex> lock(impl_->m);
+  return impl_->read_attestations();
+}
+
+Result<std::vector<Attestation>> Book::Impl::read_attestations() {
   std::vector<Attestation> out;
-  Stmt s(impl_->db, "SELECT reference, content, state, reason, COALESCE(envoi_id, 0) FROM attestations ORDER BY id");
+  Stmt s(db, "SELECT reference, content, state, reason, COALESCE(envoi_id, 0) FROM attestations ORDER BY id");
   while (s.step() == SQLITE_ROW) {
     Attestation a = from_json(s.text(0), Json::parse(s.text(1)));
     a.state = s.text(2);
@@ -285,10 +338,20 @@ Result<std::string> write_file(const model::EnvoiHeader& h, const std::vector<co
 
 Result<BatchOutcome> Book::batch(const BatchOptions& o) {
   if (!digits(o.provider, 11)) return fail({.code = "Z00224", .message = "--provider is the billing provider's INAMI number (11 digits)"});
-  auto all = attestations();
-  if (!all) return fail(all.error());
   std::lock_guard<std::mutex> lock(impl_->m);
   sqlite3* db = impl_->db;
+  // One transaction from reading the waiting attestations to recording the envois: two batches
+  // at once (two windows of the practice's program) never take the same attestation or number.
+  if (auto b = impl_->exec("BEGIN IMMEDIATE"); !b) return fail(b.error());
+  struct Rollback {
+    Impl* impl;
+    bool done = false;
+    ~Rollback() {
+      if (!done) (void)impl->exec("ROLLBACK");
+    }
+  } rollback{impl_.get()};
+  auto all = impl_->read_attestations();
+  if (!all) return fail(all.error());
   const model::Date today = o.today ? o.today : model::local_today();
   const std::string env = std::string(exchange::environment_name(o.environment));
   // Waiting attestations by (union, billed month).
@@ -409,35 +472,24 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
     }
     const std::string reference = fmt::format("{:08d}{:06d}", today, sequence % 1000000);
     bytes.replace(20, 14, reference);
-    if (auto b = impl_->exec("BEGIN IMMEDIATE"); !b) return fail(b.error());
     Stmt ins(db, "INSERT INTO envois (environment, recipient, input_reference, file_name, content, envoi_number, billed_month, "
                  "state, recorded) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'waiting', strftime('%s', 'now')) RETURNING id");
     const std::string name = fmt::format("{}-{}-{:03d}-{}.efact", o.provider, month, number, fund);
     const std::string input_reference = reference.substr(reference.find_first_not_of('0'));
     ins.bind(1, env).bind(2, fund).bind(3, input_reference).bind(4, name).blob(5, bytes).bind(6, int64_t{number}).bind(7, month);
-    if (ins.step() != SQLITE_ROW) {
-      (void)impl_->exec("ROLLBACK");
-      return impl_->error("record an envoi");
-    }
+    if (ins.step() != SQLITE_ROW) return impl_->error("record an envoi");
     const int64_t envoi_id = ins.i64(0);
     ins.reset();  // done with it before the commit
     if (resends) {
       Stmt r(db, "UPDATE envois SET resent = 1 WHERE id = ?1");
       r.bind(1, resends);
-      if (r.step() != SQLITE_DONE) {
-        (void)impl_->exec("ROLLBACK");
-        return impl_->error("mark an envoi resent");
-      }
+      if (r.step() != SQLITE_DONE) return impl_->error("mark an envoi resent");
     }
     for (const auto* at : list) {
       Stmt u(db, "UPDATE attestations SET state = 'batched', reason = '', envoi_id = ?1 WHERE reference = ?2");
       u.bind(1, envoi_id).bind(2, at->reference);
-      if (u.step() != SQLITE_DONE) {
-        (void)impl_->exec("ROLLBACK");
-        return impl_->error("batch an attestation");
-      }
+      if (u.step() != SQLITE_DONE) return impl_->error("batch an attestation");
     }
-    if (auto c = impl_->exec("COMMIT"); !c) return fail(c.error());
     SentEnvoi e;
     e.id = envoi_id;
     e.environment = o.environment;
@@ -450,6 +502,8 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
     for (const auto* at : list) e.lines += static_cast<int64_t>(at->lines.size());
     out.envois.push_back(std::move(e));
   }
+  if (auto c = impl_->exec("COMMIT"); !c) return fail(c.error());
+  rollback.done = true;
   return out;
 }
 

@@ -32,6 +32,9 @@ struct Book::Impl {
   // is to correct (the whole envoi was refused); after a 920900 those with a rejected line.
   Result<void> attestations_to_correct(int64_t id, const Response& answer);
 
+  // Every attestation of the book (the caller holds the mutex).
+  Result<std::vector<Attestation>> read_attestations();
+
   // Envoi `id` paid: its state, and its batched attestations'. How many of each changed.
   Result<std::pair<int64_t, int64_t>> pay(int64_t id);
 
