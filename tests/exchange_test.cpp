@@ -622,7 +622,10 @@ TEST_F(ExchangeTest, TheBankStatementPaysTheEnvoiAndItsAttestations) {
                         list[0].payment_references[0] + " ENVOI 001 10/2026 COMPTE A;Mutualite\n";
   auto other = (*book)->reconcile(csv);
   ASSERT_TRUE(other) << other.error().message;
-  EXPECT_TRUE(other->problems.empty()) << other->problems[0].to_string();
+  ASSERT_EQ(other->problems.size(), 2u);  // the unmatched, with their lines
+  EXPECT_EQ(other->problems[0].code, "Z00235");
+  EXPECT_EQ(other->problems[0].record, 3u);
+  EXPECT_EQ(other->problems[1].record, 5u);
   EXPECT_EQ(other->credits, 3);
   EXPECT_EQ(other->not_billing, 1);
   EXPECT_EQ(other->unmatched, 2);

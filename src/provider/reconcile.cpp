@@ -271,7 +271,11 @@ Result<ReconcileOutcome> Book::reconcile(const std::string& path) {
     }
     if (state == "matched") ++out.matched;
     else if (state == "complement") ++out.complements;
-    else if (state == "unmatched") ++out.unmatched;
+    else if (state == "unmatched") {
+      ++out.unmatched;
+      out.problems.push_back({.code = "Z00235", .message = fmt::format("credit of {}.{:02d} EUR: {}", c.cents / 100, c.cents % 100, reason),
+                              .file = name, .record = c.line});
+    }
     else ++out.not_billing;
     if (state == "matched") {
       auto paid = impl_->pay(envoi_id);
