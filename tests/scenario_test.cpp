@@ -175,6 +175,7 @@ std::vector<Scenario> load_all() {
           inv.fund_reference_a = refs.substr(0, refs.find('/'));
           inv.fund_reference_b = refs.find('/') == std::string::npos ? "" : refs.substr(refs.find('/') + 1);
         }
+        if (kv.count("waiver")) inv.limitation_waiver = std::stoi(kv["waiver"]);  // ET 20 zone 16
         if (kv.count("commitment")) {
           inv.commitment = kv["commitment"];
           inv.commitment_date = model::parse_iso_date(kv["commitment_date"]);

@@ -124,6 +124,7 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(std::shared_ptr<const std::str
         inv->discharge = static_cast<model::Date>(g.num("6"));
         inv->previous_sending = static_cast<int>(g.num("34"));
         inv->previous_year_month = static_cast<int>(g.num("41"));
+        inv->limitation_waiver = static_cast<int>(g.num("16"));
         if (e->federation.empty() && inv->destination.size() == 3) e->federation = inv->destination.substr(0, 1) + "00";
         break;
       }

@@ -112,6 +112,7 @@ void EnvoiWriter::add(const Invoice& inv) {
       .number(ZONE(Et20, "11"), static_cast<uint64_t>(inv.billing_type))
       .digits(ZONE(Et20, "14"), provider)
       .digits(ZONE(Et20, "15"), inv.stay_institution.empty() ? "" : pad_inami(inv.stay_institution))
+      .number(ZONE(Et20, "16"), static_cast<uint64_t>(inv.limitation_waiver))
       .digits(ZONE(Et20, "13"), inv.service)
       .digits(ZONE(Et20, "18"), inv.destination)
       .number(ZONE(Et20, "19"), inv.admission_number)

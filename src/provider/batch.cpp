@@ -30,10 +30,12 @@ Json to_json(const Attestation& a) {
   Json lines = Json::array();
   for (const auto& l : a.lines)
     lines.push_back({{"code", l.code}, {"date", l.date}, {"amount_cents", l.amount_cents}, {"units", l.units},
-                     {"prescriber", l.prescriber}, {"prescription_date", l.prescription_date}, {"performer", l.performer}});
+                     {"prescriber", l.prescriber}, {"prescription_date", l.prescription_date}, {"performer", l.performer},
+                     {"related", l.related}, {"personal_share_cents", l.personal_share_cents}, {"tariff_approval", l.tariff_approval},
+                     {"eid", l.eid}, {"eid_time", l.eid_time}});
   return {{"niss", a.niss},   {"affiliation", a.affiliation}, {"destination", a.destination}, {"ct1", a.ct1},
           {"ct2", a.ct2},     {"sex", a.sex},                 {"commitment", a.commitment},   {"commitment_date", a.commitment_date},
-          {"lines", lines}};
+          {"limitation_waiver", a.limitation_waiver}, {"lines", lines}};
 }
 
 Attestation from_json(const std::string& reference, const Json& j) {
@@ -47,9 +49,12 @@ Attestation from_json(const std::string& reference, const Json& j) {
   a.sex = j.value("sex", 1);
   a.commitment = j.value("commitment", "");
   a.commitment_date = j.value("commitment_date", model::Date{0});
+  a.limitation_waiver = j.value("limitation_waiver", 0);
   for (const auto& l : j["lines"])
     a.lines.push_back({l.value("code", ""), l.value("date", model::Date{0}), l.value("amount_cents", int64_t{0}), l.value("units", 1),
-                       l.value("prescriber", ""), l.value("prescription_date", model::Date{0}), l.value("performer", "")});
+                       l.value("prescriber", ""), l.value("prescription_date", model::Date{0}), l.value("performer", ""),
+                       l.value("related", ""), l.value("personal_share_cents", int64_t{0}), l.value("tariff_approval", ""),
+                       l.value("eid", false), l.value("eid_time", 0)});
   return a;
 }
 
@@ -73,8 +78,9 @@ Result<format::Table> table_from_json(const std::string& text, const std::string
   const Json& list = doc.is_object() && doc.contains("attestations") ? doc["attestations"] : doc;
   if (!list.is_array()) return fail({.code = "Z00224", .message = "an array of attestations (or {\"attestations\": [...]})", .file = path});
   static const char* kAttestation[] = {"attestation", "niss", "affiliation", "destination", "ct1", "ct2", "sex", "commitment",
-                                       "commitment_date"};
-  static const char* kLine[] = {"date", "code", "amount_cents", "units", "prescriber", "prescription_date", "performer"};
+                                       "commitment_date", "limitation_waiver"};
+  static const char* kLine[] = {"date", "code", "amount_cents", "units", "prescriber", "prescription_date", "performer",
+                                "related", "personal_share_cents", "tariff_approval", "eid_time"};
   format::Table t;
   for (const char* c : kAttestation) t.header.push_back(c);
   for (const char* c : kLine) t.header.push_back(c);
@@ -199,11 +205,24 @@ Result<ImportOutcome> Book::import_attestations(const std::string& csv_path) {
     l.prescription_date = model::parse_iso_date(cell(row, "prescription_date"));
     l.performer = cell(row, "performer");
     if (!l.performer.empty() && !digits(l.performer, 11)) problem("performer", "an INAMI number is 11 digits");
+    l.related = cell(row, "related");
+    if (!l.related.empty() && !digits(l.related, 6)) problem("related", "the related prestation's code, 6 digits");
+    l.tariff_approval = cell(row, "tariff_approval");
+    if (l.tariff_approval.size() > 32) problem("tariff_approval", "an approval number has at most 32 characters");
+    if (const std::string t = cell(row, "eid_time"); !t.empty()) {
+      // The eID was read for this line at HHMM.
+      if (!digits(t, 4) || std::stoi(t) / 100 > 23 || std::stoi(t) % 100 > 59) problem("eid_time", "the time the eID was read, HHMM");
+      else {
+        l.eid = true;
+        l.eid_time = std::stoi(t);
+      }
+    }
     if (!digits(l.code, 6)) problem("code", "a nomenclature code is 6 digits");
     if (!l.date) problem("date", "YYYY-MM-DD");
     try {
       l.amount_cents = std::stoll(cell(row, "amount_cents"));
       l.units = cell(row, "units").empty() ? 1 : std::stoi(cell(row, "units"));
+      l.personal_share_cents = cell(row, "personal_share_cents").empty() ? 0 : std::stoll(cell(row, "personal_share_cents"));
     } catch (...) {
       problem("amount_cents", "amounts and units are whole numbers (cents)");
     }
@@ -221,6 +240,10 @@ Result<ImportOutcome> Book::import_attestations(const std::string& csv_path) {
       if (!cell(row, "sex").empty()) a.sex = std::atoi(cell(row, "sex").c_str());
       a.commitment = cell(row, "commitment");
       a.commitment_date = model::parse_iso_date(cell(row, "commitment_date"));
+      if (const std::string w = cell(row, "limitation_waiver"); !w.empty()) {
+        if (!digits(w, 1)) problem("limitation_waiver", "one digit: the code of the lifting of the limitation period");
+        else a.limitation_waiver = w[0] - '0';
+      }
       if (!digits(a.niss, 11)) problem("niss", "11 digits");
       if (!digits(a.affiliation, 3)) problem("affiliation", "the patient's mutuality, 3 digits");
       if (!digits(a.destination, 3)) problem("destination", "the mutuality billed, 3 digits");
@@ -305,6 +328,7 @@ Result<std::string> write_file(const model::EnvoiHeader& h, const std::vector<co
     inv.billing_date = h.created;
     inv.commitment = a->commitment;
     inv.commitment_date = a->commitment_date;
+    inv.limitation_waiver = a->limitation_waiver;
     for (const auto& l : a->lines) {
       model::Prestation p;
       p.nomenclature = l.code;
@@ -315,6 +339,18 @@ Result<std::string> write_file(const model::EnvoiHeader& h, const std::vector<co
       p.prescriber = l.prescriber;
       p.prescription_date = l.prescription_date;
       p.reference = a->reference.substr(0, 25);
+      p.related_code = l.related;
+      p.personal_share = l.personal_share_cents;
+      if (!l.tariff_approval.empty()) {
+        p.has_commitment = true;
+        p.commitment_number = l.tariff_approval;
+        p.commitment_date = l.date;
+      }
+      if (l.eid) {
+        p.has_eid = true;
+        p.eid_read_date = l.date;
+        p.eid_time_hhmm = l.eid_time;
+      }
       inv.lines.push_back(p);
     }
     invoices.push_back(std::move(inv));

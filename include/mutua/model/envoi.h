@@ -62,6 +62,7 @@ struct Invoice {
   int ct1 = 110, ct2 = 110;
   std::string reference;
   Date billing_date = 0;
+  int limitation_waiver = 0;  // ET 20 zone 16: the limitation period (two years) is lifted for this invoice
   // Payment commitment of an insurability consultation (zones 42-45 part A = 2, 53-58).
   std::string commitment;     // empty when none
   Date insurability_start = 0, insurability_end = 0, commitment_date = 0;

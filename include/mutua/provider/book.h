@@ -77,6 +77,11 @@ struct AttestationLine {
   std::string prescriber;       // INAMI number, may be empty
   model::Date prescription_date = 0;
   std::string performer;        // who gave the care (INAMI number); empty: the billing third party
+  std::string related;          // the prestation this one is relative to (ET 50 zone 17), may be empty
+  int64_t personal_share_cents = 0;  // the patient's part (ET 50 zone 27)
+  std::string tariff_approval;  // approval number of a tariff consultation (eTar) for this line: an ET 51
+  bool eid = false;             // the patient's eID was read for it (an ET 52)
+  int eid_time = 0;             // when, HHMM
 };
 
 struct Attestation {
@@ -85,6 +90,7 @@ struct Attestation {
   int ct1 = 110, ct2 = 110, sex = 1;
   std::string commitment;       // payment commitment number of an insurability consultation, if any
   model::Date commitment_date = 0;
+  int limitation_waiver = 0;    // the fund lifted the two-year limitation period (ET 20 zone 16)
   std::vector<AttestationLine> lines;
   // In the book:
   std::string state;            // waiting, batched, to correct, corrected, archived, paid

@@ -73,6 +73,7 @@ struct Invoice {
   Date admission = 0, discharge = 0;
   int previous_sending = 0;    // zone 34: corrective invoices
   int previous_year_month = 0; // zone 41: YYYYMM of the envoi corrected
+  int limitation_waiver = 0;   // zone 16: the limitation period is lifted (501603 when not allowed)
   std::vector<size_t> lines;   // indexes in Envoi::lines
 };
 

@@ -11,6 +11,7 @@ std::unique_ptr<LineRules> make_insurability_rules();   // insurability.cpp: 200
 std::unique_ptr<LineRules> make_nomenclature_rules();   // nomenclature.cpp: 500403, 500433, 500942, 501540, 502405, 503411, 503203
 std::unique_ptr<LineRules> make_tariff_rules();         // tariffs.cpp: 501940, 501943, 514225, 502742, 502744, 503043, 503044
 std::unique_ptr<LineRules> make_stay_rules();           // stays.cpp: 500545, 500424, 500455, 501420, 501321, 501349, 501320, 201520, 201521, 500523, 500623
+std::unique_ptr<LineRules> make_limitation_rules();     // limitation.cpp: 500546 (300546, 400546 by record type)
 std::unique_ptr<LineRules> make_pathway_rules();        // pathways.cpp: 5004K6, 500450
 std::unique_ptr<LineRules> make_agreement_rules();      // agreements.cpp: 500434, 500446, 500449, 500548, 500648
 std::unique_ptr<LineRules> make_nursing_rules();        // nursing.cpp: 500452, 500453, 500458, 5004G3, 5004K3, 501512

@@ -8,6 +8,7 @@ namespace mutua::rules {
 std::vector<std::unique_ptr<LineRules>> make_line_rules() {
   std::vector<std::unique_ptr<LineRules>> out;
   out.push_back(make_provider_rules());
+  out.push_back(make_limitation_rules());
   out.push_back(make_insurability_rules());
   out.push_back(make_nomenclature_rules());
   out.push_back(make_tariff_rules());
