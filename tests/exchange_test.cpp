@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "baseline.h"
+#include "exchange_process.h"
 #include "mutua/exchange/fund.h"
 #include "mutua/exchange/transport.h"
 #include "mutua/model/refdata.h"
@@ -41,9 +42,6 @@ std::string reference_of(const std::string& file) {
 class ExchangeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = mutua::testing::temp_path("exchange-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
     // One provider's month: ten envois of 30 lines to union 300, some with mistakes.
     ASSERT_EQ(run_mutua("gen --seed 11 --members 300 --providers 5 --lines 300 --envoi-lines 30 --senders 1 --error-rate 0.05 "
                         "--test-files 0 --out " + dir_ + "/g").code, 0);
@@ -73,38 +71,13 @@ class ExchangeTest : public ::testing::Test {
   }
   void TearDown() override { stop(); }
 
-  std::string token(const std::string& args) {
-    auto r = run_mutua("exchange party add --db " + dir_ + "/ex.db " + args);
-    EXPECT_EQ(r.code, 0) << r.out;
-    std::string t = r.out;
-    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-    return t;
-  }
+  std::string token(const std::string& args) { return exchange_.token(args); }
   void start(std::vector<std::string> more = {}) {
-    stop();
-    log_ = dir_ + "/exchange.log";
-    std::vector<std::string> args = {"exchange", "serve", "--db", dir_ + "/ex.db", "--listen", "127.0.0.1:0"};
-    if (std::find(more.begin(), more.end(), "--poll-interval") == more.end()) more.insert(more.end(), {"--poll-interval", "0"});
-    for (auto& a : more) args.push_back(a);
-    pid_ = mutua::testing::spawn(args, log_);
-    static const std::regex port_re(R"(on http://127\.0\.0\.1:(\d+))");
-    port_ = 0;
-    for (int i = 0; i < 200 && port_ == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-      std::smatch m;
-      const std::string out = read_all(log_);
-      if (std::regex_search(out, m, port_re)) port_ = std::stoi(m[1]);
-    }
-    ASSERT_GT(port_, 0) << read_all(log_);
+    exchange_.start(std::move(more));
+    log_ = exchange_.log();
   }
-  void stop() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      EXPECT_EQ(mutua::testing::wait_exit(pid_), 0) << read_all(log_);
-      pid_ = -1;
-    }
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  void stop() { exchange_.stop(); }
+  std::string url() const { return exchange_.url(); }
   std::unique_ptr<Transport> as(const std::string& token) { return exchange_client(url(), token); }
 
   // The world's reference file as rows of cells (its header dropped).
@@ -167,10 +140,19 @@ class ExchangeTest : public ::testing::Test {
   std::ofstream(path) << csv;
   }
 
-  std::string dir_, log_, provider_, provider_token_, fund_token_, other_token_, union_, other_;
+  std::string dir_ = make_dir();
+  mutua::testing::ExchangeProcess exchange_{dir_};
+  std::string log_, provider_, provider_token_, fund_token_, other_token_, union_, other_;
   std::vector<std::string> files_, paths_;
-  pid_t pid_ = -1;
-  int port_ = 0;
+
+ private:
+  static std::string make_dir() {
+    const std::string dir =
+        mutua::testing::temp_path("exchange-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+  }
 };
 
 TEST_F(ExchangeTest, APostIsTakenOnceAndDeliveredUntilConfirmed) {
@@ -634,7 +616,7 @@ TEST_F(ExchangeTest, TheBankStatementPaysTheEnvoiAndItsAttestations) {
   ASSERT_EQ(unmatched->size(), 2u);
   EXPECT_NE((*unmatched)[0].reason.find("no accepted envoi 077 of 202609"), std::string::npos) << (*unmatched)[0].reason;
   EXPECT_EQ((*unmatched)[0].cents, 123456);
-  EXPECT_NE((*unmatched)[1].reason.find("already on statement line"), std::string::npos) << (*unmatched)[1].reason;
+  EXPECT_NE((*unmatched)[1].reason.find("already paid on account A (statement line 1)"), std::string::npos) << (*unmatched)[1].reason;
   // Finalised by hand: the first set aside with a note; an envoi that is not in the book refused.
   EXPECT_FALSE((*book)->finalise((*unmatched)[0].id, {.envoi = "77/202609"}));
   auto fin = (*book)->finalise((*unmatched)[0].id, {.not_billing = true, .note = "paid for another practice: returned"});

@@ -162,12 +162,16 @@ Result<int64_t> Book::mark(const std::vector<std::string>& references, const std
   return n;
 }
 
-Result<ImportOutcome> Book::import_attestations(const std::string& csv_path) {
-  std::ifstream in(csv_path, std::ios::binary);
-  if (!in) return fail({.code = "Z00200", .message = "cannot read it", .file = csv_path});
+Result<ImportOutcome> Book::import_attestations(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail({.code = "Z00200", .message = "cannot read it", .file = path});
   std::ostringstream text;
   text << in.rdbuf();
-  auto parsed = is_json(text.str()) ? table_from_json(text.str(), csv_path) : format::parse_table(text.str(), ',');
+  return import_attestations_text(text.str(), path);
+}
+
+Result<ImportOutcome> Book::import_attestations_text(const std::string& text, const std::string& csv_path) {
+  auto parsed = is_json(text) ? table_from_json(text, csv_path) : format::parse_table(text, ',');
   if (!parsed) return fail(parsed.error());
   const format::Table& t = *parsed;
   ImportOutcome out;

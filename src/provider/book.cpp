@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS statement_lines (
   envoi_number INTEGER NOT NULL,
   billed_month TEXT NOT NULL,
   complement INTEGER NOT NULL,
+  account TEXT NOT NULL,  -- A, B or C: one payment per envoi and account
   state TEXT NOT NULL CHECK (state IN ('matched', 'complement', 'unmatched', 'finalised', 'not billing')),
   reason TEXT NOT NULL DEFAULT '',
   envoi_id INTEGER REFERENCES envois (id),
@@ -290,7 +291,7 @@ Result<SyncRound> Book::sync(exchange::Transport& exchange, Environment env, int
 namespace {
 
 // The main answer of an envoi (920900, 920099 or 920999), read.
-std::optional<Response> main_answer(sqlite3* db, int64_t id) {
+std::optional<Response> read_main_answer(sqlite3* db, int64_t id) {
   Stmt s(db, "SELECT content FROM answers WHERE envoi_id = ?1 AND message IN ('920900', '920099', '920999') ORDER BY id DESC LIMIT 1");
   s.bind(1, id);
   if (s.step() != SQLITE_ROW) return std::nullopt;
@@ -328,7 +329,7 @@ Result<std::vector<SentEnvoi>> Book::envois() {
       e.paid_cents += p.i64(0);
       if (!p.text(1).empty()) e.payment_references.push_back(p.text(1));
     }
-    if (auto r = main_answer(db, e.id)) {
+    if (auto r = read_main_answer(db, e.id)) {
       for (const auto& rec : r->records) {
         if (rec.record_type != "50") continue;
         ++e.lines;
@@ -341,6 +342,17 @@ Result<std::vector<SentEnvoi>> Book::envois() {
   return out;
 }
 
+Result<std::optional<Response>> Book::answer(int64_t id, const std::string& message) {
+  std::lock_guard<std::mutex> lock(impl_->m);
+  if (message.empty()) return read_main_answer(impl_->db, id);
+  Stmt s(impl_->db, "SELECT content FROM answers WHERE envoi_id = ?1 AND message = ?2");
+  s.bind(1, id).bind(2, message);
+  if (s.step() != SQLITE_ROW) return std::optional<Response>();
+  auto r = read_response(s.text(0), message);
+  if (!r) return fail(r.error());
+  return std::optional<Response>(std::move(*r));
+}
+
 Result<std::vector<LineToCorrect>> Book::to_correct() {
   auto list = envois();
   if (!list) return fail(list.error());
@@ -349,7 +361,7 @@ Result<std::vector<LineToCorrect>> Book::to_correct() {
   const Catalog& catalog = Catalog::builtin();
   for (const auto& e : *list) {
     if (!final_state(e.state)) continue;
-    auto r = main_answer(impl_->db, e.id);
+    auto r = read_main_answer(impl_->db, e.id);
     if (!r) continue;
     for (const auto& rec : r->records) {
       LineToCorrect base{e.input_reference, e.envoi_number, r->message, rec.number, rec.record_type, rec.niss, rec.nomenclature, rec.date};

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -174,6 +175,7 @@ struct Named {
   int envoi = 0;
   std::string month;  // YYYYMM
   bool complement = false;
+  std::string account = "A";  // "COMPTE B" / "REKENING B": the envoi's account B
 };
 
 Named named_in(const Credit& c) {
@@ -192,6 +194,8 @@ Named named_in(const Credit& c) {
     n.complement = m[2].length() > 0;  // complements are marked * after the envoi number
   }
   n.complement = n.complement || std::regex_search(c.communication, complement);
+  static const std::regex account(R"((?:COMPTE|REKENING|KONTO|ACCOUNT)\s+([ABC])\b)", std::regex::icase);
+  if (std::regex_search(c.communication, m, account)) n.account = m[1].str();
   return n;
 }
 
@@ -202,8 +206,10 @@ Result<ReconcileOutcome> Book::reconcile(const std::string& path) {
   if (!in) return fail({.code = "Z00234", .message = "cannot read it", .file = path});
   std::ostringstream bytes;
   bytes << in.rdbuf();
-  const std::string text = bytes.str();
-  const std::string name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  return reconcile_text(bytes.str(), path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1));
+}
+
+Result<ReconcileOutcome> Book::reconcile_text(const std::string& text, const std::string& name) {
   Read read = format::looks_like_coda(text) ? from_coda(text, name) : from_csv(text, name);
   ReconcileOutcome out;
   out.problems = std::move(read.problems);
@@ -212,7 +218,7 @@ Result<ReconcileOutcome> Book::reconcile(const std::string& path) {
   std::lock_guard<std::mutex> lock(impl_->m);
   sqlite3* db = impl_->db;
   // The payment references the fund's answers gave (ET 91 zones 423 / 424), and their envois.
-  std::map<std::string, int64_t> by_reference;
+  std::map<std::string, std::set<int64_t>> by_reference;  // two funds may give alike references
   {
     Stmt a(db, "SELECT envoi_id, content FROM answers WHERE message = '920900'");
     while (a.step() == SQLITE_ROW) {
@@ -220,7 +226,7 @@ Result<ReconcileOutcome> Book::reconcile(const std::string& path) {
       if (!r) continue;
       for (const auto& t : r->mutualities)
         for (const auto* ref : {&t.payment_reference_a, &t.payment_reference_b})
-          if (!ref->empty()) by_reference[*ref] = a.i64(0);
+          if (!ref->empty()) by_reference[*ref].insert(a.i64(0));
     }
   }
   if (auto b = impl_->exec("BEGIN IMMEDIATE"); !b) return fail(b.error());
@@ -236,13 +242,16 @@ Result<ReconcileOutcome> Book::reconcile(const std::string& path) {
       state = "not billing";
       reason = "names no fund payment (no payment reference, no envoi)";
     } else {
-      // Already matched under another line of the bank: a payment is made once.
+      // Already on another line from the same payer: a payment is made once. (Each fund numbers
+      // its own payments: two funds' references may be alike.)
       if (!n.reference.empty()) {
-        Stmt twice(db, "SELECT id FROM statement_lines WHERE payment_reference = ?1 AND key <> ?2 AND state <> 'not billing' LIMIT 1");
-        twice.bind(1, n.reference).bind(2, c.key);
+        Stmt twice(db, "SELECT id FROM statement_lines WHERE payment_reference = ?1 AND counterparty = ?2 AND key <> ?3 "
+                       "AND state <> 'not billing' LIMIT 1");
+        twice.bind(1, n.reference).bind(2, c.counterparty).bind(3, c.key);
         if (twice.step() == SQLITE_ROW) reason = fmt::format("payment {} is already on statement line {}", n.reference, twice.i64(0));
       }
-      if (reason.empty() && by_reference.count(n.reference)) envoi_id = by_reference[n.reference];
+      if (reason.empty() && by_reference.count(n.reference) && by_reference[n.reference].size() == 1)
+        envoi_id = *by_reference[n.reference].begin();
       if (reason.empty() && !envoi_id && n.envoi) {
         Stmt e(db, "SELECT id FROM envois WHERE envoi_number = ?1 AND billed_month = ?2 AND state IN ('accepted', 'paid') "
                    "ORDER BY environment = 'production' DESC, id DESC");
@@ -255,15 +264,26 @@ Result<ReconcileOutcome> Book::reconcile(const std::string& path) {
       } else if (reason.empty() && !envoi_id) {
         reason = fmt::format("payment {} names no envoi, and no answer of the book gave that reference", n.reference);
       }
+      // One payment per envoi and account: a second is not this envoi's (or paid twice: said).
+      if (envoi_id && !n.complement) {
+        Stmt paid(db, "SELECT id FROM statement_lines WHERE envoi_id = ?1 AND account = ?2 AND complement = 0 "
+                      "AND state IN ('matched', 'finalised') AND key <> ?3 LIMIT 1");
+        paid.bind(1, envoi_id).bind(2, n.account).bind(3, c.key);
+        if (paid.step() == SQLITE_ROW) {
+          reason = fmt::format("the envoi is already paid on account {} (statement line {})", n.account, paid.i64(0));
+          envoi_id = 0;
+        }
+      }
       if (envoi_id) state = n.complement ? "complement" : "matched";
     }
     Stmt ins(db, "INSERT INTO statement_lines (key, source, line, booked, cents, communication, payer_reference, counterparty, "
-                 "payment_reference, envoi_number, billed_month, complement, state, reason, envoi_id, recorded) VALUES (?1, ?2, ?3, "
-                 "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, strftime('%s', 'now')) ON CONFLICT (key) DO NOTHING");
+                 "payment_reference, envoi_number, billed_month, complement, state, reason, envoi_id, account, recorded) VALUES (?1, "
+                 "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, strftime('%s', 'now')) ON CONFLICT (key) DO NOTHING");
     ins.bind(1, c.key).bind(2, name).bind(3, static_cast<int64_t>(c.line)).bind(4, int64_t{c.booked}).bind(5, c.cents);
     ins.bind(6, c.communication).bind(7, c.payer_reference).bind(8, c.counterparty).bind(9, n.reference).bind(10, int64_t{n.envoi});
     ins.bind(11, n.month).bind(12, int64_t{n.complement}).bind(13, state).bind(14, reason);
     if (envoi_id) ins.bind(15, envoi_id);  // else NULL: unbound
+    ins.bind(16, n.account);
     if (ins.step() != SQLITE_DONE) return rollback("record a statement line");
     if (sqlite3_changes(db) == 0) {
       ++out.already;

@@ -312,7 +312,8 @@ std::vector<std::pair<std::string, std::string>> bank_statements(const Config& c
       s.number = 1;
     }
     format::CodaMove m;
-    m.bank_reference = fmt::format("MUTUA{:016d}", s.moves.size() + 1);
+    // The bank's own reference of the movement, unique as a bank's is: the payer's and its transfer's.
+    m.bank_reference = fmt::format("M{:0>3.3}{:0>4.4}{}", config.fund_number, run.run.key.substr(0, 4), t.end_to_end);
     m.cents = t.cents;
     m.value_date = m.entry_date = booked;
     m.transaction_code = "00150000";  // SEPA credit transfer in the account holder's favour

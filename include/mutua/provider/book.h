@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "mutua/exchange/transport.h"
 #include "mutua/model/dates.h"
 #include "mutua/model/store.h"
+#include "mutua/response_reader.h"
 
 namespace mutua::provider {
 
@@ -171,11 +173,16 @@ class Book {
   Result<SyncRound> sync(exchange::Transport& exchange, exchange::Environment env, int max = 100);
   Result<std::vector<SentEnvoi>> envois();
   Result<std::vector<LineToCorrect>> to_correct();
+  // The fund's answer `message` to envoi `id` (empty: its main answer, 920900, 920099 or
+  // 920999), read; none yet: nullopt.
+  Result<std::optional<Response>> answer(int64_t id, const std::string& message = "");
 
   // Attestations from a CSV file (docs/provider.md: one row per line, the attestation's columns
   // repeated); one to correct is replaced and "corrected"; any other already in the book is left
   // as it is.
-  Result<ImportOutcome> import_attestations(const std::string& csv_path);
+  Result<ImportOutcome> import_attestations(const std::string& path);
+  // The same from the file's content (`name` says where it came from in what is reported).
+  Result<ImportOutcome> import_attestations_text(const std::string& text, const std::string& name);
   Result<std::vector<Attestation>> attestations();
   // Attestations to correct marked "corrected" (batched again as they are) or "archived" (lost:
   // not billed again, with why: 500423 already billed, 500450 medical house...).
@@ -190,6 +197,7 @@ class Book {
   // fund's answer gave, else by the envoi number and billed month of its communication. The
   // envoi and its batched attestations are then paid. A statement read again adds nothing.
   Result<ReconcileOutcome> reconcile(const std::string& statement_path);
+  Result<ReconcileOutcome> reconcile_text(const std::string& statement, const std::string& name);
   // The credits read, or only those in `state` (e.g. "unmatched").
   Result<std::vector<StatementLine>> statement_lines(const std::string& state = "");
   // An unmatched credit finalised by hand (docs/provider.md).

@@ -76,10 +76,12 @@ class TariffRules final : public LineRules {
       return;
     }
     const model::PatientFacts* f = ctx.ref.patient(l.niss);
+    // One consultation approves every code asked under one number (the CIN's certification
+    // scenario 11: a consultation and its relative code): the row of this code, else any of it.
     const model::TariffCommitment* tc = nullptr;
     if (f)
       for (const auto* x : f->tariff_commitments)
-        if (same_network_reference(l.tariff_number, x->number)) tc = x;
+        if (same_network_reference(l.tariff_number, x->number) && (!tc || (x->code == l.code && tc->code != l.code))) tc = x;
     const int64_t billed = l.amount < 0 ? -l.amount : l.amount;
     if (!tc) {
       std::string shown = l.tariff_number;  // without the zeros of parts N and V
