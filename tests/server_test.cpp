@@ -676,6 +676,86 @@ TEST_F(Served, ALostPasswordAndAForgottenUsernameByMail) { lost_password_and_use
 
 // The same with the mails sent by SMTP (`--smtp`) to a real SMTP server (Debian's aiosmtpd,
 // keeping what it receives in a Maildir): they arrive there, none is left in the outbox.
+// The provider's book through the API (`mutua serve --books`): its own people import
+// attestations, read them (audited per patient), reconcile a bank statement and finalise what it
+// did not match; another provider's people, a collaborator without the billing module and fund
+// staff are refused.
+class ServedWithBooks : public Served {
+ protected:
+  std::vector<std::string> more_serve_args() override { return {"--books", dir_ + "/books"}; }
+};
+
+TEST_F(ServedWithBooks, TheProvidersBookIsItsOwnPeoplesAlone) {
+  const std::string admin = first_sign_in("admin", admin_password_);
+  const std::string nurse = user_with(admin, "nurse", "provider", {{{"provider", kNurse}, {"role", "holder"}}});
+  const std::string other = user_with(admin, "other", "provider", {{{"provider", kOtherNurse}, {"role", "holder"}}});
+  const std::string staff = user_with(admin, "staff", "staff", {{{"provider", "*"}, {"role", "staff"}}});
+  const std::string clerk = user_with(admin, "clerk", "provider",
+                                      {{{"provider", kNurse}, {"role", "collaborator"}, {"modules", {"submissions"}}}});
+  const std::string biller = user_with(admin, "biller", "provider",
+                                       {{{"provider", kNurse}, {"role", "collaborator"}, {"modules", {"billing"}}}});
+  auto c = client();
+  const std::string book = "/api/v1/providers/" + kNurse + "/book";
+  const Json attestations = {{"attestations",
+                              {{{"attestation", "A-1"}, {"niss", "85073003328"}, {"affiliation", "319"}, {"destination", "319"},
+                                {"lines", {{{"code", "425014"}, {"date", "2026-10-05"}, {"amount_cents", 4210}}}}},
+                               {{"attestation", "A-2"}, {"niss", "8507300332"}, {"affiliation", "319"}, {"destination", "319"},
+                                {"lines", {{{"code", "425014"}, {"date", "2026-10-05"}, {"amount_cents", 4210}}}}}}}};
+  auto added = c.Post((book + "/attestations").c_str(), bearer(nurse), attestations.dump(), "application/json");
+  ASSERT_EQ(added->status, 422) << added->body;  // one could not be read: said, the other taken
+  EXPECT_EQ(Json::parse(added->body)["imported"], 1);
+  EXPECT_EQ(Json::parse(added->body)["problems"][0]["record"], 2);
+  EXPECT_EQ(Json::parse(added->body)["problems"][0]["zone"], "niss");
+
+  auto list = c.Get((book + "/attestations").c_str(), bearer(biller));
+  ASSERT_EQ(list->status, 200) << list->body;
+  ASSERT_EQ(Json::parse(list->body)["items"].size(), 1u);
+  EXPECT_EQ(Json::parse(list->body)["items"][0]["state"], "waiting");
+  EXPECT_EQ(Json::parse(list->body)["items"][0]["niss"], "85073003328");
+  auto csv = c.Get((book + "/attestations?format=csv").c_str(), bearer(nurse));
+  ASSERT_EQ(csv->status, 200);
+  EXPECT_NE(csv->body.find("A-1"), std::string::npos) << csv->body;
+  // Nobody else reads it: another provider, a collaborator without the module, fund staff.
+  EXPECT_EQ(c.Get((book + "/attestations").c_str(), bearer(other))->status, 403);
+  EXPECT_EQ(c.Get((book + "/attestations").c_str(), bearer(clerk))->status, 403);
+  EXPECT_EQ(c.Get((book + "/attestations").c_str(), bearer(staff))->status, 403);
+  EXPECT_EQ(c.Get((book + "/envois").c_str(), bearer(admin))->status, 403);
+  EXPECT_EQ(c.Get(("/api/v1/providers/" + kOtherNurse + "/book/envois").c_str(), bearer(other))->status, 200);
+  // Each read of the attestations is audited with its patient.
+  auto audit = c.Get("/api/v1/audit?per_page=500&action=read", bearer(admin));
+  ASSERT_EQ(audit->status, 200);
+  int reads = 0;
+  const Json entries = Json::parse(audit->body)["items"];
+  for (const auto& e : entries)
+    if (e["resource"] == "book attestations" && e["niss"] == "85073003328" && e["provider"] == kNurse && e["status"] == 200) ++reads;
+  EXPECT_EQ(reads, 2) << audit->body.substr(0, 3000);
+
+  // Marking what is not to correct is refused; the lists are there, empty.
+  EXPECT_EQ(c.Post((book + "/attestations/mark").c_str(), bearer(nurse),
+                   Json{{"references", {"A-1"}}, {"state", "archived"}}.dump(), "application/json")->status, 400);
+  EXPECT_EQ(Json::parse(c.Get((book + "/envois").c_str(), bearer(nurse))->body)["total"], 0);
+  EXPECT_EQ(Json::parse(c.Get((book + "/to-correct").c_str(), bearer(nurse))->body)["total"], 0);
+
+  // A bank statement: a fund's payment for an envoi the book never sent, unmatched, then
+  // finalised by hand.
+  const std::string statement = "Date;Montant;Communication\n13/11/2026;42,10;2026/2/0000007 ENVOI 009 10/2026 COMPTE A\n";
+  auto rec = c.Post((book + "/statements?name=export.csv").c_str(), bearer(biller), statement, "text/plain");
+  ASSERT_EQ(rec->status, 200) << rec->body;
+  EXPECT_EQ(Json::parse(rec->body)["unmatched"], 1);
+  EXPECT_EQ(Json::parse(rec->body)["problems"][0]["code"], "Z00235");
+  auto unmatched = c.Get((book + "/payments?state=unmatched").c_str(), bearer(nurse));
+  ASSERT_EQ(unmatched->status, 200);
+  const Json line = Json::parse(unmatched->body)["items"].at(0);
+  EXPECT_EQ(line["cents"], 4210);
+  EXPECT_EQ(line["payment_reference"], "2026/2/0000007");
+  const std::string fin = book + "/payments/" + std::to_string(line["id"].get<int64_t>()) + "/finalise";
+  EXPECT_EQ(c.Post(fin.c_str(), bearer(other), Json{{"not_billing", true}}.dump(), "application/json")->status, 403);
+  auto done = c.Post(fin.c_str(), bearer(nurse), Json{{"not_billing", true}, {"note", "another practice's"}}.dump(), "application/json");
+  ASSERT_EQ(done->status, 200) << done->body;
+  EXPECT_EQ(Json::parse(done->body)["state"], "not billing");
+  EXPECT_EQ(Json::parse(c.Get((book + "/payments?state=unmatched").c_str(), bearer(nurse))->body)["total"], 0);
+}
+
 class ServedWithSmtp : public Served {
  protected:
   void SetUp() override {
@@ -1220,7 +1300,8 @@ TEST(ServerDocument, DescribesEveryRouteAndNoOther) {
                        mutua::server::envoi_routes, mutua::server::payment_routes, mutua::server::insurability_routes,
                        mutua::server::dispute_routes, mutua::server::agreement_routes, mutua::server::letter_routes,
                        mutua::server::care_routes, mutua::server::request_routes,
-                       mutua::server::recovery_routes, mutua::server::registration_routes, mutua::server::audit_routes})
+                       mutua::server::recovery_routes, mutua::server::registration_routes, mutua::server::audit_routes,
+                       mutua::server::book_routes})
     for (const auto& r : routes()) served.insert(r.method + " " + std::regex_replace(r.pattern, group, "{}"));
   served.erase("GET /api");  // the document's own page
   EXPECT_EQ(documented, served);

@@ -1,6 +1,7 @@
 // `mutua serve`: the server on a store, until SIGINT or SIGTERM.
 #include <pthread.h>
 
+#include <filesystem>
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -18,7 +19,8 @@ namespace mutua::cli {
 
 void add_serve(CLI::App& app) {
   struct Opts {
-    std::string db = default_db(), listen = "127.0.0.1:8080", config, outbox = "outbox", mail_from = "mutua@localhost", public_url;
+    std::string db = default_db(), listen = "127.0.0.1:8080", config, outbox = "outbox", mail_from = "mutua@localhost", public_url,
+        books;
     size_t connections = 8;
     int64_t slow_ms = 1000;
     std::string smtp;
@@ -39,6 +41,9 @@ void add_serve(CLI::App& app) {
                   "NUMBER=STORE: serve several funds (unions), each on its own store; --db then holds the accounts, "
                   "sessions, audit and registrations shared by all (repeat for each fund; the first is the default)");
   cmd->add_option("--fund-config", opts->fund_configs, "NUMBER=FILE: a served fund's payment configuration (its name on letters)");
+  cmd->add_option("--books", opts->books,
+                  "Folder of the providers' books (one SQLite file per provider), which their people work through the API "
+                  "(attestations, envois, what to correct, bank statements); none: no book is kept");
   cmd->add_option("--outbox", opts->outbox, "Folder where the server writes its mails (RFC 5322 files) for the mail relay")
       ->capture_default_str();
   cmd->add_option("--mail-from", opts->mail_from, "Sender address of its mails")->capture_default_str();
@@ -126,6 +131,8 @@ void add_serve(CLI::App& app) {
     o.connections = opts->connections;
     o.payment_config = opts->config;
     o.outbox = opts->outbox;
+    o.books = opts->books;
+    if (!o.books.empty()) std::filesystem::create_directories(o.books);
     o.mail_from = opts->mail_from;
     o.public_url = opts->public_url;
     o.slow_request_ms = opts->slow_ms;

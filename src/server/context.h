@@ -25,7 +25,8 @@ using Json = nlohmann::ordered_json;
 // The modules of the 4CP portal, which a supervisor grants its collaborators.
 inline const std::vector<std::string>& all_modules() {
   static const std::vector<std::string> m = {"submissions", "settlements", "payments", "disputes",
-                                             "insurability", "agreements", "care-pathways", "requests"};
+                                             "insurability", "agreements", "care-pathways", "requests",
+                                             "billing"};  // beyond 4CP: the provider's own book (book_routes.cpp)
   return m;
 }
 
@@ -159,6 +160,7 @@ std::vector<Route> session_routes();
 std::vector<Route> user_routes();
 std::vector<Route> envoi_routes();
 std::vector<Route> audit_routes();
+std::vector<Route> book_routes();
 std::vector<Route> meta_routes();
 std::vector<Route> payment_routes();
 std::vector<Route> insurability_routes();

@@ -90,6 +90,7 @@ void answer_shown(Call& call, const std::vector<Json>& shown, size_t total, cons
   const std::string format = call.param("format", "json");
   if (format == "csv") {
     call.res.set_header("Content-Disposition", "attachment; filename=\"" + name + ".csv\"");
+    call.res.status = 200;  // set now: the audit entry records it (httplib would only later)
     call.res.set_content(csv_of(shown), "text/csv; charset=utf-8");
     return;
   }
@@ -97,6 +98,7 @@ void answer_shown(Call& call, const std::vector<Json>& shown, size_t total, cons
     auto bytes = xlsx_of(shown, name);
     if (!bytes) return call.error(500, bytes.error());
     call.res.set_header("Content-Disposition", "attachment; filename=\"" + name + ".xlsx\"");
+    call.res.status = 200;
     call.res.set_content(*bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
     return;
   }

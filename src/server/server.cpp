@@ -463,7 +463,8 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
                                 res.status == 404 ? "Z00210" : "Z00224", msg),
                     "application/json");
   });
-  for (auto* routes : {meta_routes, fund_routes, session_routes, user_routes, recovery_routes, registration_routes, audit_routes})
+  for (auto* routes : {meta_routes, fund_routes, session_routes, user_routes, recovery_routes, registration_routes, audit_routes,
+                       book_routes})
     for (const auto& r : routes()) impl->install(r);
   // One fund's data: ?fund= says which.
   for (auto* routes : {envoi_routes, payment_routes, insurability_routes, dispute_routes, agreement_routes, letter_routes,

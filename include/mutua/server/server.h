@@ -59,6 +59,9 @@ struct ServeOptions {
   // A request that takes longer is written on stderr with where its time went (waiting for a
   // store connection, handling, waiting for its audit entries' commit); 0: none.
   int64_t slow_request_ms = 1000;
+  // Where the providers' books are kept (one SQLite file per provider: INAMI.db), for their
+  // people to work through the API (docs/server.md "The provider's book"); empty: none.
+  std::string books;
 };
 
 // A user created at start: the first support administrator of an empty store.
