@@ -690,3 +690,220 @@ TEST_F(ExchangeTest, AProviderKilledAtAnyPointLosesNothingAndSendsNothingTwice) 
 }
 
 }  // namespace
+
+namespace {
+
+// A command run as the provider's program would be: killed (kill -9) `kills` times at random
+// moments, then run to its end. Counts the kills that landed before it ended on its own.
+int run_through_kills(const std::vector<std::string>& args, const std::string& log, int kills, std::mt19937& luck) {
+  int landed = 0;
+  for (int k = 0; k < kills; ++k) {
+    const pid_t pid = mutua::testing::spawn(args, log);
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 80)(luck)));
+    kill(pid, SIGKILL);
+    bool was_killed = false;
+    mutua::testing::wait_exit(pid, &was_killed);
+    landed += was_killed;
+  }
+  return landed;
+}
+
+}  // namespace
+
+// A provider's month on one machine, the exchange in fault mode: attestations with known
+// mistakes (wrong amounts and codes the provider's pre-flight catches; patients of a medical
+// house the provider does not know of, which only the fund sees), batched with pre-flight,
+// sent, answered, corrected and resent the next month, paid and reconciled with the CODA
+// statement of the provider's bank. The provider's program is killed (kill -9) at random
+// moments of each step, at least 20 times in all: every attestation still ends paid or archived
+// with its reason, and no envoi was sent or judged twice.
+TEST_F(ExchangeTest, AMonthWithKnownMistakesEndsPaidOrArchivedWhateverTheKills) {
+  start({"--faults", "7:0.15"});
+  std::string kind, destination, fee, iban, bic, bce;
+  provider_bank(iban, bic, bce);
+  for (const auto& r : rows("providers.csv"))
+    if (r[0] == provider_) kind = r[1];
+  ASSERT_TRUE(kind == "gp" || kind == "nurse") << kind;
+  const std::string good = kind == "gp" ? "101010" : "425014", bad = kind == "gp" ? "101011" : "425015";
+  for (const auto& r : rows("provider_destinations.csv"))
+    if (r[0] == provider_ && r[1] == union_ && r[3] == "1") destination = r[2];
+  for (const auto& r : rows("nomenclature.csv"))
+    if (r[0] == good) fee = r[1];
+  std::map<std::string, std::string> ct;
+  for (const auto& r : rows("insurability.csv"))
+    if (r[2].empty()) ct[r[0]] = r[3] + "," + r[4];
+  std::set<std::string> in_house;  // members under a medical-house contract in the world already
+  for (const auto& r : rows("medical_houses.csv")) in_house.insert(r[0]);
+  std::vector<std::pair<std::string, std::string>> members;
+  for (const auto& r : rows("members.csv"))
+    if (r[3][0] == union_[0] && ct.count(r[0]) && !in_house.count(r[0]) && members.size() < 30) members.emplace_back(r[0], r[3]);
+  ASSERT_GE(members.size(), 15u);
+  const std::vector<size_t> house = {2, 8, 13};
+  // Three of them joined a medical house (for the provider's discipline): the fund knows, the
+  // provider's copy of the reference data does not.
+  const std::string fund_refdata = dir_ + "/fund-refdata";
+  fs::copy(dir_ + "/g/refdata", fund_refdata, fs::copy_options::recursive);
+  {
+    const bool header = !fs::exists(fund_refdata + "/medical_houses.csv");
+    std::ofstream mh(fund_refdata + "/medical_houses.csv", std::ios::app);
+    if (header) mh << "niss,medical_house,start,end\n";
+    for (size_t i : house) mh << members[i].first << ",81234567,2026-01-01,\n";  // every discipline (MIK)
+  }
+  ASSERT_EQ(run_mutua("refdata import " + fund_refdata + " --db " + dir_ + "/fund.db --allow-shrink").code, 0);
+
+  // The month: one attestation per member; every 7th at a wrong amount, every 9th with a code
+  // whose check digit is wrong (pre-flight sees both); members 2, 8 and 13 in a medical house.
+  auto month = [&](const std::set<size_t>& only, bool corrected) {
+    std::string csv = "attestation,niss,affiliation,destination,ct1,ct2,sex,date,code,amount_cents,units,performer\n";
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (!only.empty() && !only.count(i)) continue;
+      const bool wrong_amount = !corrected && i % 7 == 3, wrong_code = !corrected && i % 9 == 5;
+      csv += fmt::format("M-{:03d},{},{},{},{},1,2026-10-{:02d},{},{},1,{}\n", i, members[i].first, members[i].second, destination,
+                         ct[members[i].first], 1 + i % 28, wrong_code ? bad : good, wrong_amount ? "1000" : fee, provider_);
+    }
+    return csv;
+  };
+  std::set<size_t> wrong;
+  for (size_t i = 0; i < members.size(); ++i)
+    if (i % 7 == 3 || i % 9 == 5) wrong.insert(i);
+  std::ofstream(dir_ + "/month.csv") << month({}, false);
+  std::ofstream(dir_ + "/corrected.csv") << month(wrong, true);
+
+  setenv("MUTUA_EXCHANGE_TOKEN", provider_token_.c_str(), 1);
+  const std::string book = dir_ + "/provider.db", log = dir_ + "/provider.log";
+  auto provider = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "provider");
+    args.insert(args.end(), {"--book", book});
+    return args;
+  };
+  const auto send = provider({"send", "--exchange", url()}), sync = provider({"sync", "--exchange", url()});
+  auto batch = [&](const std::string& today) {
+    return provider({"batch", "--provider", provider_, "--iban", iban, "--bic", bic, "--bce", bce, "--refdata", dir_ + "/g/refdata",
+                     "--today", today});
+  };
+  auto store = mutua::store::open_sqlite(dir_ + "/fund.db");
+  ASSERT_TRUE(store);
+  auto fund = as(fund_token_);
+  std::mt19937 luck(23);
+  int killed = 0;
+  auto step = [&](const std::vector<std::string>& args, int kills) {
+    killed += run_through_kills(args, log, kills, luck);
+    EXPECT_EQ(mutua::testing::wait_exit(mutua::testing::spawn(args, log)), 0) << read_all(log).substr(0, 4000);
+  };
+  auto states = [&] {
+    std::map<std::string, std::string> out;
+    auto b = mutua::provider::Book::open(book);
+    if (b)
+      if (auto all = (*b)->attestations())
+        for (const auto& a : *all) out[a.reference] = a.state;
+    return out;
+  };
+  // Sends, then rounds of the fund and of the provider's sync until every envoi is answered.
+  auto exchange_round = [&](int today) {
+    step(send, 3);
+    auto answered = [&] {
+      auto b = mutua::provider::Book::open(book);
+      auto list = b ? (*b)->envois() : mutua::Result<std::vector<mutua::provider::SentEnvoi>>(std::vector<mutua::provider::SentEnvoi>{});
+      if (!list) return false;
+      for (const auto& e : *list)
+        if (e.state != mutua::provider::EnvoiState::Accepted && e.state != mutua::provider::EnvoiState::Rejected &&
+            e.state != mutua::provider::EnvoiState::Refused && e.state != mutua::provider::EnvoiState::Paid)
+          return false;
+      return true;
+    };
+    FundRoundOptions f;
+    f.today = today;
+    for (int i = 0; i < 60 && !answered(); ++i) {
+      (void)fund_round(**store, *fund, f);
+      killed += run_through_kills(sync, log, i < 2 ? 2 : 0, luck);
+      mutua::testing::wait_exit(mutua::testing::spawn(sync, log));
+      if (i % 5 == 4) mutua::testing::wait_exit(mutua::testing::spawn(send, log));  // a post whose answer was lost
+    }
+    ASSERT_TRUE(answered()) << read_all(log).substr(0, 4000);
+  };
+
+  step(provider({"import", dir_ + "/month.csv"}), 2);
+  step(batch("2026-11-02"), 3);
+  auto after_batch = states();
+  size_t held = 0;
+  for (size_t i : wrong) held += after_batch[fmt::format("M-{:03d}", i)] == "to correct";
+  EXPECT_EQ(held, wrong.size()) << "pre-flight holds back every wrong amount and code";
+  ASSERT_NO_FATAL_FAILURE(exchange_round(20261103));
+
+  // What the fund refused, which pre-flight could not see: the medical house's patients.
+  std::vector<std::string> lost, fine;
+  for (size_t i : house) lost.push_back(fmt::format("M-{:03d}", i));
+  size_t fund_rejected = 0;
+  {
+    auto b = mutua::provider::Book::open(book);
+    ASSERT_TRUE(b);
+    auto lines = (*b)->to_correct();
+    ASSERT_TRUE(lines);
+    for (const auto& l : *lines) {
+      EXPECT_EQ(l.code, "R500450") << l.niss;
+      fund_rejected += l.code == "R500450";
+    }
+  }
+  EXPECT_EQ(fund_rejected, house.size());
+  auto after_answer = states();
+  for (const auto& ref : lost) EXPECT_EQ(after_answer[ref], "to correct") << ref;
+  // Past 5 % of errors the fund rejects the whole envoi (920099): the good attestations in it are
+  // to correct too, and are taken back as they are.
+  for (const auto& [ref, st] : after_answer)
+    if (st == "to correct" && std::find(lost.begin(), lost.end(), ref) == lost.end() &&
+        !wrong.count(static_cast<size_t>(std::stoi(ref.substr(2)))))
+      fine.push_back(ref);
+  std::printf("pre-flight held back %zu attestations the fund would have rejected (%zu lines); the fund rejected %zu lines "
+              "only it could see (500450)%s\n", wrong.size(), wrong.size(), fund_rejected,
+              fine.empty() ? "" : fmt::format(", and with them its envoi (920099): {} good attestations resent", fine.size()).c_str());
+  std::fflush(stdout);  // before the next fork: a child would print it again
+
+  // Corrected and archived, then resent the next month.
+  step(provider({"import", dir_ + "/corrected.csv"}), 2);
+  std::vector<std::string> mark = provider({"mark", "--archived", "--reason", "500450 medical house"});
+  mark.insert(mark.end(), lost.begin(), lost.end());
+  step(mark, 2);
+  if (!fine.empty()) {
+    std::vector<std::string> again = provider({"mark", "--corrected"});
+    again.insert(again.end(), fine.begin(), fine.end());
+    step(again, 2);
+  }
+  step(batch("2026-12-01"), 3);
+  ASSERT_NO_FATAL_FAILURE(exchange_round(20261202));
+
+  // Paid: the fund's payment run, the provider's bank statement, reconciled.
+  auto run = run_mutua("settle --date 2026-12-10 --budget 1000000 --db " + dir_ + "/fund.db --config " + std::string(MUTUA_SOURCE_DIR) +
+                       "/data/sample/mutua-payments.json --out " + dir_ + "/pay --coda " + dir_ + "/bank");
+  ASSERT_EQ(run.code, 0) << run.out;
+  step(provider({"reconcile", dir_ + "/bank/coda-2026-12-10-" + iban + ".cod"}), 3);
+  unsetenv("MUTUA_EXCHANGE_TOKEN");
+  EXPECT_GE(killed, 20) << "too few kills landed before the program ended: they tested little";
+
+  // Every attestation paid, or archived with its reason.
+  auto b = mutua::provider::Book::open(book);
+  ASSERT_TRUE(b);
+  auto all = (*b)->attestations();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), members.size());
+  for (const auto& a : *all) {
+    if (std::find(lost.begin(), lost.end(), a.reference) != lost.end()) {
+      EXPECT_EQ(a.state, "archived") << a.reference;
+      EXPECT_EQ(a.reason, "500450 medical house");
+    } else {
+      EXPECT_EQ(a.state, "paid") << a.reference << " " << a.reason;
+    }
+  }
+  // Nothing sent or judged twice: the fund recorded each envoi of the book once, under its own number.
+  auto envois = (*b)->envois();
+  ASSERT_TRUE(envois);
+  auto recorded = (*store)->envois();
+  ASSERT_TRUE(recorded);
+  EXPECT_EQ(recorded->size(), envois->size());
+  // Each number ends paid once; a rejected envoi's number went again in the envoi that was paid.
+  std::map<int, std::multiset<std::string>> by_number;
+  for (const auto& e : *envois) by_number[e.envoi_number].insert(std::string(mutua::provider::state_name(e.state)));
+  for (const auto& [number, st] : by_number) {
+    EXPECT_EQ(st.count("paid"), 1u) << "envoi number " << number;
+    EXPECT_EQ(st.count("paid") + st.count("rejected") + st.count("refused"), st.size()) << "envoi number " << number;
+  }
+}

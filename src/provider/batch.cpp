@@ -150,15 +150,29 @@ Result<int64_t> Book::mark(const std::vector<std::string>& references, const std
   if (state != "corrected" && state != "archived")
     return fail({.code = "Z00224", .message = "an attestation to correct is marked corrected or archived"});
   std::lock_guard<std::mutex> lock(impl_->m);
+  // All or none; one already in that state counts as marked (a mark run again after it was
+  // interrupted finishes the job instead of failing on what it did).
+  if (auto b = impl_->exec("BEGIN IMMEDIATE"); !b) return fail(b.error());
+  auto rollback = [&](Error e) {
+    (void)impl_->exec("ROLLBACK");
+    return fail(std::move(e));
+  };
   int64_t n = 0;
   for (const auto& ref : references) {
     Stmt u(impl_->db, "UPDATE attestations SET state = ?1, reason = ?2 WHERE reference = ?3 AND state = 'to correct'");
     u.bind(1, state).bind(2, reason).bind(3, ref);
-    if (u.step() != SQLITE_DONE) return impl_->error("mark attestation " + ref);
-    if (sqlite3_changes(impl_->db) == 0)
-      return fail({.code = "Z00224", .message = fmt::format("attestation {} is not to correct", ref)});
+    if (u.step() != SQLITE_DONE) return rollback(impl_->error("mark attestation " + ref).value());
+    if (sqlite3_changes(impl_->db) == 0) {
+      Stmt now(impl_->db, "SELECT state FROM attestations WHERE reference = ?1");
+      now.bind(1, ref);
+      const bool known = now.step() == SQLITE_ROW;
+      if (!known || now.text(0) != state)
+        return rollback({.code = "Z00224", .message = known ? fmt::format("attestation {} is {}, not to correct", ref, now.text(0))
+                                                             : fmt::format("no attestation {} in the book", ref)});
+    }
     ++n;
   }
+  if (auto c = impl_->exec("COMMIT"); !c) return fail(c.error());
   return n;
 }
 
