@@ -246,6 +246,7 @@ void add_provider(CLI::App& app) {
     struct BatchOpts {
       Common c;
       std::string provider, iban, bic, bce, refdata, today;
+      bool timings = false;
     };
     auto b = std::make_shared<BatchOpts>();
     auto* batch = cmd->add_subcommand("batch",
@@ -259,6 +260,7 @@ void add_provider(CLI::App& app) {
     batch->add_option("--bce", b->bce, "Its enterprise number (ET 10 zone 27)");
     batch->add_option("--refdata", b->refdata, "Reference data the provider knows (docs/refdata.md): pre-flight with the fund's engine");
     batch->add_option("--today", b->today, "Creation date of the files (YYYY-MM-DD; default today)");
+    batch->add_flag("--timings", b->timings, "Say where the time went (seconds per step, on stderr)");
     batch->callback([b] {
       auto book = open_book(b->c);
       if (!book) return;
@@ -285,6 +287,8 @@ void add_provider(CLI::App& app) {
         std::printf("envoi %d to union %s for %s: %lld lines, reference %s, waiting to be sent\n", e.envoi_number, e.recipient.c_str(),
                     e.billed_month.c_str(), static_cast<long long>(e.lines), e.input_reference.c_str());
       if (r->envois.empty() && r->held_back.empty()) std::printf("no attestation waiting\n");
+      if (b->timings)
+        for (const auto& [step, seconds] : r->timings) std::fprintf(stderr, "%-40s %8.3f s\n", step.c_str(), seconds);
     });
   }
   {

@@ -1,6 +1,7 @@
 // Attestations in the provider's book, and batching them into envois (docs/provider.md).
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -273,6 +274,10 @@ Result<ImportOutcome> Book::import_attestations_text(const std::string& text, co
   std::lock_guard<std::mutex> lock(impl_->m);
   sqlite3* db = impl_->db;
   if (auto b = impl_->exec("BEGIN IMMEDIATE"); !b) return fail(b.error());
+  Stmt ins(db, "INSERT INTO attestations (reference, content, destination, billed_month, state, recorded) "
+               "VALUES (?1, ?2, ?3, ?4, 'waiting', strftime('%s', 'now')) ON CONFLICT (reference) DO UPDATE SET "
+               "content = excluded.content, destination = excluded.destination, billed_month = excluded.billed_month, "
+               "state = 'corrected', reason = '' WHERE attestations.state = 'to correct' RETURNING state");
   for (const auto& ref : order) {
     if (bad.count(ref)) continue;  // said above; the rest goes in
     const Attestation& a = read[ref];
@@ -285,24 +290,17 @@ Result<ImportOutcome> Book::import_attestations_text(const std::string& text, co
       continue;
     }
     // An attestation to correct takes the new content and is corrected; any other already in
-    // the book stays as it is.
-    Stmt ins(db, "INSERT INTO attestations (reference, content, destination, billed_month, state, recorded) "
-                 "VALUES (?1, ?2, ?3, ?4, 'waiting', strftime('%s', 'now')) ON CONFLICT (reference) DO UPDATE SET "
-                 "content = excluded.content, destination = excluded.destination, billed_month = excluded.billed_month, "
-                 "state = 'corrected', reason = '' WHERE attestations.state = 'to correct'");
+    // the book stays as it is. (RETURNING says which happened.)
     ins.bind(1, ref).bind(2, to_json(a).dump()).bind(3, a.destination).bind(4, std::to_string(*months.begin()));
-    if (ins.step() != SQLITE_DONE) {
+    const int rc = ins.step();
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
       (void)impl_->exec("ROLLBACK");
       return impl_->error("record attestation " + ref);
     }
-    if (sqlite3_changes(db) == 0) {
-      ++out.already;
-    } else {
-      Stmt st(db, "SELECT state FROM attestations WHERE reference = ?1");
-      st.bind(1, ref);
-      if (st.step() == SQLITE_ROW && st.text(0) == "corrected") ++out.corrected;
-      else ++out.imported;
-    }
+    if (rc == SQLITE_DONE) ++out.already;
+    else if (ins.text(0) == "corrected") ++out.corrected;
+    else ++out.imported;
+    ins.reset();
   }
   if (auto c = impl_->exec("COMMIT"); !c) return fail(c.error());
   return out;
@@ -404,8 +402,18 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
       if (!done) (void)impl->exec("ROLLBACK");
     }
   } rollback{impl_.get()};
+  using Clock = std::chrono::steady_clock;
+  BatchOutcome out;
+  auto add_time = [&](const char* what, Clock::time_point since) {
+    const double seconds = std::chrono::duration<double>(Clock::now() - since).count();
+    for (auto& [name, t] : out.timings)
+      if (name == what) return void(t += seconds);
+    out.timings.emplace_back(what, seconds);
+  };
+  auto reading = Clock::now();
   auto all = impl_->read_attestations();
   if (!all) return fail(all.error());
+  add_time("read the waiting attestations", reading);
   const model::Date today = o.today ? o.today : model::local_today();
   const std::string env = std::string(exchange::environment_name(o.environment));
   // Waiting attestations by (union, billed month).
@@ -416,7 +424,6 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
       for (const auto& l : a.lines) months.insert(static_cast<int>(l.date / 100));
       groups[{union_of(a.destination), std::to_string(*months.begin())}].push_back(&a);
     }
-  BatchOutcome out;
   const Catalog& catalog = Catalog::builtin();
   for (auto& [key, list] : groups) {
     const auto& [fund, month] = key;
@@ -455,18 +462,26 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
     h.federation = fund;
     std::string bytes;
     // Pre-flight: judged by the fund's engine on what the provider knows; an attestation with a
-    // line it would reject is held back and the envoi made again without it.
+    // line it would reject is held back and the envoi made again without it. Every rule that
+    // looks at other lines looks at the same patient's, so the envoi is judged again only when
+    // a patient of what was held back still has lines in it (they might have counted on it).
+    bool judge = o.preflight != nullptr;
     for (int round = 0;; ++round) {
       if (list.empty()) break;
+      auto written = Clock::now();
       auto file = write_file(h, list, o.provider);
       if (!file) return fail(file.error());
       bytes = std::move(*file);
-      if (!o.preflight || round == 3) break;
+      add_time("write the envois", written);
+      if (!judge || round == 3) break;
       engine::AdjudicateOptions a;
       a.today = today;
       a.record = false;
+      auto judging = Clock::now();
       auto judged = engine::adjudicate(bytes, fmt::format("batch-{}-{}-{}.efact", fund, month, number), *o.preflight, a);
       if (!judged) return fail(judged.error());
+      add_time("pre-flight: the fund's engine", judging);
+      auto reading = Clock::now();
       std::set<uint64_t> rejected_invoices;
       std::map<uint64_t, std::vector<Json>> codes_of;
       int64_t lines = 0, rejected = 0;
@@ -493,8 +508,12 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
         list.clear();
         break;
       }
+      add_time("pre-flight: reading its answers", reading);
       if (rejected_invoices.empty()) break;
       std::vector<const Attestation*> kept;
+      std::set<std::string> patients_held;
+      for (size_t i = 0; i < list.size(); ++i)
+        if (rejected_invoices.count(i + 1)) patients_held.insert(list[i]->niss);
       for (size_t i = 0; i < list.size(); ++i) {
         const uint64_t inv = i + 1;
         if (!rejected_invoices.count(inv)) {
@@ -514,6 +533,8 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
         if (u.step() != SQLITE_DONE) return impl_->error("hold back an attestation");
       }
       list = std::move(kept);
+      judge = false;
+      for (const auto* at : list) judge = judge || patients_held.count(at->niss);
     }
     if (list.empty()) continue;
     // Zone 204, the message's reference, unique in the book: a resent envoi keeps its number but
@@ -526,6 +547,7 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
     }
     const std::string reference = fmt::format("{:08d}{:06d}", today, sequence % 1000000);
     bytes.replace(20, 14, reference);
+    auto recording = Clock::now();
     Stmt ins(db, "INSERT INTO envois (environment, recipient, input_reference, file_name, content, envoi_number, billed_month, "
                  "state, recorded) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'waiting', strftime('%s', 'now')) RETURNING id");
     const std::string name = fmt::format("{}-{}-{:03d}-{}.efact", o.provider, month, number, fund);
@@ -539,11 +561,13 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
       r.bind(1, resends);
       if (r.step() != SQLITE_DONE) return impl_->error("mark an envoi resent");
     }
+    Stmt u(db, "UPDATE attestations SET state = 'batched', reason = '', envoi_id = ?1 WHERE reference = ?2");
     for (const auto* at : list) {
-      Stmt u(db, "UPDATE attestations SET state = 'batched', reason = '', envoi_id = ?1 WHERE reference = ?2");
       u.bind(1, envoi_id).bind(2, at->reference);
       if (u.step() != SQLITE_DONE) return impl_->error("batch an attestation");
+      u.reset();
     }
+    add_time("record the envois and their attestations", recording);
     SentEnvoi e;
     e.id = envoi_id;
     e.environment = o.environment;
@@ -556,8 +580,10 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
     for (const auto* at : list) e.lines += static_cast<int64_t>(at->lines.size());
     out.envois.push_back(std::move(e));
   }
+  auto committing = Clock::now();
   if (auto c = impl_->exec("COMMIT"); !c) return fail(c.error());
   rollback.done = true;
+  add_time("commit", committing);
   return out;
 }
 

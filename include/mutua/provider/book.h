@@ -125,6 +125,7 @@ struct BatchOutcome {
   std::vector<SentEnvoi> envois;       // made and waiting to be sent
   std::vector<HeldBack> held_back;     // what pre-flight said the fund would reject
   std::vector<std::string> warnings;   // envois the pre-flight expected over 5 % of errors before holding back
+  std::vector<std::pair<std::string, double>> timings;  // seconds per step, in order (provider batch --timings)
 };
 
 // A credit of a bank statement, and what it was matched to.
