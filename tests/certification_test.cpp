@@ -180,6 +180,8 @@ TEST(Certification, EveryScenarioForFiveUnionsEndToEnd) {
   auto book = mutua::provider::Book::open(dir + "/gp.db");
   ASSERT_TRUE(book);
   auto gp = exchange_client(ex.url(), gp_token);
+  const std::string own_hint = "Ask the patient which medical house: it bills the consultation, archive ours.";
+  ASSERT_TRUE((*book)->set_hint("500450", own_hint));
   std::map<std::string, std::unique_ptr<mutua::model::Store>> funds;
   for (size_t k = 0; k < kUnions.size(); ++k) {
     const Union& u = kUnions[k];
@@ -235,6 +237,17 @@ TEST(Certification, EveryScenarioForFiveUnionsEndToEnd) {
       EXPECT_EQ(codes, s.codes);
     }
   }
+  // What to correct, with the practice's own hint before the built-in one.
+  auto lines = (*book)->to_correct();
+  ASSERT_TRUE(lines);
+  int own = 0, builtin = 0;
+  for (const auto& l : *lines) {
+    if (l.code == "R500450") own += l.hint == own_hint;
+    if (l.code == "R500402") builtin += l.hint.find("mod 7") != std::string::npos;
+  }
+  EXPECT_EQ(own, 5);
+  EXPECT_EQ(builtin, 5);
+
   // The funds pay; the GP's bank sends its statements; the GP reconciles them.
   for (const auto& u : kUnions) {
     const std::string config = dir + "/payments-" + u.number + ".json";

@@ -159,3 +159,19 @@ TEST(ProviderBook, TwoBatchesAtOnceNeverTakeTheSameAttestationOrNumber) {
   ASSERT_TRUE(all);
   for (const auto& a : *all) EXPECT_EQ(a.state, "batched") << a.reference;
 }
+
+// The practice's own hints come before the built-in ones; removed, the built-in one shows again.
+TEST(ProviderBook, APracticesOwnHintComesFirst) {
+  auto book = fresh_book("book-hints");
+  ASSERT_TRUE(book);
+  ASSERT_TRUE(book->set_hint("500450", "Ask the patient which medical house; bill it there, then archive."));
+  ASSERT_TRUE(book->set_hint("500402", "Our software's code list is old: update it."));
+  auto all = book->hints();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].first, "500402");
+  EXPECT_FALSE(book->set_hint("5004", "too short"));
+  ASSERT_TRUE(book->set_hint("500402", ""));
+  EXPECT_EQ(book->hints()->size(), 1u);
+  // What to correct shows them: tests/certification_test.cpp.
+}

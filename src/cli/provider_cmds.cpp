@@ -372,6 +372,31 @@ void add_provider(CLI::App& app) {
       }
     });
   }
+  {
+    struct HintOpts {
+      Common c;
+      std::string code, hint;
+      bool remove = false;
+    };
+    auto h = std::make_shared<HintOpts>();
+    auto* hint = cmd->add_subcommand("hint", "The practice's own fix hint for a rejection code, shown before the built-in one "
+                                             "(none given: every hint of the book)");
+    add_common(hint, h->c, false);
+    hint->add_option("code", h->code, "The code (500450, 5004K6...)");
+    hint->add_option("hint", h->hint, "What to do about it");
+    hint->add_flag("--remove", h->remove, "Forget the book's hint for the code (the built-in one shows again)");
+    hint->callback([h] {
+      auto book = open_book(h->c);
+      if (!book) return;
+      if (!h->code.empty() && (!h->hint.empty() || h->remove)) {
+        if (auto r = book->set_hint(h->code, h->remove ? "" : h->hint); !r) return command_failed(r.error());
+      }
+      auto all = book->hints();
+      if (!all) return command_failed(all.error());
+      for (const auto& [code, text] : *all)
+        if (h->code.empty() || code == h->code) std::printf("%s\t%s\n", code.c_str(), text.c_str());
+    });
+  }
   add_provider_payments(cmd);
 }
 

@@ -424,7 +424,6 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
       for (const auto& l : a.lines) months.insert(static_cast<int>(l.date / 100));
       groups[{union_of(a.destination), std::to_string(*months.begin())}].push_back(&a);
     }
-  const Catalog& catalog = Catalog::builtin();
   for (auto& [key, list] : groups) {
     const auto& [fund, month] = key;
     const int year = std::stoi(month.substr(0, 4));
@@ -524,7 +523,7 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
         for (const auto& c : codes_of[inv]) {
           const std::string code = c.value("code", "");
           HeldBack held{list[i]->reference, code, c.value("label_fr", ""), c.value("label_nl", ""), c.value("comment", ""),
-                        std::string(catalog.hint(code))};
+                        impl_->hint(code)};
           reason += (reason.empty() ? "" : "; ") + code + " " + held.label_fr + (held.comment.empty() ? "" : " (" + held.comment + ")");
           out.held_back.push_back(std::move(held));
         }

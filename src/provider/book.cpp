@@ -82,6 +82,13 @@ CREATE TABLE IF NOT EXISTS statement_lines (
   recorded INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS statement_lines_reference ON statement_lines (payment_reference);
+-- The provider's own fix hints, before the built-in ones (data/codes/hints.tsv): what this
+-- practice learnt to do about a code.
+CREATE TABLE IF NOT EXISTS hints (
+  code TEXT PRIMARY KEY,
+  hint TEXT NOT NULL,
+  recorded INTEGER NOT NULL
+);
 -- Messages that answer no envoi of this book (or could not be read): kept, not lost.
 CREATE TABLE IF NOT EXISTS unmatched (
   hash TEXT PRIMARY KEY,
@@ -342,6 +349,33 @@ Result<std::vector<SentEnvoi>> Book::envois() {
   return out;
 }
 
+std::string Book::Impl::hint(const std::string& code) {
+  Stmt s(db, "SELECT hint FROM hints WHERE code = ?1");
+  s.bind(1, code);
+  if (s.step() == SQLITE_ROW) return s.text(0);
+  return std::string(Catalog::builtin().hint(code));
+}
+
+Result<void> Book::set_hint(const std::string& code, const std::string& hint) {
+  if (code.size() != 6) return fail({.code = "Z00224", .message = "a code has six characters (500450, 5004K6...)"});
+  std::lock_guard<std::mutex> lock(impl_->m);
+  Stmt s(impl_->db, hint.empty() ? "DELETE FROM hints WHERE code = ?1"
+                                 : "INSERT INTO hints (code, hint, recorded) VALUES (?1, ?2, strftime('%s', 'now')) "
+                                   "ON CONFLICT (code) DO UPDATE SET hint = excluded.hint, recorded = excluded.recorded");
+  s.bind(1, code);
+  if (!hint.empty()) s.bind(2, hint);
+  if (s.step() != SQLITE_DONE) return impl_->error("keep a hint");
+  return {};
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Book::hints() {
+  std::lock_guard<std::mutex> lock(impl_->m);
+  std::vector<std::pair<std::string, std::string>> out;
+  Stmt s(impl_->db, "SELECT code, hint FROM hints ORDER BY code");
+  while (s.step() == SQLITE_ROW) out.emplace_back(s.text(0), s.text(1));
+  return out;
+}
+
 Result<std::optional<Response>> Book::answer(int64_t id, const std::string& message) {
   std::lock_guard<std::mutex> lock(impl_->m);
   if (message.empty()) return read_main_answer(impl_->db, id);
@@ -372,7 +406,7 @@ Result<std::vector<LineToCorrect>> Book::to_correct() {
         l.label_fr = c.label_fr.empty() ? std::string(catalog.label(c.code, "fr")) : c.label_fr;
         l.label_nl = c.label_nl.empty() ? std::string(catalog.label(c.code, "nl")) : c.label_nl;
         l.comment = rec.comment;
-        l.hint = std::string(catalog.hint(c.code));
+        l.hint = impl_->hint(c.code);
         out.push_back(std::move(l));
       }
       for (const auto& z : rec.zone_errors) {

@@ -32,6 +32,9 @@ struct Book::Impl {
   // is to correct (the whole envoi was refused); after a 920900 those with a rejected line.
   Result<void> attestations_to_correct(int64_t id, const Response& answer);
 
+  // The fix hint for a code: the provider's own, else the built-in one (the caller holds the mutex).
+  std::string hint(const std::string& code);
+
   // Every attestation of the book (the caller holds the mutex).
   Result<std::vector<Attestation>> read_attestations();
 

@@ -193,6 +193,11 @@ class Book {
   // would reject. The envois wait in the book for send().
   Result<BatchOutcome> batch(const BatchOptions& options);
 
+  // The provider's own fix hint for a code (500450...), shown before the built-in one
+  // (data/codes/hints.tsv) by to_correct() and batch(); an empty hint removes it.
+  Result<void> set_hint(const std::string& code, const std::string& hint);
+  Result<std::vector<std::pair<std::string, std::string>>> hints();
+
   // Reads a bank statement (CODA, or CSV with the columns docs/provider.md lists) and matches
   // each credit naming a fund's payment to the envoi it pays: by the payment reference the
   // fund's answer gave, else by the envoi number and billed month of its communication. The
