@@ -12,7 +12,8 @@ report=build/provider-report.md
 rm -rf "$dir"
 mkdir -p "$dir"
 step() { echo "== $*" >&2; }
-timed() { { /usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null || true; } | tail -n 1; }
+# Seconds and peak RSS of a command; what it says on stderr is kept in $dir/last.err.
+timed() { { /usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null || true; } | tee "$dir/last.err" | tail -n 1; }
 
 step "world: 250k members, a nursing grouping"
 build/mutua gen --seed 21 --members 250000 --providers 200 --lines 1000 --envoi-lines 1000 --senders 1 --error-rate 0 \
@@ -51,7 +52,8 @@ step "import"
 import_t=$(timed build/mutua provider import --book "$dir/book.db" "$dir/attestations.csv")
 step "batch with pre-flight"
 batch_t=$(timed build/mutua provider batch --book "$dir/book.db" --provider "$inami" --iban "$iban" --bic "$bic" --bce "$bce" \
-  --refdata "$dir/g/refdata" --today 2026-11-05)
+  --refdata "$dir/g/refdata" --today 2026-11-05 --timings)
+head -n -1 "$dir/last.err" > "$dir/batch-timings.txt"
 step "post"
 send_t=$(MUTUA_EXCHANGE_TOKEN=$(cat "$dir/token") timed build/mutua provider send --book "$dir/book.db" --exchange "$url")
 envois=$(build/mutua provider status --book "$dir/book.db" | tail -n +2 | wc -l)
@@ -72,5 +74,11 @@ held=$(build/mutua provider attestations --book "$dir/book.db" | grep -c "to cor
   echo "| **batched, pre-flighted and posted** | **$total** | |"
   echo
   echo "Target: batched, pre-flighted and posted in <= 10 s (the import apart)."
+  echo
+  echo "Where the batch's time went (\`provider batch --timings\`):"
+  echo
+  echo '```'
+  cat "$dir/batch-timings.txt"
+  echo '```'
 } | tee "$report"
 echo "report: $report" >&2

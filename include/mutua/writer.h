@@ -22,6 +22,8 @@ Result<void> write_file_atomically(const std::string& path, std::string_view byt
 class FileWriter {
  public:
   static Result<FileWriter> create(const std::string& path);
+  // Appends to `sink` instead of a file (a billing file made to be judged, sent or stored).
+  static FileWriter to_memory(std::string* sink);
   FileWriter(FileWriter&& other) noexcept;
   FileWriter& operator=(FileWriter&&) = delete;
   ~FileWriter();
@@ -35,6 +37,7 @@ class FileWriter {
   FileWriter() = default;
   std::string path_;
   FILE* file_ = nullptr;
+  std::string* sink_ = nullptr;
   uint64_t written_ = 0;
   bool failed_ = false;
 };

@@ -497,6 +497,17 @@ Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, c
                                                                : rules::RuleData::with(ref_kept->shared().parameters).number("error_rate_threshold_bp");
     const bool too_many = rec.error_rate_bp > threshold;
     out.message = blocking || too_many ? "920099" : "920900";
+    out.lines = static_cast<int64_t>(details);
+    if (options.decisions_only) {
+      const std::string_view types = out.message == "920900" ? "BFRS" : "BFRSE";  // as the response would list them
+      for (const auto& l : e->lines) {
+        if (!verdicts->rejected(l.record)) continue;
+        RejectedLine r{e->invoices[l.invoice].number, e->records[l.record].number, {}};
+        for (const auto& v : verdicts->by_record[l.record])
+          if (types.find(v.type) != std::string_view::npos) r.codes.push_back({v.code, v.type, v.comment});
+        out.rejected.push_back(std::move(r));
+      }
+    }
     rec.status = out.message == "920900" ? model::EnvoiStatus::Accepted : model::EnvoiStatus::Rejected;
     if (blocking) out.summary.push_back("blocking error (type B): the envoi is rejected; correct it and send it again with the same number");
     if (too_many)
@@ -540,7 +551,7 @@ Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, c
 
   out.envoi = rec;
   if (!options.record) {
-    if (build_responses) out.responses = build_responses(out.phases);
+    if (build_responses && !options.decisions_only) out.responses = build_responses(out.phases);
     return out;
   }
 

@@ -100,9 +100,17 @@ Result<FileWriter> FileWriter::create(const std::string& path) {
   return w;
 }
 
+FileWriter FileWriter::to_memory(std::string* sink) {
+  FileWriter w;
+  w.path_ = "memory";
+  w.sink_ = sink;
+  return w;
+}
+
 FileWriter::FileWriter(FileWriter&& o) noexcept
-    : path_(std::move(o.path_)), file_(o.file_), written_(o.written_), failed_(o.failed_) {
+    : path_(std::move(o.path_)), file_(o.file_), sink_(o.sink_), written_(o.written_), failed_(o.failed_) {
   o.file_ = nullptr;
+  o.sink_ = nullptr;
 }
 
 FileWriter::~FileWriter() {
@@ -110,6 +118,11 @@ FileWriter::~FileWriter() {
 }
 
 void FileWriter::write(std::string_view bytes) {
+  if (sink_) {
+    sink_->append(bytes);
+    written_ += bytes.size();
+    return;
+  }
   if (!file_ || bytes.empty()) return;
   if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) failed_ = true;
   written_ += bytes.size();

@@ -295,4 +295,13 @@ Result<void> write_envoi(const std::string& path, const EnvoiHeader& header, con
   return out->close();
 }
 
+std::string envoi_bytes(const EnvoiHeader& header, const std::vector<Invoice>& invoices, Framing framing) {
+  std::string bytes;
+  auto out = FileWriter::to_memory(&bytes);
+  EnvoiWriter w(out, header, framing);
+  for (const auto& inv : invoices) w.add(inv);
+  w.finish();
+  return bytes;
+}
+
 }  // namespace mutua::model

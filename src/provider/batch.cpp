@@ -22,6 +22,7 @@
 namespace mutua::provider {
 
 using Json = nlohmann::json;
+using engine::RejectedLine;
 using exchange::Environment;
 using store::Stmt;
 
@@ -373,17 +374,7 @@ Result<std::string> write_file(const model::EnvoiHeader& h, const std::vector<co
   }
   // Invoices go in ascending destination mutuality (201812).
   std::stable_sort(invoices.begin(), invoices.end(), [](const auto& a, const auto& b) { return a.destination < b.destination; });
-  char path[] = "/tmp/mutua-batch-XXXXXX";
-  const int fd = mkstemp(path);
-  if (fd < 0) return fail({.code = "Z00200", .message = "cannot make a temporary file for an envoi"});
-  close(fd);
-  auto w = model::write_envoi(path, h, invoices);
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  std::remove(path);
-  if (!w) return fail(w.error());
-  return bytes.str();
+  return model::envoi_bytes(h, invoices);
 }
 
 }  // namespace
@@ -404,11 +395,13 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
   } rollback{impl_.get()};
   using Clock = std::chrono::steady_clock;
   BatchOutcome out;
-  auto add_time = [&](const char* what, Clock::time_point since) {
-    const double seconds = std::chrono::duration<double>(Clock::now() - since).count();
+  auto add_seconds = [&](const std::string& what, double seconds) {
     for (auto& [name, t] : out.timings)
       if (name == what) return void(t += seconds);
     out.timings.emplace_back(what, seconds);
+  };
+  auto add_time = [&](const char* what, Clock::time_point since) {
+    add_seconds(what, std::chrono::duration<double>(Clock::now() - since).count());
   };
   auto reading = Clock::now();
   auto all = impl_->read_attestations();
@@ -424,6 +417,7 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
       for (const auto& l : a.lines) months.insert(static_cast<int>(l.date / 100));
       groups[{union_of(a.destination), std::to_string(*months.begin())}].push_back(&a);
     }
+  const Catalog& catalog = Catalog::builtin();
   for (auto& [key, list] : groups) {
     const auto& [fund, month] = key;
     const int year = std::stoi(month.substr(0, 4));
@@ -476,27 +470,19 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
       engine::AdjudicateOptions a;
       a.today = today;
       a.record = false;
+      a.decisions_only = true;
       auto judging = Clock::now();
       auto judged = engine::adjudicate(bytes, fmt::format("batch-{}-{}-{}.efact", fund, month, number), *o.preflight, a);
       if (!judged) return fail(judged.error());
       add_time("pre-flight: the fund's engine", judging);
+      for (const auto& [phase, seconds] : judged->phases) add_seconds("  of which " + phase, seconds);
       auto reading = Clock::now();
       std::set<uint64_t> rejected_invoices;
-      std::map<uint64_t, std::vector<Json>> codes_of;
-      int64_t lines = 0, rejected = 0;
-      for (const auto& r : judged->responses) {
-        const Json doc = Json::parse(r.json, nullptr, false);
-        if (!doc.is_object() || !doc.contains("records")) continue;
-        if (r.message == "920098") continue;
-        for (const auto& rec : doc["records"]) {
-          if (!rec.contains("niss")) continue;
-          ++lines;
-          if (rec.value("status", "") != "rejected") continue;
-          ++rejected;
-          const uint64_t inv = rec.value("invoice", uint64_t{0});
-          rejected_invoices.insert(inv);
-          for (const auto& c : rec["codes"]) codes_of[inv].push_back(c);
-        }
+      std::map<uint64_t, std::vector<RejectedLine::Code>> codes_of;
+      const int64_t lines = judged->lines, rejected = static_cast<int64_t>(judged->rejected.size());
+      for (const auto& r : judged->rejected) {
+        rejected_invoices.insert(r.invoice);
+        for (const auto& c : r.codes) codes_of[r.invoice].push_back(c);
       }
       if (round == 0 && lines > 0 && rejected * 10000 / lines > 500)
         out.warnings.push_back(fmt::format("envoi {} to union {} for {}: {} of {} lines would be rejected ({:.2f} %, over 5 %) before "
@@ -521,8 +507,8 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
         }
         std::string reason;
         for (const auto& c : codes_of[inv]) {
-          const std::string code = c.value("code", "");
-          HeldBack held{list[i]->reference, code, c.value("label_fr", ""), c.value("label_nl", ""), c.value("comment", ""),
+          const std::string& code = c.code;
+          HeldBack held{list[i]->reference, code, std::string(catalog.label(code, "fr")), std::string(catalog.label(code, "nl")), c.comment,
                         impl_->hint(code)};
           reason += (reason.empty() ? "" : "; ") + code + " " + held.label_fr + (held.comment.empty() ? "" : " (" + held.comment + ")");
           out.held_back.push_back(std::move(held));

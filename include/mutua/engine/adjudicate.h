@@ -29,6 +29,21 @@ struct AdjudicateOptions {
   // Read each patient's whole history, not only the codes the rules read (rules::history_needed):
   // the decisions are the same, only slower; tests prove it.
   bool whole_history = false;
+  // With record = false: the decisions as data (Adjudication::rejected), no response written
+  // (the provider's pre-flight, which only needs to know what the fund would reject).
+  bool decisions_only = false;
+};
+
+// A line the fund would reject, with its codes (types B, F, R, S; E too when the envoi is rejected).
+struct RejectedLine {
+  uint64_t invoice = 0;  // ET 20 zone 24
+  uint64_t record = 0;   // its record number in the file
+  struct Code {
+    std::string code;
+    char type = 'R';
+    std::string comment;
+  };
+  std::vector<Code> codes;
 };
 
 struct Adjudication {
@@ -38,6 +53,8 @@ struct Adjudication {
   std::vector<model::StoredResponse> responses;  // the main response first, then 920098 if any
   std::vector<std::string> summary;    // one line per reason, for a person
   std::vector<std::pair<std::string, double>> phases;  // seconds per pipeline step (--timings)
+  int64_t lines = 0;                   // detail lines judged
+  std::vector<RejectedLine> rejected;  // with decisions_only
 };
 
 // A file as the fund receives it, with every check that needs no fund data done: the half of

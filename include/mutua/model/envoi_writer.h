@@ -46,6 +46,8 @@ class EnvoiWriter {
 // Writes a whole envoi to a file.
 Result<void> write_envoi(const std::string& path, const EnvoiHeader& header, const std::vector<Invoice>& invoices,
                          Framing framing = Framing::Flat);
+// The same file's bytes, made in memory.
+std::string envoi_bytes(const EnvoiHeader& header, const std::vector<Invoice>& invoices, Framing framing = Framing::Flat);
 
 std::string pad_inami(std::string_view eleven);  // "0" + 11 digits, as numeric zones are written
 
