@@ -442,8 +442,15 @@ Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, c
       out.responses.push_back({"920098", write_detail_response(ri), response_json(ri, out.summary)});
     }
   } else {
-    // Adjudication against the fund's data and history.
-    auto history = options.whole_history
+    // Adjudication against the fund's data and history. A store that holds no accepted line at
+    // all (a provider's pre-flight on its reference data) has nothing to read for any patient.
+    bool no_history = false;
+    if (!options.record) {
+      auto m = store.envois.mark();
+      no_history = m && m->history == 0 && m->pending == 0;
+    }
+    auto history = no_history ? Result<std::unordered_map<std::string, std::vector<model::HistoryLine>>>()
+                   : options.whole_history
                        ? store.envois.history(patients, options.history_before)
                        : store.envois.history_of_codes(rules::history_needed(*e, *ref_kept), options.history_before);
     if (!history) return fail(history.error());

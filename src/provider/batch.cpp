@@ -546,12 +546,15 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
       r.bind(1, resends);
       if (r.step() != SQLITE_DONE) return impl_->error("mark an envoi resent");
     }
-    Stmt u(db, "UPDATE attestations SET state = 'batched', reason = '', envoi_id = ?1 WHERE reference = ?2");
-    for (const auto* at : list) {
-      u.bind(1, envoi_id).bind(2, at->reference);
-      if (u.step() != SQLITE_DONE) return impl_->error("batch an attestation");
-      u.reset();
-    }
+    // What this envoi holds is what of its union and month still waits (what pre-flight held
+    // back is to correct by now): one statement for all of them.
+    Stmt u(db, "UPDATE attestations SET state = 'batched', reason = '', envoi_id = ?1 WHERE state IN ('waiting', 'corrected') "
+               "AND billed_month = ?2 AND substr(destination, 1, 1) || '00' = ?3");
+    u.bind(1, envoi_id).bind(2, month).bind(3, fund);
+    if (u.step() != SQLITE_DONE) return impl_->error("batch the attestations");
+    if (sqlite3_changes(db) != static_cast<int>(list.size()))
+      return fail({.code = "Z00200", .message = fmt::format("envoi {}: {} attestations waited in the book, {} were batched", number,
+                                                            sqlite3_changes(db), list.size())});
     add_time("record the envois and their attestations", recording);
     SentEnvoi e;
     e.id = envoi_id;
