@@ -907,3 +907,62 @@ TEST_F(ExchangeTest, AMonthWithKnownMistakesEndsPaidOrArchivedWhateverTheKills) 
     EXPECT_EQ(st.count("paid") + st.count("rejected") + st.count("refused"), st.size()) << "envoi number " << number;
   }
 }
+
+namespace {
+
+// A transport that is not mutua's exchange: its items carry no exchange reference and a hash
+// that is no number (a MyCareNet client might).
+class BareTransport final : public Transport {
+ public:
+  explicit BareTransport(std::string file) : file_(std::move(file)) {}
+  mutua::Result<Acknowledgement> post(Environment, const std::string& recipient, const std::string& reference,
+                                      const std::string& content) override {
+    posted_.emplace_back(reference, content);
+    return Acknowledgement{true, "", reference, "", recipient, content.substr(0, 6)};
+  }
+  mutua::Result<std::vector<Delivered>> get(Environment, int) override {
+    if (confirmed_) return std::vector<Delivered>{};
+    Delivered d;
+    d.hash = "msg:b9f-not-a-number";
+    d.sender = "12345678901";
+    d.input_reference = "20261105000001";
+    d.message_type = "920000";
+    d.content = file_;
+    return std::vector<Delivered>{d};
+  }
+  mutua::Result<int64_t> confirm(Environment, const std::vector<std::string>& hashes) override {
+    confirmed_ = !hashes.empty();
+    return static_cast<int64_t>(hashes.size());
+  }
+  std::vector<std::pair<std::string, std::string>> posted_;
+  bool confirmed_ = false;
+
+ private:
+  std::string file_;
+};
+
+}  // namespace
+
+// A fund on another transport: answers go out under numeric references made from the item's,
+// the same when the item comes again.
+TEST_F(ExchangeTest, AFundOnATransportWithoutReferencesStillAnswers) {
+  auto store = mutua::store::open_sqlite(dir_ + "/fund.db");
+  ASSERT_TRUE(store);
+  BareTransport bare(files_[0]);
+  FundRoundOptions f;
+  f.today = 20261123;
+  auto round = fund_round(**store, bare, f);
+  ASSERT_TRUE(round) << round.error().message;
+  EXPECT_EQ(round->answered, 1);
+  ASSERT_GE(bare.posted_.size(), 2u);  // the 931000, then the engine's answer
+  for (const auto& [reference, content] : bare.posted_)
+    EXPECT_EQ(reference.find_first_not_of("0123456789"), std::string::npos) << reference;
+  const auto first = bare.posted_;
+  bare.posted_.clear();
+  bare.confirmed_ = false;  // delivered again: judged once, answered under the same references
+  auto again = fund_round(**store, bare, f);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->again, 1);
+  ASSERT_EQ(bare.posted_.size(), first.size());
+  for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(bare.posted_[i].first, first[i].first);
+}

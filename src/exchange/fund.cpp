@@ -1,5 +1,6 @@
 #include "mutua/exchange/fund.h"
 
+#include <functional>
 #include <set>
 
 #include <fmt/format.h>
@@ -60,7 +61,12 @@ Result<FundRound> fund_round(model::Store& store, Transport& exchange, const Fun
     for (const auto& r : judged->responses)
       if (!r.bytes.empty()) answers.emplace_back(r.message, r.bytes);
     bool all_taken = true;
-    const long long base = std::stoll(reference.find_first_not_of('0') == std::string::npos ? "0" : reference) * 10;
+    // Numeric as the exchange gives its references; a transport giving none (or another kind)
+    // leaves a number made from the reference, the same every time (libstdc++'s string hash
+    // has no seed).
+    const bool numeric = !reference.empty() && reference.size() <= 15 && reference.find_first_not_of("0123456789") == std::string::npos;
+    const long long base =
+        (numeric ? std::stoll(reference) : static_cast<long long>(std::hash<std::string>{}(reference) % 1000000000000ULL)) * 10;
     for (size_t k = 0; k < answers.size(); ++k) {
       auto ack = exchange.post(options.environment, item.sender, std::to_string(base + static_cast<long long>(k)), answers[k].second);
       if (!ack) {
