@@ -966,3 +966,34 @@ TEST_F(ExchangeTest, AFundOnATransportWithoutReferencesStillAnswers) {
   ASSERT_EQ(bare.posted_.size(), first.size());
   for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(bare.posted_[i].first, first[i].first);
 }
+
+// Two fund-syncs at once on one fund's store (a cron job overlapping a daemon): the second waits
+// for the first, so no file is judged twice and no provider gets a refusal for a file the fund
+// accepted.
+TEST_F(ExchangeTest, TwoFundSyncsAtOnceJudgeEachFileOnce) {
+  start();
+  auto book = mutua::provider::Book::open(dir_ + "/provider.db");
+  ASSERT_TRUE(book);
+  std::vector<std::pair<std::string, std::string>> named;
+  for (size_t i = 0; i < files_.size(); ++i) named.emplace_back(paths_[i], files_[i]);
+  auto transport = as(provider_token_);
+  ASSERT_EQ((*book)->send(*transport, Environment::Production, named)->sent, static_cast<int64_t>(files_.size()));
+  setenv("MUTUA_EXCHANGE_TOKEN", fund_token_.c_str(), 1);
+  const std::vector<std::string> sync = {"exchange", "fund-sync", "--db", dir_ + "/fund.db", "--exchange", url(), "--today", "2026-11-23"};
+  const pid_t a = mutua::testing::spawn(sync, dir_ + "/sync-a.log"), b = mutua::testing::spawn(sync, dir_ + "/sync-b.log");
+  EXPECT_EQ(mutua::testing::wait_exit(a), 0) << read_all(dir_ + "/sync-a.log");
+  EXPECT_EQ(mutua::testing::wait_exit(b), 0) << read_all(dir_ + "/sync-b.log");
+  unsetenv("MUTUA_EXCHANGE_TOKEN");
+  auto store = mutua::store::open_sqlite(dir_ + "/fund.db");
+  ASSERT_TRUE(store);
+  auto recorded = (*store)->envois();
+  ASSERT_TRUE(recorded);
+  EXPECT_EQ(recorded->size(), files_.size());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE((*book)->sync(*transport, Environment::Production));
+  auto list = (*book)->envois();
+  ASSERT_TRUE(list);
+  for (const auto& e : *list) {
+    EXPECT_NE(e.state, mutua::provider::EnvoiState::Refused) << e.input_reference << " " << e.reason;
+    EXPECT_EQ(std::count(e.answers.begin(), e.answers.end(), "920999"), 0) << e.input_reference;
+  }
+}

@@ -5,6 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -162,6 +165,25 @@ void add_exchange_fund_sync(CLI::App& parent) {
     o.max = opts->max;
     if (!opts->today.empty() && bad_date("exchange fund-sync", "--today", opts->today, o.today)) return;
     if (!opts->threshold_text.empty() && !read_threshold("exchange fund-sync", opts->threshold_text, o.threshold_bp)) return;
+    // One fund-sync at a time on a store: two would both judge a file delivered to both (the
+    // second would then refuse its number as already accepted, and answer that too). On a
+    // SQLite store the second waits for the first (a lock beside the file); on PostgreSQL, run
+    // one per fund (docs/exchange.md).
+    int lock_fd = -1;
+    if (opts->db.rfind("postgres", 0) != 0) {
+      const std::string lock = opts->db + ".fund-sync.lock";
+      lock_fd = ::open(lock.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+      if (lock_fd >= 0 && ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        std::fprintf(stderr, "mutua exchange fund-sync: another fund-sync works on %s: waiting for it\n", opts->db.c_str());
+        (void)::flock(lock_fd, LOCK_EX);
+      }
+    }
+    struct Unlock {
+      int fd;
+      ~Unlock() {
+        if (fd >= 0) ::close(fd);
+      }
+    } unlock{lock_fd};
     auto store = open_store(opts->db, false, /*create=*/false);
     if (!store) return;
     auto client = exchange::exchange_client(opts->url, token);
