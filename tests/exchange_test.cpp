@@ -104,6 +104,27 @@ class ExchangeTest : public ::testing::Test {
         bic = r[5];
       }
   }
+  // What the provider bills for its own care, from the world's reference data: a GP's
+  // consultation or a nurse's visit (and the code with a wrong check digit), its destination in
+  // the union, the fee, and the members' CT1-CT2 ("110,110").
+  struct Care {
+    std::string kind, good, bad, destination, fee;
+    std::map<std::string, std::string> ct;
+  };
+  Care care() {
+    Care c;
+    for (const auto& r : rows("providers.csv"))
+      if (r[0] == provider_) c.kind = r[1];
+    c.good = c.kind == "gp" ? "101010" : "425014";
+    c.bad = c.kind == "gp" ? "101011" : "425015";
+    for (const auto& r : rows("provider_destinations.csv"))
+      if (r[0] == provider_ && r[1] == union_ && r[3] == "1") c.destination = r[2];
+    for (const auto& r : rows("nomenclature.csv"))
+      if (r[0] == c.good) c.fee = r[1];
+    for (const auto& r : rows("insurability.csv"))
+      if (r[2].empty()) c.ct[r[0]] = r[3] + "," + r[4];
+    return c;
+  }
   // Eight attestations of the provider's own care (a GP's consultation, a nurse's visit) to
   // members of the union, from the world's reference data; the one at `wrong_amount` (0-based)
   // billed at a wrong amount, the one at `wrong_code` with a code whose check digit is wrong (-1:
@@ -112,19 +133,11 @@ class ExchangeTest : public ::testing::Test {
   // From the world's reference data: the provider's nurses, its destination in the union,
   // members of that union with their CT1-CT2, the fee of a nursing visit.
   // The provider gives the care itself: a GP's consultation, a nurse's visit.
-  std::string kind, destination, fee;
-  for (const auto& r : rows("providers.csv"))
-    if (r[0] == provider_) kind = r[1];
-  ASSERT_TRUE(kind == "gp" || kind == "nurse") << kind;
-  const std::string good = kind == "gp" ? "101010" : "425014", bad = kind == "gp" ? "101011" : "425015";
+  const Care c = care();
+  ASSERT_TRUE(c.kind == "gp" || c.kind == "nurse") << c.kind;
+  const std::string &good = c.good, &bad = c.bad, &destination = c.destination, &fee = c.fee;
+  const auto& ct = c.ct;
   const std::string nurse = provider_;
-  for (const auto& r : rows("provider_destinations.csv"))
-    if (r[0] == provider_ && r[1] == union_ && r[3] == "1") destination = r[2];
-  for (const auto& r : rows("nomenclature.csv"))
-    if (r[0] == good) fee = r[1];
-  std::map<std::string, std::string> ct;
-  for (const auto& r : rows("insurability.csv"))
-    if (r[2].empty()) ct[r[0]] = r[3] + "," + r[4];
   std::vector<std::pair<std::string, std::string>> members;  // niss, mutuality
   for (const auto& r : rows("members.csv"))
     if (r[3][0] == union_[0] && ct.count(r[0]) && members.size() < 8) members.emplace_back(r[0], r[3]);
@@ -135,7 +148,7 @@ class ExchangeTest : public ::testing::Test {
     const std::string amount = static_cast<int>(i) == wrong_amount ? "1000" : fee;
     const std::string code = static_cast<int>(i) == wrong_code ? bad : good;
     csv += fmt::format("A-{:04d},{},{},{},{},1,2026-10-{:02d},{},{},1,,,{}\n", i + 1, members[i].first, members[i].second, destination,
-                       ct[members[i].first], 5 + i, code, amount, nurse);
+                       ct.at(members[i].first), 5 + i, code, amount, nurse);
   }
   std::ofstream(path) << csv;
   }
@@ -719,19 +732,12 @@ int run_through_kills(const std::vector<std::string>& args, const std::string& l
 // with its reason, and no envoi was sent or judged twice.
 TEST_F(ExchangeTest, AMonthWithKnownMistakesEndsPaidOrArchivedWhateverTheKills) {
   start({"--faults", "7:0.15"});
-  std::string kind, destination, fee, iban, bic, bce;
+  std::string iban, bic, bce;
   provider_bank(iban, bic, bce);
-  for (const auto& r : rows("providers.csv"))
-    if (r[0] == provider_) kind = r[1];
-  ASSERT_TRUE(kind == "gp" || kind == "nurse") << kind;
-  const std::string good = kind == "gp" ? "101010" : "425014", bad = kind == "gp" ? "101011" : "425015";
-  for (const auto& r : rows("provider_destinations.csv"))
-    if (r[0] == provider_ && r[1] == union_ && r[3] == "1") destination = r[2];
-  for (const auto& r : rows("nomenclature.csv"))
-    if (r[0] == good) fee = r[1];
-  std::map<std::string, std::string> ct;
-  for (const auto& r : rows("insurability.csv"))
-    if (r[2].empty()) ct[r[0]] = r[3] + "," + r[4];
+  Care c = care();
+  ASSERT_TRUE(c.kind == "gp" || c.kind == "nurse") << c.kind;
+  const std::string &kind = c.kind, &good = c.good, &bad = c.bad, &destination = c.destination, &fee = c.fee;
+  auto& ct = c.ct;
   std::set<std::string> in_house;  // members under a medical-house contract in the world already
   for (const auto& r : rows("medical_houses.csv")) in_house.insert(r[0]);
   std::vector<std::pair<std::string, std::string>> members;
