@@ -1003,3 +1003,63 @@ TEST_F(ExchangeTest, TwoFundSyncsAtOnceJudgeEachFileOnce) {
     EXPECT_EQ(std::count(e.answers.begin(), e.answers.end(), "920999"), 0) << e.input_reference;
   }
 }
+
+// Once paid, the fund sends each envoi's 920900 again with its payments' references
+// (`exchange fund-notify`); the provider's book keeps that one, and a bank credit naming only its
+// statement reference (no envoi in its communication) is matched to the envoi by it.
+TEST_F(ExchangeTest, ThePaidAnswerLetsABankReferenceAloneMatch) {
+  start();
+  ASSERT_NO_FATAL_FAILURE(write_attestations(dir_ + "/attestations.csv", -1, -1));
+  auto book = mutua::provider::Book::open(dir_ + "/provider.db");
+  ASSERT_TRUE(book);
+  ASSERT_EQ((*book)->import_attestations(dir_ + "/attestations.csv")->imported, 8);
+  std::string iban, bic, bce;
+  provider_bank(iban, bic, bce);
+  ASSERT_EQ((*book)->batch({.provider = provider_, .iban = iban, .bic = bic, .bce = bce, .today = 20261105})->envois.size(), 1u);
+  auto transport = as(provider_token_);
+  ASSERT_TRUE((*book)->send(*transport, Environment::Production, {}));
+  {
+    auto store = mutua::store::open_sqlite(dir_ + "/fund.db");
+    ASSERT_TRUE(store);
+    FundRoundOptions f;
+    f.today = 20261106;
+    ASSERT_EQ(fund_round(**store, *as(fund_token_), f)->answered, 1);
+  }
+  ASSERT_TRUE((*book)->sync(*transport, Environment::Production));
+  const int64_t id = (*book)->envois()->at(0).id;
+  auto before = (*book)->answer(id);
+  ASSERT_TRUE(before && *before);
+  ASSERT_FALSE((*before)->mutualities.empty());
+  EXPECT_EQ((*before)->mutualities[0].payment_reference_a, "");  // judged, not paid yet
+
+  auto run = run_mutua("settle --date 2026-11-12 --budget 100000 --db " + dir_ + "/fund.db --config " + std::string(MUTUA_SOURCE_DIR) +
+                       "/data/sample/mutua-payments.json --out " + dir_ + "/pay");
+  ASSERT_EQ(run.code, 0) << run.out;
+  setenv("MUTUA_EXCHANGE_TOKEN", fund_token_.c_str(), 1);
+  const std::string notify = "exchange fund-notify --run 2026-11-12 --db " + dir_ + "/fund.db --exchange " + url();
+  auto told = run_mutua(notify);
+  EXPECT_EQ(told.code, 0) << told.out;
+  EXPECT_NE(told.out.find("1 paid envois told"), std::string::npos) << told.out;
+  EXPECT_EQ(run_mutua(notify).code, 0);  // again: the exchange stores it once
+  unsetenv("MUTUA_EXCHANGE_TOKEN");
+  ASSERT_TRUE((*book)->sync(*transport, Environment::Production));
+  ASSERT_TRUE((*book)->sync(*transport, Environment::Production));
+  auto after = (*book)->answer(id);
+  ASSERT_TRUE(after && *after);
+  const std::string reference = (*after)->mutualities.at(0).payment_reference_a;
+  ASSERT_TRUE(std::regex_match(reference, std::regex(R"(2026/2/\d{7})"))) << "'" << reference << "'";
+  EXPECT_EQ((*book)->envois()->at(0).state, mutua::provider::EnvoiState::Accepted);
+
+  // The bank's export shows the statement reference only.
+  const std::string statement = reference.substr(0, 4) + "2" + reference.substr(7);
+  std::ofstream(dir_ + "/bank.csv") << "date,amount,communication,reference\n2026-11-14,"
+                                    << fmt::format("{}.{:02d}", (*book)->envois()->at(0).accepted_cents / 100,
+                                                   (*book)->envois()->at(0).accepted_cents % 100)
+                                    << ",Virement mutualite,0" << statement << "\n";
+  auto rec = (*book)->reconcile(dir_ + "/bank.csv");
+  ASSERT_TRUE(rec) << rec.error().message;
+  EXPECT_TRUE(rec->problems.empty()) << rec->problems[0].to_string();
+  EXPECT_EQ(rec->matched, 1);
+  EXPECT_EQ(rec->attestations_paid, 8);
+  EXPECT_EQ((*book)->envois()->at(0).state, mutua::provider::EnvoiState::Paid);
+}

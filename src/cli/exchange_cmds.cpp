@@ -217,12 +217,47 @@ void add_exchange_fund_sync(CLI::App& parent) {
 
 }  // namespace
 
+void add_exchange_fund_notify(CLI::App& parent) {
+  struct Opts {
+    std::string db = default_db(), url = "http://127.0.0.1:8090", environment = "production", run;
+  };
+  auto opts = std::make_shared<Opts>();
+  auto* cmd = parent.add_subcommand(
+      "fund-notify",
+      "As a fund, after a payment run: send each paid envoi that came through the exchange its 920900 again, with the\n"
+      "payments' references in its ET 91s, so that the provider matches its bank's credits by them. The fund's token in\n"
+      "$MUTUA_EXCHANGE_TOKEN; posting again sends nothing twice.");
+  cmd->add_option("--run", opts->run, "The payment run (its key, as `mutua settle --run` names it: default its date)")->required();
+  cmd->add_option("--db", opts->db, "The fund's store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
+  cmd->add_option("--exchange", opts->url, "The exchange's address")->capture_default_str();
+  cmd->add_option("--environment", opts->environment, "test or production")->capture_default_str()->check(CLI::IsMember({"test", "production"}));
+  cmd->callback([opts] {
+    const char* token = std::getenv("MUTUA_EXCHANGE_TOKEN");
+    if (!token || !*token) {
+      std::fprintf(stderr, "mutua exchange fund-notify: the fund's token goes in $MUTUA_EXCHANGE_TOKEN (mutua exchange party add --fund)\n");
+      exit_code() = 2;
+      return;
+    }
+    auto store = open_store(opts->db, false, /*create=*/false);
+    if (!store) return;
+    auto client = exchange::exchange_client(opts->url, token);
+    auto r = exchange::notify_payments(*store, *client, opts->run,
+                                       opts->environment == "test" ? exchange::Environment::Test : exchange::Environment::Production);
+    if (!r) return command_failed(r.error());
+    for (const auto& p : r->problems) print_error(p);
+    std::printf("run %s: %lld paid envois told their payments, %lld paid envois came another way\n", opts->run.c_str(),
+                static_cast<long long>(r->posted), static_cast<long long>(r->elsewhere));
+    if (!r->problems.empty()) exit_code() = 1;
+  });
+}
+
 void add_exchange(CLI::App& app) {
   auto* cmd = app.add_subcommand("exchange", "The MyCareNet-like exchange between providers and funds (docs/exchange.md)");
   cmd->require_subcommand(1);
   add_exchange_serve(*cmd);
   add_exchange_party(*cmd);
   add_exchange_fund_sync(*cmd);
+  add_exchange_fund_notify(*cmd);
 }
 
 }  // namespace mutua::cli

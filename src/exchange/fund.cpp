@@ -1,12 +1,14 @@
 #include "mutua/exchange/fund.h"
 
 #include <functional>
+#include <regex>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "mutua/engine/adjudicate.h"
 #include "mutua/model/dates.h"
+#include "mutua/settlement/responses.h"
 
 namespace mutua::exchange {
 
@@ -18,6 +20,18 @@ std::string acknowledgement_931000(const std::string& billing_file, const std::s
   seg200.replace(36, 14, fmt::format("{:0>14}", fund_reference.substr(0, 14)));
   return seg200 + "920000" + "00" + std::string(152, ' ');
 }
+
+namespace {
+
+// The references of a file's answers: its exchange reference times ten plus a rank. Numeric as
+// the exchange gives its references; a transport giving none (or another kind) leaves a number
+// made from the reference, the same every time (libstdc++'s string hash has no seed).
+long long answer_base(const std::string& reference) {
+  const bool numeric = !reference.empty() && reference.size() <= 15 && reference.find_first_not_of("0123456789") == std::string::npos;
+  return (numeric ? std::stoll(reference) : static_cast<long long>(std::hash<std::string>{}(reference) % 1000000000000ULL)) * 10;
+}
+
+}  // namespace
 
 Result<FundRound> fund_round(model::Store& store, Transport& exchange, const FundRoundOptions& options,
                              const std::function<void(const FundRoundEvent&)>& on_event) {
@@ -61,12 +75,7 @@ Result<FundRound> fund_round(model::Store& store, Transport& exchange, const Fun
     for (const auto& r : judged->responses)
       if (!r.bytes.empty()) answers.emplace_back(r.message, r.bytes);
     bool all_taken = true;
-    // Numeric as the exchange gives its references; a transport giving none (or another kind)
-    // leaves a number made from the reference, the same every time (libstdc++'s string hash
-    // has no seed).
-    const bool numeric = !reference.empty() && reference.size() <= 15 && reference.find_first_not_of("0123456789") == std::string::npos;
-    const long long base =
-        (numeric ? std::stoll(reference) : static_cast<long long>(std::hash<std::string>{}(reference) % 1000000000000ULL)) * 10;
+    const long long base = answer_base(reference);
     for (size_t k = 0; k < answers.size(); ++k) {
       auto ack = exchange.post(options.environment, item.sender, std::to_string(base + static_cast<long long>(k)), answers[k].second);
       if (!ack) {
@@ -92,6 +101,44 @@ Result<FundRound> fund_round(model::Store& store, Transport& exchange, const Fun
     if (!confirmed) return fail(confirmed.error());
   }
   return round;
+}
+
+Result<NotifyOutcome> notify_payments(model::Store& store, Transport& exchange, const std::string& run_key, Environment environment) {
+  NotifyOutcome out;
+  model::LedgerScope scope;
+  scope.run = run_key;
+  auto ledger = store.ledger_in(scope);
+  if (!ledger) return fail(ledger.error());
+  std::set<int64_t> paid;
+  for (const auto& p : ledger->payments)
+    if (p.paid_cents > 0 && !p.reference.empty()) paid.insert(p.envoi_id);
+  // The file names fund_round gives: exchange-SENDER-REFERENCE.efact.
+  static const std::regex name_re(R"(exchange-(\d{11})-([^.]+)\.efact)");
+  const std::string batch = "exchange-" + std::string(environment_name(environment));
+  for (int64_t id : paid) {
+    auto e = store.envoi(id);
+    if (!e) return fail(e.error());
+    std::smatch m;
+    if (!*e || (*e)->batch != batch || !std::regex_match((*e)->file_name, m, name_re)) {
+      ++out.elsewhere;
+      continue;
+    }
+    auto responses = settlement::responses_as_sent(store, id);
+    if (!responses) return fail(responses.error());
+    const model::StoredResponse* settled = nullptr;
+    for (const auto& r : *responses)
+      if (r.message == "920900") settled = &r;
+    if (!settled) continue;
+    auto ack = exchange.post(environment, m[1].str(), std::to_string(answer_base(m[2].str()) + 9), settled->bytes);
+    if (!ack) return fail(ack.error());
+    if (!ack->success) {
+      out.problems.push_back({.code = "Z00233", .message = fmt::format("the exchange refused the paid 920900 of envoi {} for {}: {}",
+                                                                       (*e)->number, m[1].str(), ack->reason)});
+      continue;
+    }
+    ++out.posted;
+  }
+  return out;
 }
 
 }  // namespace mutua::exchange

@@ -266,8 +266,16 @@ Result<SyncRound> Book::sync(exchange::Transport& exchange, Environment env, int
       handled.push_back(d.hash);
       continue;
     }
-    Stmt a(db, "INSERT INTO answers (envoi_id, message, content, received) VALUES (?1, ?2, ?3, ?4) "
-               "ON CONFLICT (envoi_id, message) DO NOTHING");
+    // A 920900 the fund sends again once it has paid carries the payments' references (ET 91
+    // zones 423 / 424): it takes the place of the first, so the bank's credits match by them.
+    bool paid_notice = false;
+    if (r->message == "920900")
+      for (const auto& t : r->mutualities) paid_notice = paid_notice || !t.payment_reference_a.empty() || !t.payment_reference_b.empty();
+    Stmt a(db, paid_notice ? "INSERT INTO answers (envoi_id, message, content, received) VALUES (?1, ?2, ?3, ?4) "
+                             "ON CONFLICT (envoi_id, message) DO UPDATE SET content = excluded.content, received = excluded.received "
+                             "WHERE answers.content <> excluded.content"
+                           : "INSERT INTO answers (envoi_id, message, content, received) VALUES (?1, ?2, ?3, ?4) "
+                             "ON CONFLICT (envoi_id, message) DO NOTHING");
     a.bind(1, id).bind(2, r->message).blob(3, d.content).bind(4, unix_now());
     if (a.step() != SQLITE_DONE) return impl_->error("keep an answer");
     if (sqlite3_changes(db) == 0) ++round.again;

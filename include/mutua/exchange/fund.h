@@ -42,4 +42,17 @@ std::string acknowledgement_931000(const std::string& billing_file, const std::s
 Result<FundRound> fund_round(model::Store& store, Transport& exchange, const FundRoundOptions& options,
                              const std::function<void(const FundRoundEvent&)>& on_event = {});
 
+// After a payment run: each envoi the run paid that came through the exchange gets its 920900
+// again, now with the references of its payments in its ET 91s (zones 423 / 424), posted to its
+// provider, whose book can then match the bank's credits by their reference alone. Posted under
+// the file's exchange reference times ten plus nine: the same post when made again, which the
+// exchange stores once.
+struct NotifyOutcome {
+  int64_t posted = 0;            // envois whose paid 920900 went out
+  int64_t elsewhere = 0;         // paid envois that did not come through this exchange (environment)
+  std::vector<Error> problems;
+};
+Result<NotifyOutcome> notify_payments(model::Store& store, Transport& exchange, const std::string& run_key,
+                                      Environment environment = Environment::Production);
+
 }  // namespace mutua::exchange
