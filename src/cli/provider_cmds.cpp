@@ -159,7 +159,8 @@ void add_provider_payments(CLI::App* cmd) {
 }  // namespace
 
 void add_provider(CLI::App& app) {
-  auto* cmd = app.add_subcommand("provider", "The provider's side of the exchange: send billing files, sync answers, what to correct");
+  auto* cmd = app.add_subcommand(
+      "provider", "The provider's side: attestations, batches with pre-flight, the exchange, what to correct, bank statements");
   cmd->require_subcommand(1);
 
   {
