@@ -175,3 +175,49 @@ TEST(ProviderBook, APracticesOwnHintComesFirst) {
   EXPECT_EQ(book->hints()->size(), 1u);
   // What to correct shows them: tests/certification_test.cpp.
 }
+
+// Bank exports as Belgian banks shape them: Dutch or French column names, ';', decimal commas,
+// the communication split over two columns. Each credit is read with its date, amount, payment
+// reference, envoi and counterparty; debits and patients' transfers are told apart.
+TEST(ProviderBook, BankExportsInTheirOwnShapesAreRead) {
+  auto book = fresh_book("book-exports");
+  ASSERT_TRUE(book);
+  const std::string kbc = write(
+      "kbc.csv",
+      "Rekeningnummer;Rubrieknaam;Naam;Munt;Afschriftnummer;Datum;Omschrijving;Valuta;Bedrag;Saldo;credit;debet;"
+      "rekeningnummer tegenpartij;BIC tegenpartij;Naam tegenpartij;Adres tegenpartij;gestructureerde mededeling;Vrije mededeling\n"
+      "BE68539007547034;;Praktijk;EUR;2026047;14/11/2026;OVERSCHRIJVING;14/11/2026;1.234,56;5000,00;1.234,56;;BE71096123456769;GKCCBEBB;"
+      "Mutualiteit;;;2026/2/0000123 ENVOI 004 10/2026 COMPTE A\n"
+      "BE68539007547034;;Praktijk;EUR;2026047;14/11/2026;KOSTEN;14/11/2026;-2,50;4997,50;;2,50;;;Bank;;;kosten\n"
+      "BE68539007547034;;Praktijk;EUR;2026047;15/11/2026;OVERSCHRIJVING;15/11/2026;25,00;5022,50;25,00;;BE12;;J. Peeters;;;raadpleging\n");
+  auto r = book->reconcile(kbc);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->credits, 2);
+  EXPECT_EQ(r->not_billing, 1);
+  EXPECT_EQ(r->unmatched, 1);
+  const std::string bnp = write("bnp.csv",
+                                "Numéro de séquence;Date d'exécution;Date valeur;Montant;Devise du compte;Numéro de compte;"
+                                "Type de transaction;Contrepartie;Nom de la contrepartie;Communication;Détails;Statut;Motif du refus\n"
+                                "2026-0412;16/11/2026;16/11/2026;42,10;EUR;BE68539007547034;Virement;BE71096123456769;Mutualité;"
+                                "2026/2/0000124;ENVOI 005 10/2026 COMPTE B;Accepté;\n");
+  r = book->reconcile(bnp);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->credits, 1);
+  auto lines = book->statement_lines("unmatched");
+  ASSERT_TRUE(lines);
+  ASSERT_EQ(lines->size(), 2u);
+  const auto& k = (*lines)[0];
+  EXPECT_EQ(k.booked, 20261114);
+  EXPECT_EQ(k.cents, 123456);
+  EXPECT_EQ(k.payment_reference, "2026/2/0000123");
+  EXPECT_EQ(k.envoi_number, 4);
+  EXPECT_EQ(k.billed_month, "202610");
+  EXPECT_EQ(k.counterparty, "Mutualiteit BE71096123456769");
+  const auto& b = (*lines)[1];
+  EXPECT_EQ(b.cents, 4210);
+  EXPECT_EQ(b.payment_reference, "2026/2/0000124");  // in one column, the envoi in the next
+  EXPECT_EQ(b.envoi_number, 5);
+  EXPECT_EQ(b.communication, "2026/2/0000124 ENVOI 005 10/2026 COMPTE B");
+  // Read again: nothing new.
+  EXPECT_EQ(book->reconcile(bnp)->already, 1);
+}

@@ -110,23 +110,35 @@ Read from_csv(std::string_view text, const std::string& name) {
   for (const auto& p : t.problems)
     out.problems.push_back({.code = "Z00234", .message = fmt::format("column {}: {}", p.column, p.message), .file = name, .record = p.line});
   // The banks' exports name their columns in French, Dutch or English.
+  // The first of `names` (the most particular first) that the file has.
   auto column = [&](std::initializer_list<const char*> names) -> int {
-    for (size_t c = 0; c < t.header.size(); ++c)
-      for (const char* n : names)
+    for (const char* n : names)
+      for (size_t c = 0; c < t.header.size(); ++c)
         if (lower(t.header[c]) == n) return static_cast<int>(c);
     return -1;
   };
   const int date = column({"date", "booking date", "booked", "date comptable", "date valeur", "value date", "boekingsdatum",
                            "valutadatum", "datum", "execution date", "date d'exécution", "uitvoeringsdatum"});
   const int amount = column({"amount", "montant", "bedrag"});
-  const int communication = column({"communication", "communications", "mededeling", "mededelingen", "message", "remittance",
-                                    "details", "description", "omschrijving"});
+  // A bank may split the communication over several columns (KBC: structured and free; BNP
+  // Paribas Fortis: communication and details): every one there is read, in the file's order.
+  std::vector<int> communications;
+  for (size_t c = 0; c < t.header.size(); ++c)
+    for (const char* n : {"communication", "communications", "mededeling", "mededelingen", "message", "remittance", "details",
+                          "description", "omschrijving", "gestructureerde mededeling", "vrije mededeling", "communication structurée",
+                          "communication libre", "détails", "détails du mouvement", "libellés", "structured communication"})
+      if (lower(t.header[c]) == n) {
+        communications.push_back(static_cast<int>(c));
+        break;
+      }
+  const int communication = communications.empty() ? -1 : communications.front();
   const int counterparty = column({"counterparty", "counterparty name", "contrepartie", "nom de la contrepartie", "tegenpartij",
-                                   "naam van de tegenpartij", "name", "nom", "naam"});
-  const int account = column({"counterparty account", "compte de la contrepartie", "rekening tegenpartij", "iban"});
+                                   "naam van de tegenpartij", "naam tegenpartij", "naam tegenpartij bevat", "name", "nom", "naam"});
   const int reference = column({"reference", "référence", "referentie", "end-to-end", "end to end reference", "payer reference"});
   const int bank_reference = column({"bank reference", "référence bancaire", "bankreferentie", "transaction id", "sequence",
-                                     "numéro de séquence", "volgnummer"});
+                                     "numéro de séquence", "volgnummer", "numéro de mouvement", "transactienummer"});
+  const int account = column({"counterparty account", "compte de la contrepartie", "rekening tegenpartij", "rekeningnummer tegenpartij",
+                              "compte partie adverse", "contrepartie iban", "iban"});
   if (date < 0 || amount < 0 || communication < 0) {
     out.problems.push_back({.code = "Z00234",
                             .message = "a statement in CSV has columns date, amount and communication (docs/provider.md names them "
@@ -153,13 +165,16 @@ Read from_csv(std::string_view text, const std::string& name) {
       continue;
     }
     Credit c;
-    const std::string identity = fmt::format("{}|{}|{}|{}|{}|{}", booked, *cents, cell(communication), cell(counterparty),
-                                             cell(reference), cell(bank_reference));
+    std::string said;
+    for (int k : communications) said += cell(k) + "|";
+    const std::string identity = fmt::format("{}|{}|{}|{}|{}|{}", booked, *cents, said, cell(counterparty), cell(reference),
+                                             cell(bank_reference));
     c.key = fmt::format("csv:{}#{}", identity, seen[identity]++);
     c.line = line;
     c.booked = booked;
     c.cents = *cents;
-    c.communication = cell(communication);
+    for (int k : communications)
+      if (const std::string part = cell(k); !part.empty()) c.communication += (c.communication.empty() ? "" : " ") + part;
     c.payer_reference = cell(reference);
     c.counterparty = cell(counterparty) + (cell(account).empty() ? "" : " " + cell(account));
     out.credits.push_back(std::move(c));
