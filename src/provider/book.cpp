@@ -14,6 +14,7 @@
 #include "mutua/model/dates.h"
 #include "mutua/response_reader.h"
 #include "provider/book_impl.h"
+#include "store/blobs.h"
 
 namespace mutua::provider {
 
@@ -195,7 +196,8 @@ Result<SendRound> Book::send(exchange::Transport& exchange, Environment env,
                  "state, recorded) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'waiting', ?8) "
                  "ON CONFLICT (environment, input_reference) DO NOTHING");
     const std::string number = bytes.substr(67 + 8, 3);
-    ins.bind(1, env_text(env)).bind(2, fund).bind(3, without_zeros(bytes.substr(20, 14))).bind(4, name).blob(5, bytes);
+    const store::Packed kept = store::packed(bytes);
+    ins.bind(1, env_text(env)).bind(2, fund).bind(3, without_zeros(bytes.substr(20, 14))).bind(4, name).blob(5, kept.bytes);
     ins.bind(6, static_cast<int64_t>(std::strtol(number.c_str(), nullptr, 10))).bind(7, bytes.substr(67, 6)).bind(8, unix_now());
     if (ins.step() != SQLITE_DONE) return impl_->error("record " + name);
   }
@@ -205,7 +207,11 @@ Result<SendRound> Book::send(exchange::Transport& exchange, Environment env,
   {
     Stmt w(db, "SELECT id, recipient, input_reference, content FROM envois WHERE environment = ?1 AND state = 'waiting' ORDER BY id");
     w.bind(1, env_text(env));
-    while (w.step() == SQLITE_ROW) waiting.emplace_back(w.i64(0), w.text(1), w.text(2), w.text(3));
+    while (w.step() == SQLITE_ROW) {
+      auto content = store::unpacked(w.text(3));  // a zstd frame since batch keeps them so; raw before
+      if (!content) return fail(content.error());
+      waiting.emplace_back(w.i64(0), w.text(1), w.text(2), std::move(*content));
+    }
   }
   for (const auto& [id, recipient, reference, content] : waiting) {
     auto ack = exchange.post(env, recipient, reference, content);
