@@ -125,6 +125,25 @@ class ExchangeTest : public ::testing::Test {
       if (r[2].empty()) c.ct[r[0]] = r[3] + "," + r[4];
     return c;
   }
+  // Eight attestations of the provider's care in its book (dir_/provider.db), batched into one
+  // envoi, sent, judged by the fund as received on 6 November, and the answers synced.
+  void one_envoi_answered() {
+    ASSERT_NO_FATAL_FAILURE(write_attestations(dir_ + "/attestations.csv", -1, -1));
+    auto book = mutua::provider::Book::open(dir_ + "/provider.db");
+    ASSERT_TRUE(book);
+    ASSERT_EQ((*book)->import_attestations(dir_ + "/attestations.csv")->imported, 8);
+    std::string iban, bic, bce;
+    provider_bank(iban, bic, bce);
+    ASSERT_EQ((*book)->batch({.provider = provider_, .iban = iban, .bic = bic, .bce = bce, .today = 20261105})->envois.size(), 1u);
+    auto transport = as(provider_token_);
+    ASSERT_TRUE((*book)->send(*transport, Environment::Production, {}));
+    auto store = mutua::store::open_sqlite(dir_ + "/fund.db");
+    ASSERT_TRUE(store);
+    FundRoundOptions f;
+    f.today = 20261106;
+    ASSERT_EQ(fund_round(**store, *as(fund_token_), f)->answered, 1);
+    ASSERT_TRUE((*book)->sync(*transport, Environment::Production));
+  }
   // Eight attestations of the provider's own care (a GP's consultation, a nurse's visit) to
   // members of the union, from the world's reference data; the one at `wrong_amount` (0-based)
   // billed at a wrong amount, the one at `wrong_code` with a code whose check digit is wrong (-1:
@@ -552,25 +571,13 @@ TEST_F(ExchangeTest, ARejectionIsCorrectedAndResent) {
 // export naming no envoi of the book is listed unmatched, then finalised by hand.
 TEST_F(ExchangeTest, TheBankStatementPaysTheEnvoiAndItsAttestations) {
   start();
-  ASSERT_NO_FATAL_FAILURE(write_attestations(dir_ + "/attestations.csv", -1, -1));
+  ASSERT_NO_FATAL_FAILURE(one_envoi_answered());
   auto book = mutua::provider::Book::open(dir_ + "/provider.db");
   ASSERT_TRUE(book);
-  ASSERT_EQ((*book)->import_attestations(dir_ + "/attestations.csv")->imported, 8);
   std::string iban, bic, bce;
   provider_bank(iban, bic, bce);
   ASSERT_FALSE(iban.empty());
-  mutua::provider::BatchOptions o{.provider = provider_, .iban = iban, .bic = bic, .bce = bce, .today = 20261105};
-  ASSERT_EQ((*book)->batch(o)->envois.size(), 1u);
   auto transport = as(provider_token_);
-  ASSERT_TRUE((*book)->send(*transport, Environment::Production, {}));
-  {
-    auto store = mutua::store::open_sqlite(dir_ + "/fund.db");
-    ASSERT_TRUE(store);
-    FundRoundOptions f;
-    f.today = 20261106;
-    ASSERT_EQ(fund_round(**store, *as(fund_token_), f)->answered, 1);
-  }
-  ASSERT_TRUE((*book)->sync(*transport, Environment::Production));
   auto list = *(*book)->envois();
   ASSERT_EQ(list[0].state, mutua::provider::EnvoiState::Accepted);
   const int64_t accepted = list[0].accepted_cents;
@@ -736,7 +743,7 @@ TEST_F(ExchangeTest, AMonthWithKnownMistakesEndsPaidOrArchivedWhateverTheKills) 
   provider_bank(iban, bic, bce);
   Care c = care();
   ASSERT_TRUE(c.kind == "gp" || c.kind == "nurse") << c.kind;
-  const std::string &kind = c.kind, &good = c.good, &bad = c.bad, &destination = c.destination, &fee = c.fee;
+  const std::string &good = c.good, &bad = c.bad, &destination = c.destination, &fee = c.fee;
   auto& ct = c.ct;
   std::set<std::string> in_house;  // members under a medical-house contract in the world already
   for (const auto& r : rows("medical_houses.csv")) in_house.insert(r[0]);
@@ -1009,23 +1016,10 @@ TEST_F(ExchangeTest, TwoFundSyncsAtOnceJudgeEachFileOnce) {
 // statement reference (no envoi in its communication) is matched to the envoi by it.
 TEST_F(ExchangeTest, ThePaidAnswerLetsABankReferenceAloneMatch) {
   start();
-  ASSERT_NO_FATAL_FAILURE(write_attestations(dir_ + "/attestations.csv", -1, -1));
+  ASSERT_NO_FATAL_FAILURE(one_envoi_answered());
   auto book = mutua::provider::Book::open(dir_ + "/provider.db");
   ASSERT_TRUE(book);
-  ASSERT_EQ((*book)->import_attestations(dir_ + "/attestations.csv")->imported, 8);
-  std::string iban, bic, bce;
-  provider_bank(iban, bic, bce);
-  ASSERT_EQ((*book)->batch({.provider = provider_, .iban = iban, .bic = bic, .bce = bce, .today = 20261105})->envois.size(), 1u);
   auto transport = as(provider_token_);
-  ASSERT_TRUE((*book)->send(*transport, Environment::Production, {}));
-  {
-    auto store = mutua::store::open_sqlite(dir_ + "/fund.db");
-    ASSERT_TRUE(store);
-    FundRoundOptions f;
-    f.today = 20261106;
-    ASSERT_EQ(fund_round(**store, *as(fund_token_), f)->answered, 1);
-  }
-  ASSERT_TRUE((*book)->sync(*transport, Environment::Production));
   const int64_t id = (*book)->envois()->at(0).id;
   auto before = (*book)->answer(id);
   ASSERT_TRUE(before && *before);
