@@ -21,3 +21,18 @@ function(mutua_embed out_var)
   endforeach()
   set(${out_var} ${sources} PARENT_SCOPE)
 endfunction()
+
+# mutua_embed_dir(OUT_VAR name dir): every file under `dir` in one generated .cpp defining
+#   const std::vector<std::pair<std::string_view, std::string_view>>& mutua::embedded::<name>();
+# (path relative to `dir`, contents): the portal's templates, messages and assets.
+function(mutua_embed_dir out_var name dir)
+  file(GLOB_RECURSE files CONFIGURE_DEPENDS ${dir}/*)
+  set(out ${CMAKE_BINARY_DIR}/embedded/${name}.cpp)
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DNAME=${name} -DDIR=${dir} -DOUTPUT=${out}
+            -P ${CMAKE_SOURCE_DIR}/cmake/embed_dir.cmake
+    DEPENDS ${files} ${CMAKE_SOURCE_DIR}/cmake/embed_dir.cmake
+    COMMENT "Embedding ${dir}")
+  set(${out_var} ${out} PARENT_SCOPE)
+endfunction()

@@ -13,10 +13,14 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libxml2-utils wrk
   libcairo2-dev libxlsxwriter-dev fonts-dejavu-core poppler-utils
-  libcpp-httplib-dev libargon2-dev liboath-dev libcurl4-openssl-dev
-  python3 python3-hypothesis python3-jsonschema python3-aiosmtpd python3-febelfin-coda
+  libcpp-httplib-dev libargon2-dev liboath-dev libcurl4-openssl-dev libkainjow-mustache-dev libqrencode-dev
+  chromium
+  sqlite3 python3 python3-hypothesis python3-jsonschema python3-aiosmtpd python3-febelfin-coda
 )
 missing=()
+# The machine's Node.js brings npm (the portal's browser tests, the OpenAPI linter); Debian's
+# own npm only where there is none.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done

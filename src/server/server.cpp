@@ -16,6 +16,7 @@
 #include "server/auth.h"
 #include "server/context.h"
 #include "server/mail.h"
+#include "server/portal.h"
 
 namespace mutua::server {
 
@@ -212,6 +213,9 @@ struct Server::Impl {
   int port = 0;
   int listening = -1;  // the listening socket, once bound
 
+  // Every API route, for the portal's pages to call as a client would (dispatch()).
+  std::vector<std::pair<Route, std::regex>> routes;
+
   Result<void> open_pools();
   // The caller, from the bearer token or the session cookie; nullopt with the answer given
   // when it is not signed in as the route needs.
@@ -220,6 +224,11 @@ struct Server::Impl {
   // answer given when there is no such fund or the caller may not see it.
   int fund_index(Call& call);
   void install(const Route& route);
+  // One request to one route: authentication, the fund, the handler, the audit.
+  void handle(const Route& route, const httplib::Request& req, httplib::Response& res);
+  // A page's call to the API, made in the name of the page's caller (its cookie, and the CSRF
+  // token its form carried): the same route, authorisation and audit as any client's.
+  ApiAnswer dispatch(const httplib::Request& from, const ApiRequest& call);
 };
 
 Result<void> Server::Impl::open_pools() {
@@ -364,55 +373,88 @@ std::optional<Principal> Server::Impl::authenticate(Call& call, Access access) {
   return p;
 }
 
-void Server::Impl::install(const Route& route) {
-  auto handler = [this, route](const httplib::Request& req, httplib::Response& res) {
-    using Clock = std::chrono::steady_clock;
-    const auto started = Clock::now();
-    Clock::duration waited{};  // for store connections
-    auto borrow = [&](StorePool& pool) {
-      const auto t = Clock::now();
-      auto l = pool.borrow();
-      waited += Clock::now() - t;
-      return l;
-    };
-    std::optional<StorePool::Lease> lease;
-    lease.emplace(borrow(*accounts));
-    Call signing{req, res, **lease, **lease, options, options.funds[0], unix_now(), std::nullopt, {}};
-    if (route.access != Access::Public) {
-      signing.who = authenticate(signing, route.access);
-      if (!signing.who) return;
-    }
-    int fund = 0;
-    if (route.fund_data && (fund = fund_index(signing)) < 0) return;
-    // The fund's own connection, unless its data is in the accounts' store.
-    std::optional<StorePool::Lease> fund_lease;
-    model::Store* data = &**lease;
-    if (fund_pools[fund] != accounts) {
-      fund_lease.emplace(borrow(*fund_pools[fund]));
-      data = &**fund_lease;
-    }
-    if (route.fund_data && !options.funds[fund].number.empty()) res.set_header("X-Mutua-Fund", options.funds[fund].number);
-    Call call{req, res, *data, **lease, options, options.funds[fund], signing.now, std::move(signing.who), {}};
-    route.handler(call);
-    // The connections go back before waiting for the audit's commit: others use them meanwhile.
-    fund_lease.reset();
-    lease.reset();
-    const auto handled = Clock::now();
-    if (!call.audit.empty()) {
-      for (auto& e : call.audit) {
-        e.status = res.status;
-        if (route.fund_data) e.fund = call.fund.number;
-      }
-      if (auto w = audit.append(std::move(call.audit)); !w) {
-        // Personal data is not given without its audit entry.
-        call.error(500, w.error());
-      }
-    }
-    const auto ms = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
-    if (const auto total = ms(Clock::now() - started); options.slow_request_ms > 0 && total >= options.slow_request_ms)
-      fmt::print(stderr, "slow request: {} {} {} ms (waiting for a store connection {} ms, handling {} ms, audit {} ms)\n",
-                 req.method, req.path, total, ms(waited), ms(handled - started - waited), ms(Clock::now() - handled));
+void Server::Impl::handle(const Route& route, const httplib::Request& req, httplib::Response& res) {
+  using Clock = std::chrono::steady_clock;
+  const auto started = Clock::now();
+  Clock::duration waited{};  // for store connections
+  auto borrow = [&](StorePool& pool) {
+    const auto t = Clock::now();
+    auto l = pool.borrow();
+    waited += Clock::now() - t;
+    return l;
   };
+  std::optional<StorePool::Lease> lease;
+  lease.emplace(borrow(*accounts));
+  Call signing{req, res, **lease, **lease, options, options.funds[0], unix_now(), std::nullopt, {}};
+  if (route.access != Access::Public) {
+    signing.who = authenticate(signing, route.access);
+    if (!signing.who) return;
+  }
+  int fund = 0;
+  if (route.fund_data && (fund = fund_index(signing)) < 0) return;
+  // The fund's own connection, unless its data is in the accounts' store.
+  std::optional<StorePool::Lease> fund_lease;
+  model::Store* data = &**lease;
+  if (fund_pools[fund] != accounts) {
+    fund_lease.emplace(borrow(*fund_pools[fund]));
+    data = &**fund_lease;
+  }
+  if (route.fund_data && !options.funds[fund].number.empty()) res.set_header("X-Mutua-Fund", options.funds[fund].number);
+  Call call{req, res, *data, **lease, options, options.funds[fund], signing.now, std::move(signing.who), {}};
+  route.handler(call);
+  // The connections go back before waiting for the audit's commit: others use them meanwhile.
+  fund_lease.reset();
+  lease.reset();
+  const auto handled = Clock::now();
+  if (!call.audit.empty()) {
+    for (auto& e : call.audit) {
+      e.status = res.status;
+      if (route.fund_data) e.fund = call.fund.number;
+    }
+    if (auto w = audit.append(std::move(call.audit)); !w) {
+      // Personal data is not given without its audit entry.
+      call.error(500, w.error());
+    }
+  }
+  const auto ms = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  if (const auto total = ms(Clock::now() - started); options.slow_request_ms > 0 && total >= options.slow_request_ms)
+    fmt::print(stderr, "slow request: {} {} {} ms (waiting for a store connection {} ms, handling {} ms, audit {} ms)\n",
+               req.method, req.path, total, ms(waited), ms(handled - started - waited), ms(Clock::now() - handled));
+}
+
+ApiAnswer Server::Impl::dispatch(const httplib::Request& from, const ApiRequest& call) {
+  httplib::Request req;
+  req.method = call.method;
+  req.path = call.path;
+  req.params = call.params;
+  req.body = call.body;
+  req.remote_addr = from.remote_addr;
+  req.remote_port = from.remote_port;
+  for (const char* h : {"Cookie", "User-Agent", "Accept-Language"})
+    if (from.has_header(h)) req.headers.emplace(h, from.get_header_value(h));
+  if (!call.csrf.empty()) req.headers.emplace("X-CSRF-Token", call.csrf);
+  if (!call.content_type.empty()) req.headers.emplace("Content-Type", call.content_type);
+  ApiAnswer out;
+  for (const auto& [route, re] : routes) {
+    if (route.method != req.method || !std::regex_match(req.path, req.matches, re)) continue;
+    httplib::Response res;
+    res.status = -1;
+    handle(route, req, res);
+    out.status = res.status == -1 ? 200 : res.status;
+    out.headers = res.headers;
+    out.content_type = res.get_header_value("Content-Type");
+    out.raw = std::move(res.body);
+    if (out.content_type.rfind("application/json", 0) == 0) out.json = Json::parse(out.raw, nullptr, false);
+    return out;
+  }
+  out.status = 404;
+  out.json = {{"error", {{"status", 404}, {"code", "Z00210"}, {"message", "no such resource"}}}};
+  return out;
+}
+
+void Server::Impl::install(const Route& route) {
+  routes.emplace_back(route, std::regex(route.pattern));
+  auto handler = [this, route](const httplib::Request& req, httplib::Response& res) { handle(route, req, res); };
   if (route.method == "GET") http.Get(route.pattern, handler);
   else if (route.method == "POST") http.Post(route.pattern, handler);
   else if (route.method == "PUT") http.Put(route.pattern, handler);
@@ -473,6 +515,9 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
       r.fund_data = true;
       impl->install(r);
     }
+  // The portal's pages, rendered here from the API's answers.
+  Impl* self = impl.get();
+  install_portal(http, impl->options, [self](const httplib::Request& from, const ApiRequest& call) { return self->dispatch(from, call); });
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

@@ -177,7 +177,12 @@ void sign_out(Call& call) {
   call.json(200, {{"signed_out", true}});
 }
 
-void me(Call& call) { call.json(200, user_json(call.who->user, call.who->memberships)); }
+void me(Call& call) {
+  Json j = user_json(call.who->user, call.who->memberships);
+  j["next"] = next_step(call.who->user, call.who->session);
+  j["acting_for"] = call.who->session.acting_for;
+  call.json(200, j);
+}
 
 void change_password(Call& call) {
   auto body = call.body();

@@ -1,0 +1,373 @@
+// The portal's frame: its files (templates, messages, CSS; embedded from data/portal), the
+// language of each request, numbers and dates as each language writes them, rendering, and
+// the assets. The pages themselves are in portal_sign_in.cpp and portal_modules.cpp.
+#include "server/portal.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <kainjow/mustache.hpp>
+
+#include "server/auth.h"
+#include "server/context.h"
+
+namespace mutua::embedded {
+const std::vector<std::pair<std::string_view, std::string_view>>& portal_files();
+}
+
+namespace mutua::server {
+
+namespace {
+
+std::string_view portal_file(std::string_view path) {
+  for (const auto& [name, bytes] : embedded::portal_files())
+    if (name == path) return bytes;
+  return {};
+}
+
+// data/portal/messages.tsv: key, then one column per language (en fr nl de).
+struct Messages {
+  std::map<std::string, std::map<std::string, std::string>> by_lang;  // lang -> key -> text
+  std::vector<std::string> keys;
+};
+
+const Messages& messages() {
+  static const Messages m = [] {
+    Messages out;
+    std::istringstream in{std::string(portal_file("messages.tsv"))};
+    std::string line;
+    std::vector<std::string> langs;
+    auto split = [](const std::string& l) {
+      std::vector<std::string> cells;
+      size_t start = 0;
+      for (size_t tab; (tab = l.find('\t', start)) != std::string::npos; start = tab + 1) cells.push_back(l.substr(start, tab - start));
+      cells.push_back(l.substr(start));
+      return cells;
+    };
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      auto cells = split(line);
+      if (langs.empty()) {  // the header
+        langs.assign(cells.begin() + 1, cells.end());
+        continue;
+      }
+      out.keys.push_back(cells[0]);
+      for (size_t i = 1; i < cells.size() && i <= langs.size(); ++i)
+        if (!cells[i].empty()) out.by_lang[langs[i - 1]][cells[0]] = cells[i];
+    }
+    return out;
+  }();
+  return m;
+}
+
+std::string cookie_value(const httplib::Request& req, const std::string& name) {
+  const std::string cookies = req.get_header_value("Cookie");
+  const std::regex re("(?:^|;\\s*)" + name + "=([^;]*)");
+  std::smatch m;
+  return std::regex_search(cookies, m, re) ? std::string(m[1]) : std::string();
+}
+
+bool spoken(const std::string& lang) {
+  const auto& l = portal_languages();
+  return std::find(l.begin(), l.end(), lang) != l.end();
+}
+
+std::string grouped(int64_t n, const std::string& sep) {
+  std::string digits = std::to_string(n < 0 ? -n : n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += sep;
+    out += digits[i];
+  }
+  return (n < 0 ? "-" : "") + out;
+}
+
+using Data = kainjow::mustache::data;
+
+Data data_of(const PortalJson& j) {
+  if (j.is_object()) {
+    Data d(Data::type::object);
+    for (const auto& [k, v] : j.items()) d.set(k, data_of(v));
+    return d;
+  }
+  if (j.is_array()) {
+    Data d(Data::type::list);
+    for (const auto& v : j) d.push_back(data_of(v));
+    return d;
+  }
+  // An empty text is false, as in JavaScript's mustache: {{#comment}}...{{/comment}} shows
+  // nothing when there is no comment.
+  if (j.is_string()) return j.get<std::string>().empty() ? Data(false) : Data(j.get<std::string>());
+  if (j.is_boolean()) return Data(j.get<bool>());
+  if (j.is_null()) return Data(false);
+  return Data(j.dump());
+}
+
+// The messages of one language as the templates' `t`.
+const Data& message_data(const std::string& lang) {
+  static std::mutex m;
+  static std::map<std::string, Data> made;
+  std::lock_guard<std::mutex> lock(m);
+  auto it = made.find(lang);
+  if (it == made.end()) {
+    Data d(Data::type::object);
+    for (const auto& key : messages().keys) d.set(key, message(lang, key));
+    it = made.emplace(lang, std::move(d)).first;
+  }
+  return it->second;
+}
+
+std::string render(const std::string& name, const Data& view) {
+  const std::string_view tmpl = portal_file("templates/" + name + ".mustache");
+  if (tmpl.empty()) return "<p>template " + name + " is missing</p>";
+  kainjow::mustache::mustache m{std::string(tmpl)};
+  if (!m.is_valid()) return "<p>template " + name + ": " + m.error_message() + "</p>";
+  return m.render(view);
+}
+
+const char* content_type_of(const std::string& path) {
+  if (path.ends_with(".css")) return "text/css; charset=utf-8";
+  if (path.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (path.ends_with(".svg")) return "image/svg+xml";
+  return "text/plain; charset=utf-8";
+}
+
+void set_only(httplib::Response& res, const std::string& name, const std::string& value) {
+  res.headers.erase(name);
+  res.set_header(name, value);
+}
+
+}  // namespace
+
+std::string message(const std::string& lang, const std::string& key) {
+  const auto& m = messages().by_lang;
+  for (const std::string& l : {lang, std::string("en")}) {
+    auto in = m.find(l);
+    if (in == m.end()) continue;
+    auto it = in->second.find(key);
+    if (it != in->second.end()) return it->second;
+  }
+  return key;
+}
+
+std::string chosen_language(const httplib::Request& req) {
+  if (const std::string picked = cookie_value(req, "mutua_lang"); spoken(picked)) return picked;
+  // Accept-Language: "nl-BE,nl;q=0.9,fr;q=0.8": the highest q the portal speaks.
+  std::string best = "fr";
+  double best_q = -1;
+  std::stringstream in(req.get_header_value("Accept-Language"));
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    part.erase(0, part.find_first_not_of(' '));
+    double q = 1;
+    if (auto semi = part.find(";q="); semi != std::string::npos) {
+      try {
+        q = std::stod(part.substr(semi + 3));
+      } catch (...) {
+        q = 0;
+      }
+      part.resize(semi);
+    }
+    std::string lang = part.substr(0, part.find('-'));
+    std::transform(lang.begin(), lang.end(), lang.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (spoken(lang) && q > best_q) {
+      best = lang;
+      best_q = q;
+    }
+  }
+  return best;
+}
+
+std::string number_text(int64_t n, const std::string& lang) {
+  if (lang == "en") return grouped(n, ",");
+  if (lang == "fr") return grouped(n, "\u202f");  // narrow no-break space, as French writes thousands
+  return grouped(n, ".");
+}
+
+std::string money_text(int64_t cents, const std::string& lang) {
+  const int64_t whole = cents / 100, rest = (cents < 0 ? -cents : cents) % 100;
+  const std::string sign = cents < 0 && whole == 0 ? "-" : "";
+  if (lang == "en") return fmt::format("€{}{}.{:02d}", sign, number_text(whole, lang), rest);
+  if (lang == "nl") return fmt::format("€\u00a0{}{},{:02d}", sign, number_text(whole, lang), rest);
+  return fmt::format("{}{},{:02d}\u00a0€", sign, number_text(whole, lang), rest);
+}
+
+std::string date_text(const std::string& iso, const std::string& lang) {
+  static const std::regex re(R"((\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}:\d{2}).*)?)");
+  std::smatch m;
+  if (!std::regex_match(iso, m, re)) return iso;
+  const std::string sep = lang == "de" ? "." : "/";
+  std::string out = std::string(m[3]) + sep + std::string(m[2]) + sep + std::string(m[1]);
+  if (m[4].matched) out += " " + std::string(m[4]) + " UTC";
+  return out;
+}
+
+std::string month_text(const std::string& yyyy_mm, const std::string& lang) {
+  if (yyyy_mm.size() != 7 || yyyy_mm[4] != '-') return yyyy_mm;
+  return yyyy_mm.substr(5, 2) + (lang == "de" ? "." : "/") + yyyy_mm.substr(0, 4);
+}
+
+// ---- one page
+
+PageCall::PageCall(const httplib::Request& req, httplib::Response& res, const ApiDispatch& api, const ServeOptions& options)
+    : req(req), res(res), options(options), lang(chosen_language(req)), dispatch_(api) {}
+
+ApiAnswer PageCall::api(const std::string& method, const std::string& path, const httplib::Params& params, const PortalJson& body) {
+  ApiRequest call;
+  call.method = method;
+  call.path = path;
+  call.params = params;
+  if (!body.is_null()) call.body = body.dump();
+  if (method != "GET") call.csrf = field("csrf");
+  return dispatch_(req, call);
+}
+
+std::string PageCall::field(const std::string& name) const {
+  return req.has_param(name.c_str()) ? req.get_param_value(name.c_str()) : std::string();
+}
+
+std::string PageCall::csrf() const {
+  const std::string token = cookie_value(req, "mutua_session");
+  return token.empty() ? std::string() : sha256_hex("csrf:" + token);
+}
+
+bool PageCall::signed_in() {
+  if (cookie_value(req, "mutua_session").empty()) {
+    redirect("/sign-in");
+    return false;
+  }
+  auto a = api("GET", "/api/v1/me");
+  if (a.status != 200 || !a.json.is_object()) {
+    redirect("/sign-in");
+    return false;
+  }
+  me = a.json;
+  const std::string next = me.value("next", "ready");
+  if (next != "ready") {
+    redirect(next == "change-password" ? "/sign-in/password" : next == "set-up-second-factor" ? "/sign-in/set-up" : "/sign-in/code");
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::string> PageCall::modules() const {
+  std::vector<std::string> out;
+  if (!me.is_object()) return out;
+  const std::string kind = me.value("kind", "");
+  for (const auto& module : all_modules()) {
+    bool granted = false;
+    for (const auto& m : me.value("providers", PortalJson::array())) {
+      const std::string role = m.value("role", "");
+      if (role == "staff" && kind != "staff") continue;
+      if (module == "billing" && role == "staff") continue;  // the book is the provider's own
+      const auto mods = m.value("modules", PortalJson::array());
+      if (role == "holder" || role == "supervisor" || role == "staff" || std::find(mods.begin(), mods.end(), module) != mods.end())
+        granted = true;
+    }
+    if (granted) out.push_back(module);
+  }
+  return out;
+}
+
+bool PageCall::has_module(const std::string& module) const {
+  const auto m = modules();
+  return std::find(m.begin(), m.end(), module) != m.end();
+}
+
+void PageCall::show(const std::string& tmpl, PortalJson view, const std::string& title, int status) {
+  view["lang"] = lang;
+  view["csrf"] = csrf();
+  Data body_data = data_of(view);
+  body_data.set("t", message_data(lang));
+  PortalJson frame = {{"lang", lang}, {"title", title}, {"csrf", csrf()}, {"path", req.path}};
+  PortalJson langs = PortalJson::array();
+  std::string here = req.path;
+  for (const auto& l : portal_languages())
+    langs.push_back({{"code", l}, {"name", message(l, "language_name")}, {"current", l == lang}});
+  frame["languages"] = langs;
+  frame["back"] = here;
+  if (me.is_object()) {
+    frame["me"] = {{"name", me.value("name", "")}, {"username", me.value("username", "")}};
+    PortalJson nav = PortalJson::array();
+    nav.push_back({{"href", "/"}, {"label", t("nav_home")}, {"current", req.path == "/"}});
+    for (const auto& m : modules())
+      nav.push_back({{"href", "/" + m}, {"label", t("module_" + m)}, {"current", req.path.rfind("/" + m, 0) == 0}});
+    if (me.value("kind", "") == "admin" || me.value("kind", "") == "staff")
+      nav.push_back({{"href", "/audit"}, {"label", t("nav_audit")}, {"current", req.path == "/audit"}});
+    frame["nav"] = nav;
+  }
+  Data frame_data = data_of(frame);
+  frame_data.set("t", message_data(lang));
+  frame_data.set("body", render(tmpl, body_data));
+  res.status = status;
+  set_only(res, "Content-Security-Policy",
+           "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; "
+           "frame-ancestors 'none'; base-uri 'none'");
+  res.set_header("Content-Language", lang);
+  res.set_header("Vary", "Accept-Language, Cookie");
+  res.set_content(render("layout", frame_data), "text/html; charset=utf-8");
+}
+
+void PageCall::show_error(int status, const std::string& text, const PortalJson& api_error) {
+  PortalJson view = {{"message", text}};
+  if (api_error.is_object() && api_error.contains("error")) {
+    const auto& e = api_error["error"];
+    view["code"] = e.value("code", "");
+    view["detail"] = e.value("message", "");
+  }
+  show("error", view, t("error_title"), status);
+}
+
+void PageCall::redirect(const std::string& to) {
+  res.status = 303;
+  res.set_header("Location", to);
+}
+
+// ---- installing
+
+void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispatch dispatch) {
+  auto shared = std::make_shared<ApiDispatch>(std::move(dispatch));
+  auto add = [&](const PageRoute& page) {
+    auto handler = [shared, &options, page](const httplib::Request& req, httplib::Response& res) {
+      PageCall call(req, res, *shared, options);
+      try {
+        page.handler(call);
+      } catch (const std::exception& e) {
+        // A page's own fault (the API answered): said on stderr, and an error page in its language.
+        fmt::print(stderr, "page {} {}: {}\n", req.method, req.path, e.what());
+        call.show_error(500, call.t("error_title"));
+      }
+    };
+    if (page.method == "GET") http.Get(page.pattern, handler);
+    else http.Post(page.pattern, handler);
+  };
+  for (const auto& p : sign_in_pages()) add(p);
+  for (const auto& p : module_pages()) add(p);
+  // The assets: CSS and the front-end libraries kept in data/portal/assets (with their
+  // versions and licences), cached by browsers for a day.
+  http.Get(R"(/assets/([a-z0-9][a-z0-9./-]{0,80}))", [](const httplib::Request& req, httplib::Response& res) {
+    const std::string path = req.matches[1];
+    const std::string_view bytes = path.find("..") == std::string::npos ? portal_file("assets/" + path) : std::string_view();
+    if (bytes.empty()) {
+      res.status = 404;
+      return;
+    }
+    set_only(res, "Cache-Control", "public, max-age=86400");
+    res.set_content(std::string(bytes), content_type_of(path));
+  });
+  // The language a person picks, kept a year in a cookie; back to the page they were on.
+  http.Get("/language", [](const httplib::Request& req, httplib::Response& res) {
+    const std::string to = req.has_param("to") ? req.get_param_value("to") : "";
+    std::string back = req.has_param("back") ? req.get_param_value("back") : "/";
+    if (back.empty() || back[0] != '/' || back.rfind("//", 0) == 0 || back.find_first_of("\r\n\\") != std::string::npos)
+      back = "/";
+    if (spoken(to)) res.set_header("Set-Cookie", "mutua_lang=" + to + "; Path=/; SameSite=Lax; Max-Age=31536000");
+    res.status = 303;
+    res.set_header("Location", back);
+  });
+}
+
+}  // namespace mutua::server

@@ -1,0 +1,378 @@
+// The portal's modules (the 4CP source's, with their search keys and columns): each list page
+// is data (ListSpec) over one list of the API, shown as a table with its search form, pages,
+// and exports of every matching row to CSV and .xlsx (the API's own ?format=).
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "mutua/catalog.h"
+#include "server/context.h"
+#include "server/portal.h"
+
+namespace mutua::server {
+
+namespace {
+
+struct Filter {
+  std::string name;
+  std::string kind = "text";  // text, month, date, number, select
+  std::vector<std::string> options = {};
+};
+
+struct ListSpec {
+  std::string path, module, api;
+  std::vector<Filter> filters;
+  std::vector<std::string> columns;
+  std::string link_column = "", link = "";  // the cell of `link_column` links to `link` ({id}, {envoi})
+  bool needs_search = false;                // the API answers only a search (one of the filters given)
+  bool staff_only = false;
+};
+
+const std::vector<ListSpec>& lists() {
+  static const std::vector<ListSpec> l = {
+      {"/submissions", "submissions", "/api/v1/envois",
+       {{"number", "number"}, {"billed_month", "month"}, {"status", "select", {"accepted", "rejected", "refused"}}, {"provider", "number"}},
+       {"number", "billed_month", "provider", "status", "received", "lines", "rejected_lines", "error_rate", "asked_cents",
+        "accepted_cents", "refused_cents"},
+       "number", "/submissions/{id}"},
+      {"/payments", "payments", "/api/v1/payments",
+       {{"reference"}, {"niss", "number"}, {"code", "number"}, {"date", "date"}, {"billed_month", "month"}, {"provider", "number"}},
+       {"reference", "provider", "envoi_number", "billed_month", "account", "niss", "code", "date", "line_amount_cents", "accepted_cents",
+        "paid_cents", "executed", "iban"},
+       "envoi_number", "/submissions/{envoi}", true},
+      {"/disputes", "disputes", "/api/v1/disputes",
+       {{"state", "select", {"open", "under review", "settled", "closed"}}, {"provider", "number"}},
+       {"id", "provider", "subject", "state", "opened", "ended", "payment_reference", "amount_cents"}},
+      {"/requests", "requests", "/api/v1/requests",
+       {{"state", "select", {"open", "answered", "closed"}}, {"provider", "number"}},
+       {"id", "provider", "subject", "state", "envoi", "record", "payment_reference", "niss", "opened", "updated"}},
+      {"/agreements", "agreements", "/api/v1/agreements",
+       {{"niss", "number"}, {"code", "number"}, {"decision", "select", {"A", "N", "D", "O", "R", "none"}}, {"provider", "number"}},
+       {"niss", "code", "requested_by", "decision", "decision_name", "request_date", "decision_date", "valid_from", "valid_to", "settled"}},
+      {"/care-pathways", "care-pathways", "/api/v1/care-pathways",
+       {{"niss", "number"}, {"date", "date"}, {"closed", "select", {"false", "true"}}, {"provider", "number"}},
+       {"niss", "type", "from", "to", "current", "last_billed", "lines_billed"}},
+      {"/care-pathways/payments", "care-pathways", "/api/v1/care-pathways/payments",
+       {{"year", "number"}, {"provider", "number"}},
+       {"niss", "type", "code", "date", "amount_cents", "performed_by", "envoi_number", "invoice", "payment_reference", "executed"},
+       "envoi_number", "/submissions/{envoi}"},
+      {"/audit", "", "/api/v1/audit",
+       {{"user"}, {"provider", "number"}, {"niss", "number"}, {"action"}, {"from", "date"}, {"to", "date"}},
+       {"at", "user", "action", "resource", "provider", "niss", "status", "fund"}, "", "", false, true},
+  };
+  return l;
+}
+
+// A member as text, whatever its JSON type (numbers as digits); "" when absent or null.
+std::string str_of(const PortalJson& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return "";
+  const auto& v = j[key];
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// True for true, a non-empty text other than "false", a non-zero number.
+bool truthy(const PortalJson& j, const char* key) {
+  if (!j.is_object() || !j.contains(key)) return false;
+  const auto& v = j[key];
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_string()) return !v.get<std::string>().empty() && v.get<std::string>() != "false";
+  if (v.is_number()) return v.get<double>() != 0;
+  return false;
+}
+
+bool is_date_column(const std::string& k) {
+  static const std::set<std::string> dates = {"received", "executed", "opened", "updated", "ended", "submitted", "decided", "at", "date",
+                                              "from", "to", "request_date", "decision_date", "valid_from", "valid_to", "last_billed"};
+  return dates.count(k) > 0;
+}
+
+std::string rate_text(const std::string& rate, const std::string& lang) {
+  std::string r = rate;
+  if (lang != "en") std::replace(r.begin(), r.end(), '.', ',');
+  return r + "\u00a0%";
+}
+
+// One cell as people read it in `lang`.
+std::string cell_text(PageCall& page, const std::string& key, const PortalJson& v) {
+  if (v.is_null()) return "";
+  if (v.is_boolean()) return page.t(v.get<bool>() ? "value_yes" : "value_no");
+  if (key.ends_with("_cents") && v.is_number()) return money_text(v.get<int64_t>(), page.lang);
+  if (v.is_number_integer() && key != "number" && key != "id" && key != "envoi" && key != "envoi_number" && key != "record" &&
+      key != "year" && key != "invoice")
+    return number_text(v.get<int64_t>(), page.lang);
+  if (!v.is_string()) return v.dump();
+  const std::string s = v.get<std::string>();
+  if (key == "billed_month") return month_text(s, page.lang);
+  if (key == "error_rate") return rate_text(s, page.lang);
+  if (is_date_column(key)) return date_text(s, page.lang);
+  if (key == "status" || key == "state") {
+    const std::string said = page.t("status_" + s);
+    return said == "status_" + s ? s : said;
+  }
+  return s;
+}
+
+std::string filled(std::string pattern, const PortalJson& row) {
+  for (const char* key : {"id", "envoi"}) {
+    const std::string mark = std::string("{") + key + "}";
+    if (auto at = pattern.find(mark); at != std::string::npos) {
+      const auto& v = row.contains(key) ? row[key] : PortalJson();
+      if (!v.is_number_integer() || v.get<int64_t>() <= 0) return "";
+      pattern.replace(at, mark.size(), std::to_string(v.get<int64_t>()));
+    }
+  }
+  return pattern;
+}
+
+std::string query_of(const httplib::Params& params) {
+  std::string q;
+  for (const auto& [k, v] : params) q += (q.empty() ? "?" : "&") + httplib::detail::encode_query_param(k) + "=" + httplib::detail::encode_query_param(v);
+  return q;
+}
+
+// A table of rows from the API (`items`), with its header labels in the page's language.
+PortalJson table_of(PageCall& page, const std::vector<std::string>& columns, const PortalJson& items, const std::string& link_column,
+                    const std::string& link) {
+  PortalJson head = PortalJson::array(), rows = PortalJson::array();
+  for (const auto& c : columns)
+    head.push_back({{"label", page.t("col_" + c)}, {"numeric", c.ends_with("_cents") || c == "lines" || c == "rejected_lines" || c == "error_rate"}});
+  for (const auto& item : items) {
+    PortalJson cells = PortalJson::array();
+    for (const auto& c : columns) {
+      const auto& v = item.contains(c) ? item[c] : PortalJson();
+      std::string text = cell_text(page, c, v);
+      if (c == "account" && truthy(item, "complement")) text += " *";  // a complement, marked as 4CP does
+      PortalJson cell = {{"text", text}, {"numeric", c.ends_with("_cents") || v.is_number()}};
+      if (c == link_column && !link.empty()) {
+        const std::string href = filled(link, item);
+        if (!href.empty()) cell["href"] = href;
+      }
+      cells.push_back(cell);
+    }
+    rows.push_back({{"cells", cells}, {"unpaid", item.contains("paid") && item["paid"].is_boolean() && !item["paid"].get<bool>()}});
+  }
+  return {{"head", head}, {"rows", rows}};
+}
+
+void show_list(PageCall& page, const ListSpec& spec) {
+  if (!page.signed_in()) return;
+  const std::string kind = page.me.value("kind", "");
+  if (spec.staff_only ? kind == "provider" : !page.has_module(spec.module))
+    return page.show_error(403, page.t("error_no_module"));
+  httplib::Params params;
+  PortalJson filters = PortalJson::array();
+  bool searched = false;
+  for (const auto& f : spec.filters) {
+    const std::string v = page.field(f.name);
+    if (!v.empty()) {
+      params.emplace(f.name, v);
+      searched = true;
+    }
+    PortalJson field = {{"name", f.name}, {"label", page.t("col_" + f.name)}, {"value", v}, {"type", f.kind == "select" ? "text" : f.kind}};
+    if (f.kind == "month") field["type"] = "month";
+    if (f.kind == "number") field["inputmode"] = "numeric";
+    if (f.kind == "select") {
+      PortalJson options = PortalJson::array();
+      options.push_back({{"value", ""}, {"label", page.t("filter_any")}, {"selected", v.empty()}});
+      for (const auto& o : f.options) {
+        const std::string said = page.t("status_" + o);
+        options.push_back({{"value", o}, {"label", said == "status_" + o ? o : said}, {"selected", o == v}});
+      }
+      field["options"] = options;
+      field["select"] = true;
+    }
+    filters.push_back(field);
+  }
+  if (!page.field("fund").empty()) params.emplace("fund", page.field("fund"));
+  PortalJson view = {{"filters", filters}, {"action", spec.path}, {"intro", page.t("intro_" + spec.path.substr(1))}};
+  const std::string title = page.t("title_" + spec.path.substr(1));
+  if (spec.needs_search && !searched) {
+    view["ask"] = true;
+    return page.show("list", view, title);
+  }
+  httplib::Params exports = params;
+  const std::string page_no = page.field("page").empty() ? "1" : page.field("page");
+  params.emplace("page", page_no);
+  params.emplace("per_page", "50");
+  auto a = page.api("GET", spec.api, params);
+  if (a.status != 200 || !a.json.is_object()) {
+    // What the search lacks or may not see, as the API says it (in English, marked so).
+    view["problem"] = a.status == 400 ? page.t("list_ask") : a.status == 403 ? page.t("error_no_module") : page.t("error_title");
+    if (a.json.is_object() && a.json.contains("error")) view["detail"] = str_of(a.json["error"], "message");
+    return page.show("list", view, title, a.status == 400 ? 200 : a.status);
+  }
+  const int64_t total = a.json.value("total", 0), at = a.json.value("page", 1), per = a.json.value("per_page", 50);
+  view["table"] = table_of(page, spec.columns, a.json["items"], spec.link_column, spec.link);
+  view["table"]["caption"] = title;
+  view["total"] = fmt::format(fmt::runtime(page.t("list_total")), number_text(total, page.lang));
+  view["empty"] = total == 0;
+  httplib::Params here = exports;
+  if (at > 1) {
+    here.emplace("page", std::to_string(at - 1));
+    view["previous"] = spec.path + query_of(here);
+  }
+  here = exports;
+  if (at * per < total) {
+    here.emplace("page", std::to_string(at + 1));
+    view["next"] = spec.path + query_of(here);
+  }
+  httplib::Params csv = exports, xlsx = exports;
+  csv.emplace("format", "csv");
+  xlsx.emplace("format", "xlsx");
+  view["csv"] = spec.api + query_of(csv);
+  view["xlsx"] = spec.api + query_of(xlsx);
+  page.show("list", view, title);
+}
+
+// A code's label in the page's language: the official list has French and Dutch; German and
+// English pages show the French label, marked as French for screen readers (docs/portal.md).
+PortalJson code_json(PageCall& page, const PortalJson& c) {
+  const std::string code = str_of(c, "code");
+  std::string label = str_of(c, page.lang == "nl" ? "label_nl" : "label_fr");
+  std::string label_lang = page.lang == "nl" ? "nl" : "fr";
+  if (page.lang == "en") {
+    if (auto en = Catalog::builtin().label(code, "en"); !en.empty() && en != Catalog::builtin().label(code, "fr")) {
+      label = std::string(en);
+      label_lang = "en";
+    }
+  }
+  return {{"code", code},
+          {"type", str_of(c, "type")},
+          {"label", label},
+          {"label_lang", label_lang},
+          {"foreign", label_lang != page.lang},
+          {"comment", str_of(c, "comment")},
+          {"hint", str_of(c, "hint")},
+          {"hint_foreign", page.lang != "en"}};
+}
+
+void show_envoi(PageCall& page) {
+  if (!page.signed_in()) return;
+  const std::string id = page.req.matches[1];
+  auto e = page.api("GET", "/api/v1/envois/" + id);
+  if (e.status != 200) return page.show_error(e.status, page.t("envoi_missing"), e.json);
+  const auto& j = e.json;
+  PortalJson facts = PortalJson::array();
+  for (const char* k : {"number", "billed_month", "provider", "status", "received", "file", "lines", "rejected_lines", "error_rate",
+                        "asked_cents", "accepted_cents", "refused_cents"})
+    facts.push_back({{"label", page.t(std::string("col_") + k)}, {"text", cell_text(page, k, j.contains(k) ? j[k] : PortalJson())}});
+  PortalJson responses = PortalJson::array();
+  for (const auto& m : j.value("responses", PortalJson::array()))
+    if (m.is_string())
+      responses.push_back({{"message", m}, {"href", fmt::format("/api/v1/envois/{}/responses/{}?format=efact", id, m.get<std::string>())}});
+  PortalJson view = {{"facts", facts}, {"responses", responses}, {"id", id}};
+  const std::string title = fmt::format(fmt::runtime(page.t("envoi_title")), str_of(j, "number"), month_text(str_of(j, "billed_month"), page.lang));
+  if (page.has_module("settlements")) {
+    const std::string status = page.field("status").empty() ? "rejected" : page.field("status");
+    httplib::Params params = {{"status", status}, {"per_page", "100"}, {"page", page.field("page").empty() ? "1" : page.field("page")}};
+    auto lines = page.api("GET", "/api/v1/envois/" + id + "/lines", params);
+    if (lines.status == 200 && lines.json.is_object()) {
+      PortalJson rows = PortalJson::array();
+      for (const auto& l : lines.json["items"]) {
+        PortalJson codes = PortalJson::array();
+        for (const auto& c : l.value("codes", PortalJson::array())) codes.push_back(code_json(page, c));
+        const auto ins = l.value("insurability", PortalJson::object());
+        const std::string reason = str_of(ins, "reason");
+        const std::string insured =
+            truthy(ins, "insured")
+                ? fmt::format("{} ({} {}/{})", page.t("value_insured"), str_of(ins, "mutuality"), str_of(ins, "ct1"), str_of(ins, "ct2"))
+                : page.t("value_not_insured") + (reason.empty() ? "" : ": " + reason);
+        const int64_t amount = l.contains("amount_cents") && l["amount_cents"].is_number_integer() ? l["amount_cents"].get<int64_t>() : 0;
+        rows.push_back({{"record", str_of(l, "record")},
+                        {"niss", str_of(l, "niss")},
+                        {"code", str_of(l, "code")},
+                        {"date", date_text(str_of(l, "date"), page.lang)},
+                        {"invoice", str_of(l, "invoice")},
+                        {"amount", money_text(amount, page.lang)},
+                        {"insurability", insured},
+                        {"codes", codes},
+                        {"ask", page.has_module("requests") ? fmt::format("/requests/new?envoi={}&record={}&niss={}", id, str_of(l, "record"), str_of(l, "niss"))
+                                                             : ""}});
+      }
+      view["lines"] = rows;
+      view["has_lines"] = true;
+      view["lines_total"] = fmt::format(fmt::runtime(page.t("list_total")), number_text(lines.json.value("total", 0), page.lang));
+      view["no_lines"] = rows.empty();
+      PortalJson tabs = PortalJson::array();
+      for (const char* s : {"rejected", "accepted", "pending"})
+        tabs.push_back({{"href", fmt::format("/submissions/{}?status={}", id, s)}, {"label", page.t(std::string("status_") + s)}, {"current", status == s}});
+      view["tabs"] = tabs;
+      view["lines_csv"] = fmt::format("/api/v1/envois/{}/lines?status={}&format=csv", id, status);
+      view["lines_xlsx"] = fmt::format("/api/v1/envois/{}/lines?status={}&format=xlsx", id, status);
+    }
+  }
+  page.show("envoi", view, title);
+}
+
+// Rejections: found by envoi number and billed month (the 4CP search keys), then the envoi's page.
+void show_settlements(PageCall& page) {
+  if (!page.signed_in()) return;
+  if (!page.has_module("settlements")) return page.show_error(403, page.t("error_no_module"));
+  const std::string number = page.field("number"), month = page.field("billed_month");
+  PortalJson view = {{"number", number}, {"billed_month", month}};
+  if (!number.empty() || !month.empty()) {
+    httplib::Params params = {{"per_page", "50"}};
+    if (!number.empty()) params.emplace("number", number);
+    if (!month.empty()) params.emplace("billed_month", month);
+    auto a = page.api("GET", "/api/v1/envois", params);
+    if (a.status == 200 && a.json.is_object()) {
+      if (a.json.value("total", 0) == 1) return page.redirect(fmt::format("/submissions/{}", a.json["items"][0].value("id", 0)));
+      view["table"] = table_of(page, {"number", "billed_month", "provider", "status", "lines", "rejected_lines", "error_rate"}, a.json["items"],
+                               "number", "/submissions/{id}");
+      view["table"]["caption"] = page.t("title_settlements");
+      view["empty"] = a.json.value("total", 0) == 0;
+    } else {
+      view["problem"] = a.json.is_object() && a.json.contains("error") ? a.json["error"].value("message", "") : page.t("error_title");
+    }
+  }
+  page.show("settlements", view, page.t("title_settlements"));
+}
+
+// One patient's insurability on a day (the module's single consultation).
+void show_insurability(PageCall& page) {
+  if (!page.signed_in()) return;
+  if (!page.has_module("insurability")) return page.show_error(403, page.t("error_no_module"));
+  PortalJson view = {{"niss", page.field("niss")}, {"date", page.field("date")}, {"provider", page.field("provider")}};
+  if (page.req.method == "POST") {
+    PortalJson body = {{"niss", page.field("niss")}, {"date", page.field("date")}};
+    if (!page.field("provider").empty()) body["provider"] = page.field("provider");
+    auto a = page.api("POST", "/api/v1/insurability", {}, body);
+    if (a.status == 200 && a.json.is_object()) {
+      PortalJson facts = PortalJson::array();
+      for (const auto& [k, v] : a.json.items())
+        if (!v.is_object() && !v.is_array()) facts.push_back({{"label", page.t("col_" + k)}, {"text", cell_text(page, k, v)}});
+      view["facts"] = facts;
+      view["has_facts"] = true;
+    } else {
+      view["problem"] = a.json.is_object() && a.json.contains("error") ? a.json["error"].value("message", "") : page.t("error_title");
+    }
+  }
+  page.show("insurability", view, page.t("title_insurability"));
+}
+
+void show_home(PageCall& page) {
+  if (!page.signed_in()) return;
+  PortalJson cards = PortalJson::array();
+  for (const auto& m : page.modules())
+    cards.push_back({{"href", "/" + m}, {"title", page.t("module_" + m)}, {"about", page.t("about_" + m)}});
+  PortalJson view = {{"cards", cards}, {"name", page.me.value("name", page.me.value("username", ""))}};
+  view["no_modules"] = cards.empty();
+  page.show("home", view, page.t("nav_home"));
+}
+
+}  // namespace
+
+std::vector<PageRoute> module_pages() {
+  std::vector<PageRoute> out = {
+      {"GET", "/", show_home},
+      {"GET", R"(/submissions/(\d{1,18}))", show_envoi},
+      {"GET", "/settlements", show_settlements},
+      {"GET", "/insurability", show_insurability},
+      {"POST", "/insurability", show_insurability},
+  };
+  for (const auto& spec : lists()) out.push_back({"GET", spec.path, [&spec](PageCall& page) { show_list(page, spec); }});
+  return out;
+}
+
+}  // namespace mutua::server

@@ -1,0 +1,308 @@
+// The portal in a real browser: Debian's chromium driven by playwright-core, against a real
+// `mutua serve` on a fund store that judged and paid a generated world (tests/browser/run.sh).
+// Every page is checked by axe-core (WCAG 2.1 A and AA) in every language it is shown in.
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+
+const base = process.env.MUTUA_URL;
+const work = process.env.MUTUA_WORK;
+const shots = process.env.MUTUA_SCREENSHOTS || '';
+const axeSource = fs.readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+const languages = ['fr', 'nl', 'de', 'en'];
+
+let failures = 0;
+const watched = [];  // pages whose HTML is kept in MUTUA_WORK when a step fails
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    failures++;
+    console.log(`FAIL ${name}\n${e.stack || e}`);
+    for (const [i, p] of watched.entries()) {
+      if (p.isClosed()) continue;
+      const file = path.join(work, `failed-${failures}-${i}.html`);
+      fs.writeFileSync(file, `<!-- ${p.url()} -->\n` + (await p.content()));
+      console.log(`     page ${p.url()} kept in ${file}`);
+    }
+  }
+}
+
+// RFC 6238 with the app's base32 secret; a code is accepted once, so each is new.
+const usedCodes = new Set();
+function totpAt(secret, t) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret.replace(/=+$/, '')) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(t / 30000)));
+  const h = crypto.createHmac('sha1', key).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+async function freshCode(secret) {
+  for (;;) {
+    const code = totpAt(secret, Date.now());
+    if (!usedCodes.has(secret + code)) {
+      usedCodes.add(secret + code);
+      return code;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function axeCheck(page, what) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+  assert.deepEqual(found, [], `axe-core on ${what}`);
+}
+
+async function shot(page, name) {
+  if (!shots) return;
+  fs.mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+async function setLanguage(page, lang) {
+  await page.context().addCookies([{ name: 'mutua_lang', value: lang, url: base }]);
+}
+
+// The API, in the name of the page's signed-in person (its cookie and CSRF token).
+async function api(context, method, url, body) {
+  const cookies = await context.cookies(base);
+  const session = cookies.find((c) => c.name === 'mutua_session').value;
+  const csrf = crypto.createHash('sha256').update('csrf:' + session).digest('hex');
+  const r = await context.request.fetch(base + url, {
+    method,
+    headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+    data: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  return { status: r.status(), json: text.startsWith('{') ? JSON.parse(text) : null, text };
+}
+
+// A whole first sign-in through the pages: the one-time password, a new one, the app set up.
+async function firstSignIn(page, username, once) {
+  await page.goto(base + '/sign-in');
+  await page.fill('#username', username);
+  await page.fill('#password', once);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/sign-in\/password$/);
+  const chosen = username + '-long-secret-1';
+  await page.fill('#current', once);
+  await page.fill('#new', chosen);
+  await page.fill('#again', chosen);
+  await page.click('main button[type=submit]');
+  await page.waitForURL(/\/sign-in\/set-up$/);
+  await page.click('main button[type=submit]');
+  const secret = (await page.textContent('#secret')).trim();
+  assert.match(secret, /^[A-Z2-7]+=*$/);
+  assert.equal(await page.locator('figure.qr svg').count(), 1, 'a QR code to scan');
+  await page.fill('#code', await freshCode(secret));
+  await page.click('main button[type=submit]');
+  await page.waitForURL(base + '/');
+  return { password: chosen, secret };
+}
+
+async function signIn(page, username, who) {
+  await page.goto(base + '/sign-in');
+  await page.fill('#username', username);
+  await page.fill('#password', who.password);
+  await page.click('main button[type=submit]');
+  await page.waitForURL(/\/sign-in\/code$/);
+  await page.fill('#code', await freshCode(who.secret));
+  await page.click('main button[type=submit]');
+  await page.waitForURL(base + '/');
+}
+
+async function signOut(page) {
+  await page.click('form[action="/sign-out"] button');
+  await page.waitForURL(/\/sign-in$/);
+}
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+const admin = await browser.newContext({ locale: 'fr-BE', viewport: { width: 1280, height: 900 } });
+const adminPage = await admin.newPage();
+watched.push(adminPage);
+let adminWho;
+const people = {};
+
+await step('the support administrator signs in for the first time with the second factor', async () => {
+  await setLanguage(adminPage, 'en');
+  await adminPage.goto(base + '/');
+  assert.match(adminPage.url(), /\/sign-in$/, 'not signed in: the sign-in page');
+  await axeCheck(adminPage, 'sign-in (en)');
+  adminWho = await firstSignIn(adminPage, 'admin', process.env.MUTUA_ADMIN_PASSWORD);
+  assert.equal(await adminPage.getAttribute('html', 'lang'), 'en');
+});
+
+await step('a wrong code is refused and said in the page language', async () => {
+  await signOut(adminPage);
+  await setLanguage(adminPage, 'fr');
+  await adminPage.goto(base + '/sign-in');
+  await adminPage.fill('#username', 'admin');
+  await adminPage.fill('#password', adminWho.password);
+  await adminPage.click('main button[type=submit]');
+  await adminPage.waitForURL(/\/sign-in\/code$/);
+  const good = totpAt(adminWho.secret, Date.now());
+  await adminPage.fill('#code', good === '000000' ? '111111' : '000000');
+  await adminPage.click('main button[type=submit]');
+  assert.match(await adminPage.textContent('.problem'), /incorrect/);
+  await axeCheck(adminPage, 'second factor with an error (fr)');
+  await adminPage.fill('#code', await freshCode(adminWho.secret));
+  await adminPage.click('main button[type=submit]');
+  await adminPage.waitForURL(base + '/');
+});
+
+// The accounts the other steps use: fund staff of every provider, and a provider's collaborator
+// with two modules.
+const envois = JSON.parse(execFileSync('/usr/bin/sqlite3', ['-json', `${work}/fund.db`,
+  'select id, third_party, number, year, month, rejected_lines from envois order by id']).toString());
+const rejected = envois.find((e) => e.rejected_lines > 0);
+const refs = JSON.parse(execFileSync('/usr/bin/sqlite3', ['-json', `${work}/fund.db`,
+  'select reference from payments order by reference limit 1']).toString() || '[]');
+
+await step('accounts made by the administrator', async () => {
+  for (const [username, kind, membership] of [
+    ['staff', 'staff', { provider: '*', role: 'staff' }],
+    ['collab', 'provider', { provider: rejected.third_party, role: 'collaborator', modules: ['submissions', 'settlements'] }],
+  ]) {
+    const made = await api(admin, 'POST', '/api/v1/users', kind === 'staff' ? { username, kind, fund: '' } : { username, kind });
+    assert.equal(made.status, 201, made.text);
+    const m = await api(admin, 'PUT', `/api/v1/users/${made.json.id}/memberships`, membership);
+    assert.equal(m.status, 200, m.text);
+    people[username] = { once: made.json.one_time_password };
+  }
+});
+
+const staff = await browser.newContext({ locale: 'nl-BE', viewport: { width: 1280, height: 900 } });
+const staffPage = await staff.newPage();
+watched.push(staffPage);
+
+await step('the browser language chooses until the person picks one', async () => {
+  await staffPage.goto(base + '/sign-in');
+  assert.equal(await staffPage.getAttribute('html', 'lang'), 'nl');
+  assert.equal((await staffPage.textContent('h1')).trim(), 'Aanmelden');
+  await staffPage.click('a[hreflang=de]');
+  await staffPage.waitForURL(/\/sign-in$/);
+  assert.equal(await staffPage.getAttribute('html', 'lang'), 'de');
+  assert.equal((await staffPage.textContent('h1')).trim(), 'Anmelden');
+  await setLanguage(staffPage, 'fr');
+});
+
+await step('fund staff sign in for the first time', async () => {
+  Object.assign(people.staff, await firstSignIn(staffPage, 'staff', people.staff.once));
+  const nav = await staffPage.locator('nav.modules a').allTextContents();
+  assert.ok(nav.includes('Envois') && nav.includes('Paiements') && !nav.includes('Ma facturation'), nav.join(', '));
+});
+
+let envoiUrl;
+await step('a rejected line found by envoi number and billed month, with its comment and fix hint', async () => {
+  const month = `${rejected.year}-${String(rejected.month).padStart(2, '0')}`;
+  await staffPage.goto(base + '/settlements');
+  await staffPage.fill('#f-number', String(rejected.number));
+  await staffPage.fill('#f-month', month);
+  await staffPage.click('form[role=search] button');
+  await staffPage.waitForLoadState();
+  if (!/\/submissions\/\d+/.test(staffPage.url())) {
+    // several providers' envois of that number and month: the right provider's
+    await staffPage.click(`tr:has(td:text-is("${rejected.third_party}")) a`);
+  }
+  envoiUrl = staffPage.url();
+  const codes = await staffPage.locator('article.line .code').count();
+  assert.ok(codes > 0, 'the rejected lines with their codes');
+  const first = staffPage.locator('article.line .code').first();
+  assert.match(await first.locator('code').textContent(), /^\d{6}$|^Z\d{5}$/);
+  assert.ok((await staffPage.locator('article.line .hint').count()) > 0, 'fix hints');
+  assert.ok((await staffPage.locator('text=Commentaire :').count()) > 0, 'zone 149 comments');
+  await axeCheck(staffPage, 'envoi with rejected lines (fr)');
+});
+
+await step('a payment found by its reference', async () => {
+  assert.ok(refs.length > 0, 'the payment run paid something');
+  await staffPage.goto(base + '/payments');
+  assert.ok((await staffPage.locator('table').count()) === 0, 'no table before a search key');
+  await staffPage.fill('#f-reference', refs[0].reference);
+  await staffPage.click('form[role=search] button');
+  await staffPage.waitForLoadState();
+  const cells = await staffPage.locator('tbody td').allTextContents();
+  assert.ok(cells.includes(refs[0].reference), cells.slice(0, 12).join(' | '));
+  assert.match(cells.join(' '), /\d,\d\d\u00a0€/, 'amounts as French writes them');
+});
+
+await step('an .xlsx export read back has every matching row', async () => {
+  await staffPage.goto(base + '/submissions');
+  const total = envois.length;
+  const [download] = await Promise.all([staffPage.waitForEvent('download'), staffPage.click('a[href*="format=xlsx"]')]);
+  const file = path.join(work, 'envois.xlsx');
+  await download.saveAs(file);
+  const rows = execFileSync('/usr/bin/python3', ['-c',
+    'import re,sys,zipfile; x=zipfile.ZipFile(sys.argv[1]).read("xl/worksheets/sheet1.xml").decode(); print(len(re.findall("<row ", x)))', file]).toString().trim();
+  assert.equal(Number(rows), total + 1, 'a header and one row per envoi');
+});
+
+await step('a collaborator sees only the two modules granted', async () => {
+  const c = await browser.newContext({ locale: 'en-GB', viewport: { width: 820, height: 1180 } });  // a tablet
+  const p = await c.newPage();
+  Object.assign(people.collab, await firstSignIn(p, 'collab', people.collab.once));
+  const nav = await p.locator('nav.modules a').allTextContents();
+  assert.deepEqual(nav, ['Home', 'Submissions', 'Settlements and rejections']);
+  await p.goto(base + '/payments');
+  assert.equal(await p.locator('.problem').count(), 1);
+  const other = envois.find((e) => e.third_party !== rejected.third_party);
+  const r = await p.goto(base + `/submissions/${other.id}`);
+  assert.equal(r.status(), 404, "another provider's envoi is not said to exist");
+  await p.goto(base + '/submissions');
+  const providers = new Set(await p.locator('tbody tr td:nth-child(3)').allTextContents());
+  assert.deepEqual([...providers], [rejected.third_party]);
+  await axeCheck(p, 'submissions on a tablet (en)');
+  await shot(p, 'tablet-submissions-en');
+  await c.close();
+});
+
+const pages = ['/', '/submissions', '/settlements', '/payments', '/disputes', '/requests', '/agreements', '/care-pathways',
+  '/care-pathways/payments', '/insurability', '/audit'];
+await step('every page in every language: its lang, no WCAG 2.1 A/AA violation, screenshots', async () => {
+  const withEnvoi = [...pages, new URL(envoiUrl).pathname, '/payments?reference=' + encodeURIComponent(refs[0].reference)];
+  for (const lang of languages) {
+    await setLanguage(staffPage, lang);
+    for (const url of withEnvoi) {
+      const r = await staffPage.goto(base + url);
+      assert.equal(r.status(), 200, `${url} (${lang})`);
+      assert.equal(await staffPage.getAttribute('html', 'lang'), lang, url);
+      await axeCheck(staffPage, `${url} (${lang})`);
+      const name = (url === '/' ? 'home' : url.slice(1).replace(/\?.*/, '').replace(/\//g, '-').replace(/\d+/, 'envoi'));
+      const main = ['home', 'submissions', 'submissions-envoi', 'payments'].includes(name);
+      if (main || lang === 'fr') await shot(staffPage, `${name}-${lang}`);
+    }
+  }
+  await setLanguage(staffPage, 'fr');
+});
+
+await step('the sign-in pages look right in every language', async () => {
+  const c = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const p = await c.newPage();
+  for (const lang of languages) {
+    await setLanguage(p, lang);
+    await p.goto(base + '/sign-in');
+    await axeCheck(p, `sign-in (${lang})`);
+    await shot(p, `sign-in-${lang}`);
+  }
+  await c.close();
+});
+
+await browser.close();
+if (failures) {
+  console.log(`${failures} step(s) failed`);
+  process.exit(1);
+}
+console.log('portal browser tests: all passed');
