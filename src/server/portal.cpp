@@ -225,8 +225,21 @@ ApiAnswer PageCall::api(const std::string& method, const std::string& path, cons
   return dispatch_(req, call);
 }
 
+ApiAnswer PageCall::api_form(const std::string& path) {
+  ApiRequest call;
+  call.method = "POST";
+  call.path = path;
+  call.csrf = field("csrf");
+  call.forward_form = true;
+  call.content_type.clear();
+  return dispatch_(req, call);
+}
+
 std::string PageCall::field(const std::string& name) const {
-  return req.has_param(name.c_str()) ? req.get_param_value(name.c_str()) : std::string();
+  if (req.has_param(name.c_str())) return req.get_param_value(name.c_str());
+  // A multipart form's text fields arrive with its files.
+  if (req.has_file(name.c_str())) return req.get_file_value(name.c_str()).content;
+  return std::string();
 }
 
 std::string PageCall::csrf() const {
@@ -295,8 +308,14 @@ void PageCall::show(const std::string& tmpl, PortalJson view, const std::string&
     nav.push_back({{"href", "/"}, {"label", t("nav_home")}, {"current", req.path == "/"}});
     for (const auto& m : modules())
       nav.push_back({{"href", "/" + m}, {"label", t("module_" + m)}, {"current", req.path.rfind("/" + m, 0) == 0}});
-    if (me.value("kind", "") == "admin" || me.value("kind", "") == "staff")
+    bool manages = me.value("kind", "") == "admin";
+    for (const auto& m : me.value("providers", PortalJson::array()))
+      manages = manages || m.value("role", "") == "holder" || m.value("role", "") == "supervisor";
+    if (manages) nav.push_back({{"href", "/people"}, {"label", t("nav_people")}, {"current", req.path.rfind("/people", 0) == 0}});
+    if (me.value("kind", "") == "admin" || me.value("kind", "") == "staff") {
+      nav.push_back({{"href", "/registrations"}, {"label", t("nav_registrations")}, {"current", req.path.rfind("/registrations", 0) == 0}});
       nav.push_back({{"href", "/audit"}, {"label", t("nav_audit")}, {"current", req.path == "/audit"}});
+    }
     frame["nav"] = nav;
   }
   Data frame_data = data_of(frame);
@@ -346,6 +365,8 @@ void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispa
   };
   for (const auto& p : sign_in_pages()) add(p);
   for (const auto& p : module_pages()) add(p);
+  for (const auto& p : people_pages()) add(p);
+  for (const auto& p : public_pages()) add(p);
   // The assets: CSS and the front-end libraries kept in data/portal/assets (with their
   // versions and licences), cached by browsers for a day.
   http.Get(R"(/assets/([a-z0-9][a-z0-9./-]{0,80}))", [](const httplib::Request& req, httplib::Response& res) {

@@ -25,6 +25,7 @@ struct ApiRequest {
   std::string body;
   std::string content_type = "application/json";
   std::string csrf;  // the token the page's form carried; the API checks it as X-CSRF-Token
+  bool forward_form = false;  // the page's own multipart form (fields and files) is the body
 };
 
 struct ApiAnswer {
@@ -68,6 +69,8 @@ class PageCall {
 
   ApiAnswer api(const std::string& method, const std::string& path, const httplib::Params& params = {},
                 const PortalJson& body = nullptr);
+  // The page's multipart form (fields and files, as posted) sent on to the API.
+  ApiAnswer api_form(const std::string& path);
   // Reads `me`; answers with the way to sign in and returns false when not fully signed in.
   bool signed_in();
   // The form's field (POST, urlencoded), or the query's.
@@ -96,6 +99,8 @@ struct PageRoute {
 
 std::vector<PageRoute> sign_in_pages();
 std::vector<PageRoute> module_pages();
+std::vector<PageRoute> people_pages();
+std::vector<PageRoute> public_pages();
 
 // Installs the portal's pages and assets on `http`.
 void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispatch dispatch);

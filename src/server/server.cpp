@@ -434,6 +434,10 @@ ApiAnswer Server::Impl::dispatch(const httplib::Request& from, const ApiRequest&
     if (from.has_header(h)) req.headers.emplace(h, from.get_header_value(h));
   if (!call.csrf.empty()) req.headers.emplace("X-CSRF-Token", call.csrf);
   if (!call.content_type.empty()) req.headers.emplace("Content-Type", call.content_type);
+  if (call.forward_form) {
+    req.files = from.files;
+    req.headers.emplace("Content-Type", from.get_header_value("Content-Type"));
+  }
   ApiAnswer out;
   for (const auto& [route, re] : routes) {
     if (route.method != req.method || !std::regex_match(req.path, req.matches, re)) continue;

@@ -57,16 +57,36 @@ Json public_user(const model::User& u) {
 void list_users(Call& call) {
   const Principal& who = *call.who;
   std::vector<Json> rows;
+  // Each person with the memberships the caller may see: all of them for the administrator,
+  // those of the providers a holder or supervisor manages.
+  auto with_memberships = [&](const model::User& u, const std::vector<std::string>& managed) -> Result<Json> {
+    Json j = public_user(u);
+    auto ms = call.accounts.memberships(u.id);
+    if (!ms) return fail(ms.error());
+    Json list = Json::array();
+    for (const auto& m : *ms)
+      if (managed.empty() || std::find(managed.begin(), managed.end(), m.inami) != managed.end())
+        list.push_back({{"provider", m.inami}, {"role", m.role}, {"modules", m.modules}});
+    j["memberships"] = list;
+    return j;
+  };
   if (is_admin(who)) {
     auto all = call.accounts.users();
     if (!all) return call.error(500, all.error());
-    for (const auto& u : *all) rows.push_back(public_user(u));
+    for (const auto& u : *all) {
+      auto j = with_memberships(u, {});
+      if (!j) return call.error(500, j.error());
+      rows.push_back(std::move(*j));
+    }
   } else {
     // A supervisor or mandate holder sees the people of its providers; no one else lists users.
     auto manages = [](const model::Membership& m) { return m.role == "supervisor" || m.role == "holder"; };
     if (!std::any_of(who.memberships.begin(), who.memberships.end(), manages))
       return call.error(403, "Z00223", "only a support administrator, a mandate holder or a supervisor lists users");
     std::vector<int64_t> seen;
+    std::vector<std::string> managed;
+    for (const auto& m : who.memberships)
+      if (manages(m)) managed.push_back(m.inami);
     for (const auto& m : who.memberships) {
       if (!manages(m)) continue;
       auto members = call.accounts.members_of(m.inami);
@@ -76,7 +96,10 @@ void list_users(Call& call) {
         seen.push_back(x.user_id);
         auto u = call.accounts.user(x.user_id);
         if (!u) return call.error(500, u.error());
-        if (*u) rows.push_back(public_user(**u));
+        if (!*u) continue;
+        auto j = with_memberships(**u, managed);
+        if (!j) return call.error(500, j.error());
+        rows.push_back(std::move(*j));
       }
     }
   }

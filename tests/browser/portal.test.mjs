@@ -171,17 +171,20 @@ const rejected = envois.find((e) => e.rejected_lines > 0);
 const refs = JSON.parse(execFileSync('/usr/bin/sqlite3', ['-json', `${work}/fund.db`,
   'select reference from payments order by reference limit 1']).toString() || '[]');
 
-await step('accounts made by the administrator', async () => {
-  for (const [username, kind, membership] of [
-    ['staff', 'staff', { provider: '*', role: 'staff' }],
-    ['collab', 'provider', { provider: rejected.third_party, role: 'collaborator', modules: ['submissions', 'settlements'] }],
-  ]) {
-    const made = await api(admin, 'POST', '/api/v1/users', kind === 'staff' ? { username, kind, fund: '' } : { username, kind });
-    assert.equal(made.status, 201, made.text);
-    const m = await api(admin, 'PUT', `/api/v1/users/${made.json.id}/memberships`, membership);
-    assert.equal(m.status, 200, m.text);
-    people[username] = { once: made.json.one_time_password };
-  }
+await step('the administrator makes a fund staff account of every provider through the pages', async () => {
+  await adminPage.goto(base + '/people');
+  await adminPage.fill('#p-username', 'staff');
+  await adminPage.fill('#p-name', 'Staff Member');
+  await adminPage.selectOption('#p-kind', 'staff');
+  await adminPage.click('form.person button[type=submit]');
+  people.staff = { once: (await adminPage.textContent('#one-time-password')).trim() };
+  await axeCheck(adminPage, 'people as administrator (fr)');
+  await adminPage.selectOption('#m-user', { label: 'staff' });
+  await adminPage.fill('#m-provider', '*');
+  await adminPage.selectOption('#m-role', 'staff');
+  await adminPage.click('form[action="/people/membership"] button[type=submit]');
+  assert.equal(await adminPage.locator('.notice .problem').count(), 0, await adminPage.textContent('main'));
+  assert.ok((await adminPage.textContent('main')).includes('* · personnel de la mutualité'));
 });
 
 const staff = await browser.newContext({ locale: 'nl-BE', viewport: { width: 1280, height: 900 } });
@@ -250,7 +253,66 @@ await step('an .xlsx export read back has every matching row', async () => {
   assert.equal(Number(rows), total + 1, 'a header and one row per envoi');
 });
 
-await step('a collaborator sees only the two modules granted', async () => {
+// A provider registered by its mandate holder with the two documents, validated by fund staff.
+const holderProvider = rejected.third_party;
+await step('a mandate holder registers its provider and fund staff validate it', async () => {
+  const c = await browser.newContext({ locale: 'nl-BE', viewport: { width: 1280, height: 900 } });
+  const p = await c.newPage();
+  watched.push(p);
+  await p.goto(base + '/sign-in');
+  await p.click('a[href="/register"]');
+  await axeCheck(p, 'register (nl)');
+  await p.fill('#r-provider', holderProvider);
+  await p.fill('#r-name', 'Dr Holder');
+  await p.fill('#r-email', 'holder@example.org');
+  await p.fill('#r-username', 'holder');
+  await p.setInputFiles('#r-mandate', { name: 'mandaat.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% signed mandate\n') });
+  await p.setInputFiles('#r-id', { name: 'id.png', mimeType: 'image/png', buffer: Buffer.from('\x89PNG\r\n\x1a\n0000', 'binary') });
+  await p.click('main button[type=submit]');
+  assert.match(await p.textContent('main [role=status]'), /ziekenfonds controleert/);
+  // Fund staff find it, read its documents and validate it.
+  await staffPage.goto(base + '/registrations?state=submitted');
+  await staffPage.click(`tr:has(td:text-is("${holderProvider}")) a`);
+  await axeCheck(staffPage, 'registration (fr)');
+  const docs = await staffPage.locator('main ul a').allTextContents();
+  assert.deepEqual(docs.sort(), ['id-copy-id.png', 'mandate-mandaat.pdf']);
+  await staffPage.check('input[name=decision][value=validated]');
+  await staffPage.click('main form button[type=submit]');
+  assert.match(await staffPage.textContent('.notice'), /décision est enregistrée/);
+  // The holder's mail: a link to choose the password, then the app.
+  const mails = fs.readdirSync(`${work}/outbox`).map((f) => fs.readFileSync(`${work}/outbox/${f}`, 'utf8'));
+  const link = mails.map((m) => m.match(/https?:\/\/[^\s]*\/reset-password\?token=[0-9a-f]{64}/)).find(Boolean);
+  assert.ok(link, 'the holder was mailed a link to choose a password');
+  await p.goto(link[0]);
+  people.holder = { password: 'holder-long-secret-1' };
+  await p.fill('#new', people.holder.password);
+  await p.fill('#again', people.holder.password);
+  await p.click('main button[type=submit]');
+  await p.click('main a[href="/sign-in"]');
+  await p.fill('#username', 'holder');
+  await p.fill('#password', people.holder.password);
+  await p.click('main button[type=submit]');
+  await p.waitForURL(/\/sign-in\/set-up$/);
+  await p.click('main button[type=submit]');
+  people.holder.secret = (await p.textContent('#secret')).trim();
+  await p.fill('#code', await freshCode(people.holder.secret));
+  await p.click('main button[type=submit]');
+  await p.waitForURL(base + '/');
+  people.holderPage = p;
+});
+
+await step('the holder registers a collaborator with two modules, who sees only those', async () => {
+  const h = people.holderPage;
+  await h.goto(base + '/people');
+  await axeCheck(h, 'people as mandate holder (nl)');
+  await h.fill('#p-username', 'collab');
+  await h.fill('#p-name', 'Collab Orator');
+  await h.selectOption('#p-provider', holderProvider);
+  await h.selectOption('#p-role', 'collaborator');
+  await h.check('form.person input[name=module][value=submissions]');
+  await h.check('form.person input[name=module][value=settlements]');
+  await h.click('form.person button[type=submit]');
+  people.collab = { once: (await h.textContent('#one-time-password')).trim() };
   const c = await browser.newContext({ locale: 'en-GB', viewport: { width: 820, height: 1180 } });  // a tablet
   const p = await c.newPage();
   Object.assign(people.collab, await firstSignIn(p, 'collab', people.collab.once));
@@ -258,19 +320,19 @@ await step('a collaborator sees only the two modules granted', async () => {
   assert.deepEqual(nav, ['Home', 'Submissions', 'Settlements and rejections']);
   await p.goto(base + '/payments');
   assert.equal(await p.locator('.problem').count(), 1);
-  const other = envois.find((e) => e.third_party !== rejected.third_party);
+  const other = envois.find((e) => e.third_party !== holderProvider);
   const r = await p.goto(base + `/submissions/${other.id}`);
   assert.equal(r.status(), 404, "another provider's envoi is not said to exist");
   await p.goto(base + '/submissions');
   const providers = new Set(await p.locator('tbody tr td:nth-child(3)').allTextContents());
-  assert.deepEqual([...providers], [rejected.third_party]);
+  assert.deepEqual([...providers], [holderProvider]);
   await axeCheck(p, 'submissions on a tablet (en)');
   await shot(p, 'tablet-submissions-en');
   await c.close();
 });
 
 const pages = ['/', '/submissions', '/settlements', '/payments', '/disputes', '/requests', '/agreements', '/care-pathways',
-  '/care-pathways/payments', '/insurability', '/audit'];
+  '/care-pathways/payments', '/insurability', '/audit', '/registrations', '/forgot', '/register'];
 await step('every page in every language: its lang, no WCAG 2.1 A/AA violation, screenshots', async () => {
   const withEnvoi = [...pages, new URL(envoiUrl).pathname, '/payments?reference=' + encodeURIComponent(refs[0].reference)];
   for (const lang of languages) {
