@@ -367,6 +367,7 @@ void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispa
   for (const auto& p : module_pages()) add(p);
   for (const auto& p : people_pages()) add(p);
   for (const auto& p : public_pages()) add(p);
+  for (const auto& p : request_pages()) add(p);
   // The assets: CSS and the front-end libraries kept in data/portal/assets (with their
   // versions and licences), cached by browsers for a day.
   http.Get(R"(/assets/([a-z0-9][a-z0-9./-]{0,80}))", [](const httplib::Request& req, httplib::Response& res) {

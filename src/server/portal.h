@@ -101,6 +101,7 @@ std::vector<PageRoute> sign_in_pages();
 std::vector<PageRoute> module_pages();
 std::vector<PageRoute> people_pages();
 std::vector<PageRoute> public_pages();
+std::vector<PageRoute> request_pages();
 
 // Installs the portal's pages and assets on `http`.
 void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispatch dispatch);

@@ -27,6 +27,7 @@ struct ListSpec {
   std::string link_column = "", link = "";  // the cell of `link_column` links to `link` ({id}, {envoi})
   bool needs_search = false;                // the API answers only a search (one of the filters given)
   bool staff_only = false;
+  std::string new_link = "";                // a page that makes a new one
 };
 
 const std::vector<ListSpec>& lists() {
@@ -46,7 +47,8 @@ const std::vector<ListSpec>& lists() {
        {"id", "provider", "subject", "state", "opened", "ended", "payment_reference", "amount_cents"}},
       {"/requests", "requests", "/api/v1/requests",
        {{"state", "select", {"open", "answered", "closed"}}, {"provider", "number"}},
-       {"id", "provider", "subject", "state", "envoi", "record", "payment_reference", "niss", "opened", "updated"}},
+       {"id", "provider", "subject", "state", "envoi", "record", "payment_reference", "niss", "opened", "updated"},
+       "id", "/requests/{id}", false, false, "/requests/new"},
       {"/agreements", "agreements", "/api/v1/agreements",
        {{"niss", "number"}, {"code", "number"}, {"decision", "select", {"A", "N", "D", "O", "R", "none"}}, {"provider", "number"}},
        {"niss", "code", "requested_by", "decision", "decision_name", "request_date", "decision_date", "valid_from", "valid_to", "settled"}},
@@ -189,6 +191,7 @@ void show_list(PageCall& page, const ListSpec& spec) {
   }
   if (!page.field("fund").empty()) params.emplace("fund", page.field("fund"));
   PortalJson view = {{"filters", filters}, {"action", spec.path}, {"intro", page.t("intro_" + spec.path.substr(1))}};
+  if (!spec.new_link.empty()) view["new_link"] = spec.new_link;
   const std::string title = page.t("title_" + spec.path.substr(1));
   if (spec.needs_search && !searched) {
     view["ask"] = true;

@@ -49,6 +49,8 @@ std::optional<Posted> posted(Call& call, const std::vector<std::string>& file_fi
       p.fields[key] = part.content;
       continue;
     }
+    // A browser sends a file input left empty as a part without file name or content.
+    if (part.filename.empty() && part.content.empty()) continue;
     const std::string name = part.filename.substr(part.filename.find_last_of("/\\") + 1);
     if (name.empty() || name.size() > 200) {
       call.error(400, "Z00224", "an attachment needs a file name of at most 200 characters");

@@ -214,7 +214,7 @@ await step('a rejected line found by envoi number and billed month, with its com
   await staffPage.goto(base + '/settlements');
   await staffPage.fill('#f-number', String(rejected.number));
   await staffPage.fill('#f-month', month);
-  await staffPage.click('form[role=search] button');
+  await staffPage.click('form.search button');
   await staffPage.waitForLoadState();
   if (!/\/submissions\/\d+/.test(staffPage.url())) {
     // several providers' envois of that number and month: the right provider's
@@ -230,12 +230,31 @@ await step('a rejected line found by envoi number and billed month, with its com
   await axeCheck(staffPage, 'envoi with rejected lines (fr)');
 });
 
+await step('a question asked on a rejected line, with an attachment, answered in its thread', async () => {
+  await staffPage.goto(envoiUrl);
+  await staffPage.locator('article.line a[href^="/requests/new"]').first().click();
+  await staffPage.waitForURL(/\/requests\/new\?/);
+  assert.match(await staffPage.inputValue('#q-subject'), /Ligne rejetée : enregistrement \d+ de l'envoi \d+/);
+  await axeCheck(staffPage, 'new request (fr)');
+  await staffPage.fill('#q-text', 'Pourquoi ce code ?');
+  await staffPage.setInputFiles('#q-files', { name: 'note.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% a note\n') });
+  await staffPage.click('main form button[type=submit]');
+  await staffPage.waitForURL(/\/requests\/\d+$/);
+  assert.match(await staffPage.textContent('article.message'), /Pourquoi ce code \?/);
+  assert.deepEqual(await staffPage.locator('article.message ul a').allTextContents(), ['note.pdf']);
+  await staffPage.fill('#r-text', 'Réponse : le prescripteur est mal encodé.');
+  await staffPage.click('main form button[type=submit]');
+  await staffPage.waitForURL(/\/requests\/\d+$/);
+  assert.equal(await staffPage.locator('article.message').count(), 2);
+  await axeCheck(staffPage, 'request thread (fr)');
+});
+
 await step('a payment found by its reference', async () => {
   assert.ok(refs.length > 0, 'the payment run paid something');
   await staffPage.goto(base + '/payments');
   assert.ok((await staffPage.locator('table').count()) === 0, 'no table before a search key');
   await staffPage.fill('#f-reference', refs[0].reference);
-  await staffPage.click('form[role=search] button');
+  await staffPage.click('form.search button');
   await staffPage.waitForLoadState();
   const cells = await staffPage.locator('tbody td').allTextContents();
   assert.ok(cells.includes(refs[0].reference), cells.slice(0, 12).join(' | '));
