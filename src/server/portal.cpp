@@ -225,6 +225,18 @@ ApiAnswer PageCall::api(const std::string& method, const std::string& path, cons
   return dispatch_(req, call);
 }
 
+ApiAnswer PageCall::api_raw(const std::string& path, const httplib::Params& params, const std::string& body,
+                           const std::string& content_type) {
+  ApiRequest call;
+  call.method = "POST";
+  call.path = path;
+  call.params = params;
+  call.body = body;
+  call.content_type = content_type;
+  call.csrf = field("csrf");
+  return dispatch_(req, call);
+}
+
 ApiAnswer PageCall::api_form(const std::string& path) {
   ApiRequest call;
   call.method = "POST";
@@ -303,7 +315,7 @@ void PageCall::show(const std::string& tmpl, PortalJson view, const std::string&
   frame["languages"] = langs;
   frame["back"] = here;
   if (me.is_object()) {
-    frame["me"] = {{"name", me.value("name", "")}, {"username", me.value("username", "")}};
+    frame["me"] = {{"name", me.value("name", "")}, {"username", me.value("username", "")}, {"acting_for", me.value("acting_for", "")}};
     PortalJson nav = PortalJson::array();
     nav.push_back({{"href", "/"}, {"label", t("nav_home")}, {"current", req.path == "/"}});
     for (const auto& m : modules())
@@ -368,6 +380,7 @@ void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispa
   for (const auto& p : people_pages()) add(p);
   for (const auto& p : public_pages()) add(p);
   for (const auto& p : request_pages()) add(p);
+  for (const auto& p : me_pages()) add(p);
   // The assets: CSS and the front-end libraries kept in data/portal/assets (with their
   // versions and licences), cached by browsers for a day.
   http.Get(R"(/assets/([a-z0-9][a-z0-9./-]{0,80}))", [](const httplib::Request& req, httplib::Response& res) {

@@ -69,6 +69,8 @@ class PageCall {
 
   ApiAnswer api(const std::string& method, const std::string& path, const httplib::Params& params = {},
                 const PortalJson& body = nullptr);
+  // A body that is not JSON (a CSV, say).
+  ApiAnswer api_raw(const std::string& path, const httplib::Params& params, const std::string& body, const std::string& content_type);
   // The page's multipart form (fields and files, as posted) sent on to the API.
   ApiAnswer api_form(const std::string& path);
   // Reads `me`; answers with the way to sign in and returns false when not fully signed in.
@@ -102,6 +104,7 @@ std::vector<PageRoute> module_pages();
 std::vector<PageRoute> people_pages();
 std::vector<PageRoute> public_pages();
 std::vector<PageRoute> request_pages();
+std::vector<PageRoute> me_pages();
 
 // Installs the portal's pages and assets on `http`.
 void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispatch dispatch);

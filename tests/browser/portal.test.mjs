@@ -168,6 +168,7 @@ await step('a wrong code is refused and said in the page language', async () => 
 const envois = JSON.parse(execFileSync('/usr/bin/sqlite3', ['-json', `${work}/fund.db`,
   'select id, third_party, number, year, month, rejected_lines from envois order by id']).toString());
 const rejected = envois.find((e) => e.rejected_lines > 0);
+const holderProvider = rejected.third_party;
 const refs = JSON.parse(execFileSync('/usr/bin/sqlite3', ['-json', `${work}/fund.db`,
   'select reference from payments order by reference limit 1']).toString() || '[]');
 
@@ -261,6 +262,19 @@ await step('a payment found by its reference', async () => {
   assert.match(cells.join(' '), /\d,\d\d\u00a0€/, 'amounts as French writes them');
 });
 
+await step('a mass insurability CSV uploaded, its answers downloaded', async () => {
+  const members = fs.readFileSync(`${work}/world/refdata/members.csv`, 'utf8').trim().split('\n').slice(1, 6)
+    .map((l) => l.split(',')[0]);
+  const csv = members.map((n) => `${n},2026-10-05`).join('\n') + '\n';
+  await staffPage.goto(base + '/insurability');
+  await staffPage.setInputFiles('#m-csv', { name: 'patients.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await staffPage.fill('#m-provider', holderProvider);
+  const [download] = await Promise.all([staffPage.waitForEvent('download'), staffPage.click('form[action="/insurability/mass"] button')]);
+  const answers = fs.readFileSync(await download.path(), 'utf8').trim().split('\n');
+  assert.equal(answers.length, members.length + 1, answers.join('\n'));
+  for (const n of members) assert.ok(answers.some((a) => a.startsWith(n)), n);
+});
+
 await step('an .xlsx export read back has every matching row', async () => {
   await staffPage.goto(base + '/submissions');
   const total = envois.length;
@@ -273,7 +287,6 @@ await step('an .xlsx export read back has every matching row', async () => {
 });
 
 // A provider registered by its mandate holder with the two documents, validated by fund staff.
-const holderProvider = rejected.third_party;
 await step('a mandate holder registers its provider and fund staff validate it', async () => {
   const c = await browser.newContext({ locale: 'nl-BE', viewport: { width: 1280, height: 900 } });
   const p = await c.newPage();
@@ -351,7 +364,7 @@ await step('the holder registers a collaborator with two modules, who sees only 
 });
 
 const pages = ['/', '/submissions', '/settlements', '/payments', '/disputes', '/requests', '/agreements', '/care-pathways',
-  '/care-pathways/payments', '/insurability', '/audit', '/registrations', '/forgot', '/register'];
+  '/care-pathways/payments', '/insurability', '/audit', '/registrations', '/forgot', '/register', '/me'];
 await step('every page in every language: its lang, no WCAG 2.1 A/AA violation, screenshots', async () => {
   const withEnvoi = [...pages, new URL(envoiUrl).pathname, '/payments?reference=' + encodeURIComponent(refs[0].reference)];
   for (const lang of languages) {
