@@ -4,7 +4,8 @@
 # reference data into the embedded SQLite store and adjudicates every envoi as the fund would,
 # makes a payment run over the accepted ones, writes their settlement files with the payment
 # references and the payment letters, checks the ledger and
-# answers an insurability consultation.
+# answers an insurability consultation; ends with the portal served on that store (its address and
+# the first administrator's one-time password printed; MUTUA_DEMO_SERVE=0 to stop before).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -46,3 +47,11 @@ echo
 first_niss=$(sed -n 2p out/sample/refdata/members.csv | cut -d, -f1)
 echo "== mutua insurability --niss $first_niss --date 2026-10-05"
 build/mutua insurability --db out/sample/mutua.db --niss "$first_niss" --date 2026-10-05 --today 2026-11-23 || true
+echo
+if [ "${MUTUA_DEMO_SERVE:-1}" = "1" ]; then
+  echo "== mutua serve: the portal and the API on the sample data (Ctrl-C stops it)"
+  echo "   Open the address below in a browser and sign in as the first administrator with the one-time"
+  echo "   password it prints; choose your own, set up the authenticator app, then make a fund staff"
+  echo "   account (Collaborators: kind fund staff, membership '*' staff) to see every page with data."
+  exec build/mutua serve --db out/sample/mutua.db --listen "${MUTUA_DEMO_LISTEN:-127.0.0.1:8080}" --outbox out/sample/outbox
+fi

@@ -172,5 +172,6 @@ std::vector<Route> request_routes();
 std::vector<Route> recovery_routes();
 std::vector<Route> registration_routes();
 std::vector<Route> fund_routes();
+std::vector<Route> statistics_routes();
 
 }  // namespace mutua::server

@@ -320,6 +320,8 @@ void PageCall::show(const std::string& tmpl, PortalJson view, const std::string&
     nav.push_back({{"href", "/"}, {"label", t("nav_home")}, {"current", req.path == "/"}});
     for (const auto& m : modules())
       nav.push_back({{"href", "/" + m}, {"label", t("module_" + m)}, {"current", req.path.rfind("/" + m, 0) == 0}});
+    if (has_module("submissions"))
+      nav.push_back({{"href", "/statistics"}, {"label", t("nav_statistics")}, {"current", req.path == "/statistics"}});
     bool manages = me.value("kind", "") == "admin";
     for (const auto& m : me.value("providers", PortalJson::array()))
       manages = manages || m.value("role", "") == "holder" || m.value("role", "") == "supervisor";
@@ -381,6 +383,7 @@ void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispa
   for (const auto& p : public_pages()) add(p);
   for (const auto& p : request_pages()) add(p);
   for (const auto& p : me_pages()) add(p);
+  for (const auto& p : statistics_pages()) add(p);
   // The assets: CSS and the front-end libraries kept in data/portal/assets (with their
   // versions and licences), cached by browsers for a day.
   http.Get(R"(/assets/([a-z0-9][a-z0-9./-]{0,80}))", [](const httplib::Request& req, httplib::Response& res) {

@@ -105,6 +105,7 @@ std::vector<PageRoute> people_pages();
 std::vector<PageRoute> public_pages();
 std::vector<PageRoute> request_pages();
 std::vector<PageRoute> me_pages();
+std::vector<PageRoute> statistics_pages();
 
 // Installs the portal's pages and assets on `http`.
 void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispatch dispatch);

@@ -514,7 +514,7 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
     for (const auto& r : routes()) impl->install(r);
   // One fund's data: ?fund= says which.
   for (auto* routes : {envoi_routes, payment_routes, insurability_routes, dispute_routes, agreement_routes, letter_routes,
-                       care_routes, request_routes})
+                       care_routes, request_routes, statistics_routes})
     for (auto r : routes()) {
       r.fund_data = true;
       impl->install(r);

@@ -275,6 +275,18 @@ await step('a mass insurability CSV uploaded, its answers downloaded', async () 
   for (const n of members) assert.ok(answers.some((a) => a.startsWith(n)), n);
 });
 
+const busiest = Object.entries(envois.reduce((n, e) => ({ ...n, [e.third_party]: (n[e.third_party] || 0) + 1 }), {}))
+  .sort((a, b) => b[1] - a[1])[0][0];
+await step("a provider's billing at a glance: charts with their figures", async () => {
+  await staffPage.goto(base + '/statistics?provider=' + busiest);
+  assert.ok((await staffPage.locator('svg.chart').count()) >= 1, 'at least the error-rate chart');
+  const rows = await staffPage.locator('details table tbody tr').count();
+  assert.equal(rows, envois.filter((e) => e.third_party === busiest).length, 'one point per envoi');
+  assert.match(await staffPage.textContent('.kpi'), /\d+,\d\d\u00a0%/);
+  await staffPage.goto(base + '/statistics');
+  assert.equal(await staffPage.locator('svg.chart').count(), 0, 'staff of every provider say which one');
+});
+
 await step('an .xlsx export read back has every matching row', async () => {
   await staffPage.goto(base + '/submissions');
   const total = envois.length;
@@ -349,7 +361,7 @@ await step('the holder registers a collaborator with two modules, who sees only 
   const p = await c.newPage();
   Object.assign(people.collab, await firstSignIn(p, 'collab', people.collab.once));
   const nav = await p.locator('nav.modules a').allTextContents();
-  assert.deepEqual(nav, ['Home', 'Submissions', 'Settlements and rejections']);
+  assert.deepEqual(nav, ['Home', 'Submissions', 'Settlements and rejections', 'At a glance']);
   await p.goto(base + '/payments');
   assert.equal(await p.locator('.problem').count(), 1);
   const other = envois.find((e) => e.third_party !== holderProvider);
@@ -365,8 +377,9 @@ await step('the holder registers a collaborator with two modules, who sees only 
 
 const pages = ['/', '/submissions', '/settlements', '/payments', '/disputes', '/requests', '/agreements', '/care-pathways',
   '/care-pathways/payments', '/insurability', '/audit', '/registrations', '/forgot', '/register', '/me'];
+const statisticsUrl = () => '/statistics?provider=' + busiest;
 await step('every page in every language: its lang, no WCAG 2.1 A/AA violation, screenshots', async () => {
-  const withEnvoi = [...pages, new URL(envoiUrl).pathname, '/payments?reference=' + encodeURIComponent(refs[0].reference)];
+  const withEnvoi = [...pages, statisticsUrl(), new URL(envoiUrl).pathname, '/payments?reference=' + encodeURIComponent(refs[0].reference)];
   for (const lang of languages) {
     await setLanguage(staffPage, lang);
     for (const url of withEnvoi) {
@@ -375,7 +388,7 @@ await step('every page in every language: its lang, no WCAG 2.1 A/AA violation, 
       assert.equal(await staffPage.getAttribute('html', 'lang'), lang, url);
       await axeCheck(staffPage, `${url} (${lang})`);
       const name = (url === '/' ? 'home' : url.slice(1).replace(/\?.*/, '').replace(/\//g, '-').replace(/\d+/, 'envoi'));
-      const main = ['home', 'submissions', 'submissions-envoi', 'payments'].includes(name);
+      const main = ['home', 'submissions', 'submissions-envoi', 'payments', 'statistics'].includes(name);
       if (main || lang === 'fr') await shot(staffPage, `${name}-${lang}`);
     }
   }
