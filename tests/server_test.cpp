@@ -1044,9 +1044,11 @@ TEST_F(Served, EveryRoleAgainstEveryResourceOfOneProvider) {
   }
   // The other provider's holder lists its own people only.
   auto listed_by_other = c.Get("/api/v1/users", bearer(token["other"]));
-  EXPECT_EQ(listed_by_other->body.find("\"clerk\""), std::string::npos) << listed_by_other->body;
-  EXPECT_EQ(listed_by_other->body.find("\"holder\""), std::string::npos) << listed_by_other->body;
-  EXPECT_NE(listed_by_other->body.find("\"other\""), std::string::npos) << listed_by_other->body;
+  EXPECT_EQ(listed_by_other->body.find("\"username\": \"clerk\""), std::string::npos) << listed_by_other->body;
+  EXPECT_EQ(listed_by_other->body.find("\"username\": \"holder\""), std::string::npos) << listed_by_other->body;
+  EXPECT_NE(listed_by_other->body.find("\"username\": \"other\""), std::string::npos) << listed_by_other->body;
+  // With its own membership, and none of another provider's.
+  EXPECT_EQ(listed_by_other->body.find(kNurse), std::string::npos) << listed_by_other->body;
   // A payment's reference finds nothing for those who may not see it.
   for (const std::string role : {"other", "staff.other"}) {
     auto r = c.Get(("/api/v1/payments?reference=" + reference).c_str(), bearer(token[role]));
@@ -1301,7 +1303,7 @@ TEST(ServerDocument, DescribesEveryRouteAndNoOther) {
                        mutua::server::dispute_routes, mutua::server::agreement_routes, mutua::server::letter_routes,
                        mutua::server::care_routes, mutua::server::request_routes,
                        mutua::server::recovery_routes, mutua::server::registration_routes, mutua::server::audit_routes,
-                       mutua::server::book_routes})
+                       mutua::server::book_routes, mutua::server::statistics_routes})
     for (const auto& r : routes()) served.insert(r.method + " " + std::regex_replace(r.pattern, group, "{}"));
   served.erase("GET /api");  // the document's own page
   EXPECT_EQ(documented, served);
