@@ -2,7 +2,8 @@
 # The API under load (issue 22): `mutua serve` on an SQLite store of 10M history lines, driven
 # by wrk (Debian's package) on loopback with 50 connections: requests/s and p50 / p99 latency
 # per resource (an envoi's status, its rejected lines, a payment by reference, an insurability
-# consultation), errors, and the time to export 100k rows as CSV and as .xlsx. Writes
+# consultation) and per page of the portal, errors, and the time to export 100k rows as CSV and
+# as .xlsx. Writes
 # build/api-report.md. API_HISTORY (default 10000000), API_CLIENTS (50), API_SECONDS (20),
 # MUTUA_API_DIR (default /tmp/mutua-api-bench); API_REUSE=1 keeps the world of a previous run
 # there (a copy of its store before the server's first start) instead of making it again.
@@ -142,6 +143,15 @@ PY
   run "rejected lines of a 10k-line envoi (page of 50)" "/api/v1/envois/$small_id/lines?status=rejected"
   run "payment by reference" "/api/v1/payments?reference=$reference"
   run "insurability consultation (POST)" "/api/v1/insurability" -s "$dir/insurability.lua"
+  # The portal's pages (issue 24), with the same session as a cookie: each page calls the API in
+  # its name (GET /api/v1/me, then what it shows) and renders its template.
+  cookie="Cookie: mutua_session=$token"
+  run "page: home" "/" -H "$cookie"
+  run "page: submissions (first 50 envois)" "/submissions" -H "$cookie"
+  run "page: an envoi with its rejected lines (100 shown)" "/submissions/$small_id" -H "$cookie"
+  run "page: payment by reference" "/payments?reference=$reference" -H "$cookie"
+  run "page: a provider at a glance (charts)" "/statistics?provider=$provider" -H "$cookie"
+  run "page: sign-in (no session)" "/sign-in"
   echo
   echo "First request of each resource, before wrk (what the server then keeps is built here):"
   echo

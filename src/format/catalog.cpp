@@ -69,7 +69,11 @@ const Catalog& Catalog::builtin() {
     c.codes_ = std::move(unique);
     auto hints = format::parse_table(embedded::code_hints(), '\t');
     for (auto& row : hints.rows)
-      if (row.size() >= 2) c.hints_.emplace_back(row[0], row[1]);
+      if (row.size() >= 2) {
+        Hint h{row[0], {row[1], "", "", ""}};
+        for (size_t i = 2; i < row.size() && i < 5; ++i) h.text[i - 1] = row[i];
+        c.hints_.push_back(std::move(h));
+      }
     return c;
   }();
   return catalog;
@@ -80,11 +84,13 @@ const CodeInfo* Catalog::find(std::string_view code) const {
   return it == index_.end() ? nullptr : &codes_[it->second];
 }
 
-std::string_view Catalog::hint(std::string_view code) const {
-  for (auto& [pattern, text] : hints_)
-    if (pattern == code) return text;
-  for (auto& [pattern, text] : hints_)
-    if (matches(pattern, code)) return text;
+std::string_view Catalog::hint(std::string_view code, std::string_view language) const {
+  const size_t i = language == "fr" ? 1 : language == "nl" ? 2 : language == "de" ? 3 : 0;
+  auto in = [&](const Hint& h) -> std::string_view { return h.text[i].empty() ? h.text[0] : h.text[i]; };
+  for (auto& h : hints_)
+    if (h.pattern == code) return in(h);
+  for (auto& h : hints_)
+    if (matches(h.pattern, code)) return in(h);
   return {};
 }
 

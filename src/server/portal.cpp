@@ -4,6 +4,7 @@
 #include "server/portal.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -106,26 +107,53 @@ Data data_of(const PortalJson& j) {
   return Data(j.dump());
 }
 
-// The messages of one language as the templates' `t`.
-const Data& message_data(const std::string& lang) {
-  static std::mutex m;
-  static std::map<std::string, Data> made;
-  std::lock_guard<std::mutex> lock(m);
-  auto it = made.find(lang);
-  if (it == made.end()) {
-    Data d(Data::type::object);
-    for (const auto& key : messages().keys) d.set(key, message(lang, key));
-    it = made.emplace(lang, std::move(d)).first;
+std::string html_escaped_text(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '&') out += "&amp;";
+    else if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else if (c == '"') out += "&quot;";
+    else if (c == '\'') out += "&#39;";
+    else out += c;
   }
-  return it->second;
+  return out;
 }
 
-std::string render(const std::string& name, const Data& view) {
-  const std::string_view tmpl = portal_file("templates/" + name + ".mustache");
-  if (tmpl.empty()) return "<p>template " + name + " is missing</p>";
-  kainjow::mustache::mustache m{std::string(tmpl)};
-  if (!m.is_valid()) return "<p>template " + name + ": " + m.error_message() + "</p>";
-  return m.render(view);
+// A template in one language: its {{t.key}} replaced by the message, escaped, once per template
+// and language (rendering them per request copied every message into each page's data).
+const std::string& localized_template(const std::string& name, const std::string& lang) {
+  static std::mutex m;
+  static std::map<std::string, std::string> made;
+  const std::string key = name + "#" + lang;
+  std::lock_guard<std::mutex> lock(m);
+  auto it = made.find(key);
+  if (it != made.end()) return it->second;
+  const std::string source(portal_file("templates/" + name + ".mustache"));
+  static const std::regex tag(R"(\{\{\s*t\.([A-Za-z0-9_\-/ ]+?)\s*\}\})");
+  std::string out;
+  auto begin = std::sregex_iterator(source.begin(), source.end(), tag);
+  size_t at = 0;
+  for (auto i = begin; i != std::sregex_iterator(); ++i) {
+    out += source.substr(at, static_cast<size_t>(i->position()) - at);
+    out += html_escaped_text(message(lang, (*i)[1]));
+    at = static_cast<size_t>(i->position() + i->length());
+  }
+  out += source.substr(at);
+  return made.emplace(key, std::move(out)).first->second;
+}
+
+// Each thread keeps its templates parsed (a parsed template renders one page at a time).
+std::string render(const std::string& name, const std::string& lang, const Data& view) {
+  thread_local std::map<std::string, std::unique_ptr<kainjow::mustache::mustache>> parsed;
+  auto& m = parsed[name + "#" + lang];
+  if (!m) {
+    const std::string& tmpl = localized_template(name, lang);
+    if (tmpl.empty()) return "<p>template " + name + " is missing</p>";
+    m = std::make_unique<kainjow::mustache::mustache>(tmpl);
+  }
+  if (!m->is_valid()) return "<p>template " + name + ": " + m->error_message() + "</p>";
+  return m->render(view);
 }
 
 const char* content_type_of(const std::string& path) {
@@ -222,6 +250,7 @@ ApiAnswer PageCall::api(const std::string& method, const std::string& path, cons
   call.params = params;
   if (!body.is_null()) call.body = body.dump();
   if (method != "GET") call.csrf = field("csrf");
+  call.audit = &audit;
   return dispatch_(req, call);
 }
 
@@ -234,6 +263,7 @@ ApiAnswer PageCall::api_raw(const std::string& path, const httplib::Params& para
   call.body = body;
   call.content_type = content_type;
   call.csrf = field("csrf");
+  call.audit = &audit;
   return dispatch_(req, call);
 }
 
@@ -244,6 +274,7 @@ ApiAnswer PageCall::api_form(const std::string& path) {
   call.csrf = field("csrf");
   call.forward_form = true;
   call.content_type.clear();
+  call.audit = &audit;
   return dispatch_(req, call);
 }
 
@@ -259,17 +290,44 @@ std::string PageCall::csrf() const {
   return token.empty() ? std::string() : sha256_hex("csrf:" + token);
 }
 
+// Who a session is, kept a few seconds for the pages read in a row (the menu and the sign-in
+// steps come from it). It decides nothing: every call a page makes is authorised again by the
+// API. A page that changes something reads it afresh.
+namespace {
+constexpr auto kMeSeconds = std::chrono::seconds(5);
+std::mutex me_mutex;
+std::map<std::string, std::pair<std::chrono::steady_clock::time_point, PortalJson>> me_kept;  // by the token's hash
+}  // namespace
+
 bool PageCall::signed_in() {
-  if (cookie_value(req, "mutua_session").empty()) {
+  const std::string token = cookie_value(req, "mutua_session");
+  if (token.empty()) {
     redirect("/sign-in");
     return false;
   }
-  auto a = api("GET", "/api/v1/me");
-  if (a.status != 200 || !a.json.is_object()) {
-    redirect("/sign-in");
-    return false;
+  const std::string key = sha256_hex(token);
+  const auto now = std::chrono::steady_clock::now();
+  bool kept = false;
+  if (req.method == "GET") {
+    std::lock_guard<std::mutex> lock(me_mutex);
+    if (auto it = me_kept.find(key); it != me_kept.end() && now - it->second.first < kMeSeconds) {
+      me = it->second.second;
+      kept = true;
+    }
   }
-  me = a.json;
+  if (!kept) {
+    auto a = api("GET", "/api/v1/me");
+    if (a.status != 200 || !a.json.is_object()) {
+      std::lock_guard<std::mutex> lock(me_mutex);
+      me_kept.erase(key);
+      redirect("/sign-in");
+      return false;
+    }
+    me = a.json;
+    std::lock_guard<std::mutex> lock(me_mutex);
+    if (me_kept.size() > 10000) me_kept.clear();
+    me_kept[key] = {now, me};
+  }
   const std::string next = me.value("next", "ready");
   if (next != "ready") {
     redirect(next == "change-password" ? "/sign-in/password" : next == "set-up-second-factor" ? "/sign-in/set-up" : "/sign-in/code");
@@ -306,7 +364,6 @@ void PageCall::show(const std::string& tmpl, PortalJson view, const std::string&
   view["lang"] = lang;
   view["csrf"] = csrf();
   Data body_data = data_of(view);
-  body_data.set("t", message_data(lang));
   PortalJson frame = {{"lang", lang}, {"title", title}, {"csrf", csrf()}, {"path", req.path}};
   PortalJson langs = PortalJson::array();
   std::string here = req.path;
@@ -333,15 +390,14 @@ void PageCall::show(const std::string& tmpl, PortalJson view, const std::string&
     frame["nav"] = nav;
   }
   Data frame_data = data_of(frame);
-  frame_data.set("t", message_data(lang));
-  frame_data.set("body", render(tmpl, body_data));
+  frame_data.set("body", render(tmpl, lang, body_data));
   res.status = status;
   set_only(res, "Content-Security-Policy",
            "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; "
            "frame-ancestors 'none'; base-uri 'none'");
   res.set_header("Content-Language", lang);
   res.set_header("Vary", "Accept-Language, Cookie");
-  res.set_content(render("layout", frame_data), "text/html; charset=utf-8");
+  res.set_content(render("layout", lang, frame_data), "text/html; charset=utf-8");
 }
 
 void PageCall::show_error(int status, const std::string& text, const PortalJson& api_error) {
@@ -361,16 +417,31 @@ void PageCall::redirect(const std::string& to) {
 
 // ---- installing
 
-void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispatch dispatch) {
+void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispatch dispatch, AuditCommit commit) {
   auto shared = std::make_shared<ApiDispatch>(std::move(dispatch));
+  auto committing = std::make_shared<AuditCommit>(std::move(commit));
   auto add = [&](const PageRoute& page) {
-    auto handler = [shared, &options, page](const httplib::Request& req, httplib::Response& res) {
+    auto handler = [shared, committing, &options, page](const httplib::Request& req, httplib::Response& res) {
       PageCall call(req, res, *shared, options);
       try {
         page.handler(call);
       } catch (const std::exception& e) {
         // A page's own fault (the API answered): said on stderr, and an error page in its language.
         fmt::print(stderr, "page {} {}: {}\n", req.method, req.path, e.what());
+        call.show_error(500, call.t("error_title"));
+      }
+      // A change (a step of signing in, a third party selected, signing out) may change who the
+      // session is: read it afresh next time.
+      if (req.method != "GET") {
+        if (const std::string token = cookie_value(req, "mutua_session"); !token.empty()) {
+          std::lock_guard<std::mutex> lock(me_mutex);
+          me_kept.erase(sha256_hex(token));
+        }
+      }
+      // Everything the page's calls read, committed at once before the page is given.
+      if (!call.audit.empty() && !(*committing)(std::move(call.audit))) {
+        res.headers.erase("Content-Disposition");
+        res.headers.erase("Location");
         call.show_error(500, call.t("error_title"));
       }
     };

@@ -11,6 +11,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "mutua/model/store.h"
 #include "mutua/server/server.h"
 
 namespace mutua::server {
@@ -26,6 +27,9 @@ struct ApiRequest {
   std::string content_type = "application/json";
   std::string csrf;  // the token the page's form carried; the API checks it as X-CSRF-Token
   bool forward_form = false;  // the page's own multipart form (fields and files) is the body
+  // Where the call's audit entries go (the page's): the page commits them all at once, and
+  // answers only once they are (personal data is not given without its audit entry).
+  std::vector<model::AuditEntry>* audit = nullptr;
 };
 
 struct ApiAnswer {
@@ -37,6 +41,8 @@ struct ApiAnswer {
 };
 
 using ApiDispatch = std::function<ApiAnswer(const httplib::Request& from, const ApiRequest& call)>;
+// Commits a page's audit entries; false when they could not be written.
+using AuditCommit = std::function<bool(std::vector<model::AuditEntry>)>;
 
 // The languages of the portal, in the order offered.
 inline const std::vector<std::string>& portal_languages() {
@@ -66,6 +72,7 @@ class PageCall {
   const ServeOptions& options;
   std::string lang;
   PortalJson me;  // the signed-in person; null when not signed in (or not fully)
+  std::vector<model::AuditEntry> audit;  // what the page's API calls read or changed
 
   ApiAnswer api(const std::string& method, const std::string& path, const httplib::Params& params = {},
                 const PortalJson& body = nullptr);
@@ -108,6 +115,6 @@ std::vector<PageRoute> me_pages();
 std::vector<PageRoute> statistics_pages();
 
 // Installs the portal's pages and assets on `http`.
-void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispatch dispatch);
+void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispatch dispatch, AuditCommit commit);
 
 }  // namespace mutua::server

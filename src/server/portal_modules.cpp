@@ -243,14 +243,17 @@ PortalJson code_json(PageCall& page, const PortalJson& c) {
       label_lang = "en";
     }
   }
+  // The fix hint in the page's language (data/codes/hints.tsv), English where it has none.
+  const std::string hint(Catalog::builtin().hint(code, page.lang));
+  const bool hint_foreign = page.lang != "en" && hint == Catalog::builtin().hint(code, "en");
   return {{"code", code},
           {"type", str_of(c, "type")},
           {"label", label},
           {"label_lang", label_lang},
           {"foreign", label_lang != page.lang},
           {"comment", str_of(c, "comment")},
-          {"hint", str_of(c, "hint")},
-          {"hint_foreign", page.lang != "en"}};
+          {"hint", hint},
+          {"hint_foreign", hint_foreign}};
 }
 
 void show_envoi(PageCall& page) {
@@ -271,7 +274,8 @@ void show_envoi(PageCall& page) {
   const std::string title = fmt::format(fmt::runtime(page.t("envoi_title")), str_of(j, "number"), month_text(str_of(j, "billed_month"), page.lang));
   if (page.has_module("settlements")) {
     const std::string status = page.field("status").empty() ? "rejected" : page.field("status");
-    httplib::Params params = {{"status", status}, {"per_page", "100"}, {"page", page.field("page").empty() ? "1" : page.field("page")}};
+    const std::string page_no = page.field("page").empty() ? "1" : page.field("page");
+    httplib::Params params = {{"status", status}, {"per_page", "50"}, {"page", page_no}};
     auto lines = page.api("GET", "/api/v1/envois/" + id + "/lines", params);
     if (lines.status == 200 && lines.json.is_object()) {
       PortalJson rows = PortalJson::array();
@@ -306,6 +310,9 @@ void show_envoi(PageCall& page) {
       view["tabs"] = tabs;
       view["lines_csv"] = fmt::format("/api/v1/envois/{}/lines?status={}&format=csv", id, status);
       view["lines_xlsx"] = fmt::format("/api/v1/envois/{}/lines?status={}&format=xlsx", id, status);
+      const int64_t at = lines.json.value("page", 1), per = lines.json.value("per_page", 50), total = lines.json.value("total", 0);
+      if (at > 1) view["lines_previous"] = fmt::format("/submissions/{}?status={}&page={}#lines", id, status, at - 1);
+      if (at * per < total) view["lines_next"] = fmt::format("/submissions/{}?status={}&page={}#lines", id, status, at + 1);
     }
   }
   page.show("envoi", view, title);

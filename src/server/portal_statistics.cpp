@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "mutua/catalog.h"
 #include "server/portal.h"
 
 namespace mutua::server {
@@ -149,12 +150,14 @@ void statistics(PageCall& page) {
     code_labels.push_back(c.value("code", ""));
     code_counts.push_back(static_cast<double>(c.value("count", 0)));
     const std::string label = page.lang == "nl" ? c.value("label_nl", "") : c.value("label_fr", "");
+    const std::string code = c.value("code", "");
+    const std::string hint(Catalog::builtin().hint(code, page.lang));
     codes.push_back({{"code", c.value("code", "")},
                      {"count", number_text(c.value("count", 0), page.lang)},
                      {"label", label},
                      {"label_lang", page.lang == "nl" ? "nl" : "fr"},
-                     {"hint", c.value("hint", "")},
-                     {"hint_foreign", page.lang != "en"}});
+                     {"hint", hint},
+                     {"hint_foreign", page.lang != "en" && hint == Catalog::builtin().hint(code, "en")}});
   }
   view["codes"] = codes;
   view["has_codes"] = !codes.empty();

@@ -225,7 +225,9 @@ struct Server::Impl {
   int fund_index(Call& call);
   void install(const Route& route);
   // One request to one route: authentication, the fund, the handler, the audit.
-  void handle(const Route& route, const httplib::Request& req, httplib::Response& res);
+  // A page's calls leave their audit entries in `sink` instead of waiting for their commit.
+  void handle(const Route& route, const httplib::Request& req, httplib::Response& res,
+              std::vector<model::AuditEntry>* sink = nullptr);
   // A page's call to the API, made in the name of the page's caller (its cookie, and the CSRF
   // token its form carried): the same route, authorisation and audit as any client's.
   ApiAnswer dispatch(const httplib::Request& from, const ApiRequest& call);
@@ -373,7 +375,8 @@ std::optional<Principal> Server::Impl::authenticate(Call& call, Access access) {
   return p;
 }
 
-void Server::Impl::handle(const Route& route, const httplib::Request& req, httplib::Response& res) {
+void Server::Impl::handle(const Route& route, const httplib::Request& req, httplib::Response& res,
+                          std::vector<model::AuditEntry>* sink) {
   using Clock = std::chrono::steady_clock;
   const auto started = Clock::now();
   Clock::duration waited{};  // for store connections
@@ -408,10 +411,13 @@ void Server::Impl::handle(const Route& route, const httplib::Request& req, httpl
   const auto handled = Clock::now();
   if (!call.audit.empty()) {
     for (auto& e : call.audit) {
-      e.status = res.status;
+      e.status = res.status == -1 && sink ? 200 : res.status;
       if (route.fund_data) e.fund = call.fund.number;
     }
-    if (auto w = audit.append(std::move(call.audit)); !w) {
+    if (sink) {
+      // A page's call: the page commits all its entries at once before it answers.
+      std::move(call.audit.begin(), call.audit.end(), std::back_inserter(*sink));
+    } else if (auto w = audit.append(std::move(call.audit)); !w) {
       // Personal data is not given without its audit entry.
       call.error(500, w.error());
     }
@@ -443,7 +449,7 @@ ApiAnswer Server::Impl::dispatch(const httplib::Request& from, const ApiRequest&
     if (route.method != req.method || !std::regex_match(req.path, req.matches, re)) continue;
     httplib::Response res;
     res.status = -1;
-    handle(route, req, res);
+    handle(route, req, res, call.audit);
     out.status = res.status == -1 ? 200 : res.status;
     out.headers = res.headers;
     out.content_type = res.get_header_value("Content-Type");
@@ -521,7 +527,9 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& options) {
     }
   // The portal's pages, rendered here from the API's answers.
   Impl* self = impl.get();
-  install_portal(http, impl->options, [self](const httplib::Request& from, const ApiRequest& call) { return self->dispatch(from, call); });
+  install_portal(
+      http, impl->options, [self](const httplib::Request& from, const ApiRequest& call) { return self->dispatch(from, call); },
+      [self](std::vector<model::AuditEntry> entries) { return self->audit.append(std::move(entries)).has_value(); });
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

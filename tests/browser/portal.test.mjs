@@ -231,6 +231,15 @@ await step('a rejected line found by envoi number and billed month, with its com
   await axeCheck(staffPage, 'envoi with rejected lines (fr)');
 });
 
+await step("every patient a page shows is in the audit log, read by whom", async () => {
+  const header = await staffPage.goto(envoiUrl).then(() => staffPage.textContent('article.line header'));
+  const niss = header.match(/\b(\d{11})\b/)[1];
+  const id = new URL(envoiUrl).pathname.split('/').pop();
+  await staffPage.goto(base + '/audit?niss=' + niss);
+  const rows = await staffPage.locator('tbody tr').allTextContents();
+  assert.ok(rows.some((r) => r.includes(`envois/${id}/lines`) && r.includes('staff')), rows.join('\n'));
+});
+
 await step('a question asked on a rejected line, with an attachment, answered in its thread', async () => {
   await staffPage.goto(envoiUrl);
   await staffPage.locator('article.line a[href^="/requests/new"]').first().click();
