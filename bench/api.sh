@@ -148,7 +148,7 @@ PY
   cookie="Cookie: mutua_session=$token"
   run "page: home" "/" -H "$cookie"
   run "page: submissions (first 50 envois)" "/submissions" -H "$cookie"
-  run "page: an envoi with its rejected lines (100 shown)" "/submissions/$small_id" -H "$cookie"
+  run "page: an envoi with its rejected lines (50 shown)" "/submissions/$small_id" -H "$cookie"
   run "page: payment by reference" "/payments?reference=$reference" -H "$cookie"
   run "page: a provider at a glance (charts)" "/statistics?provider=$provider" -H "$cookie"
   run "page: sign-in (no session)" "/sign-in"

@@ -59,6 +59,21 @@ const std::vector<ListSpec>& lists() {
        {{"year", "number"}, {"provider", "number"}},
        {"niss", "type", "code", "date", "amount_cents", "performed_by", "envoi_number", "invoice", "payment_reference", "executed"},
        "envoi_number", "/submissions/{envoi}"},
+      // The provider's own book (mutua serve --books): from attestation to payment.
+      {"/billing", "billing", "/api/v1/providers/{provider}/book/envois",
+       {{"provider", "number"}},
+       {"envoi_number", "union", "billed_month", "state", "reason", "lines", "rejected_lines", "accepted_cents", "paid_cents",
+        "payment_references"}},
+      {"/billing/attestations", "billing", "/api/v1/providers/{provider}/book/attestations",
+       {{"state", "select", {"waiting", "batched", "sent", "accepted", "rejected", "to correct", "corrected", "archived", "paid"}},
+        {"provider", "number"}},
+       {"reference", "niss", "destination", "state", "reason", "amount_cents"}},
+      {"/billing/to-correct", "billing", "/api/v1/providers/{provider}/book/to-correct",
+       {{"provider", "number"}},
+       {"envoi_number", "record", "niss", "nomenclature", "date", "code", "label", "comment", "hint"}},
+      {"/billing/payments", "billing", "/api/v1/providers/{provider}/book/payments",
+       {{"state", "select", {"matched", "complement", "unmatched", "finalised", "not billing"}}, {"provider", "number"}},
+       {"booked", "cents", "communication", "counterparty", "payment_reference", "envoi_number", "billed_month", "state", "reason"}},
       {"/registrations", "", "/api/v1/registrations",
        {{"state", "select", {"submitted", "validated", "refused"}}, {"provider", "number"}},
        {"id", "provider", "name", "email", "username", "state", "submitted", "decided"}, "id", "/registrations/{id}", false, true},
@@ -101,6 +116,12 @@ std::string rate_text(const std::string& rate, const std::string& lang) {
 // One cell as people read it in `lang`.
 std::string cell_text(PageCall& page, const std::string& key, const PortalJson& v) {
   if (v.is_null()) return "";
+  if (v.is_array()) {  // a list of texts (payment references)
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ", ") + (x.is_string() ? x.get<std::string>() : x.dump());
+    return out;
+  }
+  if (key == "cents" && v.is_number()) return money_text(v.get<int64_t>(), page.lang);
   if (v.is_boolean()) return page.t(v.get<bool>() ? "value_yes" : "value_no");
   if (key.ends_with("_cents") && v.is_number()) return money_text(v.get<int64_t>(), page.lang);
   if (v.is_number_integer() && key != "number" && key != "id" && key != "envoi" && key != "envoi_number" && key != "record" &&
@@ -145,7 +166,14 @@ PortalJson table_of(PageCall& page, const std::vector<std::string>& columns, con
   for (const auto& item : items) {
     PortalJson cells = PortalJson::array();
     for (const auto& c : columns) {
-      const auto& v = item.contains(c) ? item[c] : PortalJson();
+      PortalJson v = item.contains(c) ? item[c] : PortalJson();
+      // A code's label and fix hint in the page's language (the book gives FR, NL, and the
+      // practice's own hint or the English one).
+      if (c == "label") v = item.value(page.lang == "nl" ? "label_nl" : "label_fr", "");
+      if (c == "hint" && item.contains("code") && item["code"].is_string()) {
+        const std::string code = item["code"], given = v.is_string() ? v.get<std::string>() : "";
+        if (given.empty() || given == Catalog::builtin().hint(code, "en")) v = std::string(Catalog::builtin().hint(code, page.lang));
+      }
       std::string text = cell_text(page, c, v);
       if (c == "account" && truthy(item, "complement")) text += " *";  // a complement, marked as 4CP does
       PortalJson cell = {{"text", text}, {"numeric", c.ends_with("_cents") || v.is_number()}};
@@ -160,7 +188,21 @@ PortalJson table_of(PageCall& page, const std::vector<std::string>& columns, con
   return {{"head", head}, {"rows", rows}};
 }
 
-void show_list(PageCall& page, const ListSpec& spec) {
+// The provider whose own book a page shows: the one asked, else the one acted for, else one's
+// only provider. "" when none is clear.
+std::string book_provider(const PageCall& page) {
+  std::string provider = page.field("provider");
+  if (provider.empty()) provider = page.me.value("acting_for", "");
+  if (provider.empty()) {
+    std::vector<std::string> mine;
+    for (const auto& m : page.me.value("providers", PortalJson::array()))
+      if (m.value("provider", "") != "*") mine.push_back(m.value("provider", ""));
+    if (mine.size() == 1) provider = mine[0];
+  }
+  return provider.size() == 11 && provider.find_first_not_of("0123456789") == std::string::npos ? provider : "";
+}
+
+void show_list(PageCall& page, const ListSpec& spec, const PortalJson& notice = nullptr) {
   if (!page.signed_in()) return;
   const std::string kind = page.me.value("kind", "");
   if (spec.staff_only ? kind == "provider" : !page.has_module(spec.module))
@@ -192,16 +234,39 @@ void show_list(PageCall& page, const ListSpec& spec) {
   if (!page.field("fund").empty()) params.emplace("fund", page.field("fund"));
   PortalJson view = {{"filters", filters}, {"action", spec.path}, {"intro", page.t("intro_" + spec.path.substr(1))}};
   if (!spec.new_link.empty()) view["new_link"] = spec.new_link;
+  if (notice.is_object()) view["notice"] = notice;
   const std::string title = page.t("title_" + spec.path.substr(1));
   if (spec.needs_search && !searched) {
     view["ask"] = true;
     return page.show("list", view, title);
   }
+  // A list of one provider's own (its book): the provider asked, else the one acted for, else
+  // one's only provider with the module.
+  std::string api_path = spec.api;
+  if (auto at = api_path.find("{provider}"); at != std::string::npos) {
+    const std::string provider = book_provider(page);
+    if (provider.empty()) {
+      view["problem"] = page.t("stats_which_provider");
+      return page.show("list", view, title);
+    }
+    api_path.replace(at, 10, provider);
+    params.erase("provider");
+    view["book_provider"] = provider;
+  }
+  if (spec.module == "billing") {
+    PortalJson tabs = PortalJson::array();
+    for (const char* p : {"/billing", "/billing/attestations", "/billing/to-correct", "/billing/payments"})
+      tabs.push_back({{"href", p}, {"label", page.t(std::string("title_") + (p + 1))}, {"current", spec.path == p}});
+    view["tabs"] = tabs;
+    view["has_tabs"] = true;
+    view["upload_attestations"] = spec.path == "/billing/attestations";
+    view["upload_statement"] = spec.path == "/billing/payments";
+  }
   httplib::Params exports = params;
   const std::string page_no = page.field("page").empty() ? "1" : page.field("page");
   params.emplace("page", page_no);
   params.emplace("per_page", "50");
-  auto a = page.api("GET", spec.api, params);
+  auto a = page.api("GET", api_path, params);
   if (a.status != 200 || !a.json.is_object()) {
     // What the search lacks or may not see, as the API says it (in English, marked so).
     view["problem"] = a.status == 400 ? page.t("list_ask") : a.status == 403 ? page.t("error_no_module") : page.t("error_title");
@@ -226,8 +291,8 @@ void show_list(PageCall& page, const ListSpec& spec) {
   httplib::Params csv = exports, xlsx = exports;
   csv.emplace("format", "csv");
   xlsx.emplace("format", "xlsx");
-  view["csv"] = spec.api + query_of(csv);
-  view["xlsx"] = spec.api + query_of(xlsx);
+  view["csv"] = api_path + query_of(csv);
+  view["xlsx"] = api_path + query_of(xlsx);
   page.show("list", view, title);
 }
 
@@ -364,6 +429,35 @@ void show_insurability(PageCall& page) {
   page.show("insurability", view, page.t("title_insurability"));
 }
 
+// A file into the provider's book: attestations (JSON, as docs/provider.md describes them) or a
+// bank statement (CODA or CSV) to reconcile; what was taken is said above the list.
+void book_upload(PageCall& page, const ListSpec& spec, const std::string& what) {
+  if (!page.signed_in()) return;
+  if (!page.has_module("billing")) return page.show_error(403, page.t("error_no_module"));
+  const std::string provider = book_provider(page);
+  if (provider.empty()) return show_list(page, spec);
+  const auto file = page.req.has_file("file") ? page.req.get_file_value("file") : httplib::MultipartFormData{};
+  httplib::Params params;
+  if (what == "statements") params.emplace("name", file.filename.empty() ? "statement" : file.filename);
+  auto a = page.api_raw(fmt::format("/api/v1/providers/{}/book/{}", provider, what), params, file.content,
+                        what == "attestations" ? "application/json" : "text/plain");
+  PortalJson notice = {{"problem", a.status / 100 != 2}};
+  std::string text;
+  if (a.json.is_object() && a.json.contains("error")) {
+    text = page.t("request_refused");
+    notice["detail"] = a.json["error"].value("message", "");
+  } else if (a.json.is_object()) {
+    for (const auto& [k, v] : a.json.items())
+      if (v.is_number_integer()) text += (text.empty() ? "" : " · ") + page.t("book_" + k) + " " + number_text(v.get<int64_t>(), page.lang);
+    std::string problems;
+    for (const auto& e : a.json.value("problems", PortalJson::array()))
+      problems += (problems.empty() ? "" : "; ") + e.value("message", "");
+    if (!problems.empty()) notice["detail"] = problems;
+  }
+  notice["text"] = text;
+  show_list(page, spec, notice);
+}
+
 void show_home(PageCall& page) {
   if (!page.signed_in()) return;
   PortalJson cards = PortalJson::array();
@@ -384,7 +478,13 @@ std::vector<PageRoute> module_pages() {
       {"GET", "/insurability", show_insurability},
       {"POST", "/insurability", show_insurability},
   };
-  for (const auto& spec : lists()) out.push_back({"GET", spec.path, [&spec](PageCall& page) { show_list(page, spec); }});
+  for (const auto& spec : lists()) {
+    out.push_back({"GET", spec.path, [&spec](PageCall& page) { show_list(page, spec); }});
+    if (spec.path == "/billing/attestations")
+      out.push_back({"POST", spec.path, [&spec](PageCall& page) { book_upload(page, spec, "attestations"); }});
+    if (spec.path == "/billing/payments")
+      out.push_back({"POST", spec.path, [&spec](PageCall& page) { book_upload(page, spec, "statements"); }});
+  }
   return out;
 }
 

@@ -384,6 +384,35 @@ await step('the holder registers a collaborator with two modules, who sees only 
   await c.close();
 });
 
+await step("the holder's own book: attestations added from a JSON file, listed with their state", async () => {
+  const h = people.holderPage;
+  const members = fs.readFileSync(`${work}/world/refdata/members.csv`, 'utf8').trim().split('\n').slice(1, 3).map((l) => l.split(','));
+  const attestations = members.map(([niss, , sex, mutuality], i) => ({
+    attestation: `PORTAL${i}`, niss, affiliation: mutuality, destination: mutuality, ct1: '110', ct2: '110', sex,
+    lines: [{ date: '2026-10-05', code: '425014', amount_cents: 1250, units: 1 }],
+  }));
+  await h.goto(base + '/billing/attestations');
+  assert.equal(await h.locator('nav.tabs a').count(), 4);
+  await h.click('details summary');
+  await h.setInputFiles('#u-file', { name: 'attestations.json', mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify({ attestations })) });
+  await h.click('form[action="/billing/attestations"] button');
+  assert.match(await h.textContent('.notice'), /toegevoegd: 2/);
+  const rows = await h.locator('tbody tr').allTextContents();
+  assert.equal(rows.length, 2, rows.join('\n'));
+  assert.ok(rows.every((r) => r.includes('wachtend')), rows.join('\n'));
+  await axeCheck(h, 'book attestations (nl)');
+  await shot(h, 'billing-attestations-nl');
+  for (const url of ['/billing', '/billing/to-correct', '/billing/payments']) {
+    const r = await h.goto(base + url);
+    assert.equal(r.status(), 200, url);
+    await axeCheck(h, `${url} (nl)`);
+  }
+  // Fund staff do not read a provider's book.
+  await staffPage.goto(base + '/billing/attestations?provider=' + holderProvider);
+  assert.equal(await staffPage.locator('tbody tr').count(), 0);
+});
+
 const pages = ['/', '/submissions', '/settlements', '/payments', '/disputes', '/requests', '/agreements', '/care-pathways',
   '/care-pathways/payments', '/insurability', '/audit', '/registrations', '/forgot', '/register', '/me'];
 const statisticsUrl = () => '/statistics?provider=' + busiest;

@@ -9,7 +9,7 @@ mutua=$1
 work=$2
 shots=${3:-}
 rm -rf "$work"
-mkdir -p "$work"
+mkdir -p "$work" "$work/books"
 # playwright-core and axe-core at the versions of package-lock.json; nothing when they are there.
 if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/axe-core" ] ||
    ! cmp -s "$here/package-lock.json" "$here/node_modules/.package-lock.json.copy"; then
@@ -20,7 +20,7 @@ fi
 "$mutua" adjudicate --db "$work/fund.db" --today 2026-11-23 --out "$work/responses" "$work"/world/envois/*.efact >/dev/null || true
 "$mutua" settle --db "$work/fund.db" --config "$here/../../data/sample/mutua-payments.json" --date 2026-11-30 --budget 50000 \
   --out "$work/payments" >/dev/null || true
-"$mutua" serve --db "$work/fund.db" --listen 127.0.0.1:0 --outbox "$work/outbox" > "$work/serve.log" 2>&1 &
+"$mutua" serve --db "$work/fund.db" --listen 127.0.0.1:0 --outbox "$work/outbox" --books "$work/books" > "$work/serve.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "one-time password" "$work/serve.log" && break; sleep 0.1; done
