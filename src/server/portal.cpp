@@ -355,6 +355,18 @@ std::vector<std::string> PageCall::modules() const {
   return out;
 }
 
+std::string PageCall::own_provider() const {
+  std::string provider = field("provider");
+  if (provider.empty() && me.is_object()) provider = me.value("acting_for", "");
+  if (provider.empty() && me.is_object()) {
+    std::vector<std::string> mine;
+    for (const auto& m : me.value("providers", PortalJson::array()))
+      if (m.value("provider", "") != "*") mine.push_back(m.value("provider", ""));
+    if (mine.size() == 1) provider = mine[0];
+  }
+  return provider.size() == 11 && provider.find_first_not_of("0123456789") == std::string::npos ? provider : "";
+}
+
 bool PageCall::has_module(const std::string& module) const {
   const auto m = modules();
   return std::find(m.begin(), m.end(), module) != m.end();
@@ -455,6 +467,7 @@ void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispa
   for (const auto& p : request_pages()) add(p);
   for (const auto& p : me_pages()) add(p);
   for (const auto& p : statistics_pages()) add(p);
+  for (const auto& p : dispute_pages()) add(p);
   // The assets: CSS and the front-end libraries kept in data/portal/assets (with their
   // versions and licences), cached by browsers for a day.
   http.Get(R"(/assets/([a-z0-9][a-z0-9./-]{0,80}))", [](const httplib::Request& req, httplib::Response& res) {

@@ -90,6 +90,9 @@ class PageCall {
   // The modules the person may open, as the menu lists them.
   std::vector<std::string> modules() const;
   bool has_module(const std::string& module) const;
+  // The provider a page is for: the one the form or query gives, else the one the session acts
+  // for, else the person's only provider; "" when none is clear (fund staff of every provider).
+  std::string own_provider() const;
 
   // `tmpl` rendered inside the layout, with `view` and the page's common data.
   void show(const std::string& tmpl, PortalJson view, const std::string& title, int status = 200);
@@ -113,6 +116,7 @@ std::vector<PageRoute> public_pages();
 std::vector<PageRoute> request_pages();
 std::vector<PageRoute> me_pages();
 std::vector<PageRoute> statistics_pages();
+std::vector<PageRoute> dispute_pages();
 
 // Installs the portal's pages and assets on `http`.
 void install_portal(httplib::Server& http, const ServeOptions& options, ApiDispatch dispatch, AuditCommit commit);

@@ -44,7 +44,8 @@ const std::vector<ListSpec>& lists() {
        "envoi_number", "/submissions/{envoi}", true},
       {"/disputes", "disputes", "/api/v1/disputes",
        {{"state", "select", {"open", "under review", "settled", "closed"}}, {"provider", "number"}},
-       {"id", "provider", "subject", "state", "opened", "ended", "payment_reference", "amount_cents"}},
+       {"id", "provider", "subject", "state", "opened", "ended", "payment_reference", "amount_cents"},
+       "id", "/disputes/{id}", false, false, "/disputes/new"},
       {"/requests", "requests", "/api/v1/requests",
        {{"state", "select", {"open", "answered", "closed"}}, {"provider", "number"}},
        {"id", "provider", "subject", "state", "envoi", "record", "payment_reference", "niss", "opened", "updated"},
@@ -188,20 +189,6 @@ PortalJson table_of(PageCall& page, const std::vector<std::string>& columns, con
   return {{"head", head}, {"rows", rows}};
 }
 
-// The provider whose own book a page shows: the one asked, else the one acted for, else one's
-// only provider. "" when none is clear.
-std::string book_provider(const PageCall& page) {
-  std::string provider = page.field("provider");
-  if (provider.empty()) provider = page.me.value("acting_for", "");
-  if (provider.empty()) {
-    std::vector<std::string> mine;
-    for (const auto& m : page.me.value("providers", PortalJson::array()))
-      if (m.value("provider", "") != "*") mine.push_back(m.value("provider", ""));
-    if (mine.size() == 1) provider = mine[0];
-  }
-  return provider.size() == 11 && provider.find_first_not_of("0123456789") == std::string::npos ? provider : "";
-}
-
 void show_list(PageCall& page, const ListSpec& spec, const PortalJson& notice = nullptr) {
   if (!page.signed_in()) return;
   const std::string kind = page.me.value("kind", "");
@@ -233,7 +220,10 @@ void show_list(PageCall& page, const ListSpec& spec, const PortalJson& notice = 
   }
   if (!page.field("fund").empty()) params.emplace("fund", page.field("fund"));
   PortalJson view = {{"filters", filters}, {"action", spec.path}, {"intro", page.t("intro_" + spec.path.substr(1))}};
-  if (!spec.new_link.empty()) view["new_link"] = spec.new_link;
+  if (!spec.new_link.empty()) {
+    view["new_link"] = spec.new_link;
+    view["new_label"] = page.t("new_" + spec.path.substr(1));
+  }
   if (notice.is_object()) view["notice"] = notice;
   const std::string title = page.t("title_" + spec.path.substr(1));
   if (spec.needs_search && !searched) {
@@ -244,7 +234,7 @@ void show_list(PageCall& page, const ListSpec& spec, const PortalJson& notice = 
   // one's only provider with the module.
   std::string api_path = spec.api;
   if (auto at = api_path.find("{provider}"); at != std::string::npos) {
-    const std::string provider = book_provider(page);
+    const std::string provider = page.own_provider();
     if (provider.empty()) {
       view["problem"] = page.t("stats_which_provider");
       return page.show("list", view, title);
@@ -434,7 +424,7 @@ void show_insurability(PageCall& page) {
 void book_upload(PageCall& page, const ListSpec& spec, const std::string& what) {
   if (!page.signed_in()) return;
   if (!page.has_module("billing")) return page.show_error(403, page.t("error_no_module"));
-  const std::string provider = book_provider(page);
+  const std::string provider = page.own_provider();
   if (provider.empty()) return show_list(page, spec);
   const auto file = page.req.has_file("file") ? page.req.get_file_value("file") : httplib::MultipartFormData{};
   httplib::Params params;

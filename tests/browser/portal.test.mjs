@@ -413,6 +413,31 @@ await step("the holder's own book: attestations added from a JSON file, listed w
   assert.equal(await staffPage.locator('tbody tr').count(), 0);
 });
 
+await step('a dispute opened by the holder, answered and settled by fund staff', async () => {
+  const h = people.holderPage;
+  await h.goto(base + '/disputes');
+  await h.click('main a[href="/disputes/new"]');
+  await axeCheck(h, 'new dispute (nl)');
+  await h.fill('#d-subject', 'Betaling te laag voor zending 1');
+  await h.click('main form button[type=submit]');
+  await h.waitForURL(/\/disputes\/\d+$/);
+  const url = h.url();
+  assert.match(await h.textContent('ol.history'), /geopend/);
+  assert.equal(await h.locator('#s-amount').count(), 0, 'only fund staff settle');
+  await staffPage.goto(url);
+  await staffPage.fill('#c-text', 'Nous vérifions.');
+  await staffPage.click('form:has(input[value=comments]) button');
+  await staffPage.waitForURL(url);
+  await staffPage.fill('#s-amount', '12.50');
+  await staffPage.click('form:has(input[value=settlement]) button');
+  await staffPage.waitForURL(url);
+  assert.match(await staffPage.textContent('dl.facts'), /réglé/);
+  assert.match(await staffPage.textContent('ol.history'), /12,50\u00a0€/);
+  await axeCheck(staffPage, 'dispute (fr)');
+  await h.goto(url);
+  assert.match(await h.textContent('ol.history'), /Nous vérifions\./);
+});
+
 const pages = ['/', '/submissions', '/settlements', '/payments', '/disputes', '/requests', '/agreements', '/care-pathways',
   '/care-pathways/payments', '/insurability', '/audit', '/registrations', '/forgot', '/register', '/me'];
 const statisticsUrl = () => '/statistics?provider=' + busiest;
