@@ -3,6 +3,7 @@
 // and exports of every matching row to CSV and .xlsx (the API's own ?format=).
 #include <algorithm>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -74,7 +75,7 @@ const std::vector<ListSpec>& lists() {
        {"envoi_number", "record", "niss", "nomenclature", "date", "code", "label", "comment", "hint"}},
       {"/billing/payments", "billing", "/api/v1/providers/{provider}/book/payments",
        {{"state", "select", {"matched", "complement", "unmatched", "finalised", "not billing"}}, {"provider", "number"}},
-       {"booked", "cents", "communication", "counterparty", "payment_reference", "envoi_number", "billed_month", "state", "reason"}},
+       {"id", "booked", "cents", "communication", "counterparty", "payment_reference", "envoi_number", "billed_month", "state", "reason"}},
       {"/registrations", "", "/api/v1/registrations",
        {{"state", "select", {"submitted", "validated", "refused"}}, {"provider", "number"}},
        {"id", "provider", "name", "email", "username", "state", "submitted", "decided"}, "id", "/registrations/{id}", false, true},
@@ -419,6 +420,42 @@ void show_insurability(PageCall& page) {
   page.show("insurability", view, page.t("title_insurability"));
 }
 
+// Attestations marked by hand in the book (corrected: taken again by the next batch; archived:
+// given up, with why), or a bank credit finalised by hand (paid for this envoi or these
+// attestations, or not billing at all).
+void book_mark(PageCall& page, const ListSpec& spec, const std::string& what) {
+  if (!page.signed_in()) return;
+  if (!page.has_module("billing")) return page.show_error(403, page.t("error_no_module"));
+  const std::string provider = page.own_provider();
+  if (provider.empty()) return show_list(page, spec);
+  std::vector<std::string> refs;
+  {
+    std::string all = page.field("references"), one;
+    for (char& c : all)
+      if (c == ',' || c == ';' || c == '\n' || c == '\r' || c == '\t') c = ' ';
+    std::istringstream in(all);
+    while (in >> one) refs.push_back(one);
+  }
+  ApiAnswer a;
+  if (what == "mark") {
+    a = page.api("POST", fmt::format("/api/v1/providers/{}/book/attestations/mark", provider), {},
+                 {{"references", refs}, {"state", page.field("state")}, {"reason", page.field("reason")}});
+  } else {
+    const std::string line = page.field("line");
+    if (line.empty() || line.size() > 18 || line.find_first_not_of("0123456789") != std::string::npos)
+      return show_list(page, spec, {{"problem", true}, {"text", page.t("people_refused")}});
+    PortalJson body = {{"note", page.field("note")}, {"not_billing", page.field("not_billing") == "true"}};
+    if (!page.field("envoi").empty()) body["envoi"] = page.field("envoi");
+    if (!refs.empty()) body["attestations"] = refs;
+    a = page.api("POST", fmt::format("/api/v1/providers/{}/book/payments/{}/finalise", provider, line), {}, body);
+  }
+  if (a.status != 200)
+    return show_list(page, spec, {{"problem", true}, {"text", page.t("people_refused")},
+                                  {"detail", a.json.is_object() && a.json.contains("error") ? a.json["error"].value("message", "") : ""}});
+  show_list(page, spec, {{"problem", false}, {"text", what == "mark" ? fmt::format(fmt::runtime(page.t("book_marked")), a.json.value("marked", 0))
+                                                                    : page.t("book_finalised")}});
+}
+
 // A file into the provider's book: attestations (JSON, as docs/provider.md describes them) or a
 // bank statement (CODA or CSV) to reconcile; what was taken is said above the list.
 void book_upload(PageCall& page, const ListSpec& spec, const std::string& what) {
@@ -474,6 +511,10 @@ std::vector<PageRoute> module_pages() {
       out.push_back({"POST", spec.path, [&spec](PageCall& page) { book_upload(page, spec, "attestations"); }});
     if (spec.path == "/billing/payments")
       out.push_back({"POST", spec.path, [&spec](PageCall& page) { book_upload(page, spec, "statements"); }});
+    if (spec.path == "/billing/attestations")
+      out.push_back({"POST", "/billing/attestations/mark", [&spec](PageCall& page) { book_mark(page, spec, "mark"); }});
+    if (spec.path == "/billing/payments")
+      out.push_back({"POST", "/billing/payments/finalise", [&spec](PageCall& page) { book_mark(page, spec, "finalise"); }});
   }
   return out;
 }

@@ -401,6 +401,15 @@ await step("the holder's own book: attestations added from a JSON file, listed w
   const rows = await h.locator('tbody tr').allTextContents();
   assert.equal(rows.length, 2, rows.join('\n'));
   assert.ok(rows.every((r) => r.includes('wachtend')), rows.join('\n'));
+  await h.click('details:has(form[action="/billing/attestations/mark"]) summary');
+  await h.fill('#k-refs', 'PORTAL0');
+  await h.selectOption('#k-state', 'archived');
+  await h.fill('#k-reason', '500450 medisch huis');
+  await h.click('form[action="/billing/attestations/mark"] button');
+  // Only what the fund refused is archived by hand: a waiting attestation is not, and the page says why.
+  assert.match(await h.textContent('.notice .problem'), /geweigerd.*PORTAL0 is waiting, not to correct/);
+  const after = await h.locator('tbody tr').allTextContents();
+  assert.ok(after.every((r) => r.includes('wachtend')), after.join('\n'));
   await axeCheck(h, 'book attestations (nl)');
   await shot(h, 'billing-attestations-nl');
   for (const url of ['/billing', '/billing/to-correct', '/billing/payments']) {
