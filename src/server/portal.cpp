@@ -107,19 +107,6 @@ Data data_of(const PortalJson& j) {
   return Data(j.dump());
 }
 
-std::string html_escaped_text(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '"') out += "&quot;";
-    else if (c == '\'') out += "&#39;";
-    else out += c;
-  }
-  return out;
-}
-
 // A template in one language: its {{t.key}} replaced by the message, escaped, once per template
 // and language (rendering them per request copied every message into each page's data).
 const std::string& localized_template(const std::string& name, const std::string& lang) {
@@ -169,6 +156,23 @@ void set_only(httplib::Response& res, const std::string& name, const std::string
 }
 
 }  // namespace
+
+std::string html_escaped_text(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '&') out += "&amp;";
+    else if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else if (c == '"') out += "&quot;";
+    else if (c == '\'') out += "&#39;";
+    else out += c;
+  }
+  return out;
+}
+
+std::string api_message(const ApiAnswer& a) {
+  return a.json.is_object() && a.json.contains("error") && a.json["error"].is_object() ? a.json["error"].value("message", "") : "";
+}
 
 std::string message(const std::string& lang, const std::string& key) {
   const auto& m = messages().by_lang;

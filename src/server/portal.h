@@ -56,6 +56,11 @@ std::string chosen_language(const httplib::Request& req);
 // The portal's message `key` in `lang` (the English text when a language lacks it).
 std::string message(const std::string& lang, const std::string& key);
 
+// Text made safe inside HTML (and its attributes).
+std::string html_escaped_text(const std::string& s);
+// What the API said of a refusal ("" when it said nothing).
+std::string api_message(const ApiAnswer& a);
+
 // Numbers, amounts and dates as each language writes them.
 std::string money_text(int64_t cents, const std::string& lang);
 std::string number_text(int64_t n, const std::string& lang);

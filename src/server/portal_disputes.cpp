@@ -11,10 +11,6 @@ namespace mutua::server {
 
 namespace {
 
-std::string api_message(const ApiAnswer& a) {
-  return a.json.is_object() && a.json.contains("error") && a.json["error"].is_object() ? a.json["error"].value("message", "") : "";
-}
-
 void new_dispute(PageCall& page) {
   if (!page.signed_in()) return;
   if (!page.has_module("disputes")) return page.show_error(403, page.t("error_no_module"));

@@ -9,10 +9,6 @@ namespace mutua::server {
 
 namespace {
 
-std::string api_message(const ApiAnswer& a) {
-  return a.json.is_object() && a.json.contains("error") && a.json["error"].is_object() ? a.json["error"].value("message", "") : "";
-}
-
 void show_me(PageCall& page, PortalJson notice = nullptr) {
   PortalJson providers = PortalJson::array();
   bool every = false;

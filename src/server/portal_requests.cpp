@@ -9,10 +9,6 @@ namespace mutua::server {
 
 namespace {
 
-std::string api_message(const ApiAnswer& a) {
-  return a.json.is_object() && a.json.contains("error") && a.json["error"].is_object() ? a.json["error"].value("message", "") : "";
-}
-
 bool digits(const std::string& s, size_t max) {
   return !s.empty() && s.size() <= max && s.find_first_not_of("0123456789") == std::string::npos;
 }

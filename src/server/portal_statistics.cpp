@@ -17,23 +17,11 @@ namespace mutua::server {
 
 namespace {
 
-std::string escaped(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
-  }
-  return out;
-}
-
 constexpr int kWidth = 720, kHeight = 260, kLeft = 76, kRight = 12, kTop = 12, kBottom = 40;
 
 std::string svg_open(const std::string& id, const std::string& title) {
   return fmt::format(R"(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title" class="chart"><title id="{}-title">{}</title>)",
-                     kWidth, kHeight, id, id, escaped(title));
+                     kWidth, kHeight, id, id, html_escaped_text(title));
 }
 
 // The y axis from 0 to `top` with four steps, labelled by `label`.
@@ -42,7 +30,7 @@ std::string y_axis(double top, const std::function<std::string(double)>& label) 
   for (int i = 0; i <= 4; ++i) {
     const double v = top * i / 4, y = kHeight - kBottom - (kHeight - kTop - kBottom) * i / 4.0;
     out += fmt::format(R"(<line x1="{}" y1="{:.1f}" x2="{}" y2="{:.1f}" class="grid"/><text x="{}" y="{:.1f}" class="tick" text-anchor="end">{}</text>)",
-                       kLeft, y, kWidth - kRight, y, kLeft - 6, y + 4, escaped(label(v)));
+                       kLeft, y, kWidth - kRight, y, kLeft - 6, y + 4, html_escaped_text(label(v)));
   }
   return out;
 }
@@ -68,7 +56,7 @@ std::string error_rate_chart(PageCall& page, const PortalJson& envois) {
   auto x_of = [&](size_t i) { return kLeft + (points.size() < 2 ? plot_w / 2 : plot_w * i / (points.size() - 1)); };
   auto y_of = [&](double v) { return kHeight - kBottom - plot_h * v / top; };
   out += fmt::format(R"(<line x1="{}" y1="{:.1f}" x2="{}" y2="{:.1f}" class="threshold"/><text x="{}" y="{:.1f}" class="tick" text-anchor="end">{}</text>)",
-                     kLeft, y_of(5), kWidth - kRight, y_of(5), kWidth - kRight, y_of(5) - 4, escaped(page.t("stats_threshold")));
+                     kLeft, y_of(5), kWidth - kRight, y_of(5), kWidth - kRight, y_of(5) - 4, html_escaped_text(page.t("stats_threshold")));
   std::string path;
   for (size_t i = 0; i < points.size(); ++i) path += fmt::format("{}{:.1f} {:.1f}", i ? " L" : "M", x_of(i), y_of(points[i].second));
   if (!path.empty()) out += fmt::format(R"(<path d="{}" class="line"/>)", path);
@@ -79,7 +67,7 @@ std::string error_rate_chart(PageCall& page, const PortalJson& envois) {
                        points[i].second > 5 ? "dot over" : "dot");
     if (i % every == 0 && points[i].first != last_label) {
       out += fmt::format(R"(<text x="{:.1f}" y="{}" class="tick" text-anchor="middle">{}</text>)", x_of(i), kHeight - kBottom + 18,
-                         escaped(month_text(points[i].first, page.lang)));
+                         html_escaped_text(month_text(points[i].first, page.lang)));
       last_label = points[i].first;
     }
   }
@@ -104,7 +92,7 @@ std::string bar_chart(const std::string& id, const std::string& title, const std
       out += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" class="bar s{}"/>)", x, kHeight - kBottom - h, bar, h, s);
     }
     out += fmt::format(R"(<text x="{:.1f}" y="{}" class="tick" text-anchor="middle">{}</text>)", kLeft + slot * i + slot / 2,
-                       kHeight - kBottom + 18, escaped(labels[i]));
+                       kHeight - kBottom + 18, html_escaped_text(labels[i]));
   }
   return out + "</svg>";
 }
