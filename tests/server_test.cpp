@@ -1310,3 +1310,17 @@ TEST(ServerDocument, DescribesEveryRouteAndNoOther) {
 }
 
 }  // namespace
+
+// The session cookie among others, as browsers send them; a longer name that ends with it is
+// another cookie.
+TEST(Cookies, TheNamedCookieAmongOthers) {
+  using mutua::server::cookie_in;
+  EXPECT_EQ(cookie_in("mutua_session=abc", "mutua_session"), "abc");
+  EXPECT_EQ(cookie_in("theme=dark; mutua_session=abc; mutua_lang=nl", "mutua_session"), "abc");
+  EXPECT_EQ(cookie_in("theme=dark;mutua_lang=nl", "mutua_lang"), "nl");
+  EXPECT_EQ(cookie_in("xmutua_session=abc; other=1", "mutua_session"), "");
+  EXPECT_EQ(cookie_in("mutua_session_old=abc", "mutua_session"), "");
+  EXPECT_EQ(cookie_in("mutua_session=", "mutua_session"), "");
+  EXPECT_EQ(cookie_in("", "mutua_session"), "");
+  EXPECT_EQ(cookie_in("a=1;;  mutua_lang=de;", "mutua_lang"), "de");
+}

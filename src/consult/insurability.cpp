@@ -55,20 +55,32 @@ InsurabilityAnswer answer(const model::RefIndex& ref, const std::string& niss, m
   return a;
 }
 
-Result<std::vector<InsurabilityAnswer>> look_up(ConsultStores store, const std::vector<Request>& requests) {
-  // Only what the answer tells: no shared tables, no agreements or commitments.
-  static const std::vector<std::string> files = {"members.csv",        "insurability.csv", "hospitalisations.csv",
-                                                 "care_pathways.csv",  "medical_houses.csv", "detentions.csv"};
+namespace {
+Result<std::vector<InsurabilityAnswer>> answers_from(model::RefDataStore& refdata, const std::vector<Request>& requests,
+                                                     const std::vector<std::string>& files) {
   const model::RefData no_shared;
   std::set<std::string> unique;
   for (const auto& r : requests) unique.insert(r.niss);
-  auto patients = store.refdata.load_patient_files(std::vector<std::string>(unique.begin(), unique.end()), files);
+  auto patients = refdata.load_patient_files(std::vector<std::string>(unique.begin(), unique.end()), files);
   if (!patients) return fail(patients.error());
   model::RefIndex ref(*patients, no_shared);
   std::vector<InsurabilityAnswer> out;
   out.reserve(requests.size());
   for (const auto& r : requests) out.push_back(answer(ref, r.niss, r.date));
   return out;
+}
+}  // namespace
+
+Result<std::vector<InsurabilityAnswer>> look_up(ConsultStores store, const std::vector<Request>& requests) {
+  // Only what the answer tells: no shared tables, no agreements or commitments.
+  static const std::vector<std::string> files = {"members.csv",        "insurability.csv", "hospitalisations.csv",
+                                                 "care_pathways.csv",  "medical_houses.csv", "detentions.csv"};
+  return answers_from(store.refdata, requests, files);
+}
+
+Result<std::vector<InsurabilityAnswer>> look_up_status(model::RefDataStore& refdata, const std::vector<Request>& requests) {
+  static const std::vector<std::string> files = {"members.csv", "insurability.csv"};
+  return answers_from(refdata, requests, files);
 }
 
 Result<void> record(ConsultStores store, std::vector<InsurabilityAnswer>& answers, model::Date recorded,

@@ -2,6 +2,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -128,6 +129,18 @@ std::string totp_code(const std::string& secret_hex, int64_t now) {
   if (oath_totp_generate(raw.data(), raw.size(), static_cast<time_t>(now), kTotpStep, 0, kTotpDigits, otp) != OATH_OK)
     return "";
   return otp;
+}
+
+std::string cookie_in(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const size_t end = std::min(header.find(';'), header.size());
+    std::string_view pair = header.substr(0, end);
+    header.remove_prefix(std::min(end + 1, header.size()));
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=')
+      return std::string(pair.substr(name.size() + 1));
+  }
+  return std::string();
 }
 
 }  // namespace mutua::server

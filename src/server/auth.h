@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "mutua/error.h"
 
@@ -20,6 +21,8 @@ std::string random_hex(size_t bytes);
 // A one-time password a person can type: 16 letters and digits without look-alikes.
 std::string one_time_password();
 std::string sha256_hex(const std::string& text);
+// The value of cookie `name` in a Cookie header ("a=1; b=2"), "" when it has none.
+std::string cookie_in(std::string_view header, std::string_view name);
 
 // A new TOTP secret (20 random bytes), hex as the store keeps it.
 std::string new_totp_secret();

@@ -272,7 +272,7 @@ void envoi_lines(Call& call) {
   for (size_t k = range->first; k < range->second; ++k) shown_asks.push_back(lines.asks[picked[k]]);
   // Only the rows shown get their patient's insurability and an audit entry.
   // The insurability of each patient on the day of care, as the fund's data say today.
-  auto answers = consult::look_up(call.store, shown_asks);
+  auto answers = consult::look_up_status(call.store, shown_asks);
   if (!answers) return call.error(500, answers.error());
   auto insurability = [&](size_t i) {
     Json j = Json::object();

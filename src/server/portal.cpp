@@ -66,10 +66,7 @@ const Messages& messages() {
 }
 
 std::string cookie_value(const httplib::Request& req, const std::string& name) {
-  const std::string cookies = req.get_header_value("Cookie");
-  const std::regex re("(?:^|;\\s*)" + name + "=([^;]*)");
-  std::smatch m;
-  return std::regex_search(cookies, m, re) ? std::string(m[1]) : std::string();
+  return cookie_in(req.get_header_value("Cookie"), name);
 }
 
 bool spoken(const std::string& lang) {
@@ -101,7 +98,10 @@ Data data_of(const PortalJson& j) {
   }
   // An empty text is false, as in JavaScript's mustache: {{#comment}}...{{/comment}} shows
   // nothing when there is no comment.
-  if (j.is_string()) return j.get<std::string>().empty() ? Data(false) : Data(j.get<std::string>());
+  if (j.is_string()) {
+    const auto& text = j.get_ref<const std::string&>();
+    return text.empty() ? Data(false) : Data(text);
+  }
   if (j.is_boolean()) return Data(j.get<bool>());
   if (j.is_null()) return Data(false);
   return Data(j.dump());
@@ -174,10 +174,14 @@ std::string api_message(const ApiAnswer& a) {
   return a.json.is_object() && a.json.contains("error") && a.json["error"].is_object() ? a.json["error"].value("message", "") : "";
 }
 
+namespace {
+const std::string kEnglish = "en";  // the language of every message's last resort
+}  // namespace
+
 std::string message(const std::string& lang, const std::string& key) {
   const auto& m = messages().by_lang;
-  for (const std::string& l : {lang, std::string("en")}) {
-    auto in = m.find(l);
+  for (const std::string* l : {&lang, &kEnglish}) {
+    auto in = m.find(*l);
     if (in == m.end()) continue;
     auto it = in->second.find(key);
     if (it != in->second.end()) return it->second;
@@ -228,12 +232,19 @@ std::string money_text(int64_t cents, const std::string& lang) {
 }
 
 std::string date_text(const std::string& iso, const std::string& lang) {
-  static const std::regex re(R"((\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}:\d{2}).*)?)");
-  std::smatch m;
-  if (!std::regex_match(iso, m, re)) return iso;
+  // YYYY-MM-DD, perhaps followed by a time ("T" or " ", then HH:MM and more).
+  auto digits = [&](size_t from, size_t n) {
+    for (size_t i = from; i < from + n; ++i)
+      if (i >= iso.size() || iso[i] < '0' || iso[i] > '9') return false;
+    return true;
+  };
+  if (!digits(0, 4) || iso.size() < 10 || iso[4] != '-' || !digits(5, 2) || iso[7] != '-' || !digits(8, 2)) return iso;
+  const bool timed = iso.size() > 10 && (iso[10] == 'T' || iso[10] == ' ') && digits(11, 2) && iso.size() > 13 &&
+                     iso[13] == ':' && digits(14, 2);
+  if (iso.size() > 10 && !timed) return iso;
   const std::string sep = lang == "de" ? "." : "/";
-  std::string out = std::string(m[3]) + sep + std::string(m[2]) + sep + std::string(m[1]);
-  if (m[4].matched) out += " " + std::string(m[4]) + " UTC";
+  std::string out = iso.substr(8, 2) + sep + iso.substr(5, 2) + sep + iso.substr(0, 4);
+  if (timed) out += " " + iso.substr(11, 5) + " UTC";
   return out;
 }
 
@@ -255,6 +266,7 @@ ApiAnswer PageCall::api(const std::string& method, const std::string& path, cons
   if (!body.is_null()) call.body = body.dump();
   if (method != "GET") call.csrf = field("csrf");
   call.audit = &audit;
+  call.known = &known;
   return dispatch_(req, call);
 }
 
@@ -268,6 +280,7 @@ ApiAnswer PageCall::api_raw(const std::string& path, const httplib::Params& para
   call.content_type = content_type;
   call.csrf = field("csrf");
   call.audit = &audit;
+  call.known = &known;
   return dispatch_(req, call);
 }
 
@@ -279,6 +292,7 @@ ApiAnswer PageCall::api_form(const std::string& path) {
   call.forward_form = true;
   call.content_type.clear();
   call.audit = &audit;
+  call.known = &known;
   return dispatch_(req, call);
 }
 
@@ -344,15 +358,18 @@ std::vector<std::string> PageCall::modules() const {
   std::vector<std::string> out;
   if (!me.is_object()) return out;
   const std::string kind = me.value("kind", "");
+  static const PortalJson none = PortalJson::array();
+  const auto providers = me.find("providers");
+  const PortalJson& memberships = providers != me.end() && providers->is_array() ? *providers : none;
   for (const auto& module : all_modules()) {
     bool granted = false;
-    for (const auto& m : me.value("providers", PortalJson::array())) {
+    for (const auto& m : memberships) {
       const std::string role = m.value("role", "");
       if (role == "staff" && kind != "staff") continue;
       if (module == "billing" && role == "staff") continue;  // the book is the provider's own
-      const auto mods = m.value("modules", PortalJson::array());
-      if (role == "holder" || role == "supervisor" || role == "staff" || std::find(mods.begin(), mods.end(), module) != mods.end())
-        granted = true;
+      const auto mods = m.find("modules");
+      const bool listed = mods != m.end() && mods->is_array() && std::find(mods->begin(), mods->end(), module) != mods->end();
+      if (role == "holder" || role == "supervisor" || role == "staff" || listed) granted = true;
     }
     if (granted) out.push_back(module);
   }

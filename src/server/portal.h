@@ -13,6 +13,7 @@
 
 #include "mutua/model/store.h"
 #include "mutua/server/server.h"
+#include "server/context.h"
 
 namespace mutua::server {
 
@@ -30,6 +31,8 @@ struct ApiRequest {
   // Where the call's audit entries go (the page's): the page commits them all at once, and
   // answers only once they are (personal data is not given without its audit entry).
   std::vector<model::AuditEntry>* audit = nullptr;
+  // Who the page's calls found signed in, for its next GET calls (Server::Impl::handle).
+  std::optional<Principal>* known = nullptr;
 };
 
 struct ApiAnswer {
@@ -78,6 +81,7 @@ class PageCall {
   std::string lang;
   PortalJson me;  // the signed-in person; null when not signed in (or not fully)
   std::vector<model::AuditEntry> audit;  // what the page's API calls read or changed
+  std::optional<Principal> known;        // who its calls found signed in
 
   ApiAnswer api(const std::string& method, const std::string& path, const httplib::Params& params = {},
                 const PortalJson& body = nullptr);

@@ -88,9 +88,10 @@ const std::vector<ListSpec>& lists() {
 
 // A member as text, whatever its JSON type (numbers as digits); "" when absent or null.
 std::string str_of(const PortalJson& j, const char* key) {
-  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return "";
-  const auto& v = j[key];
-  return v.is_string() ? v.get<std::string>() : v.dump();
+  if (!j.is_object()) return "";
+  const auto at = j.find(key);
+  if (at == j.end() || at->is_null()) return "";
+  return at->is_string() ? at->get_ref<const std::string&>() : at->dump();
 }
 
 // True for true, a non-empty text other than "false", a non-zero number.
@@ -335,10 +336,13 @@ void show_envoi(PageCall& page) {
     auto lines = page.api("GET", "/api/v1/envois/" + id + "/lines", params);
     if (lines.status == 200 && lines.json.is_object()) {
       PortalJson rows = PortalJson::array();
+      const bool may_ask = page.has_module("requests");
+      static const PortalJson no_codes = PortalJson::array(), no_insurability = PortalJson::object();
       for (const auto& l : lines.json["items"]) {
         PortalJson codes = PortalJson::array();
-        for (const auto& c : l.value("codes", PortalJson::array())) codes.push_back(code_json(page, c));
-        const auto ins = l.value("insurability", PortalJson::object());
+        const auto c_at = l.find("codes"), i_at = l.find("insurability");
+        for (const auto& c : c_at != l.end() ? *c_at : no_codes) codes.push_back(code_json(page, c));
+        const PortalJson& ins = i_at != l.end() && i_at->is_object() ? *i_at : no_insurability;
         const std::string reason = str_of(ins, "reason");
         const std::string insured =
             truthy(ins, "insured")
@@ -353,7 +357,7 @@ void show_envoi(PageCall& page) {
                         {"amount", money_text(amount, page.lang)},
                         {"insurability", insured},
                         {"codes", codes},
-                        {"ask", page.has_module("requests") ? fmt::format("/requests/new?envoi={}&record={}&niss={}", id, str_of(l, "record"), str_of(l, "niss"))
+                        {"ask", may_ask ? fmt::format("/requests/new?envoi={}&record={}&niss={}", id, str_of(l, "record"), str_of(l, "niss"))
                                                              : ""}});
       }
       view["lines"] = rows;

@@ -225,9 +225,10 @@ struct Server::Impl {
   int fund_index(Call& call);
   void install(const Route& route);
   // One request to one route: authentication, the fund, the handler, the audit.
-  // A page's calls leave their audit entries in `sink` instead of waiting for their commit.
+  // `sink`: a page's call leaves its audit entries there. `known`: who the page's calls found,
+  // reused by its next GET calls instead of reading the session, user and memberships again.
   void handle(const Route& route, const httplib::Request& req, httplib::Response& res,
-              std::vector<model::AuditEntry>* sink = nullptr);
+              std::vector<model::AuditEntry>* sink = nullptr, std::optional<Principal>* known = nullptr);
   // A page's call to the API, made in the name of the page's caller (its cookie, and the CSRF
   // token its form carried): the same route, authorisation and audit as any client's.
   ApiAnswer dispatch(const httplib::Request& from, const ApiRequest& call);
@@ -297,11 +298,8 @@ int Server::Impl::fund_index(Call& call) {
 namespace {
 
 std::string cookie_token(const httplib::Request& req) {
-  const std::string cookies = req.get_header_value("Cookie");
-  static const std::regex re(R"((?:^|;\s*)mutua_session=([0-9a-f]{64}))");
-  std::smatch m;
-  if (std::regex_search(cookies, m, re)) return m[1];
-  return "";
+  std::string token = cookie_in(req.get_header_value("Cookie"), "mutua_session");
+  return token.size() == 64 && token.find_first_not_of("0123456789abcdef") == std::string::npos ? token : std::string();
 }
 
 int64_t unix_now() {
@@ -376,7 +374,7 @@ std::optional<Principal> Server::Impl::authenticate(Call& call, Access access) {
 }
 
 void Server::Impl::handle(const Route& route, const httplib::Request& req, httplib::Response& res,
-                          std::vector<model::AuditEntry>* sink) {
+                          std::vector<model::AuditEntry>* sink, std::optional<Principal>* known) {
   using Clock = std::chrono::steady_clock;
   const auto started = Clock::now();
   Clock::duration waited{};  // for store connections
@@ -389,9 +387,18 @@ void Server::Impl::handle(const Route& route, const httplib::Request& req, httpl
   std::optional<StorePool::Lease> lease;
   lease.emplace(borrow(*accounts));
   Call signing{req, res, **lease, **lease, options, options.funds[0], unix_now(), std::nullopt, {}};
+  // Within one page: a GET after a call that found the person fully signed in reuses it (the
+  // session cannot have changed in between: the page changes nothing); any other call forgets it.
+  const bool reuse = known && req.method == "GET";
+  if (known && !reuse) known->reset();
   if (route.access != Access::Public) {
-    signing.who = authenticate(signing, route.access);
-    if (!signing.who) return;
+    if (reuse && *known) {
+      signing.who = **known;
+    } else {
+      signing.who = authenticate(signing, route.access);
+      if (!signing.who) return;
+      if (reuse && route.access == Access::Full) *known = signing.who;
+    }
   }
   int fund = 0;
   if (route.fund_data && (fund = fund_index(signing)) < 0) return;
@@ -449,7 +456,7 @@ ApiAnswer Server::Impl::dispatch(const httplib::Request& from, const ApiRequest&
     if (route.method != req.method || !std::regex_match(req.path, req.matches, re)) continue;
     httplib::Response res;
     res.status = -1;
-    handle(route, req, res, call.audit);
+    handle(route, req, res, call.audit, call.known);
     out.status = res.status == -1 ? 200 : res.status;
     out.headers = res.headers;
     out.content_type = res.get_header_value("Content-Type");

@@ -47,6 +47,11 @@ struct ConsultStores {
 
 // What the fund's data answer to these requests, read from the store (nothing recorded).
 Result<std::vector<InsurabilityAnswer>> look_up(ConsultStores store, const std::vector<Request>& requests);
+// Only whether each patient was a member and insured that day, and by which codes (mutuality,
+// CT1 / CT2, the reason when not): the member and insurability tables alone, for lists that
+// show a patient's status beside each line. Medical houses, pathways, stays and detentions
+// are left empty.
+Result<std::vector<InsurabilityAnswer>> look_up_status(model::RefDataStore& refdata, const std::vector<Request>& requests);
 // Records the answers as consultations and fills in the commitment numbers issued for the
 // insured ones; `recorded` is the day of the consultation (--today).
 Result<void> record(ConsultStores store, std::vector<InsurabilityAnswer>& answers, model::Date recorded,
