@@ -14,6 +14,7 @@ PACKAGES=(
   libxml2-utils wrk
   libcairo2-dev libxlsxwriter-dev fonts-dejavu-core poppler-utils
   libcpp-httplib-dev libargon2-dev liboath-dev libcurl4-openssl-dev libkainjow-mustache-dev libqrencode-dev
+  libjemalloc-dev
   chromium
   sqlite3 python3 python3-hypothesis python3-jsonschema python3-aiosmtpd python3-febelfin-coda
 )
