@@ -435,6 +435,16 @@ TEST_F(Served, AgreementsLettersCarePathwaysAndMedicalHouses) {
     std::ofstream(ref + "/care_pathways.csv", std::ios::app) << "85073003328,diabetes,2026-01-01,\n"
                                                                << "45050500153,renal,2025-01-01,2025-12-31\n";
     std::ofstream(ref + "/medical_houses.csv", std::ios::app) << "85073003328," << kOtherNurse << ",2026-01-01,,MK\n";
+    // The fund's descriptions of one code, in French and Dutch (two more columns).
+    std::ifstream in(ref + "/nomenclature.csv");
+    std::string text, line;
+    for (size_t n = 0; std::getline(in, line); ++n) {
+      size_t fields = static_cast<size_t>(std::count(line.begin(), line.end(), ',')) + 1;
+      for (; n > 0 && fields < 28; ++fields) line += ',';  // rows as wide as the header
+      text += line + (n == 0 ? ",label_fr,label_nl" : line.rfind("425014,", 0) == 0 ? ",Soins de base,Basiszorg" : ",,") + "\n";
+    }
+    in.close();
+    std::ofstream(ref + "/nomenclature.csv") << text;
   }
   ASSERT_EQ(run_mutua("refdata import " + ref + " --db " + db_).code, 0);
   const std::string admin = first_sign_in("admin", admin_password_);
@@ -471,6 +481,12 @@ TEST_F(Served, AgreementsLettersCarePathwaysAndMedicalHouses) {
   auto listed = c.Get("/api/v1/agreements?decision=A", bearer(nurse));
   ASSERT_EQ(listed->status, 200) << listed->body;
   EXPECT_EQ(Json::parse(listed->body)["total"], 1);
+  // The code's description: the fund's in French and Dutch, mutua's English paraphrase.
+  const Json listed_one = Json::parse(listed->body)["items"][0];
+  EXPECT_EQ(listed_one["code_label_fr"], "Soins de base");
+  EXPECT_EQ(listed_one["code_label_nl"], "Basiszorg");
+  EXPECT_EQ(listed_one["code_label_en"], "Basic nursing service 1st visit of care day (weekday home) [I]");
+  EXPECT_EQ(Json::parse(c.Get(agreement.c_str(), bearer(nurse))->body)["code_label_nl"], "Basiszorg");
   EXPECT_EQ(Json::parse(c.Get("/api/v1/agreements", bearer(other))->body)["total"], 0);
 
   // The payment letter: listed, then as JSON (its lines) and as the PDF the provider receives.

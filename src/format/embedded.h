@@ -43,6 +43,7 @@ std::string_view sqlite_024_registrations();
 std::string_view sqlite_025_audit_fund();
 std::string_view sqlite_026_sms_second_factor();
 std::string_view sqlite_027_ledger_searches();
+std::string_view sqlite_028_nomenclature_labels();
 std::string_view postgresql_001_init();
 std::string_view postgresql_002_queue();
 std::string_view postgresql_003_accounts();
@@ -52,5 +53,6 @@ std::string_view postgresql_006_registrations();
 std::string_view postgresql_007_audit_fund();
 std::string_view postgresql_008_sms_second_factor();
 std::string_view postgresql_009_ledger_searches();
+std::string_view postgresql_010_nomenclature_labels();
 std::string_view openapi_document();
 }  // namespace mutua::embedded

@@ -234,17 +234,23 @@ Result<Summary> generate(const Options& o, ProgressFn progress, void* user) {
   {
     Csv nom(o.out + "/refdata/nomenclature.csv",
             "code,fee_cents,personal_share_cents,personal_share_cents_preferential,prescriber,valid_from,valid_to,sector,"
-            "agreement,role,max_units,max_period");
+            "agreement,role,max_units,max_period,label_fr,label_nl");
     if (!nom.ok()) return fail(nom.error());
     // Personal share: at most a quarter of the fee per unit (a tenth for preferential CTs).
-    for (const auto& c : codes)
-      nom.row(fmt::format("{},{},{},{},{},2019-01-01,,{},{},{},{},{}", c.code, c.fee, (c.fee + 3) / 4, (c.fee + 9) / 10,
+    // Descriptions (the fund's, in French and Dutch) only for the codes that need an agreement:
+    // the sources give no official label for the others (data/nomenclature/sample.csv has
+    // mutua's English paraphrases of some).
+    for (const auto& c : codes) {
+      const bool agreement = std::find(agreement_codes.begin(), agreement_codes.end(), &c) != agreement_codes.end();
+      nom.row(fmt::format("{},{},{},{},{},2019-01-01,,{},{},{},{},{},{},{}", c.code, c.fee, (c.fee + 3) / 4, (c.fee + 9) / 10,
                           c.prescriber ? 1 : 0,
                           c.code.compare(0, 2, "42") == 0   ? "home_nursing"
                           : c.code.compare(0, 1, "1") == 0 ? "general_practice"
                                                            : "",
-                          std::find(agreement_codes.begin(), agreement_codes.end(), &c) != agreement_codes.end() ? 1 : 0,
-                          c.role, c.max_per_day ? std::to_string(c.max_per_day) : "", c.max_per_day ? "day" : ""));
+                          agreement ? 1 : 0, c.role, c.max_per_day ? std::to_string(c.max_per_day) : "", c.max_per_day ? "day" : "",
+                          agreement ? "Prestation soumise à l'accord du médecin-conseil" : "",
+                          agreement ? "Verstrekking onderworpen aan het akkoord van de adviserend arts" : ""));
+    }
     if (auto r = nom.close(); !r) return fail(r.error());
   }
 

@@ -272,6 +272,30 @@ std::string rule_parameter(const RefData& shared, const std::string& name) {
   return it == builtin_rule_parameters().end() ? std::string() : it->second;
 }
 
+CodeLabel code_label(const RefData& shared, const std::string& code, const std::string& lang) {
+  const NomenclatureRule* latest = nullptr;
+  for (const auto& n : shared.nomenclature)
+    if (n.code == code && (!n.label_fr.empty() || !n.label_nl.empty()) && (!latest || n.valid_from >= latest->valid_from))
+      latest = &n;
+  static const std::map<std::string, std::string> english = [] {
+    std::map<std::string, std::string> out;
+    auto t = format::parse_table(embedded::nomenclature_sample(), ',');
+    const int c = t.column("code"), l = t.column("label_en");
+    if (c >= 0 && l >= 0)
+      for (const auto& row : t.rows) out[row[c]] = row[l];
+    return out;
+  }();
+  const auto known = english.find(code);
+  if (lang == "en" && known != english.end()) return {known->second, "en"};
+  if (latest) {
+    if (lang == "nl" && !latest->label_nl.empty()) return {latest->label_nl, "nl"};
+    if (!latest->label_fr.empty()) return {latest->label_fr, "fr"};
+    return {latest->label_nl, "nl"};
+  }
+  if (known != english.end()) return {known->second, "en"};
+  return {};
+}
+
 int64_t rule_parameter_number(const RefData& shared, const std::string& name) {
   // Checked against its bounds at import; the built-in value when a store of an older mutua
   // holds something else.
@@ -387,6 +411,8 @@ Result<RefData> parse_refdata(const RefTables& tables, const std::string& origin
          n.max_supplement_cents = r.integer("max_supplement_cents", false, -1, 0);
          n.min_age = static_cast<int>(r.integer("min_age", false, -1, 0, 150));
          n.max_age = static_cast<int>(r.integer("max_age", false, -1, 0, 150));
+         n.label_fr = r.text("label_fr");
+         n.label_nl = r.text("label_nl");
          if (n.min_age >= 0 && n.max_age >= 0 && n.max_age < n.min_age)
            r.reject("max_age", std::to_string(n.max_age), fmt::format("an age of at least min_age ({})", n.min_age));
          if (r.ok()) d.nomenclature.push_back(std::move(n));

@@ -44,6 +44,15 @@ bool date_of(Call& call, const Json& body, const char* key, model::Date& out) {
   return false;
 }
 
+// The code's description (the fund's in French and Dutch, mutua's English one where it has it),
+// shown over the code in the portal.
+void add_code_labels(Json& j, const model::RefData& shared, const std::string& code) {
+  for (const char* lang : {"fr", "nl", "en"}) {
+    const auto label = model::code_label(shared, code, lang);
+    j[std::string("code_label_") + lang] = label.lang == lang ? label.text : "";
+  }
+}
+
 void answer_error(Call& call, const Error& e) {
   call.error(e.code.rfind("Z002", 0) == 0 ? 500 : 400, e);
 }
@@ -59,6 +68,8 @@ void list_agreements(Call& call) {
     return call.error(400, "Z00224", "decision is A, N, D, O, R or none");
   auto all = call.store.agreements({.niss = niss, .code = code, .requested_by = provider});
   if (!all) return call.error(500, all.error());
+  auto shared = call.store.shared_refdata();
+  if (!shared) return call.error(500, shared.error());
   std::vector<Json> rows;
   std::set<std::pair<std::string, std::string>> seen;  // (provider, patient) read
   for (const auto& a : *all) {
@@ -66,6 +77,7 @@ void list_agreements(Call& call) {
     if (!decision.empty() && (decision == "none" ? a.decision != model::kNoDecision : a.decision != decision[0])) continue;
     Json j = engine::agreement_json(a);
     j.erase("events");
+    add_code_labels(j, **shared, a.code);
     rows.push_back(std::move(j));
     seen.insert({a.requested_by, a.niss});
   }
@@ -79,8 +91,12 @@ void get_agreement(Call& call) {
   if (!a) return;
   auto lines = engine::agreement_lines(call.store, call.store, *a);
   if (!lines) return call.error(500, lines.error());
+  auto shared = call.store.shared_refdata();
+  if (!shared) return call.error(500, shared.error());
   call.note("read", fmt::format("agreements/{}", a->id), a->requested_by, a->niss);
-  call.json(200, engine::agreement_json(*a, &*lines));
+  Json j = engine::agreement_json(*a, &*lines);
+  add_code_labels(j, **shared, a->code);
+  call.json(200, j);
 }
 
 void request_agreement(Call& call) {

@@ -53,7 +53,8 @@ const std::vector<ListSpec>& lists() {
        "id", "/requests/{id}", false, false, "/requests/new"},
       {"/agreements", "agreements", "/api/v1/agreements",
        {{"niss", "number"}, {"code", "number"}, {"decision", "select", {"A", "N", "D", "O", "R", "none"}}, {"provider", "number"}},
-       {"niss", "code", "requested_by", "decision", "decision_name", "request_date", "decision_date", "valid_from", "valid_to", "settled"}},
+       {"niss", "code", "requested_by", "decision", "decision_name", "request_date", "decision_date", "valid_from", "valid_to", "settled"},
+       "code", "/agreements/{id}"},
       {"/care-pathways", "care-pathways", "/api/v1/care-pathways",
        {{"niss", "number"}, {"date", "date"}, {"closed", "select", {"false", "true"}}, {"provider", "number"}},
        {"niss", "type", "from", "to", "current", "last_billed", "lines_billed"}},
@@ -154,6 +155,14 @@ std::string filled(std::string pattern, const PortalJson& row) {
   return pattern;
 }
 
+// A code's description in the page's language, else another (the fund gives French and Dutch,
+// mutua English for the codes it knows): the text and its language, or two empty texts.
+std::pair<std::string, std::string> code_label_of(const PageCall& page, const PortalJson& item) {
+  for (const std::string& l : {page.lang, std::string("fr"), std::string("nl"), std::string("en")})
+    if (const std::string text = str_of(item, ("code_label_" + l).c_str()); !text.empty()) return {text, l};
+  return {};
+}
+
 std::string query_of(const httplib::Params& params) {
   std::string q;
   for (const auto& [k, v] : params) q += (q.empty() ? "?" : "&") + httplib::detail::encode_query_param(k) + "=" + httplib::detail::encode_query_param(v);
@@ -179,7 +188,11 @@ PortalJson table_of(PageCall& page, const std::vector<std::string>& columns, con
       }
       std::string text = cell_text(page, c, v);
       if (c == "account" && truthy(item, "complement")) text += " *";  // a complement, marked as 4CP does
+      if (c == "decision_name") text = page.t("decision_" + str_of(item, "decision"));  // what the code means, in words
       PortalJson cell = {{"text", text}, {"numeric", c.ends_with("_cents") || v.is_number()}};
+      // The code's description over it, as 4CP shows it on hovering (and in full on its page).
+      if (c == "code")
+        if (const auto label = code_label_of(page, item); !label.first.empty()) cell["title"] = label.first;
       if (c == link_column && !link.empty()) {
         const std::string href = filled(link, item);
         if (!href.empty()) cell["href"] = href;
@@ -378,6 +391,56 @@ void show_envoi(PageCall& page) {
   page.show("envoi", view, title);
 }
 
+// An advisor agreement: its decisions, and the lines it settled with the payment of each (4CP:
+// "click the line to see the payment detail"); the code's description in full.
+void show_agreement(PageCall& page) {
+  if (!page.signed_in()) return;
+  const std::string id = page.req.matches[1];
+  auto a = page.api("GET", "/api/v1/agreements/" + id);
+  if (a.status != 200 || !a.json.is_object()) return page.show_error(a.status == 200 ? 500 : a.status, page.t("agreement_missing"), a.json);
+  const auto& j = a.json;
+  PortalJson facts = PortalJson::array();
+  auto fact = [&](const char* key, const std::string& text) { facts.push_back({{"label", page.t(std::string("col_") + key)}, {"text", text}}); };
+  fact("niss", str_of(j, "niss"));
+  fact("requested_by", str_of(j, "requested_by"));
+  fact("decision", page.t("decision_" + str_of(j, "decision")));
+  for (const char* k : {"request_date", "decision_date", "valid_from", "valid_to"}) fact(k, date_text(str_of(j, k), page.lang));
+  if (const auto stay = j.find("stay"); stay != j.end() && stay->is_object())
+    fact("stay", fmt::format("{} · {} – {}", str_of(*stay, "establishment"), date_text(str_of(*stay, "admission"), page.lang),
+                             date_text(str_of(*stay, "discharge"), page.lang)));
+  PortalJson events = PortalJson::array();
+  if (const auto ev = j.find("events"); ev != j.end() && ev->is_array())
+    for (const auto& e : *ev)
+      events.push_back({{"date", date_text(str_of(e, "date"), page.lang)},
+                        {"decision", page.t("decision_" + str_of(e, "decision"))},
+                        {"note", str_of(e, "note")},
+                        {"by", str_of(e, "by")}});
+  static const std::vector<std::string> columns = {"envoi_number", "invoice", "date", "amount_cents", "account", "state", "payment_reference"};
+  PortalJson head = PortalJson::array(), lines = PortalJson::array();
+  for (const auto& c : columns) head.push_back({{"label", page.t("col_" + c)}, {"numeric", c.ends_with("_cents")}});
+  if (const auto ls = j.find("lines"); ls != j.end() && ls->is_array())
+    for (const auto& l : *ls) {
+      PortalJson cells = PortalJson::array();
+      const std::string reference = str_of(l, "payment_reference");
+      for (const auto& c : columns) {
+        const auto at = l.find(c);
+        std::string text = cell_text(page, c, at != l.end() ? *at : PortalJson());
+        if (c == "account" && truthy(l, "complement")) text += " *";
+        PortalJson cell = {{"text", text}, {"numeric", c.ends_with("_cents")}};
+        if (c == "envoi_number" && l.contains("reception")) cell["href"] = fmt::format("/submissions/{}", str_of(l, "reception"));
+        if (c == "payment_reference" && !reference.empty())
+          cell["href"] = "/payments?reference=" + httplib::detail::encode_query_param(reference);
+        cells.push_back(std::move(cell));
+      }
+      lines.push_back({{"cells", cells}, {"unpaid", reference.empty()}});
+    }
+  const auto label = code_label_of(page, j);
+  PortalJson view = {{"code", str_of(j, "code")}, {"niss", str_of(j, "niss")}, {"facts", facts}, {"events", events},
+                     {"no_events", events.empty()}, {"head", head}, {"lines", lines}, {"no_lines", lines.empty()},
+                     {"code_label", label.first}, {"code_label_lang", label.second}};
+  page.show("agreement", view, fmt::format(fmt::runtime(page.t("agreement_title")), id, str_of(j, "code")));
+}
+
 // Rejections: found by envoi number and billed month (the 4CP search keys), then the envoi's page.
 void show_settlements(PageCall& page) {
   if (!page.signed_in()) return;
@@ -506,6 +569,7 @@ std::vector<PageRoute> module_pages() {
       {"GET", "/", show_home},
       {"GET", R"(/submissions/(\d{1,18}))", show_envoi},
       {"GET", "/settlements", show_settlements},
+      {"GET", R"(/agreements/(\d{1,18}))", show_agreement},
       {"GET", "/insurability", show_insurability},
       {"POST", "/insurability", show_insurability},
   };

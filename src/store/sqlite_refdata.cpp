@@ -217,9 +217,30 @@ Result<void> carry_over_text_refdata(SqliteDb& db) {
     return db.error("the reference data of this store does not read as this mutua reads reference files (" + first +
                     "): import the files again with the mutua that made the store, or start a new store");
   }
+  if (auto c = add_missing_ref_columns(db); !c) return c;
   if (auto w = write_refdata(db, *data); !w) return w;
   for (const auto& spec : model::ref_table_specs())
     if (auto d = db.exec("DROP TABLE IF EXISTS old_" + spec.table); !d) return d;
+  return {};
+}
+
+Result<void> add_missing_ref_columns(SqliteDb& db) {
+  for (const auto& spec : model::ref_table_specs()) {
+    std::set<std::string> have;
+    {
+      Stmt cols(db.db_, "PRAGMA table_info(" + spec.table + ")");
+      while (cols.step() == SQLITE_ROW) have.insert(cols.text(1));
+    }
+    if (have.empty()) continue;  // not a table of this version yet
+    for (const auto& c : spec.columns)
+      if (!have.count(c.name)) {
+        const bool text = c.type == model::ColumnType::Text;
+        if (auto r = db.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {} NOT NULL DEFAULT {}", spec.table, c.name,
+                                         text ? "TEXT" : "INTEGER", text ? "''" : "0"));
+            !r)
+          return r;
+      }
+  }
   return {};
 }
 

@@ -29,5 +29,9 @@ Result<std::map<std::string, uint64_t>> count_refdata(SqliteDb& db);
 // Migration 19: the rows of the text tables of versions 1-18 (renamed old_ref_*), parsed as an
 // import parses them, into the typed tables; then the text tables are dropped.
 Result<void> carry_over_text_refdata(SqliteDb& db);
+// Adds to the typed reference tables the columns this mutua's tables have and they lack (empty
+// texts, zeros): the migrations that add reference columns, and the carry-over above, which
+// writes every column of today on a store of its time.
+Result<void> add_missing_ref_columns(SqliteDb& db);
 
 }  // namespace mutua::store

@@ -55,7 +55,8 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_018_history_by_patient_and_code(), embedded::sqlite_019_typed_refdata(),
           embedded::sqlite_020_paid_once(), embedded::sqlite_021_accounts(), embedded::sqlite_022_requests(),
           embedded::sqlite_023_password_resets(), embedded::sqlite_024_registrations(), embedded::sqlite_025_audit_fund(),
-          embedded::sqlite_026_sms_second_factor(), embedded::sqlite_027_ledger_searches()};
+          embedded::sqlite_026_sms_second_factor(), embedded::sqlite_027_ledger_searches(),
+          embedded::sqlite_028_nomenclature_labels()};
 }
 
 
@@ -103,6 +104,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
       if (version == static_cast<int>(all.size())) return exec("COMMIT");
       auto r = exec(std::string(all[version]));
       if (r && version + 1 == 19) r = carry_over_text_refdata(*this);
+      if (r && version + 1 == 28) r = add_missing_ref_columns(*this);
       if (r) r = exec(fmt::format("INSERT INTO schema_version VALUES ({})", version + 1));
       if (!r) {
         (void)exec("ROLLBACK");

@@ -271,6 +271,29 @@ await step('a payment found by its reference', async () => {
   assert.match(cells.join(' '), /\d,\d\d\u00a0€/, 'amounts as French writes them');
 });
 
+let agreementUrl = null;
+await step("an advisor agreement: its code's description on hover, its lines and the payment they lead to", async () => {
+  const [agreement] = JSON.parse(execFileSync('/usr/bin/sqlite3', ['-json', `${work}/fund.db`,
+    'select id, niss, code from agreements order by id limit 1']).toString() || '[]');
+  assert.ok(agreement, 'run.sh recorded an agreement');
+  await staffPage.goto(base + '/agreements?niss=' + agreement.niss);
+  const code = staffPage.locator(`tbody a[href="/agreements/${agreement.id}"]`);
+  assert.equal(await code.textContent(), agreement.code);
+  assert.match(await code.getAttribute('title'), /médecin-conseil/, 'the description on hovering the code');
+  assert.match(await staffPage.textContent('tbody'), /A : accord/, 'the decision code with its meaning');
+  await code.click();
+  await staffPage.waitForURL(base + '/agreements/' + agreement.id);
+  assert.match(await staffPage.textContent('p.subject'), /médecin-conseil/);
+  assert.match(await staffPage.textContent('ol.history'), /soins de plaie/);
+  const paid = staffPage.locator('tbody a[href^="/payments?reference="]');
+  assert.ok((await paid.count()) > 0, 'a settled line leads to its payment');
+  const reference = (await paid.first().textContent()).trim();
+  await paid.first().click();
+  await staffPage.waitForLoadState();
+  assert.ok((await staffPage.locator('tbody td').allTextContents()).includes(reference), reference);
+  agreementUrl = '/agreements/' + agreement.id;
+});
+
 await step('a mass insurability CSV uploaded, its answers downloaded', async () => {
   const members = fs.readFileSync(`${work}/world/refdata/members.csv`, 'utf8').trim().split('\n').slice(1, 6)
     .map((l) => l.split(',')[0]);
@@ -451,7 +474,8 @@ const pages = ['/', '/submissions', '/settlements', '/payments', '/disputes', '/
   '/care-pathways/payments', '/insurability', '/audit', '/registrations', '/forgot', '/register', '/me'];
 const statisticsUrl = () => '/statistics?provider=' + busiest;
 await step('every page in every language: its lang, no WCAG 2.1 A/AA violation, screenshots', async () => {
-  const withEnvoi = [...pages, statisticsUrl(), new URL(envoiUrl).pathname, '/payments?reference=' + encodeURIComponent(refs[0].reference)];
+  const withEnvoi = [...pages, statisticsUrl(), new URL(envoiUrl).pathname, '/payments?reference=' + encodeURIComponent(refs[0].reference),
+    ...(agreementUrl ? [agreementUrl] : [])];
   for (const lang of languages) {
     await setLanguage(staffPage, lang);
     for (const url of withEnvoi) {
@@ -459,7 +483,7 @@ await step('every page in every language: its lang, no WCAG 2.1 A/AA violation, 
       assert.equal(r.status(), 200, `${url} (${lang})`);
       assert.equal(await staffPage.getAttribute('html', 'lang'), lang, url);
       await axeCheck(staffPage, `${url} (${lang})`);
-      const name = (url === '/' ? 'home' : url.slice(1).replace(/\?.*/, '').replace(/\//g, '-').replace(/\d+/, 'envoi'));
+      const name = (url === '/' ? 'home' : url.slice(1).replace(/\?.*/, '').replace(/\//g, '-').replace(/^submissions-\d+/, 'submissions-envoi').replace(/^agreements-\d+/, 'agreement'));
       const main = ['home', 'submissions', 'submissions-envoi', 'payments', 'statistics'].includes(name);
       if (main || lang === 'fr') await shot(staffPage, `${name}-${lang}`);
     }

@@ -18,6 +18,15 @@ fi
 "$mutua" gen --seed 7 --members 2000 --providers 20 --lines 3000 --error-rate 0.01 --out "$work/world" >/dev/null
 "$mutua" refdata import "$work/world/refdata" --db "$work/fund.db" >/dev/null
 "$mutua" adjudicate --db "$work/fund.db" --today 2026-11-23 --out "$work/responses" "$work"/world/envois/*.efact >/dev/null || true
+# An advisor agreement for the first line left waiting on one (500434), decided before the
+# payment run, so that the lines it settles are paid as complements.
+pending=$("$mutua" agreement pending --db "$work/fund.db" | head -n 1)
+niss=$(echo "$pending" | awk '{print $9}')
+code=$(echo "$pending" | awk '{print $10}')
+"$mutua" agreement request --db "$work/fund.db" --niss "$niss" --code "$code" --date 2026-10-01 --from 2026-01-01 \
+  --to 2026-12-31 --motivation "soins de plaie" --by dr.wouters >/dev/null
+"$mutua" agreement decide --db "$work/fund.db" --id 1 --decision A --date 2026-10-15 --note "accord du médecin-conseil" \
+  --by dr.wouters >/dev/null
 "$mutua" settle --db "$work/fund.db" --config "$here/../../data/sample/mutua-payments.json" --date 2026-11-30 --budget 50000 \
   --out "$work/payments" >/dev/null || true
 "$mutua" serve --db "$work/fund.db" --listen 127.0.0.1:0 --outbox "$work/outbox" --books "$work/books" > "$work/serve.log" 2>&1 &

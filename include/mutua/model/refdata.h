@@ -84,6 +84,9 @@ struct NomenclatureRule {
   std::vector<std::string> related;   // codes its related prestation (ET 50 Z 17) must be (501740 / 501753; empty = none needed)
   int64_t max_supplement_cents = -1;  // highest supplement (ET 50 Z 30) per unit (503043; -1 = not checked)
   int min_age = -1, max_age = -1;     // the patient's age in whole years on the date (500443; -1 = no limit)
+  // The code's description, as the fund has it in the official languages (optional; the portal
+  // shows it over the code).
+  std::string label_fr, label_nl;
 };
 
 struct Cumulation {
@@ -254,6 +257,15 @@ const std::map<std::string, std::string>& builtin_rule_parameters();
 std::string rule_parameter(const RefData& shared, const std::string& name);
 // The same for a whole-number parameter (error_rate_threshold_bp, commitment_valid_days...).
 int64_t rule_parameter_number(const RefData& shared, const std::string& name);
+
+// A nomenclature code's description: the fund's own (nomenclature.csv label_fr / label_nl, from
+// its latest row that has one), else, for English and when the fund has none, mutua's paraphrase
+// of the codes it knows (data/nomenclature/sample.csv). `lang` is the one of the text given
+// ("" with the text when there is none).
+struct CodeLabel {
+  std::string text, lang;
+};
+CodeLabel code_label(const RefData& shared, const std::string& code, const std::string& lang);
 
 // Names of the files load_refdata_dir reads, in order.
 const std::vector<std::string>& refdata_files();

@@ -1,0 +1,4 @@
+-- The fund's description of each nomenclature code in French and Dutch (optional columns
+-- label_fr / label_nl of nomenclature.csv): the portal shows it over the code. The columns are
+-- added by add_missing_ref_columns (src/store/sqlite_refdata.cpp) when this version is applied,
+-- unless the carry-over of version 19 already made them: a plain ALTER TABLE would fail then.
