@@ -79,8 +79,12 @@ struct Call {
   int64_t now = 0;
   std::optional<Principal> who;
   std::vector<model::AuditEntry> audit;  // written when the answer is given
+  // A page's call: its JSON answer is given here as it is, not written as text for the page to
+  // read back (Server::Impl::dispatch).
+  std::optional<Json>* typed = nullptr;
 
   void json(int status, const Json& body);
+  void json(int status, Json&& body);
   // {"error": {"status", "code", "message"[, "file", "record", "zone", "position"]}}
   void error(int status, const std::string& code, const std::string& message);
   void error(int status, const Error& e);

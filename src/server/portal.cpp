@@ -393,10 +393,12 @@ bool PageCall::has_module(const std::string& module) const {
   return std::find(m.begin(), m.end(), module) != m.end();
 }
 
-void PageCall::show(const std::string& tmpl, PortalJson view, const std::string& title, int status) {
+void PageCall::show(const std::string& tmpl, PortalJson view, const std::string& title, int status,
+                    const std::function<void(Data&)>& more) {
   view["lang"] = lang;
   view["csrf"] = csrf();
   Data body_data = data_of(view);
+  if (more) more(body_data);
   PortalJson frame = {{"lang", lang}, {"title", title}, {"csrf", csrf()}, {"path", req.path}};
   PortalJson langs = PortalJson::array();
   std::string here = req.path;

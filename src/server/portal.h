@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <httplib.h>
+#include <kainjow/mustache.hpp>
 #include <nlohmann/json.hpp>
 
 #include "mutua/model/store.h"
@@ -104,7 +105,10 @@ class PageCall {
   std::string own_provider() const;
 
   // `tmpl` rendered inside the layout, with `view` and the page's common data.
-  void show(const std::string& tmpl, PortalJson view, const std::string& title, int status = 200);
+  // `more`: members put straight into the template's data (long lists: making them as JSON
+  // first, then as the template's data, was a third of a page of 50 lines).
+  void show(const std::string& tmpl, PortalJson view, const std::string& title, int status = 200,
+            const std::function<void(kainjow::mustache::data&)>& more = nullptr);
   // An error page (status, a message, the API's code and label when there is one).
   void show_error(int status, const std::string& text, const PortalJson& api_error = nullptr);
   void redirect(const std::string& to);

@@ -342,19 +342,31 @@ void show_envoi(PageCall& page) {
       responses.push_back({{"message", m}, {"href", fmt::format("/api/v1/envois/{}/responses/{}?format=efact", id, m.get<std::string>())}});
   PortalJson view = {{"facts", facts}, {"responses", responses}, {"id", id}};
   const std::string title = fmt::format(fmt::runtime(page.t("envoi_title")), str_of(j, "number"), month_text(str_of(j, "billed_month"), page.lang));
+  std::optional<kainjow::mustache::data> lines_data;
   if (page.has_module("settlements")) {
     const std::string status = page.field("status").empty() ? "rejected" : page.field("status");
     const std::string page_no = page.field("page").empty() ? "1" : page.field("page");
     httplib::Params params = {{"status", status}, {"per_page", "50"}, {"page", page_no}};
     auto lines = page.api("GET", "/api/v1/envois/" + id + "/lines", params);
     if (lines.status == 200 && lines.json.is_object()) {
-      PortalJson rows = PortalJson::array();
+      // The lines go straight into the template's data (Data), not through a JSON view first.
+      using Data = kainjow::mustache::data;
+      auto text = [](const std::string& t) { return t.empty() ? Data(false) : Data(t); };  // "" is false, as data_of says
+      Data rows(Data::type::list);
+      size_t shown = 0;
       const bool may_ask = page.has_module("requests");
       static const PortalJson no_codes = PortalJson::array(), no_insurability = PortalJson::object();
       for (const auto& l : lines.json["items"]) {
-        PortalJson codes = PortalJson::array();
+        Data codes(Data::type::list);
         const auto c_at = l.find("codes"), i_at = l.find("insurability");
-        for (const auto& c : c_at != l.end() ? *c_at : no_codes) codes.push_back(code_json(page, c));
+        for (const auto& c : c_at != l.end() ? *c_at : no_codes) {
+          const PortalJson x = code_json(page, c);
+          Data d(Data::type::object);
+          for (const char* k : {"code", "type", "label", "label_lang", "comment", "hint"}) d.set(k, text(str_of(x, k)));
+          d.set("foreign", Data(truthy(x, "foreign")));
+          d.set("hint_foreign", Data(truthy(x, "hint_foreign")));
+          codes.push_back(d);
+        }
         const PortalJson& ins = i_at != l.end() && i_at->is_object() ? *i_at : no_insurability;
         const std::string reason = str_of(ins, "reason");
         const std::string insured =
@@ -362,21 +374,23 @@ void show_envoi(PageCall& page) {
                 ? fmt::format("{} ({} {}/{})", page.t("value_insured"), str_of(ins, "mutuality"), str_of(ins, "ct1"), str_of(ins, "ct2"))
                 : page.t("value_not_insured") + (reason.empty() ? "" : ": " + reason);
         const int64_t amount = l.contains("amount_cents") && l["amount_cents"].is_number_integer() ? l["amount_cents"].get<int64_t>() : 0;
-        rows.push_back({{"record", str_of(l, "record")},
-                        {"niss", str_of(l, "niss")},
-                        {"code", str_of(l, "code")},
-                        {"date", date_text(str_of(l, "date"), page.lang)},
-                        {"invoice", str_of(l, "invoice")},
-                        {"amount", money_text(amount, page.lang)},
-                        {"insurability", insured},
-                        {"codes", codes},
-                        {"ask", may_ask ? fmt::format("/requests/new?envoi={}&record={}&niss={}", id, str_of(l, "record"), str_of(l, "niss"))
-                                                             : ""}});
+        Data row(Data::type::object);
+        row.set("record", text(str_of(l, "record")));
+        row.set("niss", text(str_of(l, "niss")));
+        row.set("code", text(str_of(l, "code")));
+        row.set("date", text(date_text(str_of(l, "date"), page.lang)));
+        row.set("invoice", text(str_of(l, "invoice")));
+        row.set("amount", text(money_text(amount, page.lang)));
+        row.set("insurability", text(insured));
+        row.set("codes", codes);
+        row.set("ask", text(may_ask ? fmt::format("/requests/new?envoi={}&record={}&niss={}", id, str_of(l, "record"), str_of(l, "niss")) : ""));
+        rows.push_back(row);
+        ++shown;
       }
-      view["lines"] = rows;
+      lines_data = std::move(rows);
       view["has_lines"] = true;
       view["lines_total"] = fmt::format(fmt::runtime(page.t("list_total")), number_text(lines.json.value("total", 0), page.lang));
-      view["no_lines"] = rows.empty();
+      view["no_lines"] = shown == 0;
       PortalJson tabs = PortalJson::array();
       for (const char* s : {"rejected", "accepted", "pending"})
         tabs.push_back({{"href", fmt::format("/submissions/{}?status={}", id, s)}, {"label", page.t(std::string("status_") + s)}, {"current", status == s}});
@@ -388,7 +402,9 @@ void show_envoi(PageCall& page) {
       if (at * per < total) view["lines_next"] = fmt::format("/submissions/{}?status={}&page={}#lines", id, status, at + 1);
     }
   }
-  page.show("envoi", view, title);
+  page.show("envoi", view, title, 200, [&](kainjow::mustache::data& d) {
+    if (lines_data) d.set("lines", *lines_data);
+  });
 }
 
 // An advisor agreement: its decisions, and the lines it settled with the payment of each (4CP:

@@ -60,8 +60,17 @@ StorePool::Lease::~Lease() {
 // ---- one call
 
 void Call::json(int status, const Json& body) {
+  if (typed) return json(status, Json(body));
   res.status = status;
   res.set_content(body.dump(1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json; charset=utf-8");
+}
+
+void Call::json(int status, Json&& body) {
+  if (!typed) return json(status, static_cast<const Json&>(body));
+  res.status = status;
+  res.body.clear();
+  res.set_header("Content-Type", "application/json; charset=utf-8");
+  *typed = std::move(body);
 }
 
 void Call::error(int status, const std::string& code, const std::string& message) {
@@ -228,7 +237,8 @@ struct Server::Impl {
   // `sink`: a page's call leaves its audit entries there. `known`: who the page's calls found,
   // reused by its next GET calls instead of reading the session, user and memberships again.
   void handle(const Route& route, const httplib::Request& req, httplib::Response& res,
-              std::vector<model::AuditEntry>* sink = nullptr, std::optional<Principal>* known = nullptr);
+              std::vector<model::AuditEntry>* sink = nullptr, std::optional<Principal>* known = nullptr,
+              std::optional<Json>* typed = nullptr);
   // A page's call to the API, made in the name of the page's caller (its cookie, and the CSRF
   // token its form carried): the same route, authorisation and audit as any client's.
   ApiAnswer dispatch(const httplib::Request& from, const ApiRequest& call);
@@ -374,7 +384,7 @@ std::optional<Principal> Server::Impl::authenticate(Call& call, Access access) {
 }
 
 void Server::Impl::handle(const Route& route, const httplib::Request& req, httplib::Response& res,
-                          std::vector<model::AuditEntry>* sink, std::optional<Principal>* known) {
+                          std::vector<model::AuditEntry>* sink, std::optional<Principal>* known, std::optional<Json>* typed) {
   using Clock = std::chrono::steady_clock;
   const auto started = Clock::now();
   Clock::duration waited{};  // for store connections
@@ -411,6 +421,7 @@ void Server::Impl::handle(const Route& route, const httplib::Request& req, httpl
   }
   if (route.fund_data && !options.funds[fund].number.empty()) res.set_header("X-Mutua-Fund", options.funds[fund].number);
   Call call{req, res, *data, **lease, options, options.funds[fund], signing.now, std::move(signing.who), {}};
+  call.typed = typed;
   route.handler(call);
   // The connections go back before waiting for the audit's commit: others use them meanwhile.
   fund_lease.reset();
@@ -456,12 +467,14 @@ ApiAnswer Server::Impl::dispatch(const httplib::Request& from, const ApiRequest&
     if (route.method != req.method || !std::regex_match(req.path, req.matches, re)) continue;
     httplib::Response res;
     res.status = -1;
-    handle(route, req, res, call.audit, call.known);
+    std::optional<Json> typed;
+    handle(route, req, res, call.audit, call.known, &typed);
     out.status = res.status == -1 ? 200 : res.status;
     out.headers = res.headers;
     out.content_type = res.get_header_value("Content-Type");
     out.raw = std::move(res.body);
-    if (out.content_type.rfind("application/json", 0) == 0) out.json = Json::parse(out.raw, nullptr, false);
+    if (typed && out.raw.empty()) out.json = std::move(*typed);  // as the route made it: no text in between
+    else if (out.content_type.rfind("application/json", 0) == 0) out.json = Json::parse(out.raw, nullptr, false);
     return out;
   }
   out.status = 404;
