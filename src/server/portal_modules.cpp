@@ -303,7 +303,11 @@ void show_list(PageCall& page, const ListSpec& spec, const PortalJson& notice = 
 
 // A code's label in the page's language: the official list has French and Dutch; German and
 // English pages show the French label, marked as French for screen readers (docs/portal.md).
-PortalJson code_json(PageCall& page, const PortalJson& c) {
+// A text as the template's data: "" is false, as data_of says ({{#comment}} shows nothing then).
+kainjow::mustache::data text(const std::string& t) { return t.empty() ? kainjow::mustache::data(false) : kainjow::mustache::data(t); }
+
+kainjow::mustache::data code_data(PageCall& page, const PortalJson& c) {
+  using Data = kainjow::mustache::data;
   const std::string code = str_of(c, "code");
   std::string label = str_of(c, page.lang == "nl" ? "label_nl" : "label_fr");
   std::string label_lang = page.lang == "nl" ? "nl" : "fr";
@@ -315,15 +319,16 @@ PortalJson code_json(PageCall& page, const PortalJson& c) {
   }
   // The fix hint in the page's language (data/codes/hints.tsv), English where it has none.
   const std::string hint(Catalog::builtin().hint(code, page.lang));
-  const bool hint_foreign = page.lang != "en" && hint == Catalog::builtin().hint(code, "en");
-  return {{"code", code},
-          {"type", str_of(c, "type")},
-          {"label", label},
-          {"label_lang", label_lang},
-          {"foreign", label_lang != page.lang},
-          {"comment", str_of(c, "comment")},
-          {"hint", hint},
-          {"hint_foreign", hint_foreign}};
+  Data d(Data::type::object);
+  d["code"] = text(code);
+  d["type"] = text(str_of(c, "type"));
+  d["label"] = text(label);
+  d["label_lang"] = text(label_lang);
+  d["foreign"] = Data(label_lang != page.lang);
+  d["comment"] = text(str_of(c, "comment"));
+  d["hint"] = text(hint);
+  d["hint_foreign"] = Data(page.lang != "en" && hint == Catalog::builtin().hint(code, "en"));
+  return d;
 }
 
 void show_envoi(PageCall& page) {
@@ -351,7 +356,6 @@ void show_envoi(PageCall& page) {
     if (lines.status == 200 && lines.json.is_object()) {
       // The lines go straight into the template's data (Data), not through a JSON view first.
       using Data = kainjow::mustache::data;
-      auto text = [](const std::string& t) { return t.empty() ? Data(false) : Data(t); };  // "" is false, as data_of says
       Data rows(Data::type::list);
       size_t shown = 0;
       const bool may_ask = page.has_module("requests");
@@ -359,14 +363,7 @@ void show_envoi(PageCall& page) {
       for (const auto& l : lines.json["items"]) {
         Data codes(Data::type::list);
         const auto c_at = l.find("codes"), i_at = l.find("insurability");
-        for (const auto& c : c_at != l.end() ? *c_at : no_codes) {
-          const PortalJson x = code_json(page, c);
-          Data d(Data::type::object);
-          for (const char* k : {"code", "type", "label", "label_lang", "comment", "hint"}) d.set(k, text(str_of(x, k)));
-          d.set("foreign", Data(truthy(x, "foreign")));
-          d.set("hint_foreign", Data(truthy(x, "hint_foreign")));
-          codes.push_back(d);
-        }
+        for (const auto& c : c_at != l.end() ? *c_at : no_codes) codes.push_back(code_data(page, c));
         const PortalJson& ins = i_at != l.end() && i_at->is_object() ? *i_at : no_insurability;
         const std::string reason = str_of(ins, "reason");
         const std::string insured =
@@ -382,7 +379,7 @@ void show_envoi(PageCall& page) {
         row.set("invoice", text(str_of(l, "invoice")));
         row.set("amount", text(money_text(amount, page.lang)));
         row.set("insurability", text(insured));
-        row.set("codes", codes);
+        row["codes"] = std::move(codes);  // moved: the library's set() and push_back() copy whole trees
         row.set("ask", text(may_ask ? fmt::format("/requests/new?envoi={}&record={}&niss={}", id, str_of(l, "record"), str_of(l, "niss")) : ""));
         rows.push_back(row);
         ++shown;
@@ -403,7 +400,7 @@ void show_envoi(PageCall& page) {
     }
   }
   page.show("envoi", view, title, 200, [&](kainjow::mustache::data& d) {
-    if (lines_data) d.set("lines", *lines_data);
+    if (lines_data) d["lines"] = std::move(*lines_data);
   });
 }
 
