@@ -3,6 +3,7 @@
 // information, O waiting for INAMI, R no motivation received; the lines each one settled and
 // the payment of their complement) and file new requests; fund staff record the advisor's
 // decisions, which settle the lines waiting on them (500434) as the engine would judge them.
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -46,11 +47,19 @@ bool date_of(Call& call, const Json& body, const char* key, model::Date& out) {
 
 // The code's description (the fund's in French and Dutch, mutua's English one where it has it),
 // shown over the code in the portal.
-void add_code_labels(Json& j, const model::RefData& shared, const std::string& code) {
-  for (const char* lang : {"fr", "nl", "en"}) {
-    const auto label = model::code_label(shared, code, lang);
-    j[std::string("code_label_") + lang] = label.lang == lang ? label.text : "";
+// `known`: the labels of the codes met so far in this answer (each look-up reads the whole
+// nomenclature).
+void add_code_labels(Json& j, const model::RefData& shared, const std::string& code, std::map<std::string, Json>& known) {
+  auto it = known.find(code);
+  if (it == known.end()) {
+    Json labels = Json::object();
+    for (const char* lang : {"fr", "nl", "en"}) {
+      const auto label = model::code_label(shared, code, lang);
+      labels[std::string("code_label_") + lang] = label.lang == lang ? label.text : "";
+    }
+    it = known.emplace(code, std::move(labels)).first;
   }
+  for (const auto& [k, v] : it->second.items()) j[k] = v;
 }
 
 void answer_error(Call& call, const Error& e) {
@@ -72,12 +81,13 @@ void list_agreements(Call& call) {
   if (!shared) return call.error(500, shared.error());
   std::vector<Json> rows;
   std::set<std::pair<std::string, std::string>> seen;  // (provider, patient) read
+  std::map<std::string, Json> labels;
   for (const auto& a : *all) {
     if (!sees(*call.who, a)) continue;
     if (!decision.empty() && (decision == "none" ? a.decision != model::kNoDecision : a.decision != decision[0])) continue;
     Json j = engine::agreement_json(a);
     j.erase("events");
-    add_code_labels(j, **shared, a.code);
+    add_code_labels(j, **shared, a.code, labels);
     rows.push_back(std::move(j));
     seen.insert({a.requested_by, a.niss});
   }
@@ -95,7 +105,8 @@ void get_agreement(Call& call) {
   if (!shared) return call.error(500, shared.error());
   call.note("read", fmt::format("agreements/{}", a->id), a->requested_by, a->niss);
   Json j = engine::agreement_json(*a, &*lines);
-  add_code_labels(j, **shared, a->code);
+  std::map<std::string, Json> labels;
+  add_code_labels(j, **shared, a->code, labels);
   call.json(200, j);
 }
 
