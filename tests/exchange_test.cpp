@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <sqlite3.h>
 
 #include "baseline.h"
 #include "exchange_process.h"
@@ -24,6 +26,7 @@
 #include "mutua/provider/book.h"
 #include "mutua/response_reader.h"
 #include "mutua/store/sqlite.h"
+#include "store/blobs.h"
 
 namespace fs = std::filesystem;
 using mutua::testing::read_all;
@@ -222,6 +225,81 @@ TEST_F(ExchangeTest, APostIsTakenOnceAndDeliveredUntilConfirmed) {
   ASSERT_EQ(acks->size(), 1u);
   EXPECT_EQ((*acks)[0].kind, Delivered::Kind::Acknowledgement);
   EXPECT_TRUE((*acks)[0].ack.success);
+}
+
+// A message comes packed (Content-Encoding: zstd, as mutua's client sends it) or as it is; the
+// exchange reads either, keeps it packed, and delivers its bytes as they were. What says it is
+// packed and is not, or unpacks past the exchange's limit, is refused before it is read.
+TEST_F(ExchangeTest, AMessageComesPackedOrNotAndIsDeliveredAsItWas) {
+  start();
+  httplib::Client http(url());
+  const httplib::Headers auth = {{"Authorization", "Bearer " + provider_token_}};
+  auto path = [&](const std::string& reference) {
+    return "/exchange/v1/messages?environment=production&recipient=" + union_ + "&input_reference=" + reference;
+  };
+  // As it is, from a client of another make.
+  auto plain = http.Post(path(reference_of(files_[0])).c_str(), auth, files_[0], "application/octet-stream");
+  ASSERT_TRUE(plain);
+  ASSERT_EQ(plain->status, 200) << plain->body;
+  EXPECT_NE(plain->body.find("\"success\""), std::string::npos) << plain->body;
+  // Packed, by mutua's client, and a frame posted as it is.
+  auto provider = as(provider_token_);
+  auto packed = provider->post(Environment::Production, union_, reference_of(files_[1]), files_[1]);
+  ASSERT_TRUE(packed) << packed.error().message;
+  EXPECT_TRUE(packed->success) << packed->reason;
+  const mutua::store::Packed frame = mutua::store::packed(files_[2]);
+  ASSERT_NE(frame.owned, nullptr) << "a billing file packs";
+  auto as_frame = provider->post_packed(Environment::Production, union_, reference_of(files_[2]), std::string(frame.bytes));
+  ASSERT_TRUE(as_frame) << as_frame.error().message;
+  EXPECT_TRUE(as_frame->success) << as_frame->reason;
+
+  auto got = as(fund_token_)->get(Environment::Production, 10);
+  ASSERT_TRUE(got) << got.error().message;
+  ASSERT_EQ(got->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ((*got)[i].content, files_[i]) << "message " << i << " byte for byte";
+  // Kept packed in the exchange's file.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(exchange_.db().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT content FROM items WHERE kind = 'message' ORDER BY id", -1, &s, nullptr), SQLITE_OK);
+    int n = 0;
+    size_t kept = 0, raw = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      const std::string content(static_cast<const char*>(sqlite3_column_blob(s, 0)), static_cast<size_t>(sqlite3_column_bytes(s, 0)));
+      EXPECT_TRUE(mutua::store::frame_size(content)) << "message " << n << " kept as a zstd frame";
+      kept += content.size();
+      raw += files_[static_cast<size_t>(n)].size();
+      ++n;
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    EXPECT_EQ(n, 3);
+    EXPECT_LT(kept * 3, raw) << "packed, a billing file takes a fraction of its bytes";
+  }
+
+  // Says packed, is not: refused before it is read, nothing taken.
+  httplib::Headers zstd = auth;
+  zstd.emplace("Content-Encoding", "zstd");
+  auto junk = http.Post(path(reference_of(files_[3])).c_str(), zstd, files_[3], "application/octet-stream");
+  ASSERT_TRUE(junk);
+  EXPECT_EQ(junk->status, 400);
+  EXPECT_NE(junk->body.find("no zstd frame"), std::string::npos) << junk->body;
+  httplib::Headers compress = auth;
+  compress.emplace("Content-Encoding", "compress");
+  auto other = http.Post(path(reference_of(files_[3])).c_str(), compress, files_[3], "application/octet-stream");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 415) << other->body;
+  // A frame that says it unpacks to more than the exchange takes (a zstd bomb) is not unpacked:
+  // its header (magic, a descriptor for a single segment with an 8-byte size: 4 GiB) and a last
+  // block of one repeated blank.
+  const std::string bomb = std::string("\x28\xB5\x2F\xFD\xE0", 5) + std::string("\x00\x00\x00\x00\x01\x00\x00\x00", 8) +
+                           std::string("\x0B\x00\x00 ", 4);
+  ASSERT_EQ(mutua::store::frame_size(bomb), std::optional<uint64_t>(1ULL << 32));
+  auto large = http.Post(path(reference_of(files_[3])).c_str(), zstd, bomb, "application/octet-stream");
+  ASSERT_TRUE(large);
+  EXPECT_EQ(large->status, 413) << large->body;
+  EXPECT_TRUE(as(fund_token_)->get(Environment::Production, 10)->size() == 3u) << "nothing more taken";
 }
 
 TEST_F(ExchangeTest, WhatIsWrongIsRefusedWithItsReasonAndEnvironmentsNeverMix) {
@@ -715,15 +793,19 @@ namespace {
 
 // A command run as the provider's program would be: killed (kill -9) `kills` times at random
 // moments, then run to its end. Counts the kills that landed before it ended on its own.
+// Runs the command and kills it (kill -9) after a random moment, until `kills` kills landed
+// before it ended; a command that ended first is run again with a shorter wait (the faster the
+// program, the earlier a kill must come), at most five tries a kill.
 int run_through_kills(const std::vector<std::string>& args, const std::string& log, int kills, std::mt19937& luck) {
-  int landed = 0;
-  for (int k = 0; k < kills; ++k) {
+  int landed = 0, longest_ms = 80;
+  for (int tries = 0; landed < kills && tries < 5 * kills; ++tries) {
     const pid_t pid = mutua::testing::spawn(args, log);
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 80)(luck)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, longest_ms)(luck)));
     kill(pid, SIGKILL);
     bool was_killed = false;
     mutua::testing::wait_exit(pid, &was_killed);
     landed += was_killed;
+    if (!was_killed) longest_ms = std::max(2, longest_ms / 2);
   }
   return landed;
 }

@@ -45,6 +45,7 @@ void add_exchange_serve(CLI::App& parent) {
     std::vector<std::string> fault;
     int64_t interval = 30;
     int max = 1000;
+    uint64_t max_message_mb = 400;
   };
   auto opts = std::make_shared<Opts>();
   auto* cmd = parent.add_subcommand("serve", "Serve the exchange over HTTP until Ctrl-C or SIGTERM");
@@ -54,6 +55,9 @@ void add_exchange_serve(CLI::App& parent) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-per-get", opts->max, "Items one get gives at most")->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd->add_option("--max-message-mb", opts->max_message_mb, "The largest message taken, in MiB (unpacked, when it comes as zstd)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("--faults", opts->faults,
                   "SEED[:P]: misbehave for tests, each fault (duplicate, reorder, dropped confirmation, delay, refused "
                   "get, 920999 cut short) with probability P (default 0.2), drawn from SEED");
@@ -65,6 +69,7 @@ void add_exchange_serve(CLI::App& parent) {
     o.db = opts->db;
     o.poll_interval_seconds = opts->interval;
     o.max_per_get = opts->max;
+    o.max_message_bytes = opts->max_message_mb << 20;
     if (!host_port(opts->listen, o.host, o.port)) {
       std::fprintf(stderr, "mutua exchange serve: --listen is HOST:PORT, e.g. 127.0.0.1:8090\n");
       exit_code() = 2;

@@ -156,6 +156,34 @@ Result<void> check_corrected_envois(const rules::Envoi& e, model::EnvoiStore& en
 
 }  // namespace
 
+namespace {
+
+// Parses `r.bytes` into `r` (unreadable says why); the reader for the file checks, when readable.
+std::unique_ptr<Reader> parse_into(Reception& r) {
+  auto reader = Reader::from_view(*r.bytes, r.name);
+  if (!reader) {
+    r.unreadable = reader.error();
+    return nullptr;
+  }
+  auto parsed = parse_envoi(r.bytes, r.name);
+  if (!parsed) {
+    r.unreadable = parsed.error();
+    return nullptr;
+  }
+  r.parsed = std::make_shared<ParsedEnvoi>(ParsedEnvoi{std::move(*parsed)});
+  return std::move(*reader);
+}
+
+}  // namespace
+
+Reception read_envoi(std::shared_ptr<const std::string> bytes, std::string name) {
+  Reception r;
+  r.name = std::move(name);
+  r.bytes = std::move(bytes);
+  (void)parse_into(r);
+  return r;
+}
+
 Reception receive(std::string bytes, std::string name, model::Date today) {
   Reception r;
   auto start = std::chrono::steady_clock::now();
@@ -165,26 +193,16 @@ Reception receive(std::string bytes, std::string name, model::Date today) {
     start = now;
   };
   r.name = std::move(name);
-  auto owned = std::make_shared<const std::string>(std::move(bytes));
-  r.bytes = owned;
-  r.hash = content_hash(*owned);
-  auto reader = Reader::from_view(*owned, r.name);
-  if (!reader) {
-    r.unreadable = reader.error();
-    return r;
-  }
-  auto parsed = parse_envoi(owned, r.name);
-  if (!parsed) {
-    r.unreadable = parsed.error();
-    return r;
-  }
-  r.parsed = std::make_shared<ParsedEnvoi>(ParsedEnvoi{std::move(*parsed)});
+  r.bytes = std::make_shared<const std::string>(std::move(bytes));
+  r.hash = content_hash(*r.bytes);
+  auto reader = parse_into(r);
+  if (!reader) return r;
   lap("parse");
   engine::PreflightOptions pre;
   pre.today = today;
   pre.list_per_code = SIZE_MAX;
   r.report = std::make_shared<PreflightReport>(SIZE_MAX);
-  preflight_reader(**reader, pre, *r.report);
+  preflight_reader(*reader, pre, *r.report);
   lap("file checks");
   return r;
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mutua/exchange/transport.h"
+#include "store/blobs.h"
 
 namespace mutua::exchange {
 
@@ -47,15 +48,15 @@ class HttpExchange final : public Transport {
 
   Result<Acknowledgement> post(Environment env, const std::string& recipient, const std::string& input_reference,
                                const std::string& content) override {
-    auto digits = [](const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; };
-    if (!digits(recipient) || !digits(input_reference))
-      return fail({.code = "Z00224", .message = "a recipient (union or INAMI number) and an input reference are digits"});
-    const std::string path = fmt::format("/exchange/v1/messages?environment={}&recipient={}&input_reference={}",
-                                         environment_name(env), recipient, input_reference);
-    auto r = http_.Post(path.c_str(), headers(), content, "application/octet-stream");
-    auto body = answer(r, "post");
-    if (!body) return fail(body.error());
-    return ack_of(*body);
+    // Packed on the wire: the exchange reads it unpacked and keeps the frame as it came.
+    const store::Packed packed = store::packed(content);
+    return send(env, recipient, input_reference, packed.bytes, packed.owned != nullptr);
+  }
+
+  Result<Acknowledgement> post_packed(Environment env, const std::string& recipient, const std::string& input_reference,
+                                      const std::string& frame) override {
+    if (!store::frame_size(frame)) return Transport::post_packed(env, recipient, input_reference, frame);  // not a frame
+    return send(env, recipient, input_reference, frame, true);
   }
 
   Result<std::vector<Delivered>> get(Environment env, int max) override {
@@ -97,6 +98,21 @@ class HttpExchange final : public Transport {
  private:
   httplib::Headers headers() const { return {{"Authorization", "Bearer " + token_}}; }
 
+  Result<Acknowledgement> send(Environment env, const std::string& recipient, const std::string& input_reference,
+                               std::string_view body, bool zstd) {
+    auto digits = [](const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; };
+    if (!digits(recipient) || !digits(input_reference))
+      return fail({.code = "Z00224", .message = "a recipient (union or INAMI number) and an input reference are digits"});
+    const std::string path = fmt::format("/exchange/v1/messages?environment={}&recipient={}&input_reference={}",
+                                         environment_name(env), recipient, input_reference);
+    httplib::Headers h = headers();
+    if (zstd) h.emplace("Content-Encoding", "zstd");
+    auto r = http_.Post(path.c_str(), h, body.data(), body.size(), "application/octet-stream");
+    auto answered = answer(r, "post");
+    if (!answered) return fail(answered.error());
+    return ack_of(*answered);
+  }
+
   Result<Json> answer(const httplib::Result& r, const char* what) {
     if (!r) return fail({.code = "Z00233", .message = fmt::format("the exchange did not answer the {} ({})", what, httplib::to_string(r.error()))});
     Json body = Json::parse(r->body, nullptr, false);
@@ -114,6 +130,13 @@ class HttpExchange final : public Transport {
 };
 
 }  // namespace
+
+Result<Acknowledgement> Transport::post_packed(Environment env, const std::string& recipient, const std::string& input_reference,
+                                               const std::string& frame) {
+  auto bytes = store::unpacked(frame);
+  if (!bytes) return fail(bytes.error());
+  return post(env, recipient, input_reference, *bytes);
+}
 
 std::unique_ptr<Transport> exchange_client(const std::string& url, const std::string& token) {
   return std::make_unique<HttpExchange>(url, token);

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <random>
 #include <regex>
+#include <set>
 
 #include <fmt/format.h>
 #include <httplib.h>
@@ -21,6 +22,7 @@
 #include "mutua/layout.h"
 #include "mutua/model/dates.h"
 #include "mutua/response_reader.h"
+#include "store/blobs.h"
 
 namespace mutua::exchange {
 
@@ -148,7 +150,8 @@ struct Exchange::Impl {
   // What the exchange checks before it takes a message: who may send what to whom, in which
   // environment. A refusal is an acknowledgement with its reason, not an HTTP error.
   Acknowledgement judge(const Party& sender, Environment env, const std::string& recipient, const std::string& reference,
-                        const std::string& bytes) {
+                        const std::shared_ptr<const std::string>& message) {
+    const std::string& bytes = *message;
     Acknowledgement a;
     a.input_reference = reference;
     a.recipient = recipient;
@@ -170,7 +173,9 @@ struct Exchange::Impl {
                                 environment_name(env)));
     if (a.message_type == "920000") {
       if (sender.kind != PartyKind::Provider) return refuse("a fund posts responses, not billing files (920000)");
-      const auto got = engine::receive(bytes, "input-" + reference, model::local_today());
+      // Read, not checked: the fund checks what the exchange carries (and answers 920098 /
+      // 920999 to what it finds).
+      const auto got = engine::read_envoi(message, "input-" + reference);
       if (!got.parsed) return refuse("unreadable: " + got.unreadable.to_string());
       // A file cut or garbled so that it says neither who bills nor for which union cannot be
       // carried: the exchange refuses it here (the fund answers 920999 to what it can route).
@@ -208,13 +213,43 @@ struct Exchange::Impl {
     // The same reference again: the same answer, nothing stored twice.
     auto before = box->earlier_post(sender->id, *env, reference);
     if (!before) return error(res, 500, before.error().code, before.error().message);
-    Acknowledgement ack = *before ? **before : judge(*sender, *env, recipient, reference, req.body);
-    if (!*before) {
-      const int64_t now = unix_now();
-      std::string bytes = req.body;
-      if (ack.success && ack.message_type == "920999" && fault(options.faults.cut_920999)) bytes = cut_last_zone(bytes);
-      const int64_t visible = fault(options.faults.delay) ? now + options.faults.delay_seconds : now;
-      auto recorded = box->record_post(sender->id, *env, ack, bytes, now, visible);
+    if (*before) {
+      res.set_content(ack_json(**before).dump(), "application/json");
+      return;
+    }
+    // A body sent as a zstd frame (Content-Encoding: zstd, as mutua's client sends) is read
+    // unpacked and kept as it came; any other is packed to be kept. (gzip, deflate and br are
+    // unpacked by the HTTP library before this, or refused by it.)
+    const std::string encoding = req.get_header_value("Content-Encoding");
+    static const std::set<std::string> kEncodings = {"", "identity", "zstd", "gzip", "deflate", "br"};
+    if (!kEncodings.count(encoding))
+      return error(res, 415, "Z00224", fmt::format("Content-Encoding {}: the exchange takes zstd, gzip or none", encoding));
+    const bool zstd = encoding == "zstd";
+    std::shared_ptr<const std::string> message;
+    if (zstd) {
+      const auto size = store::frame_size(req.body);
+      if (!size) return error(res, 400, "Z00224", "Content-Encoding zstd: the body is no zstd frame saying its size");
+      if (*size > options.max_message_bytes)
+        return error(res, 413, "Z00224", fmt::format("the message unpacks to {} bytes, over the exchange's {}", *size,
+                                                     options.max_message_bytes));
+      auto raw = store::unpacked(req.body);
+      if (!raw) return error(res, 400, "Z00224", "Content-Encoding zstd: " + raw.error().message);
+      message = std::make_shared<const std::string>(std::move(*raw));
+    } else {
+      message = std::make_shared<const std::string>(req.body);
+    }
+    Acknowledgement ack = judge(*sender, *env, recipient, reference, message);
+    const int64_t now = unix_now();
+    store::Packed kept{nullptr, std::string_view()};  // only what is taken is kept
+    if (ack.success && ack.message_type == "920999" && fault(options.faults.cut_920999)) {
+      message = std::make_shared<const std::string>(cut_last_zone(*message));
+      kept = store::packed(*message);
+    } else if (ack.success) {
+      kept = zstd ? store::Packed{nullptr, req.body} : store::packed(*message);
+    }
+    const int64_t visible = fault(options.faults.delay) ? now + options.faults.delay_seconds : now;
+    {
+      auto recorded = box->record_post(sender->id, *env, ack, kept.bytes, now, visible);
       if (!recorded) return error(res, 500, recorded.error().code, recorded.error().message);
       ack = *recorded;
     }

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "store/blobs.h"
 #include "store/sqlite_db.h"  // the prepared statement every SQLite file of mutua uses
 
 namespace mutua::exchange {
@@ -63,10 +64,16 @@ std::string env_text(Environment e) { return std::string(environment_name(e)); }
 
 }  // namespace
 
-std::string sha256_hex(const std::string& text) {
+std::string sha256_hex(const std::string& text) { return sha256_hex_of({text}); }
+
+std::string sha256_hex_of(std::initializer_list<std::string_view> parts) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  EVP_Digest(text.data(), text.size(), md, &n, EVP_sha256(), nullptr);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  for (std::string_view p : parts) EVP_DigestUpdate(ctx, p.data(), p.size());
+  EVP_DigestFinal_ex(ctx, md, &n);
+  EVP_MD_CTX_free(ctx);
   std::string hex;
   for (unsigned int i = 0; i < n; ++i) hex += fmt::format("{:02x}", md[i]);
   return hex;
@@ -157,7 +164,7 @@ Result<std::optional<Acknowledgement>> Mailbox::earlier_post(const std::string& 
 }
 
 Result<Acknowledgement> Mailbox::record_post(const std::string& sender, Environment env, const Acknowledgement& given,
-                                             const std::string& content, int64_t now, int64_t visible_after) {
+                                             std::string_view content, int64_t now, int64_t visible_after) {
   std::lock_guard<std::mutex> lock(m_);
   if (auto b = exec("BEGIN IMMEDIATE"); !b) return fail(b.error());
   auto rollback = [&](Error e) {
@@ -171,7 +178,7 @@ Result<Acknowledgement> Mailbox::record_post(const std::string& sender, Environm
     return **before;
   }
   Acknowledgement ack = given;
-  auto insert_item = [&](const std::string& party, const char* kind, const std::string& bytes, int64_t visible,
+  auto insert_item = [&](const std::string& party, const char* kind, std::string_view bytes, int64_t visible,
                          int64_t* id) -> Result<void> {
     Stmt s(db_, "INSERT INTO items (party, environment, kind, sender, input_reference, message_type, hash, content, success, "
                 "reason, reference, recipient, posted, visible_after) "
@@ -180,8 +187,8 @@ Result<Acknowledgement> Mailbox::record_post(const std::string& sender, Environm
     // refusals of the same reference in two environments are two items).
     unsigned char salt[16];
     RAND_bytes(salt, sizeof salt);
-    const std::string hash = sha256_hex(fmt::format("{}|{}|{}|{}|{}|{}|", kind, party, env_text(env), sender, ack.input_reference, now) +
-                                       bytes + std::string(reinterpret_cast<const char*>(salt), sizeof salt));
+    const std::string hash = sha256_hex_of({fmt::format("{}|{}|{}|{}|{}|{}|", kind, party, env_text(env), sender, ack.input_reference, now),
+                                            bytes, std::string_view(reinterpret_cast<const char*>(salt), sizeof salt)});
     s.bind(1, party).bind(2, env_text(env)).bind(3, std::string(kind)).bind(4, sender).bind(5, ack.input_reference);
     s.bind(6, ack.message_type).bind(7, hash).blob(8, bytes).bind(9, int64_t{ack.success}).bind(10, ack.reason);
     s.bind(11, ack.reference).bind(12, ack.recipient).bind(13, now).bind(14, visible);
@@ -190,12 +197,15 @@ Result<Acknowledgement> Mailbox::record_post(const std::string& sender, Environm
     return {};
   };
   if (ack.success) {
+    // The message's reference is its row's id, known before it is written (the transaction
+    // holds the file's write lock): a row updated afterwards would write its content again.
+    Stmt next(db_, "SELECT COALESCE(MAX(id), 0) + 1 FROM items");
+    if (next.step() != SQLITE_ROW) return rollback({.code = "Z00200", .message = sqlite3_errmsg(db_)});
+    ack.reference = fmt::format("{:014d}", next.i64(0));
     int64_t id = 0;
     if (auto r = insert_item(ack.recipient, "message", content, visible_after, &id); !r) return rollback(r.error());
-    ack.reference = fmt::format("{:014d}", id);
-    Stmt set(db_, "UPDATE items SET reference = ?1 WHERE id = ?2");
-    set.bind(1, ack.reference).bind(2, id);
-    if (set.step() != SQLITE_DONE) return rollback({.code = "Z00200", .message = sqlite3_errmsg(db_)});
+    if (fmt::format("{:014d}", id) != ack.reference)
+      return rollback({.code = "Z00200", .message = fmt::format("message {} stored as item {}", ack.reference, id)});
   }
   if (auto r = insert_item(sender, "ack", "", now, nullptr); !r) return rollback(r.error());
   Stmt p(db_, "INSERT INTO posts (sender, environment, input_reference, success, reason, reference, recipient, message_type) "
@@ -235,7 +245,9 @@ Result<std::vector<Delivered>> Mailbox::unconfirmed(const std::string& party, En
     d.sender = s.text(2);
     d.input_reference = s.text(3);
     d.message_type = s.text(4);
-    d.content = s.text(5);
+    auto content = store::unpacked(s.text(5));  // kept as a zstd frame (the bytes themselves before)
+    if (!content) return fail(content.error());
+    d.content = std::move(*content);
     d.ack.success = s.i64(6) != 0;
     d.ack.reason = s.text(7);
     d.ack.reference = s.text(8);

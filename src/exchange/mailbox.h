@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <mutex>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mutua/error.h"
@@ -19,6 +21,8 @@ namespace mutua::exchange {
 
 // SHA-256 of `text`, in hex: items' hashes, tokens kept as hashes.
 std::string sha256_hex(const std::string& text);
+// The same of the parts one after the other, without joining them.
+std::string sha256_hex_of(std::initializer_list<std::string_view> parts);
 
 struct StoredItem {
   int64_t id = 0;
@@ -40,8 +44,10 @@ class Mailbox {
   // Records a post: its acknowledgement (answered again to the same reference), and when taken
   // the message for its recipient; the acknowledgement also goes to the sender's own mailbox.
   // All or nothing; a concurrent post of the same reference gives the first one's answer.
+  // `content` is the message as kept: a zstd frame of its bytes (store::packed), unpacked when
+  // delivered.
   Result<Acknowledgement> record_post(const std::string& sender, Environment env, const Acknowledgement& ack,
-                                      const std::string& content, int64_t now, int64_t visible_after);
+                                      std::string_view content, int64_t now, int64_t visible_after);
 
   // Refused (kNotEnoughTime) when the party's last get in `env` is less than `interval` ago;
   // else notes this one.

@@ -207,14 +207,12 @@ Result<SendRound> Book::send(exchange::Transport& exchange, Environment env,
   {
     Stmt w(db, "SELECT id, recipient, input_reference, content FROM envois WHERE environment = ?1 AND state = 'waiting' ORDER BY id");
     w.bind(1, env_text(env));
-    while (w.step() == SQLITE_ROW) {
-      auto content = store::unpacked(w.text(3));  // a zstd frame since batch keeps them so; raw before
-      if (!content) return fail(content.error());
-      waiting.emplace_back(w.i64(0), w.text(1), w.text(2), std::move(*content));
-    }
+    // A zstd frame since batch keeps them so (posted as it is); the bytes themselves before.
+    while (w.step() == SQLITE_ROW) waiting.emplace_back(w.i64(0), w.text(1), w.text(2), w.text(3));
   }
   for (const auto& [id, recipient, reference, content] : waiting) {
-    auto ack = exchange.post(env, recipient, reference, content);
+    auto ack = store::frame_size(content) ? exchange.post_packed(env, recipient, reference, content)
+                                          : exchange.post(env, recipient, reference, content);
     if (!ack) {
       ++round.waiting;
       round.problems.push_back(ack.error());

@@ -43,6 +43,13 @@ Result<std::string> unpacked(std::string blob) {
   return out;
 }
 
+std::optional<uint64_t> frame_size(std::string_view blob) {
+  if (blob.size() < 4 || std::memcmp(blob.data(), kZstdMagic, 4) != 0) return std::nullopt;
+  const unsigned long long size = ZSTD_getFrameContentSize(blob.data(), blob.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) return std::nullopt;
+  return size;
+}
+
 std::future<PackedOutcome> pack_outcome(const model::EnvoiOutcome& o) {
   return std::async(std::launch::async, [&o] {
     PackedOutcome p{packed(o.received_bytes), packed(o.verdicts_json), {}};

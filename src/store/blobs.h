@@ -4,6 +4,7 @@
 #pragma once
 #include <future>
 #include <memory>
+#include <optional>
 #include <vector>
 #include <string>
 #include <string_view>
@@ -23,6 +24,8 @@ struct Packed {
 Packed packed(std::string_view raw);
 // The bytes of a stored blob (a zstd frame unpacked, anything else as it is).
 Result<std::string> unpacked(std::string blob);
+// What a zstd frame says it unpacks to; nullopt for bytes that are no zstd frame saying its size.
+std::optional<uint64_t> frame_size(std::string_view blob);
 
 // An envoi's blobs, packed: its received bytes, its verdicts, its responses.
 struct PackedResponse {

@@ -78,6 +78,9 @@ inline constexpr uint64_t kMaxEnvoiBytes = 677 + 2 + 999999ULL * 352;
 // no regular file (a pipe, a directory) is an error.
 Reception receive(std::string bytes, std::string name, model::Date today);
 Result<Reception> receive_file(const std::string& path, model::Date today);
+// Only parses it (no file checks, no hash): what an exchange reads of a file to route it, or to
+// refuse it as unreadable, before carrying it to the fund that checks it.
+Reception read_envoi(std::shared_ptr<const std::string> bytes, std::string name);
 // Who sent a readable reception: its third party (ET 10 zone 14); empty when unreadable.
 std::string sender_of(const Reception& reception);
 // The union it is addressed to ("300": its invoices' destination mutuality's), empty when unreadable.

@@ -46,6 +46,11 @@ class Transport {
   // reference again answers the same acknowledgement and stores nothing.
   virtual Result<Acknowledgement> post(Environment env, const std::string& recipient, const std::string& input_reference,
                                        const std::string& content) = 0;
+  // The same with the message as a zstd frame of its bytes (as the provider's book keeps its
+  // files): sent as it is by a transport that can (mutua's exchange takes it so: a billing file
+  // is mostly blanks and zeros), unpacked for one that cannot.
+  virtual Result<Acknowledgement> post_packed(Environment env, const std::string& recipient, const std::string& input_reference,
+                                              const std::string& frame);
   // At most `max` items not confirmed yet, oldest first; an error with code kNotEnoughTime when
   // polled before the exchange's interval.
   virtual Result<std::vector<Delivered>> get(Environment env, int max) = 0;
