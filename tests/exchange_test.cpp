@@ -532,7 +532,7 @@ TEST_F(ExchangeTest, AttestationsAreBatchedPreflightedSentAndAccepted) {
   ASSERT_TRUE(parsed);
   ASSERT_TRUE((*scratch)->replace_refdata(*parsed));
   mutua::provider::BatchOptions o{.provider = provider_, .iban = iban, .bic = bic, .bce = bce, .today = 20261105,
-                                  .preflight = scratch->get()};
+                                  .preflight = [&] { return scratch->get(); }};
   auto batch = (*book)->batch(o);
   ASSERT_TRUE(batch) << batch.error().message;
   ASSERT_EQ(batch->envois.size(), 1u);
@@ -570,6 +570,74 @@ TEST_F(ExchangeTest, AttestationsAreBatchedPreflightedSentAndAccepted) {
   for (const auto& a : *atts) (a.state == "batched" ? batched : to_correct) += 1;
   EXPECT_EQ(batched, 6);
   EXPECT_EQ(to_correct, 2);
+}
+
+// Envois of several months are made and pre-flighted at once; one that pre-flight empties (every
+// attestation of September has a code with a wrong check digit) takes no number: October's is
+// number 1, in the book and in its file (segment 300 zone 301), and follows right after.
+TEST_F(ExchangeTest, AnEnvoiPreflightEmptiesTakesNoNumber) {
+  ASSERT_NO_FATAL_FAILURE(write_attestations(dir_ + "/attestations.csv", -1, -1));
+  const Care c = care();
+  std::string csv = read_all(dir_ + "/attestations.csv");
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);
+  for (int i = 1; i <= 3 && std::getline(lines, line);) {
+    // The same patients in September, at a code whose check digit is wrong.
+    line = std::regex_replace(line, std::regex("^A-\\d+"), fmt::format("S-{:04d}", i++));
+    line = std::regex_replace(line, std::regex(",2026-10-"), ",2026-09-");
+    line = std::regex_replace(line, std::regex("," + c.good + ","), "," + c.bad + ",");
+    csv += line + "\n";
+  }
+  std::ofstream(dir_ + "/attestations.csv") << csv;
+  std::string iban, bic, bce;
+  provider_bank(iban, bic, bce);
+  auto book = mutua::provider::Book::open(dir_ + "/provider.db");
+  ASSERT_TRUE(book);
+  ASSERT_EQ((*book)->import_attestations(dir_ + "/attestations.csv")->imported, 11);
+  auto scratch = mutua::store::open_sqlite(":memory:");
+  ASSERT_TRUE(scratch);
+  auto tables = mutua::model::read_refdata_dir(dir_ + "/g/refdata");
+  std::vector<mutua::Error> problems;
+  auto parsed = mutua::model::parse_refdata(*tables, dir_ + "/g/refdata", problems);
+  ASSERT_TRUE(parsed);
+  ASSERT_TRUE((*scratch)->replace_refdata(*parsed));
+  int asked = 0;
+  mutua::provider::BatchOptions o{.provider = provider_, .iban = iban, .bic = bic, .bce = bce, .today = 20261105,
+                                  .preflight = [&] { return ++asked, scratch->get(); }};
+  auto batch = (*book)->batch(o);
+  ASSERT_TRUE(batch) << batch.error().message;
+  EXPECT_EQ(asked, 1) << "the store is asked for once";
+  ASSERT_EQ(batch->envois.size(), 1u);
+  EXPECT_EQ(batch->envois[0].billed_month, "202610");
+  EXPECT_EQ(batch->envois[0].envoi_number, 1);
+  EXPECT_EQ(batch->envois[0].lines, 8);
+  std::set<std::string> held;
+  for (const auto& h : batch->held_back) held.insert(h.attestation + " " + h.code);
+  EXPECT_EQ(held, (std::set<std::string>{"S-0001 500402", "S-0002 500402", "S-0003 500402"}));
+  // The file says number 1 too.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_ + "/provider.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT content FROM envois", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  auto file = mutua::store::unpacked(
+      std::string(static_cast<const char*>(sqlite3_column_blob(st, 0)), static_cast<size_t>(sqlite3_column_bytes(st, 0))));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->substr(67 + 8, 3), "001");
+  // The next batch (September corrected) follows: number 2.
+  std::string fixed = "attestation,niss,affiliation,destination,ct1,ct2,sex,date,code,amount_cents,units,prescriber,prescription_date,performer\n";
+  fixed += std::regex_replace(csv.substr(csv.find("S-0001")), std::regex("," + c.bad + ","), "," + c.good + ",");
+  std::ofstream(dir_ + "/fixed.csv") << fixed;
+  ASSERT_EQ((*book)->import_attestations(dir_ + "/fixed.csv")->corrected, 3);
+  auto next = (*book)->batch(o);
+  ASSERT_TRUE(next) << next.error().message;
+  ASSERT_EQ(next->envois.size(), 1u);
+  EXPECT_EQ(next->envois[0].billed_month, "202609");
+  EXPECT_EQ(next->envois[0].envoi_number, 2);
+  EXPECT_TRUE(next->held_back.empty());
 }
 
 // The fund rejects a line (no pre-flight): the attestation is to correct, with the fund's code;

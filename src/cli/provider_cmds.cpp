@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -272,13 +273,18 @@ void add_provider(CLI::App& app) {
       o.bic = b->bic;
       o.bce = b->bce;
       if (!b->today.empty() && bad_date("provider batch", "--today", b->today, o.today)) return;
+      // The reference data loads while the book's attestations are read.
+      std::future<std::unique_ptr<model::Store>> loading;
       std::unique_ptr<model::Store> scratch;
       if (!b->refdata.empty()) {
-        scratch = scratch_refdata("provider batch", b->refdata);
-        if (!scratch) return;
-        o.preflight = scratch.get();
+        loading = std::async(std::launch::async, [dir = b->refdata] { return scratch_refdata("provider batch", dir); });
+        o.preflight = [&] {
+          scratch = loading.get();
+          return scratch.get();
+        };
       }
       auto r = book->batch(o);
+      if (loading.valid()) scratch = loading.get();  // nothing waited: loaded, not used
       if (!r) return command_failed(r.error());
       for (const auto& w : r->warnings) std::printf("warning: %s\n", w.c_str());
       for (const auto& h : r->held_back)
@@ -289,7 +295,7 @@ void add_provider(CLI::App& app) {
                     e.billed_month.c_str(), static_cast<long long>(e.lines), e.input_reference.c_str());
       if (r->envois.empty() && r->held_back.empty()) std::printf("no attestation waiting\n");
       if (b->timings)
-        for (const auto& [step, seconds] : r->timings) std::fprintf(stderr, "%-40s %8.3f s\n", step.c_str(), seconds);
+        for (const auto& [step, seconds] : r->timings) std::fprintf(stderr, "%-50s %8.3f s\n", step.c_str(), seconds);
     });
   }
   {

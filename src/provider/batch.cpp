@@ -1,12 +1,15 @@
 // Attestations in the provider's book, and batching them into envois (docs/provider.md).
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -313,9 +316,11 @@ Result<std::vector<Attestation>> Book::attestations() {
   return impl_->read_attestations();
 }
 
-Result<std::vector<Attestation>> Book::Impl::read_attestations() {
+Result<std::vector<Attestation>> Book::Impl::read_attestations(bool waiting_only) {
   std::vector<Attestation> out;
-  Stmt s(db, "SELECT reference, content, state, reason, COALESCE(envoi_id, 0) FROM attestations ORDER BY id");
+  Stmt s(db, waiting_only ? "SELECT reference, content, state, reason, COALESCE(envoi_id, 0) FROM attestations "
+                            "WHERE state IN ('waiting', 'corrected') ORDER BY id"
+                          : "SELECT reference, content, state, reason, COALESCE(envoi_id, 0) FROM attestations ORDER BY id");
   while (s.step() == SQLITE_ROW) {
     Attestation a = from_json(s.text(0), Json::parse(s.text(1)));
     a.state = s.text(2);
@@ -380,6 +385,130 @@ Result<std::string> write_file(const model::EnvoiHeader& h, const std::vector<co
 
 }  // namespace
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Timings = std::vector<std::pair<std::string, double>>;
+
+void add_seconds(Timings& timings, const std::string& what, double seconds) {
+  for (auto& [name, t] : timings)
+    if (name == what) return void(t += seconds);
+  timings.emplace_back(what, seconds);
+}
+
+void add_time(Timings& timings, const char* what, Clock::time_point since) {
+  add_seconds(timings, what, std::chrono::duration<double>(Clock::now() - since).count());
+}
+
+// Runs work(0) ... work(n - 1) on up to `threads` threads.
+void in_parallel(size_t n, unsigned threads, const std::function<void(size_t)>& work) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next++) < n;) work(i);
+  };
+  std::vector<std::thread> others;
+  for (unsigned t = 1; t < threads && t < n; ++t) others.emplace_back(worker);
+  worker();
+  for (auto& t : others) t.join();
+}
+
+// One envoi of a union and billed month, as the batch makes it.
+struct Planned {
+  std::string fund, month;
+  int number = 0;
+  int64_t resends = 0;  // the rejected or refused envoi whose number this one takes again (its id)
+  model::EnvoiHeader header;
+  std::vector<const Attestation*> list;  // what it holds once pre-flight held back the rest
+  // Made, away from the book:
+  std::string bytes;
+  struct Held {
+    const Attestation* attestation;
+    std::vector<RejectedLine::Code> codes;
+  };
+  std::vector<Held> held;            // what pre-flight held back, in the order it did
+  std::vector<HeldBack> refused;     // when pre-flight says the whole file would be refused (920999)
+  int64_t lines_judged = 0, lines_rejected = 0;  // by the first pre-flight, before holding back
+  Timings timings;
+  Error failed;
+  bool ok = true;
+};
+
+// Writes the envoi and, with a pre-flight store, judges it with the fund's engine, holding back
+// the attestations with a line it would reject and writing the envoi again without them. Every
+// rule that looks at other lines looks at the same patient's, so the envoi is judged again only
+// when a patient of what was held back still has lines in it (they might have counted on it).
+// The file checks run beside other envois; the store is one envoi's at a time (`store_m`).
+void make_envoi(Planned& p, const std::string& provider, model::Store* preflight, std::mutex& store_m, model::Date today) {
+  bool judge = preflight != nullptr;
+  for (int round = 0;; ++round) {
+    if (p.list.empty()) break;
+    auto written = Clock::now();
+    auto file = write_file(p.header, p.list, provider);
+    if (!file) {
+      p.ok = false;
+      p.failed = file.error();
+      return;
+    }
+    p.bytes = std::move(*file);
+    add_time(p.timings, "write the envois", written);
+    if (!judge || round == 3) break;
+    engine::AdjudicateOptions a;
+    a.today = today;
+    a.record = false;
+    a.decisions_only = true;
+    auto judging = Clock::now();
+    engine::Reception reception = engine::receive(p.bytes, fmt::format("batch-{}-{}-{}.efact", p.fund, p.month, p.number), today);
+    for (const auto& [phase, seconds] : reception.phases) add_seconds(p.timings, "  of which " + phase, seconds);
+    auto waited = Clock::now();
+    std::unique_lock<std::mutex> one_at_a_time(store_m);
+    add_time(p.timings, "  of which waiting for the store", waited);
+    auto judged = engine::adjudicate(std::move(reception), *preflight, a);
+    one_at_a_time.unlock();
+    if (!judged) {
+      p.ok = false;
+      p.failed = judged.error();
+      return;
+    }
+    add_time(p.timings, "pre-flight: the fund's engine", judging);
+    for (const auto& [phase, seconds] : judged->phases) add_seconds(p.timings, "  of which " + phase, seconds);
+    std::set<uint64_t> rejected_invoices;
+    std::map<uint64_t, std::vector<RejectedLine::Code>> codes_of;
+    const int64_t lines = judged->lines, rejected = static_cast<int64_t>(judged->rejected.size());
+    for (const auto& r : judged->rejected) {
+      rejected_invoices.insert(r.invoice);
+      for (const auto& c : r.codes) codes_of[r.invoice].push_back(c);
+    }
+    if (round == 0) {
+      p.lines_judged = lines;
+      p.lines_rejected = rejected;
+    }
+    if (judged->message == "920999" && rejected_invoices.empty()) {
+      for (const auto* at : p.list)
+        p.refused.push_back({at->reference, "920999", "", "", "", "the whole file would be refused: " +
+                                                                      (judged->summary.empty() ? std::string() : judged->summary[0])});
+      p.list.clear();
+      break;
+    }
+    if (rejected_invoices.empty()) break;
+    std::vector<const Attestation*> kept;
+    std::set<std::string> patients_held;
+    for (size_t i = 0; i < p.list.size(); ++i) {
+      const uint64_t inv = i + 1;
+      if (!rejected_invoices.count(inv)) {
+        kept.push_back(p.list[i]);
+        continue;
+      }
+      patients_held.insert(p.list[i]->niss);
+      p.held.push_back({p.list[i], std::move(codes_of[inv])});
+    }
+    p.list = std::move(kept);
+    judge = false;
+    for (const auto* at : p.list) judge = judge || patients_held.count(at->niss);
+  }
+}
+
+}  // namespace
+
 Result<BatchOutcome> Book::batch(const BatchOptions& o) {
   if (!digits(o.provider, 11)) return fail({.code = "Z00224", .message = "--provider is the billing provider's INAMI number (11 digits)"});
   std::lock_guard<std::mutex> lock(impl_->m);
@@ -394,188 +523,194 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
       if (!done) (void)impl->exec("ROLLBACK");
     }
   } rollback{impl_.get()};
-  using Clock = std::chrono::steady_clock;
   BatchOutcome out;
-  auto add_seconds = [&](const std::string& what, double seconds) {
-    for (auto& [name, t] : out.timings)
-      if (name == what) return void(t += seconds);
-    out.timings.emplace_back(what, seconds);
-  };
-  auto add_time = [&](const char* what, Clock::time_point since) {
-    add_seconds(what, std::chrono::duration<double>(Clock::now() - since).count());
-  };
   auto reading = Clock::now();
-  auto all = impl_->read_attestations();
+  auto all = impl_->read_attestations(true);
   if (!all) return fail(all.error());
-  add_time("read the waiting attestations", reading);
+  add_time(out.timings, "read the waiting attestations", reading);
   const model::Date today = o.today ? o.today : model::local_today();
   const std::string env = std::string(exchange::environment_name(o.environment));
   // Waiting attestations by (union, billed month).
   std::map<std::pair<std::string, std::string>, std::vector<const Attestation*>> groups;
-  for (const auto& a : *all)
-    if (a.state == "waiting" || a.state == "corrected") {
-      std::set<int> months;
-      for (const auto& l : a.lines) months.insert(static_cast<int>(l.date / 100));
-      groups[{union_of(a.destination), std::to_string(*months.begin())}].push_back(&a);
-    }
-  const Catalog& catalog = Catalog::builtin();
+  for (const auto& a : *all) {
+    std::set<int> months;
+    for (const auto& l : a.lines) months.insert(static_cast<int>(l.date / 100));
+    groups[{union_of(a.destination), std::to_string(*months.begin())}].push_back(&a);
+  }
+  model::Store* preflight = nullptr;
+  if (o.preflight && !groups.empty()) {
+    auto loading = Clock::now();
+    preflight = o.preflight();
+    if (!preflight) return fail({.code = "Z00224", .message = "the reference data for pre-flight could not be loaded"});
+    add_time(out.timings, "waiting for the reference data", loading);
+  }
+  // Numbers first, from the book: a number each, as if none were held back whole (then
+  // renumbered below, so that numbers follow one another).
+  std::vector<Planned> plans;
   for (auto& [key, list] : groups) {
-    const auto& [fund, month] = key;
-    const int year = std::stoi(month.substr(0, 4));
+    Planned p;
+    p.fund = key.first;
+    p.month = key.second;
+    p.list = std::move(list);
+    const int year = std::stoi(p.month.substr(0, 4));
     // The next number of that year: after every envoi of the book (an accepted number is never used again).
     // A rejected or refused envoi of this union and month is resent with its number (the fund
     // refuses a number it accepted, never one it rejected); else the next number of the year.
-    int number = 0;
-    int64_t resends = 0;
     {
       Stmt again(db, "SELECT id, envoi_number FROM envois WHERE recipient = ?1 AND billed_month = ?2 AND environment = ?3 "
                      "AND state IN ('rejected', 'refused') AND resent = 0 ORDER BY id LIMIT 1");
-      again.bind(1, fund).bind(2, month).bind(3, env);
+      again.bind(1, p.fund).bind(2, p.month).bind(3, env);
       if (again.step() == SQLITE_ROW) {
-        resends = again.i64(0);
-        number = static_cast<int>(again.i64(1));
+        p.resends = again.i64(0);
+        p.number = static_cast<int>(again.i64(1));
       }
     }
-    if (!number) {
+    if (!p.number) {
+      // After the numbers of this batch's earlier envois of the same year too.
       Stmt next(db, "SELECT COALESCE(MAX(envoi_number), 0) + 1 FROM envois WHERE substr(billed_month, 1, 4) = ?1");
       next.bind(1, std::to_string(year));
       if (next.step() != SQLITE_ROW) return impl_->error("number an envoi");
-      number = static_cast<int>(next.i64(0));
+      p.number = static_cast<int>(next.i64(0));
+      for (const auto& earlier : plans)
+        if (!earlier.resends && earlier.month.substr(0, 4) == p.month.substr(0, 4)) p.number = std::max(p.number, earlier.number + 1);
     }
-    if (number > 999) return fail({.code = "Z00224", .message = fmt::format("no envoi number left in {} (999 used)", year)});
-    model::EnvoiHeader h;
-    h.sending_number = number;
+    if (p.number > 999) return fail({.code = "Z00224", .message = fmt::format("no envoi number left in {} (999 used)", year)});
+    model::EnvoiHeader& h = p.header;
+    h.sending_number = p.number;
     h.third_party = o.provider;
     h.year = year;
-    h.month = std::stoi(month.substr(4, 2));
+    h.month = std::stoi(p.month.substr(4, 2));
     h.created = today;
     h.bce = o.bce;
     h.iban_a = o.iban;
     h.bic_a = o.bic;
     h.test = o.environment == Environment::Test;
-    h.federation = fund;
-    std::string bytes;
-    // Pre-flight: judged by the fund's engine on what the provider knows; an attestation with a
-    // line it would reject is held back and the envoi made again without it. Every rule that
-    // looks at other lines looks at the same patient's, so the envoi is judged again only when
-    // a patient of what was held back still has lines in it (they might have counted on it).
-    bool judge = o.preflight != nullptr;
-    for (int round = 0;; ++round) {
-      if (list.empty()) break;
-      auto written = Clock::now();
-      auto file = write_file(h, list, o.provider);
+    h.federation = p.fund;
+    plans.push_back(std::move(p));
+  }
+  // Made and pre-flighted on every core, away from the book.
+  const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+  std::mutex store_m;
+  auto making = Clock::now();
+  in_parallel(plans.size(), threads, [&](size_t i) { make_envoi(plans[i], o.provider, preflight, store_m, today); });
+  if (plans.size() > 1 && threads > 1)
+    add_seconds(out.timings, fmt::format("made and pre-flighted, {} envois at once (wall)", std::min<size_t>(threads, plans.size())),
+                std::chrono::duration<double>(Clock::now() - making).count());
+  for (auto& p : plans) {
+    if (!p.ok) return fail(p.failed);
+    for (const auto& [step, seconds] : p.timings) add_seconds(out.timings, step, seconds);
+  }
+
+  // An envoi that pre-flight emptied (everything held back) takes no number: the next ones of
+  // its year move up and are written again with theirs (their attestations stay as judged: no
+  // rule reads the envoi's number against what the provider knows).
+  {
+    std::map<std::string, int> next_of_year;
+    for (auto& p : plans) {
+      if (p.resends) continue;
+      const std::string year = p.month.substr(0, 4);
+      auto [it, fresh] = next_of_year.try_emplace(year, p.number);
+      const int number = it->second;
+      if (p.list.empty()) continue;
+      it->second = number + 1;
+      if (number == p.number) continue;
+      p.number = p.header.sending_number = number;
+      auto file = write_file(p.header, p.list, o.provider);
       if (!file) return fail(file.error());
-      bytes = std::move(*file);
-      add_time("write the envois", written);
-      if (!judge || round == 3) break;
-      engine::AdjudicateOptions a;
-      a.today = today;
-      a.record = false;
-      a.decisions_only = true;
-      auto judging = Clock::now();
-      auto judged = engine::adjudicate(bytes, fmt::format("batch-{}-{}-{}.efact", fund, month, number), *o.preflight, a);
-      if (!judged) return fail(judged.error());
-      add_time("pre-flight: the fund's engine", judging);
-      for (const auto& [phase, seconds] : judged->phases) add_seconds("  of which " + phase, seconds);
-      auto reading = Clock::now();
-      std::set<uint64_t> rejected_invoices;
-      std::map<uint64_t, std::vector<RejectedLine::Code>> codes_of;
-      const int64_t lines = judged->lines, rejected = static_cast<int64_t>(judged->rejected.size());
-      for (const auto& r : judged->rejected) {
-        rejected_invoices.insert(r.invoice);
-        for (const auto& c : r.codes) codes_of[r.invoice].push_back(c);
-      }
-      if (round == 0 && lines > 0 && rejected * 10000 / lines > 500)
-        out.warnings.push_back(fmt::format("envoi {} to union {} for {}: {} of {} lines would be rejected ({:.2f} %, over 5 %) before "
-                                           "holding them back", number, fund, month, rejected, lines, 100.0 * rejected / lines));
-      if (judged->message == "920999" && rejected_invoices.empty()) {
-        for (const auto* at : list) out.held_back.push_back({at->reference, "920999", "", "", "", "the whole file would be refused: " +
-                                                                                               (judged->summary.empty() ? std::string() : judged->summary[0])});
-        list.clear();
-        break;
-      }
-      add_time("pre-flight: reading its answers", reading);
-      if (rejected_invoices.empty()) break;
-      std::vector<const Attestation*> kept;
-      std::set<std::string> patients_held;
-      for (size_t i = 0; i < list.size(); ++i)
-        if (rejected_invoices.count(i + 1)) patients_held.insert(list[i]->niss);
-      for (size_t i = 0; i < list.size(); ++i) {
-        const uint64_t inv = i + 1;
-        if (!rejected_invoices.count(inv)) {
-          kept.push_back(list[i]);
-          continue;
-        }
-        std::string reason;
-        for (const auto& c : codes_of[inv]) {
-          const std::string& code = c.code;
-          HeldBack held{list[i]->reference, code, std::string(catalog.label(code, "fr")), std::string(catalog.label(code, "nl")), c.comment,
-                        impl_->hint(code)};
-          reason += (reason.empty() ? "" : "; ") + code + " " + held.label_fr + (held.comment.empty() ? "" : " (" + held.comment + ")");
-          out.held_back.push_back(std::move(held));
-        }
-        Stmt u(db, "UPDATE attestations SET state = 'to correct', reason = ?1 WHERE reference = ?2");
-        u.bind(1, reason).bind(2, list[i]->reference);
-        if (u.step() != SQLITE_DONE) return impl_->error("hold back an attestation");
-      }
-      list = std::move(kept);
-      judge = false;
-      for (const auto* at : list) judge = judge || patients_held.count(at->niss);
+      p.bytes = std::move(*file);
     }
-    if (list.empty()) continue;
-    // Zone 204, the message's reference, unique in the book: a resent envoi keeps its number but
-    // is a new message.
-    int64_t sequence = 0;
-    {
-      Stmt seq(db, "SELECT COALESCE(MAX(id), 0) + 1 FROM envois");
-      if (seq.step() != SQLITE_ROW) return impl_->error("reference an envoi");
-      sequence = seq.i64(0);
+  }
+
+  // Into the book, in order: what was held back, then each envoi.
+  const Catalog& catalog = Catalog::builtin();
+  auto holding = Clock::now();
+  Stmt hold(db, "UPDATE attestations SET state = 'to correct', reason = ?1 WHERE reference = ?2");
+  for (auto& p : plans) {
+    if (p.lines_judged > 0 && p.lines_rejected * 10000 / p.lines_judged > 500)
+      out.warnings.push_back(fmt::format("envoi {} to union {} for {}: {} of {} lines would be rejected ({:.2f} %, over 5 %) before "
+                                         "holding them back", p.number, p.fund, p.month, p.lines_rejected, p.lines_judged,
+                                         100.0 * p.lines_rejected / p.lines_judged));
+    for (auto& r : p.refused) out.held_back.push_back(std::move(r));
+    for (const auto& held : p.held) {
+      std::string reason;
+      for (const auto& c : held.codes) {
+        const std::string& code = c.code;
+        HeldBack h{held.attestation->reference, code, std::string(catalog.label(code, "fr")), std::string(catalog.label(code, "nl")),
+                   c.comment, impl_->hint(code)};
+        reason += (reason.empty() ? "" : "; ") + code + " " + h.label_fr + (h.comment.empty() ? "" : " (" + h.comment + ")");
+        out.held_back.push_back(std::move(h));
+      }
+      hold.bind(1, reason).bind(2, held.attestation->reference);
+      if (hold.step() != SQLITE_DONE) return impl_->error("hold back an attestation");
+      hold.reset();
     }
-    const std::string reference = fmt::format("{:08d}{:06d}", today, sequence % 1000000);
-    bytes.replace(20, 14, reference);
-    auto recording = Clock::now();
-    Stmt ins(db, "INSERT INTO envois (environment, recipient, input_reference, file_name, content, envoi_number, billed_month, "
-                 "state, recorded) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'waiting', strftime('%s', 'now')) RETURNING id");
-    const std::string name = fmt::format("{}-{}-{:03d}-{}.efact", o.provider, month, number, fund);
-    const std::string input_reference = reference.substr(reference.find_first_not_of('0'));
-    // Kept as a zstd frame, as the fund's store keeps files: a billing file is mostly blanks and
-    // zeros, and writing it whole (and again at the checkpoint) was the batch's largest part.
-    const store::Packed kept = store::packed(bytes);
-    ins.bind(1, env).bind(2, fund).bind(3, input_reference).bind(4, name).blob(5, kept.bytes).bind(6, int64_t{number}).bind(7, month);
+  }
+  add_time(out.timings, "hold back what pre-flight would see rejected", holding);
+  // Zone 204, the message's reference, unique in the book: a resent envoi keeps its number but
+  // is a new message.
+  auto recording = Clock::now();
+  int64_t sequence = 0;
+  {
+    Stmt seq(db, "SELECT COALESCE(MAX(id), 0) FROM envois");
+    if (seq.step() != SQLITE_ROW) return impl_->error("reference an envoi");
+    sequence = seq.i64(0);
+  }
+  std::vector<Planned*> made;
+  std::vector<std::string> references;
+  for (auto& p : plans) {
+    if (p.list.empty()) continue;
+    references.push_back(fmt::format("{:08d}{:06d}", today, ++sequence % 1000000));
+    p.bytes.replace(20, 14, references.back());
+    made.push_back(&p);
+  }
+  // Kept as zstd frames, as the fund's store keeps files: a billing file is mostly blanks and
+  // zeros, and writing it whole (and again at the checkpoint) was the batch's largest part.
+  std::vector<store::Packed> kept(made.size());
+  in_parallel(made.size(), threads, [&](size_t i) { kept[i] = store::packed(made[i]->bytes); });
+  Stmt ins(db, "INSERT INTO envois (environment, recipient, input_reference, file_name, content, envoi_number, billed_month, "
+               "state, recorded) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'waiting', strftime('%s', 'now')) RETURNING id");
+  for (size_t i = 0; i < made.size(); ++i) {
+    const Planned& p = *made[i];
+    const std::string name = fmt::format("{}-{}-{:03d}-{}.efact", o.provider, p.month, p.number, p.fund);
+    const std::string input_reference = references[i].substr(references[i].find_first_not_of('0'));
+    ins.bind(1, env).bind(2, p.fund).bind(3, input_reference).bind(4, name).blob(5, kept[i].bytes).bind(6, int64_t{p.number});
+    ins.bind(7, p.month);
     if (ins.step() != SQLITE_ROW) return impl_->error("record an envoi");
     const int64_t envoi_id = ins.i64(0);
     ins.reset();  // done with it before the commit
-    if (resends) {
+    if (envoi_id != sequence - static_cast<int64_t>(made.size() - 1 - i))
+      return fail({.code = "Z00200", .message = fmt::format("envoi {} recorded as {}, referenced {}", p.number, envoi_id, references[i])});
+    if (p.resends) {
       Stmt r(db, "UPDATE envois SET resent = 1 WHERE id = ?1");
-      r.bind(1, resends);
+      r.bind(1, p.resends);
       if (r.step() != SQLITE_DONE) return impl_->error("mark an envoi resent");
     }
     // What this envoi holds is what of its union and month still waits (what pre-flight held
     // back is to correct by now): one statement for all of them.
     Stmt u(db, "UPDATE attestations SET state = 'batched', reason = '', envoi_id = ?1 WHERE state IN ('waiting', 'corrected') "
                "AND billed_month = ?2 AND substr(destination, 1, 1) || '00' = ?3");
-    u.bind(1, envoi_id).bind(2, month).bind(3, fund);
+    u.bind(1, envoi_id).bind(2, p.month).bind(3, p.fund);
     if (u.step() != SQLITE_DONE) return impl_->error("batch the attestations");
-    if (sqlite3_changes(db) != static_cast<int>(list.size()))
-      return fail({.code = "Z00200", .message = fmt::format("envoi {}: {} attestations waited in the book, {} were batched", number,
-                                                            sqlite3_changes(db), list.size())});
-    add_time("record the envois and their attestations", recording);
+    if (sqlite3_changes(db) != static_cast<int>(p.list.size()))
+      return fail({.code = "Z00200", .message = fmt::format("envoi {}: {} attestations waited in the book, {} were batched", p.number,
+                                                            sqlite3_changes(db), p.list.size())});
     SentEnvoi e;
     e.id = envoi_id;
     e.environment = o.environment;
-    e.recipient = fund;
+    e.recipient = p.fund;
     e.input_reference = input_reference;
     e.file_name = name;
-    e.envoi_number = number;
-    e.billed_month = month;
+    e.envoi_number = p.number;
+    e.billed_month = p.month;
     e.lines = 0;
-    for (const auto* at : list) e.lines += static_cast<int64_t>(at->lines.size());
+    for (const auto* at : p.list) e.lines += static_cast<int64_t>(at->lines.size());
     out.envois.push_back(std::move(e));
   }
+  add_time(out.timings, "record the envois and their attestations", recording);
   auto committing = Clock::now();
   if (auto c = impl_->exec("COMMIT"); !c) return fail(c.error());
   rollback.done = true;
-  add_time("commit", committing);
+  add_time(out.timings, "commit", committing);
   return out;
 }
 

@@ -35,8 +35,9 @@ struct Book::Impl {
   // The fix hint for a code: the provider's own, else the built-in one (the caller holds the mutex).
   std::string hint(const std::string& code);
 
-  // Every attestation of the book (the caller holds the mutex).
-  Result<std::vector<Attestation>> read_attestations();
+  // Every attestation of the book, or only those waiting to be batched (waiting, corrected);
+  // the caller holds the mutex.
+  Result<std::vector<Attestation>> read_attestations(bool waiting_only = false);
 
   // Envoi `id` paid: its state, and its batched attestations'. How many of each changed.
   Result<std::pair<int64_t, int64_t>> pay(int64_t id);

@@ -6,6 +6,7 @@
 // once. docs/provider.md.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -112,8 +113,10 @@ struct BatchOptions {
   std::string iban, bic, bce;   // its account for payments, its enterprise number (may be empty)
   model::Date today = 0;        // creation date of the files (0: today)
   // The fund's engine on what the provider knows (reference data in a scratch store): the
-  // attestations whose lines it would reject are held back, to correct; null: no pre-flight.
-  model::Store* preflight = nullptr;
+  // attestations whose lines it would reject are held back, to correct; empty: no pre-flight.
+  // Called once, when the attestations are read, so the store may still be loading meanwhile
+  // (seconds for a large grouping's patients); null from it fails the batch.
+  std::function<model::Store*()> preflight;
 };
 
 struct HeldBack {
