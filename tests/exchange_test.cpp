@@ -175,6 +175,19 @@ class ExchangeTest : public ::testing::Test {
   std::ofstream(path) << csv;
   }
 
+  // The reference data the provider knows, for pre-flight: the fund's here, in a scratch store.
+  void scratch_refdata(std::unique_ptr<mutua::model::Store>& out) {
+    auto scratch = mutua::store::open_sqlite(":memory:");
+    ASSERT_TRUE(scratch);
+    auto tables = mutua::model::read_refdata_dir(dir_ + "/g/refdata");
+    ASSERT_TRUE(tables);
+    std::vector<mutua::Error> problems;
+    auto parsed = mutua::model::parse_refdata(*tables, dir_ + "/g/refdata", problems);
+    ASSERT_TRUE(parsed);
+    ASSERT_TRUE((*scratch)->replace_refdata(*parsed));
+    out = std::move(*scratch);
+  }
+
   std::string dir_ = make_dir();
   mutua::testing::ExchangeProcess exchange_{dir_};
   std::string log_, provider_, provider_token_, fund_token_, other_token_, union_, other_;
@@ -524,15 +537,10 @@ TEST_F(ExchangeTest, AttestationsAreBatchedPreflightedSentAndAccepted) {
   EXPECT_EQ((*book)->import_attestations(dir_ + "/attestations.csv")->already, 8);  // not twice
 
   // Pre-flight on what the provider knows: the fund's reference data here.
-  auto scratch = mutua::store::open_sqlite(":memory:");
-  ASSERT_TRUE(scratch);
-  auto tables = mutua::model::read_refdata_dir(dir_ + "/g/refdata");
-  std::vector<mutua::Error> problems;
-  auto parsed = mutua::model::parse_refdata(*tables, dir_ + "/g/refdata", problems);
-  ASSERT_TRUE(parsed);
-  ASSERT_TRUE((*scratch)->replace_refdata(*parsed));
+  std::unique_ptr<mutua::model::Store> scratch;
+  ASSERT_NO_FATAL_FAILURE(scratch_refdata(scratch));
   mutua::provider::BatchOptions o{.provider = provider_, .iban = iban, .bic = bic, .bce = bce, .today = 20261105,
-                                  .preflight = [&] { return scratch->get(); }};
+                                  .preflight = [&] { return scratch.get(); }};
   auto batch = (*book)->batch(o);
   ASSERT_TRUE(batch) << batch.error().message;
   ASSERT_EQ(batch->envois.size(), 1u);
@@ -595,16 +603,11 @@ TEST_F(ExchangeTest, AnEnvoiPreflightEmptiesTakesNoNumber) {
   auto book = mutua::provider::Book::open(dir_ + "/provider.db");
   ASSERT_TRUE(book);
   ASSERT_EQ((*book)->import_attestations(dir_ + "/attestations.csv")->imported, 11);
-  auto scratch = mutua::store::open_sqlite(":memory:");
-  ASSERT_TRUE(scratch);
-  auto tables = mutua::model::read_refdata_dir(dir_ + "/g/refdata");
-  std::vector<mutua::Error> problems;
-  auto parsed = mutua::model::parse_refdata(*tables, dir_ + "/g/refdata", problems);
-  ASSERT_TRUE(parsed);
-  ASSERT_TRUE((*scratch)->replace_refdata(*parsed));
+  std::unique_ptr<mutua::model::Store> scratch;
+  ASSERT_NO_FATAL_FAILURE(scratch_refdata(scratch));
   int asked = 0;
   mutua::provider::BatchOptions o{.provider = provider_, .iban = iban, .bic = bic, .bce = bce, .today = 20261105,
-                                  .preflight = [&] { return ++asked, scratch->get(); }};
+                                  .preflight = [&] { return ++asked, scratch.get(); }};
   auto batch = (*book)->batch(o);
   ASSERT_TRUE(batch) << batch.error().message;
   EXPECT_EQ(asked, 1) << "the store is asked for once";
