@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "baseline.h"
 #include "mutua/provider/book.h"
@@ -81,6 +82,56 @@ TEST(ProviderBook, AttestationsFromJsonAreTheSameAsFromCsv) {
     }
   }
   EXPECT_EQ((*from_json)[1].commitment_date, 20261001);
+}
+
+// A book of an earlier mutua kept each attestation's content in its row, and knew no 'paid'
+// state: opened, its attestations read as they were and go on to be batched and imported again.
+TEST(ProviderBook, ABookOfAnEarlierLayoutIsCarriedOver) {
+  const std::string path = mutua::testing::temp_path("book-earlier.db");
+  fs::remove(path);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* earlier = R"(
+      CREATE TABLE envois (id INTEGER PRIMARY KEY, environment TEXT NOT NULL, recipient TEXT NOT NULL,
+        input_reference TEXT NOT NULL, file_name TEXT NOT NULL, content BLOB NOT NULL, envoi_number INTEGER NOT NULL,
+        billed_month TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', recorded INTEGER NOT NULL,
+        resent INTEGER NOT NULL DEFAULT 0, UNIQUE (environment, input_reference));
+      CREATE TABLE attestations (id INTEGER PRIMARY KEY, reference TEXT NOT NULL UNIQUE, content TEXT NOT NULL,
+        destination TEXT NOT NULL, billed_month TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('waiting', 'batched', 'to correct', 'corrected', 'archived')),
+        reason TEXT NOT NULL DEFAULT '', envoi_id INTEGER REFERENCES envois (id), recorded INTEGER NOT NULL);
+      INSERT INTO attestations VALUES (1, 'E-1', '{"niss":"85073003328","affiliation":"319","destination":"319","ct1":110,"ct2":110,"sex":1,"lines":[{"code":"425014","date":20261005,"amount_cents":4210,"units":1}]}', '319', '202610', 'waiting', '', NULL, 0);
+      INSERT INTO attestations VALUES (2, 'E-2', '{"niss":"90010100123","affiliation":"306","destination":"306","ct1":111,"ct2":111,"sex":2,"lines":[{"code":"101010","date":20261007,"amount_cents":2700,"units":1}]}', '306', '202610', 'archived', 'lost', NULL, 0);
+    )";
+    ASSERT_EQ(sqlite3_exec(db, earlier, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto b = mutua::provider::Book::open(path);
+  ASSERT_TRUE(b) << b.error().message;
+  auto all = (*b)->attestations();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].reference, "E-1");
+  EXPECT_EQ((*all)[0].niss, "85073003328");
+  ASSERT_EQ((*all)[0].lines.size(), 1u);
+  EXPECT_EQ((*all)[0].lines[0].amount_cents, 4210);
+  EXPECT_EQ((*all)[1].state, "archived");
+  EXPECT_EQ((*all)[1].reason, "lost");
+  auto batch = (*b)->batch({.provider = "12345678901", .today = 20261105});
+  ASSERT_TRUE(batch) << batch.error().message;
+  ASSERT_EQ(batch->envois.size(), 1u);
+  EXPECT_EQ(batch->envois[0].lines, 1);
+  // A new one goes in beside them; the archived one is not taken back by importing it again.
+  auto more = (*b)->import_attestations(write("earlier.csv", "attestation,niss,affiliation,destination,date,code,amount_cents\n"
+                                                             "E-2,90010100123,306,306,2026-10-07,101010,2700\n"
+                                                             "E-3,90010100123,306,306,2026-10-08,101010,2700\n"));
+  ASSERT_TRUE(more) << more.error().message;
+  EXPECT_EQ(more->imported, 1);
+  EXPECT_EQ(more->already, 1);
+  b = mutua::provider::Book::open(path);  // opened again: nothing to carry over twice
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ((*b)->attestations()->size(), 3u);
 }
 
 TEST(ProviderBook, AWrongAttestationIsSaidWhereItIsAndTheOthersAreKept) {

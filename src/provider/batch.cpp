@@ -279,10 +279,12 @@ Result<ImportOutcome> Book::import_attestations_text(const std::string& text, co
   std::lock_guard<std::mutex> lock(impl_->m);
   sqlite3* db = impl_->db;
   if (auto b = impl_->exec("BEGIN IMMEDIATE"); !b) return fail(b.error());
-  Stmt ins(db, "INSERT INTO attestations (reference, content, destination, billed_month, state, recorded) "
-               "VALUES (?1, ?2, ?3, ?4, 'waiting', strftime('%s', 'now')) ON CONFLICT (reference) DO UPDATE SET "
-               "content = excluded.content, destination = excluded.destination, billed_month = excluded.billed_month, "
-               "state = 'corrected', reason = '' WHERE attestations.state = 'to correct' RETURNING state");
+  Stmt ins(db, "INSERT INTO attestations (reference, destination, billed_month, state, recorded) "
+               "VALUES (?1, ?2, ?3, 'waiting', strftime('%s', 'now')) ON CONFLICT (reference) DO UPDATE SET "
+               "destination = excluded.destination, billed_month = excluded.billed_month, "
+               "state = 'corrected', reason = '' WHERE attestations.state = 'to correct' RETURNING id, state");
+  Stmt says(db, "INSERT INTO attestation_contents (attestation_id, content) VALUES (?1, ?2) "
+                "ON CONFLICT (attestation_id) DO UPDATE SET content = excluded.content");
   for (const auto& ref : order) {
     if (bad.count(ref)) continue;  // said above; the rest goes in
     const Attestation& a = read[ref];
@@ -296,15 +298,23 @@ Result<ImportOutcome> Book::import_attestations_text(const std::string& text, co
     }
     // An attestation to correct takes the new content and is corrected; any other already in
     // the book stays as it is. (RETURNING says which happened.)
-    ins.bind(1, ref).bind(2, to_json(a).dump()).bind(3, a.destination).bind(4, std::to_string(*months.begin()));
+    ins.bind(1, ref).bind(2, a.destination).bind(3, std::to_string(*months.begin()));
     const int rc = ins.step();
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
       (void)impl_->exec("ROLLBACK");
       return impl_->error("record attestation " + ref);
     }
-    if (rc == SQLITE_DONE) ++out.already;
-    else if (ins.text(0) == "corrected") ++out.corrected;
-    else ++out.imported;
+    if (rc == SQLITE_ROW) {
+      (ins.text(1) == "corrected" ? out.corrected : out.imported) += 1;
+      says.bind(1, ins.i64(0)).bind(2, to_json(a).dump());
+      if (says.step() != SQLITE_DONE) {
+        (void)impl_->exec("ROLLBACK");
+        return impl_->error("record attestation " + ref);
+      }
+      says.reset();
+    } else {
+      ++out.already;
+    }
     ins.reset();
   }
   if (auto c = impl_->exec("COMMIT"); !c) return fail(c.error());
@@ -319,8 +329,9 @@ Result<std::vector<Attestation>> Book::attestations() {
 Result<std::vector<Attestation>> Book::Impl::read_attestations(bool waiting_only) {
   std::vector<Attestation> out;
   Stmt s(db, waiting_only ? "SELECT reference, content, state, reason, COALESCE(envoi_id, 0) FROM attestations "
-                            "WHERE state IN ('waiting', 'corrected') ORDER BY id"
-                          : "SELECT reference, content, state, reason, COALESCE(envoi_id, 0) FROM attestations ORDER BY id");
+                            "JOIN attestation_contents ON attestation_id = id WHERE state IN ('waiting', 'corrected') ORDER BY id"
+                          : "SELECT reference, content, state, reason, COALESCE(envoi_id, 0) FROM attestations "
+                            "JOIN attestation_contents ON attestation_id = id ORDER BY id");
   while (s.step() == SQLITE_ROW) {
     Attestation a = from_json(s.text(0), Json::parse(s.text(1)));
     a.state = s.text(2);

@@ -49,17 +49,23 @@ CREATE TABLE IF NOT EXISTS answers (
   received INTEGER NOT NULL,
   UNIQUE (envoi_id, message)
 );
--- The provider's attestations (one invoice each), as imported, and where each stands.
+-- The provider's attestations (one invoice each) and where each stands; what each says, as
+-- imported, apart (attestation_contents), so that moving a month's attestations from one state
+-- to the next writes their small rows only.
 CREATE TABLE IF NOT EXISTS attestations (
   id INTEGER PRIMARY KEY,
   reference TEXT NOT NULL UNIQUE,
-  content TEXT NOT NULL,
   destination TEXT NOT NULL,
   billed_month TEXT NOT NULL,
   state TEXT NOT NULL CHECK (state IN ('waiting', 'batched', 'to correct', 'corrected', 'archived', 'paid')),
   reason TEXT NOT NULL DEFAULT '',
   envoi_id INTEGER REFERENCES envois (id),
   recorded INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attestations_state ON attestations (state);
+CREATE TABLE IF NOT EXISTS attestation_contents (
+  attestation_id INTEGER PRIMARY KEY REFERENCES attestations (id),
+  content TEXT NOT NULL  -- JSON (docs/provider.md): the patient, the care, the amounts
 );
 -- Credits of the bank statements read, each once, and the envoi each pays.
 CREATE TABLE IF NOT EXISTS statement_lines (
@@ -166,6 +172,26 @@ Result<std::unique_ptr<Book>> Book::open(const std::string& path) {
                               "; INSERT INTO attestations_paid SELECT * FROM attestations; DROP TABLE attestations; "
                               "ALTER TABLE attestations_paid RENAME TO attestations; COMMIT; PRAGMA foreign_keys=ON;";
       if (auto r = impl->exec(sql.c_str()); !r) return fail(r.error());
+    }
+  }
+  // A book made before the attestations' contents were kept apart: moved there.
+  {
+    Stmt t(impl->db, "SELECT 1 FROM pragma_table_info('attestations') WHERE name = 'content'");
+    if (t.step() == SQLITE_ROW) {
+      t.reset();
+      const char* sql =
+          "PRAGMA foreign_keys=OFF; BEGIN IMMEDIATE; "
+          "INSERT INTO attestation_contents (attestation_id, content) SELECT id, content FROM attestations; "
+          "CREATE TABLE attestations_apart (id INTEGER PRIMARY KEY, reference TEXT NOT NULL UNIQUE, destination TEXT NOT NULL, "
+          "billed_month TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN ('waiting', 'batched', 'to correct', 'corrected', "
+          "'archived', 'paid')), reason TEXT NOT NULL DEFAULT '', envoi_id INTEGER REFERENCES envois (id), recorded INTEGER NOT NULL); "
+          "INSERT INTO attestations_apart SELECT id, reference, destination, billed_month, state, reason, envoi_id, recorded "
+          "FROM attestations; DROP TABLE attestations; ALTER TABLE attestations_apart RENAME TO attestations; "
+          "CREATE INDEX attestations_state ON attestations (state); COMMIT; PRAGMA foreign_keys=ON;";
+      if (auto r = impl->exec(sql); !r) {
+        (void)impl->exec("ROLLBACK; PRAGMA foreign_keys=ON;");
+        return fail(r.error());
+      }
     }
   }
   return std::unique_ptr<Book>(new Book(std::move(impl)));
