@@ -25,6 +25,7 @@
 #include "mutua/model/refdata.h"
 #include "mutua/provider/book.h"
 #include "mutua/response_reader.h"
+#include "mutua/store/memory.h"
 #include "mutua/store/sqlite.h"
 #include "store/blobs.h"
 
@@ -176,16 +177,13 @@ class ExchangeTest : public ::testing::Test {
   }
 
   // The reference data the provider knows, for pre-flight: the fund's here, in a scratch store.
-  void scratch_refdata(std::unique_ptr<mutua::model::Store>& out) {
-    auto scratch = mutua::store::open_sqlite(":memory:");
-    ASSERT_TRUE(scratch);
+  void scratch_refdata(std::unique_ptr<mutua::model::RefDataStore>& out) {
     auto tables = mutua::model::read_refdata_dir(dir_ + "/g/refdata");
     ASSERT_TRUE(tables);
     std::vector<mutua::Error> problems;
     auto parsed = mutua::model::parse_refdata(*tables, dir_ + "/g/refdata", problems);
     ASSERT_TRUE(parsed);
-    ASSERT_TRUE((*scratch)->replace_refdata(*parsed));
-    out = std::move(*scratch);
+    out = mutua::store::memory_refdata(std::move(*parsed));
   }
 
   std::string dir_ = make_dir();
@@ -537,7 +535,7 @@ TEST_F(ExchangeTest, AttestationsAreBatchedPreflightedSentAndAccepted) {
   EXPECT_EQ((*book)->import_attestations(dir_ + "/attestations.csv")->already, 8);  // not twice
 
   // Pre-flight on what the provider knows: the fund's reference data here.
-  std::unique_ptr<mutua::model::Store> scratch;
+  std::unique_ptr<mutua::model::RefDataStore> scratch;
   ASSERT_NO_FATAL_FAILURE(scratch_refdata(scratch));
   mutua::provider::BatchOptions o{.provider = provider_, .iban = iban, .bic = bic, .bce = bce, .today = 20261105,
                                   .preflight = [&] { return scratch.get(); }};
@@ -603,7 +601,7 @@ TEST_F(ExchangeTest, AnEnvoiPreflightEmptiesTakesNoNumber) {
   auto book = mutua::provider::Book::open(dir_ + "/provider.db");
   ASSERT_TRUE(book);
   ASSERT_EQ((*book)->import_attestations(dir_ + "/attestations.csv")->imported, 11);
-  std::unique_ptr<mutua::model::Store> scratch;
+  std::unique_ptr<mutua::model::RefDataStore> scratch;
   ASSERT_NO_FATAL_FAILURE(scratch_refdata(scratch));
   int asked = 0;
   mutua::provider::BatchOptions o{.provider = provider_, .iban = iban, .bic = bic, .bce = bce, .today = 20261105,

@@ -131,6 +131,10 @@ TEST_P(StoreContract, ReferenceDataComesBackAsImportedAndByPatient) {
   auto one = ref.load_refdata_for({kPatient});
   ASSERT_TRUE(one);
   ASSERT_EQ(one->members.size(), 1u);
+  auto twice = ref.load_refdata_for({kPatient, kPatient});
+  ASSERT_TRUE(twice);
+  EXPECT_EQ(twice->members.size(), 1u) << "a patient asked twice comes once";
+  EXPECT_EQ(twice->insurability.size(), one->insurability.size());
   EXPECT_EQ(one->members[0].niss, kPatient);
   size_t rows_of_patient = 0;
   for (const auto& spec : model::ref_table_specs()) {

@@ -274,10 +274,10 @@ void add_provider(CLI::App& app) {
       o.bce = b->bce;
       if (!b->today.empty() && bad_date("provider batch", "--today", b->today, o.today)) return;
       // The reference data loads while the book's attestations are read.
-      std::future<std::unique_ptr<model::Store>> loading;
-      std::unique_ptr<model::Store> scratch;
+      std::future<std::unique_ptr<model::RefDataStore>> loading;
+      std::unique_ptr<model::RefDataStore> scratch;
       if (!b->refdata.empty()) {
-        loading = std::async(std::launch::async, [dir = b->refdata] { return scratch_refdata("provider batch", dir); });
+        loading = std::async(std::launch::async, [dir = b->refdata] { return refdata_in_memory("provider batch", dir); });
         o.preflight = [&] {
           scratch = loading.get();
           return scratch.get();

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include "dates.h"
 #include "mutua/model/refdata.h"
 #include "mutua/settlement/config.h"
+#include "mutua/store/memory.h"
 #include "mutua/store/postgresql.h"
 #include "mutua/store/sqlite.h"
 #include "mutua/writer.h"
@@ -156,19 +158,43 @@ void run_until_stopped(const std::function<void()>& run, const std::function<voi
   run();
 }
 
-std::unique_ptr<model::Store> scratch_refdata(const char* cmd, const std::string& dir) {
+namespace {
+
+// The reference files of `dir`, parsed and checked; what is wrong said on stderr.
+std::optional<model::RefData> refdata_of(const char* cmd, const std::string& dir) {
   auto tables = model::read_refdata_dir(dir);
   std::vector<Error> problems;
   auto parsed = tables ? model::parse_refdata(*tables, dir, problems) : Result<model::RefData>(fail(tables.error()));
-  auto store = store::open_sqlite(":memory:");
-  if (!parsed || !store || !(*store)->replace_refdata(*parsed)) {
+  if (!parsed) {
     for (const auto& p : problems)  // file:line: column, as `mutua refdata import` says it
       std::fprintf(stderr, "%s:%llu: %s\n", p.file.c_str(), static_cast<unsigned long long>(p.record), p.message.c_str());
+    if (!parsed && problems.empty()) std::fprintf(stderr, "%s\n", parsed.error().to_string().c_str());
     std::fprintf(stderr, "mutua %s: --refdata %s cannot be used\n", cmd, dir.c_str());
+    exit_code() = 2;
+    return std::nullopt;
+  }
+  return std::move(*parsed);
+}
+
+}  // namespace
+
+std::unique_ptr<model::Store> scratch_refdata(const char* cmd, const std::string& dir) {
+  auto parsed = refdata_of(cmd, dir);
+  if (!parsed) return nullptr;
+  auto store = store::open_sqlite(":memory:");
+  auto put = store ? (*store)->replace_refdata(*parsed) : Result<void>(fail(store.error()));
+  if (!put) {
+    std::fprintf(stderr, "mutua %s: --refdata %s cannot be used: %s\n", cmd, dir.c_str(), put.error().to_string().c_str());
     exit_code() = 2;
     return nullptr;
   }
   return std::move(*store);
+}
+
+std::unique_ptr<model::RefDataStore> refdata_in_memory(const char* cmd, const std::string& dir) {
+  auto parsed = refdata_of(cmd, dir);
+  if (!parsed) return nullptr;
+  return store::memory_refdata(std::move(*parsed));
 }
 
 }  // namespace mutua::cli

@@ -39,6 +39,8 @@ void run_until_stopped(const std::function<void()>& run, const std::function<voi
 // for the fund's engine as pre-flight. Null, with every problem said and exit code 2, when it
 // cannot be read.
 std::unique_ptr<model::Store> scratch_refdata(const char* cmd, const std::string& dir);
+// The same reference data held in memory, read by several threads at once (provider batch).
+std::unique_ptr<model::RefDataStore> refdata_in_memory(const char* cmd, const std::string& dir);
 // Writes through a .part file renamed into place, so a reader never sees half a file; on
 // failure says so, sets exit code 2 and returns false.
 bool write_file(const std::filesystem::path& path, std::string_view content);

@@ -19,6 +19,7 @@
 #include "mutua/layout.h"
 #include "mutua/model/envoi_writer.h"
 #include "mutua/provider/book.h"
+#include "mutua/store/sqlite.h"
 #include "mutua/tsv.h"
 #include "provider/book_impl.h"
 #include "store/blobs.h"
@@ -448,9 +449,21 @@ struct Planned {
 // the attestations with a line it would reject and writing the envoi again without them. Every
 // rule that looks at other lines looks at the same patient's, so the envoi is judged again only
 // when a patient of what was held back still has lines in it (they might have counted on it).
-// The file checks run beside other envois; the store is one envoi's at a time (`store_m`).
-void make_envoi(Planned& p, const std::string& provider, model::Store* preflight, std::mutex& store_m, model::Date today) {
+// Envois are made on several threads at once: the reference data is read by all of them, the
+// receptions and history (a store that holds none: the provider's pre-flight knows none) are
+// each envoi's own.
+void make_envoi(Planned& p, const std::string& provider, model::RefDataStore* preflight, model::Date today) {
   bool judge = preflight != nullptr;
+  std::unique_ptr<model::Store> envois;
+  if (judge) {
+    auto opened = store::open_sqlite(":memory:");
+    if (!opened) {
+      p.ok = false;
+      p.failed = opened.error();
+      return;
+    }
+    envois = std::move(*opened);
+  }
   for (int round = 0;; ++round) {
     if (p.list.empty()) break;
     auto written = Clock::now();
@@ -470,11 +483,7 @@ void make_envoi(Planned& p, const std::string& provider, model::Store* preflight
     auto judging = Clock::now();
     engine::Reception reception = engine::receive(p.bytes, fmt::format("batch-{}-{}-{}.efact", p.fund, p.month, p.number), today);
     for (const auto& [phase, seconds] : reception.phases) add_seconds(p.timings, "  of which " + phase, seconds);
-    auto waited = Clock::now();
-    std::unique_lock<std::mutex> one_at_a_time(store_m);
-    add_time(p.timings, "  of which waiting for the store", waited);
-    auto judged = engine::adjudicate(std::move(reception), *preflight, a);
-    one_at_a_time.unlock();
+    auto judged = engine::adjudicate(std::move(reception), engine::JudgingStores(*preflight, *envois), a);
     if (!judged) {
       p.ok = false;
       p.failed = judged.error();
@@ -548,7 +557,7 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
     for (const auto& l : a.lines) months.insert(static_cast<int>(l.date / 100));
     groups[{union_of(a.destination), std::to_string(*months.begin())}].push_back(&a);
   }
-  model::Store* preflight = nullptr;
+  model::RefDataStore* preflight = nullptr;
   if (o.preflight && !groups.empty()) {
     auto loading = Clock::now();
     preflight = o.preflight();
@@ -601,9 +610,8 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
   }
   // Made and pre-flighted on every core, away from the book.
   const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
-  std::mutex store_m;
   auto making = Clock::now();
-  in_parallel(plans.size(), threads, [&](size_t i) { make_envoi(plans[i], o.provider, preflight, store_m, today); });
+  in_parallel(plans.size(), threads, [&](size_t i) { make_envoi(plans[i], o.provider, preflight, today); });
   if (plans.size() > 1 && threads > 1)
     add_seconds(out.timings, fmt::format("made and pre-flighted, {} envois at once (wall)", std::min<size_t>(threads, plans.size())),
                 std::chrono::duration<double>(Clock::now() - making).count());

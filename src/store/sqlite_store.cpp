@@ -2,6 +2,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <functional>
 #include <cstring>
 #include <future>
 #include <memory>
@@ -774,11 +775,13 @@ class SqliteStore final : public model::Store, private SqliteDb {
       counts_ = std::move(*counts);
       counts_version_ = *version;
     }
+    // Sorted, each patient once (asked twice, a patient's rows still come once).
     std::vector<std::string> sorted;
     const std::vector<std::string>* keys = &niss;
-    if (!std::is_sorted(niss.begin(), niss.end())) {
+    if (std::adjacent_find(niss.begin(), niss.end(), std::greater_equal<>()) != niss.end()) {
       sorted = niss;
       std::sort(sorted.begin(), sorted.end());
+      sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
       keys = &sorted;
     }
     return read_refdata(*this, {.niss = keys, .shared = false, .only = files}, counts_);

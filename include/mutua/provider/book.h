@@ -112,11 +112,12 @@ struct BatchOptions {
   std::string provider;         // the third party billing (its INAMI number)
   std::string iban, bic, bce;   // its account for payments, its enterprise number (may be empty)
   model::Date today = 0;        // creation date of the files (0: today)
-  // The fund's engine on what the provider knows (reference data in a scratch store): the
+  // The fund's engine on the reference data the provider knows (store::memory_refdata): the
   // attestations whose lines it would reject are held back, to correct; empty: no pre-flight.
-  // Called once, when the attestations are read, so the store may still be loading meanwhile
-  // (seconds for a large grouping's patients); null from it fails the batch.
-  std::function<model::Store*()> preflight;
+  // Called once, when the attestations are read, so the data may still be loading meanwhile
+  // (seconds for a large grouping's patients); null from it fails the batch. The store is read
+  // by several threads at once (the envois are judged on every core).
+  std::function<model::RefDataStore*()> preflight;
 };
 
 struct HeldBack {
