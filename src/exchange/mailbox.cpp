@@ -178,11 +178,12 @@ Result<Acknowledgement> Mailbox::record_post(const std::string& sender, Environm
     return **before;
   }
   Acknowledgement ack = given;
+  // `id`: the item's row (0: the next one SQLite gives).
   auto insert_item = [&](const std::string& party, const char* kind, std::string_view bytes, int64_t visible,
-                         int64_t* id) -> Result<void> {
+                         int64_t id) -> Result<void> {
     Stmt s(db_, "INSERT INTO items (party, environment, kind, sender, input_reference, message_type, hash, content, success, "
-                "reason, reference, recipient, posted, visible_after) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id");
+                "reason, reference, recipient, posted, visible_after, id) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, NULLIF(?15, 0))");
     // The hash names the item: what it is, for whom, its bytes, and a salt of its own (two
     // refusals of the same reference in two environments are two items).
     unsigned char salt[16];
@@ -192,8 +193,8 @@ Result<Acknowledgement> Mailbox::record_post(const std::string& sender, Environm
     s.bind(1, party).bind(2, env_text(env)).bind(3, std::string(kind)).bind(4, sender).bind(5, ack.input_reference);
     s.bind(6, ack.message_type).bind(7, hash).blob(8, bytes).bind(9, int64_t{ack.success}).bind(10, ack.reason);
     s.bind(11, ack.reference).bind(12, ack.recipient).bind(13, now).bind(14, visible);
-    if (s.step() != SQLITE_ROW) return fail({.code = "Z00200", .message = sqlite3_errmsg(db_)});
-    if (id) *id = s.i64(0);
+    s.bind(15, id);
+    if (s.step() != SQLITE_DONE) return fail({.code = "Z00200", .message = sqlite3_errmsg(db_)});
     return {};
   };
   if (ack.success) {
@@ -201,13 +202,11 @@ Result<Acknowledgement> Mailbox::record_post(const std::string& sender, Environm
     // holds the file's write lock): a row updated afterwards would write its content again.
     Stmt next(db_, "SELECT COALESCE(MAX(id), 0) + 1 FROM items");
     if (next.step() != SQLITE_ROW) return rollback({.code = "Z00200", .message = sqlite3_errmsg(db_)});
-    ack.reference = fmt::format("{:014d}", next.i64(0));
-    int64_t id = 0;
-    if (auto r = insert_item(ack.recipient, "message", content, visible_after, &id); !r) return rollback(r.error());
-    if (fmt::format("{:014d}", id) != ack.reference)
-      return rollback({.code = "Z00200", .message = fmt::format("message {} stored as item {}", ack.reference, id)});
+    const int64_t id = next.i64(0);
+    ack.reference = fmt::format("{:014d}", id);
+    if (auto r = insert_item(ack.recipient, "message", content, visible_after, id); !r) return rollback(r.error());
   }
-  if (auto r = insert_item(sender, "ack", "", now, nullptr); !r) return rollback(r.error());
+  if (auto r = insert_item(sender, "ack", "", now, 0); !r) return rollback(r.error());
   Stmt p(db_, "INSERT INTO posts (sender, environment, input_reference, success, reason, reference, recipient, message_type) "
               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   p.bind(1, sender).bind(2, env_text(env)).bind(3, ack.input_reference).bind(4, int64_t{ack.success}).bind(5, ack.reason);

@@ -441,8 +441,7 @@ struct Planned {
   std::vector<HeldBack> refused;     // when pre-flight says the whole file would be refused (920999)
   int64_t lines_judged = 0, lines_rejected = 0;  // by the first pre-flight, before holding back
   Timings timings;
-  Error failed;
-  bool ok = true;
+  Result<void> made;  // or why it could not be made
 };
 
 // Writes the envoi and, with a pre-flight store, judges it with the fund's engine, holding back
@@ -458,8 +457,7 @@ void make_envoi(Planned& p, const std::string& provider, model::RefDataStore* pr
   if (judge) {
     auto opened = store::open_sqlite(":memory:");
     if (!opened) {
-      p.ok = false;
-      p.failed = opened.error();
+      p.made = fail(opened.error());
       return;
     }
     envois = std::move(*opened);
@@ -469,8 +467,7 @@ void make_envoi(Planned& p, const std::string& provider, model::RefDataStore* pr
     auto written = Clock::now();
     auto file = write_file(p.header, p.list, provider);
     if (!file) {
-      p.ok = false;
-      p.failed = file.error();
+      p.made = fail(file.error());
       return;
     }
     p.bytes = std::move(*file);
@@ -485,8 +482,7 @@ void make_envoi(Planned& p, const std::string& provider, model::RefDataStore* pr
     for (const auto& [phase, seconds] : reception.phases) add_seconds(p.timings, "  of which " + phase, seconds);
     auto judged = engine::adjudicate(std::move(reception), engine::JudgingStores(*preflight, *envois), a);
     if (!judged) {
-      p.ok = false;
-      p.failed = judged.error();
+      p.made = fail(judged.error());
       return;
     }
     add_time(p.timings, "pre-flight: the fund's engine", judging);
@@ -616,7 +612,7 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
     add_seconds(out.timings, fmt::format("made and pre-flighted, {} envois at once (wall)", std::min<size_t>(threads, plans.size())),
                 std::chrono::duration<double>(Clock::now() - making).count());
   for (auto& p : plans) {
-    if (!p.ok) return fail(p.failed);
+    if (!p.made) return fail(p.made.error());
     for (const auto& [step, seconds] : p.timings) add_seconds(out.timings, step, seconds);
   }
 
@@ -686,19 +682,18 @@ Result<BatchOutcome> Book::batch(const BatchOptions& o) {
   // zeros, and writing it whole (and again at the checkpoint) was the batch's largest part.
   std::vector<store::Packed> kept(made.size());
   in_parallel(made.size(), threads, [&](size_t i) { kept[i] = store::packed(made[i]->bytes); });
+  // Each envoi's row is the sequence its reference names.
   Stmt ins(db, "INSERT INTO envois (environment, recipient, input_reference, file_name, content, envoi_number, billed_month, "
-               "state, recorded) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'waiting', strftime('%s', 'now')) RETURNING id");
+               "state, recorded, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'waiting', strftime('%s', 'now'), ?8) RETURNING id");
   for (size_t i = 0; i < made.size(); ++i) {
     const Planned& p = *made[i];
     const std::string name = fmt::format("{}-{}-{:03d}-{}.efact", o.provider, p.month, p.number, p.fund);
     const std::string input_reference = references[i].substr(references[i].find_first_not_of('0'));
     ins.bind(1, env).bind(2, p.fund).bind(3, input_reference).bind(4, name).blob(5, kept[i].bytes).bind(6, int64_t{p.number});
-    ins.bind(7, p.month);
+    ins.bind(7, p.month).bind(8, sequence - static_cast<int64_t>(made.size() - 1 - i));
     if (ins.step() != SQLITE_ROW) return impl_->error("record an envoi");
     const int64_t envoi_id = ins.i64(0);
     ins.reset();  // done with it before the commit
-    if (envoi_id != sequence - static_cast<int64_t>(made.size() - 1 - i))
-      return fail({.code = "Z00200", .message = fmt::format("envoi {} recorded as {}, referenced {}", p.number, envoi_id, references[i])});
     if (p.resends) {
       Stmt r(db, "UPDATE envois SET resent = 1 WHERE id = ?1");
       r.bind(1, p.resends);
