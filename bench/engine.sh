@@ -6,7 +6,8 @@
 #  2. mutua refdata import into an SQLite store; load_history puts 20M lines in it;
 #  3. Google Benchmark of the engine core (rules only, data in memory, one core), with the
 #     preparation steps and the cost of each rule family;
-#  4. mutua adjudicate on the ten envois, on a copy of the store: wall time and peak RSS.
+#  4. mutua adjudicate on the ten envois, on a copy of the store: wall time and peak RSS;
+#  5. mutua db compact: the recent history those envois wrote merged into the large one.
 # Writes a report to build/engine-report.md. Needs about 6 GB of disk under MUTUA_BENCH_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,4 +46,8 @@ bin=$dir/bin
     2>&1 | tail -n 12
   echo
   echo "responses: $(ls "$dir/responses" | grep -c 'efact$') files; messages: $(ls "$dir/responses" | grep -o '9209[0-9][0-9]' | sort | uniq -c | xargs)"
+  echo
+  echo "## mutua db compact: the ten envois' accepted lines merged from recent history into the 20M-line history"
+  echo "(what a fund runs while no envoi is judged; adjudicate does it on its own past --merge-history-at lines)"
+  timed $bin/mutua db compact --db "$dir/work.db" 2>&1 | tail -n 2
 } | tee "$report"

@@ -102,7 +102,7 @@ std::vector<std::string> adjudicate_args(const std::string& db, const std::strin
 const std::vector<std::string> kDecisions = {
     "SELECT id, third_party, year, number, status, file_name, error_rate_bp, lines, rejected_lines, asked_cents, "
     "accepted_cents, refused_cents, pending_cents FROM envois ORDER BY id",
-    "SELECT envoi_id, niss, code, first_date, units, amount, provider, reversed FROM history ORDER BY id",
+    "SELECT envoi_id, niss, code, first_date, units, amount, provider, reversed FROM history_all ORDER BY id",
     "SELECT envoi_id, message, bytes FROM responses ORDER BY envoi_id, message",
     "SELECT envoi_id, niss, code, amount, state FROM pending_lines ORDER BY id"};
 
@@ -252,9 +252,9 @@ TEST(Concurrency, LedgerCheckFindsAnEnvoiAcceptedTwicePaidTwiceAndItsLinesTwice)
            "asked_cents, accepted_cents, refused_cents, federation, accepted_a_cents, accepted_b_cents, account_c_cents, "
            "pending_cents FROM envois WHERE id = " + first + ";"
            "INSERT INTO history (id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
-           "invoice_number, record, billed, envoi_number, reversed) SELECT (SELECT MAX(id) FROM history) + "
+           "invoice_number, record, billed, envoi_number, reversed) SELECT (SELECT MAX(id) FROM history_all) + "
            "ROW_NUMBER() OVER (ORDER BY id), " + copy + ", niss, code, first_date, last_date, units, "
-           "amount, provider, third_party, invoice_number, record, billed, envoi_number, reversed FROM history "
+           "amount, provider, third_party, invoice_number, record, billed, envoi_number, reversed FROM history_all "
            "WHERE envoi_id = " + first + ";");
   ASSERT_EQ(run_mutua("settle --db " + base + "/m.db --config " + kConfig +
                       " --date 2026-11-30 --budget 1000000000 --run twice --out " + base + "/settle").code, 0);

@@ -174,11 +174,11 @@ TEST(EndToEnd, CreditNotesNameAndReverseTheLinesOfEarlierEnvois) {
     sqlite3_finalize(s);
     return n;
   };
-  const int64_t credit_lines = count("SELECT COUNT(*) FROM history WHERE amount < 0");
-  const int64_t reversed = count("SELECT COUNT(*) FROM history WHERE reversed = 1");
+  const int64_t credit_lines = count("SELECT COUNT(*) FROM history_all WHERE amount < 0");
+  const int64_t reversed = count("SELECT COUNT(*) FROM history_all WHERE reversed = 1");
   // Each reversed line is the positive twin of one credit line: same patient, code, date, provider.
   const int64_t twins = count(
-      "SELECT COUNT(*) FROM history c WHERE c.amount < 0 AND EXISTS (SELECT 1 FROM history o WHERE o.reversed = 1 "
+      "SELECT COUNT(*) FROM history_all c WHERE c.amount < 0 AND EXISTS (SELECT 1 FROM history_all o WHERE o.reversed = 1 "
       "AND o.niss = c.niss AND o.code = c.code AND o.first_date = c.first_date AND o.provider = c.provider "
       "AND o.amount = -c.amount AND o.envoi_id < c.envoi_id)");
   sqlite3_close(db);

@@ -428,7 +428,7 @@ TEST_F(FundFlows, RetentionRemovesOldPersonalDetailsOnlyAndTheLedgerStillBalance
   const std::vector<std::string> young = {
       "SELECT envoi_id, length(received), length(verdicts) FROM envoi_files WHERE envoi_id = 2",
       "SELECT envoi_id, message, length(bytes) FROM responses WHERE envoi_id = 2",
-      "SELECT * FROM history WHERE envoi_id = 2", "SELECT * FROM consultations WHERE recorded >= 20230101",
+      "SELECT * FROM history_all WHERE envoi_id = 2", "SELECT * FROM consultations WHERE recorded >= 20230101",
       "SELECT * FROM disputes WHERE id = 2", "SELECT * FROM dispute_events WHERE dispute_id = 2"};
   const std::string before = mutua::testing::dump(db(), young);
   const std::string ledger_before = mutua::testing::dump(db(), {"SELECT * FROM envois", "SELECT * FROM payments"});
@@ -437,20 +437,20 @@ TEST_F(FundFlows, RetentionRemovesOldPersonalDetailsOnlyAndTheLedgerStillBalance
   ASSERT_EQ(dry.code, 0) << dry.out;
   EXPECT_NE(dry.out.find("before 2023-01-01 (dry run"), std::string::npos) << dry.out;
   EXPECT_NE(dry.out.find("| 1 | 1 | 1 | 1 | 0 | 1 | 1 | 1 |"), std::string::npos) << dry.out;
-  EXPECT_EQ(mutua::testing::dump(db(), {"SELECT COUNT(*) FROM envoi_files", "SELECT COUNT(*) FROM history"}),
-            "## SELECT COUNT(*) FROM envoi_files\n2|\n## SELECT COUNT(*) FROM history\n2|\n");
+  EXPECT_EQ(mutua::testing::dump(db(), {"SELECT COUNT(*) FROM envoi_files", "SELECT COUNT(*) FROM history_all"}),
+            "## SELECT COUNT(*) FROM envoi_files\n2|\n## SELECT COUNT(*) FROM history_all\n2|\n");
 
   auto r = run_mutua("retention --db " + db() + " --today 2026-11-23");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("| 1 | 1 | 1 | 1 | 0 | 1 | 1 | 1 |"), std::string::npos) << r.out;
   // The old details are gone, the young untouched, the ledger the same and balanced.
   EXPECT_EQ(mutua::testing::dump(db(), {"SELECT COUNT(*) FROM envoi_files WHERE envoi_id = 1",
-                                        "SELECT COUNT(*) FROM history WHERE niss = '" + kPatient + "' AND envoi_id = 1",
+                                        "SELECT COUNT(*) FROM history_all WHERE niss = '" + kPatient + "' AND envoi_id = 1",
                                         "SELECT COUNT(*) FROM consultations WHERE niss = '" + kPatient + "' AND recorded < 20230101",
                                         "SELECT niss, motivation FROM agreements", "SELECT subject FROM disputes WHERE id = 1",
                                         "SELECT text FROM dispute_events WHERE dispute_id = 1"}),
             "## SELECT COUNT(*) FROM envoi_files WHERE envoi_id = 1\n0|\n"
-            "## SELECT COUNT(*) FROM history WHERE niss = '85073003328' AND envoi_id = 1\n0|\n"
+            "## SELECT COUNT(*) FROM history_all WHERE niss = '85073003328' AND envoi_id = 1\n0|\n"
             "## SELECT COUNT(*) FROM consultations WHERE niss = '85073003328' AND recorded < 20230101\n0|\n"
             "## SELECT niss, motivation FROM agreements\n||\n## SELECT subject FROM disputes WHERE id = 1\n|\n"
             "## SELECT text FROM dispute_events WHERE dispute_id = 1\n|\n|\n");

@@ -178,7 +178,7 @@ TEST(HistoryNeeds, JudgingOnTheNeededCodesGivesTheDecisionsOfTheWholeHistory) {
       for (const auto& [c, n] : fired) all += fmt::format("{}x{} ", c, n);
       return all;
     }();
-  EXPECT_EQ(mutua::testing::dump(dir + "/whole.db", {"SELECT niss, code, first_date, units FROM history ORDER BY id"}),
-            mutua::testing::dump(dir + "/needed.db", {"SELECT niss, code, first_date, units FROM history ORDER BY id"}));
+  EXPECT_EQ(mutua::testing::dump(dir + "/whole.db", {"SELECT niss, code, first_date, units FROM history_all ORDER BY id"}),
+            mutua::testing::dump(dir + "/needed.db", {"SELECT niss, code, first_date, units FROM history_all ORDER BY id"}));
   fs::remove_all(dir);
 }

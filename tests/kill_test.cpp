@@ -74,7 +74,7 @@ TEST(Atomicity, KilledAtTwentyRandomMomentsTheStoreEqualsAnUninterruptedRun) {
   // Running the finished batch again changes nothing; its time is the cost of a restart.
   const std::vector<std::string> tables = {"SELECT * FROM envois ORDER BY id", "SELECT * FROM envoi_files ORDER BY envoi_id",
                                            "SELECT * FROM responses ORDER BY envoi_id, message",
-                                           "SELECT * FROM history ORDER BY id"};
+                                           "SELECT * FROM history_all ORDER BY id"};
   const std::string straight_dump = dump(dir + "/straight.db", tables);
   t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(wait_exit(spawn(args(dir + "/straight.db", dir + "/straight-out"), dir + "/straight.log")), straight_rc);

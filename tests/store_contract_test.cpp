@@ -5,6 +5,7 @@
 // history in order of acceptance and by code, a judgement refused when what it read changed,
 // a line paid once, commitment numbers never given twice, one step of a dispute at a time, an
 // advisor's decision recorded only from the state it was decided from.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "baseline.h"
 #include "mutua/model/refdata.h"
@@ -272,6 +274,89 @@ TEST_P(StoreContract, HistoryComesInOrderOfAcceptanceAndByCode) {
   ASSERT_TRUE(after);
   ASSERT_EQ(after->at(kPatient).size(), 1u);
   EXPECT_EQ(after->at(kPatient)[0].id, lines[1].id);
+}
+
+// What history reads say of each line, in the order given.
+std::string history_text(const std::unordered_map<std::string, std::vector<model::HistoryLine>>& by_patient,
+                         const std::vector<std::string>& patients) {
+  std::string out;
+  for (const auto& p : patients) {
+    auto it = by_patient.find(p);
+    if (it == by_patient.end()) continue;
+    for (const auto& h : it->second)
+      out += fmt::format("{} {} {} {} {} {} {} {}\n", h.id, h.envoi_id, h.niss, h.code, h.first_date, h.units, h.amount,
+                         h.reversed ? 1 : 0);
+  }
+  return out;
+}
+
+TEST_P(StoreContract, HistoryReadsTheSameWhereverAStoreKeepsALine) {
+  // Lines loaded in bulk, then recorded by envois (a store may keep these apart as recent
+  // history), a credit note reversing one of each: reads, marks and the ledger's sums say the
+  // same before and after the store merges what it keeps apart, and after more envois.
+  model::EnvoiStore& envois = *store_;
+  model::HistoryLine old;
+  old.niss = kPatient;
+  old.code = "425014";
+  old.first_date = old.last_date = 20260105;
+  old.amount = 900;
+  old.provider = old.third_party = kOtherNurse;
+  old.envoi_number = 1;
+  old.billed = 20260110;
+  ASSERT_TRUE(envois.load_history({old, old}));
+  auto first = envois.record(accepted(kNurse, 1, {{kPatient, "425036"}, {kPatient, "425014"}, {kOtherPatient, "425014"}}));
+  auto second = envois.record(accepted(kNurse, 2, {{kOtherPatient, "428035"}, {kPatient, "425014"}}, 20261001));
+  ASSERT_TRUE(first && second);
+  auto loaded = envois.history({kPatient});
+  ASSERT_TRUE(loaded);
+  ASSERT_EQ(loaded->at(kPatient).size(), 5u);
+  auto credit = accepted(kNurse, 3, {});
+  credit.reversed_ids = {loaded->at(kPatient)[0].id, loaded->at(kPatient)[2].id};
+  ASSERT_TRUE(envois.record(credit));
+
+  const std::vector<std::string> patients = {kOtherPatient, kPatient};
+  const std::vector<model::PatientCodes> wanted = {{kOtherPatient, {"425014", "428035"}}, {kPatient, {"425014"}}};
+  auto read = [&] {
+    std::string out;
+    auto all = envois.history(patients);
+    auto codes = envois.history_of_codes(wanted);
+    auto before = envois.history_of_codes(wanted, *second);
+    auto mark = envois.mark();
+    auto ledger = store_->ledger(false, true);
+    EXPECT_TRUE(all && codes && before && mark && ledger);
+    if (!all || !codes || !before || !mark || !ledger) return out;
+    out += "history\n" + history_text(*all, patients) + "codes\n" + history_text(*codes, patients) + "before\n" +
+           history_text(*before, patients) + fmt::format("mark {} {}\n", mark->envoi, mark->history);
+    for (const auto& e : ledger->envois) out += fmt::format("envoi {} sums {} {}\n", e.id, e.history_cents, e.history_lines);
+    return out;
+  };
+  const std::string as_recorded = read();
+  EXPECT_NE(as_recorded.find(fmt::format("{} 428035 20261001 1 1250 0", kOtherPatient)), std::string::npos) << as_recorded;
+  EXPECT_EQ(as_recorded.find(" 1\n"), std::string::npos) << "a reversed line was read:\n" << as_recorded;
+
+  auto waiting = envois.recent_history_lines();
+  ASSERT_TRUE(waiting);
+  auto merged = envois.merge_recent_history();
+  ASSERT_TRUE(merged);
+  EXPECT_EQ(*merged, *waiting);
+  EXPECT_EQ(*envois.recent_history_lines(), 0);
+  EXPECT_EQ(read(), as_recorded) << "merged " << *merged << " line(s)";
+  EXPECT_EQ(*envois.merge_recent_history(), 0) << "nothing left to merge";
+
+  // Later lines come after the merged ones, and a merged line is reversed like any other.
+  ASSERT_TRUE(envois.record(accepted(kNurse, 4, {{kPatient, "425014"}})));
+  auto later = envois.history_of_codes({{kPatient, {"425014"}}});
+  ASSERT_TRUE(later);
+  const auto& mine = later->at(kPatient);
+  ASSERT_EQ(mine.size(), 4u);
+  EXPECT_EQ(mine.back().envoi_number, 4);
+  for (size_t i = 1; i < mine.size(); ++i) EXPECT_LT(mine[i - 1].id, mine[i].id) << "order of acceptance";
+  auto credit2 = accepted(kNurse, 5, {});
+  credit2.reversed_ids = {mine[1].id};
+  ASSERT_TRUE(envois.record(credit2));
+  auto last = envois.history_of_codes({{kPatient, {"425014"}}});
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->at(kPatient).size(), 3u);
 }
 
 TEST_P(StoreContract, AJudgementIsRefusedWhenWhatItReadChangedMeanwhile) {

@@ -1,4 +1,5 @@
 // The fund's commands: refdata import, adjudicate, explain.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -108,6 +109,24 @@ void add_refdata(CLI::App& app) {
   });
 }
 
+// Merges the store's recent history into its large history (docs/performance.md, "A table of
+// recent history"), saying how many lines and how long on `out`.
+void merge_recent_history(model::Store& store, const char* cmd, FILE* out) {
+  auto waiting = store.recent_history_lines();
+  if (!waiting) return command_failed(waiting.error());
+  if (*waiting == 0) {
+    std::fprintf(out, "no recent history to merge\n");
+    return;
+  }
+  std::fprintf(stderr, "mutua %s: merging %lld line(s) of recent history into history...\n", cmd,
+               static_cast<long long>(*waiting));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto moved = store.merge_recent_history();
+  if (!moved) return command_failed(moved.error());
+  std::fprintf(out, "merged %lld line(s) of recent history into history in %.1f s\n", static_cast<long long>(*moved),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
 void add_db(CLI::App& app) {
   auto* cmd = app.add_subcommand("db", "The store itself");
   cmd->require_subcommand(1);
@@ -143,6 +162,18 @@ void add_db(CLI::App& app) {
       std::printf("store %s migrated from %s schema version %d to %d\n", store::display_name(*db).c_str(),
                   pg ? "PostgreSQL" : "SQLite", *before, now);
   });
+  auto* compact = cmd->add_subcommand(
+      "compact",
+      "Merge the recent history into the large history table (SQLite: accepted lines are first written to a small\n"
+      "table, cheap to write; merging them in patient order writes each page of the large table's indexes once).\n"
+      "Best run while no envoi is judged (nightly); `adjudicate` merges on its own past --merge-history-at lines.\n"
+      "Reads give the same lines before and after. Nothing to do on PostgreSQL.");
+  compact->add_option("--db", *db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
+  compact->callback([db] {
+    auto store = open_store(*db);
+    if (!store) return;
+    merge_recent_history(*store, "db compact", stdout);
+  });
 }
 
 void add_adjudicate(CLI::App& app) {
@@ -151,6 +182,7 @@ void add_adjudicate(CLI::App& app) {
     std::string db = default_db(), today, out = ".", batch;
     std::string threshold;
     bool json = false, timings = false;
+    int64_t merge_history_at = 5'000'000;
   };
   auto opts = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand(
@@ -168,6 +200,11 @@ void add_adjudicate(CLI::App& app) {
   cmd->add_option("--threshold", opts->threshold, "Error-rate threshold in percent (default 5.00)");
   cmd->add_flag("--json", opts->json, "Print the outcomes as JSON lines");
   cmd->add_flag("--timings", opts->timings, "Print the seconds each step of the pipeline took, per envoi (stderr)");
+  cmd->add_option("--merge-history-at", opts->merge_history_at,
+                  "After the envois, merge the recent history into the large one (`mutua db compact`) when it holds "
+                  "this many lines or more; 0: never here")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([opts] {
     engine::AdjudicateOptions options;
     options.today = opts->today.empty() ? system_today() : parse_date(opts->today);
@@ -247,6 +284,11 @@ void add_adjudicate(CLI::App& app) {
                    "recorded: write them with `mutua response --reception ID --out DIR` once there is room\n",
                    list.c_str(), opts->out.c_str());
       exit_code() = 2;
+    }
+    if (opts->merge_history_at > 0) {
+      auto waiting = store->recent_history_lines();
+      if (!waiting) return command_failed(waiting.error());
+      if (*waiting >= opts->merge_history_at) merge_recent_history(*store, "adjudicate", stderr);  // stdout: the envois' outcomes
     }
   });
 }

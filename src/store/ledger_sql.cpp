@@ -142,13 +142,15 @@ Result<model::LedgerState> select_ledger(SqlDb& db, bool awaiting_only, bool his
   model::LedgerState st;
   std::unordered_map<int64_t, std::pair<int64_t, int64_t>> sums;
   if (history_sums) {
-    Query h(db, "SELECT envoi_id, SUM(amount), COUNT(*) FROM history GROUP BY envoi_id");
+    // SQLite keeps recent lines apart (migration 29): its view of both.
+    const std::string history = db.postgres() ? "history" : "history_all";
+    Query h(db, "SELECT envoi_id, SUM(amount), COUNT(*) FROM " + history + " GROUP BY envoi_id");
     int rc;
     while ((rc = h.step()) == kSqlRow) sums[h.i64(0)] = {h.i64(1), h.i64(2)};
     if (rc != kSqlDone) return fail(db.last_error("read history sums"));
     Query twice(db, std::string("SELECT third_party, envoi_number, billed, invoice_number, record, ") +
                    (db.postgres() ? "string_agg(envoi_id::text, ',')" : "GROUP_CONCAT(envoi_id)") + " FROM "
-               "(SELECT DISTINCT third_party, envoi_number, billed, invoice_number, record, envoi_id FROM history "
+               "(SELECT DISTINCT third_party, envoi_number, billed, invoice_number, record, envoi_id FROM " + history + " "
                "WHERE envoi_id > 0 AND reversed = 0 AND amount > 0) AS d GROUP BY third_party, envoi_number, billed, "
                "invoice_number, record HAVING COUNT(*) > 1 ORDER BY third_party, envoi_number, invoice_number, record");
     while ((rc = twice.step()) == kSqlRow) {

@@ -30,13 +30,15 @@ Result<model::RetentionReport> apply_retention(SqlDb& db, model::Date cutoff) {
     // refused, rejected or test, or accepted and paid with nothing left for the advisor or a
     // complement. An envoi still awaiting payment keeps everything, however old.
     const std::string old = "SELECT id FROM retention_envois";
-    if (auto r = run("INSERT INTO retention_envois SELECT id FROM envois WHERE received < ?1 AND ("
+    if (auto r = run(std::string("INSERT INTO retention_envois SELECT id FROM envois WHERE received < ?1 AND ("
                      "status <> 'accepted' OR test = 1 OR (settled_run IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
                      "pending_lines p WHERE p.envoi_id = envois.id AND (p.state = 'pending' OR (p.state = 'approved' "
                      "AND p.run_id IS NULL))))) AND ("
                      "EXISTS (SELECT 1 FROM envoi_files f WHERE f.envoi_id = envois.id) OR "
                      "EXISTS (SELECT 1 FROM responses r WHERE r.envoi_id = envois.id) OR "
-                     "EXISTS (SELECT 1 FROM history h WHERE h.envoi_id = envois.id))",
+                     "EXISTS (SELECT 1 FROM history h WHERE h.envoi_id = envois.id)") +
+                         (db.postgres() ? "" : " OR EXISTS (SELECT 1 FROM history_recent h WHERE h.envoi_id = envois.id)") +
+                         ")",
                      rep.envois, kText);
         !r)
       return r;
@@ -44,6 +46,9 @@ Result<model::RetentionReport> apply_retention(SqlDb& db, model::Date cutoff) {
     if (auto r = run("DELETE FROM envoi_files WHERE envoi_id IN (" + old + ")", rep.received_files, kNone); !r) return r;
     if (auto r = run("DELETE FROM responses WHERE envoi_id IN (" + old + ")", rep.responses, kNone); !r) return r;
     if (auto r = run("DELETE FROM history WHERE envoi_id IN (" + old + ")", rep.history_lines, kNone); !r) return r;
+    // SQLite keeps recent lines apart (migration 29).
+    if (!db.postgres())
+      if (auto r = run("DELETE FROM history_recent WHERE envoi_id IN (" + old + ")", rep.history_lines, kNone); !r) return r;
     // Lines the advisor settled keep their amounts (the ledger) but not whose they were.
     if (auto r = run("UPDATE pending_lines SET niss = '' WHERE niss <> '' AND state <> 'pending' AND NOT (state = "
                      "'approved' AND run_id IS NULL) AND envoi_id IN (SELECT id FROM envois WHERE received < ?1)",

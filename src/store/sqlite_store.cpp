@@ -2,11 +2,13 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <cstring>
 #include <future>
 #include <memory>
 #include <set>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -38,10 +40,20 @@ using model::EnvoiStatus;
 using model::HistoryLine;
 using model::StoredResponse;
 
-// The columns of a history line, in the order history_line() reads them.
-constexpr const char* kSelectHistory =
-    "SELECT id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
-    "invoice_number, record, billed, envoi_number, reversed FROM history ";
+// The columns of a history line, in the order history_line() reads them, from one of the two
+// tables a line may be in: the large history and the recent one (migration 29).
+std::string select_history_from(std::string_view table) {
+  return fmt::format("SELECT id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
+                     "invoice_number, record, billed, envoi_number, reversed FROM {} ",
+                     table);
+}
+constexpr std::array<std::string_view, 2> kHistoryTables = {"history", "history_recent"};
+
+// The rules read a patient's lines in the order they were accepted; a line's id says it,
+// whichever table holds it.
+void in_order_of_acceptance(std::vector<HistoryLine>& lines) {
+  std::sort(lines.begin(), lines.end(), [](const HistoryLine& a, const HistoryLine& b) { return a.id < b.id; });
+}
 
 // Migrations in order; version i+1 is migrations()[i].
 std::vector<std::string_view> migrations() {
@@ -57,7 +69,7 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_020_paid_once(), embedded::sqlite_021_accounts(), embedded::sqlite_022_requests(),
           embedded::sqlite_023_password_resets(), embedded::sqlite_024_registrations(), embedded::sqlite_025_audit_fund(),
           embedded::sqlite_026_sms_second_factor(), embedded::sqlite_027_ledger_searches(),
-          embedded::sqlite_028_nomenclature_labels()};
+          embedded::sqlite_028_nomenclature_labels(), embedded::sqlite_029_recent_history()};
 }
 
 
@@ -206,20 +218,21 @@ class SqliteStore final : public model::Store, private SqliteDb {
                                                                             int64_t before_envoi) override {
     ReadTransaction tx(db_);
     std::unordered_map<std::string, std::vector<HistoryLine>> out;
-    Stmt s(db_,
-           std::string(kSelectHistory) +
-           "WHERE niss = ?1 AND reversed = 0 AND (?2 = 0 OR envoi_id < ?2) ORDER BY id");
-    if (!s.ok()) return fail(last_error("prepare history"));
-    for (const auto& n : niss) {
-      s.bind(1, n).bind(2, before_envoi);
-      int rc;
-      while ((rc = s.step()) == SQLITE_ROW) {
-        HistoryLine h = history_line(s);
-        out[h.niss].push_back(std::move(h));
+    for (std::string_view table : kHistoryTables) {
+      Stmt s(db_, select_history_from(table) + "WHERE niss = ?1 AND reversed = 0 AND (?2 = 0 OR envoi_id < ?2) ORDER BY id");
+      if (!s.ok()) return fail(last_error("prepare history"));
+      for (const auto& n : niss) {
+        s.bind(1, n).bind(2, before_envoi);
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW) {
+          HistoryLine h = history_line(s);
+          out[h.niss].push_back(std::move(h));
+        }
+        if (rc != SQLITE_DONE) return fail(last_error("read history"));
+        s.reset();
       }
-      if (rc != SQLITE_DONE) return fail(last_error("read history"));
-      s.reset();
     }
+    for (auto& [patient, lines] : out) in_order_of_acceptance(lines);
     return out;
   }
 
@@ -229,16 +242,22 @@ class SqliteStore final : public model::Store, private SqliteDb {
     // those lines are fetched; in key order, the index pages are read once each.
     ReadTransaction tx(db_);
     std::unordered_map<std::string, std::vector<HistoryLine>> out;
-    Stmt s(db_,
-           std::string(kSelectHistory) +
-           "WHERE niss = ?1 AND code = ?2 AND reversed = 0 AND (?3 = 0 OR envoi_id < ?3)");
+    for (std::string_view table : kHistoryTables)
+      if (auto r = history_of_codes_in(table, wanted, before_envoi, out); !r) return fail(r.error());
+    for (auto& [patient, lines] : out) in_order_of_acceptance(lines);
+    return out;
+  }
+
+  // history_of_codes() in one of the two tables; lines added to `out` in no particular order.
+  Result<void> history_of_codes_in(std::string_view table, const std::vector<model::PatientCodes>& wanted,
+                                   int64_t before_envoi,
+                                   std::unordered_map<std::string, std::vector<HistoryLine>>& out) {
+    Stmt s(db_, select_history_from(table) + "WHERE niss = ?1 AND code = ?2 AND reversed = 0 AND (?3 = 0 OR envoi_id < ?3)");
     if (!s.ok()) return fail(last_error("prepare history"));
     // Many codes for one patient (a nursing day asks for every code with a role): the patient's
-    // range of the NISS index, in order of acceptance and filtered here, costs less than a seek
-    // per code.
+    // range of the NISS index, filtered here, costs less than a seek per code.
     constexpr size_t kSeeksPerPatient = 4;
-    Stmt whole(db_, std::string(kSelectHistory) +
-                        "WHERE niss = ?1 AND reversed = 0 AND (?2 = 0 OR envoi_id < ?2) ORDER BY id");
+    Stmt whole(db_, select_history_from(table) + "WHERE niss = ?1 AND reversed = 0 AND (?2 = 0 OR envoi_id < ?2)");
     if (!whole.ok()) return fail(last_error("prepare history"));
     for (const auto& w : wanted) {
       std::vector<HistoryLine>* lines = nullptr;
@@ -265,11 +284,8 @@ class SqliteStore final : public model::Store, private SqliteDb {
           s.reset();
         }
       }
-      // The rules read a patient's lines in the order they were accepted.
-      if (lines)
-        std::sort(lines->begin(), lines->end(), [](const HistoryLine& a, const HistoryLine& b) { return a.id < b.id; });
     }
-    return out;
+    return {};
   }
 
   static HistoryLine history_line(Stmt& s) {
@@ -295,7 +311,8 @@ class SqliteStore final : public model::Store, private SqliteDb {
   Result<model::StoreMark> mark() override {
     ReadTransaction tx(db_);
     model::StoreMark m;
-    Stmt s(db_, "SELECT (SELECT COALESCE(MAX(id), 0) FROM envois), (SELECT COALESCE(MAX(id), 0) FROM history), "
+    Stmt s(db_, "SELECT (SELECT COALESCE(MAX(id), 0) FROM envois), MAX((SELECT COALESCE(MAX(id), 0) FROM history), "
+                "(SELECT COALESCE(MAX(id), 0) FROM history_recent)), "
                 "(SELECT COALESCE(MAX(id), 0) FROM pending_lines)");
     if (s.step() != SQLITE_ROW) return fail(last_error("read the store's mark"));
     m.envoi = s.i64(0);
@@ -323,7 +340,8 @@ class SqliteStore final : public model::Store, private SqliteDb {
     }
     if (o.patients.empty()) return std::string();
     const std::unordered_set<std::string> patients(o.patients.begin(), o.patients.end());
-    for (const auto& [table, from] : {std::pair{"history", mark.history}, std::pair{"pending_lines", mark.pending}}) {
+    for (const auto& [table, from] : {std::pair{"history", mark.history}, std::pair{"history_recent", mark.history},
+                                      std::pair{"pending_lines", mark.pending}}) {
       Stmt s(db_, fmt::format("SELECT DISTINCT niss FROM {} WHERE id > ?1", table));
       s.bind(1, from);
       int rc;
@@ -398,7 +416,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
         return fail(last_error("insert envoi"));
       }
       const int64_t id = sqlite3_last_insert_rowid(db_);
-      if (auto h = insert_history(o.accepted, id); !h) return fail(h.error());
+      if (auto h = insert_history(o.accepted, id, "history_recent"); !h) return fail(h.error());
       if (auto p = insert_pending(*this, o.pending, id); !p) return fail(p.error());
       const PackedOutcome blobs = packing.get();
       // Zero blobs filled in place: an INSERT with the bytes would first copy them whole into
@@ -420,11 +438,13 @@ class SqliteStore final : public model::Store, private SqliteDb {
         if (!write_blob("responses", "bytes", row, r.bytes.bytes) || !write_blob("responses", "json", row, r.json.bytes))
           return fail(last_error("write response"));
       }
-      Stmt rev(db_, "UPDATE history SET reversed = 1 WHERE id = ?1");
-      for (int64_t hid : o.reversed_ids) {
-        rev.bind(1, hid);
-        if (rev.step() != SQLITE_DONE) return fail(last_error("reverse history line"));
-        rev.reset();
+      for (std::string_view table : kHistoryTables) {
+        Stmt rev(db_, fmt::format("UPDATE {} SET reversed = 1 WHERE id = ?1", table));
+        for (int64_t hid : o.reversed_ids) {
+          rev.bind(1, hid);
+          if (rev.step() != SQLITE_DONE) return fail(last_error("reverse history line"));
+          rev.reset();
+        }
       }
       return id;
     });
@@ -474,12 +494,33 @@ class SqliteStore final : public model::Store, private SqliteDb {
 
   Result<void> load_history(const std::vector<HistoryLine>& lines) override {
     if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
-    auto r = insert_history(lines, -1);
+    auto r = insert_history(lines, -1, "history");
     if (!r) {
       (void)exec("ROLLBACK");
       return r;
     }
     return exec("COMMIT");
+  }
+
+  Result<int64_t> recent_history_lines() override {
+    Stmt s(db_, "SELECT COUNT(*) FROM history_recent");
+    if (s.step() != SQLITE_ROW) return fail(last_error("count the recent history"));
+    return s.i64(0);
+  }
+
+  // In (NISS, code) order, both indexes of the large history take the lines page after page:
+  // each of their pages is written once for the whole merge, not once per line.
+  Result<int64_t> merge_recent_history() override {
+    return in_write_transaction([&]() -> Result<int64_t> {
+      constexpr const char* kColumns =
+          "id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, invoice_number, "
+          "record, billed, envoi_number, reversed";
+      Stmt move(db_, fmt::format("INSERT INTO history ({0}) SELECT {0} FROM history_recent ORDER BY niss, code", kColumns));
+      if (move.step() != SQLITE_DONE) return fail(last_error("merge the recent history"));
+      const int64_t moved = sqlite3_changes64(db_);
+      if (auto r = exec("DELETE FROM history_recent"); !r) return fail(r.error());
+      return moved;
+    });
   }
 
 
@@ -530,7 +571,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
   Result<void> record_decision(const model::AgreementDecision& d) override {
     return in_write_transaction([&]() -> Result<void> {
       if (auto r = apply_decision(*this, d); !r) return r;
-      return insert_history(d.history, -1);
+      return insert_history(d.history, -1, "history_recent");
     });
   }
 
@@ -717,12 +758,18 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return out;
   }
 
-  // envoi_id < 0: keep each line's own envoi id (bulk loads).
-  Result<void> insert_history(const std::vector<HistoryLine>& lines, int64_t envoi_id) {
-    Stmt h(db_,
-           "INSERT INTO history (envoi_id, niss, code, first_date, last_date, units, amount, provider, "
-           "third_party, invoice_number, record, billed, envoi_number) "
-           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+  // envoi_id < 0: keep each line's own envoi id (bulk loads). Into `table`: the recent history
+  // for what an envoi or a decision adds, the large one for bulk loads. Ids follow every id of
+  // both tables, so that a line keeps its place in order of acceptance when merged.
+  Result<void> insert_history(const std::vector<HistoryLine>& lines, int64_t envoi_id, std::string_view table) {
+    if (lines.empty()) return {};
+    Stmt last(db_, "SELECT MAX((SELECT COALESCE(MAX(id), 0) FROM history), (SELECT COALESCE(MAX(id), 0) FROM history_recent))");
+    if (last.step() != SQLITE_ROW) return fail(last_error("read the last history id"));
+    const int64_t first_id = last.i64(0) + 1;
+    Stmt h(db_, fmt::format("INSERT INTO {} (envoi_id, niss, code, first_date, last_date, units, amount, provider, "
+                            "third_party, invoice_number, record, billed, envoi_number, id) "
+                            "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+                            table));
     // In NISS order (a patient's lines keep theirs, so their ids still say which came first):
     // the index on NISS then takes its inserts page after page instead of at random, and each
     // page of a 20M-line index is read, changed and written once per envoi, not once per line
@@ -730,6 +777,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     std::vector<size_t> order(lines.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lines[a].niss < lines[b].niss; });
+    int64_t next_id = first_id;
     for (size_t i : order) {
       const auto& l = lines[i];
       h.bind(1, envoi_id < 0 ? l.envoi_id : envoi_id)
@@ -744,7 +792,8 @@ class SqliteStore final : public model::Store, private SqliteDb {
           .bind(10, static_cast<int64_t>(l.invoice_number))
           .bind(11, static_cast<int64_t>(l.record))
           .bind(12, int64_t{l.billed})
-          .bind(13, int64_t{l.envoi_number});
+          .bind(13, int64_t{l.envoi_number})
+          .bind(14, next_id++);
       if (h.step() != SQLITE_DONE) return fail(last_error("insert history"));
       h.reset();
     }

@@ -182,6 +182,13 @@ class EnvoiStore {
 
   // Bulk load of history (benchmarks, migrations): one transaction.
   virtual Result<void> load_history(const std::vector<HistoryLine>& lines) = 0;
+
+  // A store may take accepted lines into a small table of recent history first, cheap to write,
+  // and merge them into its large history later in key order (SQLite: docs/performance.md). The
+  // lines waiting there; merging them, all or nothing, returns how many moved. Reads see a line
+  // the same wherever it is. A store without one has none to merge.
+  virtual Result<int64_t> recent_history_lines() { return int64_t{0}; }
+  virtual Result<int64_t> merge_recent_history() { return int64_t{0}; }
 };
 
 // Payments and ledger: what accepted envois are owed, payment runs, regularisations.
