@@ -1,5 +1,6 @@
 // The envoi pipeline: reception → preliminary checks and unicity (920999) → file checks and
 // rule families → cascades → error rate → 920099 or 920900 (+ 920098) → recorded atomically.
+#include <future>
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -556,10 +557,12 @@ Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, c
       };
       ResponseInput ri{e.get(), verdicts.get(), amounts_kept.get(), message, message == "920900" ? "BFRS" : "BFRSE",
                        today, rate, reason, language};
+      // Both read what no longer changes: the JSON is written on another core beside the bytes.
+      auto json = std::async(std::launch::async, [&ri, &summary] { return response_json(ri, summary); });
       responses.push_back({message, write_detail_response(ri), std::string()});
       lap("response");
-      responses.back().json = response_json(ri, summary);
-      lap("response json");
+      responses.back().json = json.get();
+      lap("response json (waited)");
       // E findings of an accepted envoi go to a 920098 beside its 920900, never into it.
       bool informative = false;
       for (const auto& per : verdicts->by_record)
