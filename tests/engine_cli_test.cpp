@@ -1,6 +1,7 @@
 // The fund's commands through the real binary and a real SQLite file: a bad reference row is
 // reported with file, line and column and nothing is imported; adjudicate writes its responses
 // and records the envoi; the store survives reopening.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -267,6 +268,74 @@ std::string codes_of_record_type(const std::string& json, const std::string& typ
   if (at == std::string::npos) return "";
   const size_t end = json.find("\n", at);
   return json.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+TEST(Adjudicate, RecentHistoryIsMergedByCompactOrPastItsThreshold) {
+  std::string dir = fresh_dir("adjudicate-compact");
+  copy_base(dir + "/refdata");
+  std::string db = dir + "/store.db";
+  ASSERT_EQ(run("refdata import " + dir + "/refdata --db " + db).code, 0);
+  model::EnvoiHeader h;
+  h.third_party = "40765140401";
+  h.year = 2026;
+  h.month = 10;
+  h.created = 20261105;
+  h.bce = "0123456749";
+  h.federation = "300";
+  h.iban_a = "BE71096123456769";
+  h.bic_a = "GKCCBEBB";
+  auto envoi = [&](int number, model::Date day) {
+    h.sending_number = number;
+    model::Invoice inv = patient_invoice(h.third_party);
+    model::Prestation p;
+    p.nomenclature = "425014";
+    p.first_date = p.last_date = day;
+    p.provider = h.third_party;
+    p.amount = 1250;
+    p.reference = "L1";
+    inv.lines.push_back(p);
+    const std::string path = fmt::format("{}/e{}.efact", dir, number);
+    EXPECT_TRUE(model::write_envoi(path, h, {inv}));
+    return path;
+  };
+  const std::vector<std::string> tables = {"SELECT COUNT(*) FROM history", "SELECT COUNT(*) FROM history_recent",
+                                           "SELECT id, envoi_id, first_date FROM history_all ORDER BY id"};
+  auto where = [&] { return mutua::testing::dump(db, tables); };
+
+  // An envoi's accepted line waits in the recent history; `db compact` merges it, once.
+  CmdResult first = run("adjudicate --db " + db + " --today 2026-11-23 --out " + dir + "/out " + envoi(31, 20261003));
+  ASSERT_EQ(first.code, 0) << first.out;
+  EXPECT_EQ(first.out.find("merged"), std::string::npos) << first.out;
+  const std::string recorded = where();
+  EXPECT_NE(recorded.find("## SELECT COUNT(*) FROM history\n0|\n## SELECT COUNT(*) FROM history_recent\n1|"),
+            std::string::npos)
+      << recorded;
+  CmdResult compact = run("db compact --db " + db);
+  ASSERT_EQ(compact.code, 0) << compact.out;
+  EXPECT_NE(compact.out.find("merged 1 line(s) of recent history into history"), std::string::npos) << compact.out;
+  const std::string merged = where();
+  EXPECT_NE(merged.find("## SELECT COUNT(*) FROM history\n1|\n## SELECT COUNT(*) FROM history_recent\n0|"),
+            std::string::npos)
+      << merged;
+  EXPECT_EQ(merged.substr(merged.find("## SELECT id")), recorded.substr(recorded.find("## SELECT id")))
+      << "the line keeps its id";
+  CmdResult again = run("db compact --db " + db);
+  EXPECT_EQ(again.code, 0) << again.out;
+  EXPECT_NE(again.out.find("no recent history to merge"), std::string::npos) << again.out;
+
+  // The same code again that day is counted against the merged history (502255); a line on
+  // another day goes to the recent history, and past --merge-history-at adjudicate merges it.
+  CmdResult twice = run("adjudicate --db " + db + " --today 2026-11-23 --out " + dir + "/out2 " + envoi(32, 20261003));
+  EXPECT_EQ(twice.code, 1) << twice.out;
+  EXPECT_NE(twice.out.find("920099"), std::string::npos) << twice.out;
+  EXPECT_NE(mutua::testing::read_all(dir + "/out2/e32.920099.efact").find("502255"), std::string::npos);
+  CmdResult next = run("adjudicate --db " + db + " --today 2026-11-23 --merge-history-at 1 --out " + dir + "/out3 " +
+                       envoi(33, 20261004));
+  ASSERT_EQ(next.code, 0) << next.out;
+  EXPECT_NE(next.out.find("merged 1 line(s) of recent history into history"), std::string::npos) << next.out;
+  EXPECT_NE(where().find("## SELECT COUNT(*) FROM history\n2|\n## SELECT COUNT(*) FROM history_recent\n0|"),
+            std::string::npos)
+      << where();
 }
 
 TEST(Adjudicate, AnInvoiceRejectedWholeTakesItsEt30WithTheEt30Code300119) {
