@@ -29,6 +29,21 @@ model::Invoice patient_invoice(const std::string& provider) {
   inv.billing_date = 20261105;
   return inv;
 }
+
+// The header of nurse 40765140401's envoi `number` for October 2026, to mutuality 300.
+model::EnvoiHeader nurse_header(int number) {
+  model::EnvoiHeader h;
+  h.third_party = "40765140401";
+  h.sending_number = number;
+  h.year = 2026;
+  h.month = 10;
+  h.created = 20261105;
+  h.bce = "0123456749";  // enterprise number, required since 2015 (102710)
+  h.federation = "300";
+  h.iban_a = "BE71096123456769";
+  h.bic_a = "GKCCBEBB";
+  return h;
+}
 }  // namespace
 
 namespace {
@@ -171,16 +186,7 @@ TEST(Adjudicate, WritesResponsesRecordsTheEnvoiAndRefusesItsNumberTwice) {
   copy_base(dir + "/refdata");
   std::string db = dir + "/store.db";
   ASSERT_EQ(run("refdata import " + dir + "/refdata --db " + db).code, 0);
-  model::EnvoiHeader h;
-  h.third_party = "40765140401";
-  h.sending_number = 31;
-  h.year = 2026;
-  h.month = 10;
-  h.created = 20261105;
-  h.bce = "0123456749";  // enterprise number, required since 2015 (102710)
-  h.federation = "300";
-  h.iban_a = "BE71096123456769";
-  h.bic_a = "GKCCBEBB";
+  model::EnvoiHeader h = nurse_header(31);
   model::Invoice inv = patient_invoice(h.third_party);
   model::Prestation p;
   p.nomenclature = "425014";
@@ -275,17 +281,8 @@ TEST(Adjudicate, RecentHistoryIsMergedByCompactOrPastItsThreshold) {
   copy_base(dir + "/refdata");
   std::string db = dir + "/store.db";
   ASSERT_EQ(run("refdata import " + dir + "/refdata --db " + db).code, 0);
-  model::EnvoiHeader h;
-  h.third_party = "40765140401";
-  h.year = 2026;
-  h.month = 10;
-  h.created = 20261105;
-  h.bce = "0123456749";
-  h.federation = "300";
-  h.iban_a = "BE71096123456769";
-  h.bic_a = "GKCCBEBB";
   auto envoi = [&](int number, model::Date day) {
-    h.sending_number = number;
+    const model::EnvoiHeader h = nurse_header(number);
     model::Invoice inv = patient_invoice(h.third_party);
     model::Prestation p;
     p.nomenclature = "425014";

@@ -48,6 +48,9 @@ std::string select_history_from(std::string_view table) {
                      table);
 }
 constexpr std::array<std::string_view, 2> kHistoryTables = {"history", "history_recent"};
+// The last id a history line took, in either table.
+constexpr const char* kLastHistoryId =
+    "MAX((SELECT COALESCE(MAX(id), 0) FROM history), (SELECT COALESCE(MAX(id), 0) FROM history_recent))";
 
 // The rules read a patient's lines in the order they were accepted; a line's id says it,
 // whichever table holds it.
@@ -311,8 +314,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
   Result<model::StoreMark> mark() override {
     ReadTransaction tx(db_);
     model::StoreMark m;
-    Stmt s(db_, "SELECT (SELECT COALESCE(MAX(id), 0) FROM envois), MAX((SELECT COALESCE(MAX(id), 0) FROM history), "
-                "(SELECT COALESCE(MAX(id), 0) FROM history_recent)), "
+    Stmt s(db_, std::string("SELECT (SELECT COALESCE(MAX(id), 0) FROM envois), ") + kLastHistoryId + ", "
                 "(SELECT COALESCE(MAX(id), 0) FROM pending_lines)");
     if (s.step() != SQLITE_ROW) return fail(last_error("read the store's mark"));
     m.envoi = s.i64(0);
@@ -763,7 +765,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
   // both tables, so that a line keeps its place in order of acceptance when merged.
   Result<void> insert_history(const std::vector<HistoryLine>& lines, int64_t envoi_id, std::string_view table) {
     if (lines.empty()) return {};
-    Stmt last(db_, "SELECT MAX((SELECT COALESCE(MAX(id), 0) FROM history), (SELECT COALESCE(MAX(id), 0) FROM history_recent))");
+    Stmt last(db_, std::string("SELECT ") + kLastHistoryId);
     if (last.step() != SQLITE_ROW) return fail(last_error("read the last history id"));
     const int64_t first_id = last.i64(0) + 1;
     Stmt h(db_, fmt::format("INSERT INTO {} (envoi_id, niss, code, first_date, last_date, units, amount, provider, "
