@@ -77,7 +77,7 @@ void add_receive(CLI::App& app) {
 void add_worker(CLI::App& app) {
   struct Opts {
     std::string db = default_db(), out, name, threshold;
-    bool until_empty = false;
+    bool until_empty = false, timings = false;
   };
   auto opts = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand(
@@ -91,6 +91,7 @@ void add_worker(CLI::App& app) {
   cmd->add_option("--out", opts->out, "Also write each envoi's responses here (RECEPTION-FILE.MESSAGE.efact/json)");
   cmd->add_option("--name", opts->name, "This worker's name in the queue (default host:pid)");
   cmd->add_option("--threshold", opts->threshold, "Error-rate threshold in percent (default 5.00)");
+  cmd->add_flag("--timings", opts->timings, "Print the seconds each step of the pipeline took, per envoi (stderr)");
   cmd->callback([opts] {
     engine::WorkerOptions options;
     options.until_empty = opts->until_empty;
@@ -127,6 +128,11 @@ void add_worker(CLI::App& app) {
           std::printf("reception %lld %s: %s (envoi %d of %s, %04d-%02d)%s\n", static_cast<long long>(ev.id),
                       ev.file_name.c_str(), r.message.c_str(), e.number, e.third_party.c_str(), e.year, e.month,
                       ev.resumed ? ", recorded before its worker stopped" : "");
+          if (opts->timings && !ev.resumed) {
+            std::string t;
+            for (const auto& [phase, s] : r.phases) t += fmt::format(" {} {:.3f}", phase, s);
+            std::fprintf(stderr, "reception %lld: timings (s):%s\n", static_cast<long long>(ev.id), t.c_str());
+          }
           if (!opts->out.empty())
             for (const auto& resp : r.responses)
               for (const auto& [ext, content] : {std::pair{".efact", &resp.bytes}, {".json", &resp.json}}) {
