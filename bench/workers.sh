@@ -3,7 +3,7 @@
 # 20M history lines, 100 envois of 50k lines (5M lines), judged by 1 and then by 2 workers
 # (`mutua receive`, then `mutua worker --until-empty`), and by one process on SQLite (`mutua
 # adjudicate`) on the same data; each run on a fresh copy of the same base database, the three
-# interleaved ROUNDS times (default 1). Reports lines/s, the workers' CPU, the rest of the
+# interleaved ROUNDS times (default 1; 0 builds the world only). Reports lines/s, the workers' CPU, the rest of the
 # machine's CPU (the server's, on this machine) and its idle time, peak RSS, the statements the
 # server spent its time on (pg_stat_statements), and checks that every run gave the same answers.
 # A throw-away PostgreSQL 15 (scripts/pg.sh). Writes build/workers-report.md.
@@ -65,6 +65,7 @@ machine_cpu() { awk '/^cpu / {t = $2 + $3 + $4 + $7 + $8 + $9; printf "%.2f %.2f
     timed $bin/load_history "$dir/base.db" "$dir/world/refdata" "$history" 2>&1 | tail -n 2
     echo "$stamp" > "$dir/ready"
   fi
+  if [ "$rounds" = 0 ]; then exit 0; fi  # the world and base databases only
   echo
   echo "| round | run | envois | lines | wall s | **lines/s** | CPU s of mutua | CPU s of the rest (server) | idle CPU s | peak RSS per process MiB | answers |"
   echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"

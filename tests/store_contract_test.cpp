@@ -276,6 +276,39 @@ TEST_P(StoreContract, HistoryComesInOrderOfAcceptanceAndByCode) {
   EXPECT_EQ(after->at(kPatient)[0].id, lines[1].id);
 }
 
+TEST_P(StoreContract, HistoryOfCodesGivesOnlyTheCodesAskedHoweverManyAreAsked) {
+  // A store may read a patient asked for many codes whole and drop the rest, or read each
+  // (patient, code): either way only the codes asked come back, in order of acceptance.
+  model::EnvoiStore& envois = *store_;
+  auto first = envois.record(accepted(kNurse, 1,
+                                      {{kPatient, "425036"}, {kPatient, "425014"}, {kPatient, "428035"},
+                                       {kOtherPatient, "425014"}, {kOtherPatient, "425036"}}));
+  auto second = envois.record(accepted(kNurse, 2, {{kPatient, "425014"}, {kPatient, "425110"}}, 20261001));
+  ASSERT_TRUE(first && second);
+  const std::vector<std::string> many = {"425014", "425110", "425153", "425175", "425190", "427011"};
+  auto read = envois.history_of_codes({{kPatient, many}, {kOtherPatient, {"425036"}}});
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->count(kPatient), 1u);
+  const auto& mine = read->at(kPatient);
+  ASSERT_EQ(mine.size(), 3u) << "425036 and 428035 were not asked";
+  EXPECT_EQ(mine[0].code, "425014");
+  EXPECT_EQ(mine[1].code, "425014");
+  EXPECT_EQ(mine[2].code, "425110");
+  EXPECT_LT(mine[0].id, mine[1].id);
+  EXPECT_LT(mine[1].id, mine[2].id);
+  ASSERT_EQ(read->at(kOtherPatient).size(), 1u);
+  EXPECT_EQ(read->at(kOtherPatient)[0].code, "425036");
+  // Before the second envoi: only the first's line of the codes asked.
+  auto before = envois.history_of_codes({{kPatient, many}}, *second);
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->at(kPatient).size(), 1u);
+  EXPECT_EQ(before->at(kPatient)[0].envoi_id, *first);
+  // Asked for codes without a line: no entry at all.
+  auto none = envois.history_of_codes({{kOtherPatient, {"425110", "425153", "425175", "425190", "427011"}}});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
 // What history reads say of each line, in the order given.
 std::string history_text(const std::unordered_map<std::string, std::vector<model::HistoryLine>>& by_patient,
                          const std::vector<std::string>& patients) {
