@@ -264,8 +264,9 @@ constexpr const char* kSelectEnvoi =
 
 // History's hash partitions (data/store/postgresql/001_init.sql: MODULUS 16).
 constexpr int kHistoryPartitions = 16;
-// A patient asked for this many codes of history or more is read whole (history_of_codes).
-constexpr size_t kCodesReadWhole = 4;
+// A patient asked for this many codes of history or more is read whole (history_of_codes), as
+// on SQLite.
+constexpr size_t kCodesReadWhole = 5;
 
 constexpr const char* kSelectHistory =
     "SELECT id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
@@ -1081,8 +1082,12 @@ class PgStore final : public model::Store {
         if (spec.per_patient ? !patient : !shared) continue;
         if (only && std::find(only->begin(), only->end(), spec.file) == only->end()) continue;
         const bool by_niss = niss && spec.per_patient;
-        const std::string sql = fmt::format("SELECT {} FROM {}{}", column_list(spec), spec.table,
-                                            by_niss ? " WHERE niss = ANY($1::text[]) ORDER BY niss, seq" : " ORDER BY seq");
+        // A semi-join into the NISS index: `niss = ANY(array)` of thousands of patients was
+        // planned as a parallel scan of the whole table (110 ms for 6,000 of 1M members, against
+        // 34 ms by the index), both cores taken from the workers.
+        const std::string sql =
+            fmt::format("SELECT {} FROM {}{}", column_list(spec), spec.table,
+                        by_niss ? " WHERE niss IN (SELECT unnest($1::text[])) ORDER BY niss, seq" : " ORDER BY seq");
         const pqxx::result rows = by_niss ? r.exec_params(sql, keys) : r.exec(sql);
         for (const auto& row : rows) {
           RowReader in(row);
