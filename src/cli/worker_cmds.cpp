@@ -105,6 +105,9 @@ void add_worker(CLI::App& app) {
     if (!opts->threshold.empty() && !read_threshold("worker", opts->threshold, options.threshold_bp)) return;
     auto store = open_store(opts->db);
     if (!store) return;
+    // The next reception is read on a second store while one is judged (engine::run_worker).
+    auto ahead = open_store(opts->db);
+    if (!ahead) return;
     if (!opts->out.empty()) {
       std::error_code ec;
       fs::create_directories(opts->out, ec);
@@ -143,7 +146,7 @@ void add_worker(CLI::App& app) {
               }
           std::fflush(stdout);
         },
-        [] { return g_stop.load(); });
+        [] { return g_stop.load(); }, ahead.get());
     if (!totals) return command_failed(totals.error());
     std::printf("worker %s: %lld judged, %lld recorded before, %lld failed\n", options.name.c_str(),
                 static_cast<long long>(totals->judged), static_cast<long long>(totals->resumed),

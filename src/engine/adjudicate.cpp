@@ -208,6 +208,30 @@ Reception receive(std::string bytes, std::string name, model::Date today) {
   return r;
 }
 
+namespace {
+// The NISS of an envoi's lines and invoices, sorted: whose reference data it is judged with.
+std::vector<std::string> patients_of(const rules::Envoi& e) {
+  std::set<std::string> niss;
+  for (const auto& l : e.lines) niss.insert(l.niss);
+  for (const auto& inv : e.invoices) niss.insert(inv.niss);
+  return std::vector<std::string>(niss.begin(), niss.end());
+}
+}  // namespace
+
+Result<void> read_patients(Reception& reception, model::RefDataStore& refdata) {
+  if (!reception.parsed || !reception.parsed->envoi) return {};
+  auto start = std::chrono::steady_clock::now();
+  auto data = std::make_shared<PatientData>();
+  data->patients = patients_of(*reception.parsed->envoi);
+  auto read = refdata.load_refdata_for(data->patients);
+  if (!read) return fail(read.error());
+  data->data = std::move(*read);
+  reception.patient_data = std::move(data);
+  reception.phases.emplace_back("reference data (read ahead)",
+                                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return {};
+}
+
 std::string sender_of(const Reception& reception) {
   return reception.parsed && reception.parsed->envoi ? reception.parsed->envoi->third_party : std::string();
 }
@@ -257,8 +281,9 @@ Result<Adjudication> adjudicate(const std::string& bytes, const std::string& nam
 }
 
 namespace {
-Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, const AdjudicateOptions& options,
-                                     Judged* judged);
+// `loaded`: the patients' reference data when this judgement read it itself.
+Result<Adjudication> adjudicate_once(const Reception& reception, JudgingStores store, const AdjudicateOptions& options,
+                                     Judged* judged, std::shared_ptr<const PatientData>* loaded);
 }  // namespace
 
 Result<Adjudication> adjudicate(Reception reception, JudgingStores store, const AdjudicateOptions& options) {
@@ -269,19 +294,23 @@ Result<Adjudication> judge(Reception reception, JudgingStores store, const Adjud
   // Judged against the store as it stands; when another process recorded something this
   // judgement depends on before it could record (model::StoreMark), judged again from there:
   // the decisions are those of the envois judged one after the other, in the order recorded.
+  // Judged again, it keeps its patients' reference data (envois do not write it; the mark
+  // guards what they write): only what other envois recorded is read again.
   constexpr int kAttempts = 1000;
   for (int attempt = 1;; ++attempt) {
-    auto once = adjudicate_once(reception, store, options, judged);
+    std::shared_ptr<const PatientData> loaded;
+    auto once = adjudicate_once(reception, store, options, judged, &loaded);
     if (once || once.error().code != model::kStoreConflict || attempt == kAttempts) return once;
+    if (loaded) reception.patient_data = std::move(loaded);
   }
 }
 
 namespace {
 
-Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, const AdjudicateOptions& options,
-                                     Judged* judged) {
+Result<Adjudication> adjudicate_once(const Reception& reception, JudgingStores store, const AdjudicateOptions& options,
+                                     Judged* judged, std::shared_ptr<const PatientData>* loaded) {
   Adjudication out;
-  out.phases = std::move(reception.phases);
+  out.phases = reception.phases;
   auto lap_start = std::chrono::steady_clock::now();
   auto lap = [&](const char* phase) {
     auto now = std::chrono::steady_clock::now();
@@ -391,21 +420,22 @@ Result<Adjudication> adjudicate_once(Reception reception, JudgingStores store, c
   }
 
   // The envoi's patients, once: their reference data now, their history for the rules.
-  const std::vector<std::string> patients = [&] {
-    std::set<std::string> niss;
-    if (!marks.empty()) return std::vector<std::string>();
-    for (const auto& l : e->lines) niss.insert(l.niss);
-    for (const auto& inv : e->invoices) niss.insert(inv.niss);
-    return std::vector<std::string>(niss.begin(), niss.end());
-  }();
-  std::optional<model::RefData> ref_data_kept;
+  const std::vector<std::string> patients = marks.empty() ? patients_of(*e) : std::vector<std::string>();
   std::optional<model::RefIndex> ref_kept;
   if (marks.empty()) {
-    auto ref_data = store.refdata.load_refdata_for(patients);
-    if (!ref_data) return fail(ref_data.error());
+    // Read ahead, or by an earlier judgement of this reception: not read again.
+    std::shared_ptr<const PatientData> data = reception.patient_data;
+    if (!data || data->patients != patients) {
+      auto read = std::make_shared<PatientData>();
+      read->patients = patients;
+      auto ref_data = store.refdata.load_refdata_for(patients);
+      if (!ref_data) return fail(ref_data.error());
+      read->data = std::move(*ref_data);
+      data = std::move(read);
+      if (loaded) *loaded = data;
+    }
     lap("reference data (store)");
-    ref_data_kept = std::move(*ref_data);
-    ref_kept.emplace(*ref_data_kept, **shared);
+    ref_kept.emplace(data->data, **shared);
     verdicts->data = &rules::RuleData::with(ref_kept->shared().parameters);
     for (const auto& [code, per] : report.findings.by_code())
       for (const auto& f : per.listed) {

@@ -57,6 +57,14 @@ struct Adjudication {
   std::vector<RejectedLine> rejected;  // with decisions_only
 };
 
+// An envoi's patients and their reference data (read_patients): read ahead on a connection of
+// its own while the envoi before it is judged, and kept when an envoi is judged again (the
+// store's mark guards history, not reference data, which envois do not write).
+struct PatientData {
+  std::vector<std::string> patients;  // the NISS of its lines and invoices, sorted
+  model::RefData data;
+};
+
 // A file as the fund receives it, with every check that needs no fund data done: the half of
 // the pipeline that needs no store, so a batch prepares the next file while this one is judged.
 struct Reception {
@@ -67,6 +75,7 @@ struct Reception {
   std::shared_ptr<PreflightReport> report;       // the file checks (when readable)
   Error unreadable;                              // why, when parsed is null
   std::vector<std::pair<std::string, double>> phases;
+  std::shared_ptr<const PatientData> patient_data;  // read ahead (read_patients), or null
 };
 
 // The largest billing file there can be: six-digit record numbers, 999,999 records of 350 bytes
@@ -81,6 +90,10 @@ Result<Reception> receive_file(const std::string& path, model::Date today);
 // Only parses it (no file checks, no hash): what an exchange reads of a file to route it, or to
 // refuse it as unreadable, before carrying it to the fund that checks it.
 Reception read_envoi(std::shared_ptr<const std::string> bytes, std::string name);
+// Reads a readable reception's patients' reference data into reception.patient_data, for
+// adjudicate to use instead of reading it then (a worker reads the next envoi's while it judges
+// one). Nothing to read for an unreadable one.
+Result<void> read_patients(Reception& reception, model::RefDataStore& refdata);
 // Who sent a readable reception: its third party (ET 10 zone 14); empty when unreadable.
 std::string sender_of(const Reception& reception);
 // The union it is addressed to ("300": its invoices' destination mutuality's), empty when unreadable.

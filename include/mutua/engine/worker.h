@@ -39,9 +39,12 @@ Result<int64_t> receive_into_queue(model::QueueStore& queue, const std::string& 
                                    model::Date today);
 
 // Takes receptions one at a time until the queue is empty (until_empty) or `stop` says so.
-// `on_done` hears of each one finished.
+// `on_done` hears of each one finished. `ahead`, a second store on the same database (its own
+// connections): the next reception is taken and read on it (file checks, its patients'
+// reference data) while one is judged and recorded, the two stores taking turns; history is
+// still read only once the reception before is recorded, so reading ahead judges nothing again.
 Result<WorkerTotals> run_worker(model::Store& store, const WorkerOptions& options,
                                 const std::function<void(const WorkerEvent&)>& on_done,
-                                const std::function<bool()>& stop = {});
+                                const std::function<bool()>& stop = {}, model::Store* ahead = nullptr);
 
 }  // namespace mutua::engine
