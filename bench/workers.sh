@@ -65,6 +65,9 @@ machine_cpu() { awk '/^cpu / {t = $2 + $3 + $4 + $7 + $8 + $9; printf "%.2f %.2f
     timed $bin/load_history "$dir/base.db" "$dir/world/refdata" "$history" 2>&1 | tail -n 2
     echo "$stamp" > "$dir/ready"
   fi
+  # A base of an earlier run brought to this build's schema first, not inside a timed run.
+  $bin/mutua db migrate --db "$server/base" >&2
+  psql -q "$server/base" -c "VACUUM ANALYZE" >&2
   if [ "$rounds" = 0 ]; then exit 0; fi  # the world and base databases only
   echo
   echo "| round | run | envois | lines | wall s | **lines/s** | CPU s of mutua | CPU s of the rest (server) | idle CPU s | peak RSS per process MiB | answers |"
@@ -72,7 +75,7 @@ machine_cpu() { awk '/^cpu / {t = $2 + $3 + $4 + $7 + $8 + $9; printf "%.2f %.2f
   lines=$((envois * per))
   for round in $(seq "$rounds"); do
     for run in sqlite 1 2; do
-      rm -f "$dir"/time-*
+      rm -rf "$dir"/time-* "$dir/responses"  # every run writes its responses as files, as adjudicate does
       if [ "$run" = sqlite ]; then
         step "round $round: one process on SQLite"
         rm -rf "$dir"/run.db*
@@ -82,7 +85,7 @@ machine_cpu() { awk '/^cpu / {t = $2 + $3 + $4 + $7 + $8 + $9; printf "%.2f %.2f
         start=$(date +%s.%N)
         # No merge of the recent history inside the run (the workers have none): timed after it.
         /usr/bin/time -f '%e %U %S %M' -o "$dir/time-1" $bin/mutua adjudicate --today 2026-11-23 --merge-history-at 0 \
-          --db "$dir/run.db" "$dir"/world/envois/*.efact > "$dir/adjudicate.log" 2>&1
+          --db "$dir/run.db" --out "$dir/responses" "$dir"/world/envois/*.efact > "$dir/adjudicate.log" 2>&1
         end=$(date +%s.%N)
         read -r busy1 idle1 < <(machine_cpu)
         sed -n 's/^[^ ]*: \([0-9A-Z]*\) (envoi.*reception \([0-9]*\)).*/\2|\1/p' "$dir/adjudicate.log" > "$dir/answers-sqlite"
@@ -100,7 +103,8 @@ machine_cpu() { awk '/^cpu / {t = $2 + $3 + $4 + $7 + $8 + $9; printf "%.2f %.2f
         pids=()
         for i in $(seq "$run"); do
           /usr/bin/time -f '%e %U %S %M' -o "$dir/time-$i" \
-            $bin/mutua worker --until-empty --timings --name "w$i" --db "$db" > "$dir/worker-$run-$i.log" 2>&1 &
+            $bin/mutua worker --until-empty --timings --name "w$i" --db "$db" --out "$dir/responses" \
+            > "$dir/worker-$run-$i.log" 2>&1 &
           pids+=($!)
         done
         for p in "${pids[@]}"; do wait "$p"; done
@@ -131,6 +135,7 @@ for query, (c, t) in sorted(total.items(), key=lambda kv: -kv[1][1])[:8]:
                 printf f, round, label, n, l, t, l / t, c, b1 - b0 - c, i1 - i0, r, a}'
     done
   done
+  rm -rf "$dir/responses"
   echo
   for run in 1 2; do
     if cmp -s "$dir/answers-sqlite" "$dir/answers-$run"; then

@@ -41,7 +41,7 @@ std::vector<std::string_view> migrations() {
   return {embedded::postgresql_001_init(), embedded::postgresql_002_queue(), embedded::postgresql_003_accounts(), embedded::postgresql_004_requests(),
           embedded::postgresql_005_password_resets(), embedded::postgresql_006_registrations(), embedded::postgresql_007_audit_fund(),
           embedded::postgresql_008_sms_second_factor(), embedded::postgresql_009_ledger_searches(),
-          embedded::postgresql_010_nomenclature_labels()};
+          embedded::postgresql_010_nomenclature_labels(), embedded::postgresql_011_history_key()};
 }
 
 // The URL without its password (user:password@ or ?password=), for messages.
