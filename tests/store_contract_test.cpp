@@ -309,6 +309,27 @@ TEST_P(StoreContract, HistoryOfCodesGivesOnlyTheCodesAskedHoweverManyAreAsked) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_P(StoreContract, PatientsRecordedSinceAMarkAreThoseWithNewerLines) {
+  // What a worker that read an envoi's history ahead must read again: the patients that
+  // envois recorded lines of since the mark it read at; none when nothing was recorded.
+  model::EnvoiStore& envois = *store_;
+  ASSERT_TRUE(envois.record(accepted(kNurse, 1, {{kPatient, "425014"}, {kOtherPatient, "425014"}})));
+  auto mark = envois.mark();
+  ASSERT_TRUE(mark);
+  std::vector<std::string> both = {kPatient, kOtherPatient};
+  std::sort(both.begin(), both.end());
+  auto none = envois.patients_recorded_since(*mark, both);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty()) << "nothing recorded since the mark";
+  ASSERT_TRUE(envois.record(accepted(kNurse, 2, {{kOtherPatient, "425036"}, {"99010100159", "425036"}})));
+  auto since = envois.patients_recorded_since(*mark, both);
+  ASSERT_TRUE(since);
+  EXPECT_EQ(*since, std::vector<std::string>{kOtherPatient}) << "only the patients asked, with newer lines";
+  auto from_start = envois.patients_recorded_since(model::StoreMark{}, both);
+  ASSERT_TRUE(from_start);
+  EXPECT_EQ(*from_start, both);
+}
+
 // What history reads say of each line, in the order given.
 std::string history_text(const std::unordered_map<std::string, std::vector<model::HistoryLine>>& by_patient,
                          const std::vector<std::string>& patients) {

@@ -218,19 +218,71 @@ std::vector<std::string> patients_of(const rules::Envoi& e) {
 }
 }  // namespace
 
-Result<void> read_patients(Reception& reception, model::RefDataStore& refdata) {
+Result<void> read_ahead(Reception& reception, JudgingStores store) {
   if (!reception.parsed || !reception.parsed->envoi) return {};
+  const rules::Envoi& e = *reception.parsed->envoi;
   auto start = std::chrono::steady_clock::now();
+  auto lap = [&](const char* phase) {
+    auto now = std::chrono::steady_clock::now();
+    reception.phases.emplace_back(phase, std::chrono::duration<double>(now - start).count());
+    start = now;
+  };
   auto data = std::make_shared<PatientData>();
-  data->patients = patients_of(*reception.parsed->envoi);
-  auto read = refdata.load_refdata_for(data->patients);
+  data->patients = patients_of(e);
+  auto read = store.refdata.load_refdata_for(data->patients);
   if (!read) return fail(read.error());
   data->data = std::move(*read);
-  reception.patient_data = std::move(data);
-  reception.phases.emplace_back("reference data (read ahead)",
-                                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  reception.patient_data = data;
+  lap("reference data (read ahead)");
+  // The history its rules read, at a mark taken first: what is recorded after it is read again.
+  auto shared = store.refdata.shared_refdata();
+  if (!shared) return fail(shared.error());
+  const model::RefIndex ref(data->data, **shared);
+  auto ahead = std::make_shared<HistoryAhead>();
+  auto mark = store.envois.mark();
+  if (!mark) return fail(mark.error());
+  ahead->mark = *mark;
+  ahead->needs = rules::history_needed(e, ref);
+  auto lines = store.envois.history_of_codes(ahead->needs, 0);
+  if (!lines) return fail(lines.error());
+  ahead->lines = std::move(*lines);
+  reception.history_ahead = std::move(ahead);
+  lap("history (read ahead)");
   return {};
 }
+
+namespace {
+bool same_needs(const std::vector<model::PatientCodes>& a, const std::vector<model::PatientCodes>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].niss != b[i].niss || a[i].codes != b[i].codes) return false;
+  return true;
+}
+
+// The history of `needs` as it stands from `mark` on: read ahead, with the patients that lines
+// were recorded of since then read again; or read now when nothing was read ahead for these
+// needs.
+Result<std::unordered_map<std::string, std::vector<model::HistoryLine>>> history_from(
+    const Reception& reception, model::EnvoiStore& envois, const std::vector<model::PatientCodes>& needs,
+    const std::vector<std::string>& patients, int64_t before) {
+  const auto& ahead = reception.history_ahead;
+  if (!ahead || before != 0 || !same_needs(ahead->needs, needs)) return envois.history_of_codes(needs, before);
+  auto changed = envois.patients_recorded_since(ahead->mark, patients);
+  if (!changed) return fail(changed.error());
+  auto history = ahead->lines;
+  std::vector<model::PatientCodes> again;
+  for (const auto& n : needs)
+    if (std::binary_search(changed->begin(), changed->end(), n.niss)) {
+      history.erase(n.niss);
+      again.push_back(n);
+    }
+  if (again.empty()) return history;
+  auto fresh = envois.history_of_codes(again, 0);
+  if (!fresh) return fail(fresh.error());
+  for (auto& [niss, lines] : *fresh) history[niss] = std::move(lines);
+  return history;
+}
+}  // namespace
 
 std::string sender_of(const Reception& reception) {
   return reception.parsed && reception.parsed->envoi ? reception.parsed->envoi->third_party : std::string();
@@ -501,7 +553,8 @@ Result<Adjudication> adjudicate_once(const Reception& reception, JudgingStores s
     auto history = no_history ? Result<std::unordered_map<std::string, std::vector<model::HistoryLine>>>()
                    : options.whole_history
                        ? store.envois.history(patients, options.history_before)
-                       : store.envois.history_of_codes(rules::history_needed(*e, *ref_kept), options.history_before);
+                       : history_from(reception, store.envois, rules::history_needed(*e, *ref_kept), patients,
+                                      options.history_before);
     if (!history) return fail(history.error());
     if (auto r = check_corrected_envois(*e, store.envois, options.history_before, *verdicts); !r) return fail(r.error());
     lap("history");

@@ -14,7 +14,8 @@ Result<int64_t> receive_into_queue(model::QueueStore& queue, const std::string& 
 
 namespace {
 
-// A reception taken from the queue, read and checked, its patients' reference data read.
+// A reception taken from the queue, read and checked, its patients' reference data and history
+// read.
 struct Taken {
   model::QueuedEnvoi queued;
   Reception reception;
@@ -28,7 +29,7 @@ Result<std::optional<Taken>> take(model::Store& store, const std::string& name) 
   if (!*held) return std::optional<Taken>();
   Taken t{std::move(**held), {}};
   t.reception = receive(t.queued.bytes, t.queued.file_name, t.queued.today);
-  if (auto r = read_patients(t.reception, store); !r) {
+  if (auto r = read_ahead(t.reception, store); !r) {
     (void)store.release();
     return fail(r.error());
   }

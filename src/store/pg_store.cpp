@@ -6,6 +6,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <set>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -548,6 +549,24 @@ class PgStore final : public model::Store {
     return guard<model::StoreMark>("read the store's mark", [&] {
       pqxx::read_transaction r(conn_);
       return Result<model::StoreMark>(mark_in(r));
+    });
+  }
+
+  Result<std::vector<std::string>> patients_recorded_since(const model::StoreMark& since,
+                                                           const std::vector<std::string>& patients) override {
+    // The lines recorded since are few (an envoi or two): read by the id indexes, kept here if
+    // theirs is one of `patients` (a semi-join would go down each partition per patient).
+    using Out = std::vector<std::string>;
+    return guard<Out>("read the lines recorded since", [&]() -> Result<Out> {
+      pqxx::read_transaction r(conn_);
+      std::set<std::string> hit;
+      for (const auto& row : r.exec_params("SELECT DISTINCT niss FROM history WHERE id > $1 UNION "
+                                           "SELECT DISTINCT niss FROM pending_lines WHERE id > $2",
+                                           since.history, since.pending)) {
+        std::string niss = row[0].c_str();
+        if (std::binary_search(patients.begin(), patients.end(), niss)) hit.insert(std::move(niss));
+      }
+      return Out(hit.begin(), hit.end());
     });
   }
 

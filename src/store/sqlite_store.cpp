@@ -323,6 +323,24 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return m;
   }
 
+  Result<std::vector<std::string>> patients_recorded_since(const model::StoreMark& since,
+                                                           const std::vector<std::string>& patients) override {
+    ReadTransaction tx(db_);
+    std::set<std::string> hit;
+    for (const auto& [table, from] : {std::pair{"history", since.history}, std::pair{"history_recent", since.history},
+                                      std::pair{"pending_lines", since.pending}}) {
+      Stmt s(db_, fmt::format("SELECT DISTINCT niss FROM {} WHERE id > ?1", table));
+      s.bind(1, from);
+      int rc;
+      while ((rc = s.step()) == SQLITE_ROW) {
+        std::string niss = s.text(0);
+        if (std::binary_search(patients.begin(), patients.end(), niss)) hit.insert(std::move(niss));
+      }
+      if (rc != SQLITE_DONE) return fail(last_error("read the lines recorded since"));
+    }
+    return std::vector<std::string>(hit.begin(), hit.end());
+  }
+
   // Inside the recording's write transaction: what was recorded after `mark` that the outcome's
   // judgement depends on, said for a person; empty when nothing.
   Result<std::string> changed_since(const model::StoreMark& mark, const model::EnvoiOutcome& o) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "mutua/error.h"
@@ -57,12 +58,20 @@ struct Adjudication {
   std::vector<RejectedLine> rejected;  // with decisions_only
 };
 
-// An envoi's patients and their reference data (read_patients): read ahead on a connection of
+// An envoi's patients and their reference data (read_ahead): read ahead on a connection of
 // its own while the envoi before it is judged, and kept when an envoi is judged again (the
 // store's mark guards history, not reference data, which envois do not write).
 struct PatientData {
   std::vector<std::string> patients;  // the NISS of its lines and invoices, sorted
   model::RefData data;
+};
+
+// An envoi's history read ahead with its patients' reference data (read_ahead), at a mark of
+// the store: when it is judged, only the patients with lines recorded since are read again.
+struct HistoryAhead {
+  model::StoreMark mark;                        // read before the lines
+  std::vector<model::PatientCodes> needs;       // rules::history_needed, as read
+  std::unordered_map<std::string, std::vector<model::HistoryLine>> lines;
 };
 
 // A file as the fund receives it, with every check that needs no fund data done: the half of
@@ -75,7 +84,8 @@ struct Reception {
   std::shared_ptr<PreflightReport> report;       // the file checks (when readable)
   Error unreadable;                              // why, when parsed is null
   std::vector<std::pair<std::string, double>> phases;
-  std::shared_ptr<const PatientData> patient_data;  // read ahead (read_patients), or null
+  std::shared_ptr<const PatientData> patient_data;    // read ahead (read_ahead), or null
+  std::shared_ptr<const HistoryAhead> history_ahead;  // read ahead (read_ahead), or null
 };
 
 // The largest billing file there can be: six-digit record numbers, 999,999 records of 350 bytes
@@ -90,10 +100,6 @@ Result<Reception> receive_file(const std::string& path, model::Date today);
 // Only parses it (no file checks, no hash): what an exchange reads of a file to route it, or to
 // refuse it as unreadable, before carrying it to the fund that checks it.
 Reception read_envoi(std::shared_ptr<const std::string> bytes, std::string name);
-// Reads a readable reception's patients' reference data into reception.patient_data, for
-// adjudicate to use instead of reading it then (a worker reads the next envoi's while it judges
-// one). Nothing to read for an unreadable one.
-Result<void> read_patients(Reception& reception, model::RefDataStore& refdata);
 // Who sent a readable reception: its third party (ET 10 zone 14); empty when unreadable.
 std::string sender_of(const Reception& reception);
 // The union it is addressed to ("300": its invoices' destination mutuality's), empty when unreadable.
@@ -108,6 +114,13 @@ struct JudgingStores {
   // A whole store has every role.
   JudgingStores(model::Store& s) : refdata(s), envois(s) {}  // NOLINT(google-explicit-constructor): on purpose
 };
+
+// Reads a readable reception's patients' reference data (reception.patient_data) and the
+// history its rules read (reception.history_ahead), for adjudicate to use instead of reading
+// them then: a worker reads the next envoi's while it judges and records one, and then reads
+// again only the history of the patients that one recorded lines of. Nothing to read for an
+// unreadable one.
+Result<void> read_ahead(Reception& reception, JudgingStores store);
 
 // Judges a received envoi against the store and, unless options.record is false, records it
 // (options.today must be the day `reception` was made with).

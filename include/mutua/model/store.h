@@ -169,6 +169,13 @@ class EnvoiStore {
 
   // The current mark, to give back to record() with what was judged from here.
   virtual Result<StoreMark> mark() = 0;
+  // Of `patients` (sorted), those with history or pending lines recorded after `since`, sorted:
+  // the ones whose history, read at `since`, must be read again. The default: all of them.
+  virtual Result<std::vector<std::string>> patients_recorded_since(const StoreMark& since,
+                                                                   const std::vector<std::string>& patients) {
+    (void)since;
+    return patients;
+  }
   // Records an envoi with its lines and responses; all or nothing. Returns its id. An accepted
   // envoi number (third party, year, number, test) is unique in the store itself.
   virtual Result<int64_t> record(const EnvoiOutcome& outcome) = 0;
