@@ -36,6 +36,38 @@ model::EnvoiHeader baseline_header() {
   return h;
 }
 
+model::EnvoiHeader nurse_header(int number) {
+  model::EnvoiHeader h = baseline_header();
+  h.sending_number = number;
+  h.reference.clear();
+  return h;
+}
+
+model::Invoice patient_invoice(const std::string& provider) {
+  model::Invoice inv;
+  inv.niss = "85073003328";
+  inv.affiliation = inv.destination = "301";
+  inv.provider = provider;
+  inv.number = 1;
+  inv.billing_date = 20261105;
+  return inv;
+}
+
+std::string write_nurse_visit(const std::string& dir, int number, model::Date day) {
+  const model::EnvoiHeader h = nurse_header(number);
+  model::Invoice inv = patient_invoice(h.third_party);
+  model::Prestation p;
+  p.nomenclature = "425014";
+  p.first_date = p.last_date = day;
+  p.provider = h.third_party;
+  p.amount = 1250;
+  p.reference = "L1";
+  inv.lines.push_back(p);
+  const std::string path = dir + "/e" + std::to_string(number) + ".efact";
+  EXPECT_TRUE(model::write_envoi(path, h, {inv}));
+  return path;
+}
+
 std::vector<model::Invoice> baseline_invoices() {
   std::vector<model::Invoice> out;
   model::Invoice a;

@@ -16,6 +16,13 @@ model::EnvoiHeader baseline_header();
 std::vector<model::Invoice> baseline_invoices();
 // The baseline envoi as bytes.
 std::string baseline_file(Framing framing = Framing::Flat);
+// The header of nurse 40765140401's envoi `number` for October 2026, to mutuality 300.
+model::EnvoiHeader nurse_header(int number);
+// Invoice 1 of an envoi, for the patient 85073003328 of mutuality 301, billed on 5 November 2026.
+model::Invoice patient_invoice(const std::string& provider);
+// Writes nurse_header(number)'s envoi with one home visit (425014) of that patient on `day` into
+// dir/e<number>.efact; its path.
+std::string write_nurse_visit(const std::string& dir, int number, model::Date day);
 std::string temp_path(const std::string& name);
 
 // Runs the mutua binary with these arguments (stderr joined to stdout).

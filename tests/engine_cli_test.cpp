@@ -18,33 +18,7 @@
 namespace fs = std::filesystem;
 using namespace mutua;
 
-namespace {
-// Invoice 1 of the envoi, for the patient 85073003328 of mutuality 301, billed on 5 November 2026.
-model::Invoice patient_invoice(const std::string& provider) {
-  model::Invoice inv;
-  inv.niss = "85073003328";
-  inv.affiliation = inv.destination = "301";
-  inv.provider = provider;
-  inv.number = 1;
-  inv.billing_date = 20261105;
-  return inv;
-}
-
-// The header of nurse 40765140401's envoi `number` for October 2026, to mutuality 300.
-model::EnvoiHeader nurse_header(int number) {
-  model::EnvoiHeader h;
-  h.third_party = "40765140401";
-  h.sending_number = number;
-  h.year = 2026;
-  h.month = 10;
-  h.created = 20261105;
-  h.bce = "0123456749";  // enterprise number, required since 2015 (102710)
-  h.federation = "300";
-  h.iban_a = "BE71096123456769";
-  h.bic_a = "GKCCBEBB";
-  return h;
-}
-}  // namespace
+using mutua::testing::patient_invoice;
 
 namespace {
 
@@ -186,16 +160,7 @@ TEST(Adjudicate, WritesResponsesRecordsTheEnvoiAndRefusesItsNumberTwice) {
   copy_base(dir + "/refdata");
   std::string db = dir + "/store.db";
   ASSERT_EQ(run("refdata import " + dir + "/refdata --db " + db).code, 0);
-  model::EnvoiHeader h = nurse_header(31);
-  model::Invoice inv = patient_invoice(h.third_party);
-  model::Prestation p;
-  p.nomenclature = "425014";
-  p.first_date = p.last_date = 20261003;
-  p.provider = h.third_party;
-  p.amount = 1250;
-  p.reference = "L1";
-  inv.lines.push_back(p);
-  ASSERT_TRUE(model::write_envoi(dir + "/e31.efact", h, {inv}));
+  mutua::testing::write_nurse_visit(dir, 31, 20261003);
 
   CmdResult first = run("adjudicate --db " + db + " --today 2026-11-23 --out " + dir + "/out " + dir + "/e31.efact");
   EXPECT_EQ(first.code, 0) << first.out;
@@ -281,20 +246,7 @@ TEST(Adjudicate, RecentHistoryIsMergedByCompactOrPastItsThreshold) {
   copy_base(dir + "/refdata");
   std::string db = dir + "/store.db";
   ASSERT_EQ(run("refdata import " + dir + "/refdata --db " + db).code, 0);
-  auto envoi = [&](int number, model::Date day) {
-    const model::EnvoiHeader h = nurse_header(number);
-    model::Invoice inv = patient_invoice(h.third_party);
-    model::Prestation p;
-    p.nomenclature = "425014";
-    p.first_date = p.last_date = day;
-    p.provider = h.third_party;
-    p.amount = 1250;
-    p.reference = "L1";
-    inv.lines.push_back(p);
-    const std::string path = fmt::format("{}/e{}.efact", dir, number);
-    EXPECT_TRUE(model::write_envoi(path, h, {inv}));
-    return path;
-  };
+  auto envoi = [&](int number, model::Date day) { return mutua::testing::write_nurse_visit(dir, number, day); };
   const std::vector<std::string> tables = {"SELECT COUNT(*) FROM history", "SELECT COUNT(*) FROM history_recent",
                                            "SELECT id, envoi_id, first_date FROM history_all ORDER BY id"};
   auto where = [&] { return mutua::testing::dump(db, tables); };

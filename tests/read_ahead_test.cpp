@@ -18,37 +18,6 @@ namespace {
 
 constexpr model::Date kToday = 20261123;
 
-// Nurse 40765140401's envoi `number` for October 2026: one visit (425014) of patient
-// 85073003328 on `day`.
-std::string write_visit(const std::string& dir, int number, model::Date day) {
-  model::EnvoiHeader h;
-  h.third_party = "40765140401";
-  h.sending_number = number;
-  h.year = 2026;
-  h.month = 10;
-  h.created = 20261105;
-  h.bce = "0123456749";
-  h.federation = "300";
-  h.iban_a = "BE71096123456769";
-  h.bic_a = "GKCCBEBB";
-  model::Invoice inv;
-  inv.niss = "85073003328";
-  inv.affiliation = inv.destination = "301";
-  inv.provider = h.third_party;
-  inv.number = 1;
-  inv.billing_date = 20261105;
-  model::Prestation p;
-  p.nomenclature = "425014";
-  p.first_date = p.last_date = day;
-  p.provider = h.third_party;
-  p.amount = 1250;
-  p.reference = "L1";
-  inv.lines.push_back(p);
-  const std::string path = fmt::format("{}/e{}.efact", dir, number);
-  EXPECT_TRUE(model::write_envoi(path, h, {inv}));
-  return path;
-}
-
 // A store holding the scenarios' reference data.
 std::unique_ptr<model::Store> fresh_store(const std::string& dir) {
   fs::remove_all(dir);
@@ -68,9 +37,9 @@ TEST(ReadAhead, AnEnvoiReadAheadSeesWhatTheOneBeforeRecordedOfItsPatients) {
   const std::string dir = mutua::testing::temp_path("read-ahead");
   auto store = fresh_store(dir);
   ASSERT_TRUE(store);
-  const std::string first = write_visit(dir, 31, 20261003);
-  const std::string same_day = write_visit(dir, 32, 20261003);  // the same visit again: 502255
-  const std::string next_day = write_visit(dir, 33, 20261004);  // the next day: accepted
+  const std::string first = mutua::testing::write_nurse_visit(dir, 31, 20261003);
+  const std::string same_day = mutua::testing::write_nurse_visit(dir, 32, 20261003);  // the same visit again: 502255
+  const std::string next_day = mutua::testing::write_nurse_visit(dir, 33, 20261004);  // the next day: accepted
   engine::AdjudicateOptions options;
   options.today = kToday;
 
