@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -186,4 +187,66 @@ TEST(StoreMigration, DbMigrateSaysFromWhichVersionToWhichOnBothStores) {
             std::string::npos)
       << pg.out;
   EXPECT_NE(mutua::testing::run_mutua("db migrate --db " + url).out.find("already at PostgreSQL"), std::string::npos);
+}
+
+namespace {
+
+// psql's unaligned output of `sql` on `url` (ON_ERROR_STOP: an error shows in the text).
+std::string psql(const std::string& url, const std::string& sql) {
+  const std::string file = mutua::testing::temp_path("psql-input.sql");
+  {
+    std::ofstream out(file);
+    out << sql;
+  }
+  return mutua::testing::shell("psql -X -q -At -v ON_ERROR_STOP=1 '" + url + "' -f " + file);
+}
+
+}  // namespace
+
+// A PostgreSQL store of version 11 (history partitioned by patient only, the audit one table)
+// with lines and entries in it: migration 12 partitions history by year and the audit by month,
+// and keeps every row as it was, ids included; new entries take ids after the old ones.
+TEST(StoreMigration, PostgreSqlHistoryAndAuditArePartitionedByTimeWithEveryRowKept) {
+  std::string why;
+  const std::string url = mutua::testing::fresh_postgresql("migrate_12", &why);
+  ASSERT_FALSE(url.empty()) << why;
+  std::string schema = "CREATE TABLE schema_version (version integer NOT NULL);\n";
+  int version = 0;
+  for (const auto& entry : {"001_init", "002_queue", "003_accounts", "004_requests", "005_password_resets",
+                            "006_registrations", "007_audit_fund", "008_sms_second_factor", "009_ledger_searches",
+                            "010_nomenclature_labels", "011_history_key"}) {
+    schema += mutua::testing::read_all(std::string(MUTUA_SOURCE_DIR) + "/data/store/postgresql/" + entry + ".sql");
+    schema += fmt::format("\nINSERT INTO schema_version VALUES ({});\n", ++version);
+  }
+  ASSERT_EQ(psql(url, schema), "");
+  const std::string rows =
+      "INSERT INTO history (envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
+      "invoice_number, record, billed, envoi_number) SELECT 0, lpad((85073003328 + n * 97)::text, 11, '0'), '425014', "
+      "20240101 + n, 20240101 + n, 1, 1250, '40765140401', '40765140401', n, 3, CASE WHEN n % 2 = 0 THEN 20241105 ELSE "
+      "20251105 END, 1 FROM generate_series(1, 40) n;\n"
+      "INSERT INTO audit (at, user_id, username, action, resource, provider, niss, status, fund) VALUES "
+      "(1741000000, 1, 'nurse', 'read', 'envois/1', '40765140401', '85073003328', 200, '300'), "
+      "(1764900000, 1, 'nurse', 'read', 'envois/2', '40765140401', '', 200, '300');\n";
+  ASSERT_EQ(psql(url, rows), "");
+  const std::string before_history = psql(url, "SELECT id, niss, billed FROM history ORDER BY id");
+  const std::string before_audit = psql(url, "SELECT id, at, niss FROM audit ORDER BY id");
+  ASSERT_NE(before_history, "");
+
+  auto migrated = mutua::testing::run_mutua("db migrate --db " + url);
+  EXPECT_EQ(migrated.code, 0) << migrated.out;
+  EXPECT_NE(migrated.out.find("migrated from PostgreSQL schema version 11 to " +
+                              std::to_string(store::postgresql_schema_version())),
+            std::string::npos)
+      << migrated.out;
+  EXPECT_EQ(psql(url, "SELECT id, niss, billed FROM history ORDER BY id"), before_history);
+  EXPECT_EQ(psql(url, "SELECT id, at, niss FROM audit ORDER BY id"), before_audit);
+  // Each line in its year's partition under its patient's hash partition.
+  EXPECT_EQ(psql(url, "SELECT count(*) FROM history WHERE tableoid::regclass::text NOT LIKE 'history\\_p__\\_y' || "
+                      "(billed / 10000)"),
+            "0\n");
+  EXPECT_EQ(psql(url, "SELECT count(DISTINCT tableoid) > 16 FROM history"), "t\n");
+  EXPECT_EQ(psql(url, "SELECT tableoid::regclass, id FROM audit ORDER BY id"), "audit_m202503|1\naudit_m202512|2\n");
+  EXPECT_EQ(psql(url, "INSERT INTO audit (at, user_id, username, action, resource, status) VALUES (1741000001, 1, "
+                      "'nurse', 'read', 'envois/3', 200) RETURNING id"),
+            "3\n");
 }

@@ -17,7 +17,7 @@ void add_retention(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "retention",
       "Apply the retention period (3 years plus the current year): removes the received envois, responses and history "
-      "lines of envois received before 1 January of (today's year - 3), and the NISS and free text of settled advisor "
+      "lines of envois received before 1 January of (today's year - 3) (and history lines loaded without an envoi, billed before it; on PostgreSQL a year of history with nothing to keep is dropped whole), and the NISS and free text of settled advisor "
       "lines, consultations, closed agreements, ended disputes, information requests (and their attachments) and audit "
       "entries before it. Keeps envoi-number keys, ledger totals, "
       "payments, references and regularisations: the ledger check still passes. Nothing younger is touched, nor an "
@@ -54,6 +54,9 @@ void add_retention(CLI::App& app) {
                 static_cast<long long>(r->consultations), static_cast<long long>(r->agreements),
                 static_cast<long long>(r->disputes), static_cast<long long>(r->requests),
                 static_cast<long long>(r->attachments), static_cast<long long>(r->audit_entries));
+    if (r->history_years_dropped > 0)
+      std::printf("history: %lld year(s) of lines dropped whole (PostgreSQL partitions)\n",
+                  static_cast<long long>(r->history_years_dropped));
   });
 }
 

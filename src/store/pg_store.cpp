@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <optional>
 #include <thread>
 #include <cctype>
@@ -42,7 +43,8 @@ std::vector<std::string_view> migrations() {
   return {embedded::postgresql_001_init(), embedded::postgresql_002_queue(), embedded::postgresql_003_accounts(), embedded::postgresql_004_requests(),
           embedded::postgresql_005_password_resets(), embedded::postgresql_006_registrations(), embedded::postgresql_007_audit_fund(),
           embedded::postgresql_008_sms_second_factor(), embedded::postgresql_009_ledger_searches(),
-          embedded::postgresql_010_nomenclature_labels(), embedded::postgresql_011_history_key()};
+          embedded::postgresql_010_nomenclature_labels(), embedded::postgresql_011_history_key(),
+          embedded::postgresql_012_time_partitions()};
 }
 
 // The URL without its password (user:password@ or ?password=), for messages.
@@ -80,6 +82,22 @@ std::string text_array(const std::vector<std::string>& values) {
     out += '"';
   }
   return out + "}";
+}
+
+// An integer[] or bigint[] literal.
+template <class Numbers>
+std::string array_literal(const Numbers& values) {
+  std::string out = "{";
+  for (const auto& v : values) out += (out.size() > 1 ? "," : "") + std::to_string(v);
+  return out + "}";
+}
+
+// This year by the system clock (UTC), for the partitions made ahead (migration 12).
+int current_year() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  return utc.tm_year + 1900;
 }
 
 // One row for COPY, cell after cell as text (pqxx escapes them).
@@ -348,6 +366,12 @@ class PgStore final : public model::Store {
         if (version > static_cast<int>(all.size()))
           return error(fmt::format("store schema version {} is newer than this mutua ({})", version, all.size()));
         if (version == static_cast<int>(all.size())) {
+          // This year's and next year's history, this month's and the next two months' audit,
+          // made before they are first written (migration 12).
+          const int64_t now = static_cast<int64_t>(std::time(nullptr));
+          w.exec_params("SELECT mutua_history_years($1::integer[]), mutua_audit_months($2::bigint[])",
+                        array_literal(std::set<int>{current_year(), current_year() + 1}),
+                        array_literal(std::set<int64_t>{now, now + 31 * 86400, now + 62 * 86400}));
           w.commit();
           return {};
         }
@@ -811,7 +835,12 @@ class PgStore final : public model::Store {
     return write<void>("end sessions", [&](PgSql& db) { return delete_sessions(db, "", user_id); });
   }
   Result<void> append_audit(const std::vector<model::AuditEntry>& entries) override {
-    return write<void>("write audit", [&](PgSql& db) { return insert_audit(db, entries); });
+    return write<void>("write audit", [&](PgSql& db) {
+      std::set<int64_t> instants;
+      for (const auto& e : entries) instants.insert(e.at);
+      db.t.exec_params("SELECT mutua_audit_months($1::bigint[])", array_literal(instants));
+      return insert_audit(db, entries);
+    });
   }
   Result<std::pair<std::vector<model::AuditEntry>, int64_t>> audit(const model::AuditQuery& q) override {
     return read<std::pair<std::vector<model::AuditEntry>, int64_t>>("read audit", [&](PgSql& db) { return select_audit(db, q); });
@@ -1053,6 +1082,9 @@ class PgStore final : public model::Store {
   // theirs, so their ids still say which came first.
   static void copy_history(pqxx::transaction_base& w, const std::vector<HistoryLine>& lines, int64_t envoi_id) {
     if (lines.empty()) return;
+    std::set<int> years;
+    for (const auto& l : lines) years.insert(static_cast<int>(l.billed / 10000));
+    w.exec_params("SELECT mutua_history_years($1::integer[])", array_literal(years));
     std::vector<size_t> order(lines.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lines[a].niss < lines[b].niss; });

@@ -1,8 +1,51 @@
 #include "store/retention_sql.h"
 
+#include <fmt/format.h>
+
 #include "mutua/model/dates.h"
 
 namespace mutua::store {
+
+namespace {
+
+// PostgreSQL (migration 12): a year of history before the cut-off whose every line would go
+// (lines of the envois in retention_envois, or of no envoi of the store) is dropped whole, its
+// 16 partitions at once, instead of deleted row by row; a year still holding a line to keep
+// (an envoi created in December and received in January, or not yet paid) is left to the row
+// deletes that follow.
+Result<void> drop_history_years(SqlDb& db, model::Date cutoff, model::RetentionReport& rep) {
+  std::vector<int64_t> years;
+  {
+    Query s(db,
+            "SELECT DISTINCT substring(c.relname FROM '_y([0-9]+)$')::bigint FROM pg_inherits i JOIN pg_class c ON "
+            "c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname LIKE 'history\\_p__' ORDER BY 1");
+    int rc;
+    while ((rc = s.step()) == kSqlRow) years.push_back(s.i64(0));
+    if (rc != kSqlDone) return fail(db.last_error("retention: list history's years"));
+  }
+  for (const int64_t year : years) {
+    if ((year + 1) * 10000 > cutoff) break;
+    Query kept(db,
+               "SELECT 1 FROM history h WHERE h.billed >= ?1 AND h.billed < ?2 AND h.envoi_id NOT IN (SELECT id FROM "
+               "retention_envois) AND EXISTS (SELECT 1 FROM envois e WHERE e.id = h.envoi_id) LIMIT 1");
+    kept.bind(1, year * 10000).bind(2, (year + 1) * 10000);
+    const int rc = kept.step();
+    if (rc == kSqlRow) continue;
+    if (rc != kSqlDone) return fail(db.last_error("retention: check a year of history"));
+    Query count(db, "SELECT COUNT(*) FROM history WHERE billed >= ?1 AND billed < ?2");
+    count.bind(1, year * 10000).bind(2, (year + 1) * 10000);
+    if (count.step() != kSqlRow) return fail(db.last_error("retention: count a year of history"));
+    rep.history_lines += count.i64(0);
+    for (int p = 0; p < 16; ++p) {
+      Query drop(db, fmt::format("DROP TABLE history_p{:02d}_y{:04d}", p, year));
+      if (drop.step() != kSqlDone) return fail(db.last_error("retention: drop a year of history"));
+    }
+    ++rep.history_years_dropped;
+  }
+  return {};
+}
+
+}  // namespace
 
 Result<model::RetentionReport> apply_retention(SqlDb& db, model::Date cutoff) {
   model::RetentionReport rep;
@@ -43,12 +86,19 @@ Result<model::RetentionReport> apply_retention(SqlDb& db, model::Date cutoff) {
         !r)
       return r;
     auto all = [&](const std::string& sql, int64_t& count) { return run(sql, count, kInteger); };
+    if (db.postgres())
+      if (auto r = drop_history_years(db, cutoff, rep); !r) return r;
     if (auto r = run("DELETE FROM envoi_files WHERE envoi_id IN (" + old + ")", rep.received_files, kNone); !r) return r;
     if (auto r = run("DELETE FROM responses WHERE envoi_id IN (" + old + ")", rep.responses, kNone); !r) return r;
     if (auto r = run("DELETE FROM history WHERE envoi_id IN (" + old + ")", rep.history_lines, kNone); !r) return r;
     // SQLite keeps recent lines apart (migration 29).
     if (!db.postgres())
       if (auto r = run("DELETE FROM history_recent WHERE envoi_id IN (" + old + ")", rep.history_lines, kNone); !r) return r;
+    // Lines loaded from before mutua (no envoi of the store) go by their envoi's creation date.
+    const std::string orphans = " WHERE billed < ?1 AND NOT EXISTS (SELECT 1 FROM envois e WHERE e.id = envoi_id)";
+    if (auto r = all("DELETE FROM history" + orphans, rep.history_lines); !r) return r;
+    if (!db.postgres())
+      if (auto r = all("DELETE FROM history_recent" + orphans, rep.history_lines); !r) return r;
     // Lines the advisor settled keep their amounts (the ledger) but not whose they were.
     if (auto r = run("UPDATE pending_lines SET niss = '' WHERE niss <> '' AND state <> 'pending' AND NOT (state = "
                      "'approved' AND run_id IS NULL) AND envoi_id IN (SELECT id FROM envois WHERE received < ?1)",

@@ -1,5 +1,6 @@
 // Retention (DOMAIN.md "Decisions": 3 years plus the current year). Personal details older
-// than the cut-off go: the received envoi, its responses and verdicts, its lines in history;
+// than the cut-off go: the received envoi, its responses and verdicts, its lines in history
+// (and lines loaded without an envoi of the store, billed before the cut-off);
 // lines once pending on the advisor, consultations, closed agreements, ended disputes,
 // information requests and audit entries lose their NISS and free text, requests their
 // attachments. Kept, without personal data: envoi-number keys (unicity), ledger
@@ -22,6 +23,8 @@ struct RetentionReport {
   // Information requests (and registrations) last changed before the cut-off: attachments
   // removed, texts and NISS blanked; audit entries keep who read what, not the patient.
   int64_t requests = 0, attachments = 0, audit_entries = 0;
+  // PostgreSQL: years of history dropped whole (their lines are counted in history_lines).
+  int64_t history_years_dropped = 0;
 };
 
 }  // namespace mutua::model
