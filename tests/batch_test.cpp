@@ -96,5 +96,45 @@ TEST(Batch, AFailedDeliveryStopsWithTheReceptionsNotDelivered) {
   }
 }
 
+// With a second connection reading each next envoi ahead, a batch gives the answers of a batch
+// without it: the visit billed again on the same day in the next envoi is still refused
+// (502255) for the line the envoi before recorded while it was being read ahead.
+TEST(Batch, ReadAheadOnASecondConnectionGivesTheSameAnswers) {
+  const std::string dir = testing::temp_path("batch-ahead");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::vector<std::string> paths = {testing::write_nurse_visit(dir, 31, 20261003),
+                                          testing::write_nurse_visit(dir, 32, 20261003),
+                                          testing::write_nurse_visit(dir, 33, 20261004)};
+  engine::AdjudicateOptions options;
+  options.today = 20261123;
+  auto run = [&](const std::string& db, bool read_ahead) {
+    auto store = store_with_base(db);
+    EXPECT_TRUE(store);
+    std::unique_ptr<model::Store> second;
+    if (read_ahead) {
+      auto opened = store::open_sqlite(db);
+      EXPECT_TRUE(opened);
+      if (opened) second = std::move(*opened);
+    }
+    std::vector<std::string> answers;
+    engine::BatchCallbacks callbacks;
+    callbacks.judged = [&](const std::string&, engine::Adjudication r, bool) {
+      answers.push_back(r.message + " " + (r.responses.empty() ? "" : r.responses.front().json));
+      return true;
+    };
+    if (!store) return answers;
+    auto out = engine::adjudicate_batch(paths, *store, options, callbacks, second.get());
+    EXPECT_TRUE(out) << out.error().to_string();
+    return answers;
+  };
+  const auto plain = run(dir + "/plain.db", false);
+  const auto ahead = run(dir + "/ahead.db", true);
+  ASSERT_EQ(plain.size(), 3u);
+  EXPECT_NE(plain[1].find("502255"), std::string::npos) << plain[1];
+  EXPECT_EQ(plain[2].find("502255"), std::string::npos) << plain[2];
+  EXPECT_EQ(ahead, plain);
+}
+
 }  // namespace
 }  // namespace mutua

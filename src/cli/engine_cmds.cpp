@@ -268,7 +268,11 @@ void add_adjudicate(CLI::App& app) {
       bar.update(++done, opts->files.size(), " envois");
       return true;
     };
-    auto batch = engine::adjudicate_batch(opts->files, *store, options, callbacks);
+    // A second connection to the same store reads the next envoi's patients ahead (none for a
+    // single file; none in memory, where a second connection is another, empty store).
+    std::unique_ptr<model::Store> ahead;
+    if (opts->files.size() > 1 && opts->db != ":memory:") ahead = open_store(opts->db);
+    auto batch = engine::adjudicate_batch(opts->files, *store, options, callbacks, ahead.get());
     if (!batch) {
       print_error(batch.error());
       exit_code() = 2;

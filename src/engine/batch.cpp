@@ -5,11 +5,18 @@
 namespace mutua::engine {
 
 Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, model::Store& store,
-                                      const AdjudicateOptions& options, const BatchCallbacks& callbacks) {
+                                      const AdjudicateOptions& options, const BatchCallbacks& callbacks,
+                                      model::Store* ahead) {
   BatchOutcome out;
   if (paths.empty()) return out;
   auto receive_next = [&](size_t i) {
-    return std::async(std::launch::async, [path = paths[i], today = options.today] { return receive_file(path, today); });
+    return std::async(std::launch::async, [path = paths[i], today = options.today, ahead] {
+      auto received = receive_file(path, today);
+      // What could not be read ahead is read when the envoi is judged, where a store error
+      // stops the batch: nothing is lost by leaving it here.
+      if (received && ahead) (void)read_ahead(*received, *ahead);
+      return received;
+    });
   };
   std::future<Result<Reception>> next = receive_next(0);
   std::future<bool> delivered;  // the previous envoi's responses, being delivered

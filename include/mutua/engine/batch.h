@@ -1,7 +1,7 @@
 // A batch of envois judged in the order given, as `mutua adjudicate` and the server receive
-// them: three steps overlap (the next file is read and checked with no store, this one is
-// judged and recorded, the previous one's responses are delivered), each keeping the order,
-// and only the calling thread touches the store.
+// them: three steps overlap (the next file is read and checked, this one is judged and
+// recorded, the previous one's responses are delivered), each keeping the order. Only the
+// calling thread touches the store; the next file's reading thread touches `ahead` only.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -30,8 +30,12 @@ struct BatchOutcome {
 
 // Judges `paths` in order against the store. A store error stops the batch and is returned
 // (what was recorded before it stands); a delivery failure stops it too, with the receptions
-// concerned in `undelivered`.
+// concerned in `undelivered`. With `ahead` (a second connection to the same store), the next
+// file's patients' reference data and history are read ahead (engine::read_ahead) while this
+// one is judged and recorded; when it is judged, the patients this one recorded lines of are
+// read again, so that the decisions are those of a batch without it.
 Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, model::Store& store,
-                                      const AdjudicateOptions& options, const BatchCallbacks& callbacks);
+                                      const AdjudicateOptions& options, const BatchCallbacks& callbacks,
+                                      model::Store* ahead = nullptr);
 
 }  // namespace mutua::engine
