@@ -1077,12 +1077,19 @@ class PgStore final : public model::Store {
                          same[0][0].as<int64_t>());
     if (o.patients.empty()) return {};
     const std::string patients = text_array(o.patients);
+    // Under the writers' lock: by the id indexes, never a scan of this year's partitions.
+    read_by_index(w);
+    std::string changed;
     for (const auto& [table, from] : {std::pair{"history", mark.history}, std::pair{"pending_lines", mark.pending}}) {
       const auto hit = w.exec_params(
           fmt::format("SELECT 1 FROM {} WHERE id > $1 AND niss = ANY($2::text[]) LIMIT 1", table), from, patients);
-      if (!hit.empty()) return "lines of one of its patients were recorded meanwhile by another envoi";
+      if (!hit.empty()) {
+        changed = "lines of one of its patients were recorded meanwhile by another envoi";
+        break;
+      }
     }
-    return {};
+    w.exec0("SET LOCAL enable_seqscan = on; SET LOCAL enable_bitmapscan = on");
+    return changed;
   }
 
   // envoi_id < 0: each line's own envoi id (bulk loads). In NISS order, each patient's lines in
