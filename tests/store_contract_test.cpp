@@ -995,6 +995,27 @@ TEST_P(StoreContract, AccountsSessionsAndTheAuditComeBackAsWritten) {
   EXPECT_EQ(a->first[0].fund, "500");
 }
 
+// Audit entries of any month are kept, appended one month at a time or several at once, months
+// the store has written before beside new ones (PostgreSQL makes a month's partition once and
+// remembers it: a new month in the same append must still be made).
+TEST_P(StoreContract, AuditEntriesOfAnyMonthAreKept) {
+  model::AccountStore& accounts = *store_;
+  const int64_t may_2031 = 1935403200, june_2031 = 1938081600, jan_2019 = 1546344000, july_2031 = 1940673600;
+  auto entry = [](int64_t at) {
+    return model::AuditEntry{0, at, 1, "nurse", "read", "envois/1", "40765140401", "85073003328", 200, "300"};
+  };
+  ASSERT_TRUE(accounts.append_audit({entry(may_2031)}));
+  ASSERT_TRUE(accounts.append_audit({entry(may_2031 + 60), entry(june_2031)}));
+  ASSERT_TRUE(accounts.append_audit({entry(jan_2019)}));
+  ASSERT_TRUE(accounts.append_audit({entry(june_2031 + 60), entry(july_2031), entry(may_2031 + 120)}));
+  auto all = accounts.audit({.niss = "85073003328"});
+  ASSERT_TRUE(all) << all.error().to_string();
+  EXPECT_EQ(all->second, 7);
+  auto june = accounts.audit({.from = june_2031, .to = july_2031 - 1});
+  ASSERT_TRUE(june);
+  EXPECT_EQ(june->second, 2);
+}
+
 TEST_P(StoreContract, AnAdvisorDecisionIsRecordedOnlyFromTheStateItWasDecidedFrom) {
   // A line waits on the advisor (500434): recorded with its envoi.
   auto o = accepted(kNurse, 1, {});

@@ -28,6 +28,7 @@
 #include "store/requests_sql.h"
 #include "store/disputes_sql.h"
 #include "store/ledger_sql.h"
+#include "store/pg_layout.h"
 #include "store/retention_sql.h"
 #include "store/sql.h"
 
@@ -100,6 +101,14 @@ int current_year() {
   return utc.tm_year + 1900;
 }
 
+// The month (YYYYMM, UTC) of an instant in Unix seconds: audit's partition (migration 12).
+int utc_month(int64_t at) {
+  const std::time_t t = static_cast<std::time_t>(at);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  return (utc.tm_year + 1900) * 100 + utc.tm_mon + 1;
+}
+
 // History is read by key: a few hundred patients, or the lines after an id. A year's partition
 // made empty ahead and filled faster than autovacuum analyses it (the first weeks of a year, a
 // benchmark) would be planned as empty and scanned whole at every read.
@@ -154,18 +163,36 @@ class Copy {
   std::string line_;
 };
 
-class RowReader final : public model::RowSource {
+// A row's fields in order through one iterator: pqxx 6 copies the result (an atomic count up and
+// down) for every field taken by index; a worker's profile had 5 % of its samples in those
+// copies, most of them converting history rows.
+class Fields {
  public:
-  explicit RowReader(const pqxx::row& r) : r_(r) {}
-  int64_t integer() override { return r_[at_++].as<int64_t>(); }
-  std::string text() override {
-    const auto& f = r_[at_++];
-    return f.is_null() ? std::string() : std::string(f.c_str(), f.size());
+  explicit Fields(const pqxx::row& r) : at_(r.begin()) {}
+  template <class T>
+  T next() {
+    T v = at_->as<T>();
+    ++at_;
+    return v;
+  }
+  std::string text() {
+    std::string v = at_->is_null() ? std::string() : std::string(at_->c_str(), at_->size());
+    ++at_;
+    return v;
   }
 
  private:
-  const pqxx::row& r_;
-  pqxx::row::size_type at_ = 0;
+  pqxx::row::const_iterator at_;
+};
+
+class RowReader final : public model::RowSource {
+ public:
+  explicit RowReader(const pqxx::row& r) : fields_(r) {}
+  int64_t integer() override { return fields_.next<int64_t>(); }
+  std::string text() override { return fields_.text(); }
+
+ private:
+  Fields fields_;
 };
 
 // The portable statements of store/sql.h on a PostgreSQL transaction: ?N becomes $K with the
@@ -289,8 +316,6 @@ constexpr const char* kSelectEnvoi =
     "error_rate_bp, lines, rejected_lines, asked_cents, accepted_cents, refused_cents, federation, "
     "accepted_a_cents, accepted_b_cents, account_c_cents, pending_cents FROM envois ";
 
-// History's hash partitions (data/store/postgresql/001_init.sql: MODULUS 16).
-constexpr int kHistoryPartitions = 16;
 // A patient asked for this many codes of history or more is read whole (history_of_codes), as
 // on SQLite.
 constexpr size_t kCodesReadWhole = 5;
@@ -339,22 +364,23 @@ EnvoiRecord envoi_of(const pqxx::row& r) {
 }
 
 HistoryLine history_of(const pqxx::row& r) {
+  Fields f(r);
   HistoryLine h;
-  h.id = r[0].as<int64_t>();
-  h.envoi_id = r[1].as<int64_t>();
-  h.niss = r[2].c_str();
-  h.code = r[3].c_str();
-  h.first_date = r[4].as<model::Date>();
-  h.last_date = r[5].as<model::Date>();
-  h.units = r[6].as<int>();
-  h.amount = r[7].as<int64_t>();
-  h.provider = r[8].c_str();
-  h.third_party = r[9].c_str();
-  h.invoice_number = r[10].as<uint64_t>();
-  h.record = r[11].as<uint64_t>();
-  h.billed = r[12].as<model::Date>();
-  h.envoi_number = r[13].as<int>();
-  h.reversed = r[14].as<int>() != 0;
+  h.id = f.next<int64_t>();
+  h.envoi_id = f.next<int64_t>();
+  h.niss = f.text();
+  h.code = f.text();
+  h.first_date = f.next<model::Date>();
+  h.last_date = f.next<model::Date>();
+  h.units = f.next<int>();
+  h.amount = f.next<int64_t>();
+  h.provider = f.text();
+  h.third_party = f.text();
+  h.invoice_number = f.next<uint64_t>();
+  h.record = f.next<uint64_t>();
+  h.billed = f.next<model::Date>();
+  h.envoi_number = f.next<int>();
+  h.reversed = f.next<int>() != 0;
   return h;
 }
 
@@ -377,10 +403,11 @@ class PgStore final : public model::Store {
           // This year's and next year's history, this month's and the next two months' audit,
           // made before they are first written (migration 12).
           const int64_t now = static_cast<int64_t>(std::time(nullptr));
+          const std::set<int64_t> months_ahead{now, now + 31 * 86400, now + 62 * 86400};
           w.exec_params("SELECT mutua_history_years($1::integer[]), mutua_audit_months($2::bigint[])",
-                        array_literal(std::set<int>{current_year(), current_year() + 1}),
-                        array_literal(std::set<int64_t>{now, now + 31 * 86400, now + 62 * 86400}));
+                        array_literal(std::set<int>{current_year(), current_year() + 1}), array_literal(months_ahead));
           w.commit();
+          for (const int64_t at : months_ahead) audit_months_.insert(utc_month(at));
           return {};
         }
         w.exec0(std::string(all[static_cast<size_t>(version)]));
@@ -524,6 +551,7 @@ class PgStore final : public model::Store {
       // PostgreSQL's own partition of a text key, asked of the server (hash_combine64 of the
       // seeded text hash, modulo 16: its low four bits).
       std::unordered_map<std::string, int> partition;
+      static_assert(kHistoryHashPartitions == 16, "the partition below is computed modulo 16");
       for (const auto& row : r.exec_params(
                fmt::format("SELECT n, (((hashtextextended(n, 8816678312871386365) & 15) + 3) & 15)::int "
                            "FROM unnest($1::text[]) AS n"),
@@ -532,7 +560,7 @@ class PgStore final : public model::Store {
       struct Keys {
         std::vector<std::string> whole, niss, codes;
       };
-      std::vector<Keys> keys(kHistoryPartitions);
+      std::vector<Keys> keys(kHistoryHashPartitions);
       std::unordered_map<std::string, const std::vector<std::string>*> asked;  // of patients read whole
       for (const auto& w : wanted) {
         Keys& k = keys[static_cast<size_t>(partition[w.niss])];
@@ -546,31 +574,34 @@ class PgStore final : public model::Store {
           k.codes.push_back(c);
         }
       }
-      Out out;
-      auto take = [&](const pqxx::result& rows, bool whole) {
+      auto take = [&](const pqxx::result& rows, bool whole, Out& into) {
         for (const auto& row : rows) {
           HistoryLine h = history_of(row);
           if (whole) {
             const auto& codes = *asked.at(h.niss);  // sorted (a set's)
             if (!std::binary_search(codes.begin(), codes.end(), h.code)) continue;
           }
-          out[h.niss].push_back(std::move(h));
+          into[h.niss].push_back(std::move(h));
         }
       };
-      for (int p = 0; p < kHistoryPartitions; ++p) {
-        const Keys& k = keys[static_cast<size_t>(p)];
-        std::string select = kSelectHistory;
-        select.replace(select.find("FROM history "), 13, fmt::format("FROM history_p{:02d} ", p));
-        if (!k.whole.empty())
-          take(r.exec_params(select + "WHERE niss = ANY($1::text[]) AND reversed = 0 AND ($2 = 0 OR envoi_id < $2)",
-                             text_array(k.whole), before_envoi),
-               true);
-        if (!k.niss.empty())
-          take(r.exec_params(select + "WHERE (niss, code) IN (SELECT * FROM unnest($1::text[], $3::text[])) "
-                                      "AND reversed = 0 AND ($2 = 0 OR envoi_id < $2)",
-                             text_array(k.niss), before_envoi, text_array(k.codes)),
-               false);
-      }
+      auto read_partitions = [&](pqxx::transaction_base& t, int from, int to, Out& into) {
+        for (int p = from; p < to; ++p) {
+          const Keys& k = keys[static_cast<size_t>(p)];
+          std::string select = kSelectHistory;
+          select.replace(select.find("FROM history "), 13, fmt::format("FROM history_p{:02d} ", p));
+          if (!k.whole.empty())
+            take(t.exec_params(select + "WHERE niss = ANY($1::text[]) AND reversed = 0 AND ($2 = 0 OR envoi_id < $2)",
+                               text_array(k.whole), before_envoi),
+                 true, into);
+          if (!k.niss.empty())
+            take(t.exec_params(select + "WHERE (niss, code) IN (SELECT * FROM unnest($1::text[], $3::text[])) "
+                                        "AND reversed = 0 AND ($2 = 0 OR envoi_id < $2)",
+                               text_array(k.niss), before_envoi, text_array(k.codes)),
+                 false, into);
+        }
+      };
+      Out out;
+      read_partitions(r, 0, kHistoryHashPartitions, out);
       // A patient's lines are in one partition: in the order they were accepted.
       for (auto& [patient, lines] : out)
         std::sort(lines.begin(), lines.end(), [](const HistoryLine& a, const HistoryLine& b) { return a.id < b.id; });
@@ -845,12 +876,21 @@ class PgStore final : public model::Store {
     return write<void>("end sessions", [&](PgSql& db) { return delete_sessions(db, "", user_id); });
   }
   Result<void> append_audit(const std::vector<model::AuditEntry>& entries) override {
-    return write<void>("write audit", [&](PgSql& db) {
-      std::set<int64_t> instants;
-      for (const auto& e : entries) instants.insert(e.at);
-      db.t.exec_params("SELECT mutua_audit_months($1::bigint[])", array_literal(instants));
+    // Audit months are never dropped (retention blanks whose data it was): a month this store
+    // has written or made is not asked for again, a round trip less for each request served.
+    std::set<int64_t> instants;
+    bool known = true;
+    for (const auto& e : entries) {
+      instants.insert(e.at);
+      known = known && audit_months_.count(utc_month(e.at)) > 0;
+    }
+    auto written = write<void>("write audit", [&](PgSql& db) {
+      if (!known) db.t.exec_params("SELECT mutua_audit_months($1::bigint[])", array_literal(instants));
       return insert_audit(db, entries);
     });
+    if (written)
+      for (const int64_t at : instants) audit_months_.insert(utc_month(at));
+    return written;
   }
   Result<std::pair<std::vector<model::AuditEntry>, int64_t>> audit(const model::AuditQuery& q) override {
     return read<std::pair<std::vector<model::AuditEntry>, int64_t>>("read audit", [&](PgSql& db) { return select_audit(db, q); });
@@ -1091,7 +1131,7 @@ class PgStore final : public model::Store {
         break;
       }
     }
-    w.exec0("SET LOCAL enable_seqscan = on; SET LOCAL enable_bitmapscan = on");
+    read_by_index(w, false);
     return changed;
   }
 
@@ -1217,6 +1257,7 @@ class PgStore final : public model::Store {
   std::string worker_;
   std::shared_ptr<const model::RefData> shared_;
   int64_t shared_version_ = -1;
+  std::set<int> audit_months_;  // YYYYMM of audit partitions known to exist
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "mutua/model/dates.h"
+#include "store/pg_layout.h"
 
 namespace mutua::store {
 
@@ -10,7 +11,7 @@ namespace {
 
 // PostgreSQL (migration 12): a year of history before the cut-off whose every line would go
 // (lines of the envois in retention_envois, or of no envoi of the store) is dropped whole, its
-// 16 partitions at once, instead of deleted row by row; a year still holding a line to keep
+// hash partitions at once, instead of deleted row by row; a year still holding a line to keep
 // (an envoi created in December and received in January, or not yet paid) is left to the row
 // deletes that follow.
 Result<void> drop_history_years(SqlDb& db, model::Date cutoff, model::RetentionReport& rep) {
@@ -36,7 +37,7 @@ Result<void> drop_history_years(SqlDb& db, model::Date cutoff, model::RetentionR
     count.bind(1, year * 10000).bind(2, (year + 1) * 10000);
     if (count.step() != kSqlRow) return fail(db.last_error("retention: count a year of history"));
     rep.history_lines += count.i64(0);
-    for (int p = 0; p < 16; ++p) {
+    for (int p = 0; p < kHistoryHashPartitions; ++p) {
       Query drop(db, fmt::format("DROP TABLE history_p{:02d}_y{:04d}", p, year));
       if (drop.step() != kSqlDone) return fail(db.last_error("retention: drop a year of history"));
     }
