@@ -269,8 +269,9 @@ void add_adjudicate(CLI::App& app) {
       return true;
     };
     // On PostgreSQL a second connection reads the next envoi's patients ahead, as the workers
-    // do. Not on SQLite: measured on the workers' world (100 envois of 50k lines), a reader
-    // beside the judging connection took the batch from 95 s to 187 s (docs/performance.md).
+    // do. Not on SQLite: measured on the workers' world (20 envois of 50k lines), a reader
+    // beside the judging connection is no faster (16.9-23.2 s against 15.4-17.7 s): its page
+    // cache is emptied by every commit of the other (docs/performance.md).
     std::unique_ptr<model::Store> ahead;
     if (opts->files.size() > 1 && store::is_postgresql_url(opts->db)) ahead = open_store(opts->db);
     auto batch = engine::adjudicate_batch(opts->files, *store, options, callbacks, ahead.get());
