@@ -10,6 +10,7 @@
 //               fees, supplements, palliative fees...): the roles are counted per day
 // A family that starts reading other history lines must add them here, or it will not see them.
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -25,9 +26,11 @@ std::vector<model::PatientCodes> history_needed(const Envoi& e, const model::Ref
     partners[c.code].push_back(&c.other);
     partners[c.other].push_back(&c.code);
   }
-  std::set<std::string> with_role;
+  std::vector<std::string> with_role;  // sorted, unique
   for (const auto& n : shared.nomenclature)
-    if (!n.role.empty()) with_role.insert(n.code);
+    if (!n.role.empty()) with_role.push_back(n.code);
+  std::sort(with_role.begin(), with_role.end());
+  with_role.erase(std::unique(with_role.begin(), with_role.end()), with_role.end());
   const auto& nursing_sectors = RuleData::with(shared.parameters).list("nursing_sectors");
 
   std::map<std::string, std::set<std::string>> codes;  // NISS order
@@ -45,8 +48,15 @@ std::vector<model::PatientCodes> history_needed(const Envoi& e, const model::Ref
   std::vector<model::PatientCodes> out;
   out.reserve(codes.size());
   for (auto& [niss, set] : codes) {
-    if (nursing_patients.count(niss)) set.insert(with_role.begin(), with_role.end());
-    out.push_back({niss, std::vector<std::string>(set.begin(), set.end())});
+    model::PatientCodes& p = out.emplace_back(model::PatientCodes{niss, {}});
+    if (!nursing_patients.count(niss)) {
+      p.codes.assign(set.begin(), set.end());
+      continue;
+    }
+    // A nursing patient: its own few codes merged into the sixty-odd with a role, in one pass
+    // (inserted into its set one by one they were most of this function's time).
+    p.codes.reserve(set.size() + with_role.size());
+    std::set_union(set.begin(), set.end(), with_role.begin(), with_role.end(), std::back_inserter(p.codes));
   }
   return out;
 }
