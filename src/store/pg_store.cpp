@@ -574,34 +574,31 @@ class PgStore final : public model::Store {
           k.codes.push_back(c);
         }
       }
-      auto take = [&](const pqxx::result& rows, bool whole, Out& into) {
+      Out out;
+      auto take = [&](const pqxx::result& rows, bool whole) {
         for (const auto& row : rows) {
           HistoryLine h = history_of(row);
           if (whole) {
             const auto& codes = *asked.at(h.niss);  // sorted (a set's)
             if (!std::binary_search(codes.begin(), codes.end(), h.code)) continue;
           }
-          into[h.niss].push_back(std::move(h));
+          out[h.niss].push_back(std::move(h));
         }
       };
-      auto read_partitions = [&](pqxx::transaction_base& t, int from, int to, Out& into) {
-        for (int p = from; p < to; ++p) {
-          const Keys& k = keys[static_cast<size_t>(p)];
-          std::string select = kSelectHistory;
-          select.replace(select.find("FROM history "), 13, fmt::format("FROM history_p{:02d} ", p));
-          if (!k.whole.empty())
-            take(t.exec_params(select + "WHERE niss = ANY($1::text[]) AND reversed = 0 AND ($2 = 0 OR envoi_id < $2)",
-                               text_array(k.whole), before_envoi),
-                 true, into);
-          if (!k.niss.empty())
-            take(t.exec_params(select + "WHERE (niss, code) IN (SELECT * FROM unnest($1::text[], $3::text[])) "
-                                        "AND reversed = 0 AND ($2 = 0 OR envoi_id < $2)",
-                               text_array(k.niss), before_envoi, text_array(k.codes)),
-                 false, into);
-        }
-      };
-      Out out;
-      read_partitions(r, 0, kHistoryHashPartitions, out);
+      for (int p = 0; p < kHistoryHashPartitions; ++p) {
+        const Keys& k = keys[static_cast<size_t>(p)];
+        std::string select = kSelectHistory;
+        select.replace(select.find("FROM history "), 13, fmt::format("FROM history_p{:02d} ", p));
+        if (!k.whole.empty())
+          take(r.exec_params(select + "WHERE niss = ANY($1::text[]) AND reversed = 0 AND ($2 = 0 OR envoi_id < $2)",
+                             text_array(k.whole), before_envoi),
+               true);
+        if (!k.niss.empty())
+          take(r.exec_params(select + "WHERE (niss, code) IN (SELECT * FROM unnest($1::text[], $3::text[])) "
+                                      "AND reversed = 0 AND ($2 = 0 OR envoi_id < $2)",
+                             text_array(k.niss), before_envoi, text_array(k.codes)),
+               false);
+      }
       // A patient's lines are in one partition: in the order they were accepted.
       for (auto& [patient, lines] : out)
         std::sort(lines.begin(), lines.end(), [](const HistoryLine& a, const HistoryLine& b) { return a.id < b.id; });
