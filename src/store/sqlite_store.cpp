@@ -72,7 +72,8 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_020_paid_once(), embedded::sqlite_021_accounts(), embedded::sqlite_022_requests(),
           embedded::sqlite_023_password_resets(), embedded::sqlite_024_registrations(), embedded::sqlite_025_audit_fund(),
           embedded::sqlite_026_sms_second_factor(), embedded::sqlite_027_ledger_searches(),
-          embedded::sqlite_028_nomenclature_labels(), embedded::sqlite_029_recent_history()};
+          embedded::sqlite_028_nomenclature_labels(), embedded::sqlite_029_recent_history(),
+          embedded::sqlite_030_clustered_history()};
 }
 
 
@@ -241,8 +242,8 @@ class SqliteStore final : public model::Store, private SqliteDb {
 
   Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history_of_codes(
       const std::vector<model::PatientCodes>& wanted, int64_t before_envoi) override {
-    // One seek per patient and code into the index on (NISS, code) (migration 18), then only
-    // those lines are fetched; in key order, the index pages are read once each.
+    // One seek per patient and code into the large history's key (NISS, code, id: migration 30),
+    // whose leaves hold the lines themselves; the recent history by its index on (NISS, code).
     ReadTransaction tx(db_);
     std::unordered_map<std::string, std::vector<HistoryLine>> out;
     for (std::string_view table : kHistoryTables)
@@ -258,7 +259,8 @@ class SqliteStore final : public model::Store, private SqliteDb {
     Stmt s(db_, select_history_from(table) + "WHERE niss = ?1 AND code = ?2 AND reversed = 0 AND (?3 = 0 OR envoi_id < ?3)");
     if (!s.ok()) return fail(last_error("prepare history"));
     // Many codes for one patient (a nursing day asks for every code with a role): the patient's
-    // range of the NISS index, filtered here, costs less than a seek per code.
+    // range of the key (of the NISS index in the recent history), filtered here, costs less than
+    // a seek per code.
     constexpr size_t kSeeksPerPatient = 4;
     Stmt whole(db_, select_history_from(table) + "WHERE niss = ?1 AND reversed = 0 AND (?2 = 0 OR envoi_id < ?2)");
     if (!whole.ok()) return fail(last_error("prepare history"));
@@ -336,7 +338,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
   }
 
   // The NISS of each line recorded after `since` (history, recent history, lines waiting on the
-  // advisor), given to `seen` until it returns false. One row per line, by the rowid's range:
+  // advisor), given to `seen` until it returns false. One row per line, by the id's range:
   // `SELECT DISTINCT niss` was planned as a scan of the whole NISS index (1.3 s on 20M lines,
   // at every envoi of a batch reading ahead), where the range reads only the new lines.
   template <class Seen>
@@ -537,8 +539,9 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return s.i64(0);
   }
 
-  // In (NISS, code) order, both indexes of the large history take the lines page after page:
-  // each of their pages is written once for the whole merge, not once per line.
+  // In (NISS, code) order, the large history (kept in that order, migration 30) takes the lines
+  // page after page, and its id index at its end: each page is written once for the whole
+  // merge, not once per line.
   Result<int64_t> merge_recent_history() override {
     return in_write_transaction([&]() -> Result<int64_t> {
       constexpr const char* kColumns =
