@@ -813,21 +813,21 @@ class SqliteStore final : public model::Store, private SqliteDb {
     for (size_t i : order) {
       const auto& l = lines[i];
       h.bind(1, envoi_id < 0 ? l.envoi_id : envoi_id)
-          .bind(2, l.niss)
-          .bind(3, l.code)
+          .bind_view(2, l.niss)
+          .bind_view(3, l.code)
           .bind(4, int64_t{l.first_date})
           .bind(5, int64_t{l.last_date})
           .bind(6, int64_t{l.units})
           .bind(7, l.amount)
-          .bind(8, l.provider)
-          .bind(9, l.third_party)
+          .bind_view(8, l.provider)
+          .bind_view(9, l.third_party)
           .bind(10, static_cast<int64_t>(l.invoice_number))
           .bind(11, static_cast<int64_t>(l.record))
           .bind(12, int64_t{l.billed})
           .bind(13, int64_t{l.envoi_number})
           .bind(14, next_id++);
       if (h.step() != SQLITE_DONE) return fail(last_error("insert history"));
-      h.reset();
+      h.rewind();
     }
     return {};
   }
