@@ -54,17 +54,28 @@ model::Invoice patient_invoice(const std::string& provider) {
 }
 
 std::string write_nurse_visit(const std::string& dir, int number, model::Date day) {
+  return write_nurse_visits(dir, number, {{"85073003328", day}});
+}
+
+std::string write_nurse_visits(const std::string& dir, int number, const std::vector<Visit>& visits) {
   const model::EnvoiHeader h = nurse_header(number);
-  model::Invoice inv = patient_invoice(h.third_party);
-  model::Prestation p;
-  p.nomenclature = "425014";
-  p.first_date = p.last_date = day;
-  p.provider = h.third_party;
-  p.amount = 1250;
-  p.reference = "L1";
-  inv.lines.push_back(p);
+  std::vector<model::Invoice> invoices;
+  for (const auto& v : visits) {
+    model::Invoice inv = patient_invoice(h.third_party);
+    inv.niss = v.niss;
+    inv.number = invoices.size() + 1;
+    inv.ct1 = inv.ct2 = v.ct;
+    model::Prestation p;
+    p.nomenclature = "425014";
+    p.first_date = p.last_date = v.day;
+    p.provider = h.third_party;
+    p.amount = 1250;
+    p.reference = "L1";
+    inv.lines.push_back(p);
+    invoices.push_back(std::move(inv));
+  }
   const std::string path = dir + "/e" + std::to_string(number) + ".efact";
-  EXPECT_TRUE(model::write_envoi(path, h, {inv}));
+  EXPECT_TRUE(model::write_envoi(path, h, invoices));
   return path;
 }
 

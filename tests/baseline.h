@@ -23,6 +23,14 @@ model::Invoice patient_invoice(const std::string& provider);
 // Writes nurse_header(number)'s envoi with one home visit (425014) of that patient on `day` into
 // dir/e<number>.efact; its path.
 std::string write_nurse_visit(const std::string& dir, int number, model::Date day);
+// The same with one visit for each of `visits`, an invoice each (numbered from 1), the patient's
+// CT1 and CT2 both `ct`.
+struct Visit {
+  std::string niss;
+  model::Date day;
+  int ct = 110;
+};
+std::string write_nurse_visits(const std::string& dir, int number, const std::vector<Visit>& visits);
 std::string temp_path(const std::string& name);
 
 // Runs the mutua binary with these arguments (stderr joined to stdout).

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
+#include <utility>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "baseline.h"
 #include "mutua/engine/adjudicate.h"
@@ -32,6 +35,50 @@ std::unique_ptr<model::Store> fresh_store(const std::string& dir) {
 }
 
 std::string main_response(const engine::Adjudication& a) { return a.responses.empty() ? "" : a.responses[0].bytes; }
+
+// An envoi store that, the first time it is asked to record, lets `before` run first: another
+// process recording in between a judgement and its recording.
+class RecordsAnotherFirst final : public model::EnvoiStore {
+ public:
+  RecordsAnotherFirst(model::EnvoiStore& s, std::function<void()> before) : s_(s), before_(std::move(before)) {}
+  Result<std::vector<model::EnvoiRecord>> receptions(const std::string& t, int y, int n) override {
+    return s_.receptions(t, y, n);
+  }
+  Result<std::optional<model::EnvoiRecord>> find_reception(const std::string& b, const std::string& f,
+                                                           const std::string& h) override {
+    return s_.find_reception(b, f, h);
+  }
+  Result<std::optional<model::EnvoiRecord>> envoi(int64_t id) override { return s_.envoi(id); }
+  Result<int64_t> first_reception_named(const std::string& f) override { return s_.first_reception_named(f); }
+  Result<std::vector<model::EnvoiRecord>> envois() override { return s_.envois(); }
+  Result<std::unordered_map<std::string, std::vector<model::HistoryLine>>> history(const std::vector<std::string>& n,
+                                                                                   int64_t b) override {
+    return s_.history(n, b);
+  }
+  Result<std::unordered_map<std::string, std::vector<model::HistoryLine>>> history_of_codes(
+      const std::vector<model::PatientCodes>& w, int64_t b) override {
+    return s_.history_of_codes(w, b);
+  }
+  Result<model::StoreMark> mark() override { return s_.mark(); }
+  Result<std::vector<std::string>> patients_recorded_since(const model::StoreMark& m,
+                                                           const std::vector<std::string>& p) override {
+    return s_.patients_recorded_since(m, p);
+  }
+  Result<int64_t> record(const model::EnvoiOutcome& o) override {
+    ++records;
+    if (before_) std::exchange(before_, nullptr)();
+    return s_.record(o);
+  }
+  Result<std::vector<model::StoredResponse>> responses(int64_t id) override { return s_.responses(id); }
+  Result<std::string> received_bytes(int64_t id) override { return s_.received_bytes(id); }
+  Result<std::string> verdicts(int64_t id) override { return s_.verdicts(id); }
+  Result<void> load_history(const std::vector<model::HistoryLine>& l) override { return s_.load_history(l); }
+  int records = 0;
+
+ private:
+  model::EnvoiStore& s_;
+  std::function<void()> before_;
+};
 
 TEST(ReadAhead, AnEnvoiReadAheadSeesWhatTheOneBeforeRecordedOfItsPatients) {
   const std::string dir = mutua::testing::temp_path("read-ahead");
@@ -73,6 +120,66 @@ TEST(ReadAhead, AnEnvoiReadAheadSeesWhatTheOneBeforeRecordedOfItsPatients) {
   ASSERT_TRUE(plain_33) << plain_33.error().to_string();
   EXPECT_EQ(judged_33->message, plain_33->message);
   EXPECT_EQ(main_response(*judged_33), main_response(*plain_33));
+
+  // Read ahead after the three were recorded: the lines it read (the visit of the 3rd) are the
+  // ones it is judged with, nothing having been recorded of the patient since.
+  const std::string again = mutua::testing::write_nurse_visit(dir, 34, 20261003);
+  auto ahead_34 = engine::receive_file(again, kToday);
+  ASSERT_TRUE(ahead_34);
+  ASSERT_TRUE(engine::read_ahead(*ahead_34, *store));
+  ASSERT_TRUE(ahead_34->history_ahead);
+  EXPECT_FALSE(ahead_34->history_ahead->lines.empty()) << "the visits of the 3rd and the 4th were read ahead";
+  auto judged_34 = engine::adjudicate(std::move(*ahead_34), *store, options);
+  ASSERT_TRUE(judged_34) << judged_34.error().to_string();
+  EXPECT_EQ(judged_34->message, "920099");
+  EXPECT_NE(main_response(*judged_34).find("502255"), std::string::npos);
+  auto plain_34 = engine::adjudicate_file(again, *plain, options);
+  ASSERT_TRUE(plain_34) << plain_34.error().to_string();
+  EXPECT_EQ(main_response(*judged_34), main_response(*plain_34));
+}
+
+// Judged again after another process recorded a line of one of its patients in between: the
+// lines read ahead of its other patient were taken by the first judgement, so the second reads
+// them again, and the decisions are those of the envois one after the other.
+TEST(ReadAhead, JudgedAgainAfterAConflictAnEnvoiReadsWhatItsFirstJudgementTook) {
+  const std::string dir = mutua::testing::temp_path("read-ahead-conflict");
+  auto store = fresh_store(dir);
+  ASSERT_TRUE(store);
+  const std::string a = "85073003328", b = "60010112347";  // b: CT1 / CT2 111 in the scenarios
+  using mutua::testing::write_nurse_visits;
+  const std::string first = write_nurse_visits(dir, 41, {{a, 20261003}, {b, 20261003, 111}});
+  const std::string judged = write_nurse_visits(dir, 42, {{a, 20261003}, {b, 20261004, 111}});  // a's again: 502255
+  const std::string between = write_nurse_visits(dir, 43, {{b, 20261005, 111}});                // b only
+  engine::AdjudicateOptions options;
+  options.today = kToday;
+  auto recorded = engine::adjudicate_file(first, *store, options);
+  ASSERT_TRUE(recorded) << recorded.error().to_string();
+  ASSERT_EQ(recorded->message, "920900") << fmt::format("{}", fmt::join(recorded->summary, "\n")) << main_response(*recorded);
+
+  auto ahead = engine::receive_file(judged, kToday);
+  ASSERT_TRUE(ahead);
+  ASSERT_TRUE(engine::read_ahead(*ahead, *store));
+  ASSERT_EQ(ahead->history_ahead->lines.count(a), 1u) << "a's visit of the 3rd read ahead";
+  auto other = store::open_sqlite(dir + "/store.db");
+  ASSERT_TRUE(other);
+  RecordsAnotherFirst envois(*store, [&] {
+    auto r = engine::adjudicate_file(between, **other, options);
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_EQ(r->message, "920900");
+  });
+  auto result = engine::adjudicate(std::move(*ahead), engine::JudgingStores(*store, envois), options);
+  ASSERT_TRUE(result) << result.error().to_string();
+  EXPECT_EQ(envois.records, 2) << "recorded once after a conflict";
+
+  const std::string plain_dir = dir + "-plain";
+  auto plain = fresh_store(plain_dir);
+  ASSERT_TRUE(plain);
+  for (const auto& path : {first, between}) ASSERT_TRUE(engine::adjudicate_file(path, *plain, options));
+  auto in_order = engine::adjudicate_file(judged, *plain, options);
+  ASSERT_TRUE(in_order) << in_order.error().to_string();
+  EXPECT_EQ(result->message, "920099");
+  EXPECT_NE(main_response(*result).find("502255"), std::string::npos) << "a's visit of the 3rd still counts";
+  EXPECT_EQ(main_response(*result), main_response(*in_order));
 }
 
 }  // namespace

@@ -68,9 +68,12 @@ struct PatientData {
 
 // An envoi's history read ahead with its patients' reference data (read_ahead), at a mark of
 // the store: when it is judged, only the patients with lines recorded since are read again.
+// The judgement takes the lines (moved, not copied: 100k lines and more); judged again after a
+// conflict, an envoi reads its history itself.
 struct HistoryAhead {
-  model::StoreMark mark;                        // read before the lines
-  std::vector<model::PatientCodes> needs;       // rules::history_needed, as read
+  model::StoreMark mark;                            // read before the lines
+  std::shared_ptr<const model::RefData> shared;     // the fund's shared data the needs were made with
+  std::vector<model::PatientCodes> needs;           // rules::history_needed, as read
   std::unordered_map<std::string, std::vector<model::HistoryLine>> lines;
 };
 
@@ -85,7 +88,7 @@ struct Reception {
   Error unreadable;                              // why, when parsed is null
   std::vector<std::pair<std::string, double>> phases;
   std::shared_ptr<const PatientData> patient_data;    // read ahead (read_ahead), or null
-  std::shared_ptr<const HistoryAhead> history_ahead;  // read ahead (read_ahead), or null
+  std::shared_ptr<HistoryAhead> history_ahead;        // read ahead (read_ahead), or null
 };
 
 // The largest billing file there can be: six-digit record numbers, 999,999 records of 350 bytes
