@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "baseline.h"
+#include "mutua/model/dates.h"
 #include "mutua/model/refdata.h"
 #include "mutua/model/dates.h"
 #include "mutua/model/store.h"
@@ -275,6 +276,48 @@ TEST_P(StoreContract, HistoryComesInOrderOfAcceptanceAndByCode) {
   ASSERT_TRUE(after);
   ASSERT_EQ(after->at(kPatient).size(), 1u);
   EXPECT_EQ(after->at(kPatient)[0].id, lines[1].id);
+}
+
+// An envoi's lines go in many at a time (SQLite: 64 rows to a statement, the rest one by one):
+// 150 lines of three patients, their fields each their own, come back whole, each patient's in
+// the order the envoi gave them.
+TEST_P(StoreContract, ManyLinesOfAnEnvoiComeBackEachAsRecorded) {
+  model::EnvoiStore& envois = *store_;
+  const std::vector<std::string> patients = {kPatient, kOtherPatient, "99010100159"};
+  std::vector<std::pair<std::string, std::string>> lines;
+  for (int i = 0; i < 150; ++i) lines.push_back({patients[(i * 7) % 3], i % 2 ? "425014" : "425036"});
+  auto o = accepted(kNurse, 1, lines);
+  for (size_t i = 0; i < o.accepted.size(); ++i) {
+    o.accepted[i].record = 3 + i;
+    o.accepted[i].amount = 1000 + static_cast<int64_t>(i);
+    o.accepted[i].units = 1 + static_cast<int>(i % 4);
+    o.accepted[i].first_date = o.accepted[i].last_date = model::add_days(20261001, static_cast<int>(i % 20));
+    o.accepted[i].provider = i % 3 ? kNurse : kOtherNurse;
+  }
+  auto id = envois.record(o);
+  ASSERT_TRUE(id) << id.error().message;
+  auto all = envois.history(patients);
+  ASSERT_TRUE(all);
+  size_t seen = 0;
+  for (const auto& niss : patients) {
+    const auto& mine = all->at(niss);
+    uint64_t last_record = 0;
+    for (const auto& h : mine) {
+      ASSERT_GE(h.record, 3u);
+      const auto& sent = o.accepted[h.record - 3];
+      EXPECT_EQ(h.niss, sent.niss);
+      EXPECT_EQ(h.code, sent.code);
+      EXPECT_EQ(h.amount, sent.amount);
+      EXPECT_EQ(h.units, sent.units);
+      EXPECT_EQ(h.first_date, sent.first_date);
+      EXPECT_EQ(h.provider, sent.provider);
+      EXPECT_EQ(h.envoi_id, *id);
+      EXPECT_GT(h.record, last_record) << niss << ": the envoi's order, by id";
+      last_record = h.record;
+    }
+    seen += mine.size();
+  }
+  EXPECT_EQ(seen, 150u);
 }
 
 TEST_P(StoreContract, HistoryOfCodesGivesOnlyTheCodesAskedHoweverManyAreAsked) {

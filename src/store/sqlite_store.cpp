@@ -798,10 +798,23 @@ class SqliteStore final : public model::Store, private SqliteDb {
     Stmt last(db_, std::string("SELECT ") + kLastHistoryId);
     if (last.step() != SQLITE_ROW) return fail(last_error("read the last history id"));
     const int64_t first_id = last.i64(0) + 1;
-    Stmt h(db_, fmt::format("INSERT INTO {} (envoi_id, niss, code, first_date, last_date, units, amount, provider, "
-                            "third_party, invoice_number, record, billed, envoi_number, id) "
-                            "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
-                            table));
+    // Rows go in kRowsPerInsert to a statement: one run of the statement's program for many
+    // lines (a run of its own per line was half the insert's CPU); the rest one at a time.
+    constexpr int kColumns = 14;
+    constexpr size_t kRowsPerInsert = 64;
+    auto insert_of = [&](size_t rows) {
+      std::string sql = fmt::format("INSERT INTO {} (envoi_id, niss, code, first_date, last_date, units, amount, "
+                                    "provider, third_party, invoice_number, record, billed, envoi_number, id) VALUES ",
+                                    table);
+      for (size_t r = 0; r < rows; ++r) {
+        sql += r ? ",(" : "(";
+        for (int c = 1; c <= kColumns; ++c) sql += fmt::format("{}?{}", c > 1 ? "," : "", r * kColumns + c);
+        sql += ')';
+      }
+      return sql;
+    };
+    Stmt many(db_, insert_of(kRowsPerInsert));
+    Stmt one(db_, insert_of(1));
     // In NISS order (a patient's lines keep theirs, so their ids still say which came first):
     // the index on NISS then takes its inserts page after page instead of at random, and each
     // page of a 20M-line index is read, changed and written once per envoi, not once per line
@@ -810,24 +823,30 @@ class SqliteStore final : public model::Store, private SqliteDb {
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lines[a].niss < lines[b].niss; });
     int64_t next_id = first_id;
-    for (size_t i : order) {
-      const auto& l = lines[i];
-      h.bind(1, envoi_id < 0 ? l.envoi_id : envoi_id)
-          .bind_view(2, l.niss)
-          .bind_view(3, l.code)
-          .bind(4, int64_t{l.first_date})
-          .bind(5, int64_t{l.last_date})
-          .bind(6, int64_t{l.units})
-          .bind(7, l.amount)
-          .bind_view(8, l.provider)
-          .bind_view(9, l.third_party)
-          .bind(10, static_cast<int64_t>(l.invoice_number))
-          .bind(11, static_cast<int64_t>(l.record))
-          .bind(12, int64_t{l.billed})
-          .bind(13, int64_t{l.envoi_number})
-          .bind(14, next_id++);
+    for (size_t at = 0; at < order.size();) {
+      const size_t rows = order.size() - at >= kRowsPerInsert ? kRowsPerInsert : 1;
+      Stmt& h = rows == kRowsPerInsert ? many : one;
+      for (size_t r = 0; r < rows; ++r) {
+        const auto& l = lines[order[at + r]];
+        const int p = static_cast<int>(r) * kColumns;
+        h.bind(p + 1, envoi_id < 0 ? l.envoi_id : envoi_id)
+            .bind_view(p + 2, l.niss)
+            .bind_view(p + 3, l.code)
+            .bind(p + 4, int64_t{l.first_date})
+            .bind(p + 5, int64_t{l.last_date})
+            .bind(p + 6, int64_t{l.units})
+            .bind(p + 7, l.amount)
+            .bind_view(p + 8, l.provider)
+            .bind_view(p + 9, l.third_party)
+            .bind(p + 10, static_cast<int64_t>(l.invoice_number))
+            .bind(p + 11, static_cast<int64_t>(l.record))
+            .bind(p + 12, int64_t{l.billed})
+            .bind(p + 13, int64_t{l.envoi_number})
+            .bind(p + 14, next_id++);
+      }
       if (h.step() != SQLITE_DONE) return fail(last_error("insert history"));
       h.rewind();
+      at += rows;
     }
     return {};
   }
