@@ -171,8 +171,11 @@ TEST(StoreMigration, DbMigrateSaysFromWhichVersionToWhichOnBothStores) {
   auto first = mutua::testing::run_mutua("db migrate --db " + dir + "/old.db");
   EXPECT_EQ(first.code, 0) << first.out;
   EXPECT_NE(first.out.find("migrated from SQLite schema version 18 to " + now), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("at schema version 18: migrating it to " + now + " first"), std::string::npos)
+      << "said before the wait: " << first.out;
   auto again = mutua::testing::run_mutua("db migrate --db " + dir + "/old.db");
   EXPECT_NE(again.out.find("already at SQLite schema version " + now), std::string::npos) << again.out;
+  EXPECT_EQ(again.out.find("migrating it"), std::string::npos) << again.out;
   auto none = mutua::testing::run_mutua("db migrate --db " + dir + "/none.db");
   EXPECT_EQ(none.code, 2) << none.out;
   EXPECT_FALSE(fs::exists(dir + "/none.db")) << "migrate never creates a store";

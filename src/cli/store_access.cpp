@@ -49,6 +49,12 @@ std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped, b
     exit_code() = 2;
     return nullptr;
   }
+  // Opening migrates; an old store with a large history is rewritten (migration 30: about a
+  // minute for 20M lines), so say so before the wait.
+  if (path != ":memory:")
+    if (auto v = store::stored_schema_version(path); v && *v > 0 && *v < store::sqlite_schema_version())
+      std::fprintf(stderr, "mutua: store %s at schema version %d: migrating it to %d first (minutes for a large history)\n",
+                   path.c_str(), *v, store::sqlite_schema_version());
   auto store = store::open_sqlite(path, {.mmap_bytes = mapped ? int64_t{8} << 30 : 0});
   if (!store) {
     std::fprintf(stderr, "mutua: store %s: %s\n", path.c_str(), store.error().message.c_str());
