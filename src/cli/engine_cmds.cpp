@@ -165,7 +165,8 @@ void add_db(CLI::App& app) {
   auto* compact = cmd->add_subcommand(
       "compact",
       "Merge the recent history into the large history table (SQLite: accepted lines are first written to a small\n"
-      "table, cheap to write; merging them in patient order writes each page of the large table's indexes once).\n"
+      "table, cheap to write; the large table is kept in patient and code order, and merging in that order writes\n"
+      "each of its pages once).\n"
       "Best run while no envoi is judged (nightly); `adjudicate` merges on its own past --merge-history-at lines.\n"
       "Reads give the same lines before and after. Nothing to do on PostgreSQL.");
   compact->add_option("--db", *db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
