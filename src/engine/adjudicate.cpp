@@ -559,14 +559,14 @@ Result<Adjudication> adjudicate_once(const Reception& reception, JudgingStores s
     // The needs made by the read-ahead with the same reference data are these; made again,
     // they cost 30-40 ms of the main path.
     const auto& ahead = reception.history_ahead;
-    std::vector<model::PatientCodes> made;
     const bool needs_ahead = ahead && data_read_ahead && ahead->shared == *shared;
-    if (!no_history && !options.whole_history && !needs_ahead) made = rules::history_needed(*e, *ref_kept);
+    std::vector<model::PatientCodes> made;
     auto history = no_history ? Result<std::unordered_map<std::string, std::vector<model::HistoryLine>>>()
                    : options.whole_history
                        ? store.envois.history(patients, options.history_before)
-                       : history_from(reception, store.envois, needs_ahead ? ahead->needs : made, patients,
-                                      options.history_before);
+                       : history_from(reception, store.envois,
+                                      needs_ahead ? ahead->needs : (made = rules::history_needed(*e, *ref_kept)),
+                                      patients, options.history_before);
     if (!history) return fail(history.error());
     if (auto r = check_corrected_envois(*e, store.envois, options.history_before, *verdicts); !r) return fail(r.error());
     lap("history");

@@ -816,9 +816,9 @@ class SqliteStore final : public model::Store, private SqliteDb {
     Stmt many(db_, insert_of(kRowsPerInsert));
     Stmt one(db_, insert_of(1));
     // In NISS order (a patient's lines keep theirs, so their ids still say which came first):
-    // the index on NISS then takes its inserts page after page instead of at random, and each
-    // page of a 20M-line index is read, changed and written once per envoi, not once per line
-    // when the page cache cannot hold them all.
+    // the (NISS, code) index of the recent history, or the key of the large one for a bulk load,
+    // then takes its inserts page after page instead of at random, each page read, changed and
+    // written once, not once per line when the page cache cannot hold them all.
     std::vector<size_t> order(lines.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lines[a].niss < lines[b].niss; });
