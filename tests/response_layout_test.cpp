@@ -169,4 +169,58 @@ TEST(ResponseLayout, SettlementFileRecordsSitWhereTheFormatSays) {
   if (!HasFailure()) fs::remove_all(dir);
 }
 
+// The JSON response is written record by record without a document tree (engine/json_out.h):
+// each record's line must be what the library writes for it. References (zone 28, free text)
+// with a quote, a backslash, a Latin-1 byte (invalid UTF-8, replaced by U+FFFD) and UTF-8.
+TEST(ResponseLayout, JsonRecordsAreWrittenAsTheLibraryWritesThem) {
+  const std::string dir = mutua::testing::temp_path("response-json");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string db = dir + "/m.db";
+  ASSERT_EQ(run_mutua("refdata import " + kBase + " --db " + db).code, 0);
+  const model::EnvoiHeader h = mutua::testing::nurse_header(41);
+  const std::vector<std::string> references = {"A\"B", "C\\D", "E\xE9" "F", "G\xC3\xA9H", "plain"};
+  std::vector<model::Invoice> invoices;
+  for (size_t i = 0; i < references.size(); ++i) {
+    model::Invoice inv = mutua::testing::patient_invoice(h.third_party);
+    inv.number = i + 1;
+    model::Prestation p;
+    p.nomenclature = "425014";
+    p.first_date = p.last_date = 20261001 + static_cast<model::Date>(i);
+    p.provider = h.third_party;
+    p.amount = 1250;
+    p.reference = references[i];
+    inv.lines.push_back(p);
+    invoices.push_back(std::move(inv));
+  }
+  const std::string envoi = dir + "/refs.efact";
+  ASSERT_TRUE(model::write_envoi(envoi, h, invoices));
+  auto a = run_mutua("adjudicate --db " + db + " --today 2026-11-23 --threshold 100 --out " + dir + " " + envoi);
+  // Judged (rejected, for the byte not allowed in an alphanumeric zone: its codes and facts are
+  // in the JSON too).
+  ASSERT_TRUE(a.code == 0 || a.code == 1) << a.out;
+  std::string json_path;
+  for (const auto& f : fs::directory_iterator(dir))
+    if (f.path().filename().string().starts_with("refs.92") && f.path().extension() == ".json") json_path = f.path();
+  ASSERT_FALSE(json_path.empty()) << a.out;
+  const std::string text = read_all(json_path);
+  std::vector<std::string> seen;
+  size_t start = text.find("\n{");
+  ASSERT_NE(start, std::string::npos) << text;
+  while (start != std::string::npos) {
+    const size_t end = text.find('\n', start + 1);
+    std::string line = text.substr(start + 1, end - start - 1);
+    if (line.ends_with(',')) line.pop_back();
+    if (line == "]}") break;
+    const auto parsed = nlohmann::ordered_json::parse(line);
+    EXPECT_EQ(line, parsed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (parsed.contains("reference")) seen.push_back(parsed["reference"].get<std::string>());
+    start = end;
+  }
+  const std::vector<std::string> expected = {"A\"B", "C\\D", "E\xEF\xBF\xBD" "F", "G\xC3\xA9H", "plain"};
+  EXPECT_EQ(seen, expected);
+  EXPECT_NE(text.find(R"("reference":"A\"B")"), std::string::npos);
+  EXPECT_NE(text.find(R"("reference":"C\\D")"), std::string::npos);
+}
+
 }  // namespace

@@ -248,40 +248,62 @@ std::string response_json(const ResponseInput& in, const std::vector<std::string
                    {"summary", summary}},
                   "records");
   const Catalog& cat = Catalog::builtin();
-  // Two documents filled again for every record (a detail line, another record): their keys
-  // are made once, not 100k times.
-  nlohmann::ordered_json line_doc, other_doc;
+  // Each record written in place, in the order and bytes of the document it was (keys, then
+  // the codes as the library writes them): 100k records through a document tree cost 0.2 s.
+  std::string r;
+  auto key = [&r](std::string_view k) {
+    r += ',';
+    append_json_key(r, k);
+  };
   for (size_t i = 0; i < e.records.size(); ++i) {
     auto codes = listed(in.verdicts->by_record[i], in.types);
     const bool detail = e.line_at[i] != SIZE_MAX;
     if (codes.empty() && !detail) continue;
-    nlohmann::ordered_json& r = detail ? line_doc : other_doc;
-    r["record"] = e.records[i].number;
-    r["record_type"] = record_kind_name(e.records[i].kind);
+    r = "{";
+    append_json_key(r, "record");
+    append_json_number(r, uint64_t{e.records[i].number});
+    key("record_type");
+    append_json_string(r, record_kind_name(e.records[i].kind));
     if (detail) {
       const auto& l = e.lines[e.line_at[i]];
-      r["niss"] = l.niss;
-      r["code"] = l.code;
-      r["date"] = model::iso(l.first);
-      r["reference"] = l.reference;
-      r["invoice"] = e.invoices[l.invoice].number;
-      r["amount"] = l.amount;
-      r["account"] = l.account == 1 ? "B" : "A";
-      r["accepted"] = in.amounts->accepted[i];
-      r["refused"] = in.amounts->refused[i];
-      r["status"] = in.verdicts->rejected(i) ? "rejected" : in.verdicts->pending(i) ? "pending" : "accepted";
+      key("niss");
+      append_json_string(r, l.niss);
+      key("code");
+      append_json_string(r, l.code);
+      key("date");
+      append_json_string(r, model::iso(l.first));
+      key("reference");
+      append_json_string(r, l.reference);
+      key("invoice");
+      append_json_number(r, uint64_t{e.invoices[l.invoice].number});
+      key("amount");
+      append_json_number(r, int64_t{l.amount});
+      key("account");
+      r += l.account == 1 ? "\"B\"" : "\"A\"";
+      key("accepted");
+      append_json_number(r, int64_t{in.amounts->accepted[i]});
+      key("refused");
+      append_json_number(r, int64_t{in.amounts->refused[i]});
+      key("status");
+      r += in.verdicts->rejected(i) ? "\"rejected\"" : in.verdicts->pending(i) ? "\"pending\"" : "\"accepted\"";
     }
-    nlohmann::ordered_json& list = r["codes"];
-    list = nlohmann::ordered_json::array();
-    for (const auto* v : codes)
-      list.push_back({{"type", std::string(1, v->type)},
-                      {"code", v->code},
-                      {"label_fr", cat.label(v->code, "fr")},
-                      {"label_nl", cat.label(v->code, "nl")},
-                      {"comment", v->comment},
-                      {"rule", v->rule},
-                      {"facts", v->facts}});
-    doc.add(r);
+    key("codes");
+    if (codes.empty()) {
+      r += "[]";
+    } else {
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const auto* v : codes)
+        list.push_back({{"type", std::string(1, v->type)},
+                        {"code", v->code},
+                        {"label_fr", cat.label(v->code, "fr")},
+                        {"label_nl", cat.label(v->code, "nl")},
+                        {"comment", v->comment},
+                        {"rule", v->rule},
+                        {"facts", v->facts}});
+      r += dump_json(list);
+    }
+    r += '}';
+    doc.add_written(r);
   }
   doc.finish();
   return text;
