@@ -51,6 +51,12 @@ class Stmt {
   // Ready to run again, its bindings kept: for a loop that binds every parameter each time.
   void rewind() { sqlite3_reset(s_); }
   int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
+  // Valid until the next step or reset.
+  std::string_view view(int c) const {
+    const auto* p = sqlite3_column_blob(s_, c);
+    return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, c)))
+             : std::string_view();
+  }
   std::string text(int c) const {
     const auto* p = sqlite3_column_blob(s_, c);
     int n = sqlite3_column_bytes(s_, c);

@@ -41,10 +41,11 @@ using model::HistoryLine;
 using model::StoredResponse;
 
 // The columns of a history line, in the order history_line() reads them, from one of the two
-// tables a line may be in: the large history and the recent one (migration 29).
+// tables a line may be in: the large history and the recent one (migration 29). Every read is
+// of one patient's lines not reversed: the NISS and the reversal flag are known, not read.
 std::string select_history_from(std::string_view table) {
-  return fmt::format("SELECT id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
-                     "invoice_number, record, billed, envoi_number, reversed FROM {} ",
+  return fmt::format("SELECT id, envoi_id, code, first_date, last_date, units, amount, provider, third_party, "
+                     "invoice_number, record, billed, envoi_number FROM {} ",
                      table);
 }
 constexpr std::array<std::string_view, 2> kHistoryTables = {"history", "history_recent"};
@@ -54,8 +55,18 @@ constexpr const char* kLastHistoryId =
 
 // The rules read a patient's lines in the order they were accepted; a line's id says it,
 // whichever table holds it.
+// Lines come in key order (code, then id, per patient): the ids are sorted and each line moved
+// once, where sorting the lines themselves moves each several times.
 void in_order_of_acceptance(std::vector<HistoryLine>& lines) {
-  std::sort(lines.begin(), lines.end(), [](const HistoryLine& a, const HistoryLine& b) { return a.id < b.id; });
+  auto by_id = [](const HistoryLine& a, const HistoryLine& b) { return a.id < b.id; };
+  if (std::is_sorted(lines.begin(), lines.end(), by_id)) return;
+  std::vector<std::pair<int64_t, uint32_t>> order(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) order[i] = {lines[i].id, static_cast<uint32_t>(i)};
+  std::sort(order.begin(), order.end());
+  std::vector<HistoryLine> sorted;
+  sorted.reserve(lines.size());
+  for (const auto& [id, i] : order) sorted.push_back(std::move(lines[i]));
+  lines = std::move(sorted);
 }
 
 // Migrations in order; version i+1 is migrations()[i].
@@ -228,10 +239,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
       for (const auto& n : niss) {
         s.bind(1, n).bind(2, before_envoi);
         int rc;
-        while ((rc = s.step()) == SQLITE_ROW) {
-          HistoryLine h = history_line(s);
-          out[h.niss].push_back(std::move(h));
-        }
+        while ((rc = s.step()) == SQLITE_ROW) out[n].push_back(history_line(s, n));
         if (rc != SQLITE_DONE) return fail(last_error("read history"));
         s.reset();
       }
@@ -270,10 +278,9 @@ class SqliteStore final : public model::Store, private SqliteDb {
         whole.bind(1, w.niss).bind(2, before_envoi);
         int rc;
         while ((rc = whole.step()) == SQLITE_ROW) {
-          HistoryLine h = history_line(whole);
-          if (!std::binary_search(w.codes.begin(), w.codes.end(), h.code)) continue;
+          if (!std::binary_search(w.codes.begin(), w.codes.end(), whole.view(2))) continue;
           if (!lines) lines = &out[w.niss];
-          lines->push_back(std::move(h));
+          lines->push_back(history_line(whole, w.niss));
         }
         if (rc != SQLITE_DONE) return fail(last_error("read history"));
         whole.reset();
@@ -283,7 +290,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
           int rc;
           while ((rc = s.step()) == SQLITE_ROW) {
             if (!lines) lines = &out[w.niss];
-            lines->push_back(history_line(s));
+            lines->push_back(history_line(s, w.niss));
           }
           if (rc != SQLITE_DONE) return fail(last_error("read history"));
           s.reset();
@@ -293,23 +300,22 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return {};
   }
 
-  static HistoryLine history_line(Stmt& s) {
+  static HistoryLine history_line(Stmt& s, const std::string& niss) {
     HistoryLine h;
     h.id = s.i64(0);
     h.envoi_id = s.i64(1);
-    h.niss = s.text(2);
-    h.code = s.text(3);
-    h.first_date = static_cast<model::Date>(s.i64(4));
-    h.last_date = static_cast<model::Date>(s.i64(5));
-    h.units = static_cast<int>(s.i64(6));
-    h.amount = s.i64(7);
-    h.provider = s.text(8);
-    h.third_party = s.text(9);
-    h.invoice_number = static_cast<uint64_t>(s.i64(10));
-    h.record = static_cast<uint64_t>(s.i64(11));
-    h.billed = static_cast<model::Date>(s.i64(12));
-    h.envoi_number = static_cast<int>(s.i64(13));
-    h.reversed = s.i64(14) != 0;
+    h.niss = niss;
+    h.code = s.view(2);
+    h.first_date = static_cast<model::Date>(s.i64(3));
+    h.last_date = static_cast<model::Date>(s.i64(4));
+    h.units = static_cast<int>(s.i64(5));
+    h.amount = s.i64(6);
+    h.provider = s.view(7);
+    h.third_party = s.view(8);
+    h.invoice_number = static_cast<uint64_t>(s.i64(9));
+    h.record = static_cast<uint64_t>(s.i64(10));
+    h.billed = static_cast<model::Date>(s.i64(11));
+    h.envoi_number = static_cast<int>(s.i64(12));
     return h;
   }
 
