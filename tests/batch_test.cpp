@@ -96,16 +96,18 @@ TEST(Batch, AFailedDeliveryStopsWithTheReceptionsNotDelivered) {
   }
 }
 
-// With a second connection reading each next envoi ahead, a batch gives the answers of a batch
-// without it: the visit billed again on the same day in the next envoi is still refused
-// (502255) for the line the envoi before recorded while it was being read ahead.
+// With a second connection reading each next envoi ahead (and the one after it being read), a
+// batch gives the answers of a batch without it: a visit billed again on the same day in the
+// next envoi is still refused (502255) for the line the envoi before recorded while it was being
+// read ahead.
 TEST(Batch, ReadAheadOnASecondConnectionGivesTheSameAnswers) {
   const std::string dir = testing::temp_path("batch-ahead");
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::vector<std::string> paths = {testing::write_nurse_visit(dir, 31, 20261003),
                                           testing::write_nurse_visit(dir, 32, 20261003),
-                                          testing::write_nurse_visit(dir, 33, 20261004)};
+                                          testing::write_nurse_visit(dir, 33, 20261004),
+                                          testing::write_nurse_visit(dir, 34, 20261004)};
   engine::AdjudicateOptions options;
   options.today = 20261123;
   auto run = [&](const std::string& db, bool read_ahead) {
@@ -130,9 +132,10 @@ TEST(Batch, ReadAheadOnASecondConnectionGivesTheSameAnswers) {
   };
   const auto plain = run(dir + "/plain.db", false);
   const auto ahead = run(dir + "/ahead.db", true);
-  ASSERT_EQ(plain.size(), 3u);
+  ASSERT_EQ(plain.size(), 4u);
   EXPECT_NE(plain[1].find("502255"), std::string::npos) << plain[1];
   EXPECT_EQ(plain[2].find("502255"), std::string::npos) << plain[2];
+  EXPECT_NE(plain[3].find("502255"), std::string::npos) << plain[3];
   EXPECT_EQ(ahead, plain);
 }
 

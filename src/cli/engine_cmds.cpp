@@ -269,12 +269,14 @@ void add_adjudicate(CLI::App& app) {
       bar.update(++done, opts->files.size(), " envois");
       return true;
     };
-    // On PostgreSQL a second connection reads the next envoi's patients ahead, as the workers
-    // do. Not on SQLite: measured on the workers' world (20 envois of 50k lines), a reader
-    // beside the judging connection is no faster (16.9-23.2 s against 15.4-17.7 s): its page
-    // cache is emptied by every commit of the other (docs/performance.md).
+    // A second connection reads the next envoi's patients ahead, as the workers do, while the
+    // one after is read and checked: on bench/engine.sh's world 11.4-11.6 s against 12.0-12.1 s
+    // (docs/performance.md, session 30). Measured before the large history was kept in patient
+    // order (migration 30), it was no faster on SQLite: each of its reads then touched a page per
+    // line, and the other connection's commits empty its page cache.
+    // (":memory:" would open a second, empty store.)
     std::unique_ptr<model::Store> ahead;
-    if (opts->files.size() > 1 && store::is_postgresql_url(opts->db)) ahead = open_store(opts->db);
+    if (opts->files.size() > 1 && opts->db != ":memory:") ahead = open_store(opts->db);
     auto batch = engine::adjudicate_batch(opts->files, *store, options, callbacks, ahead.get());
     if (!batch) {
       print_error(batch.error());

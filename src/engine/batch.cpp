@@ -9,22 +9,42 @@ Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, mod
                                       model::Store* ahead) {
   BatchOutcome out;
   if (paths.empty()) return out;
-  auto receive_next = [&](size_t i) {
-    return std::async(std::launch::async, [path = paths[i], today = options.today, ahead] {
-      auto received = receive_file(path, today);
+  // Reading a file (and checking it) and reading ahead its patients' data are two steps on two
+  // threads: while envoi i is judged, i + 1's data are read ahead and i + 2 is read. Without a
+  // second connection, only the next file is read.
+  auto read_file = [&](size_t i) {
+    return std::async(std::launch::async, [path = paths[i], today = options.today] { return receive_file(path, today); });
+  };
+  // A file this batch recorded before it was interrupted is not judged again: nothing to read
+  // for it (a restart would otherwise read every recorded envoi's patients again).
+  auto recorded_in_batch = [&options](model::Store& store, const Reception& r) {
+    if (options.batch.empty() || !options.record) return false;
+    auto seen = store.find_reception(options.batch, r.name, r.hash);
+    return seen && seen->has_value();
+  };
+  auto read_data_ahead = [ahead, &recorded_in_batch](std::future<Result<Reception>> file) {
+    return std::async(std::launch::async, [file = std::move(file), ahead, &recorded_in_batch]() mutable {
+      auto received = file.get();
       // What could not be read ahead is read when the envoi is judged, where a store error
       // stops the batch: nothing is lost by leaving it here.
-      if (received && ahead) (void)read_ahead(*received, *ahead);
+      if (received && ahead && !recorded_in_batch(*ahead, *received)) (void)read_ahead(*received, *ahead);
       return received;
     });
   };
-  std::future<Result<Reception>> next = receive_next(0);
+  std::future<Result<Reception>> next = read_data_ahead(read_file(0));
+  std::future<Result<Reception>> file_after;  // i + 2, being read (with a second connection)
+  if (ahead && paths.size() > 1) file_after = read_file(1);
   std::future<bool> delivered;  // the previous envoi's responses, being delivered
   int64_t delivering = 0;       // its reception
   auto previous_delivered = [&]() { return !delivered.valid() || delivered.get(); };
+  auto wait_ahead = [&] {
+    if (next.valid()) next.wait();
+    if (file_after.valid()) file_after.wait();
+  };
   for (size_t i = 0; i < paths.size(); ++i) {
     auto received = next.get();
-    if (i + 1 < paths.size()) next = receive_next(i + 1);
+    if (i + 1 < paths.size()) next = read_data_ahead(ahead ? std::move(file_after) : read_file(i + 1));
+    if (ahead && i + 2 < paths.size()) file_after = read_file(i + 2);
     if (!received) {
       if (callbacks.unreceivable) callbacks.unreceivable(paths[i], received.error());
       continue;
@@ -34,11 +54,11 @@ Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, mod
       out.undelivered.push_back(delivering);
       if (r && r->envoi.id) out.undelivered.push_back(r->envoi.id);
       out.stopped = true;
-      if (next.valid()) next.wait();
+      wait_ahead();
       return out;
     }
     if (!r) {
-      if (next.valid()) next.wait();
+      wait_ahead();
       return fail(r.error());
     }
     bool owns_its_name = false;
