@@ -3,6 +3,7 @@
 #include "engine/json_out.h"
 
 #include <algorithm>
+#include <array>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -37,6 +38,33 @@ std::string with_message(std::string_view segment200, std::string_view message) 
   return s;
 }
 
+// The zones a detail response writes on every echoed record, found once per record kind (as
+// RecordBuilder finds a zone by its id: the record's own zones first, then the response block's),
+// where looking each up by its id cost two searches per zone and record.
+enum EchoZone { Z100, Z101, Z102, Z103, Z107, Z108, Z111a, Z111b, Z112a, Z112b, Z113a, Z113b, Z149, Z114, Z115, Z151,
+                Z4, kEchoZones };
+struct EchoZones {
+  std::array<const Zone*, kEchoZones> at{};
+  const Zone& operator[](EchoZone z) const { return *at[z]; }
+  const Zone* code() const { return at[Z4]; }  // the nomenclature code (zone 4), if the record has one
+};
+const EchoZones& echo_zones(K kind) {
+  static const auto table = [] {
+    constexpr std::array<std::string_view, kEchoZones> ids = {"100",  "101",  "102",  "103",  "107", "108",
+                                                              "111a", "111b", "112a", "112b", "113a", "113b",
+                                                              "149",  "114",  "115",  "151",  "4"};
+    const Layout& L = Layout::builtin();
+    std::array<EchoZones, kRecordKindCount> t;
+    for (int k = 0; k < kRecordKindCount; ++k)
+      for (int z = 0; z < kEchoZones; ++z) {
+        const Zone* own = L.find(static_cast<K>(k), ids[z]);
+        t[k].at[z] = own || z == Z4 ? own : L.find(K::ResponseBlock, ids[z]);
+      }
+    return t;
+  }();
+  return table[static_cast<int>(kind)];
+}
+
 void amount_pair(RecordBuilder& r, int sign_zone, int64_t v) {
   r.text(std::to_string(sign_zone), v < 0 ? "-" : "+");
   r.number(std::to_string(sign_zone + 1), static_cast<uint64_t>(v < 0 ? -v : v));
@@ -67,7 +95,6 @@ std::string ascii(std::string_view s) {
 
 std::string write_detail_response(const ResponseInput& in) {
   const rules::Envoi& e = *in.envoi;
-  const Layout& L = Layout::builtin();
   std::string out;
   out.reserve(e.records.size() * 800 + 677);
   out += with_message(std::string_view(e.header).substr(0, 67), in.message);
@@ -120,26 +147,28 @@ std::string write_detail_response(const ResponseInput& in) {
       ct2 = inv.ct2;
     }
     if (!echoed[i]) continue;
-    RecordBuilder r(rec.kind == K::Unknown ? K::Et50 : rec.kind, true);
+    const K kind = rec.kind == K::Unknown ? K::Et50 : rec.kind;
+    const EchoZones& z = echo_zones(kind);
+    RecordBuilder r(kind, true);
     std::string& b = r.mutable_bytes();
     echo_bytes(b.data(), std::string_view(rec.bytes).substr(0, std::min<size_t>(350, b.size())));
-    r.number("100", static_cast<uint64_t>(e.number))
-        .number("101", in.today)
-        .digits("102", billed)
-        .digits("103", rec.kind == K::Et10 || rec.kind == K::Et90 ? std::string_view(e.federation)
-                                                                  : std::string_view(mutuality))
-        .number("107", static_cast<uint64_t>(ct1))
-        .number("108", static_cast<uint64_t>(ct2));
+    r.number(z[Z100], static_cast<uint64_t>(e.number))
+        .number(z[Z101], in.today)
+        .digits(z[Z102], billed)
+        .digits(z[Z103], rec.kind == K::Et10 || rec.kind == K::Et90 ? std::string_view(e.federation)
+                                                                    : std::string_view(mutuality))
+        .number(z[Z107], static_cast<uint64_t>(ct1))
+        .number(z[Z108], static_cast<uint64_t>(ct2));
     auto codes = listed(in.verdicts->by_record[i], in.types);
-    const char* letters[] = {"111a", "112a", "113a"};
-    const char* numbers[] = {"111b", "112b", "113b"};
+    constexpr EchoZone letters[] = {Z111a, Z112a, Z113a};
+    constexpr EchoZone numbers[] = {Z111b, Z112b, Z113b};
     for (size_t k = 0; k < codes.size() && k < 3; ++k) {
-      r.text(letters[k], std::string(1, codes[k]->type));
-      r.text(numbers[k], codes[k]->code);
+      r.text(z[letters[k]], std::string_view(&codes[k]->type, 1));
+      r.text(z[numbers[k]], codes[k]->code);
     }
-    if (!codes.empty()) r.text("149", ascii(codes.front()->comment));
-    r.amount("114", in.amounts->accepted[i]).amount("115", in.amounts->refused[i]);
-    r.number("151", static_cast<uint64_t>(rec.number));  // the record echoed, as some funds do
+    if (!codes.empty()) r.text(z[Z149], ascii(codes.front()->comment));
+    r.amount(z[Z114], in.amounts->accepted[i]).amount(z[Z115], in.amounts->refused[i]);
+    r.number(z[Z151], static_cast<uint64_t>(rec.number));  // the record echoed, as some funds do
     out += r.bytes();
 
     if (rec.kind == K::Et30 || rec.kind == K::Et40 || rec.kind == K::Et50 || rec.kind == K::Et51 ||
@@ -155,7 +184,7 @@ std::string write_detail_response(const ResponseInput& in) {
         }
       }
       if (rec.kind != K::Et20 && rec.kind != K::Et80) {
-        const Zone* code = L.find(rec.kind, "4");
+        const Zone* code = z.code();
         if (code && code->end() <= rec.bytes.size()) {
           uint64_t v = 0;
           for (char c : code->in(rec.bytes))
