@@ -488,6 +488,7 @@ class PgStore final : public model::Store {
       return {};
     });
     if (!kept) return fail(kept.error());
+    data->version = *version;
     shared_ = std::make_shared<const model::RefData>(std::move(*data));
     shared_version_ = *version;
     return shared_;

@@ -181,6 +181,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
       Stmt any(db_, "SELECT EXISTS (SELECT 1 FROM " + spec.table + ")");
       if (any.step() == SQLITE_ROW && any.i64(0)) data->kept.insert(spec.file);
     }
+    data->version = *version;
     shared_ = std::make_shared<const model::RefData>(std::move(*data));
     shared_version_ = *version;
     return shared_;

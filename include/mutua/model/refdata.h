@@ -197,6 +197,9 @@ struct RefData {
   // The files with at least one row in the whole fund's data (not only the patients loaded): a
   // rule on data a fund may not keep (tariff consultations) runs only where it keeps them.
   std::set<std::string> kept;
+  // The shared tables as a store read them at this version of its reference data (every import
+  // raises it), 0 when not read from a store: two connections' copies at one version are equal.
+  int64_t version = 0;
 };
 
 // Indexes over a RefData (which must outlive it): by NISS, INAMI number and code.
