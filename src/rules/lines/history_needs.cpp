@@ -11,8 +11,7 @@
 // A family that starts reading other history lines must add them here, or it will not see them.
 #include <algorithm>
 #include <iterator>
-#include <map>
-#include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include "rules/lines/adjudication.h"
@@ -20,43 +19,58 @@
 namespace mutua::rules {
 
 std::vector<model::PatientCodes> history_needed(const Envoi& e, const model::RefIndex& ref) {
+  // Views into the envoi and the shared data (both outlive this), hashed, sorted only at the
+  // end: a map and a set of strings per patient compared strings at every one of 100k lines.
   const model::RefData& shared = ref.shared();
-  std::unordered_map<std::string, std::vector<const std::string*>> partners;
+  std::unordered_map<std::string_view, std::vector<std::string_view>> partners;
   for (const auto& c : shared.cumulations) {
-    partners[c.code].push_back(&c.other);
-    partners[c.other].push_back(&c.code);
+    partners[c.code].push_back(c.other);
+    partners[c.other].push_back(c.code);
   }
-  std::vector<std::string> with_role;  // sorted, unique
+  std::vector<std::string_view> with_role;  // sorted, unique
   for (const auto& n : shared.nomenclature)
     if (!n.role.empty()) with_role.push_back(n.code);
   std::sort(with_role.begin(), with_role.end());
   with_role.erase(std::unique(with_role.begin(), with_role.end()), with_role.end());
   const auto& nursing_sectors = RuleData::with(shared.parameters).list("nursing_sectors");
 
-  std::map<std::string, std::set<std::string>> codes;  // NISS order
-  std::set<std::string> nursing_patients;
+  struct Wanted {
+    std::vector<std::string_view> codes;  // in no order, repeated
+    bool nursing = false;
+  };
+  std::unordered_map<std::string_view, Wanted> codes;
+  codes.reserve(e.lines.size());
   for (const auto& l : e.lines) {
-    auto& mine = codes[l.niss];
-    mine.insert(l.code);
+    Wanted& mine = codes[l.niss];
+    mine.codes.push_back(l.code);
     if (auto it = partners.find(l.code); it != partners.end())
-      for (const auto* other : it->second) mine.insert(*other);
-    for (const auto* pre : ref.prerequisites(l.code)) mine.insert(pre->required);
-    if (!l.related.empty()) mine.insert(l.related);
-    if (const auto* r = ref.rule(l.code, l.first); r && contains(nursing_sectors, r->sector))
-      nursing_patients.insert(l.niss);
+      mine.codes.insert(mine.codes.end(), it->second.begin(), it->second.end());
+    for (const auto* pre : ref.prerequisites(l.code)) mine.codes.push_back(pre->required);
+    if (!l.related.empty()) mine.codes.push_back(l.related);
+    if (!mine.nursing)
+      if (const auto* r = ref.rule(l.code, l.first); r && contains(nursing_sectors, r->sector)) mine.nursing = true;
   }
+  std::vector<std::pair<std::string_view, Wanted*>> patients;  // NISS order
+  patients.reserve(codes.size());
+  for (auto& [niss, wanted] : codes) patients.emplace_back(niss, &wanted);
+  std::sort(patients.begin(), patients.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<model::PatientCodes> out;
-  out.reserve(codes.size());
-  for (auto& [niss, set] : codes) {
-    model::PatientCodes& p = out.emplace_back(model::PatientCodes{niss, {}});
-    if (!nursing_patients.count(niss)) {
-      p.codes.assign(set.begin(), set.end());
-      continue;
+  out.reserve(patients.size());
+  std::vector<std::string_view> merged;
+  for (auto& [niss, wanted] : patients) {
+    auto& own = wanted->codes;
+    std::sort(own.begin(), own.end());
+    own.erase(std::unique(own.begin(), own.end()), own.end());
+    model::PatientCodes& p = out.emplace_back(model::PatientCodes{std::string(niss), {}});
+    // A nursing patient: its own few codes merged into the sixty-odd with a role, in one pass.
+    const std::vector<std::string_view>* list = &own;
+    if (wanted->nursing) {
+      merged.clear();
+      std::set_union(own.begin(), own.end(), with_role.begin(), with_role.end(), std::back_inserter(merged));
+      list = &merged;
     }
-    // A nursing patient: its own few codes merged into the sixty-odd with a role, in one pass
-    // (inserted into its set one by one they were most of this function's time).
-    p.codes.reserve(set.size() + with_role.size());
-    std::set_union(set.begin(), set.end(), with_role.begin(), with_role.end(), std::back_inserter(p.codes));
+    p.codes.reserve(list->size());
+    for (std::string_view c : *list) p.codes.emplace_back(c);
   }
   return out;
 }
