@@ -25,6 +25,25 @@ std::string read_all(const std::string& path) {
   return ss.str();
 }
 
+// echo_bytes checks eight bytes at a time: every byte value, at every place of every length up
+// to three words (the tail after the last whole word too), becomes what the byte-by-byte rule
+// says: a control byte (below 0x20, or DEL) is '?', anything else is kept.
+TEST(Writer, EchoedBytesReplaceEveryControlByteWherever) {
+  for (size_t len = 0; len <= 24; ++len)
+    for (size_t at = 0; at < std::max<size_t>(len, 1); ++at)
+      for (int b = 0; b < 256; ++b) {
+        std::string src(len, 'A');
+        for (size_t k = 0; k < len; ++k) src[k] = static_cast<char>(0x80 + (k * 7) % 0x7F);  // high bytes around
+        if (len) src[at] = static_cast<char>(b);
+        std::string want = src;
+        for (char& c : want)
+          if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) == 0x7F) c = '?';
+        std::string got(len, ' ');
+        mutua::echo_bytes(got.data(), src);
+        ASSERT_EQ(got, want) << "length " << len << ", byte " << b << " at " << at;
+      }
+}
+
 TEST(Layout, EveryRecordTilesItsLength) {
   const Layout& L = Layout::builtin();
   EXPECT_EQ(L.length(RecordKind::Segment200), 67);
