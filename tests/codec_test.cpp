@@ -8,10 +8,13 @@
 #include <iterator>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "baseline.h"
 #include "mutua/catalog.h"
 #include "mutua/check_digits.h"
 #include "mutua/layout.h"
+#include "mutua/model/dates.h"
 #include "mutua/reader.h"
 #include "mutua/writer.h"
 
@@ -42,6 +45,17 @@ TEST(Writer, EchoedBytesReplaceEveryControlByteWherever) {
         mutua::echo_bytes(got.data(), src);
         ASSERT_EQ(got, want) << "length " << len << ", byte " << b << " at " << at;
       }
+}
+
+// iso() writes the dates of years 1000-9999 by hand: the bytes fmt writes, for values all
+// along that range and past both its ends (a value that is no calendar date included).
+TEST(Dates, IsoIsWhatFormattingWrites) {
+  std::vector<mutua::model::Date> values = {1, 9999999, 10000000, 10000101, 20261123, 20261399, 99991231, 99999999,
+                                            100000000, 123456789};
+  for (mutua::model::Date d = 10000000; d <= 99999999; d += 9973) values.push_back(d);
+  for (auto d : values)
+    EXPECT_EQ(mutua::model::iso(d), fmt::format("{:04d}-{:02d}-{:02d}", d / 10000, (d / 100) % 100, d % 100)) << d;
+  EXPECT_EQ(mutua::model::iso(0), "");
 }
 
 TEST(Layout, EveryRecordTilesItsLength) {

@@ -72,7 +72,17 @@ Date parse_iso_date(std::string_view s) {
 
 std::string iso(Date d) {
   if (!d) return {};
-  return fmt::format("{:04d}-{:02d}-{:02d}", d / 10000, (d / 100) % 100, d % 100);
+  // Written by hand for the dates of years 1000-9999 (one per line of a 100k-line response);
+  // any other value as fmt writes it.
+  if (d < 10000000 || d > 99999999) return fmt::format("{:04d}-{:02d}-{:02d}", d / 10000, (d / 100) % 100, d % 100);
+  std::string s(10, '-');
+  auto put = [&s](size_t at, int value, int width) {
+    for (int k = width - 1; k >= 0; --k, value /= 10) s[at + static_cast<size_t>(k)] = static_cast<char>('0' + value % 10);
+  };
+  put(0, static_cast<int>(d / 10000), 4);
+  put(5, static_cast<int>((d / 100) % 100), 2);
+  put(8, static_cast<int>(d % 100), 2);
+  return s;
 }
 
 std::string dmy(Date d) {
