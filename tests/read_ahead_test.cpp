@@ -182,4 +182,42 @@ TEST(ReadAhead, JudgedAgainAfterAConflictAnEnvoiReadsWhatItsFirstJudgementTook) 
   EXPECT_EQ(main_response(*result), main_response(*in_order));
 }
 
+// With a helper connection the reference data and half the patients' history are read on it:
+// the same data and lines as read ahead on one connection, and the same answer when judged.
+TEST(ReadAhead, WithAHelperConnectionTheSameIsReadAndJudged) {
+  const std::string dir = mutua::testing::temp_path("read-ahead-helper");
+  auto store = fresh_store(dir);
+  ASSERT_TRUE(store);
+  const std::string a = "85073003328", b = "60010112347";  // b: CT1 / CT2 111 in the scenarios
+  using mutua::testing::write_nurse_visits;
+  const std::string first = write_nurse_visits(dir, 51, {{a, 20261003}, {b, 20261003, 111}});
+  const std::string again = write_nurse_visits(dir, 52, {{a, 20261004}, {b, 20261003, 111}});  // b's again: 502255
+  engine::AdjudicateOptions options;
+  options.today = kToday;
+  auto recorded = engine::adjudicate_file(first, *store, options);
+  ASSERT_TRUE(recorded) << recorded.error().to_string();
+  ASSERT_EQ(recorded->message, "920900") << main_response(*recorded);
+
+  auto alone = engine::receive_file(again, kToday);
+  auto helped = engine::receive_file(again, kToday);
+  ASSERT_TRUE(alone && helped);
+  ASSERT_TRUE(engine::read_ahead(*alone, *store));
+  auto helper = store::open_sqlite(dir + "/store.db");
+  ASSERT_TRUE(helper);
+  ASSERT_TRUE(engine::read_ahead(*helped, *store, helper->get()));
+  ASSERT_TRUE(helped->patient_data && helped->history_ahead);
+  EXPECT_EQ(helped->patient_data->patients, alone->patient_data->patients);
+  EXPECT_EQ(helped->patient_data->data.members.size(), alone->patient_data->data.members.size());
+  EXPECT_GT(helped->patient_data->data.members.size(), 0u);
+  ASSERT_EQ(helped->history_ahead->needs.size(), 2u);
+  for (const std::string& niss : {a, b}) {
+    ASSERT_EQ(helped->history_ahead->lines.count(niss), 1u) << niss << "'s visit of the 3rd read ahead";
+    EXPECT_EQ(helped->history_ahead->lines.at(niss).size(), alone->history_ahead->lines.at(niss).size()) << niss;
+  }
+  auto judged = engine::adjudicate(std::move(*helped), *store, options);
+  ASSERT_TRUE(judged) << judged.error().to_string();
+  EXPECT_EQ(judged->message, "920099");
+  EXPECT_NE(main_response(*judged).find("502255"), std::string::npos);
+}
+
 }  // namespace

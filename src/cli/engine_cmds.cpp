@@ -275,9 +275,12 @@ void add_adjudicate(CLI::App& app) {
     // order (migration 30), it was no faster on SQLite: each of its reads then touched a page per
     // line, and the other connection's commits empty its page cache.
     // (":memory:" would open a second, empty store.)
-    std::unique_ptr<model::Store> ahead;
+    // On PostgreSQL a third connection shares each reading ahead (the server works for both);
+    // not on SQLite, where the reads are this process's CPU, already busy.
+    std::unique_ptr<model::Store> ahead, helper;
     if (opts->files.size() > 1 && opts->db != ":memory:") ahead = open_store(opts->db);
-    auto batch = engine::adjudicate_batch(opts->files, *store, options, callbacks, ahead.get());
+    if (ahead && store::is_postgresql_url(opts->db)) helper = open_store(opts->db);
+    auto batch = engine::adjudicate_batch(opts->files, *store, options, callbacks, ahead.get(), helper.get());
     if (!batch) {
       print_error(batch.error());
       exit_code() = 2;

@@ -108,6 +108,10 @@ void add_worker(CLI::App& app) {
     // The next reception is read on a second store while one is judged (engine::run_worker).
     auto ahead = open_store(opts->db);
     if (!ahead) return;
+    // On PostgreSQL a third connection shares each reading ahead: the server reads the history
+    // of half the patients for it while it reads the other half (docs/performance.md).
+    std::unique_ptr<model::Store> helper;
+    if (store::is_postgresql_url(opts->db) && !(helper = open_store(opts->db))) return;
     if (!opts->out.empty()) {
       std::error_code ec;
       fs::create_directories(opts->out, ec);
@@ -146,7 +150,7 @@ void add_worker(CLI::App& app) {
               }
           std::fflush(stdout);
         },
-        [] { return g_stop.load(); }, ahead.get());
+        [] { return g_stop.load(); }, ahead.get(), helper.get());
     if (!totals) return command_failed(totals.error());
     std::printf("worker %s: %lld judged, %lld recorded before, %lld failed\n", options.name.c_str(),
                 static_cast<long long>(totals->judged), static_cast<long long>(totals->resumed),

@@ -223,7 +223,7 @@ std::vector<std::string> patients_of(const rules::Envoi& e) {
 }
 }  // namespace
 
-Result<void> read_ahead(Reception& reception, JudgingStores store) {
+Result<void> read_ahead(Reception& reception, JudgingStores store, model::Store* helper) {
   if (!reception.parsed || !reception.parsed->envoi) return {};
   const rules::Envoi& e = *reception.parsed->envoi;
   auto start = std::chrono::steady_clock::now();
@@ -234,22 +234,53 @@ Result<void> read_ahead(Reception& reception, JudgingStores store) {
   };
   auto data = std::make_shared<PatientData>();
   data->patients = patients_of(e);
-  auto read = store.refdata.load_refdata_for(data->patients);
-  if (!read) return fail(read.error());
-  data->data = std::move(*read);
-  reception.patient_data = data;
-  lap("reference data (read ahead)");
+  // On the helper, the patients' reference data are read while the history needs are made here:
+  // the needs depend on the fund's shared data only (codes, cumulations, prerequisites, roles).
+  std::future<Result<model::RefData>> read_on_helper;
+  if (helper)
+    read_on_helper = std::async(std::launch::async, [helper, &data] { return helper->load_refdata_for(data->patients); });
+  else {
+    auto read = store.refdata.load_refdata_for(data->patients);
+    if (!read) return fail(read.error());
+    data->data = std::move(*read);
+    reception.patient_data = data;
+    lap("reference data (read ahead)");
+  }
   // The history its rules read, at a mark taken first: what is recorded after it is read again.
-  auto shared = store.refdata.shared_refdata();
-  if (!shared) return fail(shared.error());
-  const model::RefIndex ref(data->data, **shared);
   auto ahead = std::make_shared<HistoryAhead>();
-  auto mark = store.envois.mark();
+  auto shared = store.refdata.shared_refdata();
+  auto mark = shared ? store.envois.mark() : Result<model::StoreMark>(fail(shared.error()));
+  if (mark) {
+    ahead->mark = *mark;
+    ahead->shared = *shared;
+    const model::RefData no_patients;
+    ahead->needs = rules::history_needed(e, model::RefIndex(no_patients, **shared));
+  }
+  if (helper) {
+    auto read = read_on_helper.get();
+    if (!read) return fail(read.error());
+    data->data = std::move(*read);
+    reception.patient_data = data;
+    lap("reference data (read ahead)");
+  }
   if (!mark) return fail(mark.error());
-  ahead->mark = *mark;
-  ahead->shared = *shared;
-  ahead->needs = rules::history_needed(e, ref);
-  auto lines = store.envois.history_of_codes(ahead->needs, 0);
+  const auto& needs = ahead->needs;
+  // Half of the patients' history on the helper, half here (the two halves are other patients).
+  const size_t here = helper ? needs.size() / 2 : needs.size();
+  const std::vector<model::PatientCodes> theirs(needs.begin() + static_cast<std::ptrdiff_t>(here), needs.end());
+  std::future<Result<std::unordered_map<std::string, std::vector<model::HistoryLine>>>> history_on_helper;
+  if (helper)
+    history_on_helper = std::async(std::launch::async, [helper, &theirs] { return helper->history_of_codes(theirs, 0); });
+  auto lines = here == needs.size()
+                   ? store.envois.history_of_codes(needs, 0)
+                   : store.envois.history_of_codes(
+                         std::vector<model::PatientCodes>(needs.begin(), needs.begin() + static_cast<std::ptrdiff_t>(here)), 0);
+  if (helper) {
+    auto other = history_on_helper.get();
+    if (!other) return fail(other.error());
+    if (lines)
+      for (auto& [niss, l] : *other) (*lines)[niss] = std::move(l);
+  }
   if (!lines) return fail(lines.error());
   ahead->lines = std::move(*lines);
   reception.history_ahead = std::move(ahead);

@@ -6,7 +6,7 @@ namespace mutua::engine {
 
 Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, model::Store& store,
                                       const AdjudicateOptions& options, const BatchCallbacks& callbacks,
-                                      model::Store* ahead) {
+                                      model::Store* ahead, model::Store* helper) {
   BatchOutcome out;
   if (paths.empty()) return out;
   // Reading a file (and checking it) and reading ahead its patients' data are two steps on two
@@ -22,12 +22,13 @@ Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, mod
     auto seen = store.find_reception(options.batch, r.name, r.hash);
     return seen && seen->has_value();
   };
-  auto read_data_ahead = [ahead, &recorded_in_batch](std::future<Result<Reception>> file) {
-    return std::async(std::launch::async, [file = std::move(file), ahead, &recorded_in_batch]() mutable {
+  // One envoi is read ahead at a time (the next once this one is judged): one helper.
+  auto read_data_ahead = [ahead, helper, &recorded_in_batch](std::future<Result<Reception>> file) {
+    return std::async(std::launch::async, [file = std::move(file), ahead, helper, &recorded_in_batch]() mutable {
       auto received = file.get();
       // What could not be read ahead is read when the envoi is judged, where a store error
       // stops the batch: nothing is lost by leaving it here.
-      if (received && ahead && !recorded_in_batch(*ahead, *received)) (void)read_ahead(*received, *ahead);
+      if (received && ahead && !recorded_in_batch(*ahead, *received)) (void)read_ahead(*received, *ahead, helper);
       return received;
     });
   };

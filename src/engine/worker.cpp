@@ -23,13 +23,13 @@ struct Taken {
 
 // Takes the oldest free reception on `store` (which then holds it) and prepares it: nothing when
 // the queue has none free.
-Result<std::optional<Taken>> take(model::Store& store, const std::string& name) {
+Result<std::optional<Taken>> take(model::Store& store, const std::string& name, model::Store* helper) {
   auto held = store.claim(name);
   if (!held) return fail(held.error());
   if (!*held) return std::optional<Taken>();
   Taken t{std::move(**held), {}};
   t.reception = receive(t.queued.bytes, t.queued.file_name, t.queued.today);
-  if (auto r = read_ahead(t.reception, store); !r) {
+  if (auto r = read_ahead(t.reception, store, helper); !r) {
     (void)store.release();
     return fail(r.error());
   }
@@ -40,7 +40,7 @@ Result<std::optional<Taken>> take(model::Store& store, const std::string& name) 
 
 Result<WorkerTotals> run_worker(model::Store& store, const WorkerOptions& options,
                                 const std::function<void(const WorkerEvent&)>& on_done,
-                                const std::function<bool()>& stop, model::Store* ahead) {
+                                const std::function<bool()>& stop, model::Store* ahead, model::Store* helper) {
   WorkerTotals totals;
   // With `ahead`, the two stores take turns: one judges and records a reception while the other
   // takes the next and reads it (file checks, its patients' reference data).
@@ -54,7 +54,8 @@ Result<WorkerTotals> run_worker(model::Store& store, const WorkerOptions& option
     return {};
   };
   while (!stop || !stop()) {
-    auto got = next.valid() ? next.get() : take(*stores[turn], options.name);
+    // One reception is taken at a time (the next only once this one is got), so one helper.
+    auto got = next.valid() ? next.get() : take(*stores[turn], options.name, helper);
     if (!got) {
       (void)release_all();
       return fail(got.error());
@@ -73,7 +74,7 @@ Result<WorkerTotals> run_worker(model::Store& store, const WorkerOptions& option
     const model::QueuedEnvoi& q = taken.queued;
     if (ahead) {
       const int other = 1 - turn;
-      next = std::async(std::launch::async, [&, other] { return take(*stores[other], options.name); });
+      next = std::async(std::launch::async, [&, other] { return take(*stores[other], options.name, helper); });
     }
     auto done = [&]() -> Result<void> {
       WorkerEvent event;

@@ -122,8 +122,10 @@ struct JudgingStores {
 // history its rules read (reception.history_ahead), for adjudicate to use instead of reading
 // them then: a worker reads the next envoi's while it judges and records one, and then reads
 // again only the history of the patients that one recorded lines of. Nothing to read for an
-// unreadable one.
-Result<void> read_ahead(Reception& reception, JudgingStores store);
+// unreadable one. With `helper` (another connection to the same store, used by nothing else
+// meanwhile), the reference data and half of the history are read on it while the other half is
+// read on `store`: on PostgreSQL the server then works for both at once.
+Result<void> read_ahead(Reception& reception, JudgingStores store, model::Store* helper = nullptr);
 
 // Judges a received envoi against the store and, unless options.record is false, records it
 // (options.today must be the day `reception` was made with).

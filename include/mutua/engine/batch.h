@@ -34,8 +34,9 @@ struct BatchOutcome {
 // file's patients' reference data and history are read ahead (engine::read_ahead) while this
 // one is judged and recorded; when it is judged, the patients this one recorded lines of are
 // read again, so that the decisions are those of a batch without it.
+// `helper`, a third connection: each reading ahead shares its reads with it (engine::read_ahead).
 Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, model::Store& store,
                                       const AdjudicateOptions& options, const BatchCallbacks& callbacks,
-                                      model::Store* ahead = nullptr);
+                                      model::Store* ahead = nullptr, model::Store* helper = nullptr);
 
 }  // namespace mutua::engine

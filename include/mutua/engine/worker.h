@@ -43,8 +43,11 @@ Result<int64_t> receive_into_queue(model::QueueStore& queue, const std::string& 
 // connections): the next reception is taken and read on it (file checks, its patients'
 // reference data) while one is judged and recorded, the two stores taking turns; history is
 // still read only once the reception before is recorded, so reading ahead judges nothing again.
+// `helper`, a third store on the same database: each reading ahead shares its reads with it
+// (engine::read_ahead).
 Result<WorkerTotals> run_worker(model::Store& store, const WorkerOptions& options,
                                 const std::function<void(const WorkerEvent&)>& on_done,
-                                const std::function<bool()>& stop = {}, model::Store* ahead = nullptr);
+                                const std::function<bool()>& stop = {}, model::Store* ahead = nullptr,
+                                model::Store* helper = nullptr);
 
 }  // namespace mutua::engine
