@@ -1,7 +1,9 @@
 // A batch of envois judged in the order given, as `mutua adjudicate` and the server receive
-// them: three steps overlap (the next file is read and checked, this one is judged and
-// recorded, the previous one's responses are delivered), each keeping the order. Only the
-// calling thread touches the store; the next file's reading thread touches `ahead` only.
+// them: steps overlap (the next file is read and checked, this one is judged and recorded,
+// the previous one's responses are delivered; with a second connection, the file after the
+// next is read and checked while the next one's data are read ahead), each keeping the order.
+// Only the calling thread touches the store; the reading ahead touches `ahead` (and `helper`)
+// only, one envoi at a time.
 #pragma once
 #include <cstdint>
 #include <functional>
