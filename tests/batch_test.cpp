@@ -2,9 +2,12 @@
 // given is kept across its overlapping steps, a path that cannot be received is said and
 // skipped, and a delivery that fails stops the batch with the receptions whose responses are
 // recorded but were not delivered.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 
 #include "baseline.h"
@@ -137,6 +140,59 @@ TEST(Batch, ReadAheadOnASecondConnectionGivesTheSameAnswers) {
   EXPECT_EQ(plain[2].find("502255"), std::string::npos) << plain[2];
   EXPECT_NE(plain[3].find("502255"), std::string::npos) << plain[3];
   EXPECT_EQ(ahead, plain);
+}
+
+// The content hash of a reception is the SHA-256 of its bytes; receptions recorded before it
+// carry FNV-1a's. A batch started again after such an upgrade still finds what it recorded.
+TEST(Batch, AReceptionRecordedUnderTheEarlierContentHashIsResumed) {
+  EXPECT_EQ(engine::content_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad-3");
+  EXPECT_EQ(engine::legacy_content_hash("abc"), "e16801510db89efd-3");
+  const std::string dir = testing::temp_path("batch-legacy-hash");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::vector<std::string> paths = {testing::write_nurse_visit(dir, 41, 20261003),
+                                          testing::write_nurse_visit(dir, 42, 20261005)};
+  engine::AdjudicateOptions options;
+  options.today = 20261123;
+  options.batch = "B7";
+  const std::string db = dir + "/m.db";
+  auto store = store_with_base(db);
+  ASSERT_TRUE(store);
+  auto run = [&](model::Store* ahead) {
+    std::vector<bool> resumed;
+    engine::BatchCallbacks callbacks;
+    callbacks.judged = [&](const std::string&, engine::Adjudication r, bool) {
+      resumed.push_back(r.resumed);
+      return true;
+    };
+    auto out = engine::adjudicate_batch(paths, *store, options, callbacks, ahead);
+    EXPECT_TRUE(out) << out.error().to_string();
+    return resumed;
+  };
+  EXPECT_EQ(run(nullptr), (std::vector<bool>{false, false}));
+  auto recorded = store->envois();
+  ASSERT_TRUE(recorded);
+  ASSERT_EQ(recorded->size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    std::ifstream in(paths[i], std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ((*recorded)[i].content_hash, engine::content_hash(bytes));
+    // As an earlier mutua recorded the first one.
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    const std::string update = fmt::format("UPDATE envois SET content_hash = '{}' WHERE id = {}",
+                                           engine::legacy_content_hash(bytes), (*recorded)[i].id);
+    EXPECT_EQ(sqlite3_exec(raw, update.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  // Started again, read ahead or not: nothing judged twice.
+  EXPECT_EQ(run(nullptr), (std::vector<bool>{true, true}));
+  auto second = store::open_sqlite(db);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(run(second->get()), (std::vector<bool>{true, true}));
+  auto after = store->envois();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->size(), 2u);
 }
 
 }  // namespace

@@ -44,9 +44,8 @@ class RecordsAnotherFirst final : public model::EnvoiStore {
   Result<std::vector<model::EnvoiRecord>> receptions(const std::string& t, int y, int n) override {
     return s_.receptions(t, y, n);
   }
-  Result<std::optional<model::EnvoiRecord>> find_reception(const std::string& b, const std::string& f,
-                                                           const std::string& h) override {
-    return s_.find_reception(b, f, h);
+  Result<std::vector<model::EnvoiRecord>> batch_receptions(const std::string& b, const std::string& f) override {
+    return s_.batch_receptions(b, f);
   }
   Result<std::optional<model::EnvoiRecord>> envoi(int64_t id) override { return s_.envoi(id); }
   Result<int64_t> first_reception_named(const std::string& f) override { return s_.first_reception_named(f); }

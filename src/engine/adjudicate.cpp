@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/json_out.h"
@@ -28,15 +29,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
-std::string content_hash(std::string_view bytes) {
-  uint64_t h = 1469598103934665603ULL;  // FNV-1a, 64 bits: identifies a reception, not a secret
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return fmt::format("{:016x}-{}", h, bytes.size());
-}
 
 // Findings of the file checks that belong to the preliminary control: the header, ET 95 / 96
 // and anything that stops the file being read.
@@ -184,6 +176,42 @@ Reception read_envoi(std::shared_ptr<const std::string> bytes, std::string name)
   r.bytes = std::move(bytes);
   (void)parse_into(r);
   return r;
+}
+
+std::string content_hash(std::string_view bytes) {
+  // SHA-256 runs on the processor's SHA extensions (1.6 GB/s here) where FNV-1a, a multiply per
+  // byte, took 70 ms of every 54 MB envoi.
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) length = 0;
+  std::string out;
+  out.reserve(2 * length + 21);
+  for (unsigned int i = 0; i < length; ++i) fmt::format_to(std::back_inserter(out), "{:02x}", digest[i]);
+  fmt::format_to(std::back_inserter(out), "-{}", bytes.size());
+  return out;
+}
+
+std::string legacy_content_hash(std::string_view bytes) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}-{}", h, bytes.size());
+}
+
+Result<std::optional<model::EnvoiRecord>> find_in_batch(model::EnvoiStore& store, const std::string& batch,
+                                                        const Reception& reception) {
+  auto recorded = store.batch_receptions(batch, reception.name);
+  if (!recorded) return fail(recorded.error());
+  std::string legacy;  // computed only when a reception of this name carries one
+  for (const auto& e : *recorded) {
+    if (e.content_hash == reception.hash) return std::optional<model::EnvoiRecord>(e);
+    if (e.content_hash.size() == reception.hash.size() || !reception.bytes) continue;
+    if (legacy.empty()) legacy = legacy_content_hash(*reception.bytes);
+    if (e.content_hash == legacy) return std::optional<model::EnvoiRecord>(e);
+  }
+  return std::optional<model::EnvoiRecord>();
 }
 
 Reception receive(std::string bytes, std::string name, model::Date today) {
@@ -415,7 +443,7 @@ Result<Adjudication> adjudicate_once(const Reception& reception, JudgingStores s
 
   // A batch run that was interrupted: what it recorded stands, as recorded.
   if (!options.batch.empty() && options.record) {
-    auto seen = store.envois.find_reception(options.batch, name, hash);
+    auto seen = find_in_batch(store.envois, options.batch, reception);
     if (!seen) return fail(seen.error());
     if (*seen) {
       out.resumed = true;

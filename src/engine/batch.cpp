@@ -19,7 +19,7 @@ Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, mod
   // for it (a restart would otherwise read every recorded envoi's patients again).
   auto recorded_in_batch = [&options](model::Store& store, const Reception& r) {
     if (options.batch.empty() || !options.record) return false;
-    auto seen = store.find_reception(options.batch, r.name, r.hash);
+    auto seen = find_in_batch(store, options.batch, r);
     return seen && seen->has_value();
   };
   // One envoi is read ahead at a time (the next once this one is judged): one helper.

@@ -500,12 +500,8 @@ class PgStore final : public model::Store {
     return envois_where("WHERE third_party = $1 AND year = $2 AND number = $3 ORDER BY id", third_party, year, number);
   }
 
-  Result<std::optional<EnvoiRecord>> find_reception(const std::string& batch, const std::string& file_name,
-                                                    const std::string& content_hash) override {
-    auto v = envois_where("WHERE batch = $1 AND file_name = $2 AND content_hash = $3 ORDER BY id LIMIT 1", batch,
-                          file_name, content_hash);
-    if (!v) return fail(v.error());
-    return v->empty() ? std::optional<EnvoiRecord>() : std::optional<EnvoiRecord>(v->front());
+  Result<std::vector<EnvoiRecord>> batch_receptions(const std::string& batch, const std::string& file_name) override {
+    return envois_where("WHERE batch = $1 AND file_name = $2 ORDER BY id", batch, file_name);
   }
 
   Result<std::optional<EnvoiRecord>> envoi(int64_t id) override {

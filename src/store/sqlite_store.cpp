@@ -193,14 +193,10 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return read_envois(s);
   }
 
-  Result<std::optional<EnvoiRecord>> find_reception(const std::string& batch, const std::string& file_name,
-                                                    const std::string& content_hash) override {
-    Stmt s(db_, kSelectEnvoi + " WHERE batch = ?1 AND file_name = ?2 AND content_hash = ?3 ORDER BY id LIMIT 1");
-    s.bind(1, batch).bind(2, file_name).bind(3, content_hash);
-    auto v = read_envois(s);
-    if (!v) return fail(v.error());
-    if (v->empty()) return std::optional<EnvoiRecord>();
-    return std::optional<EnvoiRecord>(v->front());
+  Result<std::vector<EnvoiRecord>> batch_receptions(const std::string& batch, const std::string& file_name) override {
+    Stmt s(db_, kSelectEnvoi + " WHERE batch = ?1 AND file_name = ?2 ORDER BY id");
+    s.bind(1, batch).bind(2, file_name);
+    return read_envois(s);
   }
 
   Result<std::optional<EnvoiRecord>> envoi(int64_t id) override {

@@ -82,7 +82,7 @@ struct HistoryAhead {
 struct Reception {
   std::string name;                              // file name, as in responses and errors
   std::shared_ptr<const std::string> bytes;      // the parsed envoi points into these
-  std::string hash;                              // content hash (batch resumption)
+  std::string hash;                              // content_hash(bytes): batch resumption
   std::shared_ptr<ParsedEnvoi> parsed;           // null when unreadable
   std::shared_ptr<PreflightReport> report;       // the file checks (when readable)
   Error unreadable;                              // why, when parsed is null
@@ -103,6 +103,15 @@ Result<Reception> receive_file(const std::string& path, model::Date today);
 // Only parses it (no file checks, no hash): what an exchange reads of a file to route it, or to
 // refuse it as unreadable, before carrying it to the fund that checks it.
 Reception read_envoi(std::shared_ptr<const std::string> bytes, std::string name);
+// Identifies received bytes: their SHA-256 and size ("<64 hex digits>-<size>"). Receptions
+// recorded before session 31 carry legacy_content_hash() instead.
+std::string content_hash(std::string_view bytes);
+// The FNV-1a (64 bits) and size ("<16 hex digits>-<size>") earlier mutua recorded.
+std::string legacy_content_hash(std::string_view bytes);
+// The reception of these bytes a batch already recorded under this name, if any: what a batch
+// run that was interrupted, started again with the same batch name, does not judge twice.
+Result<std::optional<model::EnvoiRecord>> find_in_batch(model::EnvoiStore& store, const std::string& batch,
+                                                        const Reception& reception);
 // Who sent a readable reception: its third party (ET 10 zone 14); empty when unreadable.
 std::string sender_of(const Reception& reception);
 // The union it is addressed to ("300": its invoices' destination mutuality's), empty when unreadable.

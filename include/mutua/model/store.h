@@ -146,9 +146,9 @@ class EnvoiStore {
 
   // Receptions of an envoi number (provider, billed year, number), oldest first.
   virtual Result<std::vector<EnvoiRecord>> receptions(const std::string& third_party, int year, int number) = 0;
-  // A reception already recorded under this batch and content (to resume a killed run).
-  virtual Result<std::optional<EnvoiRecord>> find_reception(const std::string& batch, const std::string& file_name,
-                                                             const std::string& content_hash) = 0;
+  // The receptions recorded under this batch and file name, oldest first (to resume a killed
+  // run: the engine compares their content hashes, engine::find_in_batch).
+  virtual Result<std::vector<EnvoiRecord>> batch_receptions(const std::string& batch, const std::string& file_name) = 0;
   virtual Result<std::optional<EnvoiRecord>> envoi(int64_t id) = 0;
   // The first reception recorded under this file name (0 when none).
   virtual Result<int64_t> first_reception_named(const std::string& file_name) = 0;
