@@ -249,52 +249,63 @@ class SqliteStore final : public model::Store, private SqliteDb {
       const std::vector<model::PatientCodes>& wanted, int64_t before_envoi) override {
     // One seek per patient and code into the large history's key (NISS, code, id: migration 30),
     // whose leaves hold the lines themselves; the recent history by its index on (NISS, code).
-    ReadTransaction tx(db_);
-    std::unordered_map<std::string, std::vector<HistoryLine>> out;
-    for (std::string_view table : kHistoryTables)
-      if (auto r = history_of_codes_in(table, wanted, before_envoi, out); !r) return fail(r.error());
-    for (auto& [patient, lines] : out) in_order_of_acceptance(lines);
-    return out;
-  }
-
-  // history_of_codes() in one of the two tables; lines added to `out` in no particular order.
-  Result<void> history_of_codes_in(std::string_view table, const std::vector<model::PatientCodes>& wanted,
-                                   int64_t before_envoi,
-                                   std::unordered_map<std::string, std::vector<HistoryLine>>& out) {
-    Stmt s(db_, select_history_from(table) + "WHERE niss = ?1 AND code = ?2 AND reversed = 0 AND (?3 = 0 OR envoi_id < ?3)");
-    if (!s.ok()) return fail(last_error("prepare history"));
     // Many codes for one patient (a nursing day asks for every code with a role): the patient's
     // range of the key (of the NISS index in the recent history), filtered here, costs less than
     // a seek per code.
+    ReadTransaction tx(db_);
+    struct Reads {
+      Reads(sqlite3* db, std::string_view table)
+          : by_code(db, select_history_from(table) +
+                            "WHERE niss = ?1 AND code = ?2 AND reversed = 0 AND (?3 = 0 OR envoi_id < ?3)"),
+            whole(db, select_history_from(table) + "WHERE niss = ?1 AND reversed = 0 AND (?2 = 0 OR envoi_id < ?2)") {}
+      Stmt by_code, whole;
+    };
+    std::vector<std::unique_ptr<Reads>> tables;
+    for (std::string_view table : kHistoryTables) {
+      tables.push_back(std::make_unique<Reads>(db_, table));
+      if (!tables.back()->by_code.ok() || !tables.back()->whole.ok()) return fail(last_error("prepare history"));
+    }
     constexpr size_t kSeeksPerPatient = 4;
-    Stmt whole(db_, select_history_from(table) + "WHERE niss = ?1 AND reversed = 0 AND (?2 = 0 OR envoi_id < ?2)");
-    if (!whole.ok()) return fail(last_error("prepare history"));
+    std::unordered_map<std::string, std::vector<HistoryLine>> out;
+    out.reserve(wanted.size());
+    // A patient's lines from both tables gather here (its capacity kept from one patient to the
+    // next), then go to the patient's own vector in order of acceptance, sized once.
+    std::vector<HistoryLine> found;
+    std::vector<std::pair<int64_t, uint32_t>> order;
+    auto read = [&](Stmt& s, const model::PatientCodes& w, bool filter) -> Result<void> {
+      int rc;
+      while ((rc = s.step()) == SQLITE_ROW) {
+        if (filter && !std::binary_search(w.codes.begin(), w.codes.end(), s.view(2))) continue;
+        found.push_back(history_line(s, w.niss));
+      }
+      if (rc != SQLITE_DONE) return fail(last_error("read history"));
+      s.reset();
+      return {};
+    };
     for (const auto& w : wanted) {
-      std::vector<HistoryLine>* lines = nullptr;
-      if (w.codes.size() > kSeeksPerPatient) {
-        whole.bind(1, w.niss).bind(2, before_envoi);
-        int rc;
-        while ((rc = whole.step()) == SQLITE_ROW) {
-          if (!std::binary_search(w.codes.begin(), w.codes.end(), whole.view(2))) continue;
-          if (!lines) lines = &out[w.niss];
-          lines->push_back(history_line(whole, w.niss));
-        }
-        if (rc != SQLITE_DONE) return fail(last_error("read history"));
-        whole.reset();
-      } else {
-        for (const auto& code : w.codes) {
-          s.bind(1, w.niss).bind(2, code).bind(3, before_envoi);
-          int rc;
-          while ((rc = s.step()) == SQLITE_ROW) {
-            if (!lines) lines = &out[w.niss];
-            lines->push_back(history_line(s, w.niss));
+      found.clear();
+      for (auto& t : tables) {
+        if (w.codes.size() > kSeeksPerPatient) {
+          t->whole.bind(1, w.niss).bind(2, before_envoi);
+          if (auto r = read(t->whole, w, true); !r) return fail(r.error());
+        } else {
+          for (const auto& code : w.codes) {
+            t->by_code.bind(1, w.niss).bind(2, code).bind(3, before_envoi);
+            if (auto r = read(t->by_code, w, false); !r) return fail(r.error());
           }
-          if (rc != SQLITE_DONE) return fail(last_error("read history"));
-          s.reset();
         }
       }
+      if (found.empty()) continue;
+      // The rules read a patient's lines in the order they were accepted; a line's id says it,
+      // whichever table holds it (they come in key order: code, then id).
+      order.clear();
+      for (size_t i = 0; i < found.size(); ++i) order.emplace_back(found[i].id, static_cast<uint32_t>(i));
+      std::sort(order.begin(), order.end());
+      auto& lines = out[w.niss];
+      lines.reserve(found.size());
+      for (const auto& [id, i] : order) lines.push_back(std::move(found[i]));
     }
-    return {};
+    return out;
   }
 
   static HistoryLine history_line(Stmt& s, const std::string& niss) {
