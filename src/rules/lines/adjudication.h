@@ -3,10 +3,12 @@
 // and the verdicts they add to. Each family lives in its own file of this directory.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -207,5 +209,15 @@ std::string join_list(const std::vector<std::string>& items);  // {"a", "b"} -> 
 bool in_period(Date d, Date from, Date to);           // from <= d <= to (to 0 = open)
 bool contains(const std::vector<std::string>& list, const std::string& value);
 int64_t period_key(Date d, const std::string& period);  // same key = same day/week/month/year
+// The period of a maximum or a ceiling, read once per line rather than for each line counted.
+enum class Period : uint8_t { Day, Week, Month, Year };
+Period period_of(std::string_view period);  // "year", "month", "week"; anything else is a day
+int64_t period_key(Date d, Period period);
+// Two nomenclature codes are the same. Codes have six digits: compared as such without a call
+// to memcmp (the counting rules compare a line's code with each of its patient's history lines).
+inline bool same_code(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  return a.size() == 6 ? std::memcmp(a.data(), b.data(), 6) == 0 : a == b;
+}
 
 }  // namespace mutua::rules

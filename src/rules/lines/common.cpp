@@ -196,14 +196,23 @@ std::string join_list(const std::vector<std::string>& items) {
 
 bool in_period(Date d, Date from, Date to) { return d >= from && (to == 0 || d <= to); }
 
-int64_t period_key(Date d, const std::string& period) {
-  if (period == "year") return d / 10000;
-  if (period == "month") return d / 100;
-  if (period == "week") {
-    int64_t n = model::day_number(d);
-    return (n + 3) / 7;  // weeks starting on Monday (1970-01-05 was a Monday)
+Period period_of(std::string_view period) {
+  if (period == "year") return Period::Year;
+  if (period == "month") return Period::Month;
+  if (period == "week") return Period::Week;
+  return Period::Day;
+}
+
+int64_t period_key(Date d, Period period) {
+  switch (period) {
+    case Period::Year: return d / 10000;
+    case Period::Month: return d / 100;
+    case Period::Week: return (model::day_number(d) + 3) / 7;  // weeks from Monday (1970-01-05 was one)
+    case Period::Day: break;
   }
   return d;
 }
+
+int64_t period_key(Date d, const std::string& period) { return period_key(d, period_of(period)); }
 
 }  // namespace mutua::rules

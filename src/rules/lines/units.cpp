@@ -31,7 +31,8 @@ class UnitRules final : public LineRules {
           MUTUA_NOTE(ctx.verdicts, l.record, "units", "flagged as a 2nd identical prestation of the day (Z 23)");
           continue;
         }
-        const int64_t key = period_key(l.first, r->max_period);
+        const Period per = period_of(r->max_period);
+        const int64_t key = period_key(l.first, per);
         int64_t count = 0;
         // What was counted: the facts of the one other line are built only if the rule fires.
         size_t counted = 0;
@@ -39,14 +40,14 @@ class UnitRules final : public LineRules {
         const Line* counted_line = nullptr;
         if (p.history)
           for (const auto& h : *p.history)
-            if (h.code == l.code && h.amount >= 0 && period_key(h.first_date, r->max_period) == key) {
+            if (same_code(h.code, l.code) && h.amount >= 0 && period_key(h.first_date, per) == key) {
               count += h.units;
               ++counted;
               counted_history = &h;
             }
         for (size_t j = 0; j < k; ++j) {
           const Line& o = e.lines[p.lines[j]];
-          if (o.code == l.code && !o.credit && o.identical == 0 && period_key(o.first, r->max_period) == key &&
+          if (same_code(o.code, l.code) && !o.credit && o.identical == 0 && period_key(o.first, per) == key &&
               !ctx.verdicts.rejected(o.record)) {
             count += o.units;
             ++counted;
@@ -70,7 +71,7 @@ class UnitRules final : public LineRules {
       if (l.identical != 0) continue;
       if (p.history)
         for (const auto& h : *p.history)
-          if (h.code == l.code && h.first_date == l.first && h.provider == l.provider && h.units == l.units &&
+          if (same_code(h.code, l.code) && h.first_date == l.first && h.provider == l.provider && h.units == l.units &&
               h.amount == l.amount) {
             ctx.verdicts.add(l.record, "500423", "units", other_line_facts(h));
             break;
@@ -85,19 +86,20 @@ class UnitRules final : public LineRules {
   static void ceiling(Context& ctx, const Patient& p, size_t k, const model::NomenclatureRule& r) {
     const Envoi& e = ctx.envoi;
     const Line& l = e.lines[p.lines[k]];
-    const int64_t key = period_key(l.first, r.ceiling_period);
+    const Period per = period_of(r.ceiling_period);
+    const int64_t key = period_key(l.first, per);
     int64_t sum = 0;
     const model::HistoryLine* last_history = nullptr;
     const Line* last_line = nullptr;
     if (p.history)
       for (const auto& h : *p.history)
-        if (h.code == l.code && period_key(h.first_date, r.ceiling_period) == key) {
+        if (same_code(h.code, l.code) && period_key(h.first_date, per) == key) {
           sum += h.amount;
           last_history = &h;
         }
     for (size_t j = 0; j < k; ++j) {
       const Line& o = e.lines[p.lines[j]];
-      if (o.code == l.code && period_key(o.first, r.ceiling_period) == key && !ctx.verdicts.rejected(o.record)) {
+      if (same_code(o.code, l.code) && period_key(o.first, per) == key && !ctx.verdicts.rejected(o.record)) {
         sum += o.amount;
         last_line = &o;
       }
@@ -132,13 +134,13 @@ class UnitRules final : public LineRules {
     Date last = 0;
     if (p.history)
       for (const auto& h : *p.history)
-        if (h.code == l.code && h.amount >= 0 && too_soon(h.first_date) && h.first_date >= last) {
+        if (same_code(h.code, l.code) && h.amount >= 0 && too_soon(h.first_date) && h.first_date >= last) {
           last = h.first_date;
           last_history = &h;
         }
     for (size_t j = 0; j < k; ++j) {
       const Line& o = e.lines[p.lines[j]];
-      if (o.code == l.code && !o.credit && too_soon(o.first) && o.first >= last && !ctx.verdicts.rejected(o.record)) {
+      if (same_code(o.code, l.code) && !o.credit && too_soon(o.first) && o.first >= last && !ctx.verdicts.rejected(o.record)) {
         last = o.first;
         last_line = &o;
       }
