@@ -220,6 +220,31 @@ TEST_P(StoreContract, AnEnvoiAndItsFilesComeBackByteForByte) {
   EXPECT_EQ(receptions->front().id, *id);
 }
 
+// What a batch started again finds of itself (engine::find_in_batch compares the hashes).
+TEST_P(StoreContract, ABatchsReceptionsOfAFileNameComeBackOldestFirst) {
+  model::EnvoiStore& envois = *store_;
+  auto in_batch = [](int number, const std::string& batch, const std::string& name) {
+    auto o = accepted(kNurse, number, {});
+    o.envoi.batch = batch;
+    o.envoi.file_name = name;
+    return o;
+  };
+  auto first = envois.record(in_batch(1, "B1", "a.efact"));
+  auto other_name = envois.record(in_batch(2, "B1", "b.efact"));
+  auto other_batch = envois.record(in_batch(3, "B2", "a.efact"));
+  auto again = envois.record(in_batch(4, "B1", "a.efact"));
+  ASSERT_TRUE(first && other_name && other_batch && again);
+  auto found = envois.batch_receptions("B1", "a.efact");
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ((*found)[0].id, *first);
+  EXPECT_EQ((*found)[1].id, *again);
+  EXPECT_EQ((*found)[0].content_hash, "hash-" + kNurse + "-1");
+  EXPECT_EQ((*found)[0].batch, "B1");
+  EXPECT_TRUE(envois.batch_receptions("B3", "a.efact").value_or(std::vector<model::EnvoiRecord>{{}}).empty());
+  EXPECT_TRUE(envois.batch_receptions("B1", "c.efact").value_or(std::vector<model::EnvoiRecord>{{}}).empty());
+}
+
 TEST_P(StoreContract, AnEnvoiNumberIsAcceptedOnceAndNothingIsWrittenTheSecondTime) {
   model::EnvoiStore& envois = *store_;
   ASSERT_TRUE(envois.record(accepted(kNurse, 7, {{kPatient, "425014"}})));
