@@ -104,7 +104,7 @@ Result<Reception> receive_file(const std::string& path, model::Date today);
 // refuse it as unreadable, before carrying it to the fund that checks it.
 Reception read_envoi(std::shared_ptr<const std::string> bytes, std::string name);
 // Identifies received bytes: their SHA-256 and size ("<64 hex digits>-<size>"). Receptions
-// recorded before session 31 carry legacy_content_hash() instead.
+// recorded by earlier versions of mutua carry legacy_content_hash() instead.
 std::string content_hash(std::string_view bytes);
 // The FNV-1a (64 bits) and size ("<16 hex digits>-<size>") earlier mutua recorded.
 std::string legacy_content_hash(std::string_view bytes);
