@@ -2,6 +2,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <array>
 #include <functional>
 #include <cstring>
@@ -56,16 +57,25 @@ constexpr const char* kLastHistoryId =
 // The rules read a patient's lines in the order they were accepted; a line's id says it,
 // whichever table holds it.
 // Lines come in key order (code, then id, per patient): the ids are sorted and each line moved
-// once, where sorting the lines themselves moves each several times.
-void in_order_of_acceptance(std::vector<HistoryLine>& lines) {
+// once into `to` (sized once), where sorting the lines themselves moves each several times.
+void move_in_order_of_acceptance(std::vector<HistoryLine>& from, std::vector<HistoryLine>& to) {
+  to.reserve(to.size() + from.size());
   auto by_id = [](const HistoryLine& a, const HistoryLine& b) { return a.id < b.id; };
-  if (std::is_sorted(lines.begin(), lines.end(), by_id)) return;
-  std::vector<std::pair<int64_t, uint32_t>> order(lines.size());
-  for (size_t i = 0; i < lines.size(); ++i) order[i] = {lines[i].id, static_cast<uint32_t>(i)};
+  if (std::is_sorted(from.begin(), from.end(), by_id)) {
+    std::move(from.begin(), from.end(), std::back_inserter(to));
+    return;
+  }
+  std::vector<std::pair<int64_t, uint32_t>> order(from.size());
+  for (size_t i = 0; i < from.size(); ++i) order[i] = {from[i].id, static_cast<uint32_t>(i)};
   std::sort(order.begin(), order.end());
+  for (const auto& [id, i] : order) to.push_back(std::move(from[i]));
+}
+
+void in_order_of_acceptance(std::vector<HistoryLine>& lines) {
+  if (std::is_sorted(lines.begin(), lines.end(), [](const HistoryLine& a, const HistoryLine& b) { return a.id < b.id; }))
+    return;
   std::vector<HistoryLine> sorted;
-  sorted.reserve(lines.size());
-  for (const auto& [id, i] : order) sorted.push_back(std::move(lines[i]));
+  move_in_order_of_acceptance(lines, sorted);
   lines = std::move(sorted);
 }
 
@@ -271,7 +281,6 @@ class SqliteStore final : public model::Store, private SqliteDb {
     // A patient's lines from both tables gather here (its capacity kept from one patient to the
     // next), then go to the patient's own vector in order of acceptance, sized once.
     std::vector<HistoryLine> found;
-    std::vector<std::pair<int64_t, uint32_t>> order;
     auto read = [&](Stmt& s, const model::PatientCodes& w, bool filter) -> Result<void> {
       int rc;
       while ((rc = s.step()) == SQLITE_ROW) {
@@ -298,12 +307,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
       if (found.empty()) continue;
       // The rules read a patient's lines in the order they were accepted; a line's id says it,
       // whichever table holds it (they come in key order: code, then id).
-      order.clear();
-      for (size_t i = 0; i < found.size(); ++i) order.emplace_back(found[i].id, static_cast<uint32_t>(i));
-      std::sort(order.begin(), order.end());
-      auto& lines = out[w.niss];
-      lines.reserve(found.size());
-      for (const auto& [id, i] : order) lines.push_back(std::move(found[i]));
+      move_in_order_of_acceptance(found, out[w.niss]);
     }
     return out;
   }
