@@ -180,6 +180,8 @@ TEST(Batch, AReceptionRecordedUnderTheEarlierContentHashIsResumed) {
     // As an earlier mutua recorded the first one.
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    // As any writer beside a live store must: the batch's end empties the WAL in the background.
+    sqlite3_busy_timeout(raw, 10000);
     const std::string update = fmt::format("UPDATE envois SET content_hash = '{}' WHERE id = {}",
                                            engine::legacy_content_hash(bytes), (*recorded)[i].id);
     EXPECT_EQ(sqlite3_exec(raw, update.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);

@@ -1,5 +1,6 @@
 // The store's WAL is checkpointed beside the writer (store/sqlite_checkpointer.h): while the
 // store is open and written to, its pages reach the database file, and nothing is lost.
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -68,5 +69,57 @@ TEST(StoreCheckpoints, WalPagesReachTheDatabaseWhileTheStoreIsOpen) {
   auto history = (*reopened)->history(some);
   ASSERT_TRUE(history);
   EXPECT_EQ(history->size(), 20u);  // the last line of every chunk is there
+  fs::remove_all(dir);
+}
+
+// At the end of a batch the engine says no more writes are coming (Store::flush_in_background):
+// the WAL is copied and emptied in the checkpointer's thread while the store is still open, so
+// closing it has nothing left to copy. A reader still on a snapshot is not waited for.
+TEST(StoreCheckpoints, AFlushInBackgroundEmptiesTheWalWhileTheStoreIsOpen) {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("mutua-flush-{}", getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path db = dir / "store.db";
+  const fs::path wal = dir / "store.db-wal";
+  mutua::store::SqliteOptions options;
+  options.checkpoint_pages = 1 << 30;  // never on its own
+  auto wait_for_empty_wal = [&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (size_of(wal) > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return size_of(wal);
+  };
+  {
+    auto store = mutua::store::open_sqlite(db.string(), options);
+    ASSERT_TRUE(store) << store.error().message;
+    for (int chunk = 0; chunk < 5; ++chunk) ASSERT_TRUE((*store)->load_history(lines(chunk, 2000)));
+    ASSERT_GT(size_of(wal), 1u << 20) << "the lines are not in the WAL";
+    (*store)->flush_in_background();
+    EXPECT_EQ(wait_for_empty_wal(), 0u) << "the WAL was not emptied while the store was open";
+    // Written to again, and flushed while another connection reads a snapshot of the WAL: the
+    // flush copies what it can and leaves the WAL for that reader, without waiting on it.
+    ASSERT_TRUE((*store)->load_history(lines(5, 2000)));
+    sqlite3* reader = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(db.string().c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(reader, "BEGIN; SELECT COUNT(*) FROM history;", nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_TRUE((*store)->load_history(lines(6, 2000)));
+    (*store)->flush_in_background();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_GT(size_of(wal), 0u) << "the WAL was emptied under a reader's snapshot";
+    const auto closing = std::chrono::steady_clock::now();
+    store->reset();
+    // The checkpointer's connection has a 10 s busy timeout for its passive checkpoints: a flush
+    // that waited on the reader would hold the close that long.
+    EXPECT_LT(std::chrono::steady_clock::now() - closing, std::chrono::seconds(5));
+    sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close(reader);
+  }
+  auto reopened = mutua::store::open_sqlite(db.string());
+  ASSERT_TRUE(reopened);
+  std::vector<std::string> some;
+  for (int chunk = 0; chunk < 7; ++chunk) some.push_back(fmt::format("{:011d}", 85000000000LL + chunk * 100000 + 1999));
+  auto history = (*reopened)->history(some);
+  ASSERT_TRUE(history);
+  EXPECT_EQ(history->size(), 7u);
   fs::remove_all(dir);
 }

@@ -172,6 +172,27 @@ TEST_P(StoreContract, ReferenceDataComesBackAsImportedAndByPatient) {
   // with the needs it made only when its copy is of the same version): raised by the import.
   EXPECT_GT((*a)->version, 0);
   EXPECT_GT((*c)->version, (*a)->version);
+
+  // The shared tables another connection read (an envoi's reading ahead) are kept as they are
+  // when of the store's version, instead of being read again; an older copy never is.
+  ASSERT_TRUE(ref.replace_refdata(data_));  // one version past c's
+  auto ahead = std::make_shared<model::RefData>(**c);
+  ahead->version = (*c)->version + 1;
+  ref.adopt_shared_refdata(*a);
+  ref.adopt_shared_refdata(ahead);
+  auto adopted = ref.shared_refdata();
+  ASSERT_TRUE(adopted);
+  EXPECT_EQ(adopted->get(), ahead.get()) << "a current copy from another connection is read again";
+  ref.adopt_shared_refdata(*c);
+  auto kept = ref.shared_refdata();
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->get(), ahead.get()) << "an older copy replaced the current one";
+  ASSERT_TRUE(ref.replace_refdata(data_));
+  ref.adopt_shared_refdata(ahead);
+  auto after_import = ref.shared_refdata();
+  ASSERT_TRUE(after_import);
+  EXPECT_NE(after_import->get(), ahead.get()) << "a copy older than the last import was taken";
+  EXPECT_EQ((*after_import)->version, ahead->version + 1);
 }
 
 TEST_P(StoreContract, AnEnvoiAndItsFilesComeBackByteForByte) {

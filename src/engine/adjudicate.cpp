@@ -507,7 +507,9 @@ Result<Adjudication> adjudicate_once(const Reception& reception, JudgingStores s
   rec.test = e->test;
   rec.federation = e->federation;
 
-  // The provider's language (for labels and comments) from the fund's shared data.
+  // The provider's language (for labels and comments) from the fund's shared data: those the
+  // reading ahead took, if they are still current.
+  if (reception.history_ahead) store.refdata.adopt_shared_refdata(reception.history_ahead->shared);
   auto shared = store.refdata.shared_refdata();
   if (!shared) return fail(shared.error());
   std::string language = "fr";

@@ -73,6 +73,8 @@ Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, mod
       return callbacks.judged ? callbacks.judged(path, std::move(outcome), owns_its_name) : true;
     });
   }
+  // The last responses are being delivered: what the store put off runs beside them.
+  store.flush_in_background();
   if (!previous_delivered()) {
     out.undelivered.push_back(delivering);
     out.stopped = true;

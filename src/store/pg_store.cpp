@@ -21,6 +21,7 @@
 #include "mutua/model/refdata_tables.h"
 #include "mutua/store/postgresql.h"
 #include "mutua/store/sqlite.h"
+#include "store/shared_refdata.h"
 #include "store/advisor_sql.h"
 #include "store/blobs.h"
 #include "store/accounts_sql.h"
@@ -471,11 +472,19 @@ class PgStore final : public model::Store {
                                           [&](PgSql& db) { return select_patients_where(db, file, column, value); });
   }
 
-  Result<std::shared_ptr<const model::RefData>> shared_refdata() override {
-    auto version = guard<int64_t>("read the reference data version", [&] {
+  Result<int64_t> refdata_version() {
+    return guard<int64_t>("read the reference data version", [&] {
       pqxx::read_transaction r(conn_);
       return Result<int64_t>(r.exec1("SELECT version FROM refdata_version")[0].as<int64_t>());
     });
+  }
+
+  void adopt_shared_refdata(std::shared_ptr<const model::RefData> data) override {
+    adopt_if_current(shared_, shared_version_, std::move(data), [&] { return refdata_version(); });
+  }
+
+  Result<std::shared_ptr<const model::RefData>> shared_refdata() override {
+    auto version = refdata_version();
     if (!version) return fail(version.error());
     if (shared_ && shared_version_ == *version) return shared_;
     auto data = read_refdata(nullptr, false, true, nullptr);

@@ -23,10 +23,23 @@ int BackgroundCheckpointer::on_commit(void* self, sqlite3*, const char*, int pag
   {
     std::lock_guard<std::mutex> lock(c->mutex_);
     c->wanted_ = true;
-    if (!c->thread_.joinable()) c->thread_ = std::thread(&BackgroundCheckpointer::run, c);
+    c->start_locked();
   }
   c->wake_.notify_one();
   return SQLITE_OK;
+}
+
+void BackgroundCheckpointer::empty_wal_soon() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    empty_wanted_ = true;
+    start_locked();
+  }
+  wake_.notify_one();
+}
+
+void BackgroundCheckpointer::start_locked() {
+  if (!thread_.joinable()) thread_ = std::thread(&BackgroundCheckpointer::run, this);
 }
 
 void BackgroundCheckpointer::run() {
@@ -42,14 +55,23 @@ void BackgroundCheckpointer::run() {
   sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr);
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
-    wake_.wait(lock, [&] { return wanted_ || stopping_; });
-    if (stopping_) break;
-    wanted_ = false;
+    wake_.wait(lock, [&] { return wanted_ || empty_wanted_ || stopping_; });
+    if (stopping_ && !empty_wanted_) break;
+    const bool empty = empty_wanted_;
+    wanted_ = empty_wanted_ = false;
     lock.unlock();
     // Passive: copies what no reader still needs, never waits on the writer. A checkpoint that
     // fails (busy, I/O) is simply asked again at a later commit.
     (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if (empty) {
+      // Then the file emptied: that takes the writer's lock (the copy above did not), so it
+      // waits for no one, and is not done while a writer or a reader is on the WAL.
+      sqlite3_busy_timeout(db, 0);
+      (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+      sqlite3_busy_timeout(db, 10000);
+    }
     lock.lock();
+    if (stopping_) break;
   }
   lock.unlock();
   sqlite3_close_v2(db);

@@ -20,6 +20,7 @@
 #include "mutua/model/dates.h"
 #include "mutua/model/refdata_tables.h"
 #include "mutua/store/sqlite.h"
+#include "store/shared_refdata.h"
 #include "store/blobs.h"
 #include "store/advisor_sql.h"
 #include "store/sqlite_checkpointer.h"
@@ -116,6 +117,10 @@ class SqliteStore final : public model::Store, private SqliteDb {
     checkpointer_ = std::make_unique<BackgroundCheckpointer>(db_, path_, pages);
   }
 
+  void flush_in_background() override {
+    if (checkpointer_) checkpointer_->empty_wal_soon();
+  }
+
   Result<void> map_reads(int64_t bytes) { return exec(fmt::format("PRAGMA mmap_size={}", bytes)); }
   Result<void> exec_pragma(const std::string& sql) { return exec(sql); }
 
@@ -195,6 +200,10 @@ class SqliteStore final : public model::Store, private SqliteDb {
     shared_ = std::make_shared<const model::RefData>(std::move(*data));
     shared_version_ = *version;
     return shared_;
+  }
+
+  void adopt_shared_refdata(std::shared_ptr<const model::RefData> data) override {
+    adopt_if_current(shared_, shared_version_, std::move(data), [&] { return refdata_version(); });
   }
 
   Result<std::vector<EnvoiRecord>> receptions(const std::string& third_party, int year, int number) override {

@@ -137,6 +137,10 @@ class RefDataStore {
   // The tables shared by all envois (providers, destinations, nomenclature, cumulations,
   // prerequisites), parsed; the same object while no import happened since.
   virtual Result<std::shared_ptr<const RefData>> shared_refdata() = 0;
+  // The shared tables as another connection to this same store read them (an envoi's reading
+  // ahead): kept as this connection's own if their version is still the store's, instead of
+  // being parsed a second time (a quarter of a second at 27k nomenclature codes).
+  virtual void adopt_shared_refdata(std::shared_ptr<const RefData> data) { (void)data; }
 };
 
 // Receptions and history: envois as received and judged, their responses, accepted lines.
@@ -196,6 +200,10 @@ class EnvoiStore {
   // the same wherever it is. A store without one has none to merge.
   virtual Result<int64_t> recent_history_lines() { return int64_t{0}; }
   virtual Result<int64_t> merge_recent_history() { return int64_t{0}; }
+  // No more writes for now (a batch's last envoi is recorded): work the store put off may start
+  // beside what the caller still does (SQLite: its WAL copied into the database and emptied
+  // while the last responses are written, instead of at close). Writes stay allowed.
+  virtual void flush_in_background() {}
 };
 
 // Payments and ledger: what accepted envois are owed, payment runs, regularisations.
