@@ -551,6 +551,7 @@ class PgStore final : public model::Store {
     return guard<Out>("read history", [&]() -> Result<Out> {
       pqxx::read_transaction r(conn_);
       read_by_index(r);
+      r.exec0("SET LOCAL plan_cache_mode = force_generic_plan");
       std::vector<std::string> patients;
       patients.reserve(wanted.size());
       for (const auto& w : wanted) patients.push_back(w.niss);
@@ -593,23 +594,35 @@ class PgStore final : public model::Store {
       };
       for (int p = 0; p < kHistoryHashPartitions; ++p) {
         const Keys& k = keys[static_cast<size_t>(p)];
-        std::string select = kSelectHistory;
-        select.replace(select.find("FROM history "), 13, fmt::format("FROM history_p{:02d} ", p));
         if (!k.whole.empty())
-          take(r.exec_params(select + "WHERE niss = ANY($1::text[]) AND reversed = 0 AND ($2 = 0 OR envoi_id < $2)",
-                             text_array(k.whole), before_envoi),
-               true);
+          take(r.exec_prepared(history_read(p, true), text_array(k.whole), before_envoi), true);
         if (!k.niss.empty())
-          take(r.exec_params(select + "WHERE (niss, code) IN (SELECT * FROM unnest($1::text[], $3::text[])) "
-                                      "AND reversed = 0 AND ($2 = 0 OR envoi_id < $2)",
-                             text_array(k.niss), before_envoi, text_array(k.codes)),
-               false);
+          take(r.exec_prepared(history_read(p, false), text_array(k.niss), before_envoi, text_array(k.codes)), false);
       }
       // A patient's lines are in one partition: in the order they were accepted.
       for (auto& [patient, lines] : out)
         std::sort(lines.begin(), lines.end(), [](const HistoryLine& a, const HistoryLine& b) { return a.id < b.id; });
       return out;
     });
+  }
+
+  // The statement reading one hash partition's patients whole, or their (patient, code)
+  // pairs, prepared once per connection and planned once (the caller forces the generic plan):
+  // a custom plan of `niss = ANY(1,600 NISS)` over the partition's years took the server 6 ms
+  // of planning, for 0.2 ms of the generic one and the same index scans, 36 statements an envoi.
+  std::string history_read(int partition, bool whole) {
+    std::string select = kSelectHistory;
+    select.replace(select.find("FROM history "), 13, fmt::format("FROM history_p{:02d} ", partition));
+    return prepared(fmt::format("history_{}_p{:02d}", whole ? "whole" : "codes", partition),
+                    select + (whole ? "WHERE niss = ANY($1::text[]) AND reversed = 0 AND ($2 = 0 OR envoi_id < $2)"
+                                    : "WHERE (niss, code) IN (SELECT * FROM unnest($1::text[], $3::text[])) "
+                                      "AND reversed = 0 AND ($2 = 0 OR envoi_id < $2)"));
+  }
+
+  // `name`, prepared as `sql` on this connection the first time it is asked for.
+  std::string prepared(std::string name, const std::string& sql) {
+    if (prepared_.insert(name).second) conn_.prepare(name, sql);
+    return name;
   }
 
   Result<model::StoreMark> mark() override {
@@ -1189,6 +1202,8 @@ class PgStore final : public model::Store {
       pqxx::read_transaction r(conn_);
       model::RefData out;
       const std::string keys = niss ? text_array(*niss) : std::string();
+      // A patient's rows by prepared statements planned once, as history is read (history_read).
+      if (niss) r.exec0("SET LOCAL plan_cache_mode = force_generic_plan");
       bool by_index = false;
       for (const auto& spec : model::ref_table_specs()) {
         if (spec.per_patient ? !patient : !shared) continue;
@@ -1205,7 +1220,7 @@ class PgStore final : public model::Store {
         const std::string sql =
             fmt::format("SELECT {} FROM {}{}", column_list(spec), spec.table,
                         by_niss ? " WHERE niss = ANY($1::text[]) ORDER BY niss, seq" : " ORDER BY seq");
-        const pqxx::result rows = by_niss ? r.exec_params(sql, keys) : r.exec(sql);
+        const pqxx::result rows = by_niss ? r.exec_prepared(prepared("patients_" + spec.table, sql), keys) : r.exec(sql);
         for (const auto& row : rows) {
           RowReader in(row);
           spec.read(in, out);
@@ -1215,7 +1230,7 @@ class PgStore final : public model::Store {
               std::string("SELECT niss, commitment, date, ct1, ct2, mutuality FROM consultations WHERE commitment IS "
                           "NOT NULL AND niss <> ''") +
               (niss ? " AND niss = ANY($1::text[])" : "") + " ORDER BY id";
-          for (const auto& row : niss ? r.exec_params(q, keys) : r.exec(q)) {
+          for (const auto& row : niss ? r.exec_prepared(prepared("patients_commitments", q), keys) : r.exec(q)) {
             model::PaymentCommitment c;
             c.niss = row[0].c_str();
             c.number = row[1].c_str();
@@ -1231,7 +1246,7 @@ class PgStore final : public model::Store {
               std::string("SELECT niss, code, decision, request_date, decision_date, valid_from, valid_to FROM "
                           "agreements WHERE niss <> ''") +
               (niss ? " AND niss = ANY($1::text[])" : "") + " ORDER BY id";
-          for (const auto& row : niss ? r.exec_params(q, keys) : r.exec(q)) {
+          for (const auto& row : niss ? r.exec_prepared(prepared("patients_agreements", q), keys) : r.exec(q)) {
             model::Agreement a;
             a.niss = row[0].c_str();
             a.code = row[1].c_str();
@@ -1260,6 +1275,7 @@ class PgStore final : public model::Store {
   std::string worker_;
   std::shared_ptr<const model::RefData> shared_;
   int64_t shared_version_ = -1;
+  std::set<std::string> prepared_;  // statements prepared on conn_ (prepared())
   std::set<int> audit_months_;  // YYYYMM of audit partitions known to exist
 };
 
