@@ -270,21 +270,23 @@ class SqliteStore final : public model::Store, private SqliteDb {
     // whose leaves hold the lines themselves; the recent history by its index on (NISS, code).
     // Many codes for one patient (a nursing day asks for every code with a role): the patient's
     // range of the key (of the NISS index in the recent history), filtered here, costs less than
-    // a seek per code.
+    // a seek per code. In the recent history, which holds a patient's lines of the last envois
+    // only, as soon as two codes are asked (on the peer's data, a GP's month: half the seeks).
     ReadTransaction tx(db_);
     struct Reads {
       Reads(sqlite3* db, std::string_view table)
           : by_code(db, select_history_from(table) +
                             "WHERE niss = ?1 AND code = ?2 AND reversed = 0 AND (?3 = 0 OR envoi_id < ?3)"),
-            whole(db, select_history_from(table) + "WHERE niss = ?1 AND reversed = 0 AND (?2 = 0 OR envoi_id < ?2)") {}
+            whole(db, select_history_from(table) + "WHERE niss = ?1 AND reversed = 0 AND (?2 = 0 OR envoi_id < ?2)"),
+            seeks_per_patient(table == "history_recent" ? 1 : 4) {}
       Stmt by_code, whole;
+      size_t seeks_per_patient;  // more codes asked: the patient read whole
     };
     std::vector<std::unique_ptr<Reads>> tables;
     for (std::string_view table : kHistoryTables) {
       tables.push_back(std::make_unique<Reads>(db_, table));
       if (!tables.back()->by_code.ok() || !tables.back()->whole.ok()) return fail(last_error("prepare history"));
     }
-    constexpr size_t kSeeksPerPatient = 4;
     std::unordered_map<std::string, std::vector<HistoryLine>> out;
     out.reserve(wanted.size());
     // A patient's lines from both tables gather here (its capacity kept from one patient to the
@@ -303,7 +305,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     for (const auto& w : wanted) {
       found.clear();
       for (auto& t : tables) {
-        if (w.codes.size() > kSeeksPerPatient) {
+        if (w.codes.size() > t->seeks_per_patient) {
           t->whole.bind(1, w.niss).bind(2, before_envoi);
           if (auto r = read(t->whole, w, true); !r) return fail(r.error());
         } else {
