@@ -296,7 +296,7 @@ const std::string& postgresql_server(std::string& why) {
 }
 }  // namespace
 
-std::string fresh_postgresql(const std::string& name, std::string* why) {
+std::string fresh_postgresql(const std::string& name, std::string* why, const std::string& icu_locale) {
   std::string reason;
   const std::string& server = postgresql_server(reason);
   if (server.empty()) {
@@ -307,8 +307,10 @@ std::string fresh_postgresql(const std::string& name, std::string* why) {
   for (char c : name) db += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
   db = db.substr(0, 60);
   const std::string out = shell("PGOPTIONS='-c client_min_messages=warning' psql -q -v ON_ERROR_STOP=1 '" + server +
-                                "' -c 'DROP DATABASE IF EXISTS " + db + "' -c 'CREATE DATABASE " + db +
-                                "' && echo created");
+                                "' -c 'DROP DATABASE IF EXISTS " + db + "' -c \"CREATE DATABASE " + db +
+                                (icu_locale.empty() ? ""
+                                                    : " TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '" + icu_locale + "'") +
+                                "\" && echo created");
   if (trimmed(out) != "created") {
     if (why) *why = "cannot create a test database: " + out;
     return {};

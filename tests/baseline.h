@@ -56,7 +56,9 @@ std::map<std::string, std::string> files_of(const std::string& dir);
 // A new, empty database on the test PostgreSQL server, as a URL: the server ctest starts for the
 // whole run (MUTUA_TEST_PG_URL_FILE names the file with its URL), or one this process starts
 // with scripts/pg.sh and stops at exit. Empty, with the reason in *why, when none can run.
-std::string fresh_postgresql(const std::string& name, std::string* why = nullptr);
+// With `icu_locale` (e.g. "fr-BE"), the database's default collation is that ICU locale's, as
+// on a server set up in a language instead of the test server's C.
+std::string fresh_postgresql(const std::string& name, std::string* why = nullptr, const std::string& icu_locale = "");
 // The rows of these queries on an SQLite file, as text (columns separated by '|').
 std::string dump(const std::string& db, const std::vector<std::string>& queries);
 

@@ -204,6 +204,28 @@ std::string psql(const std::string& url, const std::string& sql) {
   return mutua::testing::shell("psql -X -q -At -v ON_ERROR_STOP=1 '" + url + "' -f " + file);
 }
 
+// The PostgreSQL store's first `count` migrations as one script, each recording its version.
+std::string postgresql_schema_through(int count) {
+  static const char* const kMigrations[] = {"001_init", "002_queue", "003_accounts", "004_requests",
+                                            "005_password_resets", "006_registrations", "007_audit_fund",
+                                            "008_sms_second_factor", "009_ledger_searches", "010_nomenclature_labels",
+                                            "011_history_key", "012_time_partitions"};
+  std::string schema = "CREATE TABLE schema_version (version integer NOT NULL);\n";
+  for (int version = 1; version <= count; ++version) {
+    schema += mutua::testing::read_all(std::string(MUTUA_SOURCE_DIR) + "/data/store/postgresql/" +
+                                       kMigrations[version - 1] + ".sql");
+    schema += fmt::format("\nINSERT INTO schema_version VALUES ({});\n", version);
+  }
+  return schema;
+}
+
+// Lines of history for 40 patients, half billed in 2024, half in 2025.
+constexpr const char* kHistoryRows =
+    "INSERT INTO history (envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
+    "invoice_number, record, billed, envoi_number) SELECT 0, lpad((85073003328 + n * 97)::text, 11, '0'), '425014', "
+    "20240101 + n, 20240101 + n, 1, 1250, '40765140401', '40765140401', n, 3, CASE WHEN n % 2 = 0 THEN 20241105 ELSE "
+    "20251105 END, 1 FROM generate_series(1, 40) n;\n";
+
 }  // namespace
 
 // A PostgreSQL store of version 11 (history partitioned by patient only, the audit one table)
@@ -213,20 +235,9 @@ TEST(StoreMigration, PostgreSqlHistoryAndAuditArePartitionedByTimeWithEveryRowKe
   std::string why;
   const std::string url = mutua::testing::fresh_postgresql("migrate_12", &why);
   ASSERT_FALSE(url.empty()) << why;
-  std::string schema = "CREATE TABLE schema_version (version integer NOT NULL);\n";
-  int version = 0;
-  for (const auto& entry : {"001_init", "002_queue", "003_accounts", "004_requests", "005_password_resets",
-                            "006_registrations", "007_audit_fund", "008_sms_second_factor", "009_ledger_searches",
-                            "010_nomenclature_labels", "011_history_key"}) {
-    schema += mutua::testing::read_all(std::string(MUTUA_SOURCE_DIR) + "/data/store/postgresql/" + entry + ".sql");
-    schema += fmt::format("\nINSERT INTO schema_version VALUES ({});\n", ++version);
-  }
-  ASSERT_EQ(psql(url, schema), "");
+  ASSERT_EQ(psql(url, postgresql_schema_through(11)), "");
   const std::string rows =
-      "INSERT INTO history (envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, "
-      "invoice_number, record, billed, envoi_number) SELECT 0, lpad((85073003328 + n * 97)::text, 11, '0'), '425014', "
-      "20240101 + n, 20240101 + n, 1, 1250, '40765140401', '40765140401', n, 3, CASE WHEN n % 2 = 0 THEN 20241105 ELSE "
-      "20251105 END, 1 FROM generate_series(1, 40) n;\n"
+      std::string(kHistoryRows) +
       "INSERT INTO audit (at, user_id, username, action, resource, provider, niss, status, fund) VALUES "
       "(1741000000, 1, 'nurse', 'read', 'envois/1', '40765140401', '85073003328', 200, '300'), "
       "(1764900000, 1, 'nurse', 'read', 'envois/2', '40765140401', '', 200, '300');\n";
@@ -252,4 +263,52 @@ TEST(StoreMigration, PostgreSqlHistoryAndAuditArePartitionedByTimeWithEveryRowKe
   EXPECT_EQ(psql(url, "INSERT INTO audit (at, user_id, username, action, resource, status) VALUES (1741000001, 1, "
                       "'nurse', 'read', 'envois/3', 200) RETURNING id"),
             "3\n");
+}
+
+// A database whose default collation is a language's (ICU fr-BE here, as a server set up in
+// French would have): migration 13 makes every text column of the store compare bytes, as
+// SQLite does, history rebuilt under its hash partitions with every line kept where it was.
+TEST(StoreMigration, PostgreSqlTextComparesBytesOnADatabaseInALanguagesCollation) {
+  std::string why;
+  const std::string url = mutua::testing::fresh_postgresql("migrate_13", &why, "fr-BE");
+  ASSERT_FALSE(url.empty()) << why;
+  const std::string made = psql(url, postgresql_schema_through(12));  // its SELECTs print their empty rows
+  ASSERT_EQ(made.find("ERROR"), std::string::npos) << made;
+  ASSERT_EQ(psql(url, "SELECT FROM mutua_history_years(ARRAY[2024, 2025]);\n" + std::string(kHistoryRows) +
+                          "INSERT INTO users (username, kind, password_hash, created) VALUES ('b', 'staff', 'x', 0), ('B', 'staff', "
+                          "'x', 0), ('a', 'staff', 'x', 0);\n"),
+            "");
+  // The language's order first: this database does not compare bytes.
+  ASSERT_EQ(psql(url, "SELECT username FROM users ORDER BY username"), "a\nb\nB\n");
+  const std::string before = psql(url, "SELECT id, niss, code, billed, tableoid::regclass FROM history ORDER BY id");
+  ASSERT_NE(before, "");
+
+  auto migrated = mutua::testing::run_mutua("db migrate --db " + url);
+  EXPECT_EQ(migrated.code, 0) << migrated.out;
+  EXPECT_NE(migrated.out.find("migrated from PostgreSQL schema version 12 to " +
+                              std::to_string(store::postgresql_schema_version())),
+            std::string::npos)
+      << migrated.out;
+  EXPECT_EQ(psql(url, "SELECT username FROM users ORDER BY username"), "B\na\nb\n");
+  // Every line kept, in the same partition (the hash of a NISS does not depend on its collation).
+  EXPECT_EQ(psql(url, "SELECT id, niss, code, billed, tableoid::regclass FROM history ORDER BY id"), before);
+  // Not one text column of the store's tables left comparing by the language (a later migration
+  // adding one says COLLATE "C" itself).
+  const std::string in_language =
+      "SELECT c.relname || '.' || a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid "
+      "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND a.attnum > 0 "
+      "AND NOT a.attisdropped AND a.atttypid = 'text'::regtype AND a.attcollation <> 'pg_catalog.\"C\"'::regcollation "
+      "ORDER BY 1";
+  EXPECT_EQ(psql(url, in_language), "");
+  // History keyed and indexed as before, its reads by patient going down its key.
+  EXPECT_EQ(psql(url, "SELECT indexname FROM pg_indexes WHERE tablename = 'history' ORDER BY 1"),
+            "history_by_id\nhistory_envoi\nhistory_pkey\n");
+  EXPECT_EQ(psql(url, "SELECT count(*) FROM history WHERE niss = lpad((85073003328 + 7 * 97)::text, 11, '0')"), "1\n");
+
+  // A store made on such a database from nothing is the same.
+  const std::string fresh = mutua::testing::fresh_postgresql("init_13", &why, "fr-BE");
+  ASSERT_FALSE(fresh.empty()) << why;
+  auto init = mutua::testing::run_mutua("db init --db " + fresh);
+  ASSERT_EQ(init.code, 0) << init.out;
+  EXPECT_EQ(psql(fresh, in_language), "");
 }

@@ -58,5 +58,6 @@ std::string_view postgresql_009_ledger_searches();
 std::string_view postgresql_010_nomenclature_labels();
 std::string_view postgresql_011_history_key();
 std::string_view postgresql_012_time_partitions();
+std::string_view postgresql_013_bytewise_text();
 std::string_view openapi_document();
 }  // namespace mutua::embedded

@@ -46,7 +46,7 @@ std::vector<std::string_view> migrations() {
           embedded::postgresql_005_password_resets(), embedded::postgresql_006_registrations(), embedded::postgresql_007_audit_fund(),
           embedded::postgresql_008_sms_second_factor(), embedded::postgresql_009_ledger_searches(),
           embedded::postgresql_010_nomenclature_labels(), embedded::postgresql_011_history_key(),
-          embedded::postgresql_012_time_partitions()};
+          embedded::postgresql_012_time_partitions(), embedded::postgresql_013_bytewise_text()};
 }
 
 // The URL without its password (user:password@ or ?password=), for messages.
