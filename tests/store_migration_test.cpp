@@ -159,6 +159,21 @@ TEST(StoreSchema, TheDatabaseRefusesToPayAnEnvoiOrALineTwice) {
             "## SELECT settled_run FROM envois\n1|\n## SELECT run_id, complement FROM pending_lines\n2|1|\n");
 }
 
+namespace {
+
+// `mutua db migrate` on a PostgreSQL store at `from`: it succeeds and says from which version to
+// this build's.
+void expect_postgresql_migrated(const std::string& url, int from) {
+  auto migrated = mutua::testing::run_mutua("db migrate --db " + url);
+  EXPECT_EQ(migrated.code, 0) << migrated.out;
+  EXPECT_NE(migrated.out.find(fmt::format("migrated from PostgreSQL schema version {} to {}", from,
+                                          store::postgresql_schema_version())),
+            std::string::npos)
+      << migrated.out;
+}
+
+}  // namespace
+
 TEST(StoreMigration, DbMigrateSaysFromWhichVersionToWhichOnBothStores) {
   const std::string dir = mutua::testing::temp_path("db-migrate");
   fs::remove_all(dir);
@@ -183,12 +198,7 @@ TEST(StoreMigration, DbMigrateSaysFromWhichVersionToWhichOnBothStores) {
   std::string why;
   const std::string url = mutua::testing::fresh_postgresql("db_migrate", &why);
   ASSERT_FALSE(url.empty()) << why;
-  auto pg = mutua::testing::run_mutua("db migrate --db " + url);
-  EXPECT_EQ(pg.code, 0) << pg.out;
-  EXPECT_NE(pg.out.find("migrated from PostgreSQL schema version 0 to " +
-                        std::to_string(store::postgresql_schema_version())),
-            std::string::npos)
-      << pg.out;
+  expect_postgresql_migrated(url, 0);
   EXPECT_NE(mutua::testing::run_mutua("db migrate --db " + url).out.find("already at PostgreSQL"), std::string::npos);
 }
 
@@ -246,12 +256,7 @@ TEST(StoreMigration, PostgreSqlHistoryAndAuditArePartitionedByTimeWithEveryRowKe
   const std::string before_audit = psql(url, "SELECT id, at, niss FROM audit ORDER BY id");
   ASSERT_NE(before_history, "");
 
-  auto migrated = mutua::testing::run_mutua("db migrate --db " + url);
-  EXPECT_EQ(migrated.code, 0) << migrated.out;
-  EXPECT_NE(migrated.out.find("migrated from PostgreSQL schema version 11 to " +
-                              std::to_string(store::postgresql_schema_version())),
-            std::string::npos)
-      << migrated.out;
+  expect_postgresql_migrated(url, 11);
   EXPECT_EQ(psql(url, "SELECT id, niss, billed FROM history ORDER BY id"), before_history);
   EXPECT_EQ(psql(url, "SELECT id, at, niss FROM audit ORDER BY id"), before_audit);
   // Each line in its year's partition under its patient's hash partition.
@@ -283,12 +288,7 @@ TEST(StoreMigration, PostgreSqlTextComparesBytesOnADatabaseInALanguagesCollation
   const std::string before = psql(url, "SELECT id, niss, code, billed, tableoid::regclass FROM history ORDER BY id");
   ASSERT_NE(before, "");
 
-  auto migrated = mutua::testing::run_mutua("db migrate --db " + url);
-  EXPECT_EQ(migrated.code, 0) << migrated.out;
-  EXPECT_NE(migrated.out.find("migrated from PostgreSQL schema version 12 to " +
-                              std::to_string(store::postgresql_schema_version())),
-            std::string::npos)
-      << migrated.out;
+  expect_postgresql_migrated(url, 12);
   EXPECT_EQ(psql(url, "SELECT username FROM users ORDER BY username"), "B\na\nb\n");
   // Every line kept, in the same partition (the hash of a NISS does not depend on its collation).
   EXPECT_EQ(psql(url, "SELECT id, niss, code, billed, tableoid::regclass FROM history ORDER BY id"), before);
