@@ -116,6 +116,34 @@ TEST(CheckDigits, Identifiers) {
   EXPECT_EQ(check::record_check_digits(" +"), 47);
 }
 
+// The record's sum, character by character as FORMAT.md gives it, against the sixteen-at-a-time
+// sum: every byte value at every place of a 348-character record (each lane of each block, and
+// the tail summed one by one).
+TEST(CheckDigits, RecordSumCountsEveryByteLikeTheCharacterTable) {
+  auto value = [](unsigned char c) -> uint64_t {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c == ' ') return 10;
+    if (c >= 'A' && c <= 'Z') return 11 + c - 'A';
+    if (c >= 'a' && c <= 'z') return 11 + c - 'a';
+    return 37;
+  };
+  std::string record(348, '7');
+  for (size_t at = 0; at < record.size(); ++at) {
+    for (int b = 0; b < 256; ++b) {
+      record[at] = static_cast<char>(b);
+      uint64_t sum = 0;
+      for (unsigned char c : record) sum += value(c);
+      const int want = sum % 97 == 0 ? 97 : static_cast<int>(sum % 97);
+      ASSERT_EQ(check::record_check_digits(record), want) << "byte " << b << " at " << at;
+    }
+    record[at] = '7';
+  }
+  std::string letters = "The Quick brown FOX jumps over the lazy dog @[`{ 0123456789 ~\x7f";
+  uint64_t sum = 0;
+  for (unsigned char c : letters) sum += value(c);
+  EXPECT_EQ(check::record_check_digits(letters), sum % 97 == 0 ? 97 : static_cast<int>(sum % 97));
+}
+
 TEST(Reader, RoundTripsEveryFramingByteForByte) {
   for (Framing f : {Framing::Flat, Framing::LF, Framing::CRLF}) {
     std::string original = testing::baseline_file(f);
