@@ -819,6 +819,32 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return out;
   }
 
+  // The lines' places in NISS order, a patient's lines in theirs. Sorted on each NISS's first
+  // eight bytes as one number, the whole NISS only on a tie: comparing the strings themselves
+  // was 1 % of an adjudication's CPU.
+  static std::vector<size_t> in_niss_order(const std::vector<HistoryLine>& lines) {
+    struct Key {
+      uint64_t head;
+      size_t at;
+    };
+    std::vector<Key> keys(lines.size());
+    for (size_t i = 0; i < lines.size(); ++i) {
+      unsigned char b[8] = {};
+      std::memcpy(b, lines[i].niss.data(), std::min<size_t>(8, lines[i].niss.size()));
+      uint64_t head = 0;
+      for (unsigned char c : b) head = head << 8 | c;
+      keys[i] = {head, i};
+    }
+    std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+      if (a.head != b.head) return a.head < b.head;
+      if (int c = lines[a.at].niss.compare(lines[b.at].niss); c != 0) return c < 0;
+      return a.at < b.at;
+    });
+    std::vector<size_t> order(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].at;
+    return order;
+  }
+
   // envoi_id < 0: keep each line's own envoi id (bulk loads). Into `table`: the recent history
   // for what an envoi or a decision adds, the large one for bulk loads. Ids follow every id of
   // both tables, so that a line keeps its place in order of acceptance when merged.
@@ -848,9 +874,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     // the (NISS, code) index of the recent history, or the key of the large one for a bulk load,
     // then takes its inserts page after page instead of at random, each page read, changed and
     // written once, not once per line when the page cache cannot hold them all.
-    std::vector<size_t> order(lines.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lines[a].niss < lines[b].niss; });
+    std::vector<size_t> order = in_niss_order(lines);
     int64_t next_id = first_id;
     for (size_t at = 0; at < order.size();) {
       const size_t rows = order.size() - at >= kRowsPerInsert ? kRowsPerInsert : 1;
