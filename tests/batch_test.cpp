@@ -142,6 +142,54 @@ TEST(Batch, ReadAheadOnASecondConnectionGivesTheSameAnswers) {
   EXPECT_EQ(ahead, plain);
 }
 
+// A batch of one file reads its patients' data on the second connection beside the file's
+// checks (nothing else is judged meanwhile): the same answer as without it, read ahead. The
+// visit the store already holds from an earlier batch is in what was read ahead: 502255.
+TEST(Batch, ASingleFileReadsItsDataAheadBesideItsChecksWithTheSameAnswer) {
+  const std::string dir = testing::temp_path("batch-single-ahead");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string first = testing::write_nurse_visit(dir, 51, 20261003);
+  const std::string again = testing::write_nurse_visit(dir, 52, 20261003);
+  engine::AdjudicateOptions options;
+  options.today = 20261123;
+  auto run = [&](const std::string& db, bool read_ahead) {
+    auto store = store_with_base(db);
+    EXPECT_TRUE(store);
+    std::vector<std::string> answers, phases;
+    if (!store) return std::pair{answers, phases};
+    std::unique_ptr<model::Store> second;
+    if (read_ahead) {
+      auto opened = store::open_sqlite(db);
+      EXPECT_TRUE(opened);
+      if (opened) second = std::move(*opened);
+    }
+    engine::BatchCallbacks callbacks;
+    callbacks.judged = [&](const std::string&, engine::Adjudication r, bool) {
+      answers.push_back(r.message + " " + (r.responses.empty() ? "" : r.responses.front().json));
+      phases.clear();
+      for (const auto& [phase, seconds] : r.phases) phases.push_back(phase);
+      return true;
+    };
+    for (const auto& path : {first, again}) {
+      auto out = engine::adjudicate_batch({path}, *store, options, callbacks, second.get());
+      EXPECT_TRUE(out) << out.error().to_string();
+    }
+    return std::pair{answers, phases};
+  };
+  const auto [plain, plain_phases] = run(dir + "/plain.db", false);
+  const auto [ahead, ahead_phases] = run(dir + "/ahead.db", true);
+  ASSERT_EQ(plain.size(), 2u);
+  EXPECT_EQ(plain[0].find("502255"), std::string::npos) << plain[0];
+  EXPECT_NE(plain[1].find("502255"), std::string::npos) << plain[1];
+  EXPECT_EQ(ahead, plain);
+  auto has = [](const std::vector<std::string>& v, const char* p) { return std::find(v.begin(), v.end(), p) != v.end(); };
+  EXPECT_FALSE(has(plain_phases, "history (read ahead)"));
+  EXPECT_TRUE(has(ahead_phases, "history (read ahead)"));
+  EXPECT_TRUE(has(ahead_phases, "reference data (read ahead)"));
+  EXPECT_TRUE(has(ahead_phases, "file checks"));
+}
+
 // The content hash of a reception is the SHA-256 of its bytes; receptions recorded before it
 // carry FNV-1a's. A batch started again after such an upgrade still finds what it recorded.
 TEST(Batch, AReceptionRecordedUnderTheEarlierContentHashIsResumed) {

@@ -278,7 +278,8 @@ void add_adjudicate(CLI::App& app) {
     // On PostgreSQL a third connection shares each reading ahead (the server works for both);
     // not on SQLite, where the reads are this process's CPU, already busy.
     std::unique_ptr<model::Store> ahead, helper;
-    if (opts->files.size() > 1 && opts->db != ":memory:") ahead = open_store(opts->db);
+    // A single file too: its patients' data are read on it beside the file's checks.
+    if (!opts->files.empty() && opts->db != ":memory:") ahead = open_store(opts->db);
     if (ahead && store::is_postgresql_url(opts->db)) helper = open_store(opts->db);
     auto batch = engine::adjudicate_batch(opts->files, *store, options, callbacks, ahead.get(), helper.get());
     if (!batch) {

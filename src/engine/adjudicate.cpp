@@ -217,6 +217,10 @@ Result<std::optional<model::EnvoiRecord>> find_in_batch(model::EnvoiStore& store
 }
 
 Reception receive(std::string bytes, std::string name, model::Date today) {
+  return receive(std::move(bytes), std::move(name), today, BesideChecks());
+}
+
+Reception receive(std::string bytes, std::string name, model::Date today, const BesideChecks& beside_checks) {
   Reception r;
   auto start = std::chrono::steady_clock::now();
   auto lap = [&](const char* phase) {
@@ -230,12 +234,17 @@ Reception receive(std::string bytes, std::string name, model::Date today) {
   auto reader = parse_into(r);
   if (!reader) return r;
   lap("parse");
+  // Reads the members set by now (name, bytes, hash, parsed); the checks below write others.
+  std::future<void> beside;
+  if (beside_checks) beside = std::async(std::launch::async, [&beside_checks, &r] { beside_checks(r); });
   engine::PreflightOptions pre;
   pre.today = today;
   pre.list_per_code = SIZE_MAX;
-  r.report = std::make_shared<PreflightReport>(SIZE_MAX);
-  preflight_reader(*reader, pre, *r.report);
+  auto report = std::make_shared<PreflightReport>(SIZE_MAX);
+  preflight_reader(*reader, pre, *report);
+  r.report = std::move(report);
   lap("file checks");
+  if (beside.valid()) beside.get();
   return r;
 }
 
@@ -254,12 +263,25 @@ std::vector<std::string> patients_of(const rules::Envoi& e) {
 }  // namespace
 
 Result<void> read_ahead(Reception& reception, JudgingStores store, model::Store* helper) {
+  ReadAhead read;
+  auto r = read_ahead_into(reception, store, helper, read);
+  add_read_ahead(reception, std::move(read));
+  return r;
+}
+
+void add_read_ahead(Reception& reception, ReadAhead read) {
+  if (read.patient_data) reception.patient_data = std::move(read.patient_data);
+  if (read.history_ahead) reception.history_ahead = std::move(read.history_ahead);
+  for (auto& p : read.phases) reception.phases.push_back(std::move(p));
+}
+
+Result<void> read_ahead_into(const Reception& reception, JudgingStores store, model::Store* helper, ReadAhead& out) {
   if (!reception.parsed || !reception.parsed->envoi) return {};
   const rules::Envoi& e = *reception.parsed->envoi;
   auto start = std::chrono::steady_clock::now();
   auto lap = [&](const char* phase) {
     auto now = std::chrono::steady_clock::now();
-    reception.phases.emplace_back(phase, std::chrono::duration<double>(now - start).count());
+    out.phases.emplace_back(phase, std::chrono::duration<double>(now - start).count());
     start = now;
   };
   auto data = std::make_shared<PatientData>();
@@ -273,7 +295,7 @@ Result<void> read_ahead(Reception& reception, JudgingStores store, model::Store*
     auto read = store.refdata.load_refdata_for(data->patients);
     if (!read) return fail(read.error());
     data->data = std::move(*read);
-    reception.patient_data = data;
+    out.patient_data = data;
     lap("reference data (read ahead)");
   }
   // The history its rules read, at a mark taken first: what is recorded after it is read again.
@@ -290,7 +312,7 @@ Result<void> read_ahead(Reception& reception, JudgingStores store, model::Store*
     auto read = read_on_helper.get();
     if (!read) return fail(read.error());
     data->data = std::move(*read);
-    reception.patient_data = data;
+    out.patient_data = data;
     lap("reference data (read ahead)");
   }
   if (!mark) return fail(mark.error());
@@ -313,7 +335,7 @@ Result<void> read_ahead(Reception& reception, JudgingStores store, model::Store*
   }
   if (!lines) return fail(lines.error());
   ahead->lines = std::move(*lines);
-  reception.history_ahead = std::move(ahead);
+  out.history_ahead = std::move(ahead);
   lap("history (read ahead)");
   return {};
 }
@@ -362,6 +384,10 @@ std::string federation_of(const Reception& reception) {
 }
 
 Result<Reception> receive_file(const std::string& path, model::Date today) {
+  return receive_file(path, today, BesideChecks());
+}
+
+Result<Reception> receive_file(const std::string& path, model::Date today, const BesideChecks& beside_checks) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (ec || !fs::is_regular_file(status))
@@ -387,7 +413,7 @@ Result<Reception> receive_file(const std::string& path, model::Date today) {
   in.seekg(0);
   if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
     return fail({.code = "Z00001", .message = "cannot read the file", .file = path});
-  return receive(std::move(bytes), basename(path), today);
+  return receive(std::move(bytes), basename(path), today, beside_checks);
 }
 
 Result<Adjudication> adjudicate_file(const std::string& path, JudgingStores store, const AdjudicateOptions& options) {

@@ -32,7 +32,19 @@ Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, mod
       return received;
     });
   };
-  std::future<Result<Reception>> next = read_data_ahead(read_file(0));
+  // The first envoi: nothing is judged yet to keep the other core busy, so its patients' data are
+  // read ahead beside its file checks, once it is parsed (a batch of one file is only that).
+  auto read_first = [&] {
+    return std::async(std::launch::async, [&, path = paths[0]]() -> Result<Reception> {
+      ReadAhead early;
+      auto received = receive_file(path, options.today, [&](const Reception& parsed) {
+        if (!recorded_in_batch(*ahead, parsed)) (void)read_ahead_into(parsed, *ahead, helper, early);
+      });
+      if (received) add_read_ahead(*received, std::move(early));
+      return received;
+    });
+  };
+  std::future<Result<Reception>> next = ahead ? read_first() : read_data_ahead(read_file(0));
   std::future<Result<Reception>> file_after;  // i + 2, being read (with a second connection)
   if (ahead && paths.size() > 1) file_after = read_file(1);
   std::future<bool> delivered;  // the previous envoi's responses, being delivered

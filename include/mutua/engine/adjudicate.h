@@ -4,6 +4,7 @@
 // response: 920099 (reject file) or 920900 (settlement), 920098 for informative findings.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -100,6 +101,14 @@ inline constexpr uint64_t kMaxEnvoiBytes = 677 + 2 + 999999ULL * 352;
 // no regular file (a pipe, a directory) is an error.
 Reception receive(std::string bytes, std::string name, model::Date today);
 Result<Reception> receive_file(const std::string& path, model::Date today);
+// The same, with `beside_checks` run on another thread once the file is parsed, while its file
+// checks run on this one (not run for an unreadable file): what reads the envoi's patients' data
+// ahead when nothing else keeps the other core busy (a batch's first envoi, a single one). It
+// reads only what the parse made (name, bytes, hash, the parsed envoi), never the file checks'
+// report or the phases; both are done when receive returns.
+using BesideChecks = std::function<void(const Reception&)>;
+Reception receive(std::string bytes, std::string name, model::Date today, const BesideChecks& beside_checks);
+Result<Reception> receive_file(const std::string& path, model::Date today, const BesideChecks& beside_checks);
 // Only parses it (no file checks, no hash): what an exchange reads of a file to route it, or to
 // refuse it as unreadable, before carrying it to the fund that checks it.
 Reception read_envoi(std::shared_ptr<const std::string> bytes, std::string name);
@@ -135,6 +144,16 @@ struct JudgingStores {
 // meanwhile), the reference data and half of the history are read on it while the other half is
 // read on `store`: on PostgreSQL the server then works for both at once.
 Result<void> read_ahead(Reception& reception, JudgingStores store, model::Store* helper = nullptr);
+// What read_ahead reads, kept apart from the reception: read beside its file checks
+// (receive's beside_checks), then given to it (add_read_ahead). What was read before an error
+// is kept, as read_ahead keeps it.
+struct ReadAhead {
+  std::shared_ptr<const PatientData> patient_data;
+  std::shared_ptr<HistoryAhead> history_ahead;
+  std::vector<std::pair<std::string, double>> phases;
+};
+Result<void> read_ahead_into(const Reception& reception, JudgingStores store, model::Store* helper, ReadAhead& out);
+void add_read_ahead(Reception& reception, ReadAhead read);
 
 // Judges a received envoi against the store and, unless options.record is false, records it
 // (options.today must be the day `reception` was made with).
