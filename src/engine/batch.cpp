@@ -33,12 +33,14 @@ Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, mod
     });
   };
   // The first envoi: nothing is judged yet to keep the other core busy, so its patients' data are
-  // read ahead beside its file checks, once it is parsed (a batch of one file is only that).
+  // read ahead beside its file checks, once it is parsed (a batch of one file is only that), and
+  // shared with the store's own connection, which has nothing to do until that envoi is read.
   auto read_first = [&] {
     return std::async(std::launch::async, [&, path = paths[0]]() -> Result<Reception> {
       ReadAhead early;
+      model::Store* sharing = helper ? helper : &store;
       auto received = receive_file(path, options.today, [&](const Reception& parsed) {
-        if (!recorded_in_batch(*ahead, parsed)) (void)read_ahead_into(parsed, *ahead, helper, early);
+        if (!recorded_in_batch(*ahead, parsed)) (void)read_ahead_into(parsed, *ahead, sharing, early);
       });
       if (received) add_read_ahead(*received, std::move(early));
       return received;
