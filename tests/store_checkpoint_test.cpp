@@ -123,3 +123,28 @@ TEST(StoreCheckpoints, AFlushInBackgroundEmptiesTheWalWhileTheStoreIsOpen) {
   EXPECT_EQ(history->size(), 7u);
   fs::remove_all(dir);
 }
+
+namespace {
+
+// SQLite's counters of allocations are kept under one mutex for the whole process; with them
+// off, sqlite3_memory_used() stays 0. Opened the way `mutua` opens a store: its version looked
+// at first (which starts SQLite), then the store, written to and read from. (Run alone, as
+// ctest runs each test: no other test of the process has started SQLite before.)
+TEST(StoreConnections, AllocationsAreNotCountedUnderAProcessWideMutex) {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("mutua-memstatus-{}", getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path db = dir / "store.db";
+  (void)mutua::store::sqlite_stored_version(db.string());  // no store there yet: refused, SQLite started
+  auto store = mutua::store::open_sqlite(db.string());
+  ASSERT_TRUE(store) << store.error().message;
+  ASSERT_TRUE((*store)->load_history(lines(0, 500)));
+  auto history = (*store)->history({fmt::format("{:011d}", 85000000000LL + 499)});
+  ASSERT_TRUE(history);
+  EXPECT_EQ(history->size(), 1u);
+  EXPECT_EQ(sqlite3_memory_used(), 0) << "SQLite counts its allocations (SQLITE_CONFIG_MEMSTATUS on)";
+  store->reset();
+  fs::remove_all(dir);
+}
+
+}  // namespace
