@@ -17,6 +17,7 @@
 #include "mutua/model/dates.h"
 #include "mutua/reader.h"
 #include "mutua/writer.h"
+#include "rules/file_rule.h"
 
 namespace mutua {
 namespace {
@@ -142,6 +143,43 @@ TEST(CheckDigits, RecordSumCountsEveryByteLikeTheCharacterTable) {
   uint64_t sum = 0;
   for (unsigned char c : letters) sum += value(c);
   EXPECT_EQ(check::record_check_digits(letters), sum % 97 == 0 ? 97 : static_cast<int>(sum % 97));
+}
+
+// The zones' numbers, eight characters at a time, against the character loop they replace: every
+// length to 24, digits only and with one other byte (each value) at each place, so each lane of
+// each word, the short tail and the loop after a break are all compared.
+TEST(ZoneNumbers, DigitsReadEightAtATimeLikeOneByOne) {
+  auto value = [](std::string_view s) {
+    uint64_t v = 0;
+    for (char c : s)
+      if (c >= '0' && c <= '9') v = v * 10 + static_cast<uint64_t>(c - '0');
+    return v;
+  };
+  auto only_digits = [](std::string_view s) {
+    for (char c : s)
+      if (c < '0' || c > '9') return false;
+    return !s.empty();
+  };
+  for (size_t n = 0; n <= 24; ++n) {
+    std::string digits;
+    for (size_t i = 0; i < n; ++i) digits += static_cast<char>('0' + (i * 7 + n) % 10);
+    ASSERT_EQ(rules::digits_value(digits), value(digits)) << digits;
+    ASSERT_EQ(rules::is_digits(digits), only_digits(digits)) << digits;
+    for (size_t at = 0; at < n; ++at) {
+      std::string z = digits;
+      for (int b = 0; b < 256; ++b) {
+        z[at] = static_cast<char>(b);
+        ASSERT_EQ(rules::digits_value(z), value(z)) << "byte " << b << " at " << at << " of " << n;
+        ASSERT_EQ(rules::is_digits(z), only_digits(z)) << "byte " << b << " at " << at << " of " << n;
+      }
+    }
+  }
+  EXPECT_EQ(rules::digits_value("+00001234"), 1234u);
+  EXPECT_EQ(rules::digits_value("20261207"), 20261207u);
+  EXPECT_EQ(rules::digits_value("9999999999999999999"), 9999999999999999999ULL);
+  EXPECT_EQ(rules::signed_value("-00000012345"), -12345);
+  EXPECT_FALSE(rules::is_digits("1234567 "));
+  EXPECT_FALSE(rules::is_digits(""));
 }
 
 TEST(Reader, RoundTripsEveryFramingByteForByte) {
