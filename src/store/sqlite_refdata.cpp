@@ -144,11 +144,12 @@ Result<model::RefData> read_refdata(SqliteDb& db, const RefRead& what, const std
     bool by_niss = what.niss && spec.per_patient;
     // Many patients and a small table (stays, pathways...): one scan filtered here costs less
     // than one look-up per patient.
-    std::unique_ptr<std::unordered_set<std::string>> wanted;
+    // (Views of `what.niss`: a row's NISS is looked up where SQLite holds it, not copied.)
+    std::unique_ptr<std::unordered_set<std::string_view>> wanted;
     if (by_niss) {
       auto it = counts.find(spec.file);
       if (it != counts.end() && it->second <= what.niss->size() * 2) {
-        wanted = std::make_unique<std::unordered_set<std::string>>(what.niss->begin(), what.niss->end());
+        wanted = std::make_unique<std::unordered_set<std::string_view>>(what.niss->begin(), what.niss->end());
         by_niss = false;
       }
     }
@@ -158,7 +159,7 @@ Result<model::RefData> read_refdata(SqliteDb& db, const RefRead& what, const std
                                by_niss ? " WHERE niss = ?1" : "", order));
     if (!s.ok()) return fail(db.last_error("prepare " + spec.table));
     auto r = per_patient(db, s, by_niss ? what.niss : nullptr, spec.table.c_str(), [&] {
-      if (wanted && !wanted->count(s.text(0))) return;
+      if (wanted && !wanted->count(s.view(0))) return;
       ColumnSource source(s);
       spec.read(source, out);
     });
