@@ -403,6 +403,35 @@ TEST_P(StoreContract, HistoryOfCodesGivesOnlyTheCodesAskedHoweverManyAreAsked) {
   EXPECT_TRUE(none->empty());
 }
 
+// A nursing patient's roles are counted per day: the codes asked only on some days come back
+// only on those days, the others on every day; with few codes asked (a read per code) and with
+// many (the patient read whole), in order of acceptance, whatever table holds the lines.
+TEST_P(StoreContract, HistoryOfCodesGivesCodesAskedOnDaysOnlyOnThoseDays) {
+  model::EnvoiStore& envois = *store_;
+  ASSERT_TRUE(envois.record(accepted(kNurse, 1, {{kPatient, "425014"}, {kPatient, "425036"}, {kOtherPatient, "425036"}},
+                                     20261001)));
+  ASSERT_TRUE(envois.record(accepted(kNurse, 2, {{kPatient, "425036"}, {kPatient, "428035"}, {kPatient, "425014"}},
+                                     20261002)));
+  ASSERT_TRUE(envois.record(accepted(kNurse, 3, {{kPatient, "425036"}, {kPatient, "425110"}}, 20261003)));
+  auto check = [&](const model::PatientCodes& asked, const std::vector<std::pair<std::string, model::Date>>& want) {
+    auto read = envois.history_of_codes({asked, {kOtherPatient, {}, {"425036"}, {20261002}}});
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(read->count(kOtherPatient), 0u) << "its one line is of another day";
+    ASSERT_EQ(read->count(kPatient), 1u);
+    const auto& mine = read->at(kPatient);
+    std::vector<std::pair<std::string, model::Date>> got;
+    for (const auto& h : mine) got.emplace_back(h.code, h.first_date);
+    EXPECT_EQ(got, want) << asked.code_count() << " codes asked";
+    for (size_t i = 1; i < mine.size(); ++i) EXPECT_LT(mine[i - 1].id, mine[i].id) << "order of acceptance";
+  };
+  // Few codes: 425014 every day, 425036 and 428035 on the 2nd and 3rd only.
+  check({kPatient, {"425014"}, {"425036", "428035"}, {20261002, 20261003}},
+        {{"425014", 20261001}, {"425036", 20261002}, {"428035", 20261002}, {"425014", 20261002}, {"425036", 20261003}});
+  // Many: the same, and codes without a line; 425110 asked on a day it has no line.
+  check({kPatient, {"425014"}, {"425036", "425110", "425153", "425175", "427011", "428035"}, {20261002}},
+        {{"425014", 20261001}, {"425036", 20261002}, {"428035", 20261002}, {"425014", 20261002}});
+}
+
 TEST_P(StoreContract, PatientsRecordedSinceAMarkAreThoseWithNewerLines) {
   // What a worker that read an envoi's history ahead must read again: the patients that
   // envois recorded lines of since the mark it read at; none when nothing was recorded.

@@ -341,12 +341,6 @@ Result<void> read_ahead_into(const Reception& reception, JudgingStores store, mo
 }
 
 namespace {
-bool same_needs(const std::vector<model::PatientCodes>& a, const std::vector<model::PatientCodes>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].niss != b[i].niss || a[i].codes != b[i].codes) return false;
-  return true;
-}
 
 // The history of `needs` as it stands from `mark` on: read ahead, with the patients that lines
 // were recorded of since then read again; or read now when nothing was read ahead for these
@@ -355,7 +349,7 @@ Result<std::unordered_map<std::string, std::vector<model::HistoryLine>>> history
     const Reception& reception, model::EnvoiStore& envois, const std::vector<model::PatientCodes>& needs,
     const std::vector<std::string>& patients, int64_t before) {
   const auto& ahead = reception.history_ahead;
-  if (!ahead || before != 0 || (&needs != &ahead->needs && !same_needs(ahead->needs, needs)))
+  if (!ahead || before != 0 || (&needs != &ahead->needs && ahead->needs != needs))
     return envois.history_of_codes(needs, before);
   auto changed = envois.patients_recorded_since(ahead->mark, patients);
   if (!changed) return fail(changed.error());

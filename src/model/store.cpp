@@ -25,9 +25,7 @@ Result<std::unordered_map<std::string, std::vector<HistoryLine>>> EnvoiStore::hi
     if (it == all->end()) continue;
     auto& lines = it->second;
     lines.erase(std::remove_if(lines.begin(), lines.end(),
-                               [&](const HistoryLine& h) {
-                                 return !std::binary_search(w.codes.begin(), w.codes.end(), h.code);
-                               }),
+                               [&](const HistoryLine& h) { return !w.wants(h.code, h.first_date); }),
                 lines.end());
   }
   return all;

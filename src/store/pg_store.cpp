@@ -568,36 +568,36 @@ class PgStore final : public model::Store {
         std::vector<std::string> whole, niss, codes;
       };
       std::vector<Keys> keys(kHistoryHashPartitions);
-      std::unordered_map<std::string, const std::vector<std::string>*> asked;  // of patients read whole
+      std::unordered_map<std::string, const model::PatientCodes*> asked;
       for (const auto& w : wanted) {
         Keys& k = keys[static_cast<size_t>(partition[w.niss])];
-        if (w.codes.size() >= kCodesReadWhole) {
+        asked[w.niss] = &w;
+        if (w.code_count() >= kCodesReadWhole) {
           k.whole.push_back(w.niss);
-          asked[w.niss] = &w.codes;
           continue;
         }
-        for (const auto& c : w.codes) {
-          k.niss.push_back(w.niss);
-          k.codes.push_back(c);
-        }
+        for (const auto* list : {&w.codes, &w.on_days})
+          for (const auto& c : *list) {
+            k.niss.push_back(w.niss);
+            k.codes.push_back(c);
+          }
       }
       Out out;
-      auto take = [&](const pqxx::result& rows, bool whole) {
+      // Kept if wanted: another code of a patient read whole, or a nursing role's line of another
+      // day, is left.
+      auto take = [&](const pqxx::result& rows) {
         for (const auto& row : rows) {
           HistoryLine h = history_of(row);
-          if (whole) {
-            const auto& codes = *asked.at(h.niss);  // sorted (a set's)
-            if (!std::binary_search(codes.begin(), codes.end(), h.code)) continue;
-          }
+          if (!asked.at(h.niss)->wants(h.code, h.first_date)) continue;
           out[h.niss].push_back(std::move(h));
         }
       };
       for (int p = 0; p < kHistoryHashPartitions; ++p) {
         const Keys& k = keys[static_cast<size_t>(p)];
         if (!k.whole.empty())
-          take(r.exec_prepared(history_read(p, true), text_array(k.whole), before_envoi), true);
+          take(r.exec_prepared(history_read(p, true), text_array(k.whole), before_envoi));
         if (!k.niss.empty())
-          take(r.exec_prepared(history_read(p, false), text_array(k.niss), before_envoi, text_array(k.codes)), false);
+          take(r.exec_prepared(history_read(p, false), text_array(k.niss), before_envoi, text_array(k.codes)));
       }
       // A patient's lines are in one partition: in the order they were accepted.
       for (auto& [patient, lines] : out)

@@ -292,10 +292,12 @@ class SqliteStore final : public model::Store, private SqliteDb {
     // A patient's lines from both tables gather here (its capacity kept from one patient to the
     // next), then go to the patient's own vector in order of acceptance, sized once.
     std::vector<HistoryLine> found;
-    auto read = [&](Stmt& s, const model::PatientCodes& w, bool filter) -> Result<void> {
+    // A line not wanted (another code of a patient read whole, a nursing role's line of another
+    // day) is left before its other columns are taken.
+    auto read = [&](Stmt& s, const model::PatientCodes& w) -> Result<void> {
       int rc;
       while ((rc = s.step()) == SQLITE_ROW) {
-        if (filter && !std::binary_search(w.codes.begin(), w.codes.end(), s.view(2))) continue;
+        if (!w.wants(s.view(2), static_cast<model::Date>(s.i64(3)))) continue;
         found.push_back(history_line(s, w.niss));
       }
       if (rc != SQLITE_DONE) return fail(last_error("read history"));
@@ -305,14 +307,15 @@ class SqliteStore final : public model::Store, private SqliteDb {
     for (const auto& w : wanted) {
       found.clear();
       for (auto& t : tables) {
-        if (w.codes.size() > t->seeks_per_patient) {
+        if (w.code_count() > t->seeks_per_patient) {
           t->whole.bind(1, w.niss).bind(2, before_envoi);
-          if (auto r = read(t->whole, w, true); !r) return fail(r.error());
+          if (auto r = read(t->whole, w); !r) return fail(r.error());
         } else {
-          for (const auto& code : w.codes) {
-            t->by_code.bind(1, w.niss).bind(2, code).bind(3, before_envoi);
-            if (auto r = read(t->by_code, w, false); !r) return fail(r.error());
-          }
+          for (const auto* list : {&w.codes, &w.on_days})
+            for (const auto& code : *list) {
+              t->by_code.bind(1, w.niss).bind(2, code).bind(3, before_envoi);
+              if (auto r = read(t->by_code, w); !r) return fail(r.error());
+            }
         }
       }
       if (found.empty()) continue;

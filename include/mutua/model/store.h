@@ -3,6 +3,7 @@
 // of any SQL dialect so another database can implement it. A store is used by one thread at a
 // time (a server opens one per worker): implementations need not lock around their connection.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -101,10 +102,24 @@ struct PendingQuery {
   std::optional<PendingState> state;
 };
 
-// The history codes one patient's lines are judged against.
+// The history one patient's lines are judged against: every line of `codes`, and the lines of
+// `on_days` whose first date is one of `days` (a nursing day counts the roles of that day only;
+// most of a nursing patient's history is of such codes on other days). Each list sorted and
+// unique; a code is in one list at most.
 struct PatientCodes {
   std::string niss;
   std::vector<std::string> codes;
+  std::vector<std::string> on_days;
+  std::vector<Date> days;
+
+  size_t code_count() const { return codes.size() + on_days.size(); }
+  // Whether a line of history of `code`, first dated `first`, is one of those asked.
+  bool wants(std::string_view code, Date first) const {
+    if (std::binary_search(codes.begin(), codes.end(), code, std::less<>())) return true;
+    return std::binary_search(on_days.begin(), on_days.end(), code, std::less<>()) &&
+           std::binary_search(days.begin(), days.end(), first);
+  }
+  bool operator==(const PatientCodes&) const = default;
 };
 
 // The store, by role: a caller takes only the roles it needs (the engine reference data and
@@ -165,9 +180,9 @@ class EnvoiStore {
   virtual Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history(
       const std::vector<std::string>& niss, int64_t before_envoi = 0) = 0;
 
-  // The same, only the lines of these codes for each patient (what the rules read: see
+  // The same, only the lines each patient's PatientCodes wants (what the rules read: see
   // rules::history_needed), each patient's lines in the order they were accepted. `wanted` is
-  // in NISS order, each patient's codes sorted and unique. The default filters history().
+  // in NISS order. The default filters history().
   virtual Result<std::unordered_map<std::string, std::vector<HistoryLine>>> history_of_codes(
       const std::vector<PatientCodes>& wanted, int64_t before_envoi = 0);
 

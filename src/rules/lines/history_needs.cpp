@@ -7,7 +7,9 @@
 //               before it (500464 / 500465)
 //   related     the related prestation of zone 17 (501721)
 //   nursing     on a nursing day, every code that has a role (first / second basic visit, flat
-//               fees, supplements, palliative fees...): the roles are counted per day
+//               fees, supplements, palliative fees...): the roles are counted per day, so those
+//               codes are read only on the days of the patient's lines (PatientCodes::on_days),
+//               unless another family reads them whole
 // A family that starts reading other history lines must add them here, or it will not see them.
 #include <algorithm>
 #include <iterator>
@@ -36,6 +38,7 @@ std::vector<model::PatientCodes> history_needed(const Envoi& e, const model::Ref
 
   struct Wanted {
     std::vector<std::string_view> codes;  // in no order, repeated
+    std::vector<Date> days;               // the first dates of its lines, in no order, repeated
     bool nursing = false;
   };
   std::unordered_map<std::string_view, Wanted> codes;
@@ -43,6 +46,7 @@ std::vector<model::PatientCodes> history_needed(const Envoi& e, const model::Ref
   for (const auto& l : e.lines) {
     Wanted& mine = codes[l.niss];
     mine.codes.push_back(l.code);
+    mine.days.push_back(l.first);
     if (auto it = partners.find(l.code); it != partners.end())
       mine.codes.insert(mine.codes.end(), it->second.begin(), it->second.end());
     for (const auto* pre : ref.prerequisites(l.code)) mine.codes.push_back(pre->required);
@@ -61,16 +65,21 @@ std::vector<model::PatientCodes> history_needed(const Envoi& e, const model::Ref
     auto& own = wanted->codes;
     std::sort(own.begin(), own.end());
     own.erase(std::unique(own.begin(), own.end()), own.end());
-    model::PatientCodes& p = out.emplace_back(model::PatientCodes{std::string(niss), {}});
-    // A nursing patient: its own few codes merged into the sixty-odd with a role, in one pass.
-    const std::vector<std::string_view>* list = &own;
+    model::PatientCodes& p = out.emplace_back(model::PatientCodes{std::string(niss), {}, {}, {}});
+    p.codes.reserve(own.size());
+    for (std::string_view c : own) p.codes.emplace_back(c);
+    // A nursing patient: the sixty-odd codes with a role that are not its own, on its days (a
+    // superset of its nursing days: the days of all its lines).
     if (wanted->nursing) {
       merged.clear();
-      std::set_union(own.begin(), own.end(), with_role.begin(), with_role.end(), std::back_inserter(merged));
-      list = &merged;
+      std::set_difference(with_role.begin(), with_role.end(), own.begin(), own.end(), std::back_inserter(merged));
+      p.on_days.reserve(merged.size());
+      for (std::string_view c : merged) p.on_days.emplace_back(c);
+      auto& days = wanted->days;
+      std::sort(days.begin(), days.end());
+      days.erase(std::unique(days.begin(), days.end()), days.end());
+      p.days = std::move(days);
     }
-    p.codes.reserve(list->size());
-    for (std::string_view c : *list) p.codes.emplace_back(c);
   }
   return out;
 }
