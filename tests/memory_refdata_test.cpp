@@ -123,3 +123,43 @@ TEST_F(MemoryRefData, IsReadFromSeveralThreadsAtOnce) {
 }
 
 }  // namespace
+
+namespace {
+
+// The shared tables' indexes are made once for a store's shared data and kept for every envoi
+// judged with it, never for other data: another RefData (another version of the tables, even at
+// the address a freed one had) gets indexes of its own, which answer from it.
+TEST(SharedRefIndex, MadeOncePerSharedTablesAndNeverKeptForOthers) {
+  auto tables = [](int64_t fee) {
+    auto d = std::make_shared<model::RefData>();
+    model::NomenclatureRule r;
+    r.code = "425014";
+    r.fee_cents = fee;
+    d->nomenclature.push_back(r);
+    model::Provider p;
+    p.inami = "40765140401";
+    d->providers.push_back(p);
+    return std::shared_ptr<const model::RefData>(std::move(d));
+  };
+  const model::RefData no_patients;
+  auto first = tables(1000);
+  auto a = model::SharedRefIndex::of(first);
+  EXPECT_EQ(model::SharedRefIndex::of(first), a) << "made again for the same tables";
+  model::RefIndex by_kept(no_patients, first), by_own(no_patients, *first);
+  ASSERT_NE(by_kept.rule("425014", 20261001), nullptr);
+  EXPECT_EQ(by_kept.rule("425014", 20261001), by_own.rule("425014", 20261001));
+  EXPECT_NE(by_kept.provider("40765140401"), nullptr);
+  EXPECT_EQ(by_kept.rule("425036", 20261001), nullptr);
+
+  const auto* first_address = first.get();
+  a.reset();
+  first.reset();  // the index made for it still holds it: no new RefData takes its place
+  auto second = tables(2000);
+  EXPECT_NE(second.get(), first_address);
+  model::RefIndex after(no_patients, second);
+  ASSERT_NE(after.rule("425014", 20261001), nullptr);
+  EXPECT_EQ(after.rule("425014", 20261001)->fee_cents, 2000) << "an index of older tables was kept";
+  EXPECT_NE(model::SharedRefIndex::of(second), nullptr);
+}
+
+}  // namespace

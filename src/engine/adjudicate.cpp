@@ -306,7 +306,7 @@ Result<void> read_ahead_into(const Reception& reception, JudgingStores store, mo
     ahead->mark = *mark;
     ahead->shared = *shared;
     const model::RefData no_patients;
-    ahead->needs = rules::history_needed(e, model::RefIndex(no_patients, **shared));
+    ahead->needs = rules::history_needed(e, model::RefIndex(no_patients, *shared));
   }
   if (helper) {
     auto read = read_on_helper.get();
@@ -583,7 +583,7 @@ Result<Adjudication> adjudicate_once(const Reception& reception, JudgingStores s
       if (loaded) *loaded = data;
     }
     lap("reference data (store)");
-    ref_kept.emplace(data->data, **shared);
+    ref_kept.emplace(data->data, *shared);
     verdicts->data = &rules::RuleData::with(ref_kept->shared().parameters);
     for (const auto& [code, per] : report.findings.by_code())
       for (const auto& f : per.listed) {

@@ -1,6 +1,7 @@
 #include "mutua/model/refdata.h"
 
 #include <charconv>
+#include <mutex>
 #include <set>
 #include <filesystem>
 #include <fstream>
@@ -21,18 +22,7 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------------------------------
 // Index
 
-RefIndex::RefIndex(const RefData& d, const RefData& shared) : data_(d), shared_(shared) {
-  patients_.reserve(d.members.size());
-  for (const auto& m : d.members) patients_[m.niss].member = &m;
-  for (const auto& x : d.insurability) patients_[x.niss].insurability.push_back(&x);
-  for (const auto& x : d.hospitalisations) patients_[x.niss].hospitalisations.push_back(&x);
-  for (const auto& x : d.pathways) patients_[x.niss].pathways.push_back(&x);
-  for (const auto& x : d.medical_houses) patients_[x.niss].medical_houses.push_back(&x);
-  for (const auto& x : d.agreements) patients_[x.niss].agreements.push_back(&x);
-  for (const auto& x : d.palliative) patients_[x.niss].palliative.push_back(&x);
-  for (const auto& x : d.commitments) patients_[x.niss].commitments.push_back(&x);
-  for (const auto& x : d.detentions) patients_[x.niss].detentions.push_back(&x);
-  for (const auto& x : d.tariff_commitments) patients_[x.niss].tariff_commitments.push_back(&x);
+SharedRefIndex::SharedRefIndex(const RefData& shared) {
   providers_.reserve(shared.providers.size());
   rules_.reserve(shared.nomenclature.size());
   for (const auto& p : shared.providers) providers_[p.inami] = &p;
@@ -47,9 +37,50 @@ RefIndex::RefIndex(const RefData& d, const RefData& shared) : data_(d), shared_(
   }
 }
 
+std::shared_ptr<const SharedRefIndex> SharedRefIndex::of(const std::shared_ptr<const RefData>& shared) {
+  // The last one made, for the RefData it was made for: the same control block (a weak pointer
+  // keeps it, so no other RefData can take it over). A batch judges with one at a time.
+  static std::mutex mutex;
+  static std::weak_ptr<const RefData> made_for;
+  static std::shared_ptr<const SharedRefIndex> made;
+  std::lock_guard lock(mutex);
+  if (made && !made_for.owner_before(shared) && !shared.owner_before(made_for) && !made_for.expired()) return made;
+  auto index = std::make_shared<SharedRefIndex>(*shared);
+  index->keep_ = shared;
+  made_for = shared;
+  made = index;
+  return index;
+}
+
+RefIndex::RefIndex(const RefData& d, const RefData& shared)
+    : data_(d), shared_(shared), shared_index_(std::make_shared<const SharedRefIndex>(shared)) {
+  index_patients();
+}
+
+RefIndex::RefIndex(const RefData& d, const std::shared_ptr<const RefData>& shared)
+    : data_(d), shared_(*shared), shared_index_(SharedRefIndex::of(shared)) {
+  index_patients();
+}
+
+void RefIndex::index_patients() {
+  const RefData& d = data_;
+  patients_.reserve(d.members.size());
+  for (const auto& m : d.members) patients_[m.niss].member = &m;
+  for (const auto& x : d.insurability) patients_[x.niss].insurability.push_back(&x);
+  for (const auto& x : d.hospitalisations) patients_[x.niss].hospitalisations.push_back(&x);
+  for (const auto& x : d.pathways) patients_[x.niss].pathways.push_back(&x);
+  for (const auto& x : d.medical_houses) patients_[x.niss].medical_houses.push_back(&x);
+  for (const auto& x : d.agreements) patients_[x.niss].agreements.push_back(&x);
+  for (const auto& x : d.palliative) patients_[x.niss].palliative.push_back(&x);
+  for (const auto& x : d.commitments) patients_[x.niss].commitments.push_back(&x);
+  for (const auto& x : d.detentions) patients_[x.niss].detentions.push_back(&x);
+  for (const auto& x : d.tariff_commitments) patients_[x.niss].tariff_commitments.push_back(&x);
+}
+
 RefIndex::CtVerdict RefIndex::ct_check(int ct1, int ct2) const {
-  if (ct_pairs_.empty() || ct_pairs_.count(ct1 * 1000 + ct2)) return CtVerdict::Allowed;
-  if (!ct1s_.count(ct1) || !ct2s_.count(ct2)) return CtVerdict::UnknownCode;
+  const SharedRefIndex& s = *shared_index_;
+  if (s.ct_pairs_.empty() || s.ct_pairs_.count(ct1 * 1000 + ct2)) return CtVerdict::Allowed;
+  if (!s.ct1s_.count(ct1) || !s.ct2s_.count(ct2)) return CtVerdict::UnknownCode;
   return CtVerdict::UnknownCombination;
 }
 
@@ -59,13 +90,13 @@ const PatientFacts* RefIndex::patient(const std::string& niss) const {
 }
 
 const Provider* RefIndex::provider(const std::string& inami) const {
-  auto it = providers_.find(inami);
-  return it == providers_.end() ? nullptr : it->second;
+  auto it = shared_index_->providers_.find(inami);
+  return it == shared_index_->providers_.end() ? nullptr : it->second;
 }
 
 const NomenclatureRule* RefIndex::rule(const std::string& code, Date date) const {
-  auto it = rules_.find(code);
-  if (it == rules_.end()) return nullptr;
+  auto it = shared_index_->rules_.find(code);
+  if (it == shared_index_->rules_.end()) return nullptr;
   for (const auto* r : it->second)
     if (r->valid_from <= date && date <= r->valid_to) return r;
   return nullptr;
@@ -82,13 +113,13 @@ const std::vector<const T*>& lookup(const std::unordered_map<std::string, std::v
 }  // namespace
 
 const std::vector<const ProviderDestination*>& RefIndex::destinations(const std::string& inami) const {
-  return lookup(destinations_, inami);
+  return lookup(shared_index_->destinations_, inami);
 }
 const std::vector<const Cumulation*>& RefIndex::cumulations(const std::string& code) const {
-  return lookup(cumulations_, code);
+  return lookup(shared_index_->cumulations_, code);
 }
 const std::vector<const Prerequisite*>& RefIndex::prerequisites(const std::string& code) const {
-  return lookup(prerequisites_, code);
+  return lookup(shared_index_->prerequisites_, code);
 }
 
 // ---------------------------------------------------------------------------------------
