@@ -414,7 +414,8 @@ TEST_P(StoreContract, HistoryOfCodesGivesCodesAskedOnDaysOnlyOnThoseDays) {
                                      20261002)));
   ASSERT_TRUE(envois.record(accepted(kNurse, 3, {{kPatient, "425036"}, {kPatient, "425110"}}, 20261003)));
   auto check = [&](const model::PatientCodes& asked, const std::vector<std::pair<std::string, model::Date>>& want) {
-    auto read = envois.history_of_codes({asked, {kOtherPatient, {}, {"425036"}, {20261002}}});
+    auto read = envois.history_of_codes(
+        {asked, {kOtherPatient, {}, std::make_shared<const std::vector<std::string>>(1, "425036"), {20261002}}});
     ASSERT_TRUE(read) << read.error().message;
     EXPECT_EQ(read->count(kOtherPatient), 0u) << "its one line is of another day";
     ASSERT_EQ(read->count(kPatient), 1u);
@@ -424,11 +425,14 @@ TEST_P(StoreContract, HistoryOfCodesGivesCodesAskedOnDaysOnlyOnThoseDays) {
     EXPECT_EQ(got, want) << asked.code_count() << " codes asked";
     for (size_t i = 1; i < mine.size(); ++i) EXPECT_LT(mine[i - 1].id, mine[i].id) << "order of acceptance";
   };
-  // Few codes: 425014 every day, 425036 and 428035 on the 2nd and 3rd only.
-  check({kPatient, {"425014"}, {"425036", "428035"}, {20261002, 20261003}},
+  auto on = [](std::vector<std::string> codes) { return std::make_shared<const std::vector<std::string>>(std::move(codes)); };
+  // Few codes: 425014 every day (also in the days' list: read once), 425036 and 428035 on the 2nd
+  // and 3rd only.
+  check({kPatient, {"425014"}, on({"425014", "425036", "428035"}), {20261002, 20261003}},
         {{"425014", 20261001}, {"425036", 20261002}, {"428035", 20261002}, {"425014", 20261002}, {"425036", 20261003}});
-  // Many: the same, and codes without a line; 425110 asked on a day it has no line.
-  check({kPatient, {"425014"}, {"425036", "425110", "425153", "425175", "427011", "428035"}, {20261002}},
+  // Many: the same, and codes without a line; 425110 asked on a day it has no line; 425014 in
+  // both lists, so on every day.
+  check({kPatient, {"425014"}, on({"425014", "425036", "425110", "425153", "425175", "427011", "428035"}), {20261002}},
         {{"425014", 20261001}, {"425036", 20261002}, {"428035", 20261002}, {"425014", 20261002}});
 }
 

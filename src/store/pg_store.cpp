@@ -576,11 +576,10 @@ class PgStore final : public model::Store {
           k.whole.push_back(w.niss);
           continue;
         }
-        for (const auto* list : {&w.codes, &w.on_days})
-          for (const auto& c : *list) {
-            k.niss.push_back(w.niss);
-            k.codes.push_back(c);
-          }
+        for (std::string_view c : w.each_code()) {
+          k.niss.push_back(w.niss);
+          k.codes.emplace_back(c);
+        }
       }
       Out out;
       // Kept if wanted: another code of a patient read whole, or a nursing role's line of another

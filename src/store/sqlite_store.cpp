@@ -311,11 +311,10 @@ class SqliteStore final : public model::Store, private SqliteDb {
           t->whole.bind(1, w.niss).bind(2, before_envoi);
           if (auto r = read(t->whole, w); !r) return fail(r.error());
         } else {
-          for (const auto* list : {&w.codes, &w.on_days})
-            for (const auto& code : *list) {
-              t->by_code.bind(1, w.niss).bind(2, code).bind(3, before_envoi);
-              if (auto r = read(t->by_code, w); !r) return fail(r.error());
-            }
+          for (std::string_view code : w.each_code()) {
+            t->by_code.bind(1, w.niss).bind(2, code).bind(3, before_envoi);
+            if (auto r = read(t->by_code, w); !r) return fail(r.error());
+          }
         }
       }
       if (found.empty()) continue;

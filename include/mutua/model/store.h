@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -105,21 +106,34 @@ struct PendingQuery {
 // The history one patient's lines are judged against: every line of `codes`, and the lines of
 // `on_days` whose first date is one of `days` (a nursing day counts the roles of that day only;
 // most of a nursing patient's history is of such codes on other days). Each list sorted and
-// unique; a code is in one list at most.
+// unique; a code in both is wanted on every day. `on_days` is shared by the patients that want
+// the same (every nursing patient of an envoi: the sixty-odd codes with a role), null for none.
 struct PatientCodes {
   std::string niss;
   std::vector<std::string> codes;
-  std::vector<std::string> on_days;
+  std::shared_ptr<const std::vector<std::string>> on_days;
   std::vector<Date> days;
 
-  size_t code_count() const { return codes.size() + on_days.size(); }
+  const std::vector<std::string>& day_codes() const {
+    static const std::vector<std::string> none;
+    return on_days ? *on_days : none;
+  }
+  size_t code_count() const { return codes.size() + day_codes().size(); }
+  // Every code asked, once, in order (for a read per code).
+  std::vector<std::string_view> each_code() const {
+    std::vector<std::string_view> all;
+    std::set_union(codes.begin(), codes.end(), day_codes().begin(), day_codes().end(), std::back_inserter(all));
+    return all;
+  }
   // Whether a line of history of `code`, first dated `first`, is one of those asked.
   bool wants(std::string_view code, Date first) const {
     if (std::binary_search(codes.begin(), codes.end(), code, std::less<>())) return true;
-    return std::binary_search(on_days.begin(), on_days.end(), code, std::less<>()) &&
-           std::binary_search(days.begin(), days.end(), first);
+    return on_days && std::binary_search(days.begin(), days.end(), first) &&
+           std::binary_search(on_days->begin(), on_days->end(), code, std::less<>());
   }
-  bool operator==(const PatientCodes&) const = default;
+  bool operator==(const PatientCodes& o) const {
+    return niss == o.niss && codes == o.codes && days == o.days && day_codes() == o.day_codes();
+  }
 };
 
 // The store, by role: a caller takes only the roles it needs (the engine reference data and

@@ -12,7 +12,6 @@
 //               unless another family reads them whole
 // A family that starts reading other history lines must add them here, or it will not see them.
 #include <algorithm>
-#include <iterator>
 #include <string_view>
 #include <unordered_map>
 
@@ -34,6 +33,9 @@ std::vector<model::PatientCodes> history_needed(const Envoi& e, const model::Ref
     if (!n.role.empty()) with_role.push_back(n.code);
   std::sort(with_role.begin(), with_role.end());
   with_role.erase(std::unique(with_role.begin(), with_role.end()), with_role.end());
+  // Asked on the days of its lines by every nursing patient, as one list: a patient's own codes
+  // are also in `codes`, which wants them on every day.
+  const auto roles = std::make_shared<const std::vector<std::string>>(with_role.begin(), with_role.end());
   const auto& nursing_sectors = RuleData::with(shared.parameters).list("nursing_sectors");
 
   struct Wanted {
@@ -60,7 +62,6 @@ std::vector<model::PatientCodes> history_needed(const Envoi& e, const model::Ref
   std::sort(patients.begin(), patients.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<model::PatientCodes> out;
   out.reserve(patients.size());
-  std::vector<std::string_view> merged;
   for (auto& [niss, wanted] : patients) {
     auto& own = wanted->codes;
     std::sort(own.begin(), own.end());
@@ -68,13 +69,10 @@ std::vector<model::PatientCodes> history_needed(const Envoi& e, const model::Ref
     model::PatientCodes& p = out.emplace_back(model::PatientCodes{std::string(niss), {}, {}, {}});
     p.codes.reserve(own.size());
     for (std::string_view c : own) p.codes.emplace_back(c);
-    // A nursing patient: the sixty-odd codes with a role that are not its own, on its days (a
-    // superset of its nursing days: the days of all its lines).
-    if (wanted->nursing) {
-      merged.clear();
-      std::set_difference(with_role.begin(), with_role.end(), own.begin(), own.end(), std::back_inserter(merged));
-      p.on_days.reserve(merged.size());
-      for (std::string_view c : merged) p.on_days.emplace_back(c);
+    // A nursing patient: the sixty-odd codes with a role on its days (a superset of its nursing
+    // days: the days of all its lines).
+    if (wanted->nursing && !roles->empty()) {
+      p.on_days = roles;
       auto& days = wanted->days;
       std::sort(days.begin(), days.end());
       days.erase(std::unique(days.begin(), days.end()), days.end());
