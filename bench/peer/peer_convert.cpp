@@ -286,6 +286,8 @@ void history(const std::string& peer, const std::string& db) {
   });
   flush();
   std::fprintf(stderr, "\n");
+  // As `mutua db compact` after any bulk load: the large history's filter (migration 31).
+  if (auto r = (*store)->merge_recent_history(); !r) die(r.error().message);
 }
 
 }  // namespace

@@ -110,21 +110,22 @@ void add_refdata(CLI::App& app) {
 }
 
 // Merges the store's recent history into its large history (docs/performance.md, "A table of
-// recent history"), saying how many lines and how long on `out`.
+// recent history"), saying how many lines and how long on `out`. With nothing to merge the
+// store still makes its history filter if it has none (SQLite, migration 31).
 void merge_recent_history(model::Store& store, const char* cmd, FILE* out) {
   auto waiting = store.recent_history_lines();
   if (!waiting) return command_failed(waiting.error());
-  if (*waiting == 0) {
-    std::fprintf(out, "no recent history to merge\n");
-    return;
-  }
-  std::fprintf(stderr, "mutua %s: merging %lld line(s) of recent history into history...\n", cmd,
-               static_cast<long long>(*waiting));
+  if (*waiting > 0)
+    std::fprintf(stderr, "mutua %s: merging %lld line(s) of recent history into history...\n", cmd,
+                 static_cast<long long>(*waiting));
   const auto t0 = std::chrono::steady_clock::now();
   auto moved = store.merge_recent_history();
   if (!moved) return command_failed(moved.error());
-  std::fprintf(out, "merged %lld line(s) of recent history into history in %.1f s\n", static_cast<long long>(*moved),
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (*moved == 0)
+    std::fprintf(out, "no recent history to merge (%.1f s)\n", s);
+  else
+    std::fprintf(out, "merged %lld line(s) of recent history into history in %.1f s\n", static_cast<long long>(*moved), s);
 }
 
 void add_db(CLI::App& app) {
@@ -166,7 +167,9 @@ void add_db(CLI::App& app) {
       "compact",
       "Merge the recent history into the large history table (SQLite: accepted lines are first written to a small\n"
       "table, cheap to write; the large table is kept in patient and code order, and merging in that order writes\n"
-      "each of its pages once).\n"
+      "each of its pages once). It keeps a filter of the (NISS, code) pairs the large table holds, so that reads\n"
+      "skip codes a patient never had; it makes one, even with nothing to merge, where the store has none\n"
+      "(an older store, or after a bulk load of history).\n"
       "Best run while no envoi is judged (nightly); `adjudicate` merges on its own past --merge-history-at lines.\n"
       "Reads give the same lines before and after. Nothing to do on PostgreSQL.");
   compact->add_option("--db", *db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");

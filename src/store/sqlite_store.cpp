@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <iterator>
 #include <array>
+#include <chrono>
 #include <functional>
 #include <cstring>
 #include <future>
@@ -22,6 +23,7 @@
 #include "mutua/store/sqlite.h"
 #include "store/shared_refdata.h"
 #include "store/blobs.h"
+#include "store/history_filter.h"
 #include "store/advisor_sql.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_db.h"
@@ -95,7 +97,7 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_023_password_resets(), embedded::sqlite_024_registrations(), embedded::sqlite_025_audit_fund(),
           embedded::sqlite_026_sms_second_factor(), embedded::sqlite_027_ledger_searches(),
           embedded::sqlite_028_nomenclature_labels(), embedded::sqlite_029_recent_history(),
-          embedded::sqlite_030_clustered_history()};
+          embedded::sqlite_030_clustered_history(), embedded::sqlite_031_history_filter()};
 }
 
 
@@ -278,10 +280,16 @@ class SqliteStore final : public model::Store, private SqliteDb {
           : by_code(db, select_history_from(table) +
                             "WHERE niss = ?1 AND code = ?2 AND reversed = 0 AND (?3 = 0 OR envoi_id < ?3)"),
             whole(db, select_history_from(table) + "WHERE niss = ?1 AND reversed = 0 AND (?2 = 0 OR envoi_id < ?2)"),
-            seeks_per_patient(table == "history_recent" ? 1 : 4) {}
+            seeks_per_patient(table == "history_recent" ? 1 : 4),
+            large(table == "history") {}
       Stmt by_code, whole;
       size_t seeks_per_patient;  // more codes asked: the patient read whole
+      bool large;
     };
+    // The large history's filter, when the store keeps one that covers it: a code it says the
+    // patient never had is not looked for there.
+    auto filter = usable_history_filter();
+    if (!filter) return fail(filter.error());
     std::vector<std::unique_ptr<Reads>> tables;
     for (std::string_view table : kHistoryTables) {
       tables.push_back(std::make_unique<Reads>(db_, table));
@@ -304,14 +312,23 @@ class SqliteStore final : public model::Store, private SqliteDb {
       s.reset();
       return {};
     };
+    std::vector<std::string_view> codes;
     for (const auto& w : wanted) {
       found.clear();
       for (auto& t : tables) {
-        if (w.code_count() > t->seeks_per_patient) {
+        const bool filtered = t->large && *filter;
+        if (filtered) {
+          codes.clear();
+          for (std::string_view code : w.each_code())
+            if ((*filter)->may_hold(w.niss, code)) codes.push_back(code);
+          if (codes.empty()) continue;
+        }
+        if ((filtered ? codes.size() : w.code_count()) > t->seeks_per_patient) {
           t->whole.bind(1, w.niss).bind(2, before_envoi);
           if (auto r = read(t->whole, w); !r) return fail(r.error());
         } else {
-          for (std::string_view code : w.each_code()) {
+          if (!filtered) codes = w.each_code();
+          for (std::string_view code : codes) {
             t->by_code.bind(1, w.niss).bind(2, code).bind(3, before_envoi);
             if (auto r = read(t->by_code, w); !r) return fail(r.error());
           }
@@ -323,6 +340,91 @@ class SqliteStore final : public model::Store, private SqliteDb {
       move_in_order_of_acceptance(found, out[w.niss]);
     }
     return out;
+  }
+
+  // The large history's filter (migration 31) when the store keeps one of this format that
+  // covers every line of it (none has a larger id than it says); null otherwise. Read inside the
+  // caller's read transaction; this connection keeps its copy until the stored one changes.
+  Result<const HistoryFilter*> usable_history_filter() {
+    Stmt s(db_, "SELECT generation, upto, format, (SELECT COALESCE(MAX(id), 0) FROM history) FROM history_filter");
+    const int rc = s.step();
+    if (rc == SQLITE_DONE) return nullptr;
+    if (rc != SQLITE_ROW) return fail(last_error("read the history filter"));
+    if (s.i64(2) != HistoryFilter::kFormat || s.i64(3) > s.i64(1)) return nullptr;
+    const int64_t generation = s.i64(0);
+    if (!kept_filter_ || kept_filter_generation_ != generation) {
+      Stmt b(db_, "SELECT bits FROM history_filter");
+      if (b.step() != SQLITE_ROW) return fail(last_error("read the history filter"));
+      auto f = HistoryFilter::from_bits(b.view(0));
+      if (f.empty()) return nullptr;
+      kept_filter_ = std::make_unique<const HistoryFilter>(std::move(f));
+      kept_filter_generation_ = generation;
+    }
+    return kept_filter_.get();
+  }
+
+  // Keeps the large history's filter in step with a merge moving the recent history into it:
+  // the recent lines added to the filter while it covers the large history and has room for
+  // them, else one made again from the whole large history once they are moved. Inside the
+  // merge's transaction: `move` moves the lines.
+  template <class Move>
+  Result<int64_t> merge_keeping_filter(Move&& move) {
+    struct Stored {
+      int64_t generation = 0, upto = 0, lines = 0, largest = 0;
+      bool usable = false;
+      HistoryFilter filter;
+    } old;
+    {
+      Stmt s(db_, "SELECT generation, upto, format, lines, bits, (SELECT COALESCE(MAX(id), 0) FROM history) "
+                  "FROM history_filter");
+      const int rc = s.step();
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail(last_error("read the history filter"));
+      if (rc == SQLITE_ROW) {
+        old.generation = s.i64(0);
+        old.upto = s.i64(1);
+        old.lines = s.i64(3);
+        old.largest = s.i64(5);
+        old.usable = s.i64(2) == HistoryFilter::kFormat && old.largest <= old.upto;
+        if (old.usable) old.filter = HistoryFilter::from_bits(s.view(4));
+        old.usable = old.usable && !old.filter.empty();
+      }
+    }
+    Stmt count(db_, "SELECT COUNT(*) FROM history_recent");
+    if (count.step() != SQLITE_ROW) return fail(last_error("count the recent history"));
+    const int64_t recent = count.i64(0);
+    if (old.usable && recent == 0) return int64_t{0};  // nothing moves, the filter still covers all
+    HistoryFilter filter;
+    int64_t lines = 0;
+    if (old.usable && static_cast<uint64_t>(old.lines + recent) <= old.filter.planned_pairs()) {
+      filter = std::move(old.filter);
+      lines = old.lines + recent;
+      Stmt s(db_, "SELECT niss, code FROM history_recent");
+      int rc;
+      while ((rc = s.step()) == SQLITE_ROW) filter.add(s.view(0), s.view(1));
+      if (rc != SQLITE_DONE) return fail(last_error("read the recent history"));
+    }
+    auto moved = move();
+    if (!moved) return moved;
+    if (filter.empty()) {
+      // Made again, with room for as many lines again: the next merges only add theirs.
+      Stmt n(db_, "SELECT COUNT(*) FROM history");
+      if (n.step() != SQLITE_ROW) return fail(last_error("count the history"));
+      lines = n.i64(0);
+      filter = HistoryFilter::sized_for(std::max<uint64_t>(static_cast<uint64_t>(lines) * 2, 4096));
+      Stmt s(db_, "SELECT niss, code FROM history");
+      int rc;
+      while ((rc = s.step()) == SQLITE_ROW) filter.add(s.view(0), s.view(1));
+      if (rc != SQLITE_DONE) return fail(last_error("read the history"));
+    }
+    const std::string bits = filter.bits();
+    Stmt w(db_, "INSERT OR REPLACE INTO history_filter (id, format, generation, upto, lines, bits) "
+                "VALUES (1, ?1, ?2, (SELECT COALESCE(MAX(id), 0) FROM history), ?3, ?4)");
+    // A generation no connection can have kept, even if the row was deleted and made again.
+    const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+    w.bind(1, int64_t{HistoryFilter::kFormat}).bind(2, std::max(old.generation + 1, now_us)).bind(3, lines).blob(4, bits);
+    if (w.step() != SQLITE_DONE) return fail(last_error("write the history filter"));
+    return moved;
   }
 
   static HistoryLine history_line(Stmt& s, const std::string& niss) {
@@ -563,9 +665,11 @@ class SqliteStore final : public model::Store, private SqliteDb {
   Result<std::string> received_bytes(int64_t envoi_id) override { return file_column(envoi_id, "received"); }
   Result<std::string> verdicts(int64_t envoi_id) override { return file_column(envoi_id, "verdicts"); }
 
+  // The large history's filter no longer covers it: marked so (the next merge makes it again).
   Result<void> load_history(const std::vector<HistoryLine>& lines) override {
     if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
-    auto r = insert_history(lines, -1, "history");
+    auto r = exec("UPDATE history_filter SET upto = -1, generation = generation + 1");
+    if (r) r = insert_history(lines, -1, "history");
     if (!r) {
       (void)exec("ROLLBACK");
       return r;
@@ -582,16 +686,21 @@ class SqliteStore final : public model::Store, private SqliteDb {
   // In (NISS, code) order, the large history (kept in that order, migration 30) takes the lines
   // page after page, and its id index at its end: each page is written once for the whole
   // merge, not once per line.
+  // The large history's filter (migration 31) is kept in the same transaction; with nothing to
+  // merge, it is made when the store has none that covers the large history.
   Result<int64_t> merge_recent_history() override {
     return in_write_transaction([&]() -> Result<int64_t> {
-      constexpr const char* kColumns =
-          "id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, invoice_number, "
-          "record, billed, envoi_number, reversed";
-      Stmt move(db_, fmt::format("INSERT INTO history ({0}) SELECT {0} FROM history_recent ORDER BY niss, code", kColumns));
-      if (move.step() != SQLITE_DONE) return fail(last_error("merge the recent history"));
-      const int64_t moved = sqlite3_changes64(db_);
-      if (auto r = exec("DELETE FROM history_recent"); !r) return fail(r.error());
-      return moved;
+      return merge_keeping_filter([&]() -> Result<int64_t> {
+        constexpr const char* kColumns =
+            "id, envoi_id, niss, code, first_date, last_date, units, amount, provider, third_party, invoice_number, "
+            "record, billed, envoi_number, reversed";
+        Stmt move(db_,
+                  fmt::format("INSERT INTO history ({0}) SELECT {0} FROM history_recent ORDER BY niss, code", kColumns));
+        if (move.step() != SQLITE_DONE) return fail(last_error("merge the recent history"));
+        const int64_t moved = sqlite3_changes64(db_);
+        if (auto r = exec("DELETE FROM history_recent"); !r) return fail(r.error());
+        return moved;
+      });
     });
   }
 
@@ -792,6 +901,9 @@ class SqliteStore final : public model::Store, private SqliteDb {
                     "on SQLite, `mutua adjudicate` judges them in order");
   }
   std::unique_ptr<BackgroundCheckpointer> checkpointer_;
+  // The large history's filter as this connection last read it, and the stored generation it was.
+  std::unique_ptr<const HistoryFilter> kept_filter_;
+  int64_t kept_filter_generation_ = 0;
   inline static const std::string kSelectEnvoi =
       "SELECT id, third_party, year, month, number, status, test, received, file_name, content_hash, batch, "
       "error_rate_bp, lines, rejected_lines, asked_cents, accepted_cents, refused_cents, federation, "

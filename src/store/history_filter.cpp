@@ -1,0 +1,83 @@
+#include "store/history_filter.h"
+
+#include <bit>
+#include <cstring>
+
+namespace mutua::store {
+
+namespace {
+
+// FNV-1a over the NISS, a separator no NISS or code holds, and the code; then murmur3's
+// finaliser, so that the low bits (the block) and the high bits (the bits in it) both mix.
+uint64_t fnv_mix(std::string_view niss, std::string_view code) {
+  uint64_t h = 14695981039346656037ull;
+  auto take = [&h](unsigned char c) { h = (h ^ c) * 1099511628211ull; };
+  for (char c : niss) take(static_cast<unsigned char>(c));
+  take(0xff);
+  for (char c : code) take(static_cast<unsigned char>(c));
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return h;
+}
+
+// The bits inside a block, from the hash mixed again: the block took its low bits.
+uint64_t in_block(uint64_t h) {
+  h = (h ^ (h >> 31)) * 0xbf58476d1ce4e5b9ull;
+  return h ^ (h >> 29);
+}
+
+}  // namespace
+
+uint64_t HistoryFilter::hash(std::string_view niss, std::string_view code) { return fnv_mix(niss, code); }
+
+HistoryFilter HistoryFilter::sized_for(uint64_t pairs) {
+  uint64_t blocks = 1;
+  while (blocks * 512 < pairs * kBitsPlannedPerPair) blocks <<= 1;
+  HistoryFilter f;
+  f.words_.assign(blocks * kWordsPerBlock, 0);
+  f.block_mask_ = blocks - 1;
+  return f;
+}
+
+HistoryFilter HistoryFilter::from_bits(std::string_view blob) {
+  const size_t block_bytes = kWordsPerBlock * sizeof(uint64_t);
+  if (blob.empty() || blob.size() % block_bytes != 0) return {};
+  const uint64_t blocks = blob.size() / block_bytes;
+  if (!std::has_single_bit(blocks)) return {};
+  HistoryFilter f;
+  f.words_.resize(blocks * kWordsPerBlock);
+  static_assert(std::endian::native == std::endian::little, "the stored bits are little-endian words");
+  std::memcpy(f.words_.data(), blob.data(), blob.size());
+  f.block_mask_ = blocks - 1;
+  return f;
+}
+
+std::string HistoryFilter::bits() const {
+  return std::string(reinterpret_cast<const char*>(words_.data()), words_.size() * sizeof(uint64_t));
+}
+
+// The block from the hash's low bits; seven 9-bit slices of it mixed again choose the bits in it.
+void HistoryFilter::add_hash(uint64_t h) {
+  uint64_t* block = &words_[(h & block_mask_) * kWordsPerBlock];
+  const uint64_t g = in_block(h);
+  for (int i = 0; i < kBitsPerPair; ++i) {
+    const unsigned bit = (g >> (9 * i)) & 511;
+    block[bit >> 6] |= uint64_t{1} << (bit & 63);
+  }
+}
+
+bool HistoryFilter::may_hold_hash(uint64_t h) const {
+  if (words_.empty()) return true;
+  const uint64_t* block = &words_[(h & block_mask_) * kWordsPerBlock];
+  const uint64_t g = in_block(h);
+  for (int i = 0; i < kBitsPerPair; ++i) {
+    const unsigned bit = (g >> (9 * i)) & 511;
+    if (!(block[bit >> 6] & (uint64_t{1} << (bit & 63)))) return false;
+  }
+  return true;
+}
+
+}  // namespace mutua::store
