@@ -1,5 +1,6 @@
 #include "store/history_filter.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -23,7 +24,7 @@ uint64_t fnv_mix(std::string_view niss, std::string_view code) {
   return h;
 }
 
-// The bits inside a block, from the hash mixed again: the block took its low bits.
+// The bits inside a block, from the hash mixed again: the block took its high half.
 uint64_t in_block(uint64_t h) {
   h = (h ^ (h >> 31)) * 0xbf58476d1ce4e5b9ull;
   return h ^ (h >> 29);
@@ -34,24 +35,19 @@ uint64_t in_block(uint64_t h) {
 uint64_t HistoryFilter::hash(std::string_view niss, std::string_view code) { return fnv_mix(niss, code); }
 
 HistoryFilter HistoryFilter::sized_for(uint64_t pairs) {
-  uint64_t blocks = 1;
-  while (blocks * 512 < pairs * kBitsPlannedPerPair) blocks <<= 1;
+  const uint64_t blocks = std::max<uint64_t>(1, (pairs * kBitsPlannedPerPair + 511) / 512);
   HistoryFilter f;
   f.words_.assign(blocks * kWordsPerBlock, 0);
-  f.block_mask_ = blocks - 1;
   return f;
 }
 
 HistoryFilter HistoryFilter::from_bits(std::string_view blob) {
   const size_t block_bytes = kWordsPerBlock * sizeof(uint64_t);
   if (blob.empty() || blob.size() % block_bytes != 0) return {};
-  const uint64_t blocks = blob.size() / block_bytes;
-  if (!std::has_single_bit(blocks)) return {};
   HistoryFilter f;
-  f.words_.resize(blocks * kWordsPerBlock);
+  f.words_.resize(blob.size() / sizeof(uint64_t));
   static_assert(std::endian::native == std::endian::little, "the stored bits are little-endian words");
   std::memcpy(f.words_.data(), blob.data(), blob.size());
-  f.block_mask_ = blocks - 1;
   return f;
 }
 
@@ -59,9 +55,14 @@ std::string HistoryFilter::bits() const {
   return std::string(reinterpret_cast<const char*>(words_.data()), words_.size() * sizeof(uint64_t));
 }
 
-// The block from the hash's low bits; seven 9-bit slices of it mixed again choose the bits in it.
+// The block from the hash's high half scaled to the number of blocks (any number, not only a
+// power of two); seven 9-bit slices of the hash mixed again choose the bits in it.
+size_t HistoryFilter::block_of(uint64_t h) const {
+  return static_cast<size_t>(((h >> 32) * blocks()) >> 32) * kWordsPerBlock;
+}
+
 void HistoryFilter::add_hash(uint64_t h) {
-  uint64_t* block = &words_[(h & block_mask_) * kWordsPerBlock];
+  uint64_t* block = &words_[block_of(h)];
   const uint64_t g = in_block(h);
   for (int i = 0; i < kBitsPerPair; ++i) {
     const unsigned bit = (g >> (9 * i)) & 511;
@@ -71,7 +72,7 @@ void HistoryFilter::add_hash(uint64_t h) {
 
 bool HistoryFilter::may_hold_hash(uint64_t h) const {
   if (words_.empty()) return true;
-  const uint64_t* block = &words_[(h & block_mask_) * kWordsPerBlock];
+  const uint64_t* block = &words_[block_of(h)];
   const uint64_t g = in_block(h);
   for (int i = 0; i < kBitsPerPair; ++i) {
     const unsigned bit = (g >> (9 * i)) & 511;

@@ -23,7 +23,7 @@ class HistoryFilter {
   // About 1 % of absent pairs answer "may hold" at this many bits per pair.
   static constexpr uint64_t kBitsPlannedPerPair = 12;
 
-  // Room for `pairs` pairs (at least one block).
+  // Room for `pairs` pairs at about 1 % of absent pairs said to be there (at least one block).
   static HistoryFilter sized_for(uint64_t pairs);
   // From a stored blob (bits()); empty when the blob cannot be a filter of this format.
   static HistoryFilter from_bits(std::string_view blob);
@@ -44,8 +44,8 @@ class HistoryFilter {
 
  private:
   static constexpr size_t kWordsPerBlock = 8;
+  size_t block_of(uint64_t h) const;  // its first word
   std::vector<uint64_t> words_;
-  uint64_t block_mask_ = 0;
 };
 
 }  // namespace mutua::store
