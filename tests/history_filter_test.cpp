@@ -205,4 +205,20 @@ TEST_F(StoreHistoryFilter, LinesItDoesNotCoverAreReadAsWithoutIt) {
   EXPECT_EQ(read(*store_, {{kThird, {"425014"}}, {kOther, {"425036"}}}), kThird + " 425014 3\n" + kOther + " 425036 2\n");
 }
 
+TEST_F(StoreHistoryFilter, TheConnectionsOfAProcessHoldOneCopyOfAStoresFilter) {
+  ASSERT_TRUE(store_->load_history({line(kPatient, "425014")}));
+  ASSERT_EQ(*store_->merge_recent_history(), 0);
+  const size_t before = store::history_filters_held();
+  std::vector<std::unique_ptr<model::Store>> connections;
+  for (int i = 0; i < 3; ++i) {
+    auto c = store::open_sqlite(path_);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(read(**c, {{kPatient, {"425014"}}}), kPatient + " 425014 1\n");
+    connections.push_back(std::move(*c));
+  }
+  EXPECT_EQ(store::history_filters_held(), before + 1) << "one copy for the three connections";
+  connections.clear();
+  EXPECT_EQ(store::history_filters_held(), before) << "kept only while a connection holds it";
+}
+
 }  // namespace

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,5 +49,14 @@ class HistoryFilter {
   size_t block_of(uint64_t h) const;  // its first word
   std::vector<uint64_t> words_;
 };
+
+// The filter of one store file at one generation, shared by every connection of this process
+// that reads it (a server's connections would otherwise each hold tens of megabytes): the one
+// held if any, else `load()`'s, kept while a connection holds it. Null when `load` gives an
+// empty filter. An empty `store_key` (a store in memory) shares with nothing.
+std::shared_ptr<const HistoryFilter> shared_history_filter(const std::string& store_key, int64_t generation,
+                                                           const std::function<HistoryFilter()>& load);
+// How many distinct filters the process holds (for tests).
+size_t history_filters_held();
 
 }  // namespace mutua::store

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <cstring>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <set>
@@ -358,9 +359,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     if (!kept_filter_ || kept_filter_generation_ != generation) {
       Stmt b(db_, "SELECT bits FROM history_filter");
       if (b.step() != SQLITE_ROW) return fail(last_error("read the history filter"));
-      auto f = HistoryFilter::from_bits(b.view(0));
-      if (f.empty()) return nullptr;
-      kept_filter_ = std::make_unique<const HistoryFilter>(std::move(f));
+      kept_filter_ = shared_history_filter(filter_key(), generation, [&] { return HistoryFilter::from_bits(b.view(0)); });
       kept_filter_generation_ = generation;
     }
     return kept_filter_.get();
@@ -909,8 +908,15 @@ class SqliteStore final : public model::Store, private SqliteDb {
   }
   std::unique_ptr<BackgroundCheckpointer> checkpointer_;
   // The large history's filter as this connection last read it, and the stored generation it was.
-  std::unique_ptr<const HistoryFilter> kept_filter_;
+  std::shared_ptr<const HistoryFilter> kept_filter_;
   int64_t kept_filter_generation_ = 0;
+  // The store file, as one name for all its connections; none for a store in memory.
+  std::string filter_key() const {
+    if (path_.empty() || path_ == ":memory:" || path_.starts_with("file:")) return {};
+    std::error_code ec;
+    auto canonical = std::filesystem::weakly_canonical(path_, ec);
+    return ec ? std::string() : canonical.string();
+  }
   inline static const std::string kSelectEnvoi =
       "SELECT id, third_party, year, month, number, status, test, received, file_name, content_hash, batch, "
       "error_rate_bp, lines, rejected_lines, asked_cents, accepted_cents, refused_cents, federation, "
