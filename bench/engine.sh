@@ -3,7 +3,8 @@
 # sizes: a world of 1M members and 10k providers, 20M history lines, ten envois of 100k lines.
 #  1. mutua gen (10 senders, envois filled to 100k lines, no test files, no injected errors: the
 #     envois are accepted, so their 1M lines are written to history as in production);
-#  2. mutua refdata import into an SQLite store; load_history puts 20M lines in it;
+#  2. mutua refdata import into an SQLite store; load_history puts 20M lines in it (and makes
+#     the large history's filter, as a compact would: migration 31);
 #  3. Google Benchmark of the engine core (rules only, data in memory, one core), with the
 #     preparation steps and the cost of each rule family;
 #  4. mutua adjudicate on the ten envois, on a copy of the store: wall time and peak RSS;
