@@ -87,12 +87,18 @@ class ReadTransaction {
 };
 
 // The connection and the helpers every part of the store uses.
-// True when `from_where` ("table WHERE ...") has at most `limit` rows, counted only that far:
-// then one scan filtered in memory costs less than one look-up per patient of an envoi.
-inline bool rows_at_most(sqlite3* db, const std::string& from_where, int64_t limit) {
+// The rows of `from_where` ("table WHERE ..."), counted no further than `limit` + 1 (more than
+// `limit` when they are); -1 when SQLite fails.
+inline int64_t rows_up_to(sqlite3* db, const std::string& from_where, int64_t limit) {
   Stmt rows(db, "SELECT COUNT(*) FROM (SELECT 1 FROM " + from_where + " LIMIT ?1)");
   rows.bind(1, limit + 1);
-  return rows.step() == SQLITE_ROW && rows.i64(0) <= limit;
+  return rows.step() == SQLITE_ROW ? rows.i64(0) : -1;
+}
+// True when `from_where` has at most `limit` rows, counted only that far: then one scan
+// filtered in memory costs less than one look-up per patient of an envoi.
+inline bool rows_at_most(sqlite3* db, const std::string& from_where, int64_t limit) {
+  const int64_t rows = rows_up_to(db, from_where, limit);
+  return rows >= 0 && rows <= limit;
 }
 
 // A Stmt as a portable query (store/sql.h).

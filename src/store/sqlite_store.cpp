@@ -1080,10 +1080,9 @@ class SqliteStore final : public model::Store, private SqliteDb {
       auto& known = counts_[spec.file];
       if (known.exact || known.rows > scanned_up_to) continue;
       const uint64_t limit = scanned_up_to * 2 + 1024;
-      Stmt rows(db_, fmt::format("SELECT COUNT(*) FROM (SELECT 1 FROM {} LIMIT ?1)", spec.table));
-      rows.bind(1, static_cast<int64_t>(limit) + 1);
-      if (rows.step() != SQLITE_ROW) return fail(last_error("count " + spec.file));
-      known.rows = static_cast<uint64_t>(rows.i64(0));
+      const int64_t rows = rows_up_to(db_, spec.table, static_cast<int64_t>(limit));
+      if (rows < 0) return fail(last_error("count " + spec.file));
+      known.rows = static_cast<uint64_t>(rows);
       known.exact = known.rows <= limit;
     }
     std::map<std::string, uint64_t> counts;
