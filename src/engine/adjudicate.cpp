@@ -286,6 +286,11 @@ Result<void> read_ahead_into(const Reception& reception, JudgingStores store, mo
   };
   auto data = std::make_shared<PatientData>();
   data->patients = patients_of(e);
+  if (out.envois_like_this > 1) {
+    const uint64_t expected = data->patients.size() * out.envois_like_this;
+    store.refdata.expect_patients(expected);
+    if (helper) helper->expect_patients(expected);
+  }
   // On the helper, the patients' reference data are read while the history needs are made here:
   // the needs depend on the fund's shared data only (codes, cumulations, prerequisites, roles).
   std::future<Result<model::RefData>> read_on_helper;

@@ -38,6 +38,7 @@ Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, mod
   auto read_first = [&] {
     return std::async(std::launch::async, [&, path = paths[0]]() -> Result<Reception> {
       ReadAhead early;
+      early.envois_like_this = paths.size();
       model::Store* sharing = helper ? helper : &store;
       auto received = receive_file(path, options.today, [&](const Reception& parsed) {
         if (!recorded_in_batch(*ahead, parsed)) (void)read_ahead_into(parsed, *ahead, sharing, early);

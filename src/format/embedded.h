@@ -47,6 +47,7 @@ std::string_view sqlite_028_nomenclature_labels();
 std::string_view sqlite_029_recent_history();
 std::string_view sqlite_030_clustered_history();
 std::string_view sqlite_031_history_filter();
+std::string_view sqlite_032_ref_rows();
 std::string_view postgresql_001_init();
 std::string_view postgresql_002_queue();
 std::string_view postgresql_003_accounts();

@@ -64,6 +64,13 @@ RefTableSpec table(const char* file, const char* name, std::vector<T> RefData::*
     for (const auto& f : fields) f.get(row, in);
     (d.*rows).push_back(std::move(row));
   };
+  if constexpr (requires(const T& row) { std::string_view(row.niss); })
+    spec.niss = [rows](const RefData& d, size_t i) { return std::string_view((d.*rows)[i].niss); };
+  spec.append = [rows](const RefData& from, size_t first, size_t last, RefData& to) {
+    const auto& source = from.*rows;
+    (to.*rows).insert((to.*rows).end(), source.begin() + static_cast<std::ptrdiff_t>(first),
+                      source.begin() + static_cast<std::ptrdiff_t>(last));
+  };
   return spec;
 }
 
@@ -177,7 +184,8 @@ const std::vector<RefTableSpec>& ref_table_specs() {
     const auto& files = refdata_files();
     if (s.size() != files.size()) throw std::logic_error("a reference file has no table description");
     for (size_t i = 0; i < s.size(); ++i)
-      if (s[i].file != files[i] || s[i].per_patient != is_patient_file(files[i]))
+      if (s[i].file != files[i] || s[i].per_patient != is_patient_file(files[i]) ||
+          s[i].per_patient != static_cast<bool>(s[i].niss))
         throw std::logic_error("reference table descriptions out of order: " + s[i].file);
     return s;
   }();

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <map>
-#include <mutex>
 #include <utility>
+
+#include "store/shared_by_store.h"
 
 namespace mutua::store {
 
@@ -85,41 +85,21 @@ bool HistoryFilter::may_hold_hash(uint64_t h) const {
 }
 
 namespace {
-
-struct Held {
-  std::mutex mutex;
-  std::map<std::pair<std::string, int64_t>, std::weak_ptr<const HistoryFilter>> filters;
-};
-Held& held() {
-  static Held h;
+SharedByStore<HistoryFilter>& held() {
+  static SharedByStore<HistoryFilter> h;
   return h;
 }
-
 }  // namespace
 
 std::shared_ptr<const HistoryFilter> shared_history_filter(const std::string& store_key, int64_t generation,
                                                            const std::function<HistoryFilter()>& load) {
-  auto made = [&]() -> std::shared_ptr<const HistoryFilter> {
+  return held().get(store_key, generation, [&]() -> std::shared_ptr<const HistoryFilter> {
     auto f = load();
     if (f.empty()) return nullptr;
     return std::make_shared<const HistoryFilter>(std::move(f));
-  };
-  if (store_key.empty()) return made();
-  Held& h = held();
-  std::lock_guard lock(h.mutex);
-  std::erase_if(h.filters, [](const auto& entry) { return entry.second.expired(); });
-  auto& slot = h.filters[{store_key, generation}];
-  if (auto kept = slot.lock()) return kept;
-  auto f = made();
-  slot = f;
-  return f;
+  });
 }
 
-size_t history_filters_held() {
-  Held& h = held();
-  std::lock_guard lock(h.mutex);
-  return static_cast<size_t>(std::count_if(h.filters.begin(), h.filters.end(),
-                                           [](const auto& entry) { return !entry.second.expired(); }));
-}
+size_t history_filters_held() { return held().held(); }
 
 }  // namespace mutua::store

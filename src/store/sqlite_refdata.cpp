@@ -1,6 +1,7 @@
 #include "store/sqlite_refdata.h"
 
 #include <algorithm>
+#include <chrono>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -114,6 +115,15 @@ Result<void> add_recorded_agreements(SqliteDb& db, model::RefData& out, const st
   });
 }
 
+// What the fund recorded itself, after a file's own rows: the commitments of its consultations,
+// its advisor's agreements (they change without an import, so they are never held in memory).
+Result<void> add_recorded_rows(SqliteDb& db, const RefTableSpec& spec, model::RefData& out,
+                               const std::vector<std::string>* niss) {
+  if (spec.file == "commitments.csv") return add_issued_commitments(db, out, niss);
+  if (spec.file == "agreements.csv") return add_recorded_agreements(db, out, niss);
+  return {};
+}
+
 }  // namespace
 
 Result<void> write_refdata(SqliteDb& db, const model::RefData& data) {
@@ -145,6 +155,11 @@ Result<model::RefData> read_refdata(SqliteDb& db, const RefRead& what, const std
   std::unique_ptr<std::unordered_set<std::string_view>> patient_set;
   for (const auto& spec : model::ref_table_specs()) {
     if (!wanted_file(what, spec)) continue;
+    if (spec.per_patient && what.niss && what.resident) {
+      what.resident->append(spec, *what.niss, out);
+      if (auto r = add_recorded_rows(db, spec, out, what.niss); !r) return fail(r.error());
+      continue;
+    }
     bool by_niss = what.niss && spec.per_patient;
     // Many patients and a small table (stays, pathways...): one scan filtered here costs less
     // than one look-up per patient.
@@ -171,12 +186,64 @@ Result<model::RefData> read_refdata(SqliteDb& db, const RefRead& what, const std
       spec.read(source, out);
     });
     if (!r) return fail(r.error());
-    if (spec.file == "commitments.csv")
-      if (auto c = add_issued_commitments(db, out, what.niss); !c) return fail(c.error());
-    if (spec.file == "agreements.csv")
-      if (auto a = add_recorded_agreements(db, out, what.niss); !a) return fail(a.error());
+    if (auto a = add_recorded_rows(db, spec, out, what.niss); !a) return fail(a.error());
   }
   return out;
+}
+
+Result<model::RefData> read_patient_tables(SqliteDb& db) {
+  model::RefData out;
+  for (const auto& spec : model::ref_table_specs()) {
+    if (!spec.per_patient) continue;
+    Stmt s(db.db_, fmt::format("SELECT {} FROM {} ORDER BY niss, seq", column_list(spec), spec.table));
+    if (!s.ok()) return fail(db.last_error("prepare " + spec.table));
+    auto r = per_patient(db, s, nullptr, spec.table.c_str(), [&] {
+      ColumnSource source(s);
+      spec.read(source, out);
+    });
+    if (!r) return fail(r.error());
+  }
+  return out;
+}
+
+Result<PatientRows> patient_rows(SqliteDb& db) {
+  PatientRows out;
+  {
+    Stmt v(db.db_, "SELECT imported FROM refdata_version");
+    if (v.step() != SQLITE_ROW) return fail(db.last_error("read the reference data's import"));
+    out.imported = v.i64(0);
+  }
+  Stmt s(db.db_, "SELECT file, rows FROM ref_rows");
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    const std::string file = s.text(0);
+    for (const auto& spec : model::ref_table_specs())
+      if (spec.per_patient && spec.file == file) out.rows += static_cast<uint64_t>(s.i64(1));
+  }
+  if (rc != SQLITE_DONE) return fail(db.last_error("read the reference tables' rows"));
+  return out;
+}
+
+Result<void> write_ref_rows(SqliteDb& db, const model::RefData* data) {
+  if (auto d = db.exec("DELETE FROM ref_rows"); !d) return d;
+  Stmt ins(db.db_, "INSERT INTO ref_rows (file, rows) VALUES (?1, ?2)");
+  for (const auto& spec : model::ref_table_specs()) {
+    int64_t rows = 0;
+    if (data) {
+      rows = static_cast<int64_t>(spec.rows(*data));
+    } else {
+      Stmt count(db.db_, "SELECT COUNT(*) FROM " + spec.table);
+      if (count.step() != SQLITE_ROW) return fail(db.last_error("count " + spec.table));
+      rows = count.i64(0);
+    }
+    ins.bind(1, spec.file);
+    ins.bind(2, rows);
+    if (ins.step() != SQLITE_DONE) return fail(db.last_error("write the rows of " + spec.file));
+    ins.reset();
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  return db.exec(fmt::format("UPDATE refdata_version SET imported = MAX(imported + 1, {})", now));
 }
 
 Result<std::map<std::string, uint64_t>> count_refdata(SqliteDb& db) {

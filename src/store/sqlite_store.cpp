@@ -98,7 +98,8 @@ std::vector<std::string_view> migrations() {
           embedded::sqlite_023_password_resets(), embedded::sqlite_024_registrations(), embedded::sqlite_025_audit_fund(),
           embedded::sqlite_026_sms_second_factor(), embedded::sqlite_027_ledger_searches(),
           embedded::sqlite_028_nomenclature_labels(), embedded::sqlite_029_recent_history(),
-          embedded::sqlite_030_clustered_history(), embedded::sqlite_031_history_filter()};
+          embedded::sqlite_030_clustered_history(), embedded::sqlite_031_history_filter(),
+          embedded::sqlite_032_ref_rows()};
 }
 
 
@@ -151,6 +152,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
       auto r = exec(std::string(all[version]));
       if (r && version + 1 == 19) r = carry_over_text_refdata(*this);
       if (r && version + 1 == 28) r = add_missing_ref_columns(*this);
+      if (r && version + 1 == 32) r = write_ref_rows(*this, nullptr);
       if (r) r = exec(fmt::format("INSERT INTO schema_version VALUES ({})", version + 1));
       if (!r) {
         (void)exec("ROLLBACK");
@@ -167,6 +169,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
   Result<void> replace_refdata(const model::RefData& data) override {
     return in_write_transaction([&]() -> Result<void> {
       if (auto w = write_refdata(*this, data); !w) return w;
+      if (auto w = write_ref_rows(*this, &data); !w) return w;
       return exec("UPDATE refdata_version SET version = version + 1");
     });
   }
@@ -1054,13 +1057,18 @@ class SqliteStore final : public model::Store, private SqliteDb {
   }
 
   // An envoi's patients (sorted), with the rows per file of the current import: a small table
-  // is scanned once rather than looked up per patient.
+  // is scanned once rather than looked up per patient; every patient table is read whole, once
+  // for all connections of the process, when the patients this connection expects to ask for
+  // would cost more looked up one by one (ResidentPatients).
   Result<model::RefData> load_patients(const std::vector<std::string>& niss, const std::vector<std::string>* files) {
+    ReadTransaction tx(db_);  // the version, the rows held in memory and the look-ups: one import
     auto version = refdata_version();
     if (!version) return fail(version.error());
     if (counts_version_ != *version) {
       counts_.clear();
       counts_version_ = *version;
+      resident_.reset();
+      asked_ = 0;
     }
     // Sorted, each patient once (asked twice, a patient's rows still come once).
     std::vector<std::string> sorted;
@@ -1071,6 +1079,14 @@ class SqliteStore final : public model::Store, private SqliteDb {
       sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
       keys = &sorted;
     }
+    asked_ += keys->size();
+    if (!resident_ && !files) {
+      auto held = resident_patients(std::max(asked_, expected_));
+      if (!held) return fail(held.error());
+      resident_ = std::move(*held);
+    }
+    if (resident_)
+      return read_refdata(*this, {.niss = keys, .shared = false, .only = files, .resident = resident_.get()}, {});
     // Only whether a table holds more rows than twice the patients matters: counted that far
     // (with room for larger envois), never whole. Counting the million members and their
     // insurability on each connection was 0.3 s of every run on bench/engine.sh's world.
@@ -1090,6 +1106,27 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return read_refdata(*this, {.niss = keys, .shared = false, .only = files}, counts);
   }
 
+  // The patient tables held in memory when `patients` looked up one by one would cost more than
+  // reading them whole (inside the caller's read transaction); null when not.
+  Result<std::shared_ptr<const ResidentPatients>> resident_patients(uint64_t patients) {
+    auto rows = patient_rows(*this);
+    if (!rows) return fail(rows.error());
+    if (!reading_whole_pays(patients, rows->rows)) return std::shared_ptr<const ResidentPatients>();
+    Result<void> read_error;
+    auto held = shared_resident_patients(filter_key(), rows->imported, [&]() -> std::shared_ptr<const ResidentPatients> {
+      auto all = read_patient_tables(*this);
+      if (!all) {
+        read_error = fail(all.error());
+        return nullptr;
+      }
+      return std::make_shared<const ResidentPatients>(std::move(*all));
+    });
+    if (!read_error) return fail(read_error.error());
+    return held;
+  }
+
+  void expect_patients(uint64_t patients) override { expected_ = std::max(expected_, patients); }
+
   // Rows of each patient file of the import `counts_version_`, or more than `rows` when not exact.
   struct KnownRows {
     uint64_t rows = 0;
@@ -1097,6 +1134,10 @@ class SqliteStore final : public model::Store, private SqliteDb {
   };
   std::map<std::string, KnownRows> counts_;
   int64_t counts_version_ = -1;
+  // The patient tables in memory at `counts_version_`, once asked for enough patients; the
+  // patients asked for at that version, and those a caller said it expects (a batch).
+  std::shared_ptr<const ResidentPatients> resident_;
+  uint64_t asked_ = 0, expected_ = 0;
   std::shared_ptr<const model::RefData> shared_;
   int64_t shared_version_ = -1;
 };

@@ -148,6 +148,9 @@ Result<void> read_ahead(Reception& reception, JudgingStores store, model::Store*
 // (receive's beside_checks), then given to it (add_read_ahead). What was read before an error
 // is kept, as read_ahead keeps it.
 struct ReadAhead {
+  // The envois of the batch this one opens (itself included), like it: their patients, about
+  // this one's times this, are said to the store before it is read (RefDataStore::expect_patients).
+  uint64_t envois_like_this = 1;
   std::shared_ptr<const PatientData> patient_data;
   std::shared_ptr<HistoryAhead> history_ahead;
   std::vector<std::pair<std::string, double>> phases;

@@ -47,6 +47,10 @@ struct RefTableSpec {
   std::function<void(const RefData&, size_t i, RowSink&)> write;
   // One row, column after column, appended to the file's vector in `data`.
   std::function<void(RowSource&, RefData&)> read;
+  // Per-patient files: the NISS of row `i` of the file's vector in `data`.
+  std::function<std::string_view(const RefData&, size_t i)> niss;
+  // Rows [first, last) of the file's vector in `from`, appended to the same vector in `to`.
+  std::function<void(const RefData& from, size_t first, size_t last, RefData& to)> append;
 };
 
 // A list as a store keeps it in one cell: "a;b" (empty items dropped when read back).

@@ -158,6 +158,9 @@ class RefDataStore {
   virtual Result<RefData> load_refdata_for(const std::vector<std::string>& niss) = 0;
   // The same, only these patient files (e.g. "members.csv", "insurability.csv").
   virtual Result<RefData> load_patient_files(const std::vector<std::string>& niss, const std::vector<std::string>& files) = 0;
+  // A caller about to ask load_refdata_for() for many patients (a batch of envois) says about how
+  // many: a store may then read its patient tables whole once rather than look each one up.
+  virtual void expect_patients(uint64_t patients) { (void)patients; }
   // The patients (NISS, sorted, unique) of a patient file whose text `column` is `value`: the
   // patients enrolled in one medical house ("medical_houses.csv", "medical_house", its number).
   // Z00224 for a file that is not a patient file or a column it does not have.
