@@ -222,3 +222,36 @@ TEST_F(StoreHistoryFilter, TheConnectionsOfAProcessHoldOneCopyOfAStoresFilter) {
 }
 
 }  // namespace
+
+// The recent history's pairs, kept by a connection reading ahead for a batch (recent_pairs.h):
+// a line written after the connection made its set, by another connection (another process
+// would do the same), is found all the same; a merge leaves nothing out either.
+TEST_F(StoreHistoryFilter, TheRecentHistorysPairsCatchUpWithLinesWrittenSince) {
+  ASSERT_TRUE(store_->load_history({line(kPatient, "425014")}));
+  ASSERT_EQ(*store_->merge_recent_history(), 0);
+  store_->expect_patients(1000);  // a batch's reading ahead: the recent history's pairs are kept
+  const std::vector<model::PatientCodes> asked = {{kOther, {"425036"}}, {kPatient, {"425014", "425036"}}};
+  ASSERT_EQ(read(*store_, asked), kPatient + " 425014 1\n");
+  auto recent_line = [&](const std::string& niss, const std::string& code, int envoi_number) {
+    sql("INSERT INTO history_recent (id, envoi_id, niss, code, first_date, last_date, units, amount, provider, "
+        "third_party, invoice_number, record, billed, envoi_number) VALUES ((SELECT MAX(id) + 1 FROM history_all), 1, '" +
+        niss + "', '" + code + "', 20260105, 20260105, 1, 900, 'x', 'x', 1, 3, 20260110, " +
+        std::to_string(envoi_number) + ")");
+  };
+  recent_line(kOther, "425036", 2);
+  EXPECT_EQ(read(*store_, asked), kOther + " 425036 2\n" + kPatient + " 425014 1\n");
+  recent_line(kPatient, "425036", 3);
+  recent_line(kThird, "425014", 4);
+  EXPECT_EQ(read(*store_, asked), kOther + " 425036 2\n" + kPatient + " 425014 1\n" + kPatient + " 425036 3\n");
+  // Merged into the large history by another connection: still found, now there.
+  {
+    auto other = store::open_sqlite(path_);
+    ASSERT_TRUE(other);
+    ASSERT_EQ(*(*other)->merge_recent_history(), 3);
+  }
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM history_recent"), "0");
+  EXPECT_EQ(read(*store_, {{kThird, {"425014"}}, {kOther, {"425036"}}}), kThird + " 425014 4\n" + kOther + " 425036 2\n");
+  // And written in the recent history again after the merge emptied it.
+  recent_line(kThird, "425036", 5);
+  EXPECT_EQ(read(*store_, {{kThird, {"425036"}}}), kThird + " 425036 5\n");
+}

@@ -25,6 +25,7 @@
 #include "store/shared_refdata.h"
 #include "store/blobs.h"
 #include "store/history_filter.h"
+#include "store/recent_pairs.h"
 #include "store/advisor_sql.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_db.h"
@@ -54,6 +55,10 @@ std::string select_history_from(std::string_view table) {
                      table);
 }
 constexpr std::array<std::string_view, 2> kHistoryTables = {"history", "history_recent"};
+// A patient asked more codes than this (a nursing day's every code with a role) is read whole,
+// not asked of a filter code by code: sixty questions, each a miss in a filter of tens of
+// megabytes, cost more than the read they rarely spare (bench/engine.sh's world).
+constexpr size_t kMostCodesFiltered = 8;
 // The last id a history line took, in either table.
 constexpr const char* kLastHistoryId =
     "MAX((SELECT COALESCE(MAX(id), 0) FROM history), (SELECT COALESCE(MAX(id), 0) FROM history_recent))";
@@ -294,6 +299,9 @@ class SqliteStore final : public model::Store, private SqliteDb {
     // patient never had is not looked for there.
     auto filter = usable_history_filter();
     if (!filter) return fail(filter.error());
+    // The recent history's pairs, on a connection reading ahead for a batch.
+    auto recent = usable_recent_pairs();
+    if (!recent) return fail(recent.error());
     std::vector<std::unique_ptr<Reads>> tables;
     for (std::string_view table : kHistoryTables) {
       tables.push_back(std::make_unique<Reads>(db_, table));
@@ -320,14 +328,12 @@ class SqliteStore final : public model::Store, private SqliteDb {
     for (const auto& w : wanted) {
       found.clear();
       for (auto& t : tables) {
-        // Not for a patient asked many codes (a nursing day's every code with a role): a
-        // question per code, each a miss in a filter of tens of megabytes, cost more than the
-        // one read of the patient's range it would rarely spare (bench/engine.sh's world).
-        const bool filtered = t->large && *filter && w.code_count() <= 2 * t->seeks_per_patient;
+        // Not for a patient asked many codes (kMostCodesFiltered).
+        const bool filtered = w.code_count() <= kMostCodesFiltered && (t->large ? *filter != nullptr : *recent != nullptr);
         if (filtered) {
           codes.clear();
           for (std::string_view code : w.each_code())
-            if ((*filter)->may_hold(w.niss, code)) codes.push_back(code);
+            if (t->large ? (*filter)->may_hold(w.niss, code) : (*recent)->may_hold(w.niss, code)) codes.push_back(code);
           if (codes.empty()) continue;
         }
         if ((filtered ? codes.size() : w.code_count()) > t->seeks_per_patient) {
@@ -347,6 +353,34 @@ class SqliteStore final : public model::Store, private SqliteDb {
       move_in_order_of_acceptance(found, out[w.niss]);
     }
     return out;
+  }
+
+  // The recent history's pairs as this connection knows them, caught up by the lines of larger
+  // id (inside the caller's read transaction), on a connection told to expect a batch's patients;
+  // null otherwise. Made once reading the recent history's pairs costs less than the patients'
+  // look-ups it may spare (after a day's envois, before the nightly merge, it can hold millions).
+  Result<const RecentPairs*> usable_recent_pairs() {
+    if (expected_ == 0) return nullptr;
+    if (!recent_pairs_.ready) {
+      const int64_t most = static_cast<int64_t>(expected_ * kRowsReadPerLookup);
+      const int64_t rows = rows_up_to(db_, "history_recent", most);
+      if (rows < 0) return fail(last_error("count the recent history"));
+      if (rows > most) return nullptr;
+      recent_pairs_.ready = true;
+    }
+    Stmt s(db_, "SELECT id, niss, code FROM history_recent WHERE id > ?1 ORDER BY id");
+    s.bind(1, recent_pairs_.seen_up_to);
+    int rc;
+    bool any = false;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      recent_pairs_.seen_up_to = s.i64(0);
+      recent_pairs_.add(s.view(1), s.view(2));
+      any = true;
+    }
+    if (rc != SQLITE_DONE) return fail(last_error("read the recent history's pairs"));
+    // Emptied by a merge: the pairs of the lines gone go too.
+    if (!any && recent_pairs_.size() > 0 && rows_up_to(db_, "history_recent", 0) == 0) recent_pairs_.clear();
+    return &recent_pairs_;
   }
 
   // The large history's filter (migration 31) when the store keeps one of this format that
@@ -1138,6 +1172,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
   // patients asked for at that version, and those a caller said it expects (a batch).
   std::shared_ptr<const ResidentPatients> resident_;
   uint64_t asked_ = 0, expected_ = 0;
+  RecentPairs recent_pairs_;
   std::shared_ptr<const model::RefData> shared_;
   int64_t shared_version_ = -1;
 };
