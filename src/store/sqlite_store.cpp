@@ -299,8 +299,11 @@ class SqliteStore final : public model::Store, private SqliteDb {
     // patient never had is not looked for there.
     auto filter = usable_history_filter();
     if (!filter) return fail(filter.error());
-    // The recent history's pairs, on a connection reading ahead for a batch.
-    auto recent = usable_recent_pairs();
+    // The recent history's pairs, on a connection reading ahead for a batch, for the patients
+    // asked few codes.
+    const auto few_codes = static_cast<uint64_t>(std::count_if(
+        wanted.begin(), wanted.end(), [](const model::PatientCodes& w) { return w.code_count() <= kMostCodesFiltered; }));
+    auto recent = usable_recent_pairs(few_codes);
     if (!recent) return fail(recent.error());
     std::vector<std::unique_ptr<Reads>> tables;
     for (std::string_view table : kHistoryTables) {
@@ -357,29 +360,31 @@ class SqliteStore final : public model::Store, private SqliteDb {
 
   // The recent history's pairs as this connection knows them, caught up by the lines of larger
   // id (inside the caller's read transaction), on a connection told to expect a batch's patients;
-  // null otherwise. Made once reading the recent history's pairs costs less than the patients'
-  // look-ups it may spare (after a day's envois, before the nightly merge, it can hold millions).
-  Result<const RecentPairs*> usable_recent_pairs() {
-    if (expected_ == 0) return nullptr;
-    if (!recent_pairs_.ready) {
-      const int64_t most = static_cast<int64_t>(expected_ * kRowsReadPerLookup);
-      const int64_t rows = rows_up_to(db_, "history_recent", most);
-      if (rows < 0) return fail(last_error("count the recent history"));
-      if (rows > most) return nullptr;
+  // null otherwise, or when the lines to read first (the whole table the first time, those
+  // written since after) would cost more than the look-ups of `patients` they may spare: after a
+  // day's envois the recent history can hold millions, and a nursing patient, asked sixty codes,
+  // is read whole anyway. The ids of the lines since are at most the id span (ids only grow).
+  Result<const RecentPairs*> usable_recent_pairs(uint64_t patients) {
+    if (expected_ == 0 || patients == 0) return nullptr;
+    Stmt span(db_, "SELECT COALESCE(MAX(id), 0), COALESCE(MIN(id), 0) FROM history_recent");
+    if (span.step() != SQLITE_ROW) return fail(last_error("read the recent history's ids"));
+    const int64_t last = span.i64(0), first = span.i64(1);
+    if (last == 0) {  // emptied (a merge): the pairs of the lines gone go too
+      recent_pairs_.clear();
       recent_pairs_.ready = true;
+      return &recent_pairs_;
     }
-    Stmt s(db_, "SELECT id, niss, code FROM history_recent WHERE id > ?1 ORDER BY id");
-    s.bind(1, recent_pairs_.seen_up_to);
+    const int64_t from = recent_pairs_.ready ? std::max(recent_pairs_.seen_up_to + 1, first) : first;
+    if (last >= from && static_cast<uint64_t>(last - from + 1) > patients * kRowsReadPerLookup) return nullptr;
+    Stmt s(db_, "SELECT id, niss, code FROM history_recent WHERE id >= ?1 ORDER BY id");
+    s.bind(1, from);
     int rc;
-    bool any = false;
     while ((rc = s.step()) == SQLITE_ROW) {
       recent_pairs_.seen_up_to = s.i64(0);
       recent_pairs_.add(s.view(1), s.view(2));
-      any = true;
     }
     if (rc != SQLITE_DONE) return fail(last_error("read the recent history's pairs"));
-    // Emptied by a merge: the pairs of the lines gone go too.
-    if (!any && recent_pairs_.size() > 0 && rows_up_to(db_, "history_recent", 0) == 0) recent_pairs_.clear();
+    recent_pairs_.ready = true;
     return &recent_pairs_;
   }
 
