@@ -1,6 +1,7 @@
 // The (NISS, code) pairs of an SQLite store's recent history, as one connection has read them,
-// caught up at each read by the lines of larger id (a line's id is larger than any before it:
-// one writer at a time gives them, as the store's mark already relies on). A patient's code that
+// caught up by the lines of larger id when a read finds that worth it (a line's id is larger
+// than any before it: one writer at a time gives them, as the store's mark already relies on);
+// a read that does not catch it up does not use it. A patient's code that
 // is not there is not looked for in the recent history: on the SQL peer's data nine seeks in
 // ten into it found nothing. Lines leave the recent history only (merge, retention), so a pair
 // kept for a line gone only costs a seek; the set is emptied when the table is.

@@ -401,7 +401,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     if (!kept_filter_ || kept_filter_generation_ != generation) {
       Stmt b(db_, "SELECT bits FROM history_filter");
       if (b.step() != SQLITE_ROW) return fail(last_error("read the history filter"));
-      kept_filter_ = shared_history_filter(filter_key(), generation, [&] { return HistoryFilter::from_bits(b.view(0)); });
+      kept_filter_ = shared_history_filter(store_key(), generation, [&] { return HistoryFilter::from_bits(b.view(0)); });
       kept_filter_generation_ = generation;
     }
     return kept_filter_.get();
@@ -953,7 +953,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
   std::shared_ptr<const HistoryFilter> kept_filter_;
   int64_t kept_filter_generation_ = 0;
   // The store file, as one name for all its connections; none for a store in memory.
-  std::string filter_key() const {
+  std::string store_key() const {
     if (path_.empty() || path_ == ":memory:" || path_.starts_with("file:")) return {};
     std::error_code ec;
     auto canonical = std::filesystem::weakly_canonical(path_, ec);
@@ -1152,7 +1152,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     if (!rows) return fail(rows.error());
     if (!reading_whole_pays(patients, rows->rows)) return std::shared_ptr<const ResidentPatients>();
     Result<void> read_error;
-    auto held = shared_resident_patients(filter_key(), rows->imported, [&]() -> std::shared_ptr<const ResidentPatients> {
+    auto held = shared_resident_patients(store_key(), rows->imported, [&]() -> std::shared_ptr<const ResidentPatients> {
       auto all = read_patient_tables(*this);
       if (!all) {
         read_error = fail(all.error());
