@@ -13,6 +13,7 @@
 #include "mutua/model/store.h"
 #include "mutua/store/sqlite.h"
 #include "store/history_filter.h"
+#include "store/recent_pairs.h"
 
 namespace fs = std::filesystem;
 using namespace mutua;
@@ -106,6 +107,14 @@ class StoreHistoryFilter : public ::testing::Test {
   }
 
   // Each patient's lines of the codes asked, as "niss code envoi_number" lines.
+  // A line written into the recent history by hand, past every id, as another process would.
+  void recent_line(const std::string& niss, const std::string& code, int envoi_number) {
+    sql("INSERT INTO history_recent (id, envoi_id, niss, code, first_date, last_date, units, amount, provider, "
+        "third_party, invoice_number, record, billed, envoi_number) VALUES ((SELECT MAX(id) + 1 FROM history_all), 1, '" +
+        niss + "', '" + code + "', 20260105, 20260105, 1, 900, 'x', 'x', 1, 3, 20260110, " +
+        std::to_string(envoi_number) + ")");
+  }
+
   static std::string read(model::EnvoiStore& s, const std::vector<model::PatientCodes>& wanted) {
     auto got = s.history_of_codes(wanted);
     EXPECT_TRUE(got) << got.error().message;
@@ -232,12 +241,6 @@ TEST_F(StoreHistoryFilter, TheRecentHistorysPairsCatchUpWithLinesWrittenSince) {
   store_->expect_patients(1000);  // a batch's reading ahead: the recent history's pairs are kept
   const std::vector<model::PatientCodes> asked = {{kOther, {"425036"}}, {kPatient, {"425014", "425036"}}};
   ASSERT_EQ(read(*store_, asked), kPatient + " 425014 1\n");
-  auto recent_line = [&](const std::string& niss, const std::string& code, int envoi_number) {
-    sql("INSERT INTO history_recent (id, envoi_id, niss, code, first_date, last_date, units, amount, provider, "
-        "third_party, invoice_number, record, billed, envoi_number) VALUES ((SELECT MAX(id) + 1 FROM history_all), 1, '" +
-        niss + "', '" + code + "', 20260105, 20260105, 1, 900, 'x', 'x', 1, 3, 20260110, " +
-        std::to_string(envoi_number) + ")");
-  };
   recent_line(kOther, "425036", 2);
   EXPECT_EQ(read(*store_, asked), kOther + " 425036 2\n" + kPatient + " 425014 1\n");
   recent_line(kPatient, "425036", 3);
@@ -255,3 +258,40 @@ TEST_F(StoreHistoryFilter, TheRecentHistorysPairsCatchUpWithLinesWrittenSince) {
   recent_line(kThird, "425036", 5);
   EXPECT_EQ(read(*store_, {{kThird, {"425036"}}}), kThird + " 425036 5\n");
 }
+
+// Two connections reading ahead for a batch share one set of the recent history's pairs: what
+// one caught up the other uses, what the other catches up then is seen by the first; a merge
+// seen by one empties it for both, and lines written after are found by either.
+TEST_F(StoreHistoryFilter, TwoConnectionsReadingAheadShareTheRecentPairs) {
+  ASSERT_TRUE(store_->load_history({line(kPatient, "425014")}));
+  ASSERT_EQ(*store_->merge_recent_history(), 0);
+  auto second = store::open_sqlite(path_);
+  ASSERT_TRUE(second);
+  const size_t before = store::recent_pairs_held();
+  store_->expect_patients(1000);
+  (*second)->expect_patients(1000);
+  recent_line(kOther, "425036", 2);
+  const std::vector<model::PatientCodes> asked = {{kOther, {"425036"}}, {kPatient, {"425014", "425036"}}};
+  EXPECT_EQ(read(*store_, asked), kOther + " 425036 2\n" + kPatient + " 425014 1\n");
+  EXPECT_EQ(store::recent_pairs_held(), before + 1);
+  EXPECT_EQ(read(**second, asked), kOther + " 425036 2\n" + kPatient + " 425014 1\n");
+  EXPECT_EQ(store::recent_pairs_held(), before + 1) << "one set for both connections";
+  recent_line(kPatient, "425036", 3);
+  EXPECT_EQ(read(**second, asked), kOther + " 425036 2\n" + kPatient + " 425014 1\n" + kPatient + " 425036 3\n");
+  recent_line(kThird, "425014", 4);
+  EXPECT_EQ(read(*store_, {{kThird, {"425014"}}, {kPatient, {"425036"}}}), kThird + " 425014 4\n" + kPatient + " 425036 3\n");
+  {
+    auto other = store::open_sqlite(path_);
+    ASSERT_TRUE(other);
+    ASSERT_EQ(*(*other)->merge_recent_history(), 3);
+  }
+  EXPECT_EQ(read(**second, {{kThird, {"425014"}}}), kThird + " 425014 4\n");
+  recent_line(kThird, "425036", 5);
+  EXPECT_EQ(read(*store_, {{kThird, {"425036"}}}), kThird + " 425036 5\n");
+  recent_line(kOther, "425014", 6);
+  EXPECT_EQ(read(**second, {{kOther, {"425014", "425036"}}, {kThird, {"425036"}}}),
+            kOther + " 425036 2\n" + kOther + " 425014 6\n" + kThird + " 425036 5\n");
+  second->reset();
+  EXPECT_EQ(store::recent_pairs_held(), before + 1) << "still held by the first connection";
+}
+

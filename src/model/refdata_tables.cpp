@@ -56,6 +56,7 @@ RefTableSpec table(const char* file, const char* name, std::vector<T> RefData::*
   for (const auto& f : fields) spec.columns.push_back(f.column);
   spec.per_patient = !spec.columns.empty() && spec.columns[0].name == "niss";
   spec.rows = [rows](const RefData& d) { return (d.*rows).size(); };
+  spec.reserve = [rows](RefData& d, size_t n) { (d.*rows).reserve(n); };
   spec.write = [rows, fields](const RefData& d, size_t i, RowSink& out) {
     for (const auto& f : fields) f.put((d.*rows)[i], out);
   };

@@ -85,8 +85,8 @@ bool HistoryFilter::may_hold_hash(uint64_t h) const {
 }
 
 namespace {
-SharedByStore<HistoryFilter>& held() {
-  static SharedByStore<HistoryFilter> h;
+SharedByStore<const HistoryFilter>& held() {
+  static SharedByStore<const HistoryFilter> h;
   return h;
 }
 }  // namespace

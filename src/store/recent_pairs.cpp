@@ -1,6 +1,7 @@
 #include "store/recent_pairs.h"
 
 #include "store/history_filter.h"
+#include "store/shared_by_store.h"
 
 namespace mutua::store {
 
@@ -47,5 +48,18 @@ void RecentPairs::clear() {
   slots_.clear();
   size_ = 0;
 }
+
+namespace {
+SharedByStore<SharedRecentPairs>& held() {
+  static SharedByStore<SharedRecentPairs> h;
+  return h;
+}
+}  // namespace
+
+std::shared_ptr<SharedRecentPairs> shared_recent_pairs(const std::string& store_key) {
+  return held().get(store_key, 0, [] { return std::make_shared<SharedRecentPairs>(); });
+}
+
+size_t recent_pairs_held() { return held().held(); }
 
 }  // namespace mutua::store

@@ -72,8 +72,8 @@ uint64_t ResidentPatients::rows() const {
 }
 
 namespace {
-SharedByStore<ResidentPatients>& held() {
-  static SharedByStore<ResidentPatients> h;
+SharedByStore<const ResidentPatients>& held() {
+  static SharedByStore<const ResidentPatients> h;
   return h;
 }
 }  // namespace

@@ -191,10 +191,11 @@ Result<model::RefData> read_refdata(SqliteDb& db, const RefRead& what, const std
   return out;
 }
 
-Result<model::RefData> read_patient_tables(SqliteDb& db) {
+Result<model::RefData> read_patient_tables(SqliteDb& db, const PatientRows& rows) {
   model::RefData out;
   for (const auto& spec : model::ref_table_specs()) {
     if (!spec.per_patient) continue;
+    if (auto n = rows.by_file.find(spec.file); n != rows.by_file.end()) spec.reserve(out, n->second);
     Stmt s(db.db_, fmt::format("SELECT {} FROM {} ORDER BY niss, seq", column_list(spec), spec.table));
     if (!s.ok()) return fail(db.last_error("prepare " + spec.table));
     auto r = per_patient(db, s, nullptr, spec.table.c_str(), [&] {
@@ -218,7 +219,10 @@ Result<PatientRows> patient_rows(SqliteDb& db) {
   while ((rc = s.step()) == SQLITE_ROW) {
     const std::string file = s.text(0);
     for (const auto& spec : model::ref_table_specs())
-      if (spec.per_patient && spec.file == file) out.rows += static_cast<uint64_t>(s.i64(1));
+      if (spec.per_patient && spec.file == file) {
+        out.rows += static_cast<uint64_t>(s.i64(1));
+        out.by_file[file] = static_cast<uint64_t>(s.i64(1));
+      }
   }
   if (rc != SQLITE_DONE) return fail(db.last_error("read the reference tables' rows"));
   return out;

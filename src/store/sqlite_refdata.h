@@ -29,17 +29,20 @@ Result<model::RefData> read_refdata(SqliteDb& db, const RefRead& what, const std
 
 Result<std::map<std::string, uint64_t>> count_refdata(SqliteDb& db);
 
-// Every patient file's rows as the import wrote them (nothing the fund recorded itself), each in
-// (NISS, file order): what ResidentPatients holds. Inside the caller's read transaction.
-Result<model::RefData> read_patient_tables(SqliteDb& db);
-
 // The rows each patient file of the present import holds, as the import wrote them down (store
 // migration 32), and when that import was made (microseconds; unique to it in practice).
 struct PatientRows {
   uint64_t rows = 0;
+  std::map<std::string, uint64_t> by_file;  // members.csv → its rows
   int64_t imported = 0;
 };
 Result<PatientRows> patient_rows(SqliteDb& db);
+
+// Every patient file's rows as the import wrote them (nothing the fund recorded itself), each in
+// (NISS, file order): what ResidentPatients holds. Inside the caller's read transaction; `rows`
+// (patient_rows in the same transaction) sizes each vector once: grown by doubling, the copy of a
+// million members touched twice its memory, fresh pages the kernel zeroes.
+Result<model::RefData> read_patient_tables(SqliteDb& db, const PatientRows& rows);
 // Writes them down for `data` (an import, inside its write transaction), or from the tables.
 Result<void> write_ref_rows(SqliteDb& db, const model::RefData* data);
 

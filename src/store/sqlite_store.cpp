@@ -305,6 +305,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
         wanted.begin(), wanted.end(), [](const model::PatientCodes& w) { return w.code_count() <= kMostCodesFiltered; }));
     auto recent = usable_recent_pairs(few_codes);
     if (!recent) return fail(recent.error());
+    const RecentPairs* recent_pairs = recent->pairs;
     std::vector<std::unique_ptr<Reads>> tables;
     for (std::string_view table : kHistoryTables) {
       tables.push_back(std::make_unique<Reads>(db_, table));
@@ -332,11 +333,11 @@ class SqliteStore final : public model::Store, private SqliteDb {
       found.clear();
       for (auto& t : tables) {
         // Not for a patient asked many codes (kMostCodesFiltered).
-        const bool filtered = w.code_count() <= kMostCodesFiltered && (t->large ? *filter != nullptr : *recent != nullptr);
+        const bool filtered = w.code_count() <= kMostCodesFiltered && (t->large ? *filter != nullptr : recent_pairs != nullptr);
         if (filtered) {
           codes.clear();
           for (std::string_view code : w.each_code())
-            if (t->large ? (*filter)->may_hold(w.niss, code) : (*recent)->may_hold(w.niss, code)) codes.push_back(code);
+            if (t->large ? (*filter)->may_hold(w.niss, code) : recent_pairs->may_hold(w.niss, code)) codes.push_back(code);
           if (codes.empty()) continue;
         }
         if ((filtered ? codes.size() : w.code_count()) > t->seeks_per_patient) {
@@ -358,34 +359,75 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return out;
   }
 
-  // The recent history's pairs as this connection knows them, caught up by the lines of larger
-  // id (inside the caller's read transaction), on a connection told to expect a batch's patients;
-  // null otherwise, or when the lines to read first (the whole table the first time, those
-  // written since after) would cost more than the look-ups of `patients` they may spare: after a
-  // day's envois the recent history can hold millions, and a nursing patient, asked sixty codes,
-  // is read whole anyway. The ids of the lines since are at most the id span (ids only grow).
-  Result<const RecentPairs*> usable_recent_pairs(uint64_t patients) {
-    if (expected_ == 0 || patients == 0) return nullptr;
+  // What a read of the recent history uses of the pairs: `pairs` null, seek every code; else held
+  // under the shared lock until the read is done.
+  struct RecentPairsInUse {
+    std::shared_lock<std::shared_mutex> lock;
+    const RecentPairs* pairs = nullptr;
+  };
+
+  // The recent history's pairs as this process's connections know them (SharedRecentPairs),
+  // caught up by the lines of larger id (inside the caller's read transaction), on a connection
+  // told to expect a batch's patients; not used otherwise, or when the lines to read first (the
+  // whole table the first time, those written since after) would cost more than the look-ups of
+  // `patients` they may spare: after a day's envois the recent history can hold millions, and a
+  // nursing patient, asked sixty codes, is read whole anyway. The ids of the lines since are at
+  // most the id span (ids only grow).
+  Result<RecentPairsInUse> usable_recent_pairs(uint64_t patients) {
+    if (expected_ == 0 || patients == 0) return RecentPairsInUse{};
     Stmt span(db_, "SELECT COALESCE(MAX(id), 0), COALESCE(MIN(id), 0) FROM history_recent");
     if (span.step() != SQLITE_ROW) return fail(last_error("read the recent history's ids"));
     const int64_t last = span.i64(0), first = span.i64(1);
-    if (last == 0) {  // emptied (a merge): the pairs of the lines gone go too
-      recent_pairs_.clear();
-      recent_pairs_.ready = true;
-      return &recent_pairs_;
+    if (!recent_pairs_)
+      recent_pairs_ = store_key().empty() ? std::make_shared<SharedRecentPairs>() : shared_recent_pairs(store_key());
+    SharedRecentPairs& shared = *recent_pairs_;
+    auto covers_this_snapshot = [&] {
+      return shared.pairs.ready && (last == 0 || (first >= shared.valid_from && shared.pairs.seen_up_to >= last));
+    };
+    auto in_use = [&](std::shared_lock<std::shared_mutex> lock) -> RecentPairsInUse {
+      static const RecentPairs none = [] {
+        RecentPairs p;
+        p.ready = true;
+        return p;
+      }();
+      return {std::move(lock), last == 0 ? &none : &shared.pairs};
+    };
+    {
+      std::shared_lock lock(shared.mutex);
+      if (covers_this_snapshot()) return in_use(std::move(lock));
     }
-    const int64_t from = recent_pairs_.ready ? std::max(recent_pairs_.seen_up_to + 1, first) : first;
-    if (last >= from && static_cast<uint64_t>(last - from + 1) > patients * kRowsReadPerLookup) return nullptr;
-    Stmt s(db_, "SELECT id, niss, code FROM history_recent WHERE id >= ?1 ORDER BY id");
-    s.bind(1, from);
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      recent_pairs_.seen_up_to = s.i64(0);
-      recent_pairs_.add(s.view(1), s.view(2));
+    {
+      std::unique_lock lock(shared.mutex);
+      RecentPairs& pairs = shared.pairs;
+      // Every line the set was caught up by is gone in this snapshot (a merge emptied the table):
+      // the set starts again, answering for this snapshot's lines and later ones only.
+      if (last == 0 || (pairs.ready && first > pairs.seen_up_to)) {
+        pairs.clear();
+        pairs.ready = last == 0;
+        shared.valid_from = last == 0 ? pairs.seen_up_to + 1 : first;
+      }
+      if (!pairs.ready && pairs.size() == 0) shared.valid_from = std::max(shared.valid_from, first);
+      if (last != 0) {
+        // A snapshot older than the set's start may still see lines it no longer holds.
+        if (first < shared.valid_from) return RecentPairsInUse{};
+        const int64_t from = pairs.ready ? std::max(pairs.seen_up_to + 1, first) : first;
+        if (last >= from && static_cast<uint64_t>(last - from + 1) > patients * kRowsReadPerLookup)
+          return RecentPairsInUse{};
+        Stmt s(db_, "SELECT id, niss, code FROM history_recent WHERE id >= ?1 ORDER BY id");
+        s.bind(1, from);
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW) {
+          pairs.seen_up_to = std::max(pairs.seen_up_to, s.i64(0));
+          pairs.add(s.view(1), s.view(2));
+        }
+        if (rc != SQLITE_DONE) return fail(last_error("read the recent history's pairs"));
+        pairs.ready = true;
+      }
     }
-    if (rc != SQLITE_DONE) return fail(last_error("read the recent history's pairs"));
-    recent_pairs_.ready = true;
-    return &recent_pairs_;
+    // Another connection may have emptied it between the two locks: then this read seeks.
+    std::shared_lock lock(shared.mutex);
+    if (covers_this_snapshot()) return in_use(std::move(lock));
+    return RecentPairsInUse{};
   }
 
   // The large history's filter (migration 31) when the store keeps one of this format that
@@ -1153,7 +1195,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     if (!reading_whole_pays(patients, rows->rows)) return std::shared_ptr<const ResidentPatients>();
     Result<void> read_error;
     auto held = shared_resident_patients(store_key(), rows->imported, [&]() -> std::shared_ptr<const ResidentPatients> {
-      auto all = read_patient_tables(*this);
+      auto all = read_patient_tables(*this, *rows);
       if (!all) {
         read_error = fail(all.error());
         return nullptr;
@@ -1177,7 +1219,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
   // patients asked for at that version, and those a caller said it expects (a batch).
   std::shared_ptr<const ResidentPatients> resident_;
   uint64_t asked_ = 0, expected_ = 0;
-  RecentPairs recent_pairs_;
+  std::shared_ptr<SharedRecentPairs> recent_pairs_;  // made or shared at the first read that uses it
   std::shared_ptr<const model::RefData> shared_;
   int64_t shared_version_ = -1;
 };

@@ -43,6 +43,8 @@ struct RefTableSpec {
   bool per_patient = false;  // first column niss: read per patient, never whole for an envoi
   std::vector<RefColumn> columns;
   std::function<size_t(const RefData&)> rows;
+  // Room for `n` rows in the file's vector in `data`.
+  std::function<void(RefData&, size_t n)> reserve;
   // Row `i` of the file's vector in `data`, column after column.
   std::function<void(const RefData&, size_t i, RowSink&)> write;
   // One row, column after column, appended to the file's vector in `data`.
