@@ -5,6 +5,8 @@
 #include <cstring>
 #include <tuple>
 
+#include "format/reuse_pool.h"
+
 namespace mutua::store {
 
 namespace {
@@ -28,17 +30,19 @@ Packed packed(std::string_view raw) {
   // fixed-width records, whose matches are a record or two back, which a small table that stays
   // in the core's first cache keeps as well. On a received envoi, its 920900 and its JSON (both
   // worlds of bench/): 11-20 % faster and 5-12 % smaller frames. One context per thread (blobs
-  // are packed on several at once), kept from one blob to the next.
+  // are packed on several at once), kept from one blob to the next: in a pool, since the threads
+  // that pack are made for each envoi.
   struct Context {
     ZSTD_CCtx* cctx = ZSTD_createCCtx();
     ~Context() { ZSTD_freeCCtx(cctx); }
   };
-  thread_local Context context;
-  if (!context.cctx) return {nullptr, raw};  // out of memory: kept as it is
-  ZSTD_CCtx_reset(context.cctx, ZSTD_reset_session_and_parameters);
-  ZSTD_CCtx_setParameter(context.cctx, ZSTD_c_compressionLevel, 1);
-  ZSTD_CCtx_setParameter(context.cctx, ZSTD_c_hashLog, 10);
-  const size_t n = ZSTD_compress2(context.cctx, p.owned.get(), bound, raw.data(), raw.size());
+  static ReusePool<Context> contexts(8);
+  ReusePool<Context>::Lease context(contexts, [] { return std::make_unique<Context>(); });
+  if (!context->cctx) return {nullptr, raw};  // out of memory: kept as it is
+  ZSTD_CCtx_reset(context->cctx, ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(context->cctx, ZSTD_c_compressionLevel, 1);
+  ZSTD_CCtx_setParameter(context->cctx, ZSTD_c_hashLog, 10);
+  const size_t n = ZSTD_compress2(context->cctx, p.owned.get(), bound, raw.data(), raw.size());
   if (!ZSTD_isError(n) && (n < raw.size() || looks_packed)) {
     p.bytes = std::string_view(p.owned.get(), n);
     return p;
