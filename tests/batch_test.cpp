@@ -12,6 +12,7 @@
 
 #include "baseline.h"
 #include "mutua/engine/batch.h"
+#include "mutua/gen/generator.h"
 #include "mutua/store/sqlite.h"
 
 namespace mutua {
@@ -47,7 +48,7 @@ TEST(Batch, KeepsTheOrderAndSkipsWhatCannotBeReceived) {
     EXPECT_EQ(e.code, "Z00015");
     refused_paths.push_back(path);
   };
-  callbacks.judged = [&](const std::string& path, engine::Adjudication r, bool) {
+  callbacks.judged = [&](const std::string& path, const engine::Adjudication& r, bool) {
     std::lock_guard<std::mutex> lock(m);
     judged.push_back(path);
     ids.push_back(r.envoi.id);
@@ -82,7 +83,7 @@ TEST(Batch, AFailedDeliveryStopsWithTheReceptionsNotDelivered) {
   options.today = 20261123;
   engine::BatchCallbacks callbacks;
   int calls = 0;
-  callbacks.judged = [&](const std::string&, engine::Adjudication, bool) {
+  callbacks.judged = [&](const std::string&, const engine::Adjudication&, bool) {
     ++calls;
     return false;  // a full disk
   };
@@ -124,7 +125,7 @@ TEST(Batch, ReadAheadOnASecondConnectionGivesTheSameAnswers) {
     }
     std::vector<std::string> answers;
     engine::BatchCallbacks callbacks;
-    callbacks.judged = [&](const std::string&, engine::Adjudication r, bool) {
+    callbacks.judged = [&](const std::string&, const engine::Adjudication& r, bool) {
       answers.push_back(r.message + " " + (r.responses.empty() ? "" : r.responses.front().json));
       return true;
     };
@@ -165,7 +166,7 @@ TEST(Batch, ASingleFileReadsItsDataAheadBesideItsChecksWithTheSameAnswer) {
       if (opened) second = std::move(*opened);
     }
     engine::BatchCallbacks callbacks;
-    callbacks.judged = [&](const std::string&, engine::Adjudication r, bool) {
+    callbacks.judged = [&](const std::string&, const engine::Adjudication& r, bool) {
       answers.push_back(r.message + " " + (r.responses.empty() ? "" : r.responses.front().json));
       phases.clear();
       for (const auto& [phase, seconds] : r.phases) phases.push_back(phase);
@@ -209,7 +210,7 @@ TEST(Batch, AReceptionRecordedUnderTheEarlierContentHashIsResumed) {
   auto run = [&](model::Store* ahead) {
     std::vector<bool> resumed;
     engine::BatchCallbacks callbacks;
-    callbacks.judged = [&](const std::string&, engine::Adjudication r, bool) {
+    callbacks.judged = [&](const std::string&, const engine::Adjudication& r, bool) {
       resumed.push_back(r.resumed);
       return true;
     };
@@ -243,6 +244,77 @@ TEST(Batch, AReceptionRecordedUnderTheEarlierContentHashIsResumed) {
   auto after = store->envois();
   ASSERT_TRUE(after);
   EXPECT_EQ(after->size(), 2u);
+}
+
+// A batch keeps the buffers of each envoi's file and responses for the envois after it (the
+// responses' once delivered): what it writes is what each envoi judged on its own writes, the
+// larger envois' bytes before a smaller one's included, nothing of one left in the next.
+TEST(Batch, BuffersKeptFromOneEnvoiToTheNextCarryNothingOver) {
+  const std::string dir = testing::temp_path("batch-buffers");
+  fs::remove_all(dir);
+  gen::Options world;
+  world.seed = 17;
+  world.members = 3000;
+  world.providers = 4;
+  world.lines = 9000;
+  world.envoi_lines = 2500;  // responses past a megabyte: the buffers worth keeping
+  world.error_rate = 0.002;  // accepted envois (a 920900 echoes every record), a few codes
+  world.out = dir + "/world";
+  ASSERT_TRUE(gen::generate(world));
+  std::vector<std::string> paths;
+  for (const auto& entry : fs::directory_iterator(world.out + "/envois")) paths.push_back(entry.path());
+  std::sort(paths.begin(), paths.end());
+  ASSERT_GE(paths.size(), 3u);
+  std::vector<Error> problems;
+  auto data = model::load_refdata_dir(world.out + "/refdata", problems);
+  ASSERT_TRUE(data);
+  engine::AdjudicateOptions options;
+  options.today = 20261123;
+  auto fresh_store = [&](const std::string& path) {
+    auto store = store::open_sqlite(path);
+    EXPECT_TRUE(store);
+    EXPECT_TRUE(store && (*store)->replace_refdata(*data));
+    return store ? std::move(*store) : nullptr;
+  };
+  auto written = [](const engine::Adjudication& r) {
+    std::string all = r.message;
+    for (const auto& response : r.responses) all += "\n" + response.message + "\n" + response.bytes + "\n" + response.json;
+    return all;
+  };
+  // The batch, twice over the files (the second time every buffer comes from the first).
+  std::vector<std::string> batched;
+  size_t largest = 0;
+  {
+    auto store = fresh_store(dir + "/batch.db");
+    auto ahead = store::open_sqlite(dir + "/batch.db");
+    ASSERT_TRUE(store && ahead);
+    engine::BatchCallbacks callbacks;
+    callbacks.judged = [&](const std::string&, const engine::Adjudication& r, bool) {
+      batched.push_back(written(r));
+      if (!r.responses.empty()) largest = std::max(largest, r.responses.front().bytes.size());
+      return true;
+    };
+    std::vector<std::string> twice = paths;
+    twice.insert(twice.end(), paths.begin(), paths.end());
+    auto out = engine::adjudicate_batch(twice, *store, options, callbacks, ahead->get());
+    ASSERT_TRUE(out) << out.error().to_string();
+  }
+  EXPECT_GT(largest, size_t{1} << 20);
+  // Each file judged on its own, in the same order, on a store of its own.
+  std::vector<std::string> alone;
+  {
+    auto store = fresh_store(dir + "/alone.db");
+    ASSERT_TRUE(store);
+    for (int round = 0; round < 2; ++round)
+      for (const auto& path : paths) {
+        auto r = engine::adjudicate_file(path, engine::JudgingStores(*store), options);
+        ASSERT_TRUE(r) << r.error().to_string();
+        alone.push_back(written(*r));
+      }
+  }
+  ASSERT_EQ(batched.size(), alone.size());
+  for (size_t i = 0; i < alone.size(); ++i) EXPECT_TRUE(batched[i] == alone[i]) << "envoi " << i << " of " << alone.size();
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -233,7 +233,7 @@ void add_adjudicate(CLI::App& app) {
     // Response files are named after the envoi's file; a name another reception already wrote
     // (two providers' files of one name, a file sent again) gets the reception id as well, so
     // nothing is overwritten. A resumed batch writes its own files again under the same names.
-    callbacks.judged = [&](const std::string& file, engine::Adjudication r, bool owns_its_name) {
+    callbacks.judged = [&](const std::string& file, const engine::Adjudication& r, bool owns_its_name) {
       std::string stem = fs::path(file).stem().string();
       std::vector<std::string> written;
       for (const auto& resp : r.responses) {

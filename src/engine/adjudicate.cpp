@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/json_out.h"
+#include "format/reuse_pool.h"
 #include "engine/pipeline.h"
 #include "engine/response.h"
 #include "mutua/catalog.h"
@@ -221,7 +222,28 @@ Reception receive(std::string bytes, std::string name, model::Date today) {
   return receive(std::move(bytes), std::move(name), today, BesideChecks());
 }
 
-Reception receive(std::string bytes, std::string name, model::Date today, const BesideChecks& beside_checks) {
+namespace {
+
+// The buffers files are read into, kept once every view of their bytes is gone, for the next
+// file read: a 100k-line envoi is 69 MB, whose huge pages were otherwise faulted in and zeroed
+// afresh for every envoi of a batch. Never destroyed: the last bytes may go at exit.
+ReusePool<std::string>& file_buffers() {
+  static auto* pool = new ReusePool<std::string>(2);
+  return *pool;
+}
+
+// `size` bytes to read a file into, given back to file_buffers when the last holder lets go.
+std::shared_ptr<std::string> file_buffer(size_t size) {
+  auto buffer = file_buffers().take();
+  if (!buffer) buffer = std::make_unique<std::string>();
+  buffer->resize(size);
+  return std::shared_ptr<std::string>(buffer.release(), [](std::string* kept) {
+    file_buffers().give_back(std::unique_ptr<std::string>(kept));
+  });
+}
+
+Reception receive_bytes(std::shared_ptr<const std::string> bytes, std::string name, model::Date today,
+                        const BesideChecks& beside_checks) {
   Reception r;
   auto start = std::chrono::steady_clock::now();
   auto lap = [&](const char* phase) {
@@ -230,7 +252,7 @@ Reception receive(std::string bytes, std::string name, model::Date today, const 
     start = now;
   };
   r.name = std::move(name);
-  r.bytes = std::make_shared<const std::string>(std::move(bytes));
+  r.bytes = std::move(bytes);
   r.hash = content_hash(*r.bytes);
   auto reader = parse_into(r);
   if (!reader) return r;
@@ -247,6 +269,12 @@ Reception receive(std::string bytes, std::string name, model::Date today, const 
   lap("file checks");
   if (beside.valid()) beside.get();
   return r;
+}
+
+}  // namespace
+
+Reception receive(std::string bytes, std::string name, model::Date today, const BesideChecks& beside_checks) {
+  return receive_bytes(std::make_shared<const std::string>(std::move(bytes)), std::move(name), today, beside_checks);
 }
 
 namespace {
@@ -409,11 +437,11 @@ Result<Reception> receive_file(const std::string& path, model::Date today, const
   }
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return fail({.code = "Z00001", .message = "cannot read the file", .file = path});
-  std::string bytes(static_cast<size_t>(in.tellg()), '\0');
+  auto bytes = file_buffer(static_cast<size_t>(in.tellg()));
   in.seekg(0);
-  if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
+  if (!in.read(bytes->data(), static_cast<std::streamsize>(bytes->size())))
     return fail({.code = "Z00001", .message = "cannot read the file", .file = path});
-  return receive(std::move(bytes), basename(path), today, beside_checks);
+  return receive_bytes(std::move(bytes), basename(path), today, beside_checks);
 }
 
 Result<Adjudication> adjudicate_file(const std::string& path, JudgingStores store, const AdjudicateOptions& options) {

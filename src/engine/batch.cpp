@@ -2,6 +2,8 @@
 
 #include <future>
 
+#include "engine/response.h"
+
 namespace mutua::engine {
 
 Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, model::Store& store,
@@ -85,7 +87,9 @@ Result<BatchOutcome> adjudicate_batch(const std::vector<std::string>& paths, mod
     ++out.judged;
     delivering = r->envoi.id;
     delivered = std::async(std::launch::async, [&callbacks, &path = paths[i], outcome = std::move(*r), owns_its_name]() mutable {
-      return callbacks.judged ? callbacks.judged(path, std::move(outcome), owns_its_name) : true;
+      const bool ok = callbacks.judged ? callbacks.judged(path, outcome, owns_its_name) : true;
+      recycle_responses(outcome.responses);  // for the envois after
+      return ok;
     });
   }
   // The last responses are being delivered: what the store put off runs beside them.

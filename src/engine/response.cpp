@@ -1,6 +1,7 @@
 #include "engine/response.h"
 
 #include "engine/json_out.h"
+#include "format/reuse_pool.h"
 
 #include <algorithm>
 #include <array>
@@ -93,10 +94,40 @@ std::string ascii(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// Strings of at least this capacity are worth keeping for the next envoi.
+constexpr size_t kWorthKeeping = size_t{1} << 20;
+
+// The buffers given back by recycle_responses, the files' and the JSON's apart (a JSON buffer
+// taken for a 920900 would be too small and grown afresh). Never destroyed: a buffer may come
+// back from a thread still running at exit.
+ReusePool<std::string>& kept_buffers(bool json) {
+  static auto* bytes = new ReusePool<std::string>(2);
+  static auto* text = new ReusePool<std::string>(2);
+  return json ? *text : *bytes;
+}
+
+std::string response_buffer(bool json, size_t capacity) {
+  std::string out;
+  if (capacity >= kWorthKeeping)
+    if (auto kept = kept_buffers(json).take()) out = std::move(*kept);
+  out.clear();
+  out.reserve(capacity);
+  return out;
+}
+
+}  // namespace
+
+void recycle_responses(std::vector<model::StoredResponse>& responses) {
+  for (auto& r : responses)
+    for (const auto& [text, json] : {std::pair{&r.bytes, false}, std::pair{&r.json, true}})
+      if (text->capacity() >= kWorthKeeping) kept_buffers(json).give_back(std::make_unique<std::string>(std::move(*text)));
+}
+
 std::string write_detail_response(const ResponseInput& in) {
   const rules::Envoi& e = *in.envoi;
-  std::string out;
-  out.reserve(e.records.size() * 800 + 677);
+  std::string out = response_buffer(false, e.records.size() * 800 + 677);
   out += with_message(std::string_view(e.header).substr(0, 67), in.message);
   // Segment 300, 610 characters: the 160 received, zones 310/311 filled, the rest reserved.
   RecordBuilder s300(K::Segment300Response);
@@ -269,8 +300,7 @@ std::string response_json(const ResponseInput& in, const std::vector<std::string
   // its labels and facts up to a kilobyte).
   size_t coded = 0;
   for (const auto& v : in.verdicts->by_record) coded += v.empty() ? 0 : 1;
-  std::string text;
-  text.reserve(e.lines.size() * 320 + coded * 1200 + 4096);
+  std::string text = response_buffer(true, e.lines.size() * 320 + coded * 1200 + 4096);
   JsonRecords doc(text,
                   {{"message", in.message},
                    {"file", e.file},

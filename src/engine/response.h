@@ -48,6 +48,11 @@ std::string write_refusal(const rules::Envoi& envoi, const std::vector<EnvelopeM
 // The JSON form of a response: every record with all its codes, labels, comments and facts.
 std::string response_json(const ResponseInput& in, const std::vector<std::string>& summary);
 
+// Gives the responses' large strings back for the next envoi's (a batch does, once delivered):
+// a 100k-line envoi's 920900 is 157 MB, whose huge pages were otherwise faulted in and zeroed
+// afresh for every envoi. The responses are left empty.
+void recycle_responses(std::vector<model::StoredResponse>& responses);
+
 // ASCII form of a comment for the fixed-width file (accents dropped: one byte per character).
 std::string ascii(std::string_view utf8);
 

@@ -21,7 +21,7 @@ struct BatchCallbacks {
   // judged. `owns_its_name`: a resumed envoi that was the first reception of its file name, so
   // what is named after that file is its own to write again. Returns false when its responses
   // could not be delivered: the batch stops; they stay recorded.
-  std::function<bool(const std::string& path, Adjudication outcome, bool owns_its_name)> judged;
+  std::function<bool(const std::string& path, const Adjudication& outcome, bool owns_its_name)> judged;
 };
 
 struct BatchOutcome {
