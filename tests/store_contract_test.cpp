@@ -471,6 +471,50 @@ std::string history_text(const std::unordered_map<std::string, std::vector<model
   return out;
 }
 
+// A history read at a mark, brought up to date with what was recorded since (the lines accepted
+// since added after those read, the patients recorded_since names read again), is the history
+// read now: with lines of a patient added, another's line reversed by a credit note, a third
+// patient not asked.
+TEST_P(StoreContract, WhatWasRecordedSinceBringsAHistoryReadAtAMarkUpToDate) {
+  model::EnvoiStore& envois = *store_;
+  ASSERT_TRUE(envois.record(accepted(kNurse, 1, {{kPatient, "425014"}, {kOtherPatient, "425014"}, {kOtherPatient, "425036"}})));
+  std::vector<std::string> both = {kPatient, kOtherPatient};
+  std::sort(both.begin(), both.end());
+  auto mark = envois.mark();
+  ASSERT_TRUE(mark);
+  auto read = envois.history(both);
+  ASSERT_TRUE(read);
+  auto nothing = envois.recorded_since(*mark, both);
+  ASSERT_TRUE(nothing);
+  EXPECT_TRUE(nothing->again.empty() && nothing->added.empty()) << "nothing recorded since the mark";
+
+  ASSERT_TRUE(envois.record(accepted(kNurse, 2, {{kPatient, "425036"}, {kPatient, "425014"}, {"99010100159", "425036"}}, 20261006)));
+  auto credit = accepted(kNurse, 3, {{kOtherPatient, "425014"}}, 20261005);
+  credit.accepted[0].amount = -1250;  // the other patient's first line, cancelled
+  credit.reversed_ids = {read->at(kOtherPatient)[0].id};
+  ASSERT_TRUE(envois.record(credit));
+
+  auto since = envois.recorded_since(*mark, both);
+  ASSERT_TRUE(since);
+  EXPECT_TRUE(std::is_sorted(since->again.begin(), since->again.end()));
+  EXPECT_EQ(std::count(since->again.begin(), since->again.end(), kOtherPatient), 1) << "its line was reversed";
+  EXPECT_EQ(since->added.count("99010100159"), 0u) << "not asked";
+  if (GetParam().name == "sqlite") {
+    ASSERT_EQ(since->added.count(kPatient), 1u) << "its lines since, not read again";
+    EXPECT_EQ(since->added.at(kPatient).size(), 2u);
+  }
+  auto brought = *read;
+  for (const auto& niss : since->again) brought.erase(niss);
+  auto fresh = envois.history(since->again);
+  ASSERT_TRUE(fresh);
+  for (auto& [niss, lines] : *fresh) brought[niss] = lines;
+  for (auto& [niss, lines] : since->added)
+    for (auto& l : lines) brought[niss].push_back(l);
+  auto now = envois.history(both);
+  ASSERT_TRUE(now);
+  EXPECT_EQ(history_text(brought, both), history_text(*now, both));
+}
+
 TEST_P(StoreContract, HistoryReadsTheSameWhereverAStoreKeepsALine) {
   // Lines loaded in bulk, then recorded by envois (a store may keep these apart as recent
   // history), a credit note reversing one of each: reads, marks and the ledger's sums say the

@@ -376,25 +376,33 @@ Result<void> read_ahead_into(const Reception& reception, JudgingStores store, mo
 
 namespace {
 
-// The history of `needs` as it stands from `mark` on: read ahead, with the patients that lines
-// were recorded of since then read again; or read now when nothing was read ahead for these
-// needs. The lines read ahead are taken (HistoryAhead).
+// The history of `needs` as it stands from `mark` on: read ahead, with the lines accepted since
+// added, or the patients read again whose lines read ahead may have changed since (the store's
+// recorded_since says which); or read now when nothing was read ahead for these needs. The
+// lines read ahead are taken (HistoryAhead).
 Result<std::unordered_map<std::string, std::vector<model::HistoryLine>>> history_from(
     const Reception& reception, model::EnvoiStore& envois, const std::vector<model::PatientCodes>& needs,
     const std::vector<std::string>& patients, int64_t before) {
   const auto& ahead = reception.history_ahead;
   if (!ahead || before != 0 || (&needs != &ahead->needs && ahead->needs != needs))
     return envois.history_of_codes(needs, before);
-  auto changed = envois.patients_recorded_since(ahead->mark, patients);
-  if (!changed) return fail(changed.error());
+  auto since = envois.recorded_since(ahead->mark, patients);
+  if (!since) return fail(since.error());
   auto history = std::move(ahead->lines);
   ahead->lines.clear();
   std::vector<model::PatientCodes> again;
-  for (const auto& n : needs)
-    if (std::binary_search(changed->begin(), changed->end(), n.niss)) {
+  for (const auto& n : needs) {
+    if (std::binary_search(since->again.begin(), since->again.end(), n.niss)) {
       history.erase(n.niss);
       again.push_back(n);
+      continue;
     }
+    // Accepted after every line read ahead: after them, as the rules read a patient's lines.
+    auto added = since->added.find(n.niss);
+    if (added == since->added.end()) continue;
+    for (auto& line : added->second)
+      if (n.wants(line.code, line.first_date)) history[n.niss].push_back(std::move(line));
+  }
   if (again.empty()) return history;
   auto fresh = envois.history_of_codes(again, 0);
   if (!fresh) return fail(fresh.error());

@@ -49,11 +49,11 @@ using model::StoredResponse;
 // The columns of a history line, in the order history_line() reads them, from one of the two
 // tables a line may be in: the large history and the recent one (migration 29). Every read is
 // of one patient's lines not reversed: the NISS and the reversal flag are known, not read.
-std::string select_history_from(std::string_view table) {
-  return fmt::format("SELECT id, envoi_id, code, first_date, last_date, units, amount, provider, third_party, "
-                     "invoice_number, record, billed, envoi_number FROM {} ",
-                     table);
-}
+// The columns history_line reads, in its order.
+constexpr const char* kHistoryColumns =
+    "id, envoi_id, code, first_date, last_date, units, amount, provider, third_party, invoice_number, record, billed, "
+    "envoi_number";
+std::string select_history_from(std::string_view table) { return fmt::format("SELECT {} FROM {} ", kHistoryColumns, table); }
 constexpr std::array<std::string_view, 2> kHistoryTables = {"history", "history_recent"};
 // A patient asked more codes than this (a nursing day's every code with a role) is read whole,
 // not asked of a filter code by code: sixty questions, each a miss in a filter of tens of
@@ -558,6 +558,52 @@ class SqliteStore final : public model::Store, private SqliteDb {
     });
     if (!read) return fail(read.error());
     return std::vector<std::string>(hit.begin(), hit.end());
+  }
+
+  // The lines since come in the scan that finds their patients (each_recorded_since's rows, all
+  // columns taken for the patients asked only): a patient with new lines is not sought again
+  // code by code (on the SQL peer's data, 5.8k of an envoi's 48k patients had lines in the envoi
+  // before).
+  Result<RecordedSince> recorded_since(const model::StoreMark& since, const std::vector<std::string>& patients) override {
+    ReadTransaction tx(db_);
+    std::set<std::string, std::less<>> again;
+    std::unordered_map<std::string, std::vector<HistoryLine>> added;
+    auto asked = [&](std::string_view niss) { return std::binary_search(patients.begin(), patients.end(), niss, std::less<>()); };
+    for (std::string_view table : kHistoryTables) {
+      Stmt s(db_, fmt::format("SELECT {}, niss, reversed FROM {} WHERE id > ?1", kHistoryColumns, table));
+      s.bind(1, since.history);
+      std::string before;
+      bool before_asked = false;
+      int rc;
+      while ((rc = s.step()) == SQLITE_ROW) {
+        const std::string_view niss = s.view(13);
+        if (niss != before) {  // an envoi's lines go in in NISS order: most rows repeat the one before
+          before.assign(niss);
+          before_asked = asked(niss);
+        }
+        if (!before_asked) continue;
+        if (s.i64(6) < 0) {  // a credit note: lines read at `since` may be reversed now
+          again.emplace(niss);
+          continue;
+        }
+        if (s.i64(14) != 0) continue;
+        added[before].push_back(history_line(s, before));
+      }
+      if (rc != SQLITE_DONE) return fail(last_error("read the lines recorded since"));
+    }
+    {
+      Stmt s(db_, "SELECT niss FROM pending_lines WHERE id > ?1");
+      s.bind(1, since.pending);
+      int rc;
+      while ((rc = s.step()) == SQLITE_ROW)
+        if (asked(s.view(0))) again.emplace(s.view(0));
+      if (rc != SQLITE_DONE) return fail(last_error("read the lines recorded since"));
+    }
+    for (const auto& niss : again) added.erase(niss);
+    // Both tables hold lines since only after a merge, the large one's first: in order anyway.
+    for (auto& [niss, lines] : added)
+      std::stable_sort(lines.begin(), lines.end(), [](const HistoryLine& a, const HistoryLine& b) { return a.id < b.id; });
+    return RecordedSince{std::vector<std::string>(again.begin(), again.end()), std::move(added)};
   }
 
   // The NISS of each line recorded after `since` (history, recent history, lines waiting on the

@@ -212,6 +212,21 @@ class EnvoiStore {
     (void)since;
     return patients;
   }
+  // What was recorded after `since` of `patients` (sorted), to bring up to date a history read
+  // at `since`: `again`, the patients to read again (sorted); `added`, for the others with lines
+  // accepted since, those lines (not reversed), in the order accepted: they come after every
+  // line read at `since`. A credit note reverses lines of its own patient and is a line of it,
+  // with a negative amount: its patient is read again, as is one with lines pending the advisor
+  // since. The default: every patient with lines since, read again.
+  struct RecordedSince {
+    std::vector<std::string> again;
+    std::unordered_map<std::string, std::vector<HistoryLine>> added;
+  };
+  virtual Result<RecordedSince> recorded_since(const StoreMark& since, const std::vector<std::string>& patients) {
+    auto changed = patients_recorded_since(since, patients);
+    if (!changed) return tl::make_unexpected(changed.error());
+    return RecordedSince{std::move(*changed), {}};
+  }
   // Records an envoi with its lines and responses; all or nothing. Returns its id. An accepted
   // envoi number (third party, year, number, test) is unique in the store itself.
   virtual Result<int64_t> record(const EnvoiOutcome& outcome) = 0;
