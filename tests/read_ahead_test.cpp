@@ -5,12 +5,14 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <utility>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "baseline.h"
 #include "mutua/engine/adjudicate.h"
+#include "mutua/gen/generator.h"
 #include "mutua/model/envoi_writer.h"
 #include "mutua/store/sqlite.h"
 
@@ -217,6 +219,74 @@ TEST(ReadAhead, WithAHelperConnectionTheSameIsReadAndJudged) {
   ASSERT_TRUE(judged) << judged.error().to_string();
   EXPECT_EQ(judged->message, "920099");
   EXPECT_NE(main_response(*judged).find("502255"), std::string::npos);
+}
+
+// With a helper connection and an envoi of more than a few hundred patients, the history is
+// read in chunks of patients taken in turn by both connections: every patient's lines exactly
+// as one connection reads them all, none lost or read twice at the chunks' edges.
+TEST(ReadAhead, HistoryReadInChunksByTwoConnectionsIsTheHistoryReadByOne) {
+  const std::string dir = mutua::testing::temp_path("read-ahead-chunks");
+  fs::remove_all(dir);
+  gen::Options world;
+  world.seed = 23;
+  world.members = 20000;
+  world.providers = 3;
+  world.lines = 60000;
+  world.envoi_lines = 20000;
+  world.error_rate = 0;  // envois accepted (an injected blocking error rejects one whole): lines recorded
+  world.out = dir + "/world";
+  ASSERT_TRUE(gen::generate(world));
+  std::vector<std::string> paths;
+  for (const auto& entry : fs::directory_iterator(world.out + "/envois")) paths.push_back(entry.path());
+  // By month billed (<third party>-<month>-...): the last the latest, within the billing delays.
+  auto month = [](const std::string& p) { return fs::path(p).filename().string().substr(12); };
+  std::sort(paths.begin(), paths.end(), [&](const auto& a, const auto& b) { return month(a) < month(b); });
+  ASSERT_GE(paths.size(), 3u);
+  std::vector<Error> problems;
+  auto data = model::load_refdata_dir(world.out + "/refdata", problems);
+  ASSERT_TRUE(data);
+  auto store = store::open_sqlite(dir + "/store.db");
+  ASSERT_TRUE(store && (*store)->replace_refdata(*data));
+  engine::AdjudicateOptions options;
+  options.today = kToday;
+  // Its patients' lines in the large history (the envoi recorded, then merged), the other envois'
+  // in the recent one.
+  auto first = engine::adjudicate_file(paths.back(), **store, options);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->message, "920900");
+  ASSERT_TRUE((*store)->merge_recent_history());
+  for (size_t i = 0; i + 1 < paths.size(); ++i) ASSERT_TRUE(engine::adjudicate_file(paths[i], **store, options));
+
+  auto alone = engine::receive_file(paths.back(), kToday);
+  auto helped = engine::receive_file(paths.back(), kToday);
+  ASSERT_TRUE(alone && helped);
+  ASSERT_TRUE(engine::read_ahead(*alone, **store));
+  auto helper = store::open_sqlite(dir + "/store.db");
+  ASSERT_TRUE(helper);
+  ASSERT_TRUE(engine::read_ahead(*helped, **store, helper->get()));
+  ASSERT_TRUE(alone->history_ahead && helped->history_ahead && helped->patient_data);
+  const auto& needs = helped->history_ahead->needs;
+  ASSERT_GE(needs.size(), 768u) << "patients enough for three chunks at least";
+  EXPECT_EQ(helped->patient_data->data.members.size(), alone->patient_data->data.members.size());
+  auto ids = [](const std::unordered_map<std::string, std::vector<model::HistoryLine>>& lines) {
+    std::map<std::string, std::vector<int64_t>> out;
+    for (const auto& [niss, l] : lines)
+      for (const auto& line : l) out[niss].push_back(line.id);
+    return out;
+  };
+  const auto want = ids(alone->history_ahead->lines);
+  size_t with_lines = 0;
+  for (const auto& [niss, l] : want) with_lines += l.empty() ? 0 : 1;
+  ASSERT_GE(with_lines, needs.size() / 2) << "most patients had lines recorded by the envois before";
+  EXPECT_EQ(ids(helped->history_ahead->lines), want);
+  // Judged without recording, the envoi read ahead by two connections answers as read by one.
+  auto unrecorded = options;
+  unrecorded.record = false;
+  auto by_one = engine::adjudicate(std::move(*alone), **store, unrecorded);
+  auto by_two = engine::adjudicate(std::move(*helped), **store, unrecorded);
+  ASSERT_TRUE(by_one && by_two);
+  EXPECT_FALSE(main_response(*by_one).empty());
+  EXPECT_EQ(main_response(*by_two), main_response(*by_one));
 }
 
 }  // namespace

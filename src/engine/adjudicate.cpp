@@ -1,5 +1,6 @@
 // The envoi pipeline: reception → preliminary checks and unicity (920999) → file checks and
 // rule families → cascades → error rate → 920099 or 920900 (+ 920098) → recorded atomically.
+#include <atomic>
 #include <future>
 #include <algorithm>
 #include <chrono>
@@ -320,11 +321,49 @@ Result<void> read_ahead_into(const Reception& reception, JudgingStores store, mo
     store.refdata.expect_patients(expected);
     if (helper) helper->expect_patients(expected);
   }
-  // On the helper, the patients' reference data are read while the history needs are made here:
-  // the needs depend on the fund's shared data only (codes, cumulations, prerequisites, roles).
-  std::future<Result<model::RefData>> read_on_helper;
+  // The history its rules read, at a mark taken first: what is recorded after it is read again.
+  // The needs depend on the fund's shared data only (codes, cumulations, prerequisites, roles),
+  // not on the patients' reference data, which the helper reads meanwhile.
+  auto ahead = std::make_shared<HistoryAhead>();
+  std::promise<bool> needs_made;  // false: no history is read (the mark or the shared data failed)
+  auto needs_ready = needs_made.get_future().share();
+  // The patients' history in chunks of patients (in NISS order), taken in turn by this
+  // connection and, once it has read the reference data, by the helper: the first envoi of a
+  // batch has the helper make the patient tables' copy (a second on bench/peer's data) while
+  // this one reads most of the history, where halves fixed in advance waited for each other.
+  using Lines = std::unordered_map<std::string, std::vector<model::HistoryLine>>;
+  std::atomic<size_t> next_chunk{0};
+  size_t chunks = 1;
+  auto read_chunks = [&](model::EnvoiStore& from) -> Result<Lines> {
+    Lines all;
+    const auto& needs = ahead->needs;
+    for (size_t k; (k = next_chunk.fetch_add(1)) < chunks;) {
+      auto first = needs.begin() + static_cast<std::ptrdiff_t>(needs.size() * k / chunks);
+      auto last = needs.begin() + static_cast<std::ptrdiff_t>(needs.size() * (k + 1) / chunks);
+      auto got = chunks == 1 ? from.history_of_codes(needs, 0)
+                             : from.history_of_codes(std::vector<model::PatientCodes>(first, last), 0);
+      if (!got) {
+        next_chunk = chunks;  // the other connection stops at its next chunk
+        return fail(got.error());
+      }
+      all.merge(*got);  // other patients: every line moves
+    }
+    return all;
+  };
+  struct OnHelper {
+    Result<model::RefData> refdata;
+    double seconds = 0;  // reading the reference data
+    Result<Lines> history;
+  };
+  std::future<OnHelper> on_helper;
   if (helper)
-    read_on_helper = std::async(std::launch::async, [helper, &data] { return helper->load_refdata_for(data->patients); });
+    on_helper = std::async(std::launch::async, [&]() {
+      const auto began = std::chrono::steady_clock::now();
+      OnHelper h{helper->load_refdata_for(data->patients), 0, Lines{}};
+      h.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+      if (h.refdata && needs_ready.get()) h.history = read_chunks(*helper);
+      return h;
+    });
   else {
     auto read = store.refdata.load_refdata_for(data->patients);
     if (!read) return fail(read.error());
@@ -332,8 +371,6 @@ Result<void> read_ahead_into(const Reception& reception, JudgingStores store, mo
     out.patient_data = data;
     lap("reference data (read ahead)");
   }
-  // The history its rules read, at a mark taken first: what is recorded after it is read again.
-  auto ahead = std::make_shared<HistoryAhead>();
   auto shared = store.refdata.shared_refdata();
   auto mark = shared ? store.envois.mark() : Result<model::StoreMark>(fail(shared.error()));
   if (mark) {
@@ -341,31 +378,22 @@ Result<void> read_ahead_into(const Reception& reception, JudgingStores store, mo
     ahead->shared = *shared;
     const model::RefData no_patients;
     ahead->needs = rules::history_needed(e, model::RefIndex(no_patients, *shared));
+    // Sixteen chunks: a call's own cost (its statements, the filter's and the recent pairs' checks)
+    // stays small beside a sixteenth of an envoi's patients.
+    if (helper) chunks = std::clamp<size_t>(ahead->needs.size() / 256, 1, 16);
   }
+  needs_made.set_value(mark.has_value());
+  Result<Lines> lines = mark ? read_chunks(store.envois) : Result<Lines>(fail(mark.error()));
   if (helper) {
-    auto read = read_on_helper.get();
-    if (!read) return fail(read.error());
-    data->data = std::move(*read);
+    OnHelper h = on_helper.get();
+    if (!h.refdata) return fail(h.refdata.error());
+    data->data = std::move(*h.refdata);
     out.patient_data = data;
-    lap("reference data (read ahead)");
-  }
-  if (!mark) return fail(mark.error());
-  const auto& needs = ahead->needs;
-  // Half of the patients' history on the helper, half here (the two halves are other patients).
-  const size_t here = helper ? needs.size() / 2 : needs.size();
-  const std::vector<model::PatientCodes> theirs(needs.begin() + static_cast<std::ptrdiff_t>(here), needs.end());
-  std::future<Result<std::unordered_map<std::string, std::vector<model::HistoryLine>>>> history_on_helper;
-  if (helper)
-    history_on_helper = std::async(std::launch::async, [helper, &theirs] { return helper->history_of_codes(theirs, 0); });
-  auto lines = here == needs.size()
-                   ? store.envois.history_of_codes(needs, 0)
-                   : store.envois.history_of_codes(
-                         std::vector<model::PatientCodes>(needs.begin(), needs.begin() + static_cast<std::ptrdiff_t>(here)), 0);
-  if (helper) {
-    auto other = history_on_helper.get();
-    if (!other) return fail(other.error());
-    if (lines)
-      for (auto& [niss, l] : *other) (*lines)[niss] = std::move(l);
+    // The history's lap is what the reading ahead took beyond the reference data.
+    out.phases.emplace_back("reference data (read ahead)", h.seconds);
+    start += std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(h.seconds));
+    if (!h.history) return fail(h.history.error());
+    if (lines) lines->merge(*h.history);
   }
   if (!lines) return fail(lines.error());
   ahead->lines = std::move(*lines);
