@@ -2,6 +2,7 @@
 // for the same import: every read of the RefDataStore role, row for row, compared on a
 // generated world's reference data (every patient file has rows); and it is read from several
 // threads at once.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -160,6 +161,46 @@ TEST(SharedRefIndex, MadeOncePerSharedTablesAndNeverKeptForOthers) {
   ASSERT_NE(after.rule("425014", 20261001), nullptr);
   EXPECT_EQ(after.rule("425014", 20261001)->fee_cents, 2000) << "an index of older tables was kept";
   EXPECT_NE(model::SharedRefIndex::of(second), nullptr);
+}
+
+// The patients' index: every patient's facts gathered from every patient file, members or not
+// (rows of patients who are not members grow it past its first size), each patient once, and
+// nothing for a NISS no file has.
+TEST(RefIndex, EveryPatientsFactsFromEveryFileFoundByNiss) {
+  model::RefData d;
+  auto niss = [](int i) { return fmt::format("{:011}", 10000000000LL + i * 7919LL); };
+  for (int i = 0; i < 300; ++i) {
+    model::Member m;
+    m.niss = niss(i);
+    d.members.push_back(m);
+  }
+  // Insurability for every member and for 900 patients who are not members, two periods each.
+  for (int i = 0; i < 1200; ++i)
+    for (int k = 0; k < 2; ++k) {
+      model::InsurabilityPeriod p;
+      p.niss = niss(i);
+      p.ct1 = i;
+      d.insurability.push_back(p);
+    }
+  model::Hospitalisation stay;
+  stay.niss = niss(1199);
+  d.hospitalisations.push_back(stay);
+  const model::RefIndex index(d);
+  for (int i = 0; i < 1200; ++i) {
+    const model::PatientFacts* f = index.patient(niss(i));
+    ASSERT_NE(f, nullptr) << niss(i);
+    EXPECT_EQ(f->member != nullptr, i < 300) << niss(i);
+    if (f->member) EXPECT_EQ(f->member->niss, niss(i));
+    ASSERT_EQ(f->insurability.size(), 2u) << niss(i);
+    EXPECT_EQ(f->insurability[0]->ct1, i);
+    EXPECT_EQ(f->insurability[1]->niss, niss(i));
+    EXPECT_EQ(f->hospitalisations.size(), i == 1199 ? 1u : 0u);
+  }
+  EXPECT_EQ(index.patient(niss(1200)), nullptr);
+  EXPECT_EQ(index.patient(""), nullptr);
+  EXPECT_EQ(index.patient(niss(5).substr(0, 10)), nullptr);
+  const model::RefData none;
+  EXPECT_EQ(model::RefIndex(none).patient(niss(0)), nullptr);
 }
 
 }  // namespace

@@ -62,19 +62,54 @@ RefIndex::RefIndex(const RefData& d, const std::shared_ptr<const RefData>& share
   index_patients();
 }
 
+namespace {
+uint64_t niss_hash(std::string_view niss) { return std::hash<std::string_view>{}(niss); }
+}  // namespace
+
 void RefIndex::index_patients() {
   const RefData& d = data_;
-  patients_.reserve(d.members.size());
-  for (const auto& m : d.members) patients_[m.niss].member = &m;
-  for (const auto& x : d.insurability) patients_[x.niss].insurability.push_back(&x);
-  for (const auto& x : d.hospitalisations) patients_[x.niss].hospitalisations.push_back(&x);
-  for (const auto& x : d.pathways) patients_[x.niss].pathways.push_back(&x);
-  for (const auto& x : d.medical_houses) patients_[x.niss].medical_houses.push_back(&x);
-  for (const auto& x : d.agreements) patients_[x.niss].agreements.push_back(&x);
-  for (const auto& x : d.palliative) patients_[x.niss].palliative.push_back(&x);
-  for (const auto& x : d.commitments) patients_[x.niss].commitments.push_back(&x);
-  for (const auto& x : d.detentions) patients_[x.niss].detentions.push_back(&x);
-  for (const auto& x : d.tariff_commitments) patients_[x.niss].tariff_commitments.push_back(&x);
+  size_t slots = 16;
+  while (slots < d.members.size() * 2) slots *= 2;
+  patient_slots_.assign(slots, PatientSlot{});
+  patient_keys_.reserve(d.members.size());
+  patient_facts_.reserve(d.members.size());
+  for (const auto& m : d.members) facts_of(m.niss).member = &m;
+  for (const auto& x : d.insurability) facts_of(x.niss).insurability.push_back(&x);
+  for (const auto& x : d.hospitalisations) facts_of(x.niss).hospitalisations.push_back(&x);
+  for (const auto& x : d.pathways) facts_of(x.niss).pathways.push_back(&x);
+  for (const auto& x : d.medical_houses) facts_of(x.niss).medical_houses.push_back(&x);
+  for (const auto& x : d.agreements) facts_of(x.niss).agreements.push_back(&x);
+  for (const auto& x : d.palliative) facts_of(x.niss).palliative.push_back(&x);
+  for (const auto& x : d.commitments) facts_of(x.niss).commitments.push_back(&x);
+  for (const auto& x : d.detentions) facts_of(x.niss).detentions.push_back(&x);
+  for (const auto& x : d.tariff_commitments) facts_of(x.niss).tariff_commitments.push_back(&x);
+}
+
+PatientFacts& RefIndex::facts_of(std::string_view niss) {
+  if ((patient_facts_.size() + 1) * 2 > patient_slots_.size()) {
+    // Rows of patients who are not members: twice the slots, every key placed again.
+    std::vector<PatientSlot> grown(patient_slots_.size() * 2);
+    const size_t mask = grown.size() - 1;
+    for (size_t i = 0; i < patient_keys_.size(); ++i) {
+      const uint64_t h = niss_hash(patient_keys_[i]);
+      size_t at = h & mask;
+      while (grown[at].index) at = (at + 1) & mask;
+      grown[at] = {static_cast<uint32_t>(h >> 32), static_cast<uint32_t>(i + 1)};
+    }
+    patient_slots_ = std::move(grown);
+  }
+  const uint64_t h = niss_hash(niss);
+  const auto tag = static_cast<uint32_t>(h >> 32);
+  const size_t mask = patient_slots_.size() - 1;
+  size_t at = h & mask;
+  for (; patient_slots_[at].index; at = (at + 1) & mask) {
+    const PatientSlot& s = patient_slots_[at];
+    if (s.tag == tag && patient_keys_[s.index - 1] == niss) return patient_facts_[s.index - 1];
+  }
+  patient_keys_.push_back(niss);
+  patient_facts_.emplace_back();
+  patient_slots_[at] = {tag, static_cast<uint32_t>(patient_facts_.size())};
+  return patient_facts_.back();
 }
 
 RefIndex::CtVerdict RefIndex::ct_check(int ct1, int ct2) const {
@@ -85,8 +120,15 @@ RefIndex::CtVerdict RefIndex::ct_check(int ct1, int ct2) const {
 }
 
 const PatientFacts* RefIndex::patient(const std::string& niss) const {
-  auto it = patients_.find(niss);
-  return it == patients_.end() ? nullptr : &it->second;
+  if (patient_slots_.empty()) return nullptr;
+  const uint64_t h = niss_hash(niss);
+  const auto tag = static_cast<uint32_t>(h >> 32);
+  const size_t mask = patient_slots_.size() - 1;
+  for (size_t at = h & mask; patient_slots_[at].index; at = (at + 1) & mask) {
+    const PatientSlot& s = patient_slots_[at];
+    if (s.tag == tag && patient_keys_[s.index - 1] == niss) return &patient_facts_[s.index - 1];
+  }
+  return nullptr;
 }
 
 const Provider* RefIndex::provider(const std::string& inami) const {
