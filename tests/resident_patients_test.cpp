@@ -197,3 +197,23 @@ TEST(ResidentPatients, AHashedLookUpFindsEveryPatientsRowsAndNoOneElses) {
   }
   for (const auto& m : out.members) EXPECT_TRUE(std::binary_search(patients.begin(), patients.end(), m.niss));
 }
+
+// A file of a hundred thousand rows or more (members) is read on a connection of its own beside
+// the others: the same rows as looked up one by one, every file there.
+TEST_F(ResidentPatientsStore, ALargeFileReadBesideTheOthersGivesWhatLookUpsGive) {
+  const int members = 100003;
+  ASSERT_TRUE(store_->replace_refdata(world(members)));
+  std::vector<std::string> some = {"99999999999"};
+  for (int i = members - 1; i >= 0; i -= 97) some.push_back(niss_of(i));
+  auto other = open();
+  auto looked = other->load_refdata_for(some);
+  ASSERT_TRUE(looked) << looked.error().message;
+  store_->expect_patients(1000000);
+  auto held = store_->load_refdata_for(some);
+  ASSERT_TRUE(held) << held.error().message;
+  EXPECT_EQ(store::resident_patients_held(), 1u);
+  EXPECT_EQ(held->members.size(), some.size() - 1);
+  EXPECT_FALSE(held->insurability.empty());
+  EXPECT_FALSE(held->hospitalisations.empty());
+  EXPECT_EQ(rows_of(*held), rows_of(*looked));
+}
