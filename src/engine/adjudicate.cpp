@@ -76,18 +76,22 @@ void run_rules(const rules::Envoi& e, const model::RefIndex& ref,
   std::vector<rules::Patient> patients;
   std::unordered_map<std::string_view, size_t> index;  // views of the envoi's lines, which outlive it
   index.reserve(e.invoices.size() + 1);
+  size_t at = SIZE_MAX;  // the patient of the line before: an invoice's lines are mostly one patient's
   for (size_t i = 0; i < e.lines.size(); ++i) {
     const auto& niss = e.lines[i].niss;
-    auto [it, fresh] = index.try_emplace(std::string_view(niss), patients.size());
-    if (fresh) {
-      rules::Patient p;
-      p.niss = niss;
-      p.facts = ref.patient(niss);
-      auto h = history.find(niss);
-      p.history = h == history.end() ? nullptr : &h->second;
-      patients.push_back(std::move(p));
+    if (at == SIZE_MAX || patients[at].niss != niss) {
+      auto [it, fresh] = index.try_emplace(std::string_view(niss), patients.size());
+      if (fresh) {
+        rules::Patient p;
+        p.niss = niss;
+        p.facts = ref.patient(niss);
+        auto h = history.find(niss);
+        p.history = h == history.end() ? nullptr : &h->second;
+        patients.push_back(std::move(p));
+      }
+      at = it->second;
     }
-    patients[it->second].lines.push_back(i);
+    patients[at].lines.push_back(i);
   }
   auto families = rules::make_line_rules();
   if (costs) {

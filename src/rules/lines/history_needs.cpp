@@ -45,8 +45,14 @@ std::vector<model::PatientCodes> history_needed(const Envoi& e, const model::Ref
   };
   std::unordered_map<std::string_view, Wanted> codes;
   codes.reserve(e.lines.size());
+  Wanted* last = nullptr;  // the line before's patient: an invoice's lines are mostly one patient's
+  std::string_view last_niss;
   for (const auto& l : e.lines) {
-    Wanted& mine = codes[l.niss];
+    if (!last || last_niss != l.niss) {
+      last = &codes[l.niss];  // unordered_map: a reference stays valid as the map grows
+      last_niss = l.niss;
+    }
+    Wanted& mine = *last;
     mine.codes.push_back(l.code);
     mine.days.push_back(l.first);
     if (auto it = partners.find(l.code); it != partners.end())
