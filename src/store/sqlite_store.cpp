@@ -375,7 +375,11 @@ class SqliteStore final : public model::Store, private SqliteDb {
   // most the id span (ids only grow).
   Result<RecentPairsInUse> usable_recent_pairs(uint64_t patients) {
     if (expected_ == 0 || patients == 0) return RecentPairsInUse{};
-    Stmt span(db_, "SELECT COALESCE(MAX(id), 0), COALESCE(MIN(id), 0) FROM history_recent");
+    // Two subqueries: SQLite finds a lone MAX or MIN at an end of the rowid, but MAX and MIN in one
+    // SELECT scanned the whole (NISS, code) index (12 % of the CPU of a batch read in chunks).
+    Stmt span(db_,
+              "SELECT COALESCE((SELECT MAX(id) FROM history_recent), 0), "
+              "COALESCE((SELECT MIN(id) FROM history_recent), 0)");
     if (span.step() != SQLITE_ROW) return fail(last_error("read the recent history's ids"));
     const int64_t last = span.i64(0), first = span.i64(1);
     if (!recent_pairs_)
