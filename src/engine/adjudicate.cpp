@@ -231,9 +231,10 @@ namespace {
 
 // The buffers files are read into, kept once every view of their bytes is gone, for the next
 // file read: a 100k-line envoi is 69 MB, whose huge pages were otherwise faulted in and zeroed
-// afresh for every envoi of a batch. Never destroyed: the last bytes may go at exit.
+// afresh for every envoi of a batch. Never destroyed: the last bytes may go at exit. Three:
+// a file is read while the one before is judged and the one before that recorded.
 ReusePool<std::string>& file_buffers() {
-  static auto* pool = new ReusePool<std::string>(2);
+  static auto* pool = new ReusePool<std::string>(3);
   return *pool;
 }
 
@@ -241,6 +242,7 @@ ReusePool<std::string>& file_buffers() {
 std::shared_ptr<std::string> file_buffer(size_t size) {
   auto buffer = file_buffers().take();
   if (!buffer) buffer = std::make_unique<std::string>();
+  reserve_with_room(*buffer, size);
   buffer->resize(size);
   return std::shared_ptr<std::string>(buffer.release(), [](std::string* kept) {
     file_buffers().give_back(std::unique_ptr<std::string>(kept));

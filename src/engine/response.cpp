@@ -101,10 +101,12 @@ constexpr size_t kWorthKeeping = size_t{1} << 20;
 
 // The buffers given back by recycle_responses, the files' and the JSON's apart (a JSON buffer
 // taken for a 920900 would be too small and grown afresh). Never destroyed: a buffer may come
-// back from a thread still running at exit.
+// back from a thread still running at exit. Three of each: the responses of the envoi before
+// are still being written and recorded when the next one's are made, and sometimes those of
+// the one before it too (a pool of two missed once in the peer's ten envois).
 ReusePool<std::string>& kept_buffers(bool json) {
-  static auto* bytes = new ReusePool<std::string>(2);
-  static auto* text = new ReusePool<std::string>(2);
+  static auto* bytes = new ReusePool<std::string>(3);
+  static auto* text = new ReusePool<std::string>(3);
   return json ? *text : *bytes;
 }
 
@@ -113,7 +115,7 @@ std::string response_buffer(bool json, size_t capacity) {
   if (capacity >= kWorthKeeping)
     if (auto kept = kept_buffers(json).take()) out = std::move(*kept);
   out.clear();
-  out.reserve(capacity);
+  reserve_with_room(out, capacity);
   return out;
 }
 
