@@ -281,8 +281,35 @@ TEST(Batch, BuffersKeptFromOneEnvoiToTheNextCarryNothingOver) {
     for (const auto& response : r.responses) all += "\n" + response.message + "\n" + response.bytes + "\n" + response.json;
     return all;
   };
+  // What the store kept of an envoi: its received bytes, its responses (as compressed frames,
+  // into kept buffers), and the history lines it accepted (moved through a kept vector).
+  auto kept = [](model::Store& store, int64_t id) {
+    std::string all;
+    auto received = store.received_bytes(id);
+    auto responses = store.responses(id);
+    EXPECT_TRUE(received && responses);
+    if (!received || !responses) return all;
+    all = *received;
+    for (const auto& response : *responses) all += "\n" + response.message + "\n" + response.bytes + "\n" + response.json;
+    return all;
+  };
+  std::vector<std::string> members;
+  for (const auto& m : data->members) members.push_back(m.niss);
+  auto history_of = [&members](model::Store& store) {
+    std::vector<std::string> lines;
+    auto all = store.history(members);
+    EXPECT_TRUE(all);
+    if (!all) return lines;
+    for (const auto& [niss, of_patient] : *all)
+      for (const auto& l : of_patient)
+        lines.push_back(fmt::format("{} {} {} {} {} {} {} {} {} {}", niss, l.code, l.first_date, l.last_date, l.units,
+                                    l.amount, l.provider, l.invoice_number, l.record, l.envoi_number));
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
   // The batch, twice over the files (the second time every buffer comes from the first).
-  std::vector<std::string> batched;
+  std::vector<std::string> batched, batched_kept;
+  std::vector<std::string> batched_history;
   size_t largest = 0;
   {
     auto store = fresh_store(dir + "/batch.db");
@@ -291,6 +318,7 @@ TEST(Batch, BuffersKeptFromOneEnvoiToTheNextCarryNothingOver) {
     engine::BatchCallbacks callbacks;
     callbacks.judged = [&](const std::string&, const engine::Adjudication& r, bool) {
       batched.push_back(written(r));
+      batched_kept.push_back(kept(*store, r.envoi.id));
       if (!r.responses.empty()) largest = std::max(largest, r.responses.front().bytes.size());
       return true;
     };
@@ -298,10 +326,11 @@ TEST(Batch, BuffersKeptFromOneEnvoiToTheNextCarryNothingOver) {
     twice.insert(twice.end(), paths.begin(), paths.end());
     auto out = engine::adjudicate_batch(twice, *store, options, callbacks, ahead->get());
     ASSERT_TRUE(out) << out.error().to_string();
+    batched_history = history_of(*store);
   }
   EXPECT_GT(largest, size_t{1} << 20);
   // Each file judged on its own, in the same order, on a store of its own.
-  std::vector<std::string> alone;
+  std::vector<std::string> alone, alone_kept, alone_history;
   {
     auto store = fresh_store(dir + "/alone.db");
     ASSERT_TRUE(store);
@@ -310,10 +339,18 @@ TEST(Batch, BuffersKeptFromOneEnvoiToTheNextCarryNothingOver) {
         auto r = engine::adjudicate_file(path, engine::JudgingStores(*store), options);
         ASSERT_TRUE(r) << r.error().to_string();
         alone.push_back(written(*r));
+        alone_kept.push_back(kept(*store, r->envoi.id));
       }
+    alone_history = history_of(*store);
   }
   ASSERT_EQ(batched.size(), alone.size());
-  for (size_t i = 0; i < alone.size(); ++i) EXPECT_TRUE(batched[i] == alone[i]) << "envoi " << i << " of " << alone.size();
+  ASSERT_EQ(batched_kept.size(), alone_kept.size());
+  for (size_t i = 0; i < alone.size(); ++i) {
+    EXPECT_TRUE(batched[i] == alone[i]) << "envoi " << i << " of " << alone.size();
+    EXPECT_TRUE(batched_kept[i] == alone_kept[i]) << "envoi " << i << " as kept";
+  }
+  EXPECT_GT(batched_history.size(), world.envoi_lines / 2);  // envois of the first round accepted
+  EXPECT_TRUE(batched_history == alone_history) << batched_history.size() << " lines against " << alone_history.size();
   fs::remove_all(dir);
 }
 

@@ -249,6 +249,31 @@ std::shared_ptr<std::string> file_buffer(size_t size) {
   });
 }
 
+// The accepted lines of an envoi (100k history lines are 20 MB), kept for the next envoi's once
+// recorded: like the file buffers, faulted in and zeroed afresh for every envoi otherwise.
+ReusePool<std::vector<model::HistoryLine>>& accepted_buffers() {
+  static auto* pool = new ReusePool<std::vector<model::HistoryLine>>(1);
+  return *pool;
+}
+
+// Gives `lines`' storage back to accepted_buffers when it goes out of scope, emptied.
+class AcceptedGivenBack {
+ public:
+  explicit AcceptedGivenBack(std::vector<model::HistoryLine>& lines) : lines_(lines) {
+    if (auto kept = accepted_buffers().take()) lines_ = std::move(*kept);
+  }
+  ~AcceptedGivenBack() {
+    if (lines_.capacity() < 1024) return;  // not worth keeping
+    lines_.clear();
+    accepted_buffers().give_back(std::make_unique<std::vector<model::HistoryLine>>(std::move(lines_)));
+  }
+  AcceptedGivenBack(const AcceptedGivenBack&) = delete;
+  AcceptedGivenBack& operator=(const AcceptedGivenBack&) = delete;
+
+ private:
+  std::vector<model::HistoryLine>& lines_;
+};
+
 Reception receive_bytes(std::shared_ptr<const std::string> bytes, std::string name, model::Date today,
                         const BesideChecks& beside_checks) {
   Reception r;
@@ -848,6 +873,7 @@ Result<Adjudication> adjudicate_once(const Reception& reception, JudgingStores s
   }
 
   model::EnvoiOutcome o;
+  const AcceptedGivenBack accepted_kept(o.accepted);
   o.envoi = rec;
   std::vector<model::StoredResponse> built;
   std::vector<std::pair<std::string, double>> response_phases;
@@ -874,7 +900,7 @@ Result<Adjudication> adjudicate_once(const Reception& reception, JudgingStores s
     if (!history) return fail(history.error());
     std::set<int64_t> reversed;
     // Sized once: grown by doubling, 100k lines touched twice their 20 MB, fresh pages each.
-    o.accepted.reserve(e->lines.size() - static_cast<size_t>(rec.rejected_lines));
+    reserve_with_room(o.accepted, e->lines.size() - static_cast<size_t>(rec.rejected_lines));
     for (const auto& l : e->lines) {
       if (verdicts->rejected(l.record)) continue;
       const auto& inv = e->invoices[l.invoice];

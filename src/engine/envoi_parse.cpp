@@ -100,7 +100,8 @@ struct EnvoiVectors {
 };
 
 ReusePool<EnvoiVectors>& envoi_vectors() {
-  static auto* pool = new ReusePool<EnvoiVectors>(2);  // never destroyed: envois may go at exit
+  // Never destroyed: envois may go at exit. Three: one read, one judged, one recorded.
+  static auto* pool = new ReusePool<EnvoiVectors>(3);
   return *pool;
 }
 
@@ -143,14 +144,14 @@ Result<std::shared_ptr<rules::Envoi>> parse_envoi(std::shared_ptr<const std::str
   const std::string_view all(*bytes);
   // Records are 350 bytes or more: never more slots than that, and no regrowth (each one copied
   // every record and faulted in fresh pages: a third of a 100k-line envoi's page faults).
-  e->records.reserve(bytes->size() / 350 + 2);
+  reserve_with_room(e->records, bytes->size() / 350 + 2);
   while ((*reader)->next(view, problems)) {
     // The reader's view is into its own buffer, which moves on: the same bytes in `all`.
     e->records.push_back({view.kind, view.number, all.substr(view.offset, view.bytes.size())});
     details += view.kind == K::Et30 || view.kind == K::Et40 || view.kind == K::Et50;
     invoices += view.kind == K::Et20;
   }
-  e->lines.reserve(details);
+  reserve_with_room(e->lines, details);
   e->invoices.reserve(invoices);
   rules::Invoice* inv = nullptr;
   rules::Line* line = nullptr;

@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
-#include <string>
 #include <utility>
 #include <vector>
 
@@ -60,10 +59,12 @@ class ReusePool {
   std::vector<std::unique_ptr<T>> kept_;
 };
 
-// Makes room in `s` for `n` bytes, with an eighth more when it must grow: the next envoi's buffer
-// is a little larger or smaller than this one's, and a kept buffer a few bytes too small would
-// be grown afresh (a std::string doubles: 157 MB of a 920900 becoming 314 MB of fresh pages).
-inline void reserve_with_room(std::string& s, size_t n) {
+// Makes room in `s` (a string or a vector) for `n` elements, with an eighth more when it must
+// grow: the next envoi's buffer is a little larger or smaller than this one's, and a kept buffer
+// a few bytes too small would be grown afresh (a std::string doubles: 157 MB of a 920900
+// becoming 314 MB of fresh pages).
+template <class Container>
+void reserve_with_room(Container& s, size_t n) {
   if (s.capacity() < n) s.reserve(n + n / 8);
 }
 
