@@ -14,10 +14,18 @@
 
 namespace mutua::store {
 
+// The buffer a frame is compressed into, as large as the input may need, given back for the
+// next blob when the frame goes (FrameBufferDeleter, blobs.cpp).
+struct FrameBufferDeleter {
+  size_t size = 0;
+  void operator()(char* buffer) const;
+};
+using FrameBuffer = std::unique_ptr<char[], FrameBufferDeleter>;
+
 // A blob as stored: compressed into its own buffer, or the raw bytes themselves (viewed, not
 // copied) when compressing does not make them smaller (junk, small values).
 struct Packed {
-  std::unique_ptr<char[]> owned;
+  FrameBuffer owned;
   std::string_view bytes;
 };
 
