@@ -43,14 +43,44 @@ uintmax_t size_of(const fs::path& p) {
 
 }  // namespace
 
-TEST(StoreCheckpoints, WalPagesReachTheDatabaseWhileTheStoreIsOpen) {
-  const fs::path dir = fs::temp_directory_path() / fmt::format("mutua-ckpt-{}", getpid());
+int page_size_of(const fs::path& db) {
+  sqlite3* h = nullptr;
+  int size = 0;
+  if (sqlite3_open_v2(db.string().c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(h, "PRAGMA page_size", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+      size = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+  }
+  sqlite3_close_v2(h);
+  return size;
+}
+
+// A store made before mutua chose its page size: SQLite's default of 4 KiB, already in WAL mode.
+void make_store_of_4k_pages(const fs::path& db) {
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db.string().c_str(), &h), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(h, "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; CREATE TABLE made_before (x);", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close_v2(h);
+}
+
+// The checkpoint's threshold is the WAL's size in bytes, whatever the store's page size: a store
+// this build makes has pages of kSqlitePageBytes, an older one keeps its 4 KiB, and both have
+// their WAL copied into the database past 256 KiB.
+class StoreCheckpointsOfAPageSize : public testing::TestWithParam<bool> {};
+
+TEST_P(StoreCheckpointsOfAPageSize, WalPagesReachTheDatabaseWhileTheStoreIsOpen) {
+  const bool old_store = GetParam();
+  const fs::path dir = fs::temp_directory_path() / fmt::format("mutua-ckpt-{}-{}", getpid(), old_store);
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path db = dir / "store.db";
+  if (old_store) make_store_of_4k_pages(db);
   {
     mutua::store::SqliteOptions options;
-    options.checkpoint_pages = 64;  // 256 KiB
+    options.checkpoint_bytes = 256 << 10;
     auto store = mutua::store::open_sqlite(db.string(), options);
     ASSERT_TRUE(store) << store.error().message;
     const uintmax_t empty = size_of(db);
@@ -62,6 +92,7 @@ TEST(StoreCheckpoints, WalPagesReachTheDatabaseWhileTheStoreIsOpen) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_GE(size_of(db), empty + (2u << 20)) << "no checkpoint copied the WAL while the store was open";
   }
+  EXPECT_EQ(page_size_of(db), old_store ? 4096 : mutua::store::kSqlitePageBytes);
   auto reopened = mutua::store::open_sqlite(db.string());
   ASSERT_TRUE(reopened);
   std::vector<std::string> some;
@@ -71,6 +102,9 @@ TEST(StoreCheckpoints, WalPagesReachTheDatabaseWhileTheStoreIsOpen) {
   EXPECT_EQ(history->size(), 20u);  // the last line of every chunk is there
   fs::remove_all(dir);
 }
+
+INSTANTIATE_TEST_SUITE_P(NewAndOld, StoreCheckpointsOfAPageSize, testing::Bool(),
+                         [](const testing::TestParamInfo<bool>& p) { return p.param ? "MadeWith4KiBPages" : "MadeNow"; });
 
 // At the end of a batch the engine says no more writes are coming (Store::flush_in_background):
 // the WAL is copied and emptied in the checkpointer's thread while the store is still open, so
@@ -82,7 +116,7 @@ TEST(StoreCheckpoints, AFlushInBackgroundEmptiesTheWalWhileTheStoreIsOpen) {
   const fs::path db = dir / "store.db";
   const fs::path wal = dir / "store.db-wal";
   mutua::store::SqliteOptions options;
-  options.checkpoint_pages = 1 << 30;  // never on its own
+  options.checkpoint_bytes = int64_t{1} << 40;  // never on its own
   auto wait_for_empty_wal = [&] {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (size_of(wal) > 0 && std::chrono::steady_clock::now() < deadline)

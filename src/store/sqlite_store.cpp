@@ -121,7 +121,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     sqlite3_close_v2(db_);
   }
 
-  // Past this many pages in the WAL (4 KiB each), a checkpoint runs beside the writer.
+  // Past this many pages in the WAL, a checkpoint runs beside the writer.
   void checkpoint_in_background(int pages) {
     checkpointer_ = std::make_unique<BackgroundCheckpointer>(db_, path_, pages);
   }
@@ -133,7 +133,16 @@ class SqliteStore final : public model::Store, private SqliteDb {
   Result<void> map_reads(int64_t bytes) { return exec(fmt::format("PRAGMA mmap_size={}", bytes)); }
   Result<void> exec_pragma(const std::string& sql) { return exec(sql); }
 
+  // The size of the store's pages, in bytes.
+  int page_bytes() {
+    Stmt s(db_, "PRAGMA page_size");
+    return s.step() == SQLITE_ROW ? static_cast<int>(s.i64(0)) : 4096;
+  }
+
   Result<void> migrate() {
+    // The page size first: it only takes on a file with nothing in it yet (a store keeps the
+    // size it was made with; WAL mode, set next, fixes it).
+    if (auto r = exec(fmt::format("PRAGMA page_size={}", kSqlitePageBytes)); !r) return r;
     if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
                       "PRAGMA cache_size=-65536;");
         !r)
@@ -1314,13 +1323,16 @@ Result<std::unique_ptr<model::Store>> open_sqlite(const std::string& path, const
   sqlite3_busy_timeout(db, 10000);
   auto store = std::make_unique<SqliteStore>(db, path);
   if (auto r = store->migrate(); !r) return fail(r.error());
-  // The default of 50,000 pages: checkpoints rewrite every index page touched since the last one,
-  // so too often and the same pages of a 20M-line history index are written again and again;
-  // too rarely and the WAL (and the final checkpoint at close) grows.
+  // The default of 200 MB (50,000 pages of 4 KiB): checkpoints rewrite every index page touched
+  // since the last one, so too often and the same pages of a 20M-line history index are written
+  // again and again; too rarely and the WAL (and the final checkpoint at close) grows. SQLite
+  // counts the WAL in pages, of the store's own size.
   const char* file = sqlite3_db_filename(db, "main");
-  if (options.checkpoint_pages > 0 && file && *file) {
-    store->checkpoint_in_background(options.checkpoint_pages);
-  } else if (auto r = store->exec_pragma("PRAGMA wal_autocheckpoint=50000"); !r) {
+  const int64_t wal_bytes = options.checkpoint_bytes > 0 ? options.checkpoint_bytes : SqliteOptions{}.checkpoint_bytes;
+  const int wal_pages = static_cast<int>(std::clamp<int64_t>(wal_bytes / store->page_bytes(), 1, INT32_MAX));
+  if (options.checkpoint_bytes > 0 && file && *file) {
+    store->checkpoint_in_background(wal_pages);
+  } else if (auto r = store->exec_pragma(fmt::format("PRAGMA wal_autocheckpoint={}", wal_pages)); !r) {
     return fail(r.error());
   }
   if (options.mmap_bytes > 0)
