@@ -310,6 +310,7 @@ TEST(Batch, BuffersKeptFromOneEnvoiToTheNextCarryNothingOver) {
   // The batch, twice over the files (the second time every buffer comes from the first).
   std::vector<std::string> batched, batched_kept;
   std::vector<std::string> batched_history;
+  std::vector<int64_t> batched_ids;
   size_t largest = 0;
   {
     auto store = fresh_store(dir + "/batch.db");
@@ -317,8 +318,10 @@ TEST(Batch, BuffersKeptFromOneEnvoiToTheNextCarryNothingOver) {
     ASSERT_TRUE(store && ahead);
     engine::BatchCallbacks callbacks;
     callbacks.judged = [&](const std::string&, const engine::Adjudication& r, bool) {
+      // Called on the thread that delivers an envoi while the next one is judged: the store,
+      // one thread's at a time, is read once the batch is over.
       batched.push_back(written(r));
-      batched_kept.push_back(kept(*store, r.envoi.id));
+      batched_ids.push_back(r.envoi.id);
       if (!r.responses.empty()) largest = std::max(largest, r.responses.front().bytes.size());
       return true;
     };
@@ -326,6 +329,7 @@ TEST(Batch, BuffersKeptFromOneEnvoiToTheNextCarryNothingOver) {
     twice.insert(twice.end(), paths.begin(), paths.end());
     auto out = engine::adjudicate_batch(twice, *store, options, callbacks, ahead->get());
     ASSERT_TRUE(out) << out.error().to_string();
+    for (int64_t id : batched_ids) batched_kept.push_back(kept(*store, id));
     batched_history = history_of(*store);
   }
   EXPECT_GT(largest, size_t{1} << 20);
