@@ -10,6 +10,7 @@
 #  4. mutua adjudicate on the ten envois, on a copy of the store: wall time and peak RSS;
 #  5. mutua db compact: the recent history those envois wrote merged into the large one.
 # Writes a report to build/engine-report.md. Needs about 6 GB of disk under MUTUA_BENCH_DIR.
+# ENGINE_PAGE_SIZE: the page size of the store (`mutua db init --page-size`; default 4096).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh >/dev/null
@@ -28,7 +29,8 @@ bin=$dir/bin
   timed $bin/mutua gen --seed 7 --members 1000000 --providers 10000 --lines 1000000 --envoi-lines 100000 \
     --senders 10 --test-files 0 --error-rate 0 --out "$dir/world" 2>&1 | tail -n 2
   echo
-  echo "## mutua refdata import"
+  echo "## mutua refdata import (pages of ${ENGINE_PAGE_SIZE:-4096} bytes)"
+  $bin/mutua db init --page-size "${ENGINE_PAGE_SIZE:-4096}" --db "$dir/base.db" >/dev/null
   timed $bin/mutua refdata import "$dir/world/refdata" --db "$dir/base.db" 2>&1 | tail -n 2
   echo
   echo "## 20M history lines into the store (load_history)"

@@ -172,6 +172,36 @@ TEST(Faults, AMistypedStoreIsNeverCreatedEmpty) {
   EXPECT_EQ(run_mutua("ledger check --db " + missing).code, 0);
 }
 
+// `db init --page-size` makes an SQLite store with pages of that size (for a store that mostly
+// judges batches); an existing store keeps its own and says so; a size SQLite cannot have, or a
+// PostgreSQL URL, is refused before anything is made.
+TEST(Faults, APageSizeIsChosenWhenAStoreIsMadeAndKeptAfter) {
+  const SmallWorld& w = small_world();
+  const std::string db = w.dir + "/pages.db";
+  fs::remove(db);
+  auto made = run_mutua("db init --page-size 16384 --db " + db);
+  EXPECT_EQ(made.code, 0) << made.out;
+  EXPECT_NE(made.out.find("pages of 16384 bytes"), std::string::npos) << made.out;
+  EXPECT_EQ(run_mutua("refdata import " + w.dir + "/world/refdata --db " + db).code, 0);
+  auto again = run_mutua("db init --page-size 4096 --db " + db);
+  EXPECT_EQ(again.code, 0) << again.out;
+  EXPECT_NE(again.out.find("pages of 16384 bytes"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("which it keeps"), std::string::npos) << again.out;
+  EXPECT_EQ(mutua::testing::dump(db, {"PRAGMA page_size"}), "## PRAGMA page_size\n16384|\n");
+  const std::string odd = w.dir + "/odd-pages.db";
+  fs::remove(odd);
+  EXPECT_NE(run_mutua("db init --page-size 3000 --db " + odd).code, 0);
+  EXPECT_FALSE(fs::exists(odd));
+  auto pg = run_mutua("db init --page-size 16384 --db postgresql://mutua@127.0.0.1:1/nothing");
+  EXPECT_EQ(pg.code, 2) << pg.out;
+  EXPECT_NE(pg.out.find("--page-size is for an SQLite store"), std::string::npos) << pg.out;
+  auto plain = run_mutua("db init --db " + odd);
+  EXPECT_EQ(plain.code, 0) << plain.out;
+  EXPECT_NE(plain.out.find("pages of 4096 bytes"), std::string::npos) << plain.out;
+  fs::remove(db);
+  fs::remove(odd);
+}
+
 TEST(Faults, AReferenceFileThatWouldEmptyATableNeedsAnExplicitFlag) {
   const SmallWorld& w = small_world();
   const std::string db = fresh_store("shrink"), dir = w.dir + "/shrink";

@@ -56,31 +56,21 @@ int page_size_of(const fs::path& db) {
   return size;
 }
 
-// A store made before mutua chose its page size: SQLite's default of 4 KiB, already in WAL mode.
-void make_store_of_4k_pages(const fs::path& db) {
-  sqlite3* h = nullptr;
-  ASSERT_EQ(sqlite3_open(db.string().c_str(), &h), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(h, "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; CREATE TABLE made_before (x);", nullptr,
-                         nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close_v2(h);
-}
-
 // The checkpoint's threshold is the WAL's size in bytes, whatever the store's page size: a store
-// this build makes has pages of kSqlitePageBytes, an older one keeps its 4 KiB, and both have
-// their WAL copied into the database past 256 KiB.
-class StoreCheckpointsOfAPageSize : public testing::TestWithParam<bool> {};
+// made with SQLite's 4 KiB pages (the default) or with 16 KiB (for batches) has its WAL copied
+// into the database past 256 KiB.
+class StoreCheckpointsOfAPageSize : public testing::TestWithParam<int> {};
 
 TEST_P(StoreCheckpointsOfAPageSize, WalPagesReachTheDatabaseWhileTheStoreIsOpen) {
-  const bool old_store = GetParam();
-  const fs::path dir = fs::temp_directory_path() / fmt::format("mutua-ckpt-{}-{}", getpid(), old_store);
+  const int page_bytes = GetParam();
+  const fs::path dir = fs::temp_directory_path() / fmt::format("mutua-ckpt-{}-{}", getpid(), page_bytes);
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path db = dir / "store.db";
-  if (old_store) make_store_of_4k_pages(db);
   {
     mutua::store::SqliteOptions options;
     options.checkpoint_bytes = 256 << 10;
+    options.page_bytes = page_bytes;
     auto store = mutua::store::open_sqlite(db.string(), options);
     ASSERT_TRUE(store) << store.error().message;
     const uintmax_t empty = size_of(db);
@@ -92,7 +82,7 @@ TEST_P(StoreCheckpointsOfAPageSize, WalPagesReachTheDatabaseWhileTheStoreIsOpen)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_GE(size_of(db), empty + (2u << 20)) << "no checkpoint copied the WAL while the store was open";
   }
-  EXPECT_EQ(page_size_of(db), old_store ? 4096 : mutua::store::kSqlitePageBytes);
+  EXPECT_EQ(page_size_of(db), page_bytes);
   auto reopened = mutua::store::open_sqlite(db.string());
   ASSERT_TRUE(reopened);
   std::vector<std::string> some;
@@ -103,8 +93,39 @@ TEST_P(StoreCheckpointsOfAPageSize, WalPagesReachTheDatabaseWhileTheStoreIsOpen)
   fs::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(NewAndOld, StoreCheckpointsOfAPageSize, testing::Bool(),
-                         [](const testing::TestParamInfo<bool>& p) { return p.param ? "MadeWith4KiBPages" : "MadeNow"; });
+INSTANTIATE_TEST_SUITE_P(Pages, StoreCheckpointsOfAPageSize, testing::Values(4096, 16384),
+                         [](const testing::TestParamInfo<int>& p) { return fmt::format("Of{}Bytes", p.param); });
+
+// A store keeps the page size it was made with: asked for another one later, it is opened and
+// written to as it is.
+TEST(StorePages, AStoreKeepsThePageSizeItWasMadeWith) {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("mutua-pages-{}", getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  EXPECT_EQ(mutua::store::SqliteOptions{}.page_bytes, 4096);
+  for (const auto& [made, asked] : {std::pair{4096, 16384}, std::pair{16384, 4096}}) {
+    const fs::path db = dir / fmt::format("made-{}.db", made);
+    {
+      mutua::store::SqliteOptions options;
+      options.page_bytes = made;
+      ASSERT_TRUE(mutua::store::open_sqlite(db.string(), options));
+    }
+    mutua::store::SqliteOptions options;
+    options.page_bytes = asked;
+    auto store = mutua::store::open_sqlite(db.string(), options);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->load_history(lines(0, 100)));
+    store->reset();
+    EXPECT_EQ(page_size_of(db), made);
+    auto read = mutua::store::sqlite_page_bytes(db.string());
+    ASSERT_TRUE(read);
+    EXPECT_EQ(*read, made);
+  }
+  mutua::store::SqliteOptions odd;
+  odd.page_bytes = 3000;
+  EXPECT_FALSE(mutua::store::open_sqlite((dir / "odd.db").string(), odd));
+  fs::remove_all(dir);
+}
 
 // At the end of a batch the engine says no more writes are coming (Store::flush_in_background):
 // the WAL is copied and emptied in the checkpointer's thread while the store is still open, so

@@ -10,6 +10,8 @@
 #  4. bench/peer/check.py: the decisions compared line by line (round 1);
 #  5. a report: build/peer-report.md (bench/peer/report.py).
 # Needs about 4 GB under MUTUA_PEER_DIR (default /tmp/mutua-peer-bench); about 6 minutes.
+# PEER_PAGE_SIZE: the page size of mutua's store (`mutua db init --page-size`; default 4096).
+# PEER_PAGE_SIZE=16384 is what a fund that mostly judges batches would choose (README, db init).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -31,6 +33,7 @@ step "mutua's inputs from it (peer_convert), the store (refdata import, 5M histo
 rm -rf "$dir/conv" "$dir/base.db"*
 {
   timed $bin/peer_convert world "$dir/data" "$dir/conv"
+  $bin/mutua db init --page-size "${PEER_PAGE_SIZE:-4096}" --db "$dir/base.db"
   timed $bin/mutua refdata import "$dir/conv/refdata" --db "$dir/base.db" | tail -n 1
   timed $bin/peer_convert history "$dir/data" "$dir/base.db" 2>&1 | tr '\r' '\n' | tail -n 2
 } > "$dir/runs/setup-mutua.txt" 2>&1

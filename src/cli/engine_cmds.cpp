@@ -135,12 +135,33 @@ void add_db(CLI::App& app) {
   auto* init = cmd->add_subcommand("init", "Create an empty store (every command but this one and `refdata import` "
                                            "needs an existing store), or bring an existing one to this version");
   init->add_option("--db", *db, "Store: SQLite file or postgresql:// URL (default $MUTUA_DB or ./mutua.db)");
-  init->callback([db] {
-    auto store = open_store(*db, false, /*create=*/true);
-    if (!store) return;
+  auto page_bytes = std::make_shared<int>(0);
+  init->add_option("--page-size", *page_bytes,
+                   "SQLite: the page size in bytes of a store made now (default 4096, what the portal serves best; "
+                   "16384 for a store that mostly judges batches: docs/performance.md). An existing store keeps its own")
+      ->check(CLI::IsMember({512, 1024, 2048, 4096, 8192, 16384, 32768, 65536}));
+  init->callback([db, page_bytes] {
     const bool pg = store::is_postgresql_url(*db);
-    std::printf("store %s ready (%s schema version %d)\n", store::display_name(*db).c_str(), pg ? "PostgreSQL" : "SQLite",
-                pg ? store::postgresql_schema_version() : store::sqlite_schema_version());
+    if (pg && *page_bytes != 0) {
+      std::fprintf(stderr, "mutua db init: --page-size is for an SQLite store; PostgreSQL sets its own\n");
+      exit_code() = 2;
+      return;
+    }
+    auto store = open_store(*db, false, /*create=*/true, *page_bytes);
+    if (!store) return;
+    if (pg) {
+      std::printf("store %s ready (PostgreSQL schema version %d)\n", store::display_name(*db).c_str(),
+                  store::postgresql_schema_version());
+      return;
+    }
+    store.reset();  // its pages written: the file says its page size
+    auto bytes = store::sqlite_page_bytes(*db);
+    if (!bytes) return command_failed(bytes.error());
+    std::printf("store %s ready (SQLite schema version %d, pages of %d bytes)\n", store::display_name(*db).c_str(),
+                store::sqlite_schema_version(), *bytes);
+    if (*page_bytes != 0 && *bytes != *page_bytes)
+      std::fprintf(stderr, "mutua db init: %s already existed with pages of %d bytes, which it keeps (--page-size "
+                           "applies to a store made now)\n", db->c_str(), *bytes);
   });
   auto* migrate = cmd->add_subcommand("migrate", "Bring an existing store's schema to this version (data/store/): "
                                                  "each migration in its own transaction; says from which version to which");

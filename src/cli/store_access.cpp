@@ -28,7 +28,7 @@ std::string default_db() {
   return env && *env ? env : "mutua.db";
 }
 
-std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped, bool create) {
+std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped, bool create, int page_bytes) {
   // Only an explicit initialisation makes a store: a mistyped --db (or ./mutua.db where MUTUA_DB
   // is unset) must not judge envois against an empty one.
   if (store::is_postgresql_url(path)) {
@@ -55,7 +55,9 @@ std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped, b
     if (auto v = store::stored_schema_version(path); v && *v > 0 && *v < store::sqlite_schema_version())
       std::fprintf(stderr, "mutua: store %s at schema version %d: migrating it to %d first (minutes for a large history)\n",
                    path.c_str(), *v, store::sqlite_schema_version());
-  auto store = store::open_sqlite(path, {.mmap_bytes = mapped ? int64_t{8} << 30 : 0});
+  store::SqliteOptions options{.mmap_bytes = mapped ? int64_t{8} << 30 : 0};
+  if (page_bytes > 0) options.page_bytes = page_bytes;
+  auto store = store::open_sqlite(path, options);
   if (!store) {
     std::fprintf(stderr, "mutua: store %s: %s\n", path.c_str(), store.error().message.c_str());
     exit_code() = 2;

@@ -17,7 +17,9 @@ std::string default_db();
 // Opens (and migrates) the SQLite store; on failure prints why, sets exit code 2, returns null.
 // `mapped`: reads through a memory map (for look-ups all over large tables).
 // Opens the store at `path`; unless `create`, a path where no store is is an error (exit 2).
-std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped = false, bool create = false);
+// `page_bytes`: the page size of an SQLite store made now (0: SqliteOptions' default).
+std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped = false, bool create = false,
+                                         int page_bytes = 0);
 // Parses a date option into `into`; when malformed, says so, sets exit code 2 and returns true.
 // --threshold: a percentage with at most two decimals, 0 to 100, as hundredths (like the error
 // rate); false (said, exit 2) when it is not one.

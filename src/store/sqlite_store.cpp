@@ -139,10 +139,10 @@ class SqliteStore final : public model::Store, private SqliteDb {
     return s.step() == SQLITE_ROW ? static_cast<int>(s.i64(0)) : 4096;
   }
 
-  Result<void> migrate() {
+  Result<void> migrate(int page_bytes) {
     // The page size first: it only takes on a file with nothing in it yet (a store keeps the
     // size it was made with; WAL mode, set next, fixes it).
-    if (auto r = exec(fmt::format("PRAGMA page_size={}", kSqlitePageBytes)); !r) return r;
+    if (auto r = exec(fmt::format("PRAGMA page_size={}", page_bytes)); !r) return r;
     if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
                       "PRAGMA cache_size=-65536;");
         !r)
@@ -1294,6 +1294,25 @@ class SqliteStore final : public model::Store, private SqliteDb {
 
 int sqlite_schema_version() { return static_cast<int>(migrations().size()); }
 
+bool valid_sqlite_page_bytes(int64_t bytes) { return bytes >= 512 && bytes <= 65536 && (bytes & (bytes - 1)) == 0; }
+
+Result<int> sqlite_page_bytes(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : "cannot open";
+    sqlite3_close_v2(db);
+    return fail({.code = "Z00200", .message = m, .file = path});
+  }
+  int bytes = 0;
+  {
+    Stmt s(db, "PRAGMA page_size");
+    if (s.ok() && s.step() == SQLITE_ROW) bytes = static_cast<int>(s.i64(0));
+  }
+  sqlite3_close_v2(db);
+  if (bytes == 0) return fail({.code = "Z00200", .message = "cannot read the store's page size", .file = path});
+  return bytes;
+}
+
 Result<int> sqlite_stored_version(const std::string& path) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
@@ -1322,7 +1341,10 @@ Result<std::unique_ptr<model::Store>> open_sqlite(const std::string& path, const
   }
   sqlite3_busy_timeout(db, 10000);
   auto store = std::make_unique<SqliteStore>(db, path);
-  if (auto r = store->migrate(); !r) return fail(r.error());
+  if (!valid_sqlite_page_bytes(options.page_bytes))
+    return fail({.code = "Z00200", .message = fmt::format("page size {}: a power of two from 512 to 65536", options.page_bytes),
+                 .file = path});
+  if (auto r = store->migrate(options.page_bytes); !r) return fail(r.error());
   // The default of 200 MB (50,000 pages of 4 KiB): checkpoints rewrite every index page touched
   // since the last one, so too often and the same pages of a 20M-line history index are written
   // again and again; too rarely and the WAL (and the final checkpoint at close) grows. SQLite

@@ -18,16 +18,22 @@ struct SqliteOptions {
   // own while the writer goes on (SQLite's own autocheckpoint stalls the commit that crosses
   // its threshold). 0: SQLite's autocheckpoint instead (at the same size).
   int64_t checkpoint_bytes = int64_t{50000} * 4096;
+  // The page size of a store made now (a power of two, 512 to 65536; a store keeps the size it
+  // was made with). SQLite's 4 KiB suits the portal: each request reads its pages afresh (another
+  // request's audit row has changed the file), and 16 KiB pages served 20-30 % fewer requests a
+  // second. A store that mostly judges batches is better made with 16 KiB: a patient's history, a
+  // look-up in the million-row patient tables and the WAL's writes take a quarter of the system
+  // calls, about 10 % of a batch's CPU on this virtual machine (docs/performance.md, session 40).
+  int page_bytes = 4096;
 };
-
-// The page size of a store this build creates (a store keeps the size it was made with):
-// 16 KiB, where SQLite's default is 4 KiB. Reading a patient's history, a look-up in the
-// million-row patient tables and the WAL's writes then take a quarter of the system calls, which
-// on a virtual machine cost more than the bytes they copy (docs/performance.md, session 40).
-inline constexpr int kSqlitePageBytes = 16384;
 
 // Opens (creating and migrating when needed) the store at `path`.
 Result<std::unique_ptr<model::Store>> open_sqlite(const std::string& path, const SqliteOptions& options = {});
+
+// Whether `bytes` can be a store's page size (a power of two, 512 to 65536).
+bool valid_sqlite_page_bytes(int64_t bytes);
+// The page size of the store at `path`, read without changing it.
+Result<int> sqlite_page_bytes(const std::string& path);
 
 // The schema version this build migrates to.
 int sqlite_schema_version();
