@@ -2,6 +2,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <optional>
 #include <iterator>
 #include <array>
 #include <chrono>
@@ -1296,37 +1297,38 @@ int sqlite_schema_version() { return static_cast<int>(migrations().size()); }
 
 bool valid_sqlite_page_bytes(int64_t bytes) { return bytes >= 512 && bytes <= 65536 && (bytes & (bytes - 1)) == 0; }
 
-Result<int> sqlite_page_bytes(const std::string& path) {
+namespace {
+// The first column of `sql`'s first row on the store at `path`, opened read-only (nullopt when
+// the statement fails or returns no row).
+Result<std::optional<int64_t>> read_only_value(const std::string& path, const char* sql) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
     std::string m = db ? sqlite3_errmsg(db) : "cannot open";
     sqlite3_close_v2(db);
     return fail({.code = "Z00200", .message = m, .file = path});
   }
-  int bytes = 0;
+  std::optional<int64_t> value;
   {
-    Stmt s(db, "PRAGMA page_size");
-    if (s.ok() && s.step() == SQLITE_ROW) bytes = static_cast<int>(s.i64(0));
+    Stmt s(db, sql);
+    if (s.ok() && s.step() == SQLITE_ROW) value = s.i64(0);
   }
   sqlite3_close_v2(db);
-  if (bytes == 0) return fail({.code = "Z00200", .message = "cannot read the store's page size", .file = path});
-  return bytes;
+  return value;
+}
+}  // namespace
+
+Result<int> sqlite_page_bytes(const std::string& path) {
+  auto bytes = read_only_value(path, "PRAGMA page_size");
+  if (!bytes) return fail(bytes.error());
+  if (!*bytes) return fail({.code = "Z00200", .message = "cannot read the store's page size", .file = path});
+  return static_cast<int>(**bytes);
 }
 
 Result<int> sqlite_stored_version(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    std::string m = db ? sqlite3_errmsg(db) : "cannot open";
-    sqlite3_close_v2(db);
-    return fail({.code = "Z00200", .message = m, .file = path});
-  }
-  int version = 0;
-  {
-    Stmt s(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
-    if (s.ok() && s.step() == SQLITE_ROW) version = static_cast<int>(s.i64(0));
-  }
-  sqlite3_close_v2(db);
-  return version;
+  // No schema_version table yet: version 0.
+  auto version = read_only_value(path, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+  if (!version) return fail(version.error());
+  return static_cast<int>(version->value_or(0));
 }
 
 Result<std::unique_ptr<model::Store>> open_sqlite(const std::string& path, const SqliteOptions& options) {
