@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "baseline.h"
 #include "mutua/store/sqlite.h"
 
 namespace fs = std::filesystem;
@@ -43,18 +44,9 @@ uintmax_t size_of(const fs::path& p) {
 
 }  // namespace
 
-int page_size_of(const fs::path& db) {
-  sqlite3* h = nullptr;
-  int size = 0;
-  if (sqlite3_open_v2(db.string().c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(h, "PRAGMA page_size", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-      size = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-  }
-  sqlite3_close_v2(h);
-  return size;
-}
+// The page size the file itself says, read apart from the store's code.
+std::string page_size_of(const fs::path& db) { return mutua::testing::dump(db.string(), {"PRAGMA page_size"}); }
+std::string page_size_is(int bytes) { return fmt::format("## PRAGMA page_size\n{}|\n", bytes); }
 
 // The checkpoint's threshold is the WAL's size in bytes, whatever the store's page size: a store
 // made with SQLite's 4 KiB pages (the default) or with 16 KiB (for batches) has its WAL copied
@@ -82,7 +74,7 @@ TEST_P(StoreCheckpointsOfAPageSize, WalPagesReachTheDatabaseWhileTheStoreIsOpen)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_GE(size_of(db), empty + (2u << 20)) << "no checkpoint copied the WAL while the store was open";
   }
-  EXPECT_EQ(page_size_of(db), page_bytes);
+  EXPECT_EQ(page_size_of(db), page_size_is(page_bytes));
   auto reopened = mutua::store::open_sqlite(db.string());
   ASSERT_TRUE(reopened);
   std::vector<std::string> some;
@@ -116,7 +108,7 @@ TEST(StorePages, AStoreKeepsThePageSizeItWasMadeWith) {
     ASSERT_TRUE(store) << store.error().message;
     ASSERT_TRUE((*store)->load_history(lines(0, 100)));
     store->reset();
-    EXPECT_EQ(page_size_of(db), made);
+    EXPECT_EQ(page_size_of(db), page_size_is(made));
     auto read = mutua::store::sqlite_page_bytes(db.string());
     ASSERT_TRUE(read);
     EXPECT_EQ(*read, made);

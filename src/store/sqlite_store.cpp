@@ -1332,6 +1332,10 @@ Result<int> sqlite_stored_version(const std::string& path) {
 }
 
 Result<std::unique_ptr<model::Store>> open_sqlite(const std::string& path, const SqliteOptions& options) {
+  // Refused before the file is opened: a refused size makes no empty file.
+  if (!valid_sqlite_page_bytes(options.page_bytes))
+    return fail({.code = "Z00200", .message = fmt::format("page size {}: a power of two from 512 to 65536", options.page_bytes),
+                 .file = path});
   sqlite3* db = nullptr;
   // A store belongs to one thread at a time (the Store interface says so), so its connection
   // goes without SQLite's per-call mutex: 4 % of an adjudication's main thread went into it.
@@ -1343,9 +1347,6 @@ Result<std::unique_ptr<model::Store>> open_sqlite(const std::string& path, const
   }
   sqlite3_busy_timeout(db, 10000);
   auto store = std::make_unique<SqliteStore>(db, path);
-  if (!valid_sqlite_page_bytes(options.page_bytes))
-    return fail({.code = "Z00200", .message = fmt::format("page size {}: a power of two from 512 to 65536", options.page_bytes),
-                 .file = path});
   if (auto r = store->migrate(options.page_bytes); !r) return fail(r.error());
   // The default of 200 MB (50,000 pages of 4 KiB): checkpoints rewrite every index page touched
   // since the last one, so too often and the same pages of a 20M-line history index are written
