@@ -303,7 +303,7 @@ void add_adjudicate(CLI::App& app) {
     // not on SQLite, where the reads are this process's CPU, already busy.
     std::unique_ptr<model::Store> ahead, helper;
     // A single file too: its patients' data are read on it beside the file's checks.
-    if (!opts->files.empty() && opts->db != ":memory:") ahead = open_store(opts->db);
+    if (!opts->files.empty() && opts->db != ":memory:") ahead = open_reading_ahead_store(opts->db);
     if (ahead && store::is_postgresql_url(opts->db)) helper = open_store(opts->db);
     auto batch = engine::adjudicate_batch(opts->files, *store, options, callbacks, ahead.get(), helper.get());
     if (!batch) {

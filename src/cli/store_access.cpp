@@ -28,7 +28,9 @@ std::string default_db() {
   return env && *env ? env : "mutua.db";
 }
 
-std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped, bool create, int page_bytes) {
+namespace {
+std::unique_ptr<model::Store> open_store_with(const std::string& path, bool mapped, bool create, int page_bytes,
+                                              int64_t cache_bytes) {
   // Only an explicit initialisation makes a store: a mistyped --db (or ./mutua.db where MUTUA_DB
   // is unset) must not judge envois against an empty one.
   if (store::is_postgresql_url(path)) {
@@ -57,6 +59,7 @@ std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped, b
                    path.c_str(), *v, store::sqlite_schema_version());
   store::SqliteOptions options{.mmap_bytes = mapped ? int64_t{8} << 30 : 0};
   if (page_bytes > 0) options.page_bytes = page_bytes;
+  if (cache_bytes > 0) options.cache_bytes = cache_bytes;
   auto store = store::open_sqlite(path, options);
   if (!store) {
     std::fprintf(stderr, "mutua: store %s: %s\n", path.c_str(), store.error().message.c_str());
@@ -64,6 +67,17 @@ std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped, b
     return nullptr;
   }
   return std::move(*store);
+}
+}  // namespace
+
+std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped, bool create, int page_bytes) {
+  return open_store_with(path, mapped, create, page_bytes, 0);
+}
+
+std::unique_ptr<model::Store> open_reading_ahead_store(const std::string& path) {
+  // 8 MiB: the history's inner pages (about 5 MB for 5M lines) stay; each patient's leaf is read
+  // once an envoi anyway.
+  return open_store_with(path, false, false, 0, int64_t{8} << 20);
 }
 
 void print_error(const Error& e) {

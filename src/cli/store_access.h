@@ -20,6 +20,9 @@ std::string default_db();
 // `page_bytes`: the page size of an SQLite store made now (0: SqliteOptions' default).
 std::unique_ptr<model::Store> open_store(const std::string& path, bool mapped = false, bool create = false,
                                          int page_bytes = 0);
+// A second connection to the store at `path` that reads an envoi's patients ahead for the one
+// that judges: with a small page cache on SQLite (SqliteOptions::cache_bytes says why).
+std::unique_ptr<model::Store> open_reading_ahead_store(const std::string& path);
 // Parses a date option into `into`; when malformed, says so, sets exit code 2 and returns true.
 // --threshold: a percentage with at most two decimals, 0 to 100, as hundredths (like the error
 // rate); false (said, exit 2) when it is not one.

@@ -106,7 +106,7 @@ void add_worker(CLI::App& app) {
     auto store = open_store(opts->db);
     if (!store) return;
     // The next reception is read on a second store while one is judged (engine::run_worker).
-    auto ahead = open_store(opts->db);
+    auto ahead = open_reading_ahead_store(opts->db);
     if (!ahead) return;
     // On PostgreSQL a third connection shares each reading ahead: the server reads the history
     // of half the patients for it while it reads the other half (docs/performance.md).

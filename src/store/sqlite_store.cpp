@@ -144,10 +144,7 @@ class SqliteStore final : public model::Store, private SqliteDb {
     // The page size first: it only takes on a file with nothing in it yet (a store keeps the
     // size it was made with; WAL mode, set next, fixes it).
     if (auto r = exec(fmt::format("PRAGMA page_size={}", page_bytes)); !r) return r;
-    if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                      "PRAGMA cache_size=-65536;");
-        !r)
-      return r;
+    if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !r) return r;
     if (auto r = exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !r) return r;
     // One migration per write transaction, the version read inside it: processes opening a new
     // store at once each apply what the others have not.
@@ -1347,6 +1344,8 @@ Result<std::unique_ptr<model::Store>> open_sqlite(const std::string& path, const
   }
   sqlite3_busy_timeout(db, 10000);
   auto store = std::make_unique<SqliteStore>(db, path);
+  const int64_t cache_kib = std::max<int64_t>(options.cache_bytes / 1024, 64);
+  if (auto r = store->exec_pragma(fmt::format("PRAGMA cache_size=-{}", cache_kib)); !r) return fail(r.error());
   if (auto r = store->migrate(options.page_bytes); !r) return fail(r.error());
   // The default of 200 MB (50,000 pages of 4 KiB): checkpoints rewrite every index page touched
   // since the last one, so too often and the same pages of a 20M-line history index are written

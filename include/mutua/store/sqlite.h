@@ -25,6 +25,11 @@ struct SqliteOptions {
   // look-up in the million-row patient tables and the WAL's writes take a quarter of the system
   // calls, about 10 % of a batch's CPU on this virtual machine (docs/performance.md, session 40).
   int page_bytes = 4096;
+  // The most this connection's page cache holds. A connection that only reads ahead for the one
+  // that judges wants little: each envoi's reading touches a page of history per patient once,
+  // and another connection's commit empties the cache anyway, so a large one is memory filled
+  // and given back at every envoi (fresh pages the kernel zeroes: docs/performance.md, session 41).
+  int64_t cache_bytes = int64_t{64} << 20;
 };
 
 // Opens (creating and migrating when needed) the store at `path`.
