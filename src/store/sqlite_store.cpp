@@ -29,6 +29,7 @@
 #include "store/recent_pairs.h"
 #include "store/advisor_sql.h"
 #include "store/sqlite_checkpointer.h"
+#include "store/wal_vfs.h"
 #include "store/sqlite_db.h"
 #include "store/accounts_sql.h"
 #include "store/patients_sql.h"
@@ -1336,8 +1337,9 @@ Result<std::unique_ptr<model::Store>> open_sqlite(const std::string& path, const
   sqlite3* db = nullptr;
   // A store belongs to one thread at a time (the Store interface says so), so its connection
   // goes without SQLite's per-call mutex: 4 % of an adjudication's main thread went into it.
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
-      SQLITE_OK) {
+  // Through the VFS that writes the WAL's frames in large pieces (store/wal_vfs.h).
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      wal_gathering_vfs()) != SQLITE_OK) {
     std::string m = db ? sqlite3_errmsg(db) : "cannot open";
     sqlite3_close_v2(db);
     return fail({.code = "Z00200", .message = m, .file = path});
