@@ -15,6 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "format/text_key.h"
 #include "rules/lines/adjudication.h"
 
 namespace mutua::rules {
@@ -62,9 +63,10 @@ std::vector<model::PatientCodes> history_needed(const Envoi& e, const model::Ref
     if (!mine.nursing)
       if (const auto* r = ref.rule(l.code, l.first); r && contains(nursing_sectors, r->sector)) mine.nursing = true;
   }
-  std::vector<std::pair<std::string_view, Wanted*>> patients;  // NISS order
+  // Sorted by TextKey: the NISS are digits, compared as numbers.
+  std::vector<std::pair<TextKey, Wanted*>> patients;  // NISS order
   patients.reserve(codes.size());
-  for (auto& [niss, wanted] : codes) patients.emplace_back(niss, &wanted);
+  for (auto& [niss, wanted] : codes) patients.emplace_back(TextKey(niss), &wanted);
   std::sort(patients.begin(), patients.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<model::PatientCodes> out;
   out.reserve(patients.size());
@@ -72,7 +74,7 @@ std::vector<model::PatientCodes> history_needed(const Envoi& e, const model::Ref
     auto& own = wanted->codes;
     std::sort(own.begin(), own.end());
     own.erase(std::unique(own.begin(), own.end()), own.end());
-    model::PatientCodes& p = out.emplace_back(model::PatientCodes{std::string(niss), {}, {}, {}});
+    model::PatientCodes& p = out.emplace_back(model::PatientCodes{std::string(niss.text), {}, {}, {}});
     p.codes.reserve(own.size());
     for (std::string_view c : own) p.codes.emplace_back(c);
     // A nursing patient: the sixty-odd codes with a role on its days (a superset of its nursing
