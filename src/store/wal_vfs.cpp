@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <cstring>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -75,17 +74,12 @@ int wal_write(sqlite3_file* p, const void* data, int n, sqlite3_int64 offset) {
   const auto* bytes = static_cast<const char*>(data);
   auto& g = *f->gathered;
   const sqlite3_int64 end = f->start + static_cast<sqlite3_int64>(g.size());
-  // Elsewhere than right after what is gathered: SQLite writes a page of this transaction again
-  // in the frame it already has (a transaction larger than the page cache spills pages, then
-  // changes them again), or the WAL starts over.
-  if (!g.empty() && offset != end) {
-    if (offset >= f->start && offset + n <= end) {  // within what is gathered: changed there
-      std::memcpy(g.data() + (offset - f->start), bytes, static_cast<size_t>(n));
-      return SQLITE_OK;
-    }
-    if (offset + n <= f->start || offset >= end) return write_below(f, bytes, static_cast<size_t>(n), offset);
-    if (int rc = flush(f); rc != SQLITE_OK) return rc;  // across its edge: in order
-  }
+  // Elsewhere than right after what is gathered (SQLite writes a page of this transaction again
+  // in the frame it already has, or the WAL starts over, or a rolled-back transaction's frames
+  // are written over): what is gathered goes first. The file gets every write in the order
+  // SQLite made them, so it ends as it would have without gathering.
+  if (!g.empty() && offset != end)
+    if (int rc = flush(f); rc != SQLITE_OK) return rc;
   // What would not fit in one write with it goes first.
   if (!g.empty() && g.size() + static_cast<size_t>(n) > kGatherBytes)
     if (int rc = flush(f); rc != SQLITE_OK) return rc;

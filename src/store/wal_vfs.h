@@ -6,10 +6,10 @@
 // file's consecutive writes in a buffer and hands them to the file in a few calls when a
 // transaction commits (the frame whose header carries the database's size: the WAL format's
 // commit frame) and before anything else touches the file (a read, a sync, its size, a truncation,
-// a write elsewhere, its closing). So when the writer publishes the commit in the shared index,
-// which is after it has written the commit frame, every frame is in the file as before: other
-// connections and processes read the same bytes. The database file and every other file pass
-// straight through.
+// a write elsewhere, its closing). The writes reach the file in the order SQLite made them, and
+// when the writer publishes a commit in the shared index, which is after it has written the
+// commit frame, every frame is in the file as before: other connections and processes read the
+// same bytes. The database file and every other file pass straight through.
 #pragma once
 
 namespace mutua::store {
