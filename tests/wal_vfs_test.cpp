@@ -38,11 +38,12 @@ struct Db {
   }
 };
 
-fs::path fresh_dir(const char* name) {
+// A database file in a fresh directory of its own.
+std::string fresh_file(const char* name) {
   auto dir = fs::temp_directory_path() / fmt::format("mutua-{}-{}", name, getpid());
   fs::remove_all(dir);
   fs::create_directories(dir);
-  return dir;
+  return (dir / "t.db").string();
 }
 
 // `n` rows of about 300 bytes from `first` on, in one transaction.
@@ -60,8 +61,7 @@ void insert_rows(Db& d, int first, int n) {
 TEST(WalGathering, ACommitIsReadByAnotherConnectionAtOnceInFewWrites) {
   const char* vfs = mutua::store::wal_gathering_vfs();
   ASSERT_NE(vfs, nullptr);
-  auto dir = fresh_dir("wal-gather");
-  const std::string path = (dir / "t.db").string();
+  const std::string path = fresh_file("wal-gather");
   Db writer(path, vfs);
   // The store's settings: a transaction's pages fit in the cache until its commit.
   writer.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-65536;");
@@ -101,8 +101,7 @@ TEST(WalGathering, ACommitIsReadByAnotherConnectionAtOnceInFewWrites) {
 TEST(WalGathering, ATransactionLargerThanTheCacheWritingPagesAgainStaysSound) {
   // A small cache spills pages into the WAL mid-transaction; the same pages are written again in
   // their frames before the commit (SQLite writes over them): the writes go out of order.
-  auto dir = fresh_dir("wal-spill");
-  const std::string path = (dir / "t.db").string();
+  const std::string path = fresh_file("wal-spill");
   {
     Db writer(path, mutua::store::wal_gathering_vfs());
     writer.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=20;");
@@ -131,8 +130,7 @@ TEST(WalGathering, ATransactionLargerThanTheCacheWritingPagesAgainStaysSound) {
 TEST(WalGathering, ACommitAfterARolledBackTransactionIsReadAtOnce) {
   // A transaction larger than the cache writes frames, then is rolled back: the next transaction
   // writes its frames over them, in the same places, its commit among them.
-  auto dir = fresh_dir("wal-rollback");
-  const std::string path = (dir / "t.db").string();
+  const std::string path = fresh_file("wal-rollback");
   Db writer(path, mutua::store::wal_gathering_vfs());
   writer.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=30; PRAGMA wal_autocheckpoint=0;");
   writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");

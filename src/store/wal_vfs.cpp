@@ -35,6 +35,7 @@ struct File {
 };
 
 sqlite3_file* below(sqlite3_file* f) { return reinterpret_cast<File*>(f)->below; }
+sqlite3_vfs* below_vfs(sqlite3_vfs* v) { return static_cast<sqlite3_vfs*>(v->pAppData); }
 
 int write_below(File* f, const char* data, size_t n, sqlite3_int64 offset) {
   ++system_writes;
@@ -216,7 +217,7 @@ int open_file(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* out, int fl
   f->gathered = nullptr;
   f->start = 0;
   f->commit_pending = false;
-  auto* b = static_cast<sqlite3_vfs*>(vfs->pAppData);
+  sqlite3_vfs* b = below_vfs(vfs);
   const int rc = b->xOpen(b, name, f->below, flags, out_flags);
   // A failed open may still have set methods: SQLite then calls xClose, which must reach it.
   if (!f->below->pMethods) return rc;
@@ -230,53 +231,25 @@ int open_file(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* out, int fl
 }
 
 // The rest of the VFS is the one below's.
-int vfs_delete(sqlite3_vfs* v, const char* name, int sync) {
-  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
-  return b->xDelete(b, name, sync);
-}
+int vfs_delete(sqlite3_vfs* v, const char* name, int sync) { return below_vfs(v)->xDelete(below_vfs(v), name, sync); }
 int vfs_access(sqlite3_vfs* v, const char* name, int flags, int* out) {
-  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
-  return b->xAccess(b, name, flags, out);
+  return below_vfs(v)->xAccess(below_vfs(v), name, flags, out);
 }
 int vfs_full_path(sqlite3_vfs* v, const char* name, int n, char* out) {
-  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
-  return b->xFullPathname(b, name, n, out);
+  return below_vfs(v)->xFullPathname(below_vfs(v), name, n, out);
 }
-void* vfs_dl_open(sqlite3_vfs* v, const char* name) {
-  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
-  return b->xDlOpen(b, name);
-}
-void vfs_dl_error(sqlite3_vfs* v, int n, char* out) {
-  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
-  b->xDlError(b, n, out);
-}
-void (*vfs_dl_sym(sqlite3_vfs* v, void* h, const char* sym))(void) {
-  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
-  return b->xDlSym(b, h, sym);
-}
-void vfs_dl_close(sqlite3_vfs* v, void* h) {
-  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
-  b->xDlClose(b, h);
-}
-int vfs_randomness(sqlite3_vfs* v, int n, char* out) {
-  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
-  return b->xRandomness(b, n, out);
-}
-int vfs_sleep(sqlite3_vfs* v, int us) {
-  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
-  return b->xSleep(b, us);
-}
-int vfs_current_time(sqlite3_vfs* v, double* out) {
-  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
-  return b->xCurrentTime(b, out);
-}
+void* vfs_dl_open(sqlite3_vfs* v, const char* name) { return below_vfs(v)->xDlOpen(below_vfs(v), name); }
+void vfs_dl_error(sqlite3_vfs* v, int n, char* out) { below_vfs(v)->xDlError(below_vfs(v), n, out); }
+void (*vfs_dl_sym(sqlite3_vfs* v, void* h, const char* sym))(void) { return below_vfs(v)->xDlSym(below_vfs(v), h, sym); }
+void vfs_dl_close(sqlite3_vfs* v, void* h) { below_vfs(v)->xDlClose(below_vfs(v), h); }
+int vfs_randomness(sqlite3_vfs* v, int n, char* out) { return below_vfs(v)->xRandomness(below_vfs(v), n, out); }
+int vfs_sleep(sqlite3_vfs* v, int us) { return below_vfs(v)->xSleep(below_vfs(v), us); }
+int vfs_current_time(sqlite3_vfs* v, double* out) { return below_vfs(v)->xCurrentTime(below_vfs(v), out); }
 int vfs_last_error(sqlite3_vfs* v, int n, char* out) {
-  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
-  return b->xGetLastError ? b->xGetLastError(b, n, out) : 0;
+  return below_vfs(v)->xGetLastError ? below_vfs(v)->xGetLastError(below_vfs(v), n, out) : 0;
 }
 int vfs_current_time_int64(sqlite3_vfs* v, sqlite3_int64* out) {
-  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
-  return b->xCurrentTimeInt64(b, out);
+  return below_vfs(v)->xCurrentTimeInt64(below_vfs(v), out);
 }
 
 const char* register_vfs() {
